@@ -1,0 +1,19 @@
+// `npm run bench [name…]`: runs the named benchmarks (all when none is named).
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const dir = fileURLToPath(new URL('./benches/', import.meta.url));
+const available = readdirSync(dir)
+  .filter((f) => f.endsWith('.js'))
+  .map((f) => f.slice(0, -3))
+  .sort();
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !available.includes(w));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark ${unknown.join(', ')}; available: ${available.join(', ')}`);
+  process.exit(2);
+}
+for (const name of wanted.length > 0 ? wanted : available) {
+  const bench = (await import(`./benches/${name}.js`)) as { run: () => Promise<void> };
+  await bench.run();
+}
