@@ -1,0 +1,47 @@
+// ARM-shaped errors: one typed table from code to HTTP status, and the error body ARM clients parse.
+import { TetherError } from '@tether/protocol';
+
+export const ARM_ERROR_STATUS = {
+  AuthenticationFailed: 401,
+  InvalidAuthenticationToken: 401,
+  AuthorizationFailed: 403,
+  MissingApiVersionParameter: 400,
+  InvalidApiVersionParameter: 400,
+  InvalidRequestContent: 400,
+  InvalidResourceName: 400,
+  InvalidScope: 400,
+  BadRequest: 400,
+  SubscriptionNotFound: 404,
+  ResourceGroupNotFound: 404,
+  ResourceNotFound: 404,
+  RoleDefinitionDoesNotExist: 404,
+  RoleAssignmentNotFound: 404,
+  PrincipalNotFound: 400,
+  RoleAssignmentExists: 409,
+  RoleDefinitionHasAssignments: 409,
+  Conflict: 409,
+  MethodNotAllowed: 405,
+  InternalServerError: 500,
+} as const satisfies Record<string, number>;
+
+export type ArmErrorCode = keyof typeof ARM_ERROR_STATUS;
+
+export interface ArmErrorBody {
+  error: { code: string; message: string; target?: string; details?: ArmErrorBody['error'][] };
+}
+
+export class ArmError extends TetherError<ArmErrorCode> {
+  get status(): number {
+    return ARM_ERROR_STATUS[this.code];
+  }
+
+  toBody(): ArmErrorBody {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.target === undefined ? {} : { target: this.target }),
+      },
+    };
+  }
+}

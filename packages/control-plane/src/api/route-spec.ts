@@ -1,0 +1,174 @@
+// Authorization as data: every route declares the access it needs, and registerRoutes is the
+// one place that authenticates, authorizes, checks api-version and writes the activity log.
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthorizationEngine } from '../rbac/types.js';
+import type { ActivityLog } from './activity-log.js';
+import { ArmError } from './arm-error.js';
+import type { Authenticator, Caller } from './caller.js';
+
+export type HttpMethod = 'GET' | 'PUT' | 'PATCH' | 'DELETE' | 'POST';
+
+export type RouteAccess =
+  /** No token: discovery and token endpoints. */
+  | { kind: 'public' }
+  /** Any valid token; the handler answers only about the caller itself. */
+  | { kind: 'authenticated' }
+  /** The caller needs `action` at `scope(request)` or above it. */
+  | { kind: 'action'; action: string; scope: (request: FastifyRequest) => string };
+
+export interface RouteContext {
+  request: FastifyRequest;
+  reply: FastifyReply;
+  /** Present on every route but public ones. */
+  caller: Caller | undefined;
+  correlationId: string;
+  /**
+   * A further check decided by what the request finds (overwriting an existing machine needs
+   * more than creating one). Throws AuthorizationFailed, and logs the denial, when refused.
+   */
+  demand(action: string, scope: string): Promise<void>;
+}
+
+export interface RouteSpec {
+  method: HttpMethod;
+  url: string;
+  access: RouteAccess;
+  /** Accepted api-versions; omitted for non-ARM routes (identity, directory). */
+  apiVersions?: readonly string[];
+  /** The activity-log operation name of a write; defaults to the access action. */
+  operationName?: string;
+  /** Returns the response body; set reply.code() for anything but 200. */
+  handler(context: RouteContext): Promise<unknown>;
+}
+
+export interface RouteDependencies {
+  authenticator: Authenticator;
+  authorizer: AuthorizationEngine;
+  activityLog: ActivityLog;
+}
+
+const ROUTE_ACCESS = Symbol('tether.routeAccess');
+
+/** Refuses, at start-up, any route registered without an access declaration. */
+export function requireDeclaredAccess(app: FastifyInstance): void {
+  app.addHook('onRoute', (options) => {
+    const config = options.config as Record<symbol, unknown> | undefined;
+    if (config?.[ROUTE_ACCESS] === undefined) {
+      throw new Error(`route ${String(options.method)} ${options.url} declares no access`);
+    }
+  });
+}
+
+export function registerRoutes(
+  app: FastifyInstance,
+  routes: readonly RouteSpec[],
+  deps: RouteDependencies,
+): void {
+  for (const route of routes) {
+    app.route({
+      method: route.method,
+      url: route.url,
+      config: { [ROUTE_ACCESS]: route.access },
+      handler: (request, reply) => handle(route, deps, request, reply),
+    });
+  }
+}
+
+async function handle(
+  route: RouteSpec,
+  deps: RouteDependencies,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<unknown> {
+  const correlationId = correlationIdOf(request);
+  void reply.header('x-ms-correlation-request-id', correlationId);
+  void reply.header('x-ms-request-id', randomUUID());
+  checkApiVersion(route, request);
+
+  const isWrite = route.method !== 'GET';
+  const access = route.access;
+  const caller =
+    access.kind === 'public'
+      ? undefined
+      : await deps.authenticator.authenticate(request.headers.authorization);
+  const log = async (
+    status: 'Succeeded' | 'Failed',
+    subStatus: string,
+    operationName: string,
+    resourceId: string,
+  ): Promise<void> => {
+    if (!isWrite || caller === undefined) return;
+    await deps.activityLog.record({
+      correlationId,
+      caller: caller.name,
+      operationName,
+      status,
+      subStatus,
+      resourceId,
+      httpMethod: route.method,
+      clientIp: request.ip,
+    });
+  };
+  const demand = async (action: string, scope: string): Promise<void> => {
+    if (caller !== undefined && deps.authorizer.isAllowed(caller.principalId, action, scope))
+      return;
+    await log('Failed', 'AuthorizationFailed', action, scope);
+    throw authorizationFailed(caller, action, scope);
+  };
+
+  let operationName = route.operationName ?? '';
+  let resourceId = '';
+  if (access.kind === 'action') {
+    resourceId = access.scope(request);
+    operationName = route.operationName ?? access.action;
+    await demand(access.action, resourceId);
+  }
+  try {
+    const body = await route.handler({ request, reply, caller, correlationId, demand });
+    await log('Succeeded', String(reply.statusCode), operationName, resourceId);
+    return body;
+  } catch (error) {
+    const alreadyLogged = error instanceof ArmError && error.code === 'AuthorizationFailed';
+    if (!alreadyLogged) {
+      const code = error instanceof ArmError ? error.code : 'InternalServerError';
+      await log('Failed', code, operationName, resourceId);
+    }
+    throw error;
+  }
+}
+
+function authorizationFailed(caller: Caller | undefined, action: string, scope: string): ArmError {
+  const who =
+    caller === undefined ? 'anonymous' : `'${caller.name}' with object id '${caller.principalId}'`;
+  return new ArmError(
+    'AuthorizationFailed',
+    `The client ${who} does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+  );
+}
+
+function checkApiVersion(route: RouteSpec, request: FastifyRequest): void {
+  if (route.apiVersions === undefined) return;
+  const query = request.query as Record<string, string | string[] | undefined>;
+  const version = query['api-version'];
+  if (version === undefined || version === '') {
+    throw new ArmError(
+      'MissingApiVersionParameter',
+      'The api-version query parameter (?api-version=) is required for all requests.',
+      { target: 'api-version' },
+    );
+  }
+  if (typeof version !== 'string' || !route.apiVersions.includes(version)) {
+    throw new ArmError(
+      'InvalidApiVersionParameter',
+      `The api-version '${String(version)}' is invalid. The supported versions are '${route.apiVersions.join(',')}'.`,
+      { target: 'api-version' },
+    );
+  }
+}
+
+function correlationIdOf(request: FastifyRequest): string {
+  const given = request.headers['x-ms-correlation-request-id'];
+  const valid = typeof given === 'string' && /^[0-9a-fA-F-]{8,64}$/.test(given);
+  return valid ? given : randomUUID();
+}

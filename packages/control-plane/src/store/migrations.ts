@@ -1,0 +1,152 @@
+// Numbered schema migrations, written with Kysely's schema builder so they run unchanged
+// on SQLite and PostgreSQL. Never edit a released migration; add the next number.
+import { Migrator, type Kysely, type Migration } from 'kysely';
+
+const text = 'text' as const;
+
+const migrations: Record<string, Migration> = {
+  '0001_core': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('settings')
+        .addColumn('key', text, (c) => c.primaryKey())
+        .addColumn('value', text, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('subscriptions')
+        .addColumn('subscription_id', text, (c) => c.primaryKey())
+        .addColumn('display_name', text, (c) => c.notNull())
+        .addColumn('state', text, (c) => c.notNull())
+        .addColumn('created_at', text, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('resource_groups')
+        .addColumn('id', text, (c) => c.primaryKey())
+        .addColumn('subscription_id', text, (c) => c.notNull())
+        .addColumn('name', text, (c) => c.notNull())
+        .addColumn('location', text, (c) => c.notNull())
+        .addColumn('tags', text, (c) => c.notNull())
+        .addColumn('created_at', text, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('principals')
+        .addColumn('id', text, (c) => c.primaryKey())
+        .addColumn('type', text, (c) => c.notNull())
+        .addColumn('display_name', text, (c) => c.notNull())
+        .addColumn('app_id', text, (c) => c.unique())
+        .addColumn('user_principal_name', text, (c) => c.unique())
+        .addColumn('machine_id', text, (c) => c.unique())
+        .addColumn('created_at', text, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('credentials')
+        .addColumn('id', text, (c) => c.primaryKey())
+        .addColumn('principal_id', text, (c) => c.notNull())
+        .addColumn('kind', text, (c) => c.notNull())
+        .addColumn('display_name', text, (c) => c.notNull())
+        .addColumn('secret_hash', text)
+        .addColumn('thumbprint_s256', text)
+        .addColumn('certificate_pem', text)
+        .addColumn('starts_at', text, (c) => c.notNull())
+        .addColumn('expires_at', text, (c) => c.notNull())
+        .addColumn('created_at', text, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('credentials_by_principal')
+        .on('credentials')
+        .column('principal_id')
+        .execute();
+      await db.schema
+        .createTable('group_members')
+        .addColumn('group_id', text, (c) => c.notNull())
+        .addColumn('member_id', text, (c) => c.notNull())
+        .addPrimaryKeyConstraint('group_members_pk', ['group_id', 'member_id'])
+        .execute();
+      await db.schema
+        .createTable('signing_keys')
+        .addColumn('kid', text, (c) => c.primaryKey())
+        .addColumn('alg', text, (c) => c.notNull())
+        .addColumn('private_jwk', text, (c) => c.notNull())
+        .addColumn('public_jwk', text, (c) => c.notNull())
+        .addColumn('created_at', text, (c) => c.notNull())
+        .addColumn('retired_at', text)
+        .execute();
+      await db.schema
+        .createTable('role_definitions')
+        .addColumn('name', text, (c) => c.primaryKey())
+        .addColumn('role_name', text, (c) => c.notNull())
+        .addColumn('description', text, (c) => c.notNull())
+        .addColumn('permissions', text, (c) => c.notNull())
+        .addColumn('assignable_scopes', text, (c) => c.notNull())
+        .addColumn('created_at', text, (c) => c.notNull())
+        .addColumn('updated_at', text, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('role_assignments')
+        .addColumn('name', text, (c) => c.primaryKey())
+        .addColumn('scope', text, (c) => c.notNull())
+        .addColumn('role_definition_name', text, (c) => c.notNull())
+        .addColumn('principal_id', text, (c) => c.notNull())
+        .addColumn('principal_type', text, (c) => c.notNull())
+        .addColumn('created_at', text, (c) => c.notNull())
+        .addColumn('created_by', text, (c) => c.notNull())
+        .addUniqueConstraint('role_assignments_unique', [
+          'scope',
+          'role_definition_name',
+          'principal_id',
+        ])
+        .execute();
+      await db.schema
+        .createTable('machines')
+        .addColumn('id', text, (c) => c.primaryKey())
+        .addColumn('subscription_id', text, (c) => c.notNull())
+        .addColumn('resource_group', text, (c) => c.notNull())
+        .addColumn('name', text, (c) => c.notNull())
+        .addColumn('location', text, (c) => c.notNull())
+        .addColumn('tags', text, (c) => c.notNull())
+        .addColumn('properties', text, (c) => c.notNull())
+        .addColumn('created_at', text, (c) => c.notNull())
+        .addColumn('updated_at', text, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('machines_by_group')
+        .on('machines')
+        .columns(['subscription_id', 'resource_group'])
+        .execute();
+      await db.schema
+        .createTable('activity_log')
+        .addColumn('event_data_id', text, (c) => c.primaryKey())
+        .addColumn('correlation_id', text, (c) => c.notNull())
+        .addColumn('caller', text, (c) => c.notNull())
+        .addColumn('operation_name', text, (c) => c.notNull())
+        .addColumn('status', text, (c) => c.notNull())
+        .addColumn('sub_status', text, (c) => c.notNull())
+        .addColumn('resource_id', text, (c) => c.notNull())
+        .addColumn('subscription_id', text)
+        .addColumn('resource_group', text)
+        .addColumn('http_method', text, (c) => c.notNull())
+        .addColumn('client_ip', text, (c) => c.notNull())
+        .addColumn('event_timestamp', text, (c) => c.notNull())
+        .addColumn('properties', text, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('activity_by_subscription_time')
+        .on('activity_log')
+        .columns(['subscription_id', 'event_timestamp'])
+        .execute();
+    },
+  },
+};
+
+/** Brings the schema to the newest migration; fails loudly, changing nothing more, on error. */
+export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(migrations) },
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error !== undefined || failed !== undefined) {
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed`, { cause: error });
+  }
+}

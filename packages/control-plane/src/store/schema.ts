@@ -1,0 +1,142 @@
+// Table shapes of the control plane's database, shared by the SQLite and PostgreSQL backends.
+// Timestamps are ISO-8601 UTC strings (they sort as text on both backends); JSON columns are text.
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface SubscriptionsTable {
+  subscription_id: string;
+  display_name: string;
+  state: string;
+  created_at: string;
+}
+
+export interface ResourceGroupsTable {
+  /** Lower-cased ARM id: the case-insensitive key. */
+  id: string;
+  subscription_id: string;
+  /** Name as the creator spelled it. */
+  name: string;
+  location: string;
+  tags: string;
+  created_at: string;
+}
+
+export interface PrincipalsTable {
+  /** Object id (GUID). */
+  id: string;
+  type: 'User' | 'Group' | 'ServicePrincipal';
+  display_name: string;
+  /** Application (client) id of a service principal. */
+  app_id: string | null;
+  /** Sign-in name of a user. */
+  user_principal_name: string | null;
+  /** Lower-cased ARM id of the machine whose system-assigned identity this is. */
+  machine_id: string | null;
+  created_at: string;
+}
+
+export interface CredentialsTable {
+  /** keyId (GUID). */
+  id: string;
+  principal_id: string;
+  kind: 'password' | 'certificate';
+  display_name: string;
+  /** Slow hash of a password credential; never the secret itself. */
+  secret_hash: string | null;
+  /** base64url SHA-256 thumbprint of a certificate credential (x5t#S256). */
+  thumbprint_s256: string | null;
+  certificate_pem: string | null;
+  starts_at: string;
+  expires_at: string;
+  created_at: string;
+}
+
+export interface GroupMembersTable {
+  group_id: string;
+  member_id: string;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  private_jwk: string;
+  public_jwk: string;
+  created_at: string;
+  /** When it stopped signing; it stays published until no token it signed can be live. */
+  retired_at: string | null;
+}
+
+export interface RoleDefinitionsTable {
+  /** GUID. */
+  name: string;
+  role_name: string;
+  description: string;
+  /** JSON Permission[]. */
+  permissions: string;
+  /** JSON string[] of normalized scopes. */
+  assignable_scopes: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RoleAssignmentsTable {
+  /** GUID. */
+  name: string;
+  /** Normalized scope. */
+  scope: string;
+  role_definition_name: string;
+  principal_id: string;
+  principal_type: 'User' | 'Group' | 'ServicePrincipal';
+  created_at: string;
+  created_by: string;
+}
+
+export interface MachinesTable {
+  /** Lower-cased ARM id. */
+  id: string;
+  subscription_id: string;
+  /** Lower-cased resource group name. */
+  resource_group: string;
+  name: string;
+  location: string;
+  tags: string;
+  /** JSON of the ARM `properties` the control plane keeps. */
+  properties: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ActivityLogTable {
+  event_data_id: string;
+  correlation_id: string;
+  caller: string;
+  operation_name: string;
+  status: 'Succeeded' | 'Failed';
+  sub_status: string;
+  /** Lower-cased ARM id or scope the operation was about. */
+  resource_id: string;
+  subscription_id: string | null;
+  resource_group: string | null;
+  http_method: string;
+  client_ip: string;
+  event_timestamp: string;
+  /** JSON object of extra detail (never secrets). */
+  properties: string;
+}
+
+export interface Database {
+  settings: SettingsTable;
+  subscriptions: SubscriptionsTable;
+  resource_groups: ResourceGroupsTable;
+  principals: PrincipalsTable;
+  credentials: CredentialsTable;
+  group_members: GroupMembersTable;
+  signing_keys: SigningKeysTable;
+  role_definitions: RoleDefinitionsTable;
+  role_assignments: RoleAssignmentsTable;
+  machines: MachinesTable;
+  activity_log: ActivityLogTable;
+}
