@@ -1,3 +1,5 @@
 // Public surface of the protocol package: what agent, control plane and third parties share.
 export const PROTOCOL_VERSION = 1;
 export { TetherError, isTetherError } from './tether-error.js';
+export * from './extension-name.js';
+export * from './agent-configuration.js';
