@@ -1,0 +1,176 @@
+// The activity log kept in the control plane's database: every write and every denied write,
+// recorded before the answer goes out, and read back by subscription and time range (B4).
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import type { ActivityEvent, ActivityLog } from '../api/activity-log.js';
+import { ArmError } from '../api/arm-error.js';
+import type { Clock } from '../clock.js';
+import type { ActivityLogTable, Database } from '../store/schema.js';
+
+export const DEFAULT_ACTIVITY_PAGE_SIZE = 200;
+export const MAX_ACTIVITY_PAGE_SIZE = 1000;
+
+export interface ActivityQuery {
+  subscriptionId: string;
+  /** Inclusive bounds, milliseconds since the epoch. */
+  from: number;
+  to: number;
+  resourceGroup?: string;
+  /** The resource and everything below it (a machine and its extensions). */
+  resourceUri?: string;
+  pageSize?: number;
+  skipToken?: string;
+}
+
+/** One event as the ARM activity log (`Microsoft.Insights` EventData) shows it. */
+export interface ActivityEventData {
+  eventDataId: string;
+  correlationId: string;
+  caller: string;
+  operationName: { value: string; localizedValue: string };
+  status: { value: string; localizedValue: string };
+  subStatus: { value: string; localizedValue: string };
+  category: { value: 'Administrative'; localizedValue: 'Administrative' };
+  level: 'Informational' | 'Error';
+  resourceId: string;
+  resourceGroupName: string | null;
+  subscriptionId: string | null;
+  eventTimestamp: string;
+  submissionTimestamp: string;
+  httpRequest: { method: string; clientIpAddress: string };
+  properties: Record<string, unknown>;
+}
+
+export interface ActivityPage {
+  value: ActivityEventData[];
+  /** Present when more events match; pass it back as `skipToken`. */
+  skipToken: string | undefined;
+}
+
+export class SqlActivityLog implements ActivityLog {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Resolves only once the event is committed: an acknowledged write is always on record. */
+  async record(event: ActivityEvent): Promise<void> {
+    const resourceId = event.resourceId.toLowerCase();
+    await this.db
+      .insertInto('activity_log')
+      .values({
+        event_data_id: randomUUID(),
+        correlation_id: event.correlationId,
+        caller: event.caller,
+        operation_name: event.operationName,
+        status: event.status,
+        sub_status: event.subStatus,
+        resource_id: resourceId,
+        subscription_id: segmentAfter(resourceId, 'subscriptions'),
+        resource_group: segmentAfter(resourceId, 'resourcegroups'),
+        http_method: event.httpMethod,
+        client_ip: event.clientIp,
+        event_timestamp: new Date(this.clock.now()).toISOString(),
+        properties: JSON.stringify(event.properties ?? {}),
+      })
+      .execute();
+  }
+
+  /** Newest first, paged by a token that marks where the previous page ended. */
+  async query(query: ActivityQuery): Promise<ActivityPage> {
+    const pageSize = Math.min(query.pageSize ?? DEFAULT_ACTIVITY_PAGE_SIZE, MAX_ACTIVITY_PAGE_SIZE);
+    let select = this.db
+      .selectFrom('activity_log')
+      .selectAll()
+      .where('subscription_id', '=', query.subscriptionId.toLowerCase())
+      .where('event_timestamp', '>=', new Date(query.from).toISOString())
+      .where('event_timestamp', '<=', new Date(query.to).toISOString());
+    if (query.resourceGroup !== undefined) {
+      select = select.where('resource_group', '=', query.resourceGroup.toLowerCase());
+    }
+    if (query.resourceUri !== undefined) {
+      const uri = query.resourceUri.toLowerCase().replace(/\/+$/, '');
+      const below = `${uri.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`;
+      select = select.where((eb) =>
+        eb.or([eb('resource_id', '=', uri), sql<boolean>`resource_id like ${below} escape '\\'`]),
+      );
+    }
+    if (query.skipToken !== undefined) {
+      const after = decodeSkipToken(query.skipToken);
+      select = select.where((eb) =>
+        eb.or([
+          eb('event_timestamp', '<', after.timestamp),
+          eb.and([eb('event_timestamp', '=', after.timestamp), eb('event_data_id', '<', after.id)]),
+        ]),
+      );
+    }
+    const rows = await select
+      .orderBy('event_timestamp', 'desc')
+      .orderBy('event_data_id', 'desc')
+      .limit(pageSize + 1)
+      .execute();
+    const page = rows.slice(0, pageSize);
+    const last = page.at(-1);
+    const more = rows.length > pageSize && last !== undefined;
+    return {
+      value: page.map(toEventData),
+      skipToken: more ? encodeSkipToken(last.event_timestamp, last.event_data_id) : undefined,
+    };
+  }
+}
+
+function segmentAfter(resourceId: string, key: string): string | null {
+  const segments = resourceId.split('/');
+  const at = segments.indexOf(key);
+  const value = at < 0 ? undefined : segments[at + 1];
+  return value === undefined || value === '' ? null : value;
+}
+
+function localizable<T extends string>(value: T): { value: T; localizedValue: T } {
+  return { value, localizedValue: value };
+}
+
+function toEventData(row: ActivityLogTable): ActivityEventData {
+  return {
+    eventDataId: row.event_data_id,
+    correlationId: row.correlation_id,
+    caller: row.caller,
+    operationName: localizable(row.operation_name),
+    status: localizable(row.status),
+    subStatus: localizable(row.sub_status),
+    category: localizable('Administrative'),
+    level: row.status === 'Failed' ? 'Error' : 'Informational',
+    resourceId: row.resource_id,
+    resourceGroupName: row.resource_group,
+    subscriptionId: row.subscription_id,
+    eventTimestamp: row.event_timestamp,
+    submissionTimestamp: row.event_timestamp,
+    httpRequest: { method: row.http_method, clientIpAddress: row.client_ip },
+    properties: JSON.parse(row.properties) as Record<string, unknown>,
+  };
+}
+
+function encodeSkipToken(timestamp: string, id: string): string {
+  return Buffer.from(JSON.stringify([timestamp, id])).toString('base64url');
+}
+
+function decodeSkipToken(token: string): { timestamp: string; id: string } {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(parsed) &&
+      parsed.length === 2 &&
+      typeof parsed[0] === 'string' &&
+      typeof parsed[1] === 'string'
+    ) {
+      return { timestamp: parsed[0], id: parsed[1] };
+    }
+  } catch {
+    // Falls through to the error below: a token we did not issue.
+  }
+  throw new ArmError(
+    'BadRequest',
+    `The $skiptoken '${token.slice(0, 80)}' is not valid; pass back the one from the previous page's nextLink.`,
+    { target: '$skiptoken' },
+  );
+}
