@@ -60,6 +60,14 @@ export interface AuthorizationEngine {
   setGroupMembers(groupId: string, memberIds: readonly string[]): void;
   /** Removes a principal everywhere: its assignments and group memberships. */
   removePrincipal(principalId: string): void;
+  /**
+   * Records a principal's type, so that group members listed by accessAt carry the right
+   * one. Without it a member's type is inferred (a group with members, else the type of its
+   * own assignments, else 'User').
+   */
+  putPrincipal(principalId: string, principalType: PrincipalType): void;
+  /** Whether the role exists and lists `scope` (or an ancestor) among its assignableScopes. */
+  isAssignable(roleDefinitionName: string, scope: string): boolean;
   /** Default deny; assignments are inherited downward and through group membership. */
   isAllowed(principalId: string, action: string, scope: string): boolean;
   /** The caller's effective permissions at a scope (Microsoft.Authorization/permissions). */

@@ -1,0 +1,100 @@
+// The built-in roles Tether ships, with the ids and permissions they have in Azure so that
+// scripts and SDK calls naming them by id keep working (SPEC §4, S2–S4).
+import { deepFreeze } from './deep-freeze.js';
+import type { Permission, RoleDefinition } from './types.js';
+
+function permission(actions: string[], notActions: string[] = []): Permission {
+  return { actions, notActions, dataActions: [], notDataActions: [] };
+}
+
+function builtIn(
+  name: string,
+  roleName: string,
+  description: string,
+  permissions: Permission[],
+): RoleDefinition {
+  return {
+    name,
+    roleName,
+    description,
+    roleType: 'BuiltInRole',
+    permissions,
+    assignableScopes: ['/'],
+  };
+}
+
+export const OWNER_ROLE_ID = '8e3af657-a8ff-443c-a75c-2fe8c4bcb635';
+export const CONTRIBUTOR_ROLE_ID = 'b24988ac-6180-42a0-ab88-20f7382dd24c';
+export const READER_ROLE_ID = 'acdd72a7-3385-48ef-bd42-f606fba81ae7';
+export const USER_ACCESS_ADMINISTRATOR_ROLE_ID = '18d7d88d-d35e-4fb5-a5c3-7773c20a72d9';
+export const CONNECTED_MACHINE_ONBOARDING_ROLE_ID = 'b64e21ea-ac4e-4cdf-9dc9-5b892992bee7';
+export const CONNECTED_MACHINE_RESOURCE_ADMINISTRATOR_ROLE_ID =
+  'cd570a14-e51a-42ad-bac8-bafd67325302';
+
+export const BUILT_IN_ROLES: readonly RoleDefinition[] = deepFreeze([
+  builtIn(
+    OWNER_ROLE_ID,
+    'Owner',
+    'Grants full access to manage all resources, including the ability to assign roles.',
+    [permission(['*'])],
+  ),
+  builtIn(
+    CONTRIBUTOR_ROLE_ID,
+    'Contributor',
+    'Grants full access to manage all resources, but does not allow you to assign roles or manage the directory.',
+    [
+      permission(
+        ['*'],
+        [
+          'Microsoft.Authorization/*/Delete',
+          'Microsoft.Authorization/*/Write',
+          'Microsoft.Authorization/elevateAccess/Action',
+        ],
+      ),
+    ],
+  ),
+  builtIn(
+    READER_ROLE_ID,
+    'Reader',
+    'View all resources, but does not allow you to make any changes.',
+    [permission(['*/read'])],
+  ),
+  builtIn(
+    USER_ACCESS_ADMINISTRATOR_ROLE_ID,
+    'User Access Administrator',
+    'Lets you manage user access to Azure resources.',
+    [
+      // Microsoft.Support/* is in Azure's definition too; Tether has no such provider.
+      permission(['*/read', 'Microsoft.Authorization/*', 'Microsoft.Support/*']),
+    ],
+  ),
+  builtIn(
+    CONNECTED_MACHINE_ONBOARDING_ROLE_ID,
+    'Azure Connected Machine Onboarding',
+    'Can onboard Azure Connected Machines: read and create them, not delete them or manage extensions.',
+    [
+      permission([
+        'Microsoft.HybridCompute/machines/read',
+        'Microsoft.HybridCompute/machines/write',
+        'Microsoft.HybridCompute/privateLinkScopes/read',
+        'Microsoft.GuestConfiguration/guestConfigurationAssignments/read',
+      ]),
+    ],
+  ),
+  builtIn(
+    CONNECTED_MACHINE_RESOURCE_ADMINISTRATOR_ROLE_ID,
+    'Azure Connected Machine Resource Administrator',
+    'Can read, write, delete and re-onboard Azure Connected Machines and their extensions.',
+    [
+      permission([
+        'Microsoft.HybridCompute/machines/*',
+        'Microsoft.HybridCompute/machines/extensions/*',
+        'Microsoft.HybridCompute/machines/UpgradeExtensions/action',
+        'Microsoft.HybridCompute/privateLinkScopes/*',
+        'Microsoft.HybridCompute/locations/*',
+        'Microsoft.HybridCompute/*/read',
+        'Microsoft.Resources/deployments/*',
+      ]),
+    ],
+  ),
+]);
