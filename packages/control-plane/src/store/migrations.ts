@@ -136,6 +136,47 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_identity': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Clients that send only the SHA-1 `x5t` of their certificate are found by this column.
+      await db.schema.alterTable('credentials').addColumn('thumbprint_sha1', text).execute();
+      await db.schema.alterTable('principals').addColumn('description', text).execute();
+      await db.schema
+        .createIndex('credentials_by_thumbprint_s256')
+        .on('credentials')
+        .column('thumbprint_s256')
+        .execute();
+      await db.schema
+        .createIndex('credentials_by_thumbprint_sha1')
+        .on('credentials')
+        .column('thumbprint_sha1')
+        .execute();
+      await db.schema
+        .createIndex('group_members_by_member')
+        .on('group_members')
+        .column('member_id')
+        .execute();
+      await db.schema
+        .createIndex('role_assignments_by_principal')
+        .on('role_assignments')
+        .column('principal_id')
+        .execute();
+      // Client assertions are single-use: the primary key makes a replay fail to insert, in
+      // every process that shares the database.
+      await db.schema
+        .createTable('client_assertions')
+        .addColumn('app_id', text, (c) => c.notNull())
+        .addColumn('jti', text, (c) => c.notNull())
+        .addColumn('expires_at', text, (c) => c.notNull())
+        .addPrimaryKeyConstraint('client_assertions_pk', ['app_id', 'jti'])
+        .execute();
+      await db.schema
+        .createIndex('client_assertions_by_expiry')
+        .on('client_assertions')
+        .column('expires_at')
+        .execute();
+    },
+  },
 };
 
 /** Brings the schema to the newest migration; fails loudly, changing nothing more, on error. */

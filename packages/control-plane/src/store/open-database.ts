@@ -1,31 +1,75 @@
 // Opens the control plane's database: embedded SQLite by default, PostgreSQL for scale-out.
+// Both go through Kysely, so no query may depend on one backend's dialect.
+import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrations.js';
+import { StoreError } from './store-error.js';
 
-export type DatabaseLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+export type DatabaseLocation =
+  | { kind: 'sqlite'; file: string }
+  /** `schema` puts every table in that PostgreSQL schema (tests give each run its own). */
+  | { kind: 'postgres'; url: string; schema?: string };
 
 export async function openDatabase(location: DatabaseLocation): Promise<Kysely<Database>> {
   const db = new Kysely<Database>({ dialect: await dialectFor(location) });
-  await migrateToLatest(db as Kysely<unknown>);
+  try {
+    await migrateToLatest(db as Kysely<unknown>);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
   return db;
 }
 
 async function dialectFor(location: DatabaseLocation): Promise<SqliteDialect | PostgresDialect> {
   switch (location.kind) {
-    case 'sqlite': {
-      const { default: SQLite } = await import('better-sqlite3');
-      const sqlite = new SQLite(location.file);
-      // WAL with synchronous=FULL: a commit is on disk before it is acknowledged.
-      sqlite.pragma('journal_mode = WAL');
-      sqlite.pragma('synchronous = FULL');
-      sqlite.pragma('foreign_keys = ON');
-      sqlite.pragma('busy_timeout = 5000');
-      return new SqliteDialect({ database: sqlite });
-    }
+    case 'sqlite':
+      return new SqliteDialect({ database: await openSqlite(location.file) });
     case 'postgres': {
       const { default: pg } = await import('pg');
-      return new PostgresDialect({ pool: new pg.Pool({ connectionString: location.url }) });
+      const schema = location.schema;
+      if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+        throw new StoreError(
+          'ERR_STORE_CONFIG',
+          `PostgreSQL schema ${JSON.stringify(schema)} is not valid: expected lower-case letters, digits and "_", at most 63`,
+        );
+      }
+      return new PostgresDialect({
+        pool: new pg.Pool({
+          connectionString: location.url,
+          ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+        }),
+      });
     }
+  }
+}
+
+async function openSqlite(file: string): Promise<SqliteDatabase> {
+  const { default: SQLite } = await import('better-sqlite3');
+  const sqlite = new SQLite(file);
+  try {
+    // One process owns the file: EXCLUSIVE locking holds an OS lock for as long as the
+    // connection lives (released by the kernel if the process dies), so a second server on
+    // the same data directory is refused instead of sharing the file. It must be set before
+    // WAL is enabled, which then needs no shared-memory index either.
+    sqlite.pragma('busy_timeout = 0');
+    sqlite.pragma('locking_mode = EXCLUSIVE');
+    sqlite.pragma('journal_mode = WAL');
+    // WAL with synchronous=FULL: a commit is on disk before it is acknowledged.
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.exec('BEGIN IMMEDIATE; COMMIT');
+    sqlite.pragma('busy_timeout = 5000');
+    return sqlite;
+  } catch (error) {
+    sqlite.close();
+    const busy = (error as { code?: unknown }).code === 'SQLITE_BUSY';
+    if (!busy) throw error;
+    throw new StoreError(
+      'ERR_STORE_IN_USE',
+      `the database ${file} is in use by another tether process; stop that process first (only one may open a data directory)`,
+      { cause: error },
+    );
   }
 }

@@ -35,6 +35,8 @@ export interface PrincipalsTable {
   user_principal_name: string | null;
   /** Lower-cased ARM id of the machine whose system-assigned identity this is. */
   machine_id: string | null;
+  /** Free text a group carries (0002). */
+  description: string | null;
   created_at: string;
 }
 
@@ -48,6 +50,8 @@ export interface CredentialsTable {
   secret_hash: string | null;
   /** base64url SHA-256 thumbprint of a certificate credential (x5t#S256). */
   thumbprint_s256: string | null;
+  /** base64url SHA-1 thumbprint (x5t), for clients that send only that (0002). */
+  thumbprint_sha1: string | null;
   certificate_pem: string | null;
   starts_at: string;
   expires_at: string;
@@ -127,6 +131,13 @@ export interface ActivityLogTable {
   properties: string;
 }
 
+/** A client assertion already used to get a token; kept until it would have expired. */
+export interface ClientAssertionsTable {
+  app_id: string;
+  jti: string;
+  expires_at: string;
+}
+
 export interface Database {
   settings: SettingsTable;
   subscriptions: SubscriptionsTable;
@@ -139,4 +150,5 @@ export interface Database {
   role_assignments: RoleAssignmentsTable;
   machines: MachinesTable;
   activity_log: ActivityLogTable;
+  client_assertions: ClientAssertionsTable;
 }

@@ -1,0 +1,219 @@
+// The store compliance suite: the same behaviour, asserted against every backend the control
+// plane can run on (SQLite always; PostgreSQL when TETHER_TEST_POSTGRES_URL is set).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { isTetherError } from '@tether/protocol';
+import { openDatabase } from './open-database.js';
+import { testBackends, type TestDatabase } from './test-databases.js';
+
+const T0 = '2026-01-01T00:00:00.000Z';
+
+for (const backend of testBackends()) {
+  void describe(`store compliance: ${backend.name}`, () => {
+    let store: TestDatabase;
+    before(async () => {
+      store = await backend.open();
+    });
+    after(async () => {
+      await store.dispose();
+    });
+
+    void it('keeps committed rows, unchanged, across a reopen', async () => {
+      await store.db
+        .insertInto('principals')
+        .values({
+          id: 'p-reopen',
+          type: 'Group',
+          display_name: 'Ops — équipe 運用',
+          app_id: null,
+          user_principal_name: null,
+          machine_id: null,
+          description: 'line one\nline "two"',
+          created_at: T0,
+        })
+        .execute();
+      const db = await store.reopen();
+      const row = await db
+        .selectFrom('principals')
+        .selectAll()
+        .where('id', '=', 'p-reopen')
+        .executeTakeFirstOrThrow();
+      assert.deepEqual(row, {
+        id: 'p-reopen',
+        type: 'Group',
+        display_name: 'Ops — équipe 運用',
+        app_id: null,
+        user_principal_name: null,
+        machine_id: null,
+        description: 'line one\nline "two"',
+        created_at: T0,
+      });
+    });
+
+    void it('runs every migration exactly once', async () => {
+      const names = await sql<{ name: string }>`select name from kysely_migration order by name`
+        .execute(store.db)
+        .then((r) => r.rows.map((row) => row.name));
+      assert.deepEqual(names, ['0001_core', '0002_identity']);
+    });
+
+    void it('refuses a second service principal with the same appId', async () => {
+      const sp = (id: string) => ({
+        id,
+        type: 'ServicePrincipal' as const,
+        display_name: id,
+        app_id: 'app-unique',
+        user_principal_name: null,
+        machine_id: null,
+        created_at: T0,
+      });
+      await store.db.insertInto('principals').values(sp('sp-1')).execute();
+      await assert.rejects(store.db.insertInto('principals').values(sp('sp-2')).execute());
+      const count = await store.db
+        .selectFrom('principals')
+        .select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .where('app_id', '=', 'app-unique')
+        .executeTakeFirstOrThrow();
+      assert.equal(Number(count.n), 1);
+    });
+
+    void it('makes a client assertion single-use through its primary key', async () => {
+      const row = { app_id: 'app', jti: 'jti-1', expires_at: T0 };
+      await store.db.insertInto('client_assertions').values(row).execute();
+      await assert.rejects(store.db.insertInto('client_assertions').values(row).execute());
+      await store.db
+        .insertInto('client_assertions')
+        .values({ ...row, app_id: 'other-app' })
+        .execute();
+    });
+
+    void it('refuses a duplicate role assignment (same scope, role and principal)', async () => {
+      const assignment = (name: string) => ({
+        name,
+        scope: '/subscriptions/s1',
+        role_definition_name: 'role',
+        principal_id: 'p',
+        principal_type: 'User' as const,
+        created_at: T0,
+        created_by: 'test',
+      });
+      await store.db.insertInto('role_assignments').values(assignment('a1')).execute();
+      await assert.rejects(
+        store.db.insertInto('role_assignments').values(assignment('a2')).execute(),
+      );
+    });
+
+    void it('rolls a failed transaction back whole', async () => {
+      await assert.rejects(
+        store.db.transaction().execute(async (trx) => {
+          await trx
+            .insertInto('group_members')
+            .values({ group_id: 'g', member_id: 'm1' })
+            .execute();
+          await trx
+            .insertInto('group_members')
+            .values({ group_id: 'g', member_id: 'm1' })
+            .execute();
+        }),
+      );
+      const rows = await store.db
+        .selectFrom('group_members')
+        .selectAll()
+        .where('group_id', '=', 'g')
+        .execute();
+      assert.deepEqual(rows, []);
+    });
+
+    void it('compares text case-sensitively, so callers must case-fold keys themselves', async () => {
+      await store.db.insertInto('settings').values({ key: 'case-key', value: 'v' }).execute();
+      const upper = await store.db
+        .selectFrom('settings')
+        .selectAll()
+        .where('key', '=', 'CASE-KEY')
+        .execute();
+      assert.deepEqual(upper, []);
+    });
+
+    void it('orders and ranges ISO timestamps stored as text', async () => {
+      const stamps = [
+        '2026-03-01T10:00:00.000Z',
+        '2026-01-31T23:59:59.999Z',
+        '2026-02-15T00:00:00.000Z',
+      ];
+      for (const [i, stamp] of stamps.entries()) {
+        await store.db
+          .insertInto('client_assertions')
+          .values({ app_id: 'time', jti: `j${i}`, expires_at: stamp })
+          .execute();
+      }
+      const inFebruary = await store.db
+        .selectFrom('client_assertions')
+        .select('expires_at')
+        .where('app_id', '=', 'time')
+        .where('expires_at', '>=', '2026-02-01T00:00:00.000Z')
+        .where('expires_at', '<', '2026-03-01T00:00:00.000Z')
+        .execute();
+      assert.deepEqual(inFebruary, [{ expires_at: '2026-02-15T00:00:00.000Z' }]);
+      const ordered = await store.db
+        .selectFrom('client_assertions')
+        .select('expires_at')
+        .where('app_id', '=', 'time')
+        .orderBy('expires_at')
+        .execute();
+      assert.deepEqual(
+        ordered.map((r) => r.expires_at),
+        [...stamps].sort(),
+      );
+    });
+
+    void it('matches LIKE with an explicit escape character the same way', async () => {
+      for (const key of ['pre_fix/a', 'prefix/b', 'pre%fix/c']) {
+        await store.db.insertInto('settings').values({ key, value: '1' }).execute();
+      }
+      const rows = await store.db
+        .selectFrom('settings')
+        .select('key')
+        .where(sql<boolean>`key like ${'pre\\_fix/%'} escape '\\'`)
+        .execute();
+      assert.deepEqual(rows, [{ key: 'pre_fix/a' }]);
+    });
+
+    void it('deletes by a list of ids in one statement', async () => {
+      await store.db
+        .insertInto('group_members')
+        .values([
+          { group_id: 'gd', member_id: 'a' },
+          { group_id: 'gd', member_id: 'b' },
+          { group_id: 'gd', member_id: 'c' },
+        ])
+        .execute();
+      const result = await store.db
+        .deleteFrom('group_members')
+        .where('group_id', '=', 'gd')
+        .where('member_id', 'in', ['a', 'c'])
+        .executeTakeFirst();
+      assert.equal(Number(result.numDeletedRows), 2);
+      const left = await store.db
+        .selectFrom('group_members')
+        .select('member_id')
+        .where('group_id', '=', 'gd')
+        .execute();
+      assert.deepEqual(left, [{ member_id: 'b' }]);
+    });
+
+    if (backend.name === 'sqlite') {
+      void it('refuses a second opener of the same SQLite file, naming it', async () => {
+        assert.equal(store.location.kind, 'sqlite');
+        await assert.rejects(openDatabase(store.location), (error: unknown) => {
+          assert.ok(isTetherError(error));
+          assert.equal(error.code, 'ERR_STORE_IN_USE');
+          assert.match(error.message, /in use by another tether process/);
+          return true;
+        });
+        const still = await store.db.selectFrom('settings').selectAll().execute();
+        assert.ok(still.length > 0, 'the first opener keeps working');
+      });
+    }
+  });
+}
