@@ -4,6 +4,8 @@ import { TetherError } from '@tether/protocol';
 export const ARM_ERROR_STATUS = {
   AuthenticationFailed: 401,
   InvalidAuthenticationToken: 401,
+  InvalidAuthenticationTokenAudience: 401,
+  ExpiredAuthenticationToken: 401,
   AuthorizationFailed: 403,
   MissingApiVersionParameter: 400,
   InvalidApiVersionParameter: 400,
