@@ -67,6 +67,11 @@ export class CompiledRole {
     return decision;
   }
 
+  /** How many answers are memoized; for diagnostics and the test that the memo stays bounded. */
+  get decisionCacheSize(): number {
+    return this.decisions.size;
+  }
+
   /** `scope` must be normalized. */
   isAssignableAt(scope: string): boolean {
     return this.definition.assignableScopes.some((s) => isWithinScope(scope, s));
