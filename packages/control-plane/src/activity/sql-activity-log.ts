@@ -5,6 +5,7 @@ import { sql, type Kysely } from 'kysely';
 import type { ActivityEvent, ActivityLog } from '../api/activity-log.js';
 import { ArmError } from '../api/arm-error.js';
 import type { Clock } from '../clock.js';
+import { likeBelow } from '../resources/sql-like.js';
 import type { ActivityLogTable, Database } from '../store/schema.js';
 
 export const DEFAULT_ACTIVITY_PAGE_SIZE = 200;
@@ -90,7 +91,7 @@ export class SqlActivityLog implements ActivityLog {
     }
     if (query.resourceUri !== undefined) {
       const uri = query.resourceUri.toLowerCase().replace(/\/+$/, '');
-      const below = `${uri.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`;
+      const below = likeBelow(uri);
       select = select.where((eb) =>
         eb.or([eb('resource_id', '=', uri), sql<boolean>`resource_id like ${below} escape '\\'`]),
       );

@@ -2,10 +2,17 @@
 // the services they share; the server registers this list through registerRoutes.
 import type { Kysely } from 'kysely';
 import type { SqlActivityLog } from '../activity/sql-activity-log.js';
+import { activityRoutes } from '../activity/activity-routes.js';
 import type { RouteSpec } from '../api/route-spec.js';
+import { accessRoutes } from '../authorization/access-routes.js';
+import { permissionsRoutes } from '../authorization/permissions-routes.js';
+import { roleAssignmentRoutes } from '../authorization/role-assignment-routes.js';
+import { roleDefinitionRoutes } from '../authorization/role-definition-routes.js';
 import type { Clock } from '../clock.js';
 import type { AuthorizationEngine } from '../rbac/types.js';
 import type { Database } from '../store/schema.js';
+import { machineRoutes } from './machine-routes.js';
+import { resourceGroupRoutes } from './resource-group-routes.js';
 import { subscriptionRoutes } from './subscription-routes.js';
 
 export interface ArmServices {
@@ -15,8 +22,19 @@ export interface ArmServices {
   activityLog: SqlActivityLog;
   /** Base URL clients reach this server at; nextLinks are built on it. */
   publicUrl: string;
+  /** Items per page of every list; tests make it small to exercise paging. */
+  pageSize?: number;
 }
 
 export function armRoutes(services: ArmServices): RouteSpec[] {
-  return [...subscriptionRoutes(services)];
+  return [
+    ...subscriptionRoutes(services),
+    ...resourceGroupRoutes(services),
+    ...machineRoutes(services),
+    ...roleAssignmentRoutes(services),
+    ...roleDefinitionRoutes(services),
+    ...permissionsRoutes(services),
+    ...accessRoutes(services),
+    ...activityRoutes(services),
+  ];
 }

@@ -1,9 +1,11 @@
 // Microsoft.Resources subscriptions: read-only here; `tether` creates them at set-up.
 import type { FastifyRequest } from 'fastify';
-import { ArmError } from '../api/arm-error.js';
 import type { RouteSpec } from '../api/route-spec.js';
 import type { SubscriptionsTable } from '../store/schema.js';
+import { checkSubscriptionId } from './arm-names.js';
+import { param } from './arm-request.js';
 import type { ArmServices } from './arm-routes.js';
+import { requireSubscription, subscriptionScope } from './arm-scope.js';
 
 export const SUBSCRIPTION_API_VERSIONS = [
   '2016-06-01',
@@ -42,36 +44,24 @@ export function subscriptionRoutes(services: ArmServices): RouteSpec[] {
     {
       method: 'GET',
       url: '/subscriptions/:subscriptionId',
-      access: { kind: 'action', action: READ, scope: subscriptionScope },
+      access: { kind: 'action', action: READ, scope: subscriptionAt },
       apiVersions: SUBSCRIPTION_API_VERSIONS,
       async handler({ request, caller }) {
-        const id = paramsOf(request).subscriptionId.toLowerCase();
+        const id = checkSubscriptionId(param(request, 'subscriptionId'));
+        await requireSubscription(db, id);
         const row = await db
           .selectFrom('subscriptions')
           .selectAll()
           .where('subscription_id', '=', id)
-          .executeTakeFirst();
-        if (row === undefined) throw subscriptionNotFound(id);
+          .executeTakeFirstOrThrow();
         return toSubscription(row, tenantOf(caller?.claims));
       },
     },
   ];
 }
 
-export function subscriptionNotFound(subscriptionId: string): ArmError {
-  return new ArmError(
-    'SubscriptionNotFound',
-    `The subscription '${subscriptionId}' could not be found.`,
-  );
-}
-
-function subscriptionScope(request: FastifyRequest): string {
-  return `/subscriptions/${paramsOf(request).subscriptionId.toLowerCase()}`;
-}
-
-function paramsOf(request: FastifyRequest): { subscriptionId: string } {
-  return request.params as { subscriptionId: string };
-}
+const subscriptionAt = (request: FastifyRequest): string =>
+  subscriptionScope(checkSubscriptionId(param(request, 'subscriptionId')));
 
 function tenantOf(claims: Readonly<Record<string, unknown>> | undefined): string | undefined {
   const tid = claims?.['tid'];

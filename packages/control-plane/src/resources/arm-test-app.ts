@@ -1,0 +1,222 @@
+// An in-process control plane for route tests: the real routes, engine, activity log and a
+// SQLite database in a temporary directory. Only token checking is stubbed (a token names
+// its principal); the real token path is covered end to end.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { SqlActivityLog } from '../activity/sql-activity-log.js';
+import { ArmError } from '../api/arm-error.js';
+import { buildApp } from '../api/build-app.js';
+import type { Authenticator, Caller } from '../api/caller.js';
+import { RoleAssignmentStore } from '../authorization/role-assignment-store.js';
+import { ManualClock } from '../clock.js';
+import { Authorizer } from '../rbac/authorizer.js';
+import type { PrincipalType } from '../rbac/types.js';
+import { openDatabase } from '../store/open-database.js';
+import type { Database } from '../store/schema.js';
+import { armRoutes, type ArmServices } from './arm-routes.js';
+import { machineScope, resourceGroupScope } from './arm-scope.js';
+
+export const TEST_TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+export const PUBLIC_URL = 'https://tether.test:8443';
+
+export interface InjectOptions {
+  /** Principal id whose token to send; none sends no Authorization header. */
+  as?: string;
+  body?: unknown;
+  /** Raw body with its content type, for malformed-input tests. */
+  rawBody?: { payload: string; contentType: string };
+  headers?: Record<string, string>;
+}
+
+export interface InjectResult {
+  status: number;
+  body: Record<string, unknown>;
+  headers: Record<string, unknown>;
+}
+
+export class ArmTestApp {
+  private constructor(
+    readonly app: FastifyInstance,
+    readonly services: ArmServices & { authorizer: Authorizer },
+    readonly clock: ManualClock,
+    private readonly principals: Map<string, Caller>,
+    private readonly dir: string,
+  ) {}
+
+  static async start(options: { pageSize?: number } = {}): Promise<ArmTestApp> {
+    const dir = await mkdtemp(join(tmpdir(), 'tether-arm-'));
+    const db = await openDatabase({ kind: 'sqlite', file: join(dir, 'tether.db') });
+    const clock = new ManualClock();
+    const authorizer = new Authorizer();
+    const activityLog = new SqlActivityLog(db, clock);
+    const principals = new Map<string, Caller>();
+    const authenticator: Authenticator = {
+      authenticate(authorization) {
+        const caller = principals.get(authorization?.replace(/^Bearer /, '') ?? '');
+        if (caller === undefined) {
+          return Promise.reject(
+            new ArmError('AuthenticationFailed', 'Authentication failed: no valid token.'),
+          );
+        }
+        return Promise.resolve(caller);
+      },
+    };
+    const services = { db, authorizer, clock, activityLog, publicUrl: PUBLIC_URL, ...options };
+    const app = buildApp({
+      routes: armRoutes(services),
+      deps: { authenticator, authorizer, activityLog },
+    });
+    await app.ready();
+    return new ArmTestApp(app, services, clock, principals, dir);
+  }
+
+  get db(): Kysely<Database> {
+    return this.services.db;
+  }
+
+  async close(): Promise<void> {
+    await this.app.close();
+    await this.db.destroy();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** A directory principal that can sign in; returns its object id. */
+  async addPrincipal(
+    type: PrincipalType = 'ServicePrincipal',
+    displayName = `p-${randomUUID().slice(0, 8)}`,
+  ): Promise<string> {
+    const id = randomUUID();
+    await this.db
+      .insertInto('principals')
+      .values({
+        id,
+        type,
+        display_name: displayName,
+        app_id: type === 'ServicePrincipal' ? randomUUID() : null,
+        user_principal_name: type === 'User' ? `${displayName}@tether.test` : null,
+        machine_id: null,
+        created_at: new Date(this.clock.now()).toISOString(),
+      })
+      .execute();
+    this.authorizer.putPrincipal(id, type);
+    this.principals.set(id, {
+      principalId: id,
+      principalType: type,
+      name: displayName,
+      claims: { tid: TEST_TENANT, oid: id },
+    });
+    return id;
+  }
+
+  get authorizer(): Authorizer {
+    return this.services.authorizer;
+  }
+
+  /** Grants a role the way the API would (database, then engine); returns the assignment name. */
+  async assign(principalId: string, roleDefinitionName: string, scope: string): Promise<string> {
+    const name = randomUUID();
+    const type = this.principals.get(principalId)?.principalType ?? 'Group';
+    const created = await new RoleAssignmentStore(this.db, this.authorizer).create({
+      name,
+      scope,
+      role_definition_name: roleDefinitionName,
+      principal_id: principalId,
+      principal_type: type,
+      created_at: new Date(this.clock.now()).toISOString(),
+      created_by: 'test',
+    });
+    if (!created) throw new Error(`assignment of ${roleDefinitionName} at ${scope} already exists`);
+    return name;
+  }
+
+  async addSubscription(subscriptionId: string = randomUUID()): Promise<string> {
+    await this.db
+      .insertInto('subscriptions')
+      .values({
+        subscription_id: subscriptionId,
+        display_name: `sub ${subscriptionId.slice(0, 8)}`,
+        state: 'Enabled',
+        created_at: new Date(this.clock.now()).toISOString(),
+      })
+      .execute();
+    return subscriptionId;
+  }
+
+  async addResourceGroup(
+    subscriptionId: string,
+    name: string,
+    location = 'westeurope',
+  ): Promise<string> {
+    const id = resourceGroupScope(subscriptionId, name);
+    await this.db
+      .insertInto('resource_groups')
+      .values({
+        id,
+        subscription_id: subscriptionId,
+        name,
+        location,
+        tags: '{}',
+        created_at: new Date(this.clock.now()).toISOString(),
+      })
+      .execute();
+    return id;
+  }
+
+  async addMachine(
+    subscriptionId: string,
+    resourceGroup: string,
+    name: string,
+    location = 'westeurope',
+  ): Promise<string> {
+    const id = machineScope(subscriptionId, resourceGroup, name);
+    const now = new Date(this.clock.now()).toISOString();
+    await this.db
+      .insertInto('machines')
+      .values({
+        id,
+        subscription_id: subscriptionId,
+        resource_group: resourceGroup.toLowerCase(),
+        name,
+        location,
+        tags: '{}',
+        properties: JSON.stringify({ vmId: randomUUID(), osName: 'linux' }),
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    return id;
+  }
+
+  async inject(method: string, url: string, options: InjectOptions = {}): Promise<InjectResult> {
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    if (options.as !== undefined) headers['authorization'] = `Bearer ${options.as}`;
+    let payload: string | undefined;
+    if (options.rawBody !== undefined) {
+      payload = options.rawBody.payload;
+      headers['content-type'] = options.rawBody.contentType;
+    } else if (options.body !== undefined) {
+      payload = JSON.stringify(options.body);
+      headers['content-type'] = 'application/json';
+    }
+    const response = await this.app.inject({
+      method: method as 'GET',
+      url,
+      headers,
+      ...(payload === undefined ? {} : { payload }),
+    });
+    const text = response.body;
+    let body: Record<string, unknown> = {};
+    if (text.length > 0) {
+      try {
+        body = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        body = { text };
+      }
+    }
+    return { status: response.statusCode, body, headers: response.headers };
+  }
+}

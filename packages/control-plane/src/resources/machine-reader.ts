@@ -1,0 +1,66 @@
+// Reads machines with what their ARM shape needs besides the row: the resource group's own
+// spelling and the machine's managed identity.
+import type { Kysely } from 'kysely';
+import type { Caller } from '../api/caller.js';
+import type { Database, MachinesTable } from '../store/schema.js';
+import { resourceGroupScope } from './arm-scope.js';
+import type { MachineView } from './machine-resource.js';
+
+export class MachineReader {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Up to `limit` machines after the id `after`, by id; a whole subscription or one group. */
+  async list(
+    subscriptionId: string,
+    resourceGroup: string | undefined,
+    after: string | undefined,
+    limit: number,
+  ): Promise<MachinesTable[]> {
+    let query = this.db
+      .selectFrom('machines')
+      .selectAll()
+      .where('subscription_id', '=', subscriptionId);
+    if (resourceGroup !== undefined)
+      query = query.where('resource_group', '=', resourceGroup.toLowerCase());
+    if (after !== undefined) query = query.where('id', '>', after);
+    return query.orderBy('id').limit(limit).execute();
+  }
+
+  async view(row: MachinesTable, caller: Caller | undefined): Promise<MachineView> {
+    const [view] = await this.views([row], caller);
+    if (view === undefined) throw new Error('views() returns one view per row');
+    return view;
+  }
+
+  async views(rows: readonly MachinesTable[], caller: Caller | undefined): Promise<MachineView[]> {
+    if (rows.length === 0) return [];
+    const groupIds = [
+      ...new Set(rows.map((r) => resourceGroupScope(r.subscription_id, r.resource_group))),
+    ];
+    const groups = await this.db
+      .selectFrom('resource_groups')
+      .select(['id', 'name'])
+      .where('id', 'in', groupIds)
+      .execute();
+    const identities = await this.db
+      .selectFrom('principals')
+      .select(['id', 'machine_id'])
+      .where(
+        'machine_id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .execute();
+    const groupName = new Map(groups.map((g) => [g.id, g.name]));
+    const identity = new Map(identities.map((p) => [p.machine_id, p.id]));
+    const tid = caller?.claims['tid'];
+    return rows.map((row) => ({
+      row,
+      resourceGroupName:
+        groupName.get(resourceGroupScope(row.subscription_id, row.resource_group)) ??
+        row.resource_group,
+      identityPrincipalId: identity.get(row.id),
+      tenantId: typeof tid === 'string' ? tid : undefined,
+    }));
+  }
+}

@@ -1,0 +1,218 @@
+// The Microsoft.HybridCompute/machines resource: what a PUT may set, what only the control
+// plane and the agent's own reports may set (status, agentConfiguration: S7), and the ARM shape.
+import { ArmError } from '../api/arm-error.js';
+import type { MachinesTable } from '../store/schema.js';
+import {
+  asObject,
+  field,
+  invalidContent,
+  optionalString,
+  rejectUnknownFields,
+  type JsonObject,
+} from './arm-request.js';
+import { isGuid } from './arm-names.js';
+import { parseLocation, parseTags, type Tags } from './arm-tags.js';
+
+export const MACHINE_RESOURCE_TYPE = 'Microsoft.HybridCompute/machines';
+
+/** Facts the onboarding agent states about its machine; a PUT may set them. */
+const WRITABLE_STRINGS = [
+  'clientPublicKey',
+  'osName',
+  'osVersion',
+  'osType',
+  'osSku',
+  'agentVersion',
+  'machineFqdn',
+  'domainName',
+  'dnsFqdn',
+  'adFqdn',
+  'mssqlDiscovered',
+  'parentClusterResourceId',
+  'privateLinkScopeResourceId',
+] as const;
+const WRITABLE = [...WRITABLE_STRINGS, 'vmId', 'locationData', 'detectedProperties'] as const;
+
+/** Kept by the control plane from the agent's reports; never taken from an API caller. */
+const READ_ONLY = [
+  'provisioningState',
+  'status',
+  'lastStatusChange',
+  'errorDetails',
+  'agentConfiguration',
+  'serviceStatuses',
+  'extensions',
+  'vmUuid',
+  'displayName',
+  'osProfile',
+  'cloudMetadata',
+  'agentUpgrade',
+  'licenseProfile',
+] as const;
+
+export interface MachinePut {
+  location: string;
+  tags: Tags;
+  /** Only the fields the body names; the rest of a stored machine stays as it is. */
+  properties: JsonObject;
+}
+
+/** Validates a PUT body for the machine `name`; every refusal names the field. */
+export function parseMachinePut(body: JsonObject, name: string): MachinePut {
+  rejectUnknownFields(
+    body,
+    ['location', 'tags', 'properties', 'identity', 'id', 'name', 'type', 'systemData'],
+    '',
+  );
+  const givenName = field(body, 'name');
+  if (
+    givenName !== undefined &&
+    (typeof givenName !== 'string' || givenName.toLowerCase() !== name.toLowerCase())
+  ) {
+    throw invalidContent('name', `must be the machine name in the URL ('${name}') when given`);
+  }
+  const givenType = field(body, 'type');
+  if (
+    givenType !== undefined &&
+    (typeof givenType !== 'string' ||
+      givenType.toLowerCase() !== MACHINE_RESOURCE_TYPE.toLowerCase())
+  ) {
+    throw invalidContent('type', `must be '${MACHINE_RESOURCE_TYPE}' when given`);
+  }
+  parseIdentity(field(body, 'identity'));
+  const rawProperties = field(body, 'properties');
+  const properties =
+    rawProperties === undefined || rawProperties === null
+      ? {}
+      : asObject(rawProperties, 'properties');
+  return {
+    location: parseLocation(field(body, 'location')),
+    tags: parseTags(field(body, 'tags')) ?? {},
+    properties: parseWritableProperties(properties),
+  };
+}
+
+/** Every Tether machine has a system-assigned identity (S15); nothing else is offered. */
+function parseIdentity(value: unknown): void {
+  if (value === undefined || value === null) return;
+  const identity = asObject(value, 'identity');
+  rejectUnknownFields(identity, ['type', 'principalId', 'tenantId'], 'identity');
+  const type = field(identity, 'type');
+  if (type !== undefined && type !== 'SystemAssigned') {
+    throw invalidContent(
+      'identity.type',
+      "must be 'SystemAssigned': every machine has its own managed identity",
+    );
+  }
+}
+
+function parseWritableProperties(properties: JsonObject): JsonObject {
+  for (const key of Object.keys(properties)) {
+    const readOnly = READ_ONLY.find((k) => k.toLowerCase() === key.toLowerCase());
+    if (readOnly === 'agentConfiguration') {
+      throw invalidContent(
+        'properties.agentConfiguration',
+        "is read-only: a machine's local security settings can be changed only by `azcmagent config` on the machine itself",
+      );
+    }
+    if (readOnly !== undefined) {
+      throw invalidContent(
+        `properties.${readOnly}`,
+        'is read-only: the control plane sets it from what the agent reports',
+      );
+    }
+  }
+  rejectUnknownFields(properties, WRITABLE, 'properties');
+  const parsed: JsonObject = {};
+  for (const name of WRITABLE_STRINGS) {
+    const value = optionalString(properties, name, `properties.${name}`, 8192);
+    if (value !== undefined) parsed[name] = value;
+  }
+  const vmId = optionalString(properties, 'vmId', 'properties.vmId');
+  if (vmId !== undefined) {
+    if (!isGuid(vmId)) throw invalidContent('properties.vmId', 'must be a GUID');
+    parsed['vmId'] = vmId.toLowerCase();
+  }
+  const locationData = field(properties, 'locationData');
+  if (locationData !== undefined && locationData !== null) {
+    const data = asObject(locationData, 'properties.locationData');
+    rejectUnknownFields(
+      data,
+      ['name', 'city', 'district', 'countryOrRegion'],
+      'properties.locationData',
+    );
+    const copy: JsonObject = {};
+    for (const key of ['name', 'city', 'district', 'countryOrRegion']) {
+      const value = optionalString(data, key, `properties.locationData.${key}`, 256);
+      if (value !== undefined) copy[key] = value;
+    }
+    if (copy['name'] === undefined)
+      throw invalidContent('properties.locationData.name', 'is required');
+    parsed['locationData'] = copy;
+  }
+  const detected = parseTags(
+    field(properties, 'detectedProperties'),
+    'properties.detectedProperties',
+  );
+  if (detected !== undefined) parsed['detectedProperties'] = detected;
+  return parsed;
+}
+
+/** PATCH takes tags only; the machine's facts come from its agent. */
+export function parseMachinePatch(body: JsonObject): { tags: Tags | undefined } {
+  rejectUnknownFields(body, ['tags'], '');
+  return { tags: parseTags(field(body, 'tags')) };
+}
+
+export interface MachineView {
+  row: MachinesTable;
+  /** The resource group's name as its creator spelled it. */
+  resourceGroupName: string;
+  identityPrincipalId: string | undefined;
+  tenantId: string | undefined;
+}
+
+export function machineId(subscriptionId: string, resourceGroupName: string, name: string): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroupName}/providers/${MACHINE_RESOURCE_TYPE}/${name}`;
+}
+
+export function renderMachine(view: MachineView): JsonObject {
+  const { row } = view;
+  const stored = JSON.parse(row.properties) as JsonObject;
+  return {
+    id: machineId(row.subscription_id, view.resourceGroupName, row.name),
+    name: row.name,
+    type: MACHINE_RESOURCE_TYPE,
+    location: row.location,
+    tags: JSON.parse(row.tags) as Tags,
+    ...(view.identityPrincipalId === undefined
+      ? {}
+      : {
+          identity: {
+            type: 'SystemAssigned',
+            principalId: view.identityPrincipalId,
+            tenantId: view.tenantId,
+          },
+        }),
+    properties: {
+      ...stored,
+      provisioningState: stored['provisioningState'] ?? 'Succeeded',
+      // Until the agent's first heartbeat says otherwise, nobody has heard from the machine.
+      status: stored['status'] ?? 'Disconnected',
+      lastStatusChange: stored['lastStatusChange'] ?? row.created_at,
+      displayName: row.name,
+      errorDetails: stored['errorDetails'] ?? [],
+    },
+  };
+}
+
+/** A PUT over an existing machine: location is fixed for life, as in ARM. */
+export function checkLocationUnchanged(existing: MachinesTable, location: string): void {
+  if (existing.location !== location) {
+    throw new ArmError(
+      'InvalidResourceLocation',
+      `The machine '${existing.name}' already exists in location '${existing.location}'; it cannot be moved to '${location}'.`,
+      { target: 'location' },
+    );
+  }
+}
