@@ -1,0 +1,116 @@
+// The shapes of control-plane answers the CLI reads (docs/api.md); only the fields it uses.
+
+export interface ServicePrincipal {
+  id: string;
+  appId: string;
+  displayName: string;
+  passwordCredentials?: PasswordCredential[];
+  keyCredentials?: KeyCredential[];
+}
+
+export interface PasswordCredential {
+  keyId: string;
+  displayName?: string;
+  startDateTime?: string;
+  endDateTime?: string;
+  /** Present only in the answer to addPassword. */
+  secretText?: string;
+}
+
+export interface KeyCredential {
+  keyId: string;
+  displayName?: string;
+  customKeyIdentifier?: string;
+  startDateTime?: string;
+  endDateTime?: string;
+}
+
+export interface DirectoryUser {
+  id: string;
+  displayName: string;
+  userPrincipalName: string;
+}
+
+export interface DirectoryGroup {
+  id: string;
+  displayName: string;
+  description?: string | null;
+}
+
+export interface DirectoryMember {
+  id: string;
+  '@odata.type'?: string;
+  displayName?: string;
+}
+
+export type PrincipalType = 'User' | 'Group' | 'ServicePrincipal';
+
+export interface ArmRoleDefinition {
+  id: string;
+  name: string;
+  type?: string;
+  properties: {
+    roleName: string;
+    description?: string;
+    type?: string;
+    permissions?: unknown[];
+    assignableScopes?: string[];
+  };
+}
+
+export interface ArmRoleAssignment {
+  id: string;
+  name: string;
+  type?: string;
+  properties: {
+    roleDefinitionId: string;
+    principalId: string;
+    principalType?: PrincipalType;
+    scope: string;
+    [more: string]: unknown;
+  };
+}
+
+export interface Subscription {
+  id?: string;
+  subscriptionId: string;
+  displayName?: string;
+  state?: string;
+  tenantId?: string;
+}
+
+export interface ArmResource {
+  id: string;
+  name: string;
+  type?: string;
+  location?: string;
+  tags?: Record<string, string>;
+  properties?: Record<string, unknown>;
+}
+
+export interface AccessEntry {
+  principalId: string;
+  principalType: PrincipalType;
+  displayName?: string;
+  roleDefinitionId: string;
+  roleName: string;
+  assignmentId: string;
+  assignedAt: string;
+  inherited: boolean;
+  viaGroup?: string | null;
+  indirectAdministrator: boolean;
+}
+
+export interface ActivityEvent {
+  eventDataId: string;
+  correlationId: string;
+  caller: string;
+  operationName: { value: string; localizedValue?: string };
+  status: { value: string; localizedValue?: string };
+  subStatus?: { value: string; localizedValue?: string } | string;
+  resourceId: string;
+  resourceGroupName?: string;
+  eventTimestamp: string;
+  httpRequest?: { method?: string; clientIpAddress?: string };
+  properties?: Record<string, unknown>;
+}

@@ -1,0 +1,320 @@
+// `tether login`, `logout` and `account`: sign in with a service principal and keep the profile
+// (endpoint, tenant, secret, CA, default subscription, cached token) as `az` keeps its own.
+import { InvalidArgumentError, type Command } from 'commander';
+import { ApiClient } from '../client/api-client.js';
+import { ApiError } from '../client/api-error.js';
+import { API_VERSIONS } from '../client/api-versions.js';
+import { readPemCertificates } from '../client/pem-certificates.js';
+import { processCliDeps, type CliDeps } from '../client/cli-deps.js';
+import { CliError, usageError } from '../client/cli-error.js';
+import {
+  configureGroup,
+  defineAction,
+  outputOption,
+  subscriptionOption,
+  type ActionContext,
+  type OutputOptions,
+  type SubscriptionOptions,
+} from '../client/command-kit.js';
+import type { Column } from '../client/output-format.js';
+import { parseEndpoint, parseGuid } from '../client/parsers.js';
+import { ProfileStore, type CachedToken, type Profile } from '../client/profile-store.js';
+import { TokenProvider } from '../client/token-provider.js';
+import type { Subscription } from '../client/wire-types.js';
+
+interface LoginOptions extends OutputOptions, SubscriptionOptions {
+  servicePrincipal?: boolean;
+  username?: string;
+  password?: string;
+  tenant?: string;
+  endpoint?: string;
+  caCert?: string;
+}
+
+/** One line of `az login` / `az account list` output. */
+interface AccountEntry {
+  cloudName: 'Tether';
+  endpoint: string;
+  id: string;
+  name: string;
+  state: string;
+  tenantId: string;
+  isDefault: boolean;
+  user: { name: string; type: 'servicePrincipal' };
+}
+
+const ACCOUNT_COLUMNS: readonly Column<AccountEntry>[] = [
+  { header: 'Name', value: (a) => a.name },
+  { header: 'SubscriptionId', value: (a) => a.id },
+  { header: 'State', value: (a) => a.state },
+  { header: 'IsDefault', value: (a) => a.isDefault },
+];
+
+export function register(program: Command, deps: CliDeps = processCliDeps()): void {
+  configureGroup(program.command('login'), deps)
+    .description('Sign in to a Tether control plane with a service principal and keep the profile.')
+    .option('--service-principal', 'sign in as a service principal (the only kind Tether signs in)')
+    .option('-u, --username <appId>', 'application (client) id; default AZURE_CLIENT_ID')
+    .option('-p, --password <secret>', 'client secret; default AZURE_CLIENT_SECRET')
+    .option('-t, --tenant <tenant>', 'tenant id; default AZURE_TENANT_ID')
+    .option('--endpoint <url>', 'https URL of the control plane; default TETHER_ENDPOINT')
+    .option('--ca-cert <file>', "PEM of the control plane's CA; default TETHER_CA_CERT")
+    .addOption(subscriptionOption())
+    .addOption(outputOption())
+    .action(defineAction<LoginOptions>(deps, login));
+
+  configureGroup(program.command('logout'), deps)
+    .description('Forget the saved profile and its secret.')
+    .action(
+      defineAction<object>(deps, async (_options, { deps: d }) => {
+        const store = ProfileStore.locate(d.env, d.homeDir);
+        if (!(await store.remove())) {
+          throw new CliError('ERR_NOT_LOGGED_IN', `there is no saved profile (${store.path}).`);
+        }
+      }),
+    );
+
+  const account = configureGroup(program.command('account'), deps).description(
+    'The signed-in account and its default subscription.',
+  );
+  account
+    .command('show')
+    .description('Show the saved profile (never its secret).')
+    .addOption(outputOption())
+    .action(defineAction<OutputOptions>(deps, accountShow));
+  account
+    .command('list')
+    .description('List the subscriptions the signed-in principal can see.')
+    .addOption(outputOption())
+    .action(
+      defineAction<OutputOptions>(deps, async (options, context) => {
+        const session = await context.session();
+        const store = await ProfileStore.locate(deps.env, deps.homeDir).load();
+        const subscriptions = await listSubscriptions(session.client);
+        const entries = subscriptions.map((s) =>
+          accountEntry(
+            s,
+            session.endpoint,
+            session.tenantId,
+            session.clientId,
+            store?.subscriptionId,
+          ),
+        );
+        context.print(entries, options.output, ACCOUNT_COLUMNS);
+      }),
+    );
+  account
+    .command('set')
+    .description('Set the default subscription of the saved profile.')
+    .addOption(subscriptionOption().makeOptionMandatory())
+    .action(defineAction<Required<SubscriptionOptions>>(deps, accountSet));
+}
+
+async function login(options: LoginOptions, context: ActionContext): Promise<void> {
+  const { deps } = context;
+  if (options.servicePrincipal !== true) {
+    throw usageError(
+      'tether signs in service principals only: pass --service-principal with -u APPID -p SECRET --tenant TENANT --endpoint URL.',
+      '--service-principal',
+    );
+  }
+  const clientId = setting(options.username, deps, 'AZURE_CLIENT_ID', '-u/--username', parseGuid);
+  const clientSecret = setting(
+    options.password,
+    deps,
+    'AZURE_CLIENT_SECRET',
+    '-p/--password',
+    parseSecret,
+  );
+  const tenantId = setting(options.tenant, deps, 'AZURE_TENANT_ID', '-t/--tenant', parseTenant);
+  const endpoint = setting(options.endpoint, deps, 'TETHER_ENDPOINT', '--endpoint', parseEndpoint);
+  const caPath = options.caCert ?? nonEmpty(deps.env['TETHER_CA_CERT']);
+  const caCert =
+    caPath === undefined
+      ? undefined
+      : await readPemCertificates(
+          caPath,
+          options.caCert === undefined ? 'TETHER_CA_CERT' : '--ca-cert',
+        );
+
+  const transport = deps.createTransport(caCert === undefined ? {} : { ca: caCert });
+  try {
+    let token: CachedToken | undefined;
+    const credentials = { endpoint, tenantId, clientId, clientSecret };
+    const tokens = new TokenProvider(credentials, transport, deps.clock, {
+      load: () => token,
+      save: (fresh) => {
+        token = fresh;
+        return Promise.resolve();
+      },
+    });
+    await tokens.accessToken();
+    const client = new ApiClient({
+      endpoint,
+      transport,
+      tokens,
+      clock: deps.clock,
+      sleep: deps.sleep,
+    });
+    let visible: Subscription[] | undefined;
+    try {
+      visible = await listSubscriptions(client);
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 403) throw error;
+      context.warn(`${clientId} may not list subscriptions (${error.apiCode}).`);
+    }
+    const chosen = chooseSubscription(options.subscription, visible);
+    const profile: Profile = {
+      ...credentials,
+      ...(chosen === undefined ? {} : { subscriptionId: chosen }),
+      ...(caCert === undefined ? {} : { caCert }),
+      ...(token === undefined ? {} : { token }),
+    };
+    await ProfileStore.locate(deps.env, deps.homeDir).save(profile);
+    if (chosen === undefined) {
+      context.warn(
+        "no default subscription: pass --subscription to each command, or run 'tether account set --subscription ID'.",
+      );
+    }
+    const known = visible ?? (chosen === undefined ? [] : [{ subscriptionId: chosen }]);
+    context.print(
+      known.map((s) => accountEntry(s, endpoint, tenantId, clientId, chosen)),
+      options.output,
+      ACCOUNT_COLUMNS,
+    );
+  } finally {
+    transport.close();
+  }
+}
+
+function chooseSubscription(
+  flag: string | undefined,
+  visible: Subscription[] | undefined,
+): string | undefined {
+  if (flag !== undefined) {
+    if (visible !== undefined && !visible.some((s) => s.subscriptionId.toLowerCase() === flag)) {
+      throw new CliError(
+        'ERR_NOT_FOUND',
+        `subscription '${flag}' (--subscription) is not one this principal can see; visible: ${visible.map((s) => s.subscriptionId).join(', ') || 'none'}.`,
+      );
+    }
+    return flag;
+  }
+  const enabled = visible?.find((s) => (s.state ?? 'Enabled') === 'Enabled') ?? visible?.[0];
+  return enabled?.subscriptionId;
+}
+
+async function accountShow(options: OutputOptions, context: ActionContext): Promise<void> {
+  const store = ProfileStore.locate(context.deps.env, context.deps.homeDir);
+  const profile = await store.load();
+  if (profile === undefined) {
+    throw new CliError(
+      'ERR_NOT_LOGGED_IN',
+      `not logged in (no ${store.path}); run 'tether login'.`,
+    );
+  }
+  const shown = {
+    environmentName: 'Tether',
+    endpoint: profile.endpoint,
+    id: profile.subscriptionId ?? null,
+    tenantId: profile.tenantId,
+    user: { name: profile.clientId, type: 'servicePrincipal' },
+    caCertificate: profile.caCert === undefined ? 'system trust store' : 'saved in profile',
+    profile: store.path,
+  };
+  context.print(shown, options.output, [
+    { header: 'Endpoint', value: (s) => s.endpoint },
+    { header: 'SubscriptionId', value: (s) => s.id },
+    { header: 'TenantId', value: (s) => s.tenantId },
+    { header: 'User', value: (s) => s.user.name },
+  ]);
+}
+
+async function accountSet(
+  options: Required<SubscriptionOptions>,
+  context: ActionContext,
+): Promise<void> {
+  const store = ProfileStore.locate(context.deps.env, context.deps.homeDir);
+  const profile = await store.load();
+  if (profile === undefined) {
+    throw new CliError(
+      'ERR_NOT_LOGGED_IN',
+      `not logged in (no ${store.path}); run 'tether login'.`,
+    );
+  }
+  const session = await context.session();
+  try {
+    await session.client.get(`/subscriptions/${options.subscription}`, {
+      'api-version': API_VERSIONS.subscriptions,
+    });
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 403) throw error;
+    context.warn(
+      `cannot read subscription ${options.subscription} to check it (${error.apiCode}); set anyway.`,
+    );
+  }
+  const current = (await store.load()) ?? profile;
+  await store.save({ ...current, subscriptionId: options.subscription });
+}
+
+async function listSubscriptions(client: ApiClient): Promise<Subscription[]> {
+  return client.list<Subscription>('/subscriptions', { 'api-version': API_VERSIONS.subscriptions });
+}
+
+function accountEntry(
+  subscription: Subscription,
+  endpoint: string,
+  tenantId: string,
+  clientId: string,
+  defaultId: string | undefined,
+): AccountEntry {
+  return {
+    cloudName: 'Tether',
+    endpoint,
+    id: subscription.subscriptionId,
+    name: subscription.displayName ?? subscription.subscriptionId,
+    state: subscription.state ?? 'Enabled',
+    tenantId: subscription.tenantId ?? tenantId,
+    isDefault: subscription.subscriptionId.toLowerCase() === defaultId?.toLowerCase(),
+    user: { name: clientId, type: 'servicePrincipal' },
+  };
+}
+
+/** A flag, else its environment variable, checked by the flag's own parser. */
+function setting<T>(
+  flag: string | undefined,
+  deps: CliDeps,
+  variable: string,
+  name: string,
+  parse: (value: string) => T,
+): T {
+  const fromEnvironment = flag === undefined;
+  const value = flag ?? nonEmpty(deps.env[variable]);
+  if (value === undefined) {
+    throw usageError(`${name} is required (or set ${variable}).`, name);
+  }
+  try {
+    return parse(value);
+  } catch (error) {
+    if (!(error instanceof InvalidArgumentError)) throw error;
+    const source = fromEnvironment ? `${variable} (for ${name})` : name;
+    const shown = name === '-p/--password' ? '' : ` '${value}'`;
+    throw usageError(`${source}${shown} is invalid. ${error.message}`, name);
+  }
+}
+
+function parseTenant(value: string): string {
+  if (/^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253})$/.test(value)) return value;
+  throw new InvalidArgumentError(
+    'Expected a tenant id (GUID) or a domain name such as contoso.example.',
+  );
+}
+
+function parseSecret(value: string): string {
+  if (value !== '') return value;
+  throw new InvalidArgumentError('The client secret is empty.');
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
