@@ -1,0 +1,55 @@
+// Every error code the agent can raise, and the one table that maps each code to the exit
+// status of `azcmagent`; the compiler demands an entry for every code.
+import { isTetherError, TetherError } from '@tether/protocol';
+import type { AgentConfigurationErrorCode, ExtensionNameErrorCode } from '@tether/protocol';
+
+export type AgentErrorCode =
+  | ExtensionNameErrorCode
+  | AgentConfigurationErrorCode
+  | 'ERR_USAGE'
+  | 'ERR_UNKNOWN_COMMAND'
+  | 'ERR_UNKNOWN_PROPERTY'
+  | 'ERR_INVALID_VALUE'
+  | 'ERR_LIST_FLAG_ON_SCALAR'
+  | 'ERR_VALUE_NOT_IN_LIST'
+  | 'ERR_MONITOR_MODE_LOCKED'
+  | 'ERR_NOT_ROOT'
+  | 'ERR_INVALID_ROOT'
+  | 'ERR_CONFIG_CORRUPT'
+  | 'ERR_CONFIG_LOCKED'
+  | 'ERR_CONFIG_WRITE_FAILED'
+  | 'ERR_EXTENSION_BLOCKED'
+  | 'ERR_EXTENSION_NOT_ALLOWED'
+  | 'ERR_EXTENSIONS_DISABLED'
+  | 'ERR_INTERNAL';
+
+/** 2 is bad input, 3 missing privilege, 4 an unusable local config, 5 contention or I/O. */
+export const EXIT_CODES: { readonly [C in AgentErrorCode]: number } = {
+  ERR_USAGE: 2,
+  ERR_UNKNOWN_COMMAND: 2,
+  ERR_UNKNOWN_PROPERTY: 2,
+  ERR_INVALID_VALUE: 2,
+  ERR_INVALID_EXTENSION_NAME: 2,
+  ERR_INVALID_AGENT_CONFIGURATION: 2,
+  ERR_LIST_FLAG_ON_SCALAR: 2,
+  ERR_VALUE_NOT_IN_LIST: 2,
+  ERR_MONITOR_MODE_LOCKED: 2,
+  ERR_INVALID_ROOT: 2,
+  ERR_NOT_ROOT: 3,
+  ERR_CONFIG_CORRUPT: 4,
+  ERR_CONFIG_LOCKED: 5,
+  ERR_CONFIG_WRITE_FAILED: 5,
+  ERR_EXTENSION_BLOCKED: 6,
+  ERR_EXTENSION_NOT_ALLOWED: 6,
+  ERR_EXTENSIONS_DISABLED: 6,
+  ERR_INTERNAL: 1,
+};
+
+export class AgentError extends TetherError<AgentErrorCode> {}
+
+export function exitCodeFor(error: unknown): number {
+  if (isTetherError(error) && Object.hasOwn(EXIT_CODES, error.code)) {
+    return EXIT_CODES[error.code as AgentErrorCode];
+  }
+  return EXIT_CODES.ERR_INTERNAL;
+}

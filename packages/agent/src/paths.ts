@@ -1,0 +1,91 @@
+// The agent's Linux file layout (SPEC §1) under one root prefix: `/` on a real server, or
+// AZCMAGENT_ROOT so tests and demos never touch the real system. No other module builds paths.
+import { statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { AgentError } from './errors.js';
+
+export interface AgentPaths {
+  readonly root: string;
+  readonly programDir: string;
+  readonly dataDir: string;
+  readonly localConfig: string;
+  readonly localConfigBackup: string;
+  readonly localConfigLock: string;
+  /** Where `config clear` keeps a damaged localconfig.json it replaces. */
+  readonly localConfigDamaged: string;
+  readonly logDir: string;
+  readonly himdsLog: string;
+  readonly agentLog: string;
+  readonly certsDir: string;
+  readonly tokensDir: string;
+  readonly guestConfigDir: string;
+  readonly policyLogsDir: string;
+  readonly extensionManagerLogsDir: string;
+  readonly extensionLogsDir: string;
+  readonly extensionsDir: string;
+  /** `var/lib/waagent/<Publisher.Type-version>` for an installed extension. */
+  extensionDir(publisher: string, type: string, version: string): string;
+}
+
+export function agentPaths(root: string): AgentPaths {
+  const dataDir = join(root, 'var/opt/azcmagent');
+  const logDir = join(dataDir, 'log');
+  const guestConfigDir = join(root, 'var/lib/GuestConfig');
+  const extensionsDir = join(root, 'var/lib/waagent');
+  const localConfig = join(dataDir, 'localconfig.json');
+  return Object.freeze({
+    root,
+    programDir: join(root, 'opt/azcmagent'),
+    dataDir,
+    localConfig,
+    localConfigBackup: `${localConfig}.bak`,
+    localConfigLock: `${localConfig}.lock`,
+    localConfigDamaged: `${localConfig}.corrupt`,
+    logDir,
+    himdsLog: join(logDir, 'himds.log'),
+    agentLog: join(logDir, 'azcmagent.log'),
+    certsDir: join(dataDir, 'certs'),
+    tokensDir: join(dataDir, 'tokens'),
+    guestConfigDir,
+    policyLogsDir: join(guestConfigDir, 'arc_policy_logs'),
+    extensionManagerLogsDir: join(guestConfigDir, 'ext_mgr_logs'),
+    extensionLogsDir: join(guestConfigDir, 'extension_logs'),
+    extensionsDir,
+    extensionDir(publisher: string, type: string, version: string): string {
+      for (const part of [publisher, type, version]) {
+        // Names come from validated Publisher/Type entries; this is the last line against traversal.
+        if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(part)) {
+          throw new AgentError('ERR_INVALID_VALUE', `"${part}" cannot be part of a folder name.`);
+        }
+      }
+      return join(extensionsDir, `${publisher}.${type}-${version}`);
+    },
+  });
+}
+
+/** Reads AZCMAGENT_ROOT; it must name an existing directory by absolute path. */
+export function resolveAgentPaths(env: NodeJS.ProcessEnv = process.env): AgentPaths {
+  const root = env.AZCMAGENT_ROOT;
+  if (root === undefined || root === '') return agentPaths('/');
+  if (!isAbsolute(root)) {
+    throw new AgentError(
+      'ERR_INVALID_ROOT',
+      `AZCMAGENT_ROOT must be an absolute path; got "${root}".`,
+      { target: 'AZCMAGENT_ROOT' },
+    );
+  }
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(root).isDirectory();
+  } catch {
+    // Reported below with the same message as a file in the way.
+  }
+  if (!isDirectory) {
+    throw new AgentError(
+      'ERR_INVALID_ROOT',
+      `AZCMAGENT_ROOT "${root}" is not an existing directory; create it or unset AZCMAGENT_ROOT.`,
+      { target: 'AZCMAGENT_ROOT' },
+    );
+  }
+  return agentPaths(root);
+}
