@@ -140,6 +140,9 @@ const migrations: Record<string, Migration> = {
     async up(db: Kysely<unknown>): Promise<void> {
       // Clients that send only the SHA-1 `x5t` of their certificate are found by this column.
       await db.schema.alterTable('credentials').addColumn('thumbprint_sha1', text).execute();
+      // The first characters of a client secret (Graph's `hint`): only the passwords whose hint
+      // matches are hashed and compared, so a principal with several secrets costs one scrypt.
+      await db.schema.alterTable('credentials').addColumn('secret_hint', text).execute();
       await db.schema.alterTable('principals').addColumn('description', text).execute();
       await db.schema
         .createIndex('credentials_by_thumbprint_s256')

@@ -48,6 +48,8 @@ export interface CredentialsTable {
   display_name: string;
   /** Slow hash of a password credential; never the secret itself. */
   secret_hash: string | null;
+  /** The first three characters of a password credential's secret, as Graph shows them (0002). */
+  secret_hint: string | null;
   /** base64url SHA-256 thumbprint of a certificate credential (x5t#S256). */
   thumbprint_s256: string | null;
   /** base64url SHA-1 thumbprint (x5t), for clients that send only that (0002). */

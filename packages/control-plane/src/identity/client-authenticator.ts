@@ -1,0 +1,127 @@
+// Proves who is asking for a token: a service principal by its client_id, with either one of
+// its client secrets or a client assertion signed by one of its certificates.
+import type { Clock } from '../clock.js';
+import type { ClientAssertionVerifier } from './client-assertion.js';
+import { secretHint, verifyClientSecret } from './client-secret.js';
+import type { CredentialRow, CredentialStore, PrincipalRow } from './credential-store.js';
+import type { IdentityEndpoints } from './identity-endpoints.js';
+import { OAuthError } from './oauth-error.js';
+
+export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface ClientProof {
+  client_id?: string | undefined;
+  client_secret?: string | undefined;
+  client_assertion?: string | undefined;
+  client_assertion_type?: string | undefined;
+}
+
+export interface AuthenticatedClient {
+  principal: PrincipalRow;
+  credential: CredentialRow;
+  /** Entra's `appidacr`: '1' secret, '2' certificate. */
+  method: '1' | '2';
+}
+
+export class ClientAuthenticator {
+  constructor(
+    private readonly store: CredentialStore,
+    private readonly assertions: ClientAssertionVerifier,
+    private readonly endpoints: IdentityEndpoints,
+    private readonly clock: Clock,
+  ) {}
+
+  async authenticate(proof: ClientProof): Promise<AuthenticatedClient> {
+    const clientId = proof.client_id;
+    if (clientId === undefined || clientId === '') throw missing('client_id');
+    const principal = GUID.test(clientId)
+      ? await this.store.servicePrincipalByAppId(clientId)
+      : undefined;
+    if (principal === undefined || principal.machine_id !== null) {
+      throw new OAuthError(
+        'unauthorized_client',
+        700016,
+        `Application with identifier '${clientId.slice(0, 100)}' was not found in the directory '${this.endpoints.tenantId}'. Check the client_id (the service principal's appId).`,
+      );
+    }
+    const hasSecret = proof.client_secret !== undefined;
+    const hasAssertion = proof.client_assertion !== undefined;
+    if (hasSecret && hasAssertion) {
+      throw new OAuthError(
+        'invalid_request',
+        90023,
+        "Send either 'client_secret' or 'client_assertion', not both.",
+      );
+    }
+    if (hasAssertion) {
+      if (proof.client_assertion_type !== JWT_BEARER_ASSERTION_TYPE) {
+        throw new OAuthError(
+          'invalid_request',
+          50027,
+          `'client_assertion_type' must be '${JWT_BEARER_ASSERTION_TYPE}'.`,
+        );
+      }
+      const credential = await this.assertions.verify(
+        proof.client_assertion ?? '',
+        clientId,
+        principal,
+      );
+      return { principal, credential, method: '2' };
+    }
+    if (!hasSecret) {
+      throw new OAuthError(
+        'invalid_client',
+        7000218,
+        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+      );
+    }
+    return {
+      principal,
+      credential: await this.checkSecret(principal, proof.client_secret ?? ''),
+      method: '1',
+    };
+  }
+
+  private async checkSecret(principal: PrincipalRow, secret: string): Promise<CredentialRow> {
+    const passwords = await this.store.credentialsOf(principal.id, 'password');
+    // Only secrets with the same first characters can match; each check is a slow hash.
+    const hint = secretHint(secret);
+    for (const credential of passwords.filter(
+      (c) => c.secret_hint === hint || c.secret_hint === null,
+    )) {
+      if (credential.secret_hash === null) continue;
+      if (!(await verifyClientSecret(secret, credential.secret_hash))) continue;
+      const now = this.clock.now();
+      if (now >= Date.parse(credential.expires_at)) {
+        throw new OAuthError(
+          'invalid_client',
+          7000222,
+          `The provided client secret keys for app '${principal.app_id ?? ''}' are expired (key '${credential.id}' expired at ${credential.expires_at}). Create a new secret with addPassword.`,
+        );
+      }
+      if (now < Date.parse(credential.starts_at)) {
+        throw new OAuthError(
+          'invalid_client',
+          7000215,
+          `The client secret '${credential.id}' is not valid before ${credential.starts_at}.`,
+        );
+      }
+      return credential;
+    }
+    throw new OAuthError(
+      'invalid_client',
+      7000215,
+      `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${principal.app_id ?? ''}'.`,
+    );
+  }
+}
+
+function missing(parameter: string): OAuthError {
+  return new OAuthError(
+    'invalid_request',
+    900144,
+    `The request body must contain the following parameter: '${parameter}'.`,
+  );
+}

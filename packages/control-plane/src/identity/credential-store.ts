@@ -1,0 +1,82 @@
+// The identity service's reads of the directory: service principals by appId, their
+// credentials, whether a token's principal and credential still exist, and the record of
+// client assertions already used.
+import type { Kysely, Selectable } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { CredentialsTable, Database, PrincipalsTable } from '../store/schema.js';
+
+export type CredentialRow = Selectable<CredentialsTable>;
+export type PrincipalRow = Selectable<PrincipalsTable>;
+
+export interface LiveSubject {
+  principal: PrincipalRow;
+  credential: CredentialRow;
+}
+
+export class CredentialStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+  ) {}
+
+  async servicePrincipalByAppId(appId: string): Promise<PrincipalRow | undefined> {
+    return this.db
+      .selectFrom('principals')
+      .selectAll()
+      .where('app_id', '=', appId.toLowerCase())
+      .where('type', '=', 'ServicePrincipal')
+      .executeTakeFirst();
+  }
+
+  async credentialsOf(principalId: string, kind: CredentialRow['kind']): Promise<CredentialRow[]> {
+    return this.db
+      .selectFrom('credentials')
+      .selectAll()
+      .where('principal_id', '=', principalId)
+      .where('kind', '=', kind)
+      .execute();
+  }
+
+  /** The principal and credential a token names, if both still exist. */
+  async liveSubject(principalId: string, credentialId: string): Promise<LiveSubject | undefined> {
+    const [principal, credential] = await Promise.all([
+      this.db.selectFrom('principals').selectAll().where('id', '=', principalId).executeTakeFirst(),
+      this.db
+        .selectFrom('credentials')
+        .selectAll()
+        .where('id', '=', credentialId)
+        .where('principal_id', '=', principalId)
+        .executeTakeFirst(),
+    ]);
+    if (principal === undefined || credential === undefined) return undefined;
+    return { principal, credential };
+  }
+
+  /**
+   * Records a client assertion as used; false when it was used before (a replay). The row
+   * outlives the assertion's own expiry, after which it could not be replayed anyway.
+   */
+  async consumeAssertion(appId: string, jti: string, expiresAtMs: number): Promise<boolean> {
+    const key = { app_id: appId.toLowerCase(), jti };
+    await this.db
+      .deleteFrom('client_assertions')
+      .where('expires_at', '<', new Date(this.clock.now()).toISOString())
+      .execute();
+    try {
+      await this.db
+        .insertInto('client_assertions')
+        .values({ ...key, expires_at: new Date(expiresAtMs).toISOString() })
+        .execute();
+      return true;
+    } catch (error) {
+      const seen = await this.db
+        .selectFrom('client_assertions')
+        .select('jti')
+        .where('app_id', '=', key.app_id)
+        .where('jti', '=', jti)
+        .executeTakeFirst();
+      if (seen !== undefined) return false;
+      throw error;
+    }
+  }
+}

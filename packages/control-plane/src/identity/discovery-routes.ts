@@ -1,0 +1,78 @@
+// OIDC discovery and the JWKS: where msal-node finds the token endpoint, and where anyone
+// checking Tether's tokens finds the keys (the current one and those still accepted).
+import type { RouteSpec } from '../api/route-spec.js';
+import type { IdentityEndpoints } from './identity-endpoints.js';
+import { OAuthError, sendOAuthError } from './oauth-error.js';
+import type { Clock } from '../clock.js';
+import { ACCESS_TOKEN_ALGORITHM, type SigningKeyRing } from './signing-key-ring.js';
+
+export interface DiscoveryServices {
+  endpoints: IdentityEndpoints;
+  keys: SigningKeyRing;
+  clock: Clock;
+}
+
+export function discoveryRoutes(services: DiscoveryServices): RouteSpec[] {
+  const { endpoints, keys, clock } = services;
+  const forTenant =
+    (answer: () => unknown): RouteSpec['handler'] =>
+    ({ request, reply }) => {
+      const tenant = (request.params as Record<string, string | undefined>)['tenant'] ?? '';
+      if (tenant.toLowerCase() !== endpoints.tenantId.toLowerCase()) {
+        const error = new OAuthError(
+          'invalid_request',
+          90002,
+          `Tenant '${tenant.slice(0, 100)}' not found. This server's tenant is '${endpoints.tenantId}'.`,
+        );
+        return Promise.resolve(sendOAuthError(request, reply, error, clock));
+      }
+      void reply.header('cache-control', 'max-age=300');
+      return Promise.resolve(answer());
+    };
+  return [
+    {
+      method: 'GET',
+      url: '/:tenant/v2.0/.well-known/openid-configuration',
+      access: { kind: 'public' },
+      handler: forTenant(() => openidConfiguration(endpoints)),
+    },
+    {
+      method: 'GET',
+      url: '/:tenant/discovery/v2.0/keys',
+      access: { kind: 'public' },
+      handler: forTenant(() => keys.jwks()),
+    },
+  ];
+}
+
+function openidConfiguration(endpoints: IdentityEndpoints) {
+  return {
+    issuer: endpoints.issuer,
+    authorization_endpoint: endpoints.authorizationEndpoint,
+    token_endpoint: endpoints.tokenEndpoint,
+    jwks_uri: endpoints.jwksUri,
+    token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt'],
+    token_endpoint_auth_signing_alg_values_supported: ['RS256', 'PS256', 'ES256'],
+    grant_types_supported: ['client_credentials'],
+    response_types_supported: ['token'],
+    subject_types_supported: ['pairwise'],
+    id_token_signing_alg_values_supported: [ACCESS_TOKEN_ALGORITHM],
+    scopes_supported: ['.default'],
+    claims_supported: [
+      'aud',
+      'iss',
+      'iat',
+      'nbf',
+      'exp',
+      'tid',
+      'oid',
+      'sub',
+      'appid',
+      'appidacr',
+      'idtyp',
+    ],
+    tenant_region_scope: null,
+    cloud_instance_name: new URL(endpoints.publicUrl).host,
+    request_uri_parameter_supported: false,
+  };
+}

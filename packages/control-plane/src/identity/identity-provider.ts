@@ -1,0 +1,82 @@
+// The identity service assembled: signing keys, token issuance, client authentication, the
+// bearer-token authenticator and the OIDC/OAuth routes, all for one tenant and public URL.
+import type { Kysely } from 'kysely';
+import type { RouteSpec } from '../api/route-spec.js';
+import type { Clock } from '../clock.js';
+import type { Database } from '../store/schema.js';
+import { AccessTokenIssuer, DEFAULT_TOKEN_LIFETIME_MS } from './access-token-issuer.js';
+import { ClientAssertionVerifier } from './client-assertion.js';
+import { ClientAuthenticator } from './client-authenticator.js';
+import { CredentialStore } from './credential-store.js';
+import { discoveryRoutes } from './discovery-routes.js';
+import { identityEndpoints, type IdentityEndpoints } from './identity-endpoints.js';
+import { SigningKeyRing } from './signing-key-ring.js';
+import {
+  ACCESS_TOKEN_CLOCK_SKEW_SECONDS,
+  DEFAULT_REVALIDATE_MS,
+  TokenAuthenticator,
+} from './token-authenticator.js';
+import { tokenRoute } from './token-route.js';
+
+export interface IdentityOptions {
+  db: Kysely<Database>;
+  clock: Clock;
+  publicUrl: string;
+  tenantId: string;
+  tokenLifetimeMs?: number;
+  /** How long a verified token is trusted before the database is asked again. */
+  revalidateMs?: number;
+}
+
+export class IdentityProvider {
+  private constructor(
+    readonly endpoints: IdentityEndpoints,
+    readonly keys: SigningKeyRing,
+    readonly issuer: AccessTokenIssuer,
+    readonly clients: ClientAuthenticator,
+    readonly authenticator: TokenAuthenticator,
+    private readonly clock: Clock,
+  ) {}
+
+  static async open(options: IdentityOptions): Promise<IdentityProvider> {
+    const { db, clock } = options;
+    const lifetime = options.tokenLifetimeMs ?? DEFAULT_TOKEN_LIFETIME_MS;
+    const endpoints = identityEndpoints(options.publicUrl, options.tenantId);
+    const keys = await SigningKeyRing.open(db, clock, {
+      tokenLifetimeMs: lifetime,
+      clockSkewMs: ACCESS_TOKEN_CLOCK_SKEW_SECONDS * 1000,
+    });
+    const store = new CredentialStore(db, clock);
+    const assertions = new ClientAssertionVerifier(store, endpoints, clock);
+    return new IdentityProvider(
+      endpoints,
+      keys,
+      new AccessTokenIssuer(keys, endpoints, clock, lifetime),
+      new ClientAuthenticator(store, assertions, endpoints, clock),
+      new TokenAuthenticator(
+        keys,
+        store,
+        endpoints,
+        clock,
+        options.revalidateMs ?? DEFAULT_REVALIDATE_MS,
+      ),
+      clock,
+    );
+  }
+
+  routes(): RouteSpec[] {
+    const { endpoints, keys, clock } = this;
+    return [
+      ...discoveryRoutes({ endpoints, keys, clock }),
+      tokenRoute({ endpoints, clients: this.clients, issuer: this.issuer, clock }),
+    ];
+  }
+
+  /** Rotates the signing key when it is older than `intervalMs`, and drops keys no token can name. */
+  async rotateIfDue(intervalMs: number): Promise<boolean> {
+    const due = this.keys.signingKeyAgeMs() >= intervalMs;
+    if (due) await this.keys.rotate();
+    await this.keys.pruneRetired();
+    return due;
+  }
+}

@@ -1,0 +1,54 @@
+// Remembers tokens already verified, so that a request carrying one costs a map lookup rather
+// than a signature check and two queries. Entries end at the token's expiry, at the
+// credential's expiry, or after a short revalidation interval, whichever comes first, and are
+// dropped at once when this process deletes their principal or credential.
+import type { Caller } from '../api/caller.js';
+
+interface Entry {
+  caller: Caller;
+  credentialId: string;
+  validUntil: number;
+}
+
+export class VerificationCache {
+  private readonly entries = new Map<string, Entry>();
+
+  /** `maxEntries` bounds memory; the oldest entry makes room for a new one. */
+  constructor(private readonly maxEntries: number = 10_000) {}
+
+  get(token: string, now: number): Caller | undefined {
+    const entry = this.entries.get(token);
+    if (entry === undefined) return undefined;
+    if (now >= entry.validUntil) {
+      this.entries.delete(token);
+      return undefined;
+    }
+    return entry.caller;
+  }
+
+  put(token: string, caller: Caller, credentialId: string, validUntil: number): void {
+    if (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done !== true) this.entries.delete(oldest.value);
+    }
+    this.entries.set(token, { caller, credentialId, validUntil });
+  }
+
+  forgetPrincipal(principalId: string): void {
+    const key = principalId.toLowerCase();
+    for (const [token, entry] of this.entries) {
+      if (entry.caller.principalId.toLowerCase() === key) this.entries.delete(token);
+    }
+  }
+
+  forgetCredential(credentialId: string): void {
+    const key = credentialId.toLowerCase();
+    for (const [token, entry] of this.entries) {
+      if (entry.credentialId.toLowerCase() === key) this.entries.delete(token);
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

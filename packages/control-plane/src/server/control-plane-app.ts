@@ -1,0 +1,79 @@
+// The control plane assembled over an open database: authorizer loaded from the store,
+// identity, directory and Resource Manager routes in one Fastify app. `tether server` serves
+// it over TLS; in-process tests drive the very same app with inject().
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { Kysely } from 'kysely';
+import { SqlActivityLog } from '../activity/sql-activity-log.js';
+import { buildApp } from '../api/build-app.js';
+import { loadAuthorizationState } from '../authorization/load-authorization-state.js';
+import type { Clock } from '../clock.js';
+import { directoryRoutes } from '../directory/directory-routes.js';
+import { DirectoryService } from '../directory/directory-service.js';
+import { DirectoryStore } from '../directory/directory-store.js';
+import { sendAuthenticationChallenges } from '../identity/authentication-error.js';
+import { IdentityError } from '../identity/identity-error.js';
+import { IdentityProvider } from '../identity/identity-provider.js';
+import { Authorizer } from '../rbac/authorizer.js';
+import { armRoutes } from '../resources/arm-routes.js';
+import type { Database } from '../store/schema.js';
+import { readSetting, SETTING_KEYS } from '../store/settings.js';
+
+export interface ControlPlaneAppOptions {
+  db: Kysely<Database>;
+  clock: Clock;
+  /** `https://HOST:PORT` clients reach this server at: issuer, endpoints, audiences, links. */
+  publicUrl: string;
+  https?: { key: string; cert: string };
+  logger?: FastifyServerOptions['logger'];
+  tokenLifetimeMs?: number;
+}
+
+export interface ControlPlaneApp {
+  app: FastifyInstance;
+  tenantId: string;
+  identity: IdentityProvider;
+  authorizer: Authorizer;
+  directory: DirectoryService;
+}
+
+export async function createControlPlaneApp(
+  options: ControlPlaneAppOptions,
+): Promise<ControlPlaneApp> {
+  const { db, clock } = options;
+  const tenantId = await readSetting(db, SETTING_KEYS.tenantId);
+  if (tenantId === undefined) {
+    throw new IdentityError(
+      'ERR_NOT_INITIALIZED',
+      'the database holds no tenant: run `tether init --data-dir <dir>` first',
+    );
+  }
+  const authorizer = new Authorizer();
+  await loadAuthorizationState(db, authorizer);
+  const identity = await IdentityProvider.open({
+    db,
+    clock,
+    publicUrl: options.publicUrl,
+    tenantId,
+    ...(options.tokenLifetimeMs === undefined ? {} : { tokenLifetimeMs: options.tokenLifetimeMs }),
+  });
+  const publicUrl = identity.endpoints.publicUrl;
+  const activityLog = new SqlActivityLog(db, clock);
+  const directory = new DirectoryService(
+    new DirectoryStore(db, clock),
+    authorizer,
+    identity.authenticator,
+    clock,
+  );
+  const app = buildApp({
+    routes: [
+      ...identity.routes(),
+      ...directoryRoutes({ directory, clock, publicUrl }),
+      ...armRoutes({ db, authorizer, clock, activityLog, publicUrl }),
+    ],
+    deps: { authenticator: identity.authenticator, authorizer, activityLog },
+    ...(options.https === undefined ? {} : { https: options.https }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+  sendAuthenticationChallenges(app);
+  return { app, tenantId, identity, authorizer, directory };
+}
