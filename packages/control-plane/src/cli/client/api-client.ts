@@ -185,23 +185,23 @@ export class ApiClient {
   }
 
   private resolve(pathOrUrl: string, query?: Query): URL {
-    let url: URL;
-    if (pathOrUrl.startsWith('/')) {
-      url = new URL(`${this.options.endpoint}${pathOrUrl}`);
-    } else {
-      url = new URL(pathOrUrl);
-      if (url.origin !== this.origin) {
-        throw new CliError(
-          'ERR_API',
-          `the control plane pointed to ${url.origin}, which is not ${this.origin}; refusing to send the token there.`,
-        );
-      }
-    }
+    // A next link or operation URL names the server as it knows itself; the token still goes
+    // only to the endpoint the user configured, whatever host the link names.
+    const url = pathOrUrl.startsWith('/')
+      ? new URL(`${this.options.endpoint}${pathOrUrl}`)
+      : sameServer(new URL(pathOrUrl), this.origin);
     for (const [name, value] of Object.entries(query ?? {})) {
       if (value !== undefined) url.searchParams.set(name, value);
     }
     return url;
   }
+}
+
+function sameServer(link: URL, origin: string): URL {
+  if (link.protocol !== 'https:' && link.protocol !== 'http:') {
+    throw new CliError('ERR_API', `the control plane sent a link that is not a URL: ${link.href}`);
+  }
+  return new URL(`${link.pathname}${link.search}`, origin);
 }
 
 function parseBody(response: HttpResponse, method: Method, url: URL): unknown {
