@@ -1,0 +1,133 @@
+// `check`, `version` and `--help` through the real CLI; these need no privileges.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, describe, test } from 'node:test';
+import { ROOT_ONLY, runAzcmagent } from '../test-support/azcmagent-process.js';
+import { makeTempRoot } from '../test-support/temp-root.js';
+
+const temp = makeTempRoot();
+after(() => temp.remove());
+
+void describe('azcmagent check', () => {
+  void test('on a fresh install prints pass/warn lines for S12 and exits 0', async () => {
+    const result = await runAzcmagent(temp.root, ['check']);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^Local security controls \(lock-down best practices\)$/m);
+    assert.match(result.stdout, /^ {2}PASS {2}Local configuration file: /m);
+    assert.match(
+      result.stdout,
+      /^ {2}WARN {2}Allowlist rather than blocklist: No allowlist is set/m,
+    );
+    assert.match(result.stdout, /^ {2}WARN {2}No custom script extension allowed: /m);
+    assert.match(result.stdout, /^ {2}WARN {2}Guest configuration disabled: /m);
+    assert.match(result.stdout, /^1 passed, 3 warnings, 0 failed$/m);
+    assert.ok(!result.stdout.includes('\u001b'), 'no color when stdout is not a terminal');
+  });
+
+  void test('--json gives one record per check', async () => {
+    const result = await runAzcmagent(temp.root, ['check', '--json']);
+    const body = JSON.parse(result.stdout) as {
+      Checks: { Id: string; Status: string }[];
+      Summary: unknown;
+    };
+    assert.deepEqual(
+      body.Checks.map((c) => [c.Id, c.Status]),
+      [
+        ['config-file', 'pass'],
+        ['allowlist', 'warn'],
+        ['custom-script', 'warn'],
+        ['guest-configuration', 'warn'],
+      ],
+    );
+    assert.deepEqual(body.Summary, { Pass: 1, Warn: 3, Fail: 0 });
+  });
+
+  void test(
+    'passes everything once the seed lock-down is applied',
+    { skip: ROOT_ONLY },
+    async () => {
+      const locked = makeTempRoot();
+      try {
+        await runAzcmagent(locked.root, [
+          'config',
+          'set',
+          'extensions.allowlist',
+          'Microsoft.Azure.Monitor/AzureMonitorLinuxAgent',
+        ]);
+        await runAzcmagent(locked.root, ['config', 'set', 'guestconfiguration.enabled', 'false']);
+        const result = await runAzcmagent(locked.root, ['check']);
+        assert.equal(result.status, 0);
+        assert.match(result.stdout, /^4 passed, 0 warnings, 0 failed$/m);
+      } finally {
+        locked.remove();
+      }
+    },
+  );
+});
+
+void describe('azcmagent version and help', () => {
+  void test('version prints the package version', async () => {
+    const pkg = JSON.parse(
+      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
+    assert.equal(
+      (await runAzcmagent(temp.root, ['version'])).stdout,
+      `azcmagent version ${pkg.version}\n`,
+    );
+    assert.deepEqual(JSON.parse((await runAzcmagent(temp.root, ['version', '-j'])).stdout), {
+      Version: pkg.version,
+    });
+  });
+
+  void test('--help lists every command; a group lists its subcommands', async () => {
+    const top = await runAzcmagent(temp.root, ['--help']);
+    assert.equal(top.status, 0);
+    for (const command of ['check', 'config', 'version'])
+      assert.match(top.stdout, new RegExp(`^ {2}${command} +\\S`, 'm'));
+    assert.match(top.stdout, /-j, --json/);
+    const group = await runAzcmagent(temp.root, ['config']);
+    assert.equal(group.status, 0);
+    for (const command of ['clear', 'get', 'info', 'list', 'set'])
+      assert.match(group.stdout, new RegExp(`^ {2}${command} +\\S`, 'm'));
+    const set = await runAzcmagent(temp.root, ['config', 'set', '-h']);
+    assert.match(set.stdout, /azcmagent config set <property> <value> \[flags\]/);
+    assert.match(set.stdout, /-a, --add/);
+  });
+
+  void test('config info describes every property with its default', async () => {
+    const result = await runAzcmagent(temp.root, ['config', 'info', '--json']);
+    const body = JSON.parse(result.stdout) as {
+      Properties: { Name: string; Default: unknown; Description: string }[];
+    };
+    assert.equal(body.Properties.length, 12);
+    for (const property of body.Properties)
+      assert.ok(property.Description.length > 20, property.Name);
+    assert.deepEqual(
+      body.Properties.find((p) => p.Name === 'extensions.agent.cpulimit')?.Default,
+      5,
+    );
+  });
+
+  void test('config list on a fresh install matches SPEC §4 line for line', async () => {
+    const result = await runAzcmagent(temp.root, ['config', 'list']);
+    const block = result.stdout.split('\n\n')[0];
+    assert.equal(
+      block,
+      [
+        'Local Configuration Settings',
+        '  incomingconnections.enabled                           : true',
+        '  incomingconnections.ports                             : []',
+        '  connection.type                                       : default',
+        '  proxy.url                                             :',
+        '  proxy.bypass                                          : []',
+        '  extensions.allowlist                                  : []',
+        '  extensions.blocklist                                  : []',
+        '  guestconfiguration.enabled                            : true',
+        '  extensions.enabled                                    : true',
+        '  config.mode                                           : full',
+        '  guestconfiguration.agent.cpulimit                     : 5',
+        '  extensions.agent.cpulimit                             : 5',
+      ].join('\n'),
+    );
+  });
+});
