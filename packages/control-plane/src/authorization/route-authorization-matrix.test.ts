@@ -1,0 +1,397 @@
+// The authorization matrix: every ARM route × every built-in role × where the role is
+// assigned (the resource, its group, its subscription, another group, nowhere) → allowed or
+// 403. The expectation is computed here from SPEC §4's role definitions and a hand-written
+// table of the action each route needs — not from the engine or the route list under test.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { RouteSpec } from '../api/route-spec.js';
+import { armRoutes } from '../resources/arm-routes.js';
+import { ArmTestApp } from '../resources/arm-test-app.js';
+import { RoleDefinitionStore } from './role-definition-store.js';
+
+/** SPEC §4, written out again on purpose. */
+const ROLES: Record<string, { id: string; actions: string[]; notActions: string[] }> = {
+  Owner: { id: '8e3af657-a8ff-443c-a75c-2fe8c4bcb635', actions: ['*'], notActions: [] },
+  Contributor: {
+    id: 'b24988ac-6180-42a0-ab88-20f7382dd24c',
+    actions: ['*'],
+    notActions: [
+      'Microsoft.Authorization/*/Write',
+      'Microsoft.Authorization/*/Delete',
+      'Microsoft.Authorization/elevateAccess/Action',
+    ],
+  },
+  Reader: { id: 'acdd72a7-3385-48ef-bd42-f606fba81ae7', actions: ['*/read'], notActions: [] },
+  'User Access Administrator': {
+    id: '18d7d88d-d35e-4fb5-a5c3-7773c20a72d9',
+    actions: ['*/read', 'Microsoft.Authorization/*'],
+    notActions: [],
+  },
+  'Azure Connected Machine Onboarding': {
+    id: 'b64e21ea-ac4e-4cdf-9dc9-5b892992bee7',
+    actions: [
+      'Microsoft.HybridCompute/machines/read',
+      'Microsoft.HybridCompute/machines/write',
+      'Microsoft.HybridCompute/privateLinkScopes/read',
+      'Microsoft.GuestConfiguration/guestConfigurationAssignments/read',
+    ],
+    notActions: [],
+  },
+  'Azure Connected Machine Resource Administrator': {
+    id: 'cd570a14-e51a-42ad-bac8-bafd67325302',
+    actions: [
+      'Microsoft.HybridCompute/machines/*',
+      'Microsoft.HybridCompute/machines/extensions/*',
+      'Microsoft.HybridCompute/machines/UpgradeExtensions/action',
+      'Microsoft.HybridCompute/privateLinkScopes/*',
+      'Microsoft.HybridCompute/locations/*',
+      'Microsoft.HybridCompute/*/read',
+      'Microsoft.Resources/deployments/*',
+    ],
+    notActions: [],
+  },
+};
+
+function matches(pattern: string, action: string): boolean {
+  const regex = pattern
+    .split('*')
+    .map((piece) => piece.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${regex}$`, 'i').test(action);
+}
+
+function roleAllows(role: string, action: string): boolean {
+  const definition = ROLES[role];
+  if (definition === undefined) throw new Error(role);
+  return (
+    definition.actions.some((p) => matches(p, action)) &&
+    !definition.notActions.some((p) => matches(p, action))
+  );
+}
+
+/** The action each route needs, from docs/api.md; 'authenticated' answers about the caller. */
+const REQUIRED: { method: string; url: RegExp; action: string }[] = [
+  { method: 'GET', url: /^\/subscriptions$/, action: 'authenticated' },
+  {
+    method: 'GET',
+    url: /^\/subscriptions\/:subscriptionId$/,
+    action: 'Microsoft.Resources/subscriptions/read',
+  },
+  {
+    method: 'GET',
+    url: /\/resourcegroups(\/:resourceGroupName)?$/,
+    action: 'Microsoft.Resources/subscriptions/resourceGroups/read',
+  },
+  {
+    method: 'PUT',
+    url: /\/resourcegroups\/:resourceGroupName$/,
+    action: 'Microsoft.Resources/subscriptions/resourceGroups/write',
+  },
+  {
+    method: 'DELETE',
+    url: /\/resourcegroups\/:resourceGroupName$/,
+    action: 'Microsoft.Resources/subscriptions/resourceGroups/delete',
+  },
+  {
+    method: 'GET',
+    url: /\/Microsoft\.HybridCompute\/machines(\/:machineName)?$/,
+    action: 'Microsoft.HybridCompute/machines/read',
+  },
+  {
+    method: 'PUT',
+    url: /\/Microsoft\.HybridCompute\/machines\/:machineName$/,
+    action: 'Microsoft.HybridCompute/machines/write',
+  },
+  {
+    method: 'PATCH',
+    url: /\/Microsoft\.HybridCompute\/machines\/:machineName$/,
+    action: 'Microsoft.HybridCompute/machines/write',
+  },
+  {
+    method: 'DELETE',
+    url: /\/Microsoft\.HybridCompute\/machines\/:machineName$/,
+    action: 'Microsoft.HybridCompute/machines/delete',
+  },
+  {
+    method: 'GET',
+    url: /\/roleAssignments(\/:roleAssignmentName)?$/,
+    action: 'Microsoft.Authorization/roleAssignments/read',
+  },
+  {
+    method: 'PUT',
+    url: /\/roleAssignments\/:roleAssignmentName$/,
+    action: 'Microsoft.Authorization/roleAssignments/write',
+  },
+  {
+    method: 'DELETE',
+    url: /\/roleAssignments\/:roleAssignmentName$/,
+    action: 'Microsoft.Authorization/roleAssignments/delete',
+  },
+  {
+    method: 'GET',
+    url: /\/roleDefinitions(\/:roleDefinitionId)?$/,
+    action: 'Microsoft.Authorization/roleDefinitions/read',
+  },
+  {
+    method: 'PUT',
+    url: /\/roleDefinitions\/:roleDefinitionId$/,
+    action: 'Microsoft.Authorization/roleDefinitions/write',
+  },
+  {
+    method: 'DELETE',
+    url: /\/roleDefinitions\/:roleDefinitionId$/,
+    action: 'Microsoft.Authorization/roleDefinitions/delete',
+  },
+  { method: 'GET', url: /\/Microsoft\.Authorization\/permissions$/, action: 'authenticated' },
+  {
+    method: 'GET',
+    url: /\/Tether\.Authorization\/access$/,
+    action: 'Microsoft.Authorization/roleAssignments/read',
+  },
+  {
+    method: 'GET',
+    url: /\/eventtypes\/management\/values$/,
+    action: 'Microsoft.Insights/eventtypes/values/read',
+  },
+];
+
+function requiredAction(route: RouteSpec): string {
+  const found = REQUIRED.filter((r) => r.method === route.method && r.url.test(route.url));
+  assert.equal(
+    found.length,
+    1,
+    `${route.method} ${route.url} must have exactly one entry in the matrix table`,
+  );
+  return found[0]?.action ?? '';
+}
+
+type Placement = 'resource' | 'resourceGroup' | 'subscription' | 'otherGroup' | 'none';
+type Level = 'resource' | 'resourceGroup' | 'subscription' | 'root';
+const PLACEMENTS: Placement[] = ['resource', 'resourceGroup', 'subscription', 'otherGroup', 'none'];
+const COVERS: Record<Placement, Level[]> = {
+  resource: ['resource'],
+  resourceGroup: ['resource', 'resourceGroup'],
+  subscription: ['resource', 'resourceGroup', 'subscription'],
+  otherGroup: [],
+  none: [],
+};
+
+function levelOf(url: string): Level {
+  if (/:(machineName|resourceName|childName)\b/.test(url)) return 'resource';
+  if (url.includes(':resourceGroupName')) return 'resourceGroup';
+  if (url.includes(':subscriptionId')) return 'subscription';
+  return 'root';
+}
+
+interface World {
+  sub: string;
+  group: string;
+  machine: string;
+  machineName: string;
+  n: number;
+}
+
+void describe('route authorization matrix', () => {
+  let t: ArmTestApp;
+  let sub: string;
+  let otherGroup: string;
+  let routes: RouteSpec[];
+  let counter = 0;
+  let shared: World;
+
+  before(async () => {
+    t = await ArmTestApp.start({ fast: true });
+    sub = await t.addSubscription();
+    otherGroup = await t.addResourceGroup(sub, 'other');
+    routes = armRoutes(t.services);
+    shared = await world();
+  });
+  after(() => t.close());
+
+  void it('every route declares an action, or answers only about the caller', () => {
+    const anonymousOrPublic = routes.filter((r) => r.access.kind === 'public');
+    assert.deepEqual(anonymousOrPublic, [], 'no ARM route is public');
+    for (const route of routes) {
+      const expected = requiredAction(route);
+      if (route.access.kind === 'action') {
+        assert.equal(route.access.action, expected, `${route.method} ${route.url}`);
+      } else {
+        assert.equal(expected, 'authenticated', `${route.method} ${route.url} declares no action`);
+      }
+      assert.ok(
+        t.app.hasRoute({ method: route.method, url: route.url }),
+        `${route.method} ${route.url} is served`,
+      );
+    }
+  });
+
+  /** A fresh group and machine per case, so that deletes in one case leave others intact. */
+  async function world(): Promise<World> {
+    const n = ++counter;
+    const machineName = `m-${n}`;
+    const group = await t.addResourceGroup(sub, `rg-${n}`);
+    const machine = await t.addMachine(sub, `rg-${n}`, machineName);
+    return { sub, group, machine, machineName, n };
+  }
+
+  function fill(url: string, w: World, extra: Record<string, string>): string {
+    const values: Record<string, string> = {
+      subscriptionId: w.sub,
+      resourceGroupName: `rg-${w.n}`,
+      machineName: w.machineName,
+      resourceProvider: 'Microsoft.HybridCompute',
+      resourceType: 'machines',
+      resourceName: w.machineName,
+      childType: 'extensions',
+      childName: 'ama',
+      ...extra,
+    };
+    return url.replace(/:(\w+)/g, (_, name: string) => values[name] ?? `:${name}`);
+  }
+
+  /** The concrete request for a route in a world: a request that succeeds when allowed. */
+  async function requestFor(
+    route: RouteSpec,
+    w: World,
+    overwrite: boolean,
+  ): Promise<{ url: string; body?: unknown; scope: string }> {
+    const extra: Record<string, string> = {};
+    const scopeUrl = fill(
+      route.url.replace(/\/providers\/(Microsoft|Tether)\.(Authorization|Insights)\/.*$/, ''),
+      w,
+      {},
+    );
+    const scope = scopeUrl === '' ? '/' : scopeUrl.toLowerCase();
+    let body: unknown;
+    if (route.url.endsWith(':machineName') && route.method === 'PUT' && !overwrite) {
+      extra['machineName'] = `new-${w.n}`;
+      body = { location: 'westeurope' };
+    } else if (route.url.endsWith(':machineName') && route.method === 'PUT') {
+      body = { location: 'westeurope' };
+    } else if (route.method === 'PATCH') {
+      body = { tags: { touched: 'yes' } };
+    } else if (route.url.endsWith(':resourceGroupName') && route.method === 'PUT') {
+      body = { location: 'westeurope' };
+    } else if (route.url.endsWith(':roleAssignmentName')) {
+      extra['roleAssignmentName'] =
+        route.method === 'PUT'
+          ? randomUUID()
+          : await t.assign(await t.addPrincipal(), ROLES['Reader']?.id ?? '', scope);
+      if (route.method === 'PUT') {
+        const prefix = scope === '/' ? '' : `/subscriptions/${w.sub}`;
+        body = {
+          properties: {
+            roleDefinitionId: `${prefix}/providers/Microsoft.Authorization/roleDefinitions/${ROLES['Reader']?.id ?? ''}`,
+            principalId: await t.addPrincipal(),
+          },
+        };
+      }
+    } else if (route.url.endsWith(':roleDefinitionId')) {
+      if (route.method === 'GET') extra['roleDefinitionId'] = ROLES['Reader']?.id ?? '';
+      else extra['roleDefinitionId'] = randomUUID();
+      const properties = {
+        roleName: `custom-${w.n}`,
+        description: '',
+        permissions: [{ actions: ['Microsoft.HybridCompute/machines/read'] }],
+        assignableScopes: [scope],
+      };
+      if (route.method === 'PUT') body = { properties };
+      if (route.method === 'DELETE') {
+        const now = new Date(t.clock.now()).toISOString();
+        await new RoleDefinitionStore(t.db, t.authorizer).put(
+          {
+            name: extra['roleDefinitionId'],
+            role_name: properties.roleName,
+            description: '',
+            permissions: JSON.stringify([
+              {
+                actions: properties.permissions[0]?.actions,
+                notActions: [],
+                dataActions: [],
+                notDataActions: [],
+              },
+            ]),
+            assignable_scopes: JSON.stringify([scope]),
+            created_at: now,
+            updated_at: now,
+          },
+          undefined,
+        );
+      }
+    }
+    let url = fill(route.url, w, extra);
+    const version = route.apiVersions?.at(-1) ?? '';
+    url += `?api-version=${version}`;
+    if (route.url.endsWith('/values'))
+      url += `&$filter=${encodeURIComponent("eventTimestamp ge '2020-01-01T00:00:00Z'")}`;
+    return { url, scope, ...(body === undefined ? {} : { body }) };
+  }
+
+  /** `machine` is the machine the request is about (or, above machines, one in its group). */
+  function placementScope(placement: Placement, w: World, machine: string): string | undefined {
+    switch (placement) {
+      case 'resource':
+        return machine;
+      case 'resourceGroup':
+        return w.group;
+      case 'subscription':
+        return `/subscriptions/${w.sub}`;
+      case 'otherGroup':
+        return otherGroup;
+      case 'none':
+        return undefined;
+    }
+  }
+
+  void it('allows exactly what the role definitions grant, where they are assigned', async () => {
+    const cases = routes.flatMap((route) => {
+      const overwrites =
+        route.method === 'PUT' && route.url.endsWith(':machineName') ? [false, true] : [false];
+      return overwrites.map((overwrite) => ({ route, overwrite }));
+    });
+    let checked = 0;
+    const failures: string[] = [];
+    for (const { route, overwrite } of cases) {
+      const action = requiredAction(route);
+      const level = levelOf(route.url);
+      for (const role of Object.keys(ROLES)) {
+        for (const placement of PLACEMENTS) {
+          // Reads change nothing, so they share one world; every write gets its own.
+          const w = route.method === 'GET' ? shared : await world();
+          const request = await requestFor(route, w, overwrite);
+          const principal = await t.addPrincipal();
+          const machine = request.url.includes(`/machines/new-${w.n}`)
+            ? `${w.group}/providers/microsoft.hybridcompute/machines/new-${w.n}`
+            : w.machine;
+          const at = placementScope(placement, w, machine);
+          if (at !== undefined) await t.assign(principal, ROLES[role]?.id ?? '', at);
+          const needs = overwrite ? [action, 'Microsoft.HybridCompute/machines/delete'] : [action];
+          const expected =
+            action === 'authenticated' ||
+            (COVERS[placement].includes(level) && needs.every((a) => roleAllows(role, a)));
+          const res = await t.inject(route.method, request.url, {
+            as: principal,
+            ...(request.body === undefined ? {} : { body: request.body }),
+          });
+          checked++;
+          const label = `${route.method} ${route.url}${overwrite ? ' (overwrite)' : ''} as ${role} at ${placement}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`;
+          if (expected) {
+            // Allowed requests were built to succeed; a child-resource scope is refused as
+            // a grant target (400 InvalidScope) after the access check has passed.
+            const childScopeWrite = /:childName/.test(route.url) && route.method === 'PUT';
+            const ok = childScopeWrite ? res.status === 400 : res.status >= 200 && res.status < 300;
+            if (!ok) failures.push(`expected success: ${label}`);
+          } else if (
+            res.status !== 403 ||
+            (res.body['error'] as { code?: string } | undefined)?.code !== 'AuthorizationFailed'
+          ) {
+            failures.push(`expected 403 AuthorizationFailed: ${label}`);
+          }
+        }
+      }
+    }
+    assert.deepEqual(failures, []);
+    assert.equal(checked, cases.length * Object.keys(ROLES).length * PLACEMENTS.length);
+  });
+});
