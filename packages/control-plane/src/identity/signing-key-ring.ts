@@ -119,11 +119,10 @@ export class SigningKeyRing {
 
   /** Reads the keys again: another process sharing the database may have rotated. */
   async reload(): Promise<void> {
-    const rows = await this.db
-      .selectFrom('signing_keys')
-      .selectAll()
-      .orderBy('created_at', 'desc')
-      .execute();
+    const rows = await this.db.selectFrom('signing_keys').selectAll().execute();
+    // The signing key first, then the most recently retired: rotations can share a timestamp.
+    const rank = (r: (typeof rows)[number]) => `${r.retired_at ?? '~'} ${r.created_at}`;
+    rows.sort((a, b) => (rank(a) < rank(b) ? 1 : rank(a) > rank(b) ? -1 : 0));
     const keys: KeyEntry[] = [];
     let signer: { kid: string; key: CryptoKey } | undefined;
     for (const row of rows) {
