@@ -1,41 +1,12 @@
 // Real HTTPS against a local server whose certificate only a given CA vouches for: trusted
 // with that CA, refused with a hint without it, and never plain http.
 import assert from 'node:assert/strict';
-import { webcrypto } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import * as x509 from '@peculiar/x509';
 import { CliError } from './cli-error.js';
 import { HttpsTransport } from './https-transport.js';
-
-x509.cryptoProvider.set(webcrypto);
-
-const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-
-async function selfSignedLocalhost(): Promise<{ cert: string; key: string }> {
-  const keys = await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']);
-  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: '01',
-    name: 'CN=localhost',
-    notBefore: new Date(Date.now() - 60_000),
-    notAfter: new Date(Date.now() + 3_600_000),
-    keys,
-    signingAlgorithm: EC,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.SubjectAlternativeNameExtension([
-        { type: 'dns', value: 'localhost' },
-        { type: 'ip', value: '127.0.0.1' },
-      ]),
-    ],
-  });
-  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
-  const key = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(pkcs8)
-    .toString('base64')
-    .replace(/(.{64})/g, '$1\n')}\n-----END PRIVATE KEY-----\n`;
-  return { cert: certificate.toString('pem'), key };
-}
+import { selfSignedLocalhost } from './test-certificate.js';
 
 void describe('https transport', () => {
   let server: Server;

@@ -1,0 +1,221 @@
+// `tether login`, `account` and `logout` as a user runs them: what is saved (0600, with the
+// secret), what is printed (never the secret), and bad input that saves nothing.
+import assert from 'node:assert/strict';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import {
+  CliTestKit,
+  TEST_APP_ID,
+  TEST_ENDPOINT,
+  TEST_SUBSCRIPTION,
+  TEST_TENANT,
+} from '../client/cli-test-kit.js';
+import { selfSignedLocalhost } from '../client/test-certificate.js';
+import { register } from './login.js';
+
+const SECOND_SUBSCRIPTION = '44444444-4444-4444-8444-444444444444';
+const LOGIN = [
+  'login',
+  '--service-principal',
+  '-u',
+  TEST_APP_ID,
+  '-p',
+  'pa55word',
+  '--tenant',
+  TEST_TENANT,
+  '--endpoint',
+  `${TEST_ENDPOINT}/`,
+];
+
+void describe('tether login', () => {
+  let kit: CliTestKit;
+  beforeEach(async () => {
+    kit = await CliTestKit.create(register);
+    kit.transport.on('GET', '/subscriptions', {
+      body: {
+        value: [
+          { subscriptionId: TEST_SUBSCRIPTION, displayName: 'Default', state: 'Enabled' },
+          { subscriptionId: SECOND_SUBSCRIPTION, displayName: 'Lab', state: 'Enabled' },
+        ],
+      },
+    });
+  });
+  afterEach(() => kit.dispose());
+
+  void it('signs in, keeps the profile 0600 and prints the subscriptions as az does', async () => {
+    const run = await kit.run(...LOGIN);
+    assert.equal(run.exitCode, 0, run.stderr);
+    assert.doesNotMatch(run.stdout + run.stderr, /pa55word/);
+    const accounts = JSON.parse(run.stdout) as {
+      id: string;
+      isDefault: boolean;
+      user: unknown;
+      tenantId: string;
+    }[];
+    assert.deepEqual(
+      accounts.map((a) => [a.id, a.isDefault]),
+      [
+        [TEST_SUBSCRIPTION, true],
+        [SECOND_SUBSCRIPTION, false],
+      ],
+    );
+    assert.deepEqual(accounts[0]?.user, { name: TEST_APP_ID, type: 'servicePrincipal' });
+    const token = kit.transport.requests[0];
+    assert.equal(token?.url.href, `${TEST_ENDPOINT}/${TEST_TENANT}/oauth2/v2.0/token`);
+    const profile = await kit.store.load();
+    assert.equal(profile?.clientSecret, 'pa55word');
+    assert.equal(profile?.endpoint, TEST_ENDPOINT);
+    assert.equal(profile?.subscriptionId, TEST_SUBSCRIPTION);
+    assert.equal(profile?.token?.accessToken, 'token-1');
+    if (process.platform !== 'win32')
+      assert.equal((await stat(kit.store.path)).mode & 0o777, 0o600);
+  });
+
+  void it('takes AZURE_* and TETHER_ENDPOINT from the environment', async () => {
+    Object.assign(kit.env, {
+      AZURE_CLIENT_ID: TEST_APP_ID,
+      AZURE_CLIENT_SECRET: 'from-env',
+      AZURE_TENANT_ID: 'contoso.example',
+      TETHER_ENDPOINT: TEST_ENDPOINT,
+    });
+    const run = await kit.run(
+      'login',
+      '--service-principal',
+      '--subscription',
+      SECOND_SUBSCRIPTION,
+      '-o',
+      'table',
+    );
+    assert.equal(run.exitCode, 0, run.stderr);
+    assert.match(run.stdout, /^Name\s+SubscriptionId\s+State\s+IsDefault\n/);
+    assert.match(run.stdout, new RegExp(`Lab\\s+${SECOND_SUBSCRIPTION}\\s+Enabled\\s+True`));
+    const profile = await kit.store.load();
+    assert.equal(profile?.tenantId, 'contoso.example');
+    assert.equal(profile?.subscriptionId, SECOND_SUBSCRIPTION);
+  });
+
+  void it('saves the CA certificate given with --ca-cert and uses it to connect', async () => {
+    const pem = `${(await selfSignedLocalhost()).cert.trim()}\n`;
+    const file = join(kit.configDir, '..', 'ca.pem');
+    await writeFile(file, `comment line\n${pem}`);
+    const run = await kit.run(...LOGIN, '--ca-cert', file);
+    assert.equal(run.exitCode, 0, run.stderr);
+    assert.equal(kit.transportOptions[0]?.ca, pem);
+    assert.equal((await kit.store.load())?.caCert, pem);
+  });
+
+  const refusals: [string, string[], RegExp][] = [
+    [
+      'no --service-principal',
+      LOGIN.filter((a) => a !== '--service-principal'),
+      /--service-principal/,
+    ],
+    [
+      'no secret',
+      LOGIN.filter((a) => a !== '-p' && a !== 'pa55word'),
+      /-p\/--password is required \(or set AZURE_CLIENT_SECRET\)/,
+    ],
+    [
+      'an app id that is not a GUID',
+      LOGIN.map((a) => (a === TEST_APP_ID ? 'my-app' : a)),
+      /-u\/--username 'my-app' is invalid\. Expected a GUID/,
+    ],
+    [
+      'an http endpoint',
+      LOGIN.map((a) => (a === `${TEST_ENDPOINT}/` ? 'http://tether.test' : a)),
+      /--endpoint 'http:\/\/tether.test' is invalid\. .*https only/,
+    ],
+    [
+      'a tenant with a slash',
+      LOGIN.map((a) => (a === TEST_TENANT ? 'a/b' : a)),
+      /-t\/--tenant 'a\/b' is invalid/,
+    ],
+    [
+      'an unknown subscription',
+      [...LOGIN, '--subscription', '55555555-5555-4555-8555-555555555555'],
+      /is not one this principal can see/,
+    ],
+    [
+      'a CA file that is not a certificate',
+      [...LOGIN, '--ca-cert', '/etc/hostname'],
+      /--ca-cert '\/etc\/hostname' (holds no PEM certificate|cannot be read)/,
+    ],
+  ];
+  for (const [name, args, message] of refusals) {
+    void it(`refuses ${name} and saves nothing`, async () => {
+      const run = await kit.run(...args);
+      assert.notEqual(run.exitCode, 0);
+      assert.match(run.stderr, message);
+      assert.equal(await kit.store.load(), undefined);
+    });
+  }
+
+  void it('reports refused credentials and keeps the previous profile', async () => {
+    await kit.signIn({ clientSecret: 'old' });
+    kit.transport.on('POST', /token$/, {
+      status: 401,
+      body: {
+        error: 'invalid_client',
+        error_description: 'AADSTS7000215: Invalid client secret provided.',
+      },
+    });
+    const run = await kit.run(...LOGIN);
+    assert.equal(run.exitCode, 1);
+    assert.match(
+      run.stderr,
+      /^ERROR: signing in as .* failed: \(invalid_client\) AADSTS7000215: Invalid client secret provided\.\n$/,
+    );
+    assert.equal((await kit.store.load())?.clientSecret, 'old');
+  });
+
+  void it('warns when no subscription is visible and leaves the default unset', async () => {
+    kit.transport.on('GET', '/subscriptions', { body: { value: [] } });
+    const run = await kit.run(...LOGIN);
+    assert.equal(run.exitCode, 0);
+    assert.equal(run.stdout, '[]\n');
+    assert.match(run.stderr, /WARNING: no default subscription/);
+    assert.equal((await kit.store.load())?.subscriptionId, undefined);
+  });
+
+  void it('account show never prints the secret; logout forgets the profile', async () => {
+    await kit.run(...LOGIN);
+    const shown = await kit.run('account', 'show');
+    assert.equal(shown.exitCode, 0);
+    assert.doesNotMatch(shown.stdout, /pa55word|token-1/);
+    assert.match(shown.stdout, new RegExp(TEST_SUBSCRIPTION));
+    const raw = await readFile(kit.store.path, 'utf8');
+    assert.match(raw, /pa55word/);
+    assert.equal((await kit.run('logout')).exitCode, 0);
+    assert.equal(await kit.store.load(), undefined);
+    const again = await kit.run('logout');
+    assert.equal(again.exitCode, 1);
+    assert.match(again.stderr, /there is no saved profile/);
+  });
+
+  void it('account set checks and saves the default subscription', async () => {
+    await kit.signIn();
+    kit.transport.on('GET', `/subscriptions/${SECOND_SUBSCRIPTION}`, {
+      body: { subscriptionId: SECOND_SUBSCRIPTION },
+    });
+    assert.equal(
+      (await kit.run('account', 'set', '--subscription', SECOND_SUBSCRIPTION)).exitCode,
+      0,
+    );
+    assert.equal((await kit.store.load())?.subscriptionId, SECOND_SUBSCRIPTION);
+    const missing = await kit.run(
+      'account',
+      'set',
+      '--subscription',
+      '55555555-5555-4555-8555-555555555555',
+    );
+    assert.equal(missing.exitCode, 3);
+    assert.equal((await kit.store.load())?.subscriptionId, SECOND_SUBSCRIPTION);
+    const bad = await kit.run('account', 'set', '--subscription', 'lab');
+    assert.equal(bad.exitCode, 2);
+    assert.match(
+      bad.stderr,
+      /option '--subscription <id>' argument 'lab' is invalid\. Expected a GUID/,
+    );
+  });
+});
