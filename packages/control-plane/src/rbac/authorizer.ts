@@ -1,12 +1,15 @@
 // The in-memory authorization engine: built-in and custom roles, assignments indexed by
 // principal and by scope, group membership; answers every permission check in process.
+import type { StoredAssignment } from './assignment-index.js';
+import { AssignmentIndex } from './assignment-index.js';
 import { BUILT_IN_ROLES } from './built-in-roles.js';
 import { CompiledRole } from './compiled-role.js';
 import { GroupIndex } from './group-index.js';
 import { checkId, checkPrincipalType, idKey } from './principal-id.js';
 import { RbacError } from './rbac-error.js';
+import { RoleTable } from './role-table.js';
 import { validateRoleAssignment } from './role-assignment-input.js';
-import { isWithinScope, normalizeScope, scopeAndAncestors } from './scope.js';
+import { ScopeChainCache } from './scope-chain-cache.js';
 import type {
   AccessEntry,
   AuthorizationEngine,
@@ -21,27 +24,22 @@ export const INDIRECT_ADMINISTRATOR_ACTION = 'Microsoft.HybridCompute/machines/e
 
 const BUILT_IN_KEYS: ReadonlySet<string> = new Set(BUILT_IN_ROLES.map((r) => idKey(r.name)));
 
-interface StoredAssignment {
-  readonly assignment: Readonly<RoleAssignment>;
-  readonly principalKey: string;
-  readonly roleKey: string;
-}
-
 /**
  * Assignments whose role is missing (a dangling reference) or whose scope the role may not
  * be assigned at are kept but grant nothing: the engine fails closed rather than trusting
  * the caller to have kept the two in step.
  */
 export class Authorizer implements AuthorizationEngine {
-  private readonly roles = new Map<string, CompiledRole>();
-  private readonly assignments = new Map<string, StoredAssignment>();
-  private readonly byPrincipal = new Map<string, StoredAssignment[]>();
-  private readonly byScope = new Map<string, StoredAssignment[]>();
+  private readonly roles = new RoleTable();
+  private readonly assignments = new AssignmentIndex();
   private readonly groups = new GroupIndex();
   private readonly principalTypes = new Map<string, PrincipalType>();
+  private readonly scopes = new ScopeChainCache();
+  /** Scope ids of the check in progress; reused so that a check allocates nothing. */
+  private readonly chain: number[] = [];
 
   constructor() {
-    for (const role of BUILT_IN_ROLES) this.roles.set(idKey(role.name), CompiledRole.compile(role));
+    for (const role of BUILT_IN_ROLES) this.roles.set(CompiledRole.compile(role));
   }
 
   /** Built-in roles come from code: putting one is accepted only if it is unchanged. */
@@ -64,7 +62,7 @@ export class Authorizer implements AuthorizationEngine {
         { target: 'roleType' },
       );
     }
-    this.roles.set(key, role);
+    this.roles.set(role);
   }
 
   removeRoleDefinition(name: string): void {
@@ -82,30 +80,16 @@ export class Authorizer implements AuthorizationEngine {
   }
 
   getRoleDefinition(name: string): RoleDefinition | undefined {
-    return typeof name === 'string' ? this.roles.get(idKey(name))?.definition : undefined;
+    return typeof name === 'string' ? this.roles.get(name)?.definition : undefined;
   }
 
   putRoleAssignment(input: RoleAssignment): void {
     const assignment = validateRoleAssignment(input);
-    this.removeRoleAssignment(assignment.name);
-    const stored = {
-      assignment,
-      principalKey: idKey(assignment.principalId),
-      roleKey: idKey(assignment.roleDefinitionName),
-    };
-    this.assignments.set(idKey(assignment.name), stored);
-    append(this.byPrincipal, stored.principalKey, stored);
-    append(this.byScope, assignment.scope, stored);
+    this.assignments.put(assignment, this.roles.slotOf(assignment.roleDefinitionName));
   }
 
   removeRoleAssignment(name: string): void {
-    const stored = this.assignments.get(
-      idKey(checkId(name, 'name', 'ERR_INVALID_ROLE_ASSIGNMENT')),
-    );
-    if (stored === undefined) return;
-    this.assignments.delete(idKey(stored.assignment.name));
-    detach(this.byPrincipal, stored.principalKey, stored);
-    detach(this.byScope, stored.assignment.scope, stored);
+    this.assignments.remove(checkId(name, 'name', 'ERR_INVALID_ROLE_ASSIGNMENT'));
   }
 
   setGroupMembers(groupId: string, memberIds: readonly string[]): void {
@@ -125,8 +109,9 @@ export class Authorizer implements AuthorizationEngine {
 
   removePrincipal(principalId: string): void {
     const key = idKey(checkId(principalId, 'principalId', 'ERR_INVALID_PRINCIPAL'));
-    for (const stored of [...(this.byPrincipal.get(key) ?? [])])
-      this.removeRoleAssignment(stored.assignment.name);
+    for (const { assignment } of [...this.assignments.of(key)]) {
+      this.assignments.remove(assignment.name);
+    }
     this.groups.removePrincipal(key);
     this.principalTypes.delete(key);
   }
@@ -137,31 +122,43 @@ export class Authorizer implements AuthorizationEngine {
   }
 
   isAssignable(roleDefinitionName: string, scope: string): boolean {
-    const target = normalizeScope(scope);
+    const target = this.scopes.get(scope).scope;
     if (typeof roleDefinitionName !== 'string') return false;
-    return this.roles.get(idKey(roleDefinitionName))?.isAssignableAt(target) === true;
+    return this.roles.get(roleDefinitionName)?.isAssignableAt(target) === true;
   }
 
   /** Throws ERR_INVALID_SCOPE for a malformed scope; any other doubt is a denial. */
   isAllowed(principalId: string, action: string, scope: string): boolean {
-    const target = normalizeScope(scope);
-    if (typeof principalId !== 'string' || typeof action !== 'string' || action.length === 0)
+    const { ancestors } = this.scopes.get(scope);
+    if (typeof principalId !== 'string' || typeof action !== 'string' || action.length === 0) {
       return false;
+    }
     const key = idKey(principalId);
-    if (this.grants(key, action, target)) return true;
-    for (const group of this.groups.groupsOf(key))
-      if (this.grants(group, action, target)) return true;
+    const groups = this.groups.groupsOf(key);
+    // Only the scope and its few ancestors can hold a relevant assignment: their ids, matched
+    // against each principal's packed pairs, decide without touching assignment objects.
+    const chain = this.chain;
+    chain.length = 0;
+    for (const at of ancestors) {
+      const id = this.assignments.scopeId(at);
+      if (id !== undefined) chain.push(id);
+    }
+    if (chain.length === 0) return false;
+    if (this.grants(key, action, chain)) return true;
+    for (const group of groups) if (this.grants(group, action, chain)) return true;
     return false;
   }
 
   permissionsAt(principalId: string, scope: string): Permission[] {
-    const target = normalizeScope(scope);
+    const chain = this.scopes.get(scope).ancestors;
     const key = idKey(checkId(principalId, 'principalId', 'ERR_INVALID_PRINCIPAL'));
     const reached = new Map<string, CompiledRole>();
     for (const holder of [key, ...this.groups.groupsOf(key)]) {
-      for (const stored of this.byPrincipal.get(holder) ?? []) {
-        const role = this.effectiveRole(stored, target);
-        if (role !== undefined) reached.set(stored.roleKey, role);
+      for (const stored of this.assignments.of(holder)) {
+        const role = this.liveRole(stored);
+        if (role !== undefined && chain.includes(stored.assignment.scope)) {
+          reached.set(role.definition.name, role);
+        }
       }
     }
     return [...reached.values()].flatMap((role) => structuredClone(role.definition.permissions));
@@ -169,12 +166,13 @@ export class Authorizer implements AuthorizationEngine {
 
   /** One entry per (principal, assignment) reaching the scope, groups expanded to their members. */
   accessAt(scope: string): AccessEntry[] {
-    const target = normalizeScope(scope);
+    const { scope: target, ancestors } = this.scopes.get(scope);
     const entries: AccessEntry[] = [];
-    for (const at of scopeAndAncestors(target)) {
-      for (const { assignment, principalKey, roleKey } of this.byScope.get(at) ?? []) {
-        const role = this.roles.get(roleKey);
-        if (role === undefined || !role.isAssignableAt(assignment.scope)) continue;
+    for (const at of ancestors) {
+      for (const stored of this.assignments.at(at)) {
+        const role = this.liveRole(stored);
+        if (role === undefined) continue;
+        const { assignment } = stored;
         const line = {
           roleDefinitionName: role.definition.name,
           roleName: role.definition.roleName,
@@ -185,7 +183,7 @@ export class Authorizer implements AuthorizationEngine {
         };
         const { principalId, principalType } = assignment;
         entries.push({ principalId, principalType, viaGroup: undefined, ...line });
-        for (const [memberKey, memberId] of this.groups.membersOf(principalKey)) {
+        for (const [memberKey, memberId] of this.groups.membersOf(stored.principalKey)) {
           entries.push({
             principalId: memberId,
             principalType: this.typeOf(memberKey),
@@ -198,17 +196,22 @@ export class Authorizer implements AuthorizationEngine {
     return entries;
   }
 
-  private grants(principalKey: string, action: string, target: string): boolean {
-    for (const stored of this.byPrincipal.get(principalKey) ?? NO_ASSIGNMENTS) {
-      if (this.effectiveRole(stored, target)?.allows(action) === true) return true;
+  private grants(principalKey: string, action: string, chain: readonly number[]): boolean {
+    const pairs = this.assignments.packedOf(principalKey);
+    if (pairs === undefined) return false;
+    for (let i = 0; i < pairs.length; i += 2) {
+      if (!holds(chain, pairs[i] ?? -1)) continue;
+      const role = this.roles.at(pairs[i + 1] ?? -1);
+      if (role === undefined || !role.allows(action)) continue;
+      const stored = this.assignments.of(principalKey)[i / 2];
+      if (stored !== undefined && role.isAssignableAt(stored.assignment.scope)) return true;
     }
     return false;
   }
 
-  /** The role an assignment brings at `target`, if it reaches it and is not dangling. */
-  private effectiveRole(stored: StoredAssignment, target: string): CompiledRole | undefined {
-    if (!isWithinScope(target, stored.assignment.scope)) return undefined;
-    const role = this.roles.get(stored.roleKey);
+  /** The role an assignment brings, unless it is dangling or made where the role may not be. */
+  private liveRole(stored: StoredAssignment): CompiledRole | undefined {
+    const role = this.roles.at(stored.roleSlot);
     return role?.isAssignableAt(stored.assignment.scope) === true ? role : undefined;
   }
 
@@ -216,22 +219,14 @@ export class Authorizer implements AuthorizationEngine {
     const known = this.principalTypes.get(key);
     if (known !== undefined) return known;
     if (this.groups.isGroup(key)) return 'Group';
-    return this.byPrincipal.get(key)?.[0]?.assignment.principalType ?? 'User';
+    return this.assignments.of(key)[0]?.assignment.principalType ?? 'User';
   }
 }
 
-const NO_ASSIGNMENTS: readonly StoredAssignment[] = Object.freeze([]);
-
-function append<K, V>(index: Map<K, V[]>, key: K, value: V): void {
-  const list = index.get(key);
-  if (list === undefined) index.set(key, [value]);
-  else list.push(value);
-}
-
-function detach<K, V>(index: Map<K, V[]>, key: K, value: V): void {
-  const rest = (index.get(key) ?? []).filter((v) => v !== value);
-  if (rest.length === 0) index.delete(key);
-  else index.set(key, rest);
+/** `includes` by hand: the chain is a handful of ids and this runs for every pair scanned. */
+function holds(chain: readonly number[], id: number): boolean {
+  for (let j = 0; j < chain.length; j++) if (chain[j] === id) return true;
+  return false;
 }
 
 function sameDefinition(a: RoleDefinition, b: RoleDefinition): boolean {

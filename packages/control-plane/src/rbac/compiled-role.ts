@@ -21,12 +21,16 @@ interface Block {
 
 export class CompiledRole {
   private readonly decisions = new Map<string, boolean>();
+  /** Built-in roles and most custom ones are assignable at '/': skip the scope walk for them. */
+  private readonly assignableEverywhere: boolean;
 
   private constructor(
     /** Frozen copy with normalized assignable scopes. */
     readonly definition: RoleDefinition,
     private readonly blocks: readonly Block[],
-  ) {}
+  ) {
+    this.assignableEverywhere = definition.assignableScopes.includes('/');
+  }
 
   /** Validates a definition; throws ERR_INVALID_ROLE_DEFINITION naming the bad field. */
   static compile(input: RoleDefinition): CompiledRole {
@@ -74,7 +78,10 @@ export class CompiledRole {
 
   /** `scope` must be normalized. */
   isAssignableAt(scope: string): boolean {
-    return this.definition.assignableScopes.some((s) => isWithinScope(scope, s));
+    return (
+      this.assignableEverywhere ||
+      this.definition.assignableScopes.some((s) => isWithinScope(scope, s))
+    );
   }
 }
 

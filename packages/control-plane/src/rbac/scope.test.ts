@@ -25,8 +25,18 @@ void describe('normalizeScope', () => {
     ],
   ];
   for (const [raw, expected] of valid) {
-    void it(`normalizes ${JSON.stringify(raw)}`, () => assert.equal(normalizeScope(raw), expected));
+    void it(`normalizes ${JSON.stringify(raw)}`, () => {
+      assert.equal(normalizeScope(raw), expected);
+      assert.equal(normalizeScope(expected), expected, 'a normalized scope stays as it is');
+    });
   }
+
+  void it('accepts names in any script', () => {
+    assert.equal(
+      normalizeScope(`${SUB}/resourceGroups/Équipe-東京`),
+      `${SUB}/resourcegroups/équipe-東京`,
+    );
+  });
 
   const invalid: [raw: string, why: RegExp][] = [
     ['', /empty/],
@@ -40,6 +50,9 @@ void describe('normalizeScope', () => {
     ['/tenants/abc', /must begin with/],
     ['/subscriptions/a b', /whitespace/],
     ['/subscriptions/abc\n', /control character/],
+    ['/subscriptions/a\u00a0b', /whitespace/],
+    ['/subscriptions/a\u0085b', /control character/],
+    ['/subscriptions/a\u007fb', /control character/],
     ['/subscriptions/abc?x=1', /\?/],
     ['/subscriptions/*', /\*/],
     ['/subscriptions/a%2f', /%/],
