@@ -91,7 +91,7 @@ export interface ArmResource {
 export interface AccessEntry {
   principalId: string;
   principalType: PrincipalType;
-  displayName?: string;
+  displayName?: string | null;
   roleDefinitionId: string;
   roleName: string;
   assignmentId: string;

@@ -32,6 +32,18 @@ const ENTRIES = [
     viaGroup: 'g1',
     indirectAdministrator: false,
   },
+  {
+    principalId: 'G1',
+    principalType: 'Group',
+    displayName: 'ops',
+    roleName: 'Reader',
+    roleDefinitionId: 'r2',
+    assignmentId: 'a2',
+    assignedAt: MACHINE.toLowerCase(),
+    inherited: false,
+    viaGroup: null,
+    indirectAdministrator: false,
+  },
 ];
 
 void describe('tether access show', () => {
@@ -62,7 +74,7 @@ void describe('tether access show', () => {
       /^Principal\s+Type\s+Role\s+AssignedAt\s+Inherited\s+ViaGroup\s+IndirectAdmin$/,
     );
     assert.match(lines[2] ?? '', /^deploy\s+ServicePrincipal\s+Contributor\s+\S+\s+True\s+YES$/);
-    assert.match(lines[3] ?? '', /^Ada\s+User\s+Reader\s+\S+\s+False\s+g1\s+no$/);
+    assert.match(lines[3] ?? '', /^Ada\s+User\s+Reader\s+\S+\s+False\s+ops\s+no$/);
     assert.match(
       run.stdout,
       /1 principal\(s\) marked IndirectAdmin can deploy extensions, which run as root/,

@@ -27,15 +27,27 @@ interface ShowOptions extends OutputOptions, SubscriptionOptions {
   machine?: string;
 }
 
-const ACCESS_COLUMNS: readonly Column<AccessEntry>[] = [
-  { header: 'Principal', value: (e) => e.displayName ?? e.principalId },
-  { header: 'Type', value: (e) => e.principalType },
-  { header: 'Role', value: (e) => e.roleName },
-  { header: 'AssignedAt', value: (e) => e.assignedAt },
-  { header: 'Inherited', value: (e) => e.inherited },
-  { header: 'ViaGroup', value: (e) => e.viaGroup },
-  { header: 'IndirectAdmin', value: (e) => (e.indirectAdministrator ? 'YES' : 'no') },
-];
+/** Table columns; a group that brings access is shown by name when the list names it. */
+function accessColumns(entries: readonly AccessEntry[]): Column<AccessEntry>[] {
+  const groups = new Map(
+    entries
+      .filter((e) => e.principalType === 'Group' && e.displayName != null)
+      .map((e) => [e.principalId.toLowerCase(), e.displayName]),
+  );
+  return [
+    { header: 'Principal', value: (e) => e.displayName ?? e.principalId },
+    { header: 'Type', value: (e) => e.principalType },
+    { header: 'Role', value: (e) => e.roleName },
+    { header: 'AssignedAt', value: (e) => e.assignedAt },
+    { header: 'Inherited', value: (e) => e.inherited },
+    {
+      header: 'ViaGroup',
+      value: (e) =>
+        e.viaGroup == null ? undefined : (groups.get(e.viaGroup.toLowerCase()) ?? e.viaGroup),
+    },
+    { header: 'IndirectAdmin', value: (e) => (e.indirectAdministrator ? 'YES' : 'no') },
+  ];
+}
 
 export function register(program: Command, deps: CliDeps = processCliDeps()): void {
   const access = configureGroup(program.command('access'), deps).description(
@@ -81,7 +93,7 @@ export function register(program: Command, deps: CliDeps = processCliDeps()): vo
           `${scopePath(scope)}/providers/Tether.Authorization/access`,
           { 'api-version': API_VERSIONS.access },
         );
-        c.print(entries, o.output, ACCESS_COLUMNS);
+        c.print(entries, o.output, accessColumns(entries));
         const indirect = new Set(
           entries.filter((e) => e.indirectAdministrator).map((e) => e.principalId),
         );

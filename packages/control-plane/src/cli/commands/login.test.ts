@@ -32,6 +32,15 @@ void describe('tether login', () => {
   let kit: CliTestKit;
   beforeEach(async () => {
     kit = await CliTestKit.create(register);
+    kit.transport.on('GET', /^\/subscriptions\/5555/, {
+      status: 404,
+      body: {
+        error: {
+          code: 'SubscriptionNotFound',
+          message: "The subscription '55555555-5555-4555-8555-555555555555' could not be found.",
+        },
+      },
+    });
     kit.transport.on('GET', '/subscriptions', {
       body: {
         value: [
@@ -134,7 +143,7 @@ void describe('tether login', () => {
     [
       'an unknown subscription',
       [...LOGIN, '--subscription', '55555555-5555-4555-8555-555555555555'],
-      /is not one this principal can see/,
+      /\(SubscriptionNotFound\) The subscription '5555/,
     ],
     [
       'a CA file that is not a certificate',
@@ -150,6 +159,21 @@ void describe('tether login', () => {
       assert.equal(await kit.store.load(), undefined);
     });
   }
+
+  void it('keeps a --subscription it may not read, with a warning', async () => {
+    kit.transport.on('GET', '/subscriptions', { body: { value: [] } });
+    kit.transport.on('GET', `/subscriptions/${SECOND_SUBSCRIPTION}`, {
+      status: 403,
+      body: { error: { code: 'AuthorizationFailed', message: 'no read at the subscription' } },
+    });
+    const run = await kit.run(...LOGIN, '--subscription', SECOND_SUBSCRIPTION);
+    assert.equal(run.exitCode, 0, run.stderr);
+    assert.match(
+      run.stderr,
+      /may not read subscription 4444.* \(AuthorizationFailed\); using it anyway/,
+    );
+    assert.equal((await kit.store.load())?.subscriptionId, SECOND_SUBSCRIPTION);
+  });
 
   void it('reports refused credentials and keeps the previous profile', async () => {
     await kit.signIn({ clientSecret: 'old' });

@@ -163,7 +163,7 @@ async function login(options: LoginOptions, context: ActionContext): Promise<voi
       if (!(error instanceof ApiError) || error.status !== 403) throw error;
       context.warn(`${clientId} may not list subscriptions (${error.apiCode}).`);
     }
-    const chosen = chooseSubscription(options.subscription, visible);
+    const chosen = await chooseSubscription(client, options.subscription, visible, context);
     const profile: Profile = {
       ...credentials,
       ...(chosen === undefined ? {} : { subscriptionId: chosen }),
@@ -187,21 +187,40 @@ async function login(options: LoginOptions, context: ActionContext): Promise<voi
   }
 }
 
-function chooseSubscription(
+/** The --subscription flag once checked, else the first enabled subscription the principal sees. */
+async function chooseSubscription(
+  client: ApiClient,
   flag: string | undefined,
   visible: Subscription[] | undefined,
-): string | undefined {
+  context: ActionContext,
+): Promise<string | undefined> {
   if (flag !== undefined) {
-    if (visible !== undefined && !visible.some((s) => s.subscriptionId.toLowerCase() === flag)) {
-      throw new CliError(
-        'ERR_NOT_FOUND',
-        `subscription '${flag}' (--subscription) is not one this principal can see; visible: ${visible.map((s) => s.subscriptionId).join(', ') || 'none'}.`,
-      );
+    if (!(visible ?? []).some((s) => s.subscriptionId.toLowerCase() === flag)) {
+      await checkSubscription(client, flag, context);
     }
     return flag;
   }
   const enabled = visible?.find((s) => (s.state ?? 'Enabled') === 'Enabled') ?? visible?.[0];
   return enabled?.subscriptionId;
+}
+
+/**
+ * Fails when the subscription does not exist. A principal whose roles sit below the
+ * subscription (on a resource group) may not read it: then it is used unchecked, with a warning.
+ */
+async function checkSubscription(
+  client: ApiClient,
+  id: string,
+  context: ActionContext,
+): Promise<void> {
+  try {
+    await client.get(`/subscriptions/${id}`, { 'api-version': API_VERSIONS.subscriptions });
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 403) throw error;
+    context.warn(
+      `this principal may not read subscription ${id} to check it (${error.apiCode}); using it anyway.`,
+    );
+  }
 }
 
 async function accountShow(options: OutputOptions, context: ActionContext): Promise<void> {
@@ -243,16 +262,7 @@ async function accountSet(
     );
   }
   const session = await context.session();
-  try {
-    await session.client.get(`/subscriptions/${options.subscription}`, {
-      'api-version': API_VERSIONS.subscriptions,
-    });
-  } catch (error) {
-    if (!(error instanceof ApiError) || error.status !== 403) throw error;
-    context.warn(
-      `cannot read subscription ${options.subscription} to check it (${error.apiCode}); set anyway.`,
-    );
-  }
+  await checkSubscription(session.client, options.subscription, context);
   const current = (await store.load()) ?? profile;
   await store.save({ ...current, subscriptionId: options.subscription });
 }
