@@ -4,7 +4,6 @@ import type { CheckGroup, CheckResult, CheckStatus } from '../checks/check.js';
 import { lockdownChecks } from '../checks/lockdown-checks.js';
 import { loadLocalConfig } from '../config/local-config-file.js';
 import type { CommandContext, CommandSpec } from './command-module.js';
-import { printJson } from './print-json.js';
 
 export const spec: CommandSpec = {
   usage: 'check',
@@ -36,7 +35,7 @@ export async function run(context: CommandContext): Promise<number> {
     results.filter((r) => r.result.status === status).length;
   const summary = { Pass: count('pass'), Warn: count('warn'), Fail: count('fail') };
   if (context.json) {
-    printJson(context, {
+    context.printJson({
       Checks: results.map(({ group, result }) => ({
         Group: group,
         Id: result.id,

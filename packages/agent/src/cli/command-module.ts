@@ -1,4 +1,4 @@
-// The contract every `azcmagent` subcommand module fulfils, and the flags common to all of them.
+// The contract every `azcmagent` subcommand module fulfils (types only: nothing to load at run time).
 import type { AgentPaths } from '../paths.js';
 
 export interface FlagSpec {
@@ -34,6 +34,8 @@ export interface CommandContext {
   /** Resolved lazily: `version` and `config info` never need the file system layout. */
   paths(): AgentPaths;
   verbose(message: string): void;
+  /** `--json` output: one compact document on stdout. */
+  printJson(value: unknown): void;
 }
 
 export interface CommandModule {
@@ -42,20 +44,10 @@ export interface CommandModule {
   run(context: CommandContext): Promise<number> | number;
 }
 
-export const COMMON_FLAGS: readonly FlagSpec[] = [
-  { long: 'help', short: 'h', type: 'boolean', description: 'Show help for the command' },
-  { long: 'json', short: 'j', type: 'boolean', description: 'Output the result as JSON' },
-  {
-    long: 'log-stderr',
-    type: 'boolean',
-    description: 'Send errors and verbose messages to stderr (always the case in Tether)',
-  },
-  { long: 'no-color', type: 'boolean', description: 'Disable colored output' },
-  { long: 'verbose', short: 'v', type: 'boolean', description: 'Show verbose progress messages' },
-  {
-    long: 'config',
-    type: 'string',
-    valueName: 'file',
-    description: 'Read flags from a JSON file of {"flag-name": value}; the command line wins',
-  },
-];
+/** A command or command group; modules are imported only when their command runs. */
+export interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  readonly load?: () => Promise<CommandModule>;
+  readonly subcommands?: readonly CommandEntry[];
+}

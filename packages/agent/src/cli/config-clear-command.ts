@@ -8,7 +8,6 @@ import {
 } from '../config/local-config-file.js';
 import { updateLocalConfig } from '../config/local-config-writer.js';
 import type { CommandContext, CommandSpec } from './command-module.js';
-import { printJson } from './print-json.js';
 import { requireRoot } from './require-root.js';
 
 export const spec: CommandSpec = {
@@ -38,7 +37,7 @@ export async function run(context: CommandContext): Promise<number> {
   context.verbose(`Updating ${paths.localConfig}`);
   const change = await updateLocalConfig(paths, attempt);
   for (const warning of change.warnings) context.out.stderr(`${warning}\n`);
-  if (context.json) printJson(context, { Message: change.message, Warnings: change.warnings });
+  if (context.json) context.printJson({ Message: change.message, Warnings: change.warnings });
   else context.out.stdout(`${change.message}\n`);
   return 0;
 }

@@ -1,9 +1,8 @@
 // `azcmagent config get <property>`: one property's value as stored (defaults when unset).
 import { resolvePropertyName } from '../config/property-table.js';
 import { formatValue, propertyDefinition, toJsonValue } from '../config/property-values.js';
+import { loadLocalConfigOrThrow } from '../config/local-config-file.js';
 import type { CommandContext, CommandSpec } from './command-module.js';
-import { printJson } from './print-json.js';
-import { readConfigOrFail } from './read-config.js';
 
 export const spec: CommandSpec = {
   usage: 'config get <property>',
@@ -19,9 +18,9 @@ export const spec: CommandSpec = {
 export function run(context: CommandContext): number {
   const name = resolvePropertyName(context.positionals[0] ?? '');
   const property = propertyDefinition(name);
-  const { settings } = readConfigOrFail(context);
+  const { settings } = loadLocalConfigOrThrow(context.paths());
   const value = settings[name];
-  if (context.json) printJson(context, { Key: name, Value: toJsonValue(property, value) });
+  if (context.json) context.printJson({ Key: name, Value: toJsonValue(property, value) });
   else context.out.stdout(`${formatValue(property, value)}\n`);
   return 0;
 }

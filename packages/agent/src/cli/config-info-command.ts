@@ -1,9 +1,13 @@
 // `azcmagent config info [property]`: what each property means, its default and what it accepts.
 import { resolvePropertyName } from '../config/property-table.js';
-import { allProperties, propertyDefinition } from '../config/property-values.js';
+import {
+  allProperties,
+  formatValue,
+  propertyDefinition,
+  toJsonValue,
+  type AnyProperty,
+} from '../config/property-values.js';
 import type { CommandContext, CommandSpec } from './command-module.js';
-import { formatPropertyInfo, propertyInfoJson } from './config-view.js';
-import { printJson } from './print-json.js';
 
 export const spec: CommandSpec = {
   usage: 'config info [property]',
@@ -17,7 +21,31 @@ export function run(context: CommandContext): number {
   const wanted = context.positionals[0];
   const properties =
     wanted === undefined ? allProperties() : [propertyDefinition(resolvePropertyName(wanted))];
-  if (context.json) printJson(context, { Properties: properties.map(propertyInfoJson) });
+  if (context.json) context.printJson({ Properties: properties.map(propertyInfoJson) });
   else context.out.stdout(`${properties.map(formatPropertyInfo).join('\n\n')}\n`);
   return 0;
+}
+
+function formatPropertyInfo(property: AnyProperty): string {
+  const rows: [string, string][] = [
+    ['Description', property.description],
+    ['Type', property.type],
+    ['Default', formatValue(property, property.defaultValue)],
+    ['Accepted values', property.accepted],
+  ];
+  if (property.modeGoverned) {
+    rows.push(['Monitor mode', 'set by the mode; cannot be changed until config.mode is full']);
+  }
+  return [property.name, ...rows.map(([k, v]) => `  ${k.padEnd(16)}: ${v}`)].join('\n');
+}
+
+function propertyInfoJson(property: AnyProperty): unknown {
+  return {
+    Name: property.name,
+    Type: property.type,
+    Default: toJsonValue(property, property.defaultValue),
+    Description: property.description,
+    AcceptedValues: property.accepted,
+    ManagedByMonitorMode: property.modeGoverned,
+  };
 }

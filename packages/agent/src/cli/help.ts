@@ -1,7 +1,7 @@
 // `--help` text for azcmagent, each command group and each command, built from the registry
 // and the commands' own specs so help can never drift from what is accepted.
-import { COMMON_FLAGS, type CommandSpec, type FlagSpec } from './command-module.js';
-import type { CommandEntry } from './command-registry.js';
+import type { CommandEntry, CommandSpec, FlagSpec } from './command-module.js';
+import { COMMON_FLAGS } from './parse-invocation.js';
 
 export function formatHelp(
   path: readonly string[],

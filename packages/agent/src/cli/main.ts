@@ -1,5 +1,146 @@
-// Entry point of the `azcmagent` program (bin/azcmagent.js imports this compiled module).
-import { runCli } from './run-cli.js';
+// The `azcmagent` program (bin/azcmagent.js imports this compiled module): finds the command,
+// parses its flags, runs it and turns any error into a specific message on stderr and the exit
+// status from the error table. Kept in one module with few imports: start-up time matters.
+import { isTetherError } from '@tether/protocol';
+import { AgentError, exitCodeFor } from '../errors.js';
+import { resolveAgentPaths, type AgentPaths } from '../paths.js';
+import type { CommandContext, CommandEntry, Output } from './command-module.js';
+import { parseInvocation } from './parse-invocation.js';
+
+/**
+ * Every `azcmagent` command with its one-line summary. Modules are imported only when their
+ * command runs, so start-up costs the same however many commands exist.
+ */
+const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'check',
+    summary: 'Check the lock-down best practices of the local security settings',
+    load: () => import('./check-command.js'),
+  },
+  {
+    name: 'config',
+    summary: 'Get, set, clear, list and describe the local agent settings',
+    subcommands: [
+      {
+        name: 'clear',
+        summary: 'Reset a property (or every property) to its default',
+        load: () => import('./config-clear-command.js'),
+      },
+      {
+        name: 'get',
+        summary: "Print a property's value",
+        load: () => import('./config-get-command.js'),
+      },
+      {
+        name: 'info',
+        summary: 'Describe the properties and the values they accept',
+        load: () => import('./config-info-command.js'),
+      },
+      {
+        name: 'list',
+        summary: 'List every property with its value, the mode and the effective allowlist',
+        load: () => import('./config-list-command.js'),
+      },
+      {
+        name: 'set',
+        summary: 'Set a property; --add/--remove change one entry of a list',
+        load: () => import('./config-set-command.js'),
+      },
+    ],
+  },
+  {
+    name: 'version',
+    summary: 'Print the agent version',
+    load: () => import('./version-command.js'),
+  },
+];
+
+interface CliEnvironment {
+  readonly out: Output;
+  readonly env: NodeJS.ProcessEnv;
+  readonly stdoutIsTty: boolean;
+}
+
+async function runCli(argv: readonly string[], environment: CliEnvironment): Promise<number> {
+  const { out } = environment;
+  const json = argv.includes('-j') || argv.includes('--json');
+  try {
+    const { path, entry, rest } = findCommand(argv);
+    const separator = rest.indexOf('--');
+    const flags = separator < 0 ? rest : rest.slice(0, separator);
+    if (flags.includes('-h') || flags.includes('--help') || entry.load === undefined) {
+      const help = await import('./help.js');
+      const module = entry.load === undefined ? undefined : await entry.load();
+      out.stdout(help.formatHelp(path, entry, module?.spec));
+      return 0;
+    }
+    const module = await entry.load();
+    const parsed = parseInvocation(path, module.spec, rest);
+    let paths: AgentPaths | undefined;
+    const verbose = parsed.flags.verbose === true;
+    const context: CommandContext = {
+      positionals: parsed.positionals,
+      flags: parsed.flags,
+      json: parsed.flags.json === true,
+      color:
+        parsed.flags['no-color'] !== true && environment.stdoutIsTty && !environment.env.NO_COLOR,
+      out,
+      env: environment.env,
+      paths: () => (paths ??= resolveAgentPaths(environment.env)),
+      verbose: (message) => {
+        if (verbose) out.stderr(`${message}\n`);
+      },
+      printJson: (value) => out.stdout(`${JSON.stringify(value)}\n`),
+    };
+    return await module.run(context);
+  } catch (error) {
+    const message = isTetherError(error)
+      ? error.message
+      : `Internal error: ${error instanceof Error ? error.message : String(error)}`;
+    const code = isTetherError(error) ? error.code : 'ERR_INTERNAL';
+    out.stderr(
+      json
+        ? `${JSON.stringify({ Error: { Code: code, Message: message } })}\n`
+        : `Error: ${message}\n`,
+    );
+    return exitCodeFor(error);
+  }
+}
+
+const ROOT: CommandEntry = { name: 'azcmagent', summary: '', subcommands: COMMANDS };
+
+/** Command words may follow global flags; `--config <file>` is the only flag taking a value. */
+function findCommand(argv: readonly string[]): {
+  path: readonly string[];
+  entry: CommandEntry;
+  rest: string[];
+} {
+  const rest = [...argv];
+  const path: string[] = [];
+  let entry = ROOT;
+  let index = 0;
+  while (entry.subcommands !== undefined && index < rest.length) {
+    const token = rest[index] ?? '';
+    if (token === '--') break;
+    if (token.startsWith('-')) {
+      index += token === '--config' ? 2 : 1;
+      continue;
+    }
+    const next = entry.subcommands.find((candidate) => candidate.name === token);
+    if (next === undefined) {
+      const scope = path.length === 0 ? 'azcmagent' : `azcmagent ${path.join(' ')}`;
+      throw new AgentError(
+        'ERR_UNKNOWN_COMMAND',
+        `Unknown command "${token}" for ${scope}. Available: ${entry.subcommands.map((c) => c.name).join(', ')}. Run '${scope} --help' for usage.`,
+        { target: token },
+      );
+    }
+    path.push(next.name);
+    entry = next;
+    rest.splice(index, 1);
+  }
+  return { path, entry, rest };
+}
 
 process.exitCode = await runCli(process.argv.slice(2), {
   out: {

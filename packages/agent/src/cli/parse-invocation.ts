@@ -3,7 +3,26 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { AgentError } from '../errors.js';
-import { COMMON_FLAGS, type CommandSpec, type FlagSpec } from './command-module.js';
+import type { CommandSpec, FlagSpec } from './command-module.js';
+
+/** Accepted by every command, before or after the command words. */
+export const COMMON_FLAGS: readonly FlagSpec[] = [
+  { long: 'help', short: 'h', type: 'boolean', description: 'Show help for the command' },
+  { long: 'json', short: 'j', type: 'boolean', description: 'Output the result as JSON' },
+  {
+    long: 'log-stderr',
+    type: 'boolean',
+    description: 'Send errors and verbose messages to stderr (always the case in Tether)',
+  },
+  { long: 'no-color', type: 'boolean', description: 'Disable colored output' },
+  { long: 'verbose', short: 'v', type: 'boolean', description: 'Show verbose progress messages' },
+  {
+    long: 'config',
+    type: 'string',
+    valueName: 'file',
+    description: 'Read flags from a JSON file of {"flag-name": value}; the command line wins',
+  },
+];
 
 export interface Invocation {
   readonly positionals: readonly string[];

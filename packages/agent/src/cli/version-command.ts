@@ -1,7 +1,6 @@
 // `azcmagent version`: the version of the installed agent.
 import { AGENT_VERSION } from '../version.js';
 import type { CommandContext, CommandSpec } from './command-module.js';
-import { printJson } from './print-json.js';
 
 export const spec: CommandSpec = {
   usage: 'version',
@@ -11,7 +10,7 @@ export const spec: CommandSpec = {
 };
 
 export function run(context: CommandContext): number {
-  if (context.json) printJson(context, { Version: AGENT_VERSION });
+  if (context.json) context.printJson({ Version: AGENT_VERSION });
   else context.out.stdout(`azcmagent version ${AGENT_VERSION}\n`);
   return 0;
 }

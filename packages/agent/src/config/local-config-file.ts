@@ -3,13 +3,8 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { AgentError } from '../errors.js';
 import type { AgentPaths } from '../paths.js';
-import {
-  PROPERTY_NAMES,
-  type LocalConfig,
-  type PropertyName,
-  type StoredConfig,
-} from './local-config.js';
-import { defaultConfig } from './property-table.js';
+import type { LocalConfig, PropertyName, StoredConfig } from './local-config.js';
+import { defaultConfig, PROPERTY_NAMES } from './property-table.js';
 import { fromStoredValue, propertyDefinition, toJsonValue } from './property-values.js';
 
 export type LoadedConfig =
@@ -108,6 +103,16 @@ export function serializeStoredConfig(stored: StoredConfig): string {
     if (value !== undefined) json[name] = toJsonValue(propertyDefinition(name), value);
   }
   return `${JSON.stringify(json, null, 2)}\n`;
+}
+
+/** For commands that need a usable file: a corrupt one stops them with the repair advice. */
+export function loadLocalConfigOrThrow(
+  paths: AgentPaths,
+  options: LoadOptions = {},
+): Extract<LoadedConfig, { state: 'ok' }> {
+  const loaded = loadLocalConfig(paths, options);
+  if (loaded.state === 'corrupt') throw corruptConfigError(loaded);
+  return loaded;
 }
 
 /** The error every command reports for a corrupt file: which file, what is wrong, how to repair. */

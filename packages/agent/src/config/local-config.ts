@@ -1,36 +1,10 @@
-// The shape of the agent's local configuration (`azcmagent config`): property names in the
-// order `config list` shows them, and the typed value of each.
+// The shape of the agent's local configuration (`azcmagent config`): every property and the
+// type of its value. Types only; the values and their rules live in the property table.
 import type { ExtensionName } from '@tether/protocol';
+import type { CONFIG_MODES, CONNECTION_TYPES, PROXY_BYPASS_SERVICES } from './property-table.js';
 
-export const PROPERTY_NAMES = [
-  'incomingconnections.enabled',
-  'incomingconnections.ports',
-  'connection.type',
-  'proxy.url',
-  'proxy.bypass',
-  'extensions.allowlist',
-  'extensions.blocklist',
-  'guestconfiguration.enabled',
-  'extensions.enabled',
-  'config.mode',
-  'guestconfiguration.agent.cpulimit',
-  'extensions.agent.cpulimit',
-] as const;
-
-export type PropertyName = (typeof PROPERTY_NAMES)[number];
-
-export const CONFIG_MODES = ['full', 'monitor'] as const;
 export type ConfigMode = (typeof CONFIG_MODES)[number];
-
-/**
- * `default` and `direct` both connect straight to the control plane (the real agent writes
- * `direct` when leaving its Arc gateway); Tether has no gateway, so `gateway` is refused.
- */
-export const CONNECTION_TYPES = ['default', 'direct'] as const;
 export type ConnectionType = (typeof CONNECTION_TYPES)[number];
-
-/** Service names the real agent accepts for proxy.bypass (ArcData since agent 1.36). */
-export const PROXY_BYPASS_SERVICES = ['AAD', 'ARM', 'AMA', 'Arc', 'ArcData'] as const;
 export type ProxyBypassService = (typeof PROXY_BYPASS_SERVICES)[number];
 
 export interface LocalConfig {
@@ -47,6 +21,8 @@ export interface LocalConfig {
   readonly 'guestconfiguration.agent.cpulimit': number;
   readonly 'extensions.agent.cpulimit': number;
 }
+
+export type PropertyName = keyof LocalConfig;
 
 /** What localconfig.json holds: only the properties an administrator has set. */
 export type StoredConfig = Partial<LocalConfig>;

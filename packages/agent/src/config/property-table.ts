@@ -10,13 +10,7 @@ import {
   type ExtensionName,
 } from '@tether/protocol';
 import { AgentError } from '../errors.js';
-import {
-  CONFIG_MODES,
-  CONNECTION_TYPES,
-  PROXY_BYPASS_SERVICES,
-  type LocalConfig,
-  type PropertyName,
-} from './local-config.js';
+import type { LocalConfig, PropertyName } from './local-config.js';
 import {
   parseBoolean,
   parseChoice,
@@ -24,6 +18,17 @@ import {
   parsePort,
   parseProxyUrl,
 } from './value-parsers.js';
+
+export const CONFIG_MODES = ['full', 'monitor'] as const;
+
+/**
+ * `default` and `direct` both connect straight to the control plane (the real agent writes
+ * `direct` when leaving its Arc gateway); Tether has no gateway, so `gateway` is refused.
+ */
+export const CONNECTION_TYPES = ['default', 'direct'] as const;
+
+/** Service names the real agent accepts for proxy.bypass (ArcData since agent 1.36). */
+export const PROXY_BYPASS_SERVICES = ['AAD', 'ARM', 'AMA', 'Arc', 'ArcData'] as const;
 
 interface PropertyBase {
   readonly name: PropertyName;
@@ -254,14 +259,17 @@ export const PROPERTY_TABLE: PropertyTable = {
   'extensions.agent.cpulimit': cpuLimit('extensions.agent.cpulimit', 'extension service'),
 };
 
+/** Every property, in the order `config list` shows them (SPEC §4). */
+export const PROPERTY_NAMES = Object.freeze(Object.keys(PROPERTY_TABLE) as PropertyName[]);
+
 /** Accepts any case, since shells and habits differ; unknown names list the real ones. */
 export function resolvePropertyName(text: string): PropertyName {
   const lower = text.trim().toLowerCase();
-  const match = (Object.keys(PROPERTY_TABLE) as PropertyName[]).find((name) => name === lower);
+  const match = PROPERTY_NAMES.find((name) => name === lower);
   if (match === undefined) {
     throw new AgentError(
       'ERR_UNKNOWN_PROPERTY',
-      `Unknown configuration property "${text}". Known properties: ${Object.keys(PROPERTY_TABLE).join(', ')}. Run 'azcmagent config info' to see what each accepts.`,
+      `Unknown configuration property "${text}". Known properties: ${PROPERTY_NAMES.join(', ')}. Run 'azcmagent config info' to see what each accepts.`,
       { target: text },
     );
   }
