@@ -287,12 +287,11 @@ async function describe(
   found: ArmRoleAssignment[],
 ): Promise<FlatRoleAssignment[]> {
   if (found.length === 0) return [];
-  const roles = new Map(
-    (await client.list<ArmRoleDefinition>(roleDefinitionsPath(scope), QUERY)).map((d) => [
-      d.name.toLowerCase(),
-      d.properties.roleName,
-    ]),
-  );
+  // Names are a convenience: a caller who may list assignments but not roles still sees them.
+  const definitions = await client
+    .list<ArmRoleDefinition>(roleDefinitionsPath(scope), QUERY)
+    .catch(() => [] as ArmRoleDefinition[]);
+  const roles = new Map(definitions.map((d) => [d.name.toLowerCase(), d.properties.roleName]));
   const principalIds = [...new Set(found.map((a) => a.properties.principalId))].slice(0, 50);
   const names = new Map<string, string>();
   await Promise.all(
