@@ -26,6 +26,38 @@ export class MachineReader {
     return query.orderBy('id').limit(limit).execute();
   }
 
+  /**
+   * One machine with its group's spelling and its identity in a single statement: this is
+   * the hottest read of the API (every agent and portal poll), so it costs one round trip.
+   */
+  async find(id: string, caller: Caller | undefined): Promise<MachineView | undefined> {
+    const found = await this.db
+      .selectFrom('machines')
+      .selectAll('machines')
+      .select((eb) => [
+        eb
+          .selectFrom('resource_groups')
+          .select('resource_groups.name')
+          .where('resource_groups.id', '=', groupIdOf(id))
+          .as('group_name'),
+        eb
+          .selectFrom('principals')
+          .select('principals.id')
+          .whereRef('principals.machine_id', '=', 'machines.id')
+          .as('identity_id'),
+      ])
+      .where('machines.id', '=', id)
+      .executeTakeFirst();
+    if (found === undefined) return undefined;
+    const { group_name, identity_id, ...row } = found;
+    return {
+      row,
+      resourceGroupName: group_name ?? row.resource_group,
+      identityPrincipalId: identity_id ?? undefined,
+      tenantId: tenantOf(caller),
+    };
+  }
+
   async view(row: MachinesTable, caller: Caller | undefined): Promise<MachineView> {
     const [view] = await this.views([row], caller);
     if (view === undefined) throw new Error('views() returns one view per row');
@@ -53,14 +85,23 @@ export class MachineReader {
       .execute();
     const groupName = new Map(groups.map((g) => [g.id, g.name]));
     const identity = new Map(identities.map((p) => [p.machine_id, p.id]));
-    const tid = caller?.claims['tid'];
     return rows.map((row) => ({
       row,
       resourceGroupName:
         groupName.get(resourceGroupScope(row.subscription_id, row.resource_group)) ??
         row.resource_group,
       identityPrincipalId: identity.get(row.id),
-      tenantId: typeof tid === 'string' ? tid : undefined,
+      tenantId: tenantOf(caller),
     }));
   }
+}
+
+function tenantOf(caller: Caller | undefined): string | undefined {
+  const tid = caller?.claims['tid'];
+  return typeof tid === 'string' ? tid : undefined;
+}
+
+/** `/subscriptions/{s}/resourcegroups/{rg}` of a lower-cased machine id. */
+function groupIdOf(machineId: string): string {
+  return machineId.split('/').slice(0, 5).join('/');
 }

@@ -1,6 +1,7 @@
 // Behaviour of the machine routes: shape, paging, PUT/PATCH/DELETE, validation and the
 // Onboarding role's limits, against the real routes, engine and database.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
   CONNECTED_MACHINE_ONBOARDING_ROLE_ID,
@@ -8,7 +9,7 @@ import {
   OWNER_ROLE_ID,
   READER_ROLE_ID,
 } from '../rbac/built-in-roles.js';
-import { ArmTestApp, PUBLIC_URL } from './arm-test-app.js';
+import { ArmTestApp, PUBLIC_URL, TEST_TENANT } from './arm-test-app.js';
 
 const V = 'api-version=2021-05-20';
 
@@ -328,6 +329,38 @@ void describe('machine routes', () => {
       (await t.inject('GET', `${machines('Fleet')}/doomed?${V}`, { as: reader })).status,
       403,
     );
+  });
+
+  void it("shows the machine's system-assigned identity in GET and in lists", async () => {
+    const id = await t.addMachine(sub, 'Fleet', 'with-identity');
+    const identity = randomUUID();
+    await t.db
+      .insertInto('principals')
+      .values({
+        id: identity,
+        type: 'ServicePrincipal',
+        display_name: 'with-identity',
+        app_id: randomUUID(),
+        user_principal_name: null,
+        machine_id: id,
+        created_at: new Date(t.clock.now()).toISOString(),
+      })
+      .execute();
+    const got = await t.inject('GET', `${machines('Fleet')}/with-identity?${V}`, { as: owner });
+    assert.deepEqual(got.body['identity'], {
+      type: 'SystemAssigned',
+      principalId: identity,
+      tenantId: TEST_TENANT,
+    });
+    const listed = await t.inject(
+      'GET',
+      `${machines('Fleet')}?${V}&$skiptoken=${Buffer.from(JSON.stringify({ after: id.slice(0, -1) })).toString('base64url')}`,
+      { as: owner },
+    );
+    const entry = (
+      listed.body['value'] as { name: string; identity?: { principalId: string } }[]
+    ).find((m) => m.name === 'with-identity');
+    assert.equal(entry?.identity?.principalId, identity);
   });
 
   void it('answers 401 AuthenticationFailed without a token', async () => {

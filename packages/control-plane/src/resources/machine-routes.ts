@@ -81,15 +81,23 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
   const pageSize = services.pageSize ?? DEFAULT_PAGE_SIZE;
   const common = { apiVersions: MACHINE_API_VERSIONS };
 
+  /** The error for a machine that is not there, naming its group or subscription if they are not either. */
+  async function missing(target: MachineTarget): Promise<ArmError> {
+    await requireResourceGroup(db, target.subscriptionId, target.resourceGroup);
+    return resourceNotFound(
+      `Microsoft.HybridCompute/machines/${target.name}`,
+      target.resourceGroup,
+    );
+  }
+
   async function existing(target: MachineTarget): Promise<MachinesTable> {
     const row = await db
       .selectFrom('machines')
       .selectAll()
       .where('id', '=', target.id)
       .executeTakeFirst();
-    if (row !== undefined) return row;
-    await requireResourceGroup(db, target.subscriptionId, target.resourceGroup);
-    throw resourceNotFound(`Microsoft.HybridCompute/machines/${target.name}`, target.resourceGroup);
+    if (row === undefined) throw await missing(target);
+    return row;
   }
 
   return [
@@ -151,8 +159,10 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
       url: ONE,
       access: { kind: 'action', action: MACHINE_ACTIONS.read, scope: machineAt },
       async handler({ request, caller }) {
-        const row = await existing(targetOf(request));
-        return renderMachine(await reader.view(row, caller));
+        const target = targetOf(request);
+        const view = await reader.find(target.id, caller);
+        if (view === undefined) throw await missing(target);
+        return renderMachine(view);
       },
     },
     {
