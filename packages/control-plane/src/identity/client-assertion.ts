@@ -1,6 +1,6 @@
 // Checks a client-assertion JWT (RFC 7523 private_key_jwt) against the certificates registered
 // for the service principal: found by `x5t#S256` (or SHA-1 `x5t`), signature, aud = this token
-// endpoint, iss = sub = client_id, exp/nbf with client clock skew, and a jti used only once.
+// endpoint, iss = sub = client_id, exp/nbf with client clock skew, and a jti used once per audience.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 import type { Clock } from '../clock.js';
@@ -22,11 +22,17 @@ export class ClientAssertionVerifier {
     private readonly clock: Clock,
   ) {}
 
-  /** The certificate credential that signed the assertion; throws an OAuthError otherwise. */
+  /**
+   * The certificate credential that signed the assertion; throws an OAuthError otherwise.
+   * An assertion gets at most one token per audience: msal-node reuses one assertion for up to
+   * ten minutes across the scopes a credential asks for, so strictly single-use jtis would
+   * break unmodified clients, while a second token for the same audience is always a replay.
+   */
   async verify(
     assertion: string,
     clientId: string,
     principal: PrincipalRow,
+    audience: string,
   ): Promise<CredentialRow> {
     const header = this.header(assertion);
     const alg = String(header.alg);
@@ -63,13 +69,14 @@ export class ClientAssertionVerifier {
     this.checkClaims(payload, clientId, now);
     const fresh = await this.store.consumeAssertion(
       clientId,
+      audience,
       String(payload.jti),
       ((payload.exp ?? 0) + CLIENT_ASSERTION_CLOCK_SKEW_SECONDS) * 1000,
     );
     if (!fresh) {
       throw invalidAssertion(
         50013,
-        `Client assertion with jti '${String(payload.jti).slice(0, 100)}' has already been used; every assertion may be used only once.`,
+        `Client assertion with jti '${String(payload.jti).slice(0, 100)}' has already been used for '${audience}'; an assertion gets one token per resource.`,
       );
     }
     return credential;

@@ -33,7 +33,8 @@ export class ClientAuthenticator {
     private readonly clock: Clock,
   ) {}
 
-  async authenticate(proof: ClientProof): Promise<AuthenticatedClient> {
+  /** `audience` is the one the token will carry; an assertion may serve each audience once. */
+  async authenticate(proof: ClientProof, audience: string): Promise<AuthenticatedClient> {
     const clientId = proof.client_id;
     if (clientId === undefined || clientId === '') throw missing('client_id');
     const principal = GUID.test(clientId)
@@ -67,6 +68,7 @@ export class ClientAuthenticator {
         proof.client_assertion ?? '',
         clientId,
         principal,
+        audience,
       );
       return { principal, credential, method: '2' };
     }

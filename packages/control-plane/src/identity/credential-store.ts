@@ -53,11 +53,16 @@ export class CredentialStore {
   }
 
   /**
-   * Records a client assertion as used; false when it was used before (a replay). The row
-   * outlives the assertion's own expiry, after which it could not be replayed anyway.
+   * Records a client assertion as used for `audience`; false when it was used for it before (a
+   * replay). The row outlives the assertion's own expiry, after which no replay could pass.
    */
-  async consumeAssertion(appId: string, jti: string, expiresAtMs: number): Promise<boolean> {
-    const key = { app_id: appId.toLowerCase(), jti };
+  async consumeAssertion(
+    appId: string,
+    audience: string,
+    jti: string,
+    expiresAtMs: number,
+  ): Promise<boolean> {
+    const key = { app_id: appId.toLowerCase(), audience, jti };
     await this.db
       .deleteFrom('client_assertions')
       .where('expires_at', '<', new Date(this.clock.now()).toISOString())
@@ -73,6 +78,7 @@ export class CredentialStore {
         .selectFrom('client_assertions')
         .select('jti')
         .where('app_id', '=', key.app_id)
+        .where('audience', '=', audience)
         .where('jti', '=', jti)
         .executeTakeFirst();
       if (seen !== undefined) return false;

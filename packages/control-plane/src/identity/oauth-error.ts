@@ -65,7 +65,9 @@ export function sendOAuthError(
   error: OAuthError,
   clock: Clock,
 ): OAuthErrorBody {
-  const given = request.headers['client-request-id'];
+  // msal sends its request id as a header or, to the token endpoint, as a query parameter.
+  const query = request.query as Record<string, unknown> | undefined;
+  const given = request.headers['client-request-id'] ?? query?.['client-request-id'];
   const correlationId =
     typeof given === 'string' && /^[0-9a-f-]{36}$/i.test(given)
       ? given

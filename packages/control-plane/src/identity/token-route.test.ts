@@ -160,6 +160,15 @@ void describe('token endpoint', () => {
       /Invalid client secret/,
     ));
 
+  void it("echoes msal's client-request-id as the error's correlation id", async () => {
+    const id = '0b8f6f0e-5c3a-4d7e-9a57-3f2b1d0c9e8a';
+    const answer = await plane.request('POST', `${tokenUrl}?client-request-id=${id}`, {
+      form: secretForm({ client_secret: 'wrong' }),
+    });
+    assert.equal(answer.body['correlation_id'], id);
+    assert.match(String(answer.body['error_description']), new RegExp(`Correlation ID: ${id}`));
+  });
+
   void it('refuses an unknown client id', () =>
     refused(
       secretForm({ client_id: '11111111-2222-3333-4444-555555555555' }),
@@ -295,13 +304,17 @@ void describe('token endpoint', () => {
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
   });
 
-  void it('refuses a replayed assertion (jti used before)', async () => {
+  void it('refuses a replayed assertion (jti used before for the same resource)', async () => {
     const once = await assertion();
     assert.equal(
       (await plane.request('POST', tokenUrl, { form: assertionForm(once) })).status,
       200,
     );
     await refused(assertionForm(once), 401, 'invalid_client', 50013, /already been used/);
+    // msal-node reuses an assertion for its other scopes: one token per resource.
+    const other = { ...assertionForm(once), scope: `${TEST_PUBLIC_URL}/.default` };
+    assert.equal((await plane.request('POST', tokenUrl, { form: other })).status, 200);
+    await refused(other, 401, 'invalid_client', 50013, /already been used/);
   });
 
   void it('refuses an assertion with a bad signature', async () => {

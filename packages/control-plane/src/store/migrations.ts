@@ -164,14 +164,15 @@ const migrations: Record<string, Migration> = {
         .on('role_assignments')
         .column('principal_id')
         .execute();
-      // Client assertions are single-use: the primary key makes a replay fail to insert, in
-      // every process that shares the database.
+      // A client assertion gets one token per audience: the primary key makes a replay fail to
+      // insert, in every process that shares the database.
       await db.schema
         .createTable('client_assertions')
         .addColumn('app_id', text, (c) => c.notNull())
+        .addColumn('audience', text, (c) => c.notNull())
         .addColumn('jti', text, (c) => c.notNull())
         .addColumn('expires_at', text, (c) => c.notNull())
-        .addPrimaryKeyConstraint('client_assertions_pk', ['app_id', 'jti'])
+        .addPrimaryKeyConstraint('client_assertions_pk', ['app_id', 'audience', 'jti'])
         .execute();
       await db.schema
         .createIndex('client_assertions_by_expiry')

@@ -1,6 +1,7 @@
 // Opens the control plane's database: embedded SQLite by default, PostgreSQL for scale-out.
 // Both go through Kysely, so no query may depend on one backend's dialect.
 import type { Database as SqliteDatabase } from 'better-sqlite3';
+import { open } from 'node:fs/promises';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrations.js';
@@ -47,6 +48,9 @@ async function dialectFor(location: DatabaseLocation): Promise<SqliteDialect | P
 
 async function openSqlite(file: string): Promise<SqliteDatabase> {
   const { default: SQLite } = await import('better-sqlite3');
+  // Secret hashes and signing keys live here: a new file is readable by its owner only (SQLite
+  // gives its WAL the same mode).
+  if (file !== ':memory:') await createIfMissing(file, 0o600);
   const sqlite = new SQLite(file);
   try {
     // One process owns the file: EXCLUSIVE locking holds an OS lock for as long as the
@@ -71,5 +75,13 @@ async function openSqlite(file: string): Promise<SqliteDatabase> {
       `the database ${file} is in use by another tether process; stop that process first (only one may open a data directory)`,
       { cause: error },
     );
+  }
+}
+
+async function createIfMissing(file: string, mode: number): Promise<void> {
+  try {
+    await (await open(file, 'wx', mode)).close();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
 }

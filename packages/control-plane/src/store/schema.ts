@@ -133,9 +133,10 @@ export interface ActivityLogTable {
   properties: string;
 }
 
-/** A client assertion already used to get a token; kept until it would have expired. */
+/** A client assertion already used to get a token for `audience`; kept until it would have expired. */
 export interface ClientAssertionsTable {
   app_id: string;
+  audience: string;
   jti: string;
   expires_at: string;
 }

@@ -79,7 +79,7 @@ for (const backend of testBackends()) {
     });
 
     void it('makes a client assertion single-use through its primary key', async () => {
-      const row = { app_id: 'app', jti: 'jti-1', expires_at: T0 };
+      const row = { app_id: 'app', audience: 'aud', jti: 'jti-1', expires_at: T0 };
       await store.db.insertInto('client_assertions').values(row).execute();
       await assert.rejects(store.db.insertInto('client_assertions').values(row).execute());
       await store.db
@@ -144,7 +144,7 @@ for (const backend of testBackends()) {
       for (const [i, stamp] of stamps.entries()) {
         await store.db
           .insertInto('client_assertions')
-          .values({ app_id: 'time', jti: `j${i}`, expires_at: stamp })
+          .values({ app_id: 'time', audience: 'aud', jti: `j${i}`, expires_at: stamp })
           .execute();
       }
       const inFebruary = await store.db

@@ -1,0 +1,103 @@
+// `tether server --data-dir D --listen HOST:PORT`: serves the control plane over HTTPS until
+// SIGTERM or SIGINT, then shuts down gracefully.
+import type { Command } from 'commander';
+import { systemClock } from '../../clock.js';
+import { parseDuration } from '../../server/duration.js';
+import { checkSubjectAltName, parseListenAddress } from '../../server/listen-address.js';
+import { ServerError } from '../../server/server-error.js';
+import { startServer } from '../../server/start-server.js';
+import { normalizePublicUrl } from '../../identity/identity-endpoints.js';
+import { runServerCommand } from '../../server/run-server-command.js';
+
+interface ServerCommandOptions {
+  dataDir: string;
+  listen: string;
+  publicUrl?: string;
+  databaseUrl?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  san: string[];
+  keyRotation: string;
+  logLevel: string;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+
+export function register(program: Command): void {
+  program
+    .command('server')
+    .description('serve the control plane over HTTPS')
+    .requiredOption('--data-dir <dir>', 'data directory made by `tether init`')
+    .requiredOption(
+      '--listen <host:port>',
+      'address to listen on, e.g. 127.0.0.1:8443 (port 0 picks a free one)',
+    )
+    .option(
+      '--public-url <url>',
+      'https://HOST:PORT clients use (issuer, token endpoint); defaults to the listen address',
+    )
+    .option(
+      '--database-url <url>',
+      'PostgreSQL URL (postgres://…) instead of SQLite in the data directory',
+    )
+    .option('--tls-cert <file>', 'PEM certificate (chain) to serve instead of the generated one')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option(
+      '--san <name...>',
+      'extra DNS names or IP addresses for the generated server certificate',
+      [],
+    )
+    .option(
+      '--key-rotation <duration>',
+      'rotate the token signing key this often (s, m, h, d)',
+      '7d',
+    )
+    .option('--log-level <level>', `log level on stderr: ${LOG_LEVELS.join(', ')}`, 'info')
+    .action((options: ServerCommandOptions) => runServerCommand(() => serve(options)));
+}
+
+async function serve(options: ServerCommandOptions): Promise<void> {
+  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
+    throw new ServerError(
+      'ERR_SERVER_CONFIG',
+      '--tls-cert and --tls-key go together: give both or neither',
+      { target: '--tls-cert' },
+    );
+  }
+  if (!LOG_LEVELS.includes(options.logLevel)) {
+    throw new ServerError(
+      'ERR_SERVER_CONFIG',
+      `--log-level ${JSON.stringify(options.logLevel)} is not valid: expected one of ${LOG_LEVELS.join(', ')}`,
+      { target: '--log-level' },
+    );
+  }
+  const running = await startServer({
+    dataDir: options.dataDir,
+    listen: parseListenAddress(options.listen),
+    publicUrl: options.publicUrl === undefined ? undefined : normalizePublicUrl(options.publicUrl),
+    databaseUrl: options.databaseUrl,
+    tls:
+      options.tlsCert === undefined || options.tlsKey === undefined
+        ? undefined
+        : { certFile: options.tlsCert, keyFile: options.tlsKey },
+    subjectAltNames: options.san.map(checkSubjectAltName),
+    keyRotationMs: parseDuration(options.keyRotation, '--key-rotation', 60_000),
+    clock: systemClock,
+    logLevel: options.logLevel,
+  });
+  process.stdout.write(`tether listening on ${running.url}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      running.app.log.info({ signal }, 'shutting down');
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      running.close().then(resolve, (error: unknown) => {
+        running.app.log.error({ err: error }, 'shutdown failed');
+        process.exitCode = 1;
+        resolve();
+      });
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}

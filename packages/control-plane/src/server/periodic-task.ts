@@ -1,0 +1,37 @@
+// Background work on a timer (signing-key rotation, certificate renewal): one run at a time,
+// failures logged rather than lost, and stop() waits for a run in progress.
+import type { FastifyBaseLogger } from 'fastify';
+
+export class PeriodicTask {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly name: string,
+    private readonly everyMs: number,
+    private readonly work: () => Promise<void>,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.runOnce(), this.everyMs);
+    this.timer.unref();
+  }
+
+  /** Runs now unless a run is already under way. */
+  runOnce(): void {
+    if (this.running !== undefined) return;
+    this.running = this.work()
+      .catch((error: unknown) =>
+        this.log.error({ err: error, task: this.name }, `${this.name} failed`),
+      )
+      .finally(() => {
+        this.running = undefined;
+      });
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+}

@@ -1,0 +1,159 @@
+// `tether server`: opens the data directory's database (one process per SQLite file), makes
+// or loads the TLS identity, binds HTTPS, then builds the control plane for the URL actually
+// bound (port 0 included) and serves it; background tasks rotate signing keys and renew the
+// server certificate.
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import { loadProvidedTls } from '../tls/provided-tls.js';
+import { ensureTlsMaterial, type TlsMaterial } from '../tls/tls-material.js';
+import { openDatabase, type DatabaseLocation } from '../store/open-database.js';
+import type { Database } from '../store/schema.js';
+import { createControlPlaneApp } from './control-plane-app.js';
+import { dataDirPaths } from './data-dir.js';
+import { certificateNames, defaultPublicUrl, type ListenAddress } from './listen-address.js';
+import { PeriodicTask } from './periodic-task.js';
+import { ServerError } from './server-error.js';
+
+export interface ServerOptions {
+  dataDir: string;
+  listen: ListenAddress;
+  /** Defaults to https://<listen host or this host's name>:<bound port>. */
+  publicUrl?: string | undefined;
+  /** PostgreSQL URL; SQLite in the data directory when absent. */
+  databaseUrl?: string | undefined;
+  tls?: { certFile: string; keyFile: string } | undefined;
+  subjectAltNames: readonly string[];
+  keyRotationMs: number;
+  clock: Clock;
+  logLevel?: string;
+}
+
+export interface RunningServer {
+  url: string;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+const TLS_CHECK_MS = 12 * 3_600_000;
+/** Key rotation is checked at least this often, so a due rotation is never much late. */
+const KEY_CHECK_MS = 10 * 60_000;
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const paths = dataDirPaths(options.dataDir);
+  const db = await openDatabase(databaseLocation(options, paths.database));
+  let server: Server | undefined;
+  try {
+    const loadTls = (names: readonly string[]): Promise<TlsMaterial> =>
+      options.tls === undefined
+        ? ensureTlsMaterial(paths.tls, names, options.clock)
+        : loadProvidedTls(options.tls.certFile, options.tls.keyFile, options.clock);
+    const names = certificateNames(options.listen.host, options.publicUrl, options.subjectAltNames);
+    let tls = await loadTls(names);
+
+    const ready: { app?: FastifyInstance } = {};
+    server = createServer({ key: tls.key, cert: tls.cert }, (request, response) => {
+      // Nothing is announced before the app is ready; a request racing ahead is turned away.
+      if (ready.app === undefined) {
+        response.writeHead(503, { 'retry-after': '1' }).end();
+        return;
+      }
+      ready.app.routing(request, response);
+    });
+    const port = await listen(server, options.listen);
+    const publicUrl = options.publicUrl ?? defaultPublicUrl(options.listen.host, port);
+    const plane = await createControlPlaneApp({
+      db,
+      clock: options.clock,
+      publicUrl,
+      logger: { level: options.logLevel ?? 'info', stream: process.stderr },
+    });
+    await plane.app.ready();
+    ready.app = plane.app;
+    const log = plane.app.log;
+
+    const tasks = [
+      new PeriodicTask(
+        'signing key rotation',
+        Math.min(KEY_CHECK_MS, options.keyRotationMs),
+        async () => {
+          if (await plane.identity.rotateIfDue(options.keyRotationMs)) {
+            log.info({ kid: plane.identity.keys.signingKey().kid }, 'signing key rotated');
+          }
+        },
+        log,
+      ),
+      new PeriodicTask(
+        'TLS certificate renewal',
+        TLS_CHECK_MS,
+        async () => {
+          const renewed = await loadTls(
+            certificateNames(options.listen.host, publicUrl, options.subjectAltNames),
+          );
+          if (renewed.cert === tls.cert) return;
+          tls = renewed;
+          server?.setSecureContext({ key: tls.key, cert: tls.cert });
+          log.info({ notAfter: new Date(tls.notAfter).toISOString() }, 'TLS certificate replaced');
+        },
+        log,
+      ),
+    ];
+    for (const task of tasks) {
+      task.runOnce();
+      task.start();
+    }
+    const running = server;
+    return {
+      url: plane.identity.endpoints.publicUrl,
+      app: plane.app,
+      close: () => shutdown(running, plane.app, db, tasks, log),
+    };
+  } catch (error) {
+    server?.close();
+    await db.destroy();
+    throw error;
+  }
+}
+
+function databaseLocation(options: ServerOptions, sqliteFile: string): DatabaseLocation {
+  if (options.databaseUrl !== undefined) return { kind: 'postgres', url: options.databaseUrl };
+  if (!existsSync(sqliteFile)) {
+    throw new ServerError(
+      'ERR_NOT_INITIALIZED',
+      `${options.dataDir} holds no Tether database (${sqliteFile}); run \`tether init --data-dir ${options.dataDir}\` first`,
+    );
+  }
+  return { kind: 'sqlite', file: sqliteFile };
+}
+
+function listen(server: Server, address: ListenAddress): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(address.port, address.host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** Stops accepting, lets requests in flight finish (10 s at most), then closes the database. */
+async function shutdown(
+  server: Server,
+  app: FastifyInstance,
+  db: Kysely<Database>,
+  tasks: readonly PeriodicTask[],
+  log: FastifyBaseLogger,
+): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const deadline = setTimeout(() => server.closeAllConnections(), 10_000);
+  await closed;
+  clearTimeout(deadline);
+  await Promise.all(tasks.map((t) => t.stop()));
+  await app.close();
+  await db.destroy();
+  log.info('tether stopped');
+}

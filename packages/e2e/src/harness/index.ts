@@ -1,0 +1,10 @@
+// The end-to-end harness: a real control plane in child processes, and client programs run the
+// way a user runs them. Typical use:
+//
+//   const plane = await startControlPlane();
+//   after(() => plane.stop());
+//   const answer = await runNodeClient('arm-machines', [JSON.stringify(input)], plane.clientEnv());
+//   const direct = await plane.admin.call('GET', '/v1.0/servicePrincipals');
+export { AdminClient, type CallOptions, type HttpAnswer } from './admin-client.js';
+export { runNodeClient, type ClientEnv } from './run-node-client.js';
+export { startControlPlane, type ControlPlane } from './start-control-plane.js';
