@@ -1,7 +1,7 @@
 // Reading localconfig.json: valid files load, and every kind of damage or tampering becomes a
 // "corrupt" state with a reason instead of defaults.
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { makeTempRoot, type TempRoot } from '../test-support/temp-root.js';
@@ -117,6 +117,27 @@ void describe('loadLocalConfig', () => {
     const loaded = loadLocalConfig(temp.paths, owner);
     assert.equal(loaded.state, 'corrupt');
     if (loaded.state === 'corrupt') assert.match(loaded.reason, /symbolic link/);
+  });
+
+  void test('a data folder writable by others is not trusted, even without a file in it', () => {
+    mkdirSync(temp.paths.dataDir, { recursive: true });
+    chmodSync(temp.paths.dataDir, 0o777);
+    const loaded = loadLocalConfig(temp.paths, owner);
+    assert.equal(loaded.state, 'corrupt');
+    if (loaded.state === 'corrupt') {
+      assert.match(
+        loaded.reason,
+        /its folder .*var\/opt\/azcmagent is writable by users other than its owner \(mode 777\); fix it with 'sudo chown root:root/,
+      );
+    }
+  });
+
+  void test('a data folder owned by someone else is not trusted', () => {
+    mkdirSync(temp.paths.dataDir, { recursive: true });
+    const loaded = loadLocalConfig(temp.paths, { trustedOwnerUid: 4242 });
+    assert.equal(loaded.state, 'corrupt');
+    if (loaded.state === 'corrupt')
+      assert.match(loaded.reason, /its folder .* is owned by uid \d+ instead of uid 4242/);
   });
 
   void test('a directory in its place is corrupt', () => {

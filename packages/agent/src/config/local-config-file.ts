@@ -1,6 +1,14 @@
 // Reading localconfig.json. The result is either a valid configuration or a "corrupt" state
 // carrying the reason: a damaged, unreadable or tamperable file never turns into defaults.
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  readFileSync,
+  statSync,
+  type Stats,
+} from 'node:fs';
 import { AgentError } from '../errors.js';
 import type { AgentPaths } from '../paths.js';
 import type { LocalConfig, PropertyName, StoredConfig } from './local-config.js';
@@ -29,6 +37,16 @@ const MAX_BYTES = 1024 * 1024;
 
 export function loadLocalConfig(paths: AgentPaths, options: LoadOptions = {}): LoadedConfig {
   const corrupt = (reason: string): LoadedConfig => ({ state: 'corrupt', paths, reason });
+  const trusted = options.trustedOwnerUid ?? 0;
+  // Whoever can write the folder can delete the file, which would mean "allow everything".
+  const folder = statSync(paths.dataDir, { throwIfNoEntry: false });
+  if (folder === undefined) return withStored(paths, {}, null);
+  const folderProblem = folder.isDirectory() ? untrusted(folder, trusted) : 'is not a folder';
+  if (folderProblem !== undefined) {
+    return corrupt(
+      `its folder ${paths.dataDir} ${folderProblem}; fix it with 'sudo chown root:root ${paths.dataDir} && sudo chmod 755 ${paths.dataDir}'`,
+    );
+  }
   let fd: number;
   try {
     // O_NOFOLLOW: a symlink could point at a file someone else can write.
@@ -43,15 +61,8 @@ export function loadLocalConfig(paths: AgentPaths, options: LoadOptions = {}): L
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) return corrupt('it is not a regular file');
-    const trusted = options.trustedOwnerUid ?? 0;
-    if (stat.uid !== trusted) {
-      return corrupt(`it is owned by uid ${stat.uid} instead of uid ${trusted} (root)`);
-    }
-    if ((stat.mode & 0o022) !== 0) {
-      return corrupt(
-        `it is writable by users other than its owner (mode ${(stat.mode & 0o777).toString(8)})`,
-      );
-    }
+    const problem = untrusted(stat, trusted);
+    if (problem !== undefined) return corrupt(`it ${problem}`);
     if (stat.size > MAX_BYTES) return corrupt(`it is larger than ${MAX_BYTES} bytes`);
     text = readFileSync(fd, 'utf8');
   } catch (error) {
@@ -64,6 +75,15 @@ export function loadLocalConfig(paths: AgentPaths, options: LoadOptions = {}): L
   } catch (error) {
     return corrupt((error as Error).message);
   }
+}
+
+/** Only the trusted owner (root) may be able to change the local security controls. */
+function untrusted(stat: Stats, trusted: number): string | undefined {
+  if (stat.uid !== trusted) return `is owned by uid ${stat.uid} instead of uid ${trusted} (root)`;
+  if ((stat.mode & 0o022) !== 0) {
+    return `is writable by users other than its owner (mode ${(stat.mode & 0o777).toString(8)})`;
+  }
+  return undefined;
 }
 
 function withStored(paths: AgentPaths, stored: StoredConfig, bytes: string | null): LoadedConfig {

@@ -20,6 +20,7 @@ export function makeTempRoot(): TempRoot {
     paths,
     writeConfig(text, mode = 0o644) {
       mkdirSync(paths.dataDir, { recursive: true });
+      chmodSync(paths.dataDir, 0o755); // whatever the umask: the loader checks the folder too
       writeFileSync(paths.localConfig, text);
       chmodSync(paths.localConfig, mode);
     },
