@@ -63,19 +63,19 @@ interface CliEnvironment {
 
 async function runCli(argv: readonly string[], environment: CliEnvironment): Promise<number> {
   const { out } = environment;
-  const json = argv.includes('-j') || argv.includes('--json');
+  const json = argv.some((arg) => arg === '--json' || /^-[a-z]*j[a-z]*$/.test(arg));
   try {
     const { path, entry, rest } = findCommand(argv);
     const separator = rest.indexOf('--');
     const flags = separator < 0 ? rest : rest.slice(0, separator);
     if (flags.includes('-h') || flags.includes('--help') || entry.load === undefined) {
       const help = await import('./help.js');
-      const module = entry.load === undefined ? undefined : await entry.load();
-      out.stdout(help.formatHelp(path, entry, module?.spec));
+      const command = entry.load === undefined ? undefined : await entry.load();
+      out.stdout(help.formatHelp(path, entry, command?.spec));
       return 0;
     }
-    const module = await entry.load();
-    const parsed = parseInvocation(path, module.spec, rest);
+    const command = await entry.load();
+    const parsed = parseInvocation(path, command.spec, rest);
     let paths: AgentPaths | undefined;
     const verbose = parsed.flags.verbose === true;
     const context: CommandContext = {
@@ -92,7 +92,7 @@ async function runCli(argv: readonly string[], environment: CliEnvironment): Pro
       },
       printJson: (value) => out.stdout(`${JSON.stringify(value)}\n`),
     };
-    return await module.run(context);
+    return await command.run(context);
   } catch (error) {
     const message = isTetherError(error)
       ? error.message

@@ -30,7 +30,18 @@ export async function updateLocalConfig<R extends { readonly stored: StoredConfi
   change: (loaded: LoadedConfig) => R,
   options: UpdateOptions = {},
 ): Promise<R> {
-  mkdirSync(paths.dataDir, { recursive: true, mode: 0o755 });
+  try {
+    mkdirSync(paths.dataDir, { recursive: true, mode: 0o755 });
+  } catch (error) {
+    throw new AgentError(
+      'ERR_CONFIG_WRITE_FAILED',
+      `Cannot create ${paths.dataDir}: ${(error as Error).message}.`,
+      {
+        cause: error,
+        target: paths.dataDir,
+      },
+    );
+  }
   return withFileLock(
     paths.localConfigLock,
     () => {
