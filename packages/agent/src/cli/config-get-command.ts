@@ -22,5 +22,11 @@ export function run(context: CommandContext): number {
   const value = settings[name];
   if (context.json) context.printJson({ Key: name, Value: toJsonValue(property, value) });
   else context.out.stdout(`${formatValue(property, value)}\n`);
+  if (property.modeGoverned && settings['config.mode'] === 'monitor') {
+    // The stored value is kept for full mode; say so rather than let it pass for what runs.
+    context.out.stderr(
+      `Note: monitor mode is in force and decides ${name}; this stored value returns in full mode. 'azcmagent config list' shows what is in force.\n`,
+    );
+  }
   return 0;
 }

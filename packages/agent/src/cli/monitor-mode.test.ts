@@ -46,6 +46,10 @@ void describe('monitor mode round trip', { skip: ROOT_ONLY }, () => {
         value(fullBefore.LocalSettings, 'extensions.allowlist'),
       );
 
+      const get = await run('config', 'get', 'extensions.allowlist');
+      assert.equal(get.stdout, '[Microsoft.Azure.Monitor/AzureMonitorLinuxAgent, Contoso/Tool]\n');
+      assert.match(get.stderr, /monitor mode is in force and decides extensions\.allowlist/);
+
       const refused = await run('config', 'set', 'extensions.allowlist', 'Contoso/Other', '--add');
       assert.equal(refused.status, 2);
       assert.match(refused.stderr, /switch to full mode first/i);
