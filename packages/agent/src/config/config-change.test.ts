@@ -273,7 +273,7 @@ void describe('config clear', () => {
     const stored = set(set({}, 'proxy.url', 'http://p:1'), 'extensions.enabled', 'false');
     const change = applyClear(stored, 'proxy.url');
     assert.deepEqual(json(change.stored), { 'extensions.enabled': false });
-    assert.equal(change.message, 'Config property proxy.url cleared to its default value ');
+    assert.equal(change.message, 'Config property proxy.url cleared to its default value (none)');
   });
   void test('without a property everything returns to defaults', () => {
     assert.deepEqual(applyClear(set({}, 'proxy.url', 'http://p:1'), undefined).stored, {});

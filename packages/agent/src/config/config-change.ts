@@ -77,7 +77,7 @@ export function applyClear(current: StoredConfig, propertyText: string | undefin
   const hadAllowlist = name === 'extensions.allowlist' && (current[name]?.length ?? 0) > 0;
   return {
     stored,
-    message: `Config property ${name} cleared to its default value ${formatValue(property, property.defaultValue)}`,
+    message: `Config property ${name} cleared to its default value ${formatValue(property, property.defaultValue) || '(none)'}`,
     warnings: hadAllowlist ? [emptyAllowlistWarning] : [],
   };
 }
