@@ -22,12 +22,20 @@ export class AssignmentIndex {
   /** Ids for scopes that hold assignments; an id is never reused once its scope empties. */
   private readonly scopeIds = new Map<string, number>();
   private nextScopeId = 0;
+  /**
+   * Bumped when a scope gains its first assignment. Not when one loses its last: ids are never
+   * reused, so a memoized id of an emptied scope can only match nothing.
+   */
+  private scopeGeneration = 0;
 
   /** `assignment` must be validated, its scope normalized; replaces one of the same name. */
   put(assignment: Readonly<RoleAssignment>, roleSlot: number): void {
     this.remove(assignment.name);
     let scopeId = this.scopeIds.get(assignment.scope);
-    if (scopeId === undefined) this.scopeIds.set(assignment.scope, (scopeId = this.nextScopeId++));
+    if (scopeId === undefined) {
+      this.scopeIds.set(assignment.scope, (scopeId = this.nextScopeId++));
+      this.scopeGeneration++;
+    }
     const stored = { assignment, principalKey: idKey(assignment.principalId), roleSlot, scopeId };
     this.byName.set(idKey(assignment.name), stored);
     append(this.byScope, assignment.scope, stored);
@@ -44,6 +52,11 @@ export class AssignmentIndex {
     }
     detach(this.byPrincipal, stored.principalKey, stored);
     this.packed.delete(stored.principalKey);
+  }
+
+  /** Changes whenever a scope newly holds assignments, so resolved ids can be memoized. */
+  get generation(): number {
+    return this.scopeGeneration;
   }
 
   /** The id of a scope that holds assignments, or undefined when none is made there. */

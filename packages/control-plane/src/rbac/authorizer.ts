@@ -9,6 +9,7 @@ import { checkId, checkPrincipalType, idKey } from './principal-id.js';
 import { RbacError } from './rbac-error.js';
 import { RoleTable } from './role-table.js';
 import { validateRoleAssignment } from './role-assignment-input.js';
+import type { ScopeChain } from './scope-chain-cache.js';
 import { ScopeChainCache } from './scope-chain-cache.js';
 import type {
   AccessEntry,
@@ -35,8 +36,6 @@ export class Authorizer implements AuthorizationEngine {
   private readonly groups = new GroupIndex();
   private readonly principalTypes = new Map<string, PrincipalType>();
   private readonly scopes = new ScopeChainCache();
-  /** Scope ids of the check in progress; reused so that a check allocates nothing. */
-  private readonly chain: number[] = [];
 
   constructor() {
     for (const role of BUILT_IN_ROLES) this.roles.set(CompiledRole.compile(role));
@@ -129,23 +128,15 @@ export class Authorizer implements AuthorizationEngine {
 
   /** Throws ERR_INVALID_SCOPE for a malformed scope; any other doubt is a denial. */
   isAllowed(principalId: string, action: string, scope: string): boolean {
-    const { ancestors } = this.scopes.get(scope);
+    const chain = this.heldIds(this.scopes.get(scope));
     if (typeof principalId !== 'string' || typeof action !== 'string' || action.length === 0) {
       return false;
     }
-    const key = idKey(principalId);
-    const groups = this.groups.groupsOf(key);
-    // Only the scope and its few ancestors can hold a relevant assignment: their ids, matched
-    // against each principal's packed pairs, decide without touching assignment objects.
-    const chain = this.chain;
-    chain.length = 0;
-    for (const at of ancestors) {
-      const id = this.assignments.scopeId(at);
-      if (id !== undefined) chain.push(id);
-    }
     if (chain.length === 0) return false;
+    const key = idKey(principalId);
     if (this.grants(key, action, chain)) return true;
-    for (const group of groups) if (this.grants(group, action, chain)) return true;
+    for (const group of this.groups.groupsOf(key))
+      if (this.grants(group, action, chain)) return true;
     return false;
   }
 
@@ -194,6 +185,24 @@ export class Authorizer implements AuthorizationEngine {
       }
     }
     return entries;
+  }
+
+  /**
+   * Only the scope and its few ancestors can hold a relevant assignment. Their ids, matched
+   * against each principal's packed pairs, decide without touching assignment objects; they
+   * are memoized on the cached chain until the set of assigned scopes changes.
+   */
+  private heldIds(chain: ScopeChain): readonly number[] {
+    const generation = this.assignments.generation;
+    if (chain.heldIds?.generation !== generation) {
+      const ids: number[] = [];
+      for (const at of chain.ancestors) {
+        const id = this.assignments.scopeId(at);
+        if (id !== undefined) ids.push(id);
+      }
+      chain.heldIds = { generation, ids };
+    }
+    return chain.heldIds.ids;
   }
 
   private grants(principalKey: string, action: string, chain: readonly number[]): boolean {

@@ -40,9 +40,9 @@ export class GroupIndex {
 
   /** Every group the principal belongs to, directly or through other groups. */
   groupsOf(key: string): readonly string[] {
-    if (!this.memberOf.has(key)) return NONE;
     let groups = this.closure.get(key);
     if (groups === undefined) {
+      if (!this.memberOf.has(key)) return NONE;
       const reached = walk(key, (k) =>
         [...(this.memberOf.get(k) ?? NONE)].map((g) => [g, g] as const),
       );

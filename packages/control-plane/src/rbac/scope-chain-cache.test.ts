@@ -12,8 +12,13 @@ void describe('ScopeChainCache', () => {
       scope: '/subscriptions/s1/resourcegroups/rg',
       ancestors: ['/', '/subscriptions/s1', '/subscriptions/s1/resourcegroups/rg'],
     };
-    assert.deepEqual(cache.get(raw), expected);
-    assert.deepEqual(cache.get(raw), expected);
+    const { scope, ancestors } = cache.get(raw);
+    assert.deepEqual({ scope, ancestors }, expected);
+    assert.equal(cache.get(raw).scope, expected.scope);
+    assert.deepEqual(
+      cache.get(raw.toUpperCase().replace('S1', 's1')).ancestors,
+      expected.ancestors,
+    );
   });
 
   void it('throws for a bad scope every time and does not keep it', () => {

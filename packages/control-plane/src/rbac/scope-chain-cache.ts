@@ -7,6 +7,8 @@ export interface ScopeChain {
   readonly scope: string;
   /** The scope and every scope above it, root first. */
   readonly ancestors: readonly string[];
+  /** A memo slot for the engine: ids of the ancestors that hold assignments, and as of when. */
+  heldIds: { readonly generation: number; readonly ids: readonly number[] } | undefined;
 }
 
 export const SCOPE_CACHE_LIMIT = 8192;
@@ -19,7 +21,7 @@ export class ScopeChainCache {
     const known = this.entries.get(raw);
     if (known !== undefined) return known;
     const scope = normalizeScope(raw);
-    const chain = { scope, ancestors: Object.freeze(scopeAndAncestors(scope)) };
+    const chain = { scope, ancestors: Object.freeze(scopeAndAncestors(scope)), heldIds: undefined };
     if (this.entries.size >= SCOPE_CACHE_LIMIT) {
       const oldest = this.entries.keys().next();
       if (oldest.done !== true) this.entries.delete(oldest.value);
