@@ -50,7 +50,7 @@ export async function initializeInstallation(
     if (existing !== undefined) {
       throw new InitializationError(
         'ERR_ALREADY_INITIALIZED',
-        `this data directory is already initialized (tenant ${existing}); nothing was changed. Use another --data-dir for a new installation.`,
+        `the database is already initialized (tenant ${existing}); nothing was changed. Use another --data-dir or --database-url for a new installation.`,
       );
     }
     await writeSetting(trx, SETTING_KEYS.tenantId, tenantId);
