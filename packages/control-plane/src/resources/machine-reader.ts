@@ -1,13 +1,39 @@
 // Reads machines with what their ARM shape needs besides the row: the resource group's own
 // spelling and the machine's managed identity.
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import type { Caller } from '../api/caller.js';
 import type { Database, MachinesTable } from '../store/schema.js';
 import { resourceGroupScope } from './arm-scope.js';
 import type { MachineView } from './machine-resource.js';
 
+type FoundRow = MachinesTable & { group_name: string | null; identity_id: string | null };
+
+/** Placeholders the one-time compiled find query is filled in at. */
+const GROUP_ID = '\u0000group-id';
+const MACHINE_ID = '\u0000machine-id';
+
 export class MachineReader {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly findQuery: CompiledQuery<FoundRow>;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.findQuery = db
+      .selectFrom('machines')
+      .selectAll('machines')
+      .select((eb) => [
+        eb
+          .selectFrom('resource_groups')
+          .select('resource_groups.name')
+          .where('resource_groups.id', '=', GROUP_ID)
+          .as('group_name'),
+        eb
+          .selectFrom('principals')
+          .select('principals.id')
+          .whereRef('principals.machine_id', '=', 'machines.id')
+          .as('identity_id'),
+      ])
+      .where('machines.id', '=', MACHINE_ID)
+      .compile();
+  }
 
   /** Up to `limit` machines after the id `after`, by id; a whole subscription or one group. */
   async list(
@@ -28,26 +54,16 @@ export class MachineReader {
 
   /**
    * One machine with its group's spelling and its identity in a single statement: this is
-   * the hottest read of the API (every agent and portal poll), so it costs one round trip.
+   * the hottest read of the API (every agent and portal poll), so it costs one round trip,
+   * and its SQL is built once; each call only supplies the two ids.
    */
   async find(id: string, caller: Caller | undefined): Promise<MachineView | undefined> {
-    const found = await this.db
-      .selectFrom('machines')
-      .selectAll('machines')
-      .select((eb) => [
-        eb
-          .selectFrom('resource_groups')
-          .select('resource_groups.name')
-          .where('resource_groups.id', '=', groupIdOf(id))
-          .as('group_name'),
-        eb
-          .selectFrom('principals')
-          .select('principals.id')
-          .whereRef('principals.machine_id', '=', 'machines.id')
-          .as('identity_id'),
-      ])
-      .where('machines.id', '=', id)
-      .executeTakeFirst();
+    const parameters = this.findQuery.parameters.map((p) =>
+      p === GROUP_ID ? groupIdOf(id) : p === MACHINE_ID ? id : p,
+    );
+    const query: CompiledQuery<FoundRow> = { ...this.findQuery, parameters };
+    const { rows } = await this.db.executeQuery(query);
+    const found = rows[0];
     if (found === undefined) return undefined;
     const { group_name, identity_id, ...row } = found;
     return {
