@@ -39,6 +39,18 @@ void describe('@azure/identity against tether server', () => {
     assert.equal(arm?.['appid'], plane.appId);
     assert.equal(arm?.iss, `${plane.url}/${plane.tenantId}/v2.0`);
     assert.equal(answer.call?.status, 200, JSON.stringify(answer.call?.body));
+    // With instance discovery off, msal-node asks only for OIDC discovery and tokens.
+    const asked = plane
+      .logs()
+      .split('\n')
+      .filter((line) => line.includes('"incoming request"'))
+      .map((line) => (JSON.parse(line) as { req: { method: string; url: string } }).req)
+      .map((req) => `${req.method} ${req.url.split('?')[0] ?? ''}`);
+    assert.deepEqual(asked.slice(0, 3), [
+      `GET /${plane.tenantId}/v2.0/.well-known/openid-configuration`,
+      `POST /${plane.tenantId}/oauth2/v2.0/token`,
+      `POST /${plane.tenantId}/oauth2/v2.0/token`,
+    ]);
   });
 
   void it('ClientCertificateCredential gets tokens for two resources with a registered certificate', async () => {
