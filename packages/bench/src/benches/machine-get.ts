@@ -1,0 +1,386 @@
+// Authenticated `GET …/machines/{name}` per second against the real `tether server` over HTTPS
+// with keep-alive, beside a bare node:https server (same certificate, same response bytes) in
+// the same run, driven by one lean keep-alive TLS load generator. Rounds alternate to share noise.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:https';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type TLSSocket } from 'node:tls';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dataDirPaths } from '@tether/control-plane/server/data-dir';
+import { report, summarize } from '../stats.js';
+
+/** The `tether` a user runs: bin/ beside the dist/ a module of the package resolves into. */
+const TETHER_BIN = fileURLToPath(
+  new URL('../../bin/tether.js', import.meta.resolve('@tether/control-plane/server/data-dir')),
+);
+const CONNECTIONS = 16;
+const WARMUP_MS = 1_500;
+const ROUND_MS = 3_500;
+const ROUNDS = 2;
+const MACHINES = 5;
+
+interface Installation {
+  tenantId: string;
+  subscriptionId: string;
+  appId: string;
+  password: string;
+  caCert: string;
+}
+
+interface Target {
+  port: number;
+  /** The request bytes, identical for both servers but for nothing. */
+  request: Buffer;
+}
+
+interface Measured {
+  requests: number;
+  errors: number;
+  ms: number;
+  latencies: number[];
+}
+
+export async function run(): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), 'tether-bench-'));
+  const dataDir = join(root, 'data');
+  const children: ChildProcess[] = [];
+  try {
+    const install = JSON.parse(
+      await runTether(['init', '--data-dir', dataDir, '--json']),
+    ) as Installation;
+    const ca = readFileSync(install.caCert);
+    const server = spawn(
+      process.execPath,
+      [
+        TETHER_BIN,
+        'server',
+        '--data-dir',
+        dataDir,
+        '--listen',
+        '127.0.0.1:0',
+        '--log-level',
+        'warn',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    children.push(server);
+    const url = await listening(server, /^tether listening on (https:\/\/\S+)$/m);
+    const port = Number(new URL(url).port);
+
+    const token = await fetchToken(port, ca, install);
+    const group = `/subscriptions/${install.subscriptionId}/resourceGroups/bench`;
+    await call(port, ca, 'PUT', `${group}?api-version=2021-04-01`, token, {
+      location: 'westeurope',
+    });
+    for (let i = 0; i < MACHINES; i++) {
+      await call(
+        port,
+        ca,
+        'PUT',
+        `${group}/providers/Microsoft.HybridCompute/machines/node-${i}?api-version=2021-05-20`,
+        token,
+        {
+          location: 'westeurope',
+          tags: { role: 'web' },
+          properties: {
+            osName: 'ubuntu',
+            osType: 'linux',
+            osVersion: '24.04',
+            agentVersion: '1.40.0',
+            machineFqdn: `node-${i}.bench.test`,
+          },
+        },
+      );
+    }
+    const path = `${group}/providers/Microsoft.HybridCompute/machines/node-2?api-version=2021-05-20`;
+    const sample = await call(port, ca, 'GET', path, token);
+    if (sample.status !== 200)
+      throw new Error(`GET machine answered ${sample.status}: ${sample.text}`);
+
+    const tls = dataDirPaths(dataDir).tls;
+    const floor = spawn(
+      process.execPath,
+      [fileURLToPath(import.meta.url), '--floor', join(tls, 'server.crt'), join(tls, 'server.key')],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
+    children.push(floor);
+    floor.stdin.end(JSON.stringify({ body: sample.text, headers: sample.headers }));
+    const floorPort = Number(await listening(floor, /^floor listening on (\d+)$/m));
+
+    const request = Buffer.from(
+      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${token}\r\nAccept: application/json\r\nConnection: keep-alive\r\n\r\n`,
+    );
+    const tetherTarget: Target = { port, request };
+    const floorTarget: Target = { port: floorPort, request };
+    await measure(floorTarget, ca, WARMUP_MS);
+    await measure(tetherTarget, ca, WARMUP_MS);
+    const results = { tether: [] as Measured[], floor: [] as Measured[] };
+    for (let round = 0; round < ROUNDS; round++) {
+      results.floor.push(await measure(floorTarget, ca, ROUND_MS));
+      results.tether.push(await measure(tetherTarget, ca, ROUND_MS));
+    }
+    const tether = combine(results.tether);
+    const bare = combine(results.floor);
+    if (tether.errors > 0) throw new Error(`${tether.errors} Tether responses were not 200 OK`);
+    const t = summarize(tether.latencies);
+    const f = summarize(bare.latencies);
+    report(
+      `machine-get: authenticated GET machine, HTTPS keep-alive, ${CONNECTIONS} connections, ${sample.text.length}-byte body (${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(1) ?? '?'})`,
+      [
+        {
+          metric: 'GET machine throughput',
+          value: rate(tether),
+          unit: 'req/s',
+          floor: rate(bare),
+          target: '>= 0.7x floor',
+        },
+        { metric: 'latency p50', value: round2(t.p50), unit: 'ms', floor: round2(f.p50) },
+        { metric: 'latency p99', value: round2(t.p99), unit: 'ms', floor: round2(f.p99) },
+      ],
+    );
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(children.map(exited));
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+function rate(m: Measured): number {
+  return Math.round((m.requests * 1000) / m.ms);
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+function combine(all: readonly Measured[]): Measured {
+  return {
+    requests: all.reduce((s, m) => s + m.requests, 0),
+    errors: all.reduce((s, m) => s + m.errors, 0),
+    ms: all.reduce((s, m) => s + m.ms, 0),
+    latencies: all.flatMap((m) => m.latencies),
+  };
+}
+
+/**
+ * CONNECTIONS keep-alive TLS connections, one request in flight on each, for `ms`. Responses
+ * are read by Content-Length only: the generator should cost both servers the same and little.
+ */
+async function measure(target: Target, ca: Buffer, ms: number): Promise<Measured> {
+  const result: Measured = { requests: 0, errors: 0, ms: 0, latencies: [] };
+  const started = performance.now();
+  const end = started + ms;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, () =>
+      connection(target, ca, end, (status, latency) => {
+        result.requests++;
+        if (status !== 200) result.errors++;
+        result.latencies.push(latency);
+      }),
+    ),
+  );
+  result.ms = performance.now() - started;
+  return result;
+}
+
+function connection(
+  target: Target,
+  ca: Buffer,
+  end: number,
+  done: (status: number, latency: number) => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket: TLSSocket = connect({
+      host: '127.0.0.1',
+      port: target.port,
+      ca,
+      servername: 'localhost',
+    });
+    let buffer: Buffer = Buffer.alloc(0);
+    let sentAt = 0;
+    const send = (): void => {
+      if (performance.now() >= end) {
+        socket.end();
+        resolve();
+        return;
+      }
+      sentAt = performance.now();
+      socket.write(target.request);
+    };
+    socket.setNoDelay(true);
+    socket.once('secureConnect', send);
+    socket.on('error', reject);
+    socket.on('data', (chunk: Buffer) => {
+      buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
+      for (;;) {
+        const headerEnd = buffer.indexOf('\r\n\r\n');
+        if (headerEnd < 0) return;
+        const head = buffer.subarray(0, headerEnd).toString('latin1');
+        const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
+        const total = headerEnd + 4 + length;
+        if (buffer.length < total) return;
+        done(Number(head.slice(9, 12)), performance.now() - sentAt);
+        buffer = buffer.subarray(total);
+        send();
+      }
+    });
+  });
+}
+
+function runTether(args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [TETHER_BIN, ...args], (error, stdout, stderr) => {
+      if (error !== null)
+        reject(new Error(`tether ${args[0] ?? ''} failed: ${stderr}`, { cause: error }));
+      else resolve(stdout);
+    });
+  });
+}
+
+function listening(child: ChildProcess, pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('server did not start within 30 s')), 30_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${String(code)} before listening`));
+    });
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      const match = pattern.exec(out);
+      if (match?.[1] === undefined) return;
+      clearTimeout(timer);
+      resolve(match[1]);
+    });
+  });
+}
+
+interface Answer {
+  status: number;
+  text: string;
+  headers: Record<string, string>;
+}
+
+async function call(
+  port: number,
+  ca: Buffer,
+  method: string,
+  path: string,
+  token: string,
+  body?: unknown,
+): Promise<Answer> {
+  const { request } = await import('node:https');
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method,
+        ca,
+        servername: 'localhost',
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          const headers: Record<string, string> = {};
+          for (const [name, value] of Object.entries(res.headers))
+            if (typeof value === 'string') headers[name] = value;
+          resolve({ status: res.statusCode ?? 0, text, headers });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function fetchToken(port: number, ca: Buffer, install: Installation): Promise<string> {
+  const { request } = await import('node:https');
+  const form = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: install.appId,
+    client_secret: install.password,
+    scope: 'https://management.azure.com/.default',
+  }).toString();
+  const text = await new Promise<string>((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: `/${install.tenantId}/oauth2/v2.0/token`,
+        method: 'POST',
+        ca,
+        servername: 'localhost',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (c: string) => (body += c));
+        res.on('end', () => resolve(body));
+      },
+    );
+    req.on('error', reject);
+    req.end(form);
+  });
+  const token = (JSON.parse(text) as { access_token?: unknown }).access_token;
+  if (typeof token !== 'string') throw new Error(`no token: ${text}`);
+  return token;
+}
+
+/** The floor: node:https with Tether's certificate, answering Tether's own response bytes. */
+function serveFloor(certFile: string, keyFile: string): void {
+  let input = '';
+  process.stdin.setEncoding('utf8').on('data', (c: string) => (input += c));
+  process.stdin.on('end', () => {
+    const sample = JSON.parse(input) as { body: string; headers: Record<string, string> };
+    const body = Buffer.from(sample.body);
+    const headers = Object.fromEntries(
+      Object.entries(sample.headers).filter(
+        ([name]) => !['date', 'connection', 'keep-alive', 'content-length'].includes(name),
+      ),
+    );
+    const server = createServer(
+      { cert: readFileSync(certFile), key: readFileSync(keyFile), keepAliveTimeout: 72_000 },
+      (_req, res) => {
+        res.writeHead(200, { ...headers, 'content-length': body.length });
+        res.end(body);
+      },
+    );
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      process.stdout.write(
+        `floor listening on ${typeof address === 'object' && address !== null ? address.port : 0}\n`,
+      );
+    });
+    process.on('SIGTERM', () => {
+      server.closeAllConnections();
+      server.close(() => process.exit(0));
+    });
+  });
+}
+
+if (
+  process.argv[2] === '--floor' &&
+  import.meta.url === pathToFileURL(process.argv[1] ?? '').href
+) {
+  serveFloor(process.argv[3] ?? '', process.argv[4] ?? '');
+}
