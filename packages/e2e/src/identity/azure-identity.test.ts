@@ -3,7 +3,8 @@
 // until their secret or principal is deleted.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { decodeJwt } from 'jose';
+import { generateKeyPairSync } from 'node:crypto';
+import { decodeJwt, SignJWT } from 'jose';
 import { runNodeClient, startControlPlane, type ControlPlane } from '../harness/index.js';
 import {
   addCertificate,
@@ -133,7 +134,7 @@ void describe('@azure/identity against tether server', () => {
     assert.match(answer.error?.message ?? '', /AADSTS500011/);
   });
 
-  void it('refuses requests without a token, or with a token that is not one, with an ARM 401', async () => {
+  void it('refuses requests without a token, with garbage, or signed by an unknown key, with an ARM 401', async () => {
     const none = await plane.admin.call('GET', '/v1.0/users', { token: null });
     assert.equal(none.status, 401);
     assert.equal((none.body['error'] as { code: string }).code, 'AuthenticationFailed');
@@ -142,5 +143,18 @@ void describe('@azure/identity against tether server', () => {
     });
     assert.equal(garbage.status, 401);
     assert.equal((garbage.body['error'] as { code: string }).code, 'InvalidAuthenticationToken');
+
+    // Real claims, copied from a real token, re-signed by a key the server never made.
+    const claims = decodeJwt(await plane.admin.tokenFor(plane.appId, plane.password));
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const forged = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: 'attacker-key' })
+      .sign(privateKey);
+    const refused = await plane.admin.call('GET', '/v1.0/users', { token: forged });
+    assert.equal(refused.status, 401);
+    assert.match(
+      (refused.body['error'] as { message: string }).message,
+      /key this server does not know/,
+    );
   });
 });
