@@ -9,7 +9,7 @@ import {
   OWNER_ROLE_ID,
   READER_ROLE_ID,
 } from '../rbac/built-in-roles.js';
-import { ArmTestApp } from '../resources/arm-test-app.js';
+import { ArmTestApp, armTestBackends } from '../resources/arm-test-app.js';
 
 interface Entry {
   principalId: string;
@@ -24,138 +24,148 @@ interface Entry {
   indirectAdministrator: boolean;
 }
 
-void describe('who has access', () => {
-  let t: ArmTestApp;
-  let sub: string;
-  let rg: string;
-  let machine: string;
-  let owner: string;
+for (const backend of armTestBackends()) {
+  void describe(`who has access (${backend.name})`, () => {
+    let t: ArmTestApp;
+    let sub: string;
+    let rg: string;
+    let machine: string;
+    let owner: string;
 
-  before(async () => {
-    t = await ArmTestApp.start();
-    sub = await t.addSubscription();
-    rg = await t.addResourceGroup(sub, 'rg1');
-    machine = await t.addMachine(sub, 'rg1', 'web-01');
-    owner = await t.addPrincipal('User', 'Olivia Owner');
-    await t.assign(owner, OWNER_ROLE_ID, `/subscriptions/${sub}`);
+    before(async () => {
+      t = await ArmTestApp.start({ backend });
+      sub = await t.addSubscription();
+      rg = await t.addResourceGroup(sub, 'rg1');
+      machine = await t.addMachine(sub, 'rg1', 'web-01');
+      owner = await t.addPrincipal('User', 'Olivia Owner');
+      await t.assign(owner, OWNER_ROLE_ID, `/subscriptions/${sub}`);
+    });
+    after(() => t.close());
+
+    void it('lists every principal reaching a machine and flags indirect administrators (S2)', async () => {
+      const reader = await t.addPrincipal('User', 'Rita Reader');
+      const contributor = await t.addPrincipal('ServicePrincipal', 'deploy-bot');
+      const onboarder = await t.addPrincipal('ServicePrincipal', 'onboarding-sp');
+      const machineAdmin = await t.addPrincipal('User', 'Max Admin');
+      const group = await t.addPrincipal('Group', 'ops');
+      const member = await t.addPrincipal('User', 'Gina Groupie');
+      await t.db
+        .insertInto('group_members')
+        .values({ group_id: group, member_id: member })
+        .execute();
+      t.authorizer.setGroupMembers(group, [member]);
+      await t.assign(reader, READER_ROLE_ID, machine);
+      await t.assign(contributor, CONTRIBUTOR_ROLE_ID, rg);
+      await t.assign(onboarder, CONNECTED_MACHINE_ONBOARDING_ROLE_ID, rg);
+      await t.assign(machineAdmin, CONNECTED_MACHINE_RESOURCE_ADMINISTRATOR_ROLE_ID, machine);
+      await t.assign(group, CONTRIBUTOR_ROLE_ID, machine);
+
+      const res = await t.inject(
+        'GET',
+        `${machine}/providers/Tether.Authorization/access?api-version=2026-11-01`,
+        {
+          as: owner,
+        },
+      );
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const entries = res.body['value'] as Entry[];
+      const of = (id: string): Entry[] => entries.filter((e) => e.principalId === id);
+      const expect = (
+        id: string,
+        roleName: string,
+        assignedAt: string,
+        indirect: boolean,
+      ): void => {
+        const found = of(id).find((e) => e.roleName === roleName);
+        assert.ok(found, `${id} ${roleName}`);
+        assert.equal(found.assignedAt, assignedAt);
+        assert.equal(found.inherited, assignedAt !== machine);
+        assert.equal(found.indirectAdministrator, indirect, roleName);
+      };
+      expect(owner, 'Owner', `/subscriptions/${sub}`, true);
+      expect(reader, 'Reader', machine, false);
+      expect(contributor, 'Contributor', rg, true);
+      expect(onboarder, 'Azure Connected Machine Onboarding', rg, false);
+      expect(machineAdmin, 'Azure Connected Machine Resource Administrator', machine, true);
+      expect(group, 'Contributor', machine, true);
+      const viaGroup = of(member)[0];
+      assert.equal(viaGroup?.viaGroup, group);
+      assert.equal(viaGroup?.indirectAdministrator, true);
+      assert.equal(viaGroup?.displayName, 'Gina Groupie');
+      assert.equal(of(owner)[0]?.displayName, 'Olivia Owner');
+      assert.equal(
+        of(reader)[0]?.roleDefinitionId,
+        `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${READER_ROLE_ID}`,
+      );
+      assert.ok(
+        of(reader)[0]?.assignmentId.startsWith(
+          `${machine}/providers/Microsoft.Authorization/roleAssignments/`,
+        ),
+      );
+
+      const atOtherGroup = await t.addResourceGroup(sub, 'rg2');
+      const elsewhere = await t.inject(
+        'GET',
+        `${atOtherGroup}/providers/Tether.Authorization/access?api-version=2026-11-01`,
+        {
+          as: owner,
+        },
+      );
+      const ids = (elsewhere.body['value'] as Entry[]).map((e) => e.principalId);
+      assert.ok(ids.includes(owner));
+      assert.ok(
+        !ids.includes(reader) && !ids.includes(contributor),
+        'grants in rg1 do not reach rg2',
+      );
+    });
+
+    void it('needs roleAssignments/read: a Reader may look, an Onboarding principal may not', async () => {
+      const onboarder = await t.addPrincipal();
+      await t.assign(onboarder, CONNECTED_MACHINE_ONBOARDING_ROLE_ID, rg);
+      const res = await t.inject(
+        'GET',
+        `${rg}/providers/Tether.Authorization/access?api-version=2026-11-01`,
+        { as: onboarder },
+      );
+      assert.equal(res.status, 403);
+      const bad = await t.inject(
+        'GET',
+        `${rg}/providers/Tether.Authorization/access?api-version=2022-04-01`,
+        { as: owner },
+      );
+      assert.equal((bad.body['error'] as { code: string }).code, 'InvalidApiVersionParameter');
+    });
+
+    void it("answers the caller's own permissions at any scope", async () => {
+      const onboarder = await t.addPrincipal();
+      await t.assign(onboarder, CONNECTED_MACHINE_ONBOARDING_ROLE_ID, rg);
+      const atMachine = await t.inject(
+        'GET',
+        `${machine}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`,
+        {
+          as: onboarder,
+        },
+      );
+      assert.equal(atMachine.status, 200);
+      const value = atMachine.body['value'] as { actions: string[] }[];
+      assert.ok(value.some((p) => p.actions.includes('Microsoft.HybridCompute/machines/write')));
+      const atSub = await t.inject(
+        'GET',
+        `/subscriptions/${sub}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`,
+        {
+          as: onboarder,
+        },
+      );
+      assert.deepEqual(
+        atSub.body['value'],
+        [],
+        'a grant on a group does not reach up to its subscription',
+      );
+      const anonymous = await t.inject(
+        'GET',
+        `${machine}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`,
+      );
+      assert.equal(anonymous.status, 401);
+    });
   });
-  after(() => t.close());
-
-  void it('lists every principal reaching a machine and flags indirect administrators (S2)', async () => {
-    const reader = await t.addPrincipal('User', 'Rita Reader');
-    const contributor = await t.addPrincipal('ServicePrincipal', 'deploy-bot');
-    const onboarder = await t.addPrincipal('ServicePrincipal', 'onboarding-sp');
-    const machineAdmin = await t.addPrincipal('User', 'Max Admin');
-    const group = await t.addPrincipal('Group', 'ops');
-    const member = await t.addPrincipal('User', 'Gina Groupie');
-    await t.db.insertInto('group_members').values({ group_id: group, member_id: member }).execute();
-    t.authorizer.setGroupMembers(group, [member]);
-    await t.assign(reader, READER_ROLE_ID, machine);
-    await t.assign(contributor, CONTRIBUTOR_ROLE_ID, rg);
-    await t.assign(onboarder, CONNECTED_MACHINE_ONBOARDING_ROLE_ID, rg);
-    await t.assign(machineAdmin, CONNECTED_MACHINE_RESOURCE_ADMINISTRATOR_ROLE_ID, machine);
-    await t.assign(group, CONTRIBUTOR_ROLE_ID, machine);
-
-    const res = await t.inject(
-      'GET',
-      `${machine}/providers/Tether.Authorization/access?api-version=2026-11-01`,
-      {
-        as: owner,
-      },
-    );
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    const entries = res.body['value'] as Entry[];
-    const of = (id: string): Entry[] => entries.filter((e) => e.principalId === id);
-    const expect = (id: string, roleName: string, assignedAt: string, indirect: boolean): void => {
-      const found = of(id).find((e) => e.roleName === roleName);
-      assert.ok(found, `${id} ${roleName}`);
-      assert.equal(found.assignedAt, assignedAt);
-      assert.equal(found.inherited, assignedAt !== machine);
-      assert.equal(found.indirectAdministrator, indirect, roleName);
-    };
-    expect(owner, 'Owner', `/subscriptions/${sub}`, true);
-    expect(reader, 'Reader', machine, false);
-    expect(contributor, 'Contributor', rg, true);
-    expect(onboarder, 'Azure Connected Machine Onboarding', rg, false);
-    expect(machineAdmin, 'Azure Connected Machine Resource Administrator', machine, true);
-    expect(group, 'Contributor', machine, true);
-    const viaGroup = of(member)[0];
-    assert.equal(viaGroup?.viaGroup, group);
-    assert.equal(viaGroup?.indirectAdministrator, true);
-    assert.equal(viaGroup?.displayName, 'Gina Groupie');
-    assert.equal(of(owner)[0]?.displayName, 'Olivia Owner');
-    assert.equal(
-      of(reader)[0]?.roleDefinitionId,
-      `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${READER_ROLE_ID}`,
-    );
-    assert.ok(
-      of(reader)[0]?.assignmentId.startsWith(
-        `${machine}/providers/Microsoft.Authorization/roleAssignments/`,
-      ),
-    );
-
-    const atOtherGroup = await t.addResourceGroup(sub, 'rg2');
-    const elsewhere = await t.inject(
-      'GET',
-      `${atOtherGroup}/providers/Tether.Authorization/access?api-version=2026-11-01`,
-      {
-        as: owner,
-      },
-    );
-    const ids = (elsewhere.body['value'] as Entry[]).map((e) => e.principalId);
-    assert.ok(ids.includes(owner));
-    assert.ok(
-      !ids.includes(reader) && !ids.includes(contributor),
-      'grants in rg1 do not reach rg2',
-    );
-  });
-
-  void it('needs roleAssignments/read: a Reader may look, an Onboarding principal may not', async () => {
-    const onboarder = await t.addPrincipal();
-    await t.assign(onboarder, CONNECTED_MACHINE_ONBOARDING_ROLE_ID, rg);
-    const res = await t.inject(
-      'GET',
-      `${rg}/providers/Tether.Authorization/access?api-version=2026-11-01`,
-      { as: onboarder },
-    );
-    assert.equal(res.status, 403);
-    const bad = await t.inject(
-      'GET',
-      `${rg}/providers/Tether.Authorization/access?api-version=2022-04-01`,
-      { as: owner },
-    );
-    assert.equal((bad.body['error'] as { code: string }).code, 'InvalidApiVersionParameter');
-  });
-
-  void it("answers the caller's own permissions at any scope", async () => {
-    const onboarder = await t.addPrincipal();
-    await t.assign(onboarder, CONNECTED_MACHINE_ONBOARDING_ROLE_ID, rg);
-    const atMachine = await t.inject(
-      'GET',
-      `${machine}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`,
-      {
-        as: onboarder,
-      },
-    );
-    assert.equal(atMachine.status, 200);
-    const value = atMachine.body['value'] as { actions: string[] }[];
-    assert.ok(value.some((p) => p.actions.includes('Microsoft.HybridCompute/machines/write')));
-    const atSub = await t.inject(
-      'GET',
-      `/subscriptions/${sub}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`,
-      {
-        as: onboarder,
-      },
-    );
-    assert.deepEqual(
-      atSub.body['value'],
-      [],
-      'a grant on a group does not reach up to its subscription',
-    );
-    const anonymous = await t.inject(
-      'GET',
-      `${machine}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`,
-    );
-    assert.equal(anonymous.status, 401);
-  });
-});
+}
