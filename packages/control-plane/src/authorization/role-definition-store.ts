@@ -1,6 +1,8 @@
 // Custom role definitions in the database and the authorization engine, database first;
 // built-in roles live in code and are never stored.
 import type { Kysely } from 'kysely';
+import { ArmError } from '../api/arm-error.js';
+import { RbacError } from '../rbac/rbac-error.js';
 import type { AuthorizationEngine, Permission, RoleDefinition } from '../rbac/types.js';
 import type { Database, RoleDefinitionsTable } from '../store/schema.js';
 
@@ -40,14 +42,26 @@ export class RoleDefinitionStore {
     try {
       this.authorizer.putRoleDefinition(definitionOf(row));
     } catch (error) {
-      if (previous === undefined)
+      if (previous === undefined) {
         await this.db.deleteFrom('role_definitions').where('name', '=', row.name).execute();
-      else
+      } else {
         await this.db
           .updateTable('role_definitions')
           .set(previous)
           .where('name', '=', row.name)
           .execute();
+      }
+      // The engine's own checks are the last word on a definition; its refusal is bad input.
+      if (error instanceof RbacError) {
+        throw new ArmError(
+          'InvalidRequestContent',
+          `The role definition is invalid: ${error.message}.`,
+          {
+            target: error.target === undefined ? 'properties' : `properties.${error.target}`,
+            cause: error,
+          },
+        );
+      }
       throw error;
     }
   }
