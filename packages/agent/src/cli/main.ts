@@ -1,4 +1,4 @@
-// The `azcmagent` program (bin/azcmagent.js imports this compiled module): finds the command,
+// The `azcmagent` program (bin/azcmagent.cjs runs the bundle built from this module): finds the command,
 // parses its flags, runs it and turns any error into a specific message on stderr and the exit
 // status from the error table. Kept in one module with few imports: start-up time matters.
 import { isTetherError } from '@tether/protocol';
@@ -142,7 +142,8 @@ function findCommand(argv: readonly string[]): {
   return { path, entry, rest };
 }
 
-process.exitCode = await runCli(process.argv.slice(2), {
+// No top-level await: the bundle is CommonJS, which Node starts faster than ES modules.
+void runCli(process.argv.slice(2), {
   out: {
     stdout: (text) => {
       process.stdout.write(text);
@@ -153,4 +154,6 @@ process.exitCode = await runCli(process.argv.slice(2), {
   },
   env: process.env,
   stdoutIsTty: process.stdout.isTTY === true,
+}).then((code) => {
+  process.exitCode = code;
 });

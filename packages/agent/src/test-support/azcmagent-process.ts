@@ -1,9 +1,9 @@
-// Runs the real compiled `azcmagent` (bin/azcmagent.js) as a child process under a given
+// Runs the real compiled `azcmagent` (bin/azcmagent.cjs) as a child process under a given
 // AZCMAGENT_ROOT, optionally as another OS user, and collects its output.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const AZCMAGENT_BIN = fileURLToPath(new URL('../../bin/azcmagent.js', import.meta.url));
+export const AZCMAGENT_BIN = fileURLToPath(new URL('../../bin/azcmagent.cjs', import.meta.url));
 
 export interface RunResult {
   readonly status: number;

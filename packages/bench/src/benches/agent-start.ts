@@ -11,7 +11,7 @@ const RUNS = 30;
 /** /proc reports children's CPU time in USER_HZ ticks, which Linux fixes at 100 per second. */
 const MS_PER_TICK = 10;
 const WARMUP = 3;
-const BIN = fileURLToPath(new URL('../../../agent/bin/azcmagent.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../agent/bin/azcmagent.cjs', import.meta.url));
 
 interface Case {
   readonly label: string;
