@@ -1,6 +1,7 @@
 // The Microsoft.HybridCompute/machines resource: what a PUT may set, what only the control
 // plane and the agent's own reports may set (status, agentConfiguration: S7), and the ARM shape.
 import { ArmError } from '../api/arm-error.js';
+import type { MachineAgentView } from '../machines/machine-agent-view.js';
 import type { MachinesTable } from '../store/schema.js';
 import {
   asObject,
@@ -55,6 +56,8 @@ export interface MachinePut {
   tags: Tags;
   /** Only the fields the body names; the rest of a stored machine stays as it is. */
   properties: JsonObject;
+  /** The body asks for the system-assigned identity (created, or replaced on re-onboarding). */
+  systemAssignedIdentity: boolean;
 }
 
 /** Validates a PUT body for the machine `name`; every refusal names the field. */
@@ -79,7 +82,7 @@ export function parseMachinePut(body: JsonObject, name: string): MachinePut {
   ) {
     throw invalidContent('type', `must be '${MACHINE_RESOURCE_TYPE}' when given`);
   }
-  parseIdentity(field(body, 'identity'));
+  const systemAssignedIdentity = parseIdentity(field(body, 'identity'));
   const rawProperties = field(body, 'properties');
   const properties =
     rawProperties === undefined || rawProperties === null
@@ -89,12 +92,13 @@ export function parseMachinePut(body: JsonObject, name: string): MachinePut {
     location: parseLocation(field(body, 'location')),
     tags: parseTags(field(body, 'tags')) ?? {},
     properties: parseWritableProperties(properties),
+    systemAssignedIdentity,
   };
 }
 
 /** Every Tether machine has a system-assigned identity (S15); nothing else is offered. */
-function parseIdentity(value: unknown): void {
-  if (value === undefined || value === null) return;
+function parseIdentity(value: unknown): boolean {
+  if (value === undefined || value === null) return false;
   const identity = asObject(value, 'identity');
   rejectUnknownFields(identity, ['type', 'principalId', 'tenantId'], 'identity');
   const type = field(identity, 'type');
@@ -104,6 +108,7 @@ function parseIdentity(value: unknown): void {
       "must be 'SystemAssigned': every machine has its own managed identity",
     );
   }
+  return true;
 }
 
 function parseWritableProperties(properties: JsonObject): JsonObject {
@@ -170,6 +175,8 @@ export interface MachineView {
   resourceGroupName: string;
   identityPrincipalId: string | undefined;
   tenantId: string | undefined;
+  /** Status and last report of the machine's agent, for machines with an identity. */
+  agent?: MachineAgentView | undefined;
 }
 
 export function machineId(subscriptionId: string, resourceGroupName: string, name: string): string {
@@ -179,6 +186,7 @@ export function machineId(subscriptionId: string, resourceGroupName: string, nam
 export function renderMachine(view: MachineView): JsonObject {
   const { row } = view;
   const stored = JSON.parse(row.properties) as JsonObject;
+  const agent = view.agent;
   return {
     id: machineId(row.subscription_id, view.resourceGroupName, row.name),
     name: row.name,
@@ -196,10 +204,12 @@ export function renderMachine(view: MachineView): JsonObject {
         }),
     properties: {
       ...stored,
+      // The agent's own latest report wins over what was stated when it was onboarded.
+      ...agent?.report,
       provisioningState: stored['provisioningState'] ?? 'Succeeded',
       // Until the agent's first heartbeat says otherwise, nobody has heard from the machine.
-      status: stored['status'] ?? 'Disconnected',
-      lastStatusChange: stored['lastStatusChange'] ?? row.created_at,
+      status: agent?.status ?? stored['status'] ?? 'Disconnected',
+      lastStatusChange: agent?.lastStatusChange ?? stored['lastStatusChange'] ?? row.created_at,
       displayName: row.name,
       errorDetails: stored['errorDetails'] ?? [],
     },

@@ -146,6 +146,31 @@ for (const backend of armTestBackends()) {
       assert.equal((bad.body['error'] as { target: string }).target, 'properties');
     });
 
+    void it('a GET after any change, through the API or not, shows the change', async () => {
+      const url = `${machines('Fleet')}/web-01?${V}`;
+      const first = await t.inject('GET', url, { as: owner });
+      assert.equal(first.headers['content-type'], 'application/json; charset=utf-8');
+      await t.inject('PATCH', url, { as: owner, body: { tags: { step: 'two' } } });
+      const second = await t.inject('GET', url, { as: owner });
+      assert.deepEqual(second.body['tags'], { step: 'two' });
+      // What a heartbeat does: the agent's report lands in the stored properties.
+      const id = `/subscriptions/${sub}/resourcegroups/fleet/providers/microsoft.hybridcompute/machines/web-01`;
+      const row = await t.db
+        .selectFrom('machines')
+        .select('properties')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      const reported = { ...(JSON.parse(row.properties) as object), status: 'Connected' };
+      await t.db
+        .updateTable('machines')
+        .set({ properties: JSON.stringify(reported) })
+        .where('id', '=', id)
+        .execute();
+      const third = await t.inject('GET', url, { as: owner });
+      assert.equal((third.body['properties'] as Record<string, unknown>)['status'], 'Connected');
+      assert.deepEqual(third.body['tags'], { step: 'two' });
+    });
+
     void it('never lets the API write agentConfiguration (S7)', async () => {
       const res = await t.inject('PUT', `${machines('Fleet')}/web-01?${V}`, {
         as: owner,

@@ -18,6 +18,7 @@ import {
   resourceNotFound,
   subscriptionScope,
 } from './arm-scope.js';
+import { MachineJsonMemo } from './machine-json-memo.js';
 import { MachineReader } from './machine-reader.js';
 import {
   checkLocationUnchanged,
@@ -78,6 +79,7 @@ const subscriptionAt = (request: FastifyRequest): string =>
 export function machineRoutes(services: ArmServices): RouteSpec[] {
   const { db, authorizer, clock } = services;
   const reader = new MachineReader(db);
+  const bodies = new MachineJsonMemo();
   const pageSize = services.pageSize ?? DEFAULT_PAGE_SIZE;
   const common = { apiVersions: MACHINE_API_VERSIONS };
 
@@ -158,11 +160,12 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
       method: 'GET',
       url: ONE,
       access: { kind: 'action', action: MACHINE_ACTIONS.read, scope: machineAt },
-      async handler({ request, caller }) {
+      async handler({ request, reply, caller }) {
         const target = targetOf(request);
         const view = await reader.find(target.id, caller);
         if (view === undefined) throw await missing(target);
-        return renderMachine(view);
+        void reply.type('application/json; charset=utf-8');
+        return bodies.json(view);
       },
     },
     {
