@@ -21,9 +21,19 @@ export type AgentErrorCode =
   | 'ERR_EXTENSION_BLOCKED'
   | 'ERR_EXTENSION_NOT_ALLOWED'
   | 'ERR_EXTENSIONS_DISABLED'
+  | 'ERR_NOT_CONNECTED'
+  | 'ERR_ALREADY_CONNECTED'
+  | 'ERR_UNREACHABLE'
+  | 'ERR_AUTH_FAILED'
+  | 'ERR_CONTROL_PLANE_REFUSED'
+  | 'ERR_KEY_FILE_UNSAFE'
+  | 'ERR_WRONG_ACCOUNT'
   | 'ERR_INTERNAL';
 
-/** 2 is bad input, 3 missing privilege, 4 an unusable local config, 5 contention or I/O. */
+/**
+ * 2 is bad input, 3 missing privilege or the wrong account, 4 an unusable local config, 5
+ * contention or I/O, 7 the connection state, 8 the control plane, 9 an unsafe key file.
+ */
 export const EXIT_CODES: { readonly [C in AgentErrorCode]: number } = {
   ERR_USAGE: 2,
   ERR_UNKNOWN_COMMAND: 2,
@@ -42,6 +52,13 @@ export const EXIT_CODES: { readonly [C in AgentErrorCode]: number } = {
   ERR_EXTENSION_BLOCKED: 6,
   ERR_EXTENSION_NOT_ALLOWED: 6,
   ERR_EXTENSIONS_DISABLED: 6,
+  ERR_NOT_CONNECTED: 7,
+  ERR_ALREADY_CONNECTED: 7,
+  ERR_UNREACHABLE: 8,
+  ERR_AUTH_FAILED: 8,
+  ERR_CONTROL_PLANE_REFUSED: 8,
+  ERR_KEY_FILE_UNSAFE: 9,
+  ERR_WRONG_ACCOUNT: 3,
   ERR_INTERNAL: 1,
 };
 

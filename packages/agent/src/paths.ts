@@ -18,6 +18,15 @@ export interface AgentPaths {
   readonly agentLog: string;
   readonly certsDir: string;
   readonly tokensDir: string;
+  /** The connected machine's identity and endpoint (agentconfig.json), written by connect. */
+  readonly agentState: string;
+  /** The control plane's CA certificate, copied by connect. */
+  readonly caCert: string;
+  /** The machine's private key (PKCS#8 PEM), readable only by the himds account. */
+  readonly machineKey: string;
+  /** Where each service writes what `azcmagent show` reports (owned by the service's account). */
+  readonly statusDir: string;
+  serviceStatus(service: 'himds' | 'gc' | 'extension'): string;
   readonly guestConfigDir: string;
   readonly policyLogsDir: string;
   readonly extensionManagerLogsDir: string;
@@ -46,6 +55,13 @@ export function agentPaths(root: string): AgentPaths {
     agentLog: join(logDir, 'azcmagent.log'),
     certsDir: join(dataDir, 'certs'),
     tokensDir: join(dataDir, 'tokens'),
+    agentState: join(dataDir, 'agentconfig.json'),
+    caCert: join(dataDir, 'certs/ca.crt'),
+    machineKey: join(dataDir, 'certs/machine.key'),
+    statusDir: join(dataDir, 'status'),
+    serviceStatus(service: 'himds' | 'gc' | 'extension'): string {
+      return join(dataDir, 'status', `${service}.json`);
+    },
     guestConfigDir,
     policyLogsDir: join(guestConfigDir, 'arc_policy_logs'),
     extensionManagerLogsDir: join(guestConfigDir, 'ext_mgr_logs'),

@@ -18,6 +18,11 @@ const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./check-command.js'),
   },
   {
+    name: 'connect',
+    summary: 'Connect this machine to a Tether control plane',
+    load: () => import('./connect-command.js'),
+  },
+  {
     name: 'config',
     summary: 'Get, set, clear, list and describe the local agent settings',
     subcommands: [
@@ -47,6 +52,27 @@ const COMMANDS: readonly CommandEntry[] = [
         load: () => import('./config-set-command.js'),
       },
     ],
+  },
+  {
+    name: 'disconnect',
+    summary: 'Delete the machine resource and the local state',
+    load: () => import('./disconnect-command.js'),
+  },
+  {
+    name: 'service',
+    summary: 'Run an agent service in the foreground',
+    subcommands: [
+      {
+        name: 'run',
+        summary: 'Run himds, gc or extension in the foreground (what systemd runs)',
+        load: () => import('./service-run-command.js'),
+      },
+    ],
+  },
+  {
+    name: 'show',
+    summary: 'Show the machine resource, connection status and services',
+    load: () => import('./show-command.js'),
   },
   {
     name: 'version',

@@ -1,0 +1,74 @@
+// `azcmagent disconnect`: root only. Deletes the machine resource with the operator's credential,
+// then the local state and key; `--force-local-only` removes only the local part.
+import { readFileSync, rmSync } from 'node:fs';
+import { deleteMachine } from '../control-plane/machine-api.js';
+import { requireAgentState } from '../identity/agent-state.js';
+import type { CommandContext, CommandSpec } from './command-module.js';
+import { CREDENTIAL_FLAGS, operatorTokenSource, resolveTarget } from './credential-flags.js';
+import { requireRoot } from './require-root.js';
+
+export const spec: CommandSpec = {
+  usage: 'disconnect',
+  summary: 'Delete the machine resource, then the local state and machine key.',
+  flags: [
+    ...CREDENTIAL_FLAGS,
+    {
+      long: 'force-local-only',
+      type: 'boolean',
+      description: 'Remove only the local state and key; leave the resource',
+    },
+  ],
+  positionals: { min: 0, max: 0 },
+  examples: [
+    'azcmagent disconnect -i <appId> -p <secret>',
+    'azcmagent disconnect --force-local-only',
+  ],
+};
+
+export async function run(context: CommandContext): Promise<number> {
+  requireRoot(['disconnect']);
+  const paths = context.paths();
+  const state = requireAgentState(paths);
+  const progress = (line: string): void => {
+    if (!context.json) context.out.stdout(`${line}\n`);
+  };
+  if (context.flags['force-local-only'] !== true) {
+    let savedCa: string | undefined;
+    try {
+      savedCa = readFileSync(paths.caCert, 'utf8');
+    } catch {
+      savedCa = undefined;
+    }
+    const target = resolveTarget(context, state.endpoint, savedCa);
+    const tokenFor = operatorTokenSource(context, {
+      ...target,
+      tenantId: target.tenantId ?? state.tenantId,
+    });
+    progress(`Deleting ${state.resourceId}`);
+    const token = await tokenFor(Date.now());
+    const outcome = await deleteMachine(
+      {
+        endpoint: state.endpoint,
+        ca: target.ca,
+        subscriptionId: state.subscriptionId,
+        resourceGroup: state.resourceGroup,
+        resourceName: state.resourceName,
+      },
+      token,
+    );
+    if (outcome === 'absent') progress('The machine resource was already gone');
+  }
+  progress('Removing the local state and the machine key');
+  for (const file of [
+    paths.agentState,
+    paths.machineKey,
+    `${paths.machineKey}.new`,
+    paths.caCert,
+    paths.serviceStatus('himds'),
+  ]) {
+    rmSync(file, { force: true });
+  }
+  if (context.json) context.printJson({ Status: 'Disconnected', ResourceId: state.resourceId });
+  else progress('Disconnected');
+  return 0;
+}

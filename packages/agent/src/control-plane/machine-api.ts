@@ -1,0 +1,140 @@
+// The machine calls of docs/agent-protocol.md: create (PUT with a system-assigned identity),
+// delete, heartbeat and rotateCredential, over the ARM shape.
+import { AgentError } from '../errors.js';
+import { describeError, httpsJson, type HttpsAnswer } from './https-json.js';
+
+export const API_VERSION = '2024-07-10';
+
+export interface MachineTarget {
+  readonly endpoint: string;
+  readonly ca: string | undefined;
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly resourceName: string;
+}
+
+export function machineResourceId(target: Omit<MachineTarget, 'endpoint' | 'ca'>): string {
+  return `/subscriptions/${target.subscriptionId}/resourceGroups/${target.resourceGroup}/providers/Microsoft.HybridCompute/machines/${target.resourceName}`;
+}
+
+function machineUrl(target: MachineTarget, action = ''): string {
+  const path = machineResourceId(target)
+    .split('/')
+    .map((part) => encodeURIComponent(part))
+    .join('/');
+  return `${target.endpoint}${path}${action}?api-version=${API_VERSION}`;
+}
+
+export interface MachineFacts {
+  readonly clientPublicKey: string;
+  readonly vmId: string;
+  readonly osName: string;
+  readonly osType: string;
+  readonly osVersion: string;
+  readonly machineFqdn: string;
+  readonly agentVersion: string;
+}
+
+export interface CreatedMachine {
+  readonly id: string;
+  readonly principalId: string;
+  readonly tenantId: string;
+}
+
+export async function putMachine(
+  target: MachineTarget,
+  token: string,
+  body: { location: string; tags: Record<string, string>; properties: MachineFacts },
+  correlationId: string | undefined,
+): Promise<CreatedMachine> {
+  const answer = await httpsJson({
+    method: 'PUT',
+    url: machineUrl(target),
+    ca: target.ca,
+    token,
+    json: { ...body, identity: { type: 'SystemAssigned' } },
+    headers: correlationId === undefined ? {} : { 'x-ms-correlation-request-id': correlationId },
+  });
+  if (answer.status !== 200 && answer.status !== 201)
+    throw refused('create the machine resource', answer);
+  const identity = answer.body['identity'] as Record<string, unknown> | undefined;
+  const principalId = identity?.['principalId'];
+  const tenantId = identity?.['tenantId'];
+  if (typeof principalId !== 'string' || typeof tenantId !== 'string') {
+    throw new AgentError(
+      'ERR_CONTROL_PLANE_REFUSED',
+      'The control plane created the machine but returned no system-assigned identity (identity.principalId); it may not support agent onboarding yet.',
+    );
+  }
+  const id = answer.body['id'];
+  return { id: typeof id === 'string' ? id : machineResourceId(target), principalId, tenantId };
+}
+
+export async function deleteMachine(
+  target: MachineTarget,
+  token: string,
+): Promise<'deleted' | 'absent'> {
+  const answer = await httpsJson({
+    method: 'DELETE',
+    url: machineUrl(target),
+    ca: target.ca,
+    token,
+  });
+  if (answer.status === 204) return 'absent';
+  if (answer.status === 200 || answer.status === 202) return 'deleted';
+  throw refused('delete the machine resource', answer);
+}
+
+export interface HeartbeatAnswer {
+  readonly heartbeatIntervalSeconds: number | undefined;
+  readonly credentialExpiresOn: string | undefined;
+  readonly rotationRequested: boolean;
+}
+
+export async function postHeartbeat(
+  target: MachineTarget,
+  token: string,
+  body: unknown,
+): Promise<HeartbeatAnswer> {
+  const answer = await httpsJson({
+    method: 'POST',
+    url: machineUrl(target, '/heartbeat'),
+    ca: target.ca,
+    token,
+    json: body,
+  });
+  if (answer.status !== 200) throw refused('accept the heartbeat', answer);
+  const credential = (answer.body['credential'] ?? {}) as Record<string, unknown>;
+  const interval = Number(answer.body['heartbeatIntervalSeconds']);
+  return {
+    heartbeatIntervalSeconds: Number.isFinite(interval) && interval > 0 ? interval : undefined,
+    credentialExpiresOn:
+      typeof credential['expiresOn'] === 'string' ? credential['expiresOn'] : undefined,
+    rotationRequested: credential['rotationRequested'] === true,
+  };
+}
+
+export async function postRotateCredential(
+  target: MachineTarget,
+  token: string,
+  clientPublicKey: string,
+): Promise<string> {
+  const answer = await httpsJson({
+    method: 'POST',
+    url: machineUrl(target, '/rotateCredential'),
+    ca: target.ca,
+    token,
+    json: { clientPublicKey },
+  });
+  const expiresOn = answer.body['expiresOn'];
+  if (answer.status !== 200 || typeof expiresOn !== 'string')
+    throw refused('rotate the credential', answer);
+  return expiresOn;
+}
+
+function refused(what: string, answer: HttpsAnswer): AgentError {
+  return new AgentError(
+    'ERR_CONTROL_PLANE_REFUSED',
+    `The control plane did not ${what}: ${describeError(answer)}.`,
+  );
+}

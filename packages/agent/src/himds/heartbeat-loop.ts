@@ -1,0 +1,212 @@
+// HIMDS's conversation with the control plane: a heartbeat at the interval the server asks for
+// (sooner when localconfig.json changes), backoff with full jitter while it is unreachable, and
+// credential renewal when 45 days or fewer remain or the server asks for it.
+import { renameSync, rmSync, watch, type FSWatcher } from 'node:fs';
+import type { Clock } from '../clock.js';
+import { agentConfigurationReport } from '../agent-configuration-report.js';
+import { loadLocalConfig } from '../config/local-config-file.js';
+import {
+  postHeartbeat,
+  postRotateCredential,
+  type MachineTarget,
+} from '../control-plane/machine-api.js';
+import type { AgentState } from '../identity/agent-state.js';
+import { osFacts } from '../identity/machine-facts.js';
+import { generateMachineKey, writeMachineKey } from '../identity/machine-key.js';
+import type { AgentPaths } from '../paths.js';
+import { DEFAULT_BACKOFF, fullJitterDelay, type BackoffPolicy } from './backoff.js';
+import type { MachineTokenSource } from './machine-token-source.js';
+import { readServiceStatus, writeServiceStatus } from './service-status.js';
+
+const RENEW_WHEN_DAYS_LEFT = 45;
+const DAY_MS = 86_400_000;
+/** A burst of config writes (temp file, rename, backup) becomes one heartbeat. */
+const CHANGE_DEBOUNCE_MS = 300;
+
+export interface HeartbeatOptions {
+  readonly paths: AgentPaths;
+  readonly state: AgentState;
+  readonly ca: string | undefined;
+  readonly tokens: MachineTokenSource;
+  readonly clock: Clock;
+  readonly random: () => number;
+  /** Overrides the server's interval (AZCMAGENT_HEARTBEAT_SECONDS). */
+  readonly intervalOverrideSeconds?: number | undefined;
+  readonly backoff?: BackoffPolicy;
+  readonly keyOwner: { uid: number; gid: number };
+  readonly log: (line: string) => void;
+}
+
+export class HeartbeatLoop {
+  private timer: NodeJS.Timeout | undefined;
+  private watcher: FSWatcher | undefined;
+  private stopped = false;
+  private running = false;
+  private again = false;
+  private failures = 0;
+  private intervalMs: number;
+  private credentialExpiresOn: string;
+  private lastHeartbeat: string | undefined;
+  private lastError: string | undefined;
+  private readonly target: MachineTarget;
+
+  constructor(private readonly options: HeartbeatOptions) {
+    this.intervalMs = (options.intervalOverrideSeconds ?? 300) * 1000;
+    this.credentialExpiresOn =
+      readServiceStatus(options.paths.serviceStatus('himds'))?.credentialExpiresOn ??
+      options.state.credentialExpiresOn;
+    const { state } = options;
+    this.target = {
+      endpoint: state.endpoint,
+      ca: options.ca,
+      subscriptionId: state.subscriptionId,
+      resourceGroup: state.resourceGroup,
+      resourceName: state.resourceName,
+    };
+  }
+
+  start(): void {
+    this.writeStatus();
+    try {
+      this.watcher = watch(this.options.paths.dataDir, (_event, file) => {
+        if (file === 'localconfig.json') this.schedule(CHANGE_DEBOUNCE_MS);
+      });
+      this.watcher.on('error', () => undefined);
+    } catch (error) {
+      this.options.log(
+        `cannot watch ${this.options.paths.dataDir}: ${(error as Error).message}; config changes wait for the next heartbeat`,
+      );
+    }
+    this.schedule(0);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.watcher?.close();
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.beat(), delayMs);
+  }
+
+  private async beat(): Promise<void> {
+    this.running = true;
+    this.again = false;
+    let next: number;
+    try {
+      const answer = await this.sendHeartbeat();
+      this.failures = 0;
+      this.lastError = undefined;
+      this.lastHeartbeat = new Date(this.options.clock.now()).toISOString();
+      if (answer.credentialExpiresOn !== undefined)
+        this.credentialExpiresOn = answer.credentialExpiresOn;
+      if (
+        this.options.intervalOverrideSeconds === undefined &&
+        answer.heartbeatIntervalSeconds !== undefined
+      ) {
+        this.intervalMs = answer.heartbeatIntervalSeconds * 1000;
+      }
+      if (answer.rotationRequested || this.daysLeft() <= RENEW_WHEN_DAYS_LEFT) await this.rotate();
+      next = this.intervalMs;
+    } catch (error) {
+      this.failures += 1;
+      this.lastError = (error as Error).message;
+      this.options.log(`heartbeat failed (${this.failures} in a row): ${this.lastError}`);
+      next = Math.min(
+        this.intervalMs,
+        fullJitterDelay(
+          this.failures,
+          this.options.backoff ?? DEFAULT_BACKOFF,
+          this.options.random,
+        ),
+      );
+    }
+    this.writeStatus();
+    this.running = false;
+    this.schedule(this.again ? 0 : next);
+  }
+
+  private daysLeft(): number {
+    return (Date.parse(this.credentialExpiresOn) - this.options.clock.now()) / DAY_MS;
+  }
+
+  private async sendHeartbeat(): ReturnType<typeof postHeartbeat> {
+    const { tokens, paths, state } = this.options;
+    const token = await tokens.token(state.endpoint);
+    const loaded = loadLocalConfig(paths);
+    const service = (name: 'gc' | 'extension'): { status: string; startupType: string } => ({
+      status:
+        readServiceStatus(paths.serviceStatus(name))?.status === 'running' ? 'Running' : 'Stopped',
+      startupType: 'automatic',
+    });
+    const { agentVersion, osName, osVersion, osType, machineFqdn } = osFacts();
+    return postHeartbeat(this.target, token.token, {
+      agentVersion,
+      osName,
+      osVersion,
+      osType,
+      machineFqdn,
+      serviceStatuses: {
+        himds: { status: 'Running', startupType: 'automatic' },
+        gcarcservice: service('gc'),
+        extensionservice: service('extension'),
+      },
+      // A damaged file is reported by omission and as the service's error, never as defaults.
+      ...(loaded.state === 'ok'
+        ? { agentConfiguration: agentConfigurationReport(loaded.settings) }
+        : {}),
+    });
+  }
+
+  /** The new key is written beside the old and replaces it only once the server accepted it. */
+  private async rotate(): Promise<void> {
+    const { tokens, paths, state, keyOwner, log } = this.options;
+    const pendingPath = `${paths.machineKey}.new`;
+    const key = generateMachineKey();
+    writeMachineKey(pendingPath, key, keyOwner);
+    try {
+      const token = await tokens.token(state.endpoint);
+      this.credentialExpiresOn = await postRotateCredential(
+        this.target,
+        token.token,
+        key.clientPublicKey,
+      );
+    } catch (error) {
+      rmSync(pendingPath, { force: true });
+      throw error;
+    }
+    renameSync(pendingPath, paths.machineKey);
+    tokens.useKey(key);
+    tokens.forget();
+    log(`machine credential renewed; valid until ${this.credentialExpiresOn}`);
+  }
+
+  private writeStatus(): void {
+    try {
+      writeServiceStatus(this.options.paths.serviceStatus('himds'), {
+        service: 'himds',
+        status: this.stopped ? 'stopped' : 'running',
+        pid: process.pid,
+        updatedAt: new Date(this.options.clock.now()).toISOString(),
+        lastHeartbeat: this.lastHeartbeat,
+        lastError: this.lastError,
+        credentialExpiresOn: this.credentialExpiresOn,
+      });
+    } catch (error) {
+      this.options.log(`cannot write the status file: ${(error as Error).message}`);
+    }
+  }
+
+  /** For shutdown: the last word in the status file is "stopped". */
+  markStopped(): void {
+    this.stop();
+    this.writeStatus();
+  }
+}

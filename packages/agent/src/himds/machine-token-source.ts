@@ -1,0 +1,71 @@
+// Tokens for the machine identity, by client assertion signed with the machine key, cached per
+// audience until 5 minutes before they expire: the agent's own calls and HIMDS callers share it.
+import type { Clock } from '../clock.js';
+import { requestToken, type AccessToken } from '../control-plane/token-client.js';
+import type { MachineKey } from '../identity/machine-key.js';
+
+const REFRESH_MARGIN_MS = 5 * 60_000;
+
+export interface MachineIdentity {
+  readonly endpoint: string;
+  readonly tenantId: string;
+  readonly principalId: string;
+  readonly ca: string | undefined;
+}
+
+export class MachineTokenSource {
+  private readonly cache = new Map<string, AccessToken>();
+  private readonly pending = new Map<string, Promise<AccessToken>>();
+
+  constructor(
+    private readonly identity: MachineIdentity,
+    private key: MachineKey,
+    private readonly clock: Clock,
+  ) {}
+
+  get currentKey(): MachineKey {
+    return this.key;
+  }
+
+  /** After a rotation the cached tokens stay valid; new ones are asked for with the new key. */
+  useKey(key: MachineKey): void {
+    this.key = key;
+  }
+
+  forget(): void {
+    this.cache.clear();
+  }
+
+  async token(resource: string): Promise<AccessToken> {
+    const audience = resource.replace(/\/+$/, '');
+    const cached = this.cache.get(audience);
+    if (cached !== undefined && cached.expiresAt - REFRESH_MARGIN_MS > this.clock.now())
+      return cached;
+    // One request per audience at a time, however many callers wait for it.
+    let inFlight = this.pending.get(audience);
+    if (inFlight === undefined) {
+      inFlight = this.fetch(audience).finally(() => this.pending.delete(audience));
+      this.pending.set(audience, inFlight);
+    }
+    return inFlight;
+  }
+
+  private async fetch(audience: string): Promise<AccessToken> {
+    const token = await requestToken({
+      endpoint: this.identity.endpoint,
+      tenantId: this.identity.tenantId,
+      ca: this.identity.ca,
+      credential: {
+        kind: 'assertion',
+        clientId: this.identity.principalId,
+        key: this.key.privateKey,
+        alg: 'ES256',
+        header: { kid: this.key.keyId },
+      },
+      resource: audience,
+      nowMs: this.clock.now(),
+    });
+    this.cache.set(audience, token);
+    return token;
+  }
+}

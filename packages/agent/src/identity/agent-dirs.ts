@@ -1,0 +1,20 @@
+// The folders connect prepares: root-owned data and log folders, and the ones the unprivileged
+// HIMDS service writes (its key folder, challenge tokens, status) owned by the himds account.
+import { chmodSync, chownSync, mkdirSync } from 'node:fs';
+import type { AgentPaths } from '../paths.js';
+
+export function prepareAgentDirs(paths: AgentPaths, himds: { uid: number; gid: number }): void {
+  const asRoot = process.geteuid?.() === 0;
+  const make = (dir: string, mode: number, uid: number, gid: number): void => {
+    mkdirSync(dir, { recursive: true });
+    chmodSync(dir, mode);
+    if (asRoot) chownSync(dir, uid, gid);
+  };
+  make(paths.dataDir, 0o755, 0, 0);
+  make(paths.logDir, 0o755, 0, 0);
+  // HIMDS replaces its own key when it renews the credential.
+  make(paths.certsDir, 0o755, himds.uid, himds.gid);
+  // Challenge files are read by members of the himds group only (S16).
+  make(paths.tokensDir, 0o750, himds.uid, himds.gid);
+  make(paths.statusDir, 0o755, himds.uid, himds.gid);
+}
