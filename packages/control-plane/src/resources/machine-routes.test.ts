@@ -1,7 +1,7 @@
 // Behaviour of the machine routes: shape, paging, PUT/PATCH/DELETE, validation and the
 // Onboarding role's limits, against the real routes, engine and database.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
   CONNECTED_MACHINE_ONBOARDING_ROLE_ID,
@@ -12,6 +12,15 @@ import {
 import { ArmTestApp, PUBLIC_URL, TEST_TENANT, armTestBackends } from './arm-test-app.js';
 
 const V = 'api-version=2021-05-20';
+
+/** A machine key as `azcmagent connect` sends it: base64 DER SPKI of a P-256 key. */
+function machineKey(): string {
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+}
+const FIRST_KEY = machineKey();
+const ATTACKER_KEY = machineKey();
+const ROTATED_KEY = machineKey();
 
 for (const backend of armTestBackends()) {
   void describe(`machine routes (${backend.name})`, () => {
@@ -49,7 +58,7 @@ for (const backend of armTestBackends()) {
           properties: {
             osName: 'ubuntu',
             osType: 'linux',
-            clientPublicKey: 'MIIBCgKCAQEA',
+            clientPublicKey: FIRST_KEY,
             agentVersion: '1.40',
           },
         },
@@ -67,7 +76,7 @@ for (const backend of armTestBackends()) {
       assert.deepEqual(got.body['tags'], { env: 'prod' });
       const properties = got.body['properties'] as Record<string, unknown>;
       assert.equal(properties['osName'], 'ubuntu');
-      assert.equal(properties['clientPublicKey'], 'MIIBCgKCAQEA');
+      assert.equal(properties['clientPublicKey'], FIRST_KEY);
       assert.equal(properties['provisioningState'], 'Succeeded');
       assert.equal(properties['status'], 'Disconnected');
       assert.match(String(properties['vmId']), /^[0-9a-f-]{36}$/);
@@ -153,21 +162,21 @@ for (const backend of armTestBackends()) {
       await t.inject('PATCH', url, { as: owner, body: { tags: { step: 'two' } } });
       const second = await t.inject('GET', url, { as: owner });
       assert.deepEqual(second.body['tags'], { step: 'two' });
-      // What a heartbeat does: the agent's report lands in the stored properties.
+      // A change made to the stored row by another process.
       const id = `/subscriptions/${sub}/resourcegroups/fleet/providers/microsoft.hybridcompute/machines/web-01`;
       const row = await t.db
         .selectFrom('machines')
         .select('properties')
         .where('id', '=', id)
         .executeTakeFirstOrThrow();
-      const reported = { ...(JSON.parse(row.properties) as object), status: 'Connected' };
+      const reported = { ...(JSON.parse(row.properties) as object), osVersion: '24.04' };
       await t.db
         .updateTable('machines')
         .set({ properties: JSON.stringify(reported) })
         .where('id', '=', id)
         .execute();
       const third = await t.inject('GET', url, { as: owner });
-      assert.equal((third.body['properties'] as Record<string, unknown>)['status'], 'Connected');
+      assert.equal((third.body['properties'] as Record<string, unknown>)['osVersion'], '24.04');
       assert.deepEqual(third.body['tags'], { step: 'two' });
     });
 
@@ -282,7 +291,7 @@ for (const backend of armTestBackends()) {
       void it('cannot overwrite an existing machine, and the denial is logged', async () => {
         const res = await t.inject('PUT', `${machines('Fleet')}/web-01?${V}`, {
           as: onboarding,
-          body: { location: 'westeurope', properties: { clientPublicKey: 'attacker-key' } },
+          body: { location: 'westeurope', properties: { clientPublicKey: ATTACKER_KEY } },
           headers: { 'x-ms-correlation-request-id': '11111111-2222-3333-4444-555555555555' },
         });
         assert.equal(res.status, 403);
@@ -293,7 +302,7 @@ for (const backend of armTestBackends()) {
         const kept = await t.inject('GET', `${machines('Fleet')}/web-01?${V}`, { as: owner });
         assert.equal(
           (kept.body['properties'] as Record<string, unknown>)['clientPublicKey'],
-          'MIIBCgKCAQEA',
+          FIRST_KEY,
         );
         const events = await t.db
           .selectFrom('activity_log')
@@ -326,12 +335,12 @@ for (const backend of armTestBackends()) {
         body: {
           location: 'westeurope',
           tags: { owner: 'ops' },
-          properties: { clientPublicKey: 'rotated' },
+          properties: { clientPublicKey: ROTATED_KEY },
         },
       });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       const properties = res.body['properties'] as Record<string, unknown>;
-      assert.equal(properties['clientPublicKey'], 'rotated');
+      assert.equal(properties['clientPublicKey'], ROTATED_KEY);
       assert.equal(properties['osName'], 'rhel', 'properties the body leaves out stay');
     });
 
