@@ -38,6 +38,11 @@ export interface RouteSpec {
   apiVersions?: readonly string[];
   /** The activity-log operation name of a write; defaults to the access action. */
   operationName?: string;
+  /**
+   * `false` keeps a write out of the activity log: agents' own status reports (heartbeats),
+   * which Azure does not log either and which would otherwise bury operators' actions.
+   */
+  activityLog?: false;
   /** Returns the response body; set reply.code() for anything but 200. */
   handler(context: RouteContext): Promise<unknown>;
 }
@@ -98,7 +103,7 @@ async function handle(
     operationName: string,
     resourceId: string,
   ): Promise<void> => {
-    if (!isWrite || caller === undefined) return;
+    if (!isWrite || caller === undefined || route.activityLog === false) return;
     await deps.activityLog.record({
       correlationId,
       caller: caller.name,

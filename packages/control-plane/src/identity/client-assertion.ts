@@ -1,9 +1,12 @@
 // Checks a client-assertion JWT (RFC 7523 private_key_jwt) against the certificates registered
-// for the service principal: found by `x5t#S256` (or SHA-1 `x5t`), signature, aud = this token
+// for the service principal — found by `x5t#S256` (or SHA-1 `x5t`) — or, for a machine
+// identity, its public key found by `kid` (ES256 only); then signature, aud = this token
 // endpoint, iss = sub = client_id, exp/nbf with client clock skew, and a jti used once per audience.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 import type { Clock } from '../clock.js';
+import { deriveMachineStatus } from '../machines/machine-status.js';
+import { DEFAULT_MACHINE_TIMINGS, type MachineTimings } from '../machines/machine-timings.js';
 import type { CredentialRow, CredentialStore, PrincipalRow } from './credential-store.js';
 import type { IdentityEndpoints } from './identity-endpoints.js';
 import { OAuthError } from './oauth-error.js';
@@ -20,6 +23,10 @@ export class ClientAssertionVerifier {
     private readonly store: CredentialStore,
     private readonly endpoints: IdentityEndpoints,
     private readonly clock: Clock,
+    private readonly machineTimings: Pick<
+      MachineTimings,
+      'disconnectAfterMs' | 'expireAfterMs'
+    > = DEFAULT_MACHINE_TIMINGS,
   ) {}
 
   /**
@@ -43,7 +50,10 @@ export class ClientAssertionVerifier {
         `Client assertion is signed with '${alg}'; the accepted algorithms are ${Object.keys(ALGORITHMS).join(', ')}.`,
       );
     }
-    const credential = await this.credentialFor(header, principal);
+    const credential =
+      principal.machine_id === null
+        ? await this.credentialFor(header, principal)
+        : await this.machineCredentialFor(header, alg, principal, principal.machine_id);
     const key = publicKeyOf(credential);
     if (
       key.asymmetricKeyType !== keyType ||
@@ -88,6 +98,70 @@ export class ClientAssertionVerifier {
     } catch {
       throw invalidAssertion(50027, 'Client assertion is not a well-formed JWT.');
     }
+  }
+
+  /** A machine signs with its own key, named by `kid`; a revoked or Expired machine cannot. */
+  private async machineCredentialFor(
+    header: ReturnType<typeof decodeProtectedHeader>,
+    alg: string,
+    principal: PrincipalRow,
+    machineId: string,
+  ): Promise<CredentialRow> {
+    if (alg !== 'ES256') {
+      throw invalidAssertion(
+        700027,
+        `Client assertion of a machine identity is signed with '${alg}'; machine keys sign with ES256.`,
+      );
+    }
+    const kid = typeof header.kid === 'string' ? header.kid : '';
+    if (kid === '') {
+      throw invalidAssertion(
+        700027,
+        "Client assertion names no key: a machine identity's assertion header needs the 'kid' of its machine key.",
+      );
+    }
+    const [credential, agent] = await Promise.all([
+      this.store.publicKeyCredential(principal.id, kid),
+      this.store.machineAgent(machineId),
+    ]);
+    if (credential === undefined || agent === undefined) {
+      throw invalidAssertion(
+        700027,
+        `Client assertion failed signature validation. [Reason - The key was not found., kid: '${kid.slice(0, 100)}'] The machine key is not (or no longer) registered; re-onboard the machine with azcmagent connect.`,
+      );
+    }
+    const now = this.clock.now();
+    if (agent.revoked_at !== null) {
+      throw invalidAssertion(
+        700027,
+        `The credential of machine identity '${principal.id}' was revoked at ${agent.revoked_at}; only re-onboarding (azcmagent connect) brings the machine back.`,
+      );
+    }
+    if (now >= Date.parse(credential.expires_at)) {
+      throw invalidAssertion(
+        700027,
+        `The machine key '${kid.slice(0, 100)}' expired at ${credential.expires_at}; re-onboard the machine with azcmagent connect.`,
+      );
+    }
+    const status = deriveMachineStatus(
+      {
+        onboardedAt: Date.parse(agent.onboarded_at),
+        lastHeartbeatAt:
+          agent.last_heartbeat_at === null ? undefined : Date.parse(agent.last_heartbeat_at),
+        connectedSince: undefined,
+        credentialExpiresAt: Date.parse(agent.credential_expires_at),
+        revokedAt: undefined,
+      },
+      now,
+      this.machineTimings,
+    );
+    if (status.status === 'Expired') {
+      throw invalidAssertion(
+        700027,
+        `The machine of identity '${principal.id}' has been Expired since ${new Date(status.lastStatusChange).toISOString()}; only re-onboarding (azcmagent connect) brings it back.`,
+      );
+    }
+    return credential;
   }
 
   private async credentialFor(
@@ -161,6 +235,13 @@ export class ClientAssertionVerifier {
 }
 
 function publicKeyOf(credential: CredentialRow): KeyObject {
+  if (credential.kind === 'publicKey' && typeof credential.public_key === 'string') {
+    return createPublicKey({
+      key: Buffer.from(credential.public_key, 'base64'),
+      format: 'der',
+      type: 'spki',
+    });
+  }
   if (credential.certificate_pem === null) {
     throw invalidAssertion(
       700027,

@@ -40,7 +40,11 @@ export class ClientAuthenticator {
     const principal = GUID.test(clientId)
       ? await this.store.servicePrincipalByAppId(clientId)
       : undefined;
-    if (principal === undefined || principal.machine_id !== null) {
+    // A machine identity signs in too (S15), with an assertion signed by its machine key.
+    if (
+      principal === undefined ||
+      (principal.machine_id !== null && proof.client_secret !== undefined)
+    ) {
       throw new OAuthError(
         'unauthorized_client',
         700016,

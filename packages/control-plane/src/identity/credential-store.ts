@@ -3,9 +3,17 @@
 // client assertions already used.
 import type { Kysely, Selectable } from 'kysely';
 import type { Clock } from '../clock.js';
-import type { CredentialsTable, Database, PrincipalsTable } from '../store/schema.js';
+import type {
+  CredentialsTable,
+  Database,
+  MachineAgentsTable,
+  PrincipalsTable,
+} from '../store/schema.js';
 
-export type CredentialRow = Selectable<CredentialsTable>;
+/** The public-key columns (0003) are absent from the password and certificate rows built in code. */
+type PublicKeyColumns = 'key_id' | 'public_key';
+export type CredentialRow = Omit<Selectable<CredentialsTable>, PublicKeyColumns> &
+  Partial<Pick<Selectable<CredentialsTable>, PublicKeyColumns>>;
 export type PrincipalRow = Selectable<PrincipalsTable>;
 
 export interface LiveSubject {
@@ -35,6 +43,29 @@ export class CredentialStore {
       .where('principal_id', '=', principalId)
       .where('kind', '=', kind)
       .execute();
+  }
+
+  /** A machine identity's public-key credential by its key id (the assertion's `kid`). */
+  async publicKeyCredential(
+    principalId: string,
+    keyId: string,
+  ): Promise<CredentialRow | undefined> {
+    return this.db
+      .selectFrom('credentials')
+      .selectAll()
+      .where('principal_id', '=', principalId)
+      .where('kind', '=', 'publicKey')
+      .where('key_id', '=', keyId)
+      .executeTakeFirst();
+  }
+
+  /** The agent state of the machine whose identity `machineId` names. */
+  async machineAgent(machineId: string): Promise<Selectable<MachineAgentsTable> | undefined> {
+    return this.db
+      .selectFrom('machine_agents')
+      .selectAll()
+      .where('machine_id', '=', machineId)
+      .executeTakeFirst();
   }
 
   /** The principal and credential a token names, if both still exist. */

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { Authorizer } from './authorizer.js';
 import {
   BUILT_IN_ROLES,
+  TETHER_CONNECTED_MACHINE_ROLE_ID,
   CONNECTED_MACHINE_ONBOARDING_ROLE_ID,
   CONNECTED_MACHINE_RESOURCE_ADMINISTRATOR_ROLE_ID,
   CONTRIBUTOR_ROLE_ID,
@@ -23,6 +24,7 @@ const ROLES = {
   userAccessAdministrator: USER_ACCESS_ADMINISTRATOR_ROLE_ID,
   onboarding: CONNECTED_MACHINE_ONBOARDING_ROLE_ID,
   resourceAdministrator: CONNECTED_MACHINE_RESOURCE_ADMINISTRATOR_ROLE_ID,
+  connectedMachine: TETHER_CONNECTED_MACHINE_ROLE_ID,
 } as const;
 type RoleKey = keyof typeof ROLES;
 
@@ -37,7 +39,16 @@ const MATRIX: [action: string, allowed: RoleKey[]][] = [
       'userAccessAdministrator',
       'onboarding',
       'resourceAdministrator',
+      'connectedMachine',
     ],
+  ],
+  [
+    'Microsoft.HybridCompute/machines/heartbeat/action',
+    ['owner', 'contributor', 'resourceAdministrator', 'connectedMachine'],
+  ],
+  [
+    'Microsoft.HybridCompute/machines/rotateCredential/action',
+    ['owner', 'contributor', 'resourceAdministrator', 'connectedMachine'],
   ],
   [
     'Microsoft.HybridCompute/machines/write',
@@ -175,7 +186,8 @@ void describe('BUILT_IN_ROLES', () => {
       byId.get(CONNECTED_MACHINE_RESOURCE_ADMINISTRATOR_ROLE_ID)?.roleName,
       'Azure Connected Machine Resource Administrator',
     );
-    assert.equal(BUILT_IN_ROLES.length, 6);
+    assert.equal(byId.get(TETHER_CONNECTED_MACHINE_ROLE_ID)?.roleName, 'Tether Connected Machine');
+    assert.equal(BUILT_IN_ROLES.length, 7);
     for (const role of BUILT_IN_ROLES) {
       assert.equal(role.roleType, 'BuiltInRole');
       assert.deepEqual(role.assignableScopes, ['/']);

@@ -30,6 +30,8 @@ export const USER_ACCESS_ADMINISTRATOR_ROLE_ID = '18d7d88d-d35e-4fb5-a5c3-7773c2
 export const CONNECTED_MACHINE_ONBOARDING_ROLE_ID = 'b64e21ea-ac4e-4cdf-9dc9-5b892992bee7';
 export const CONNECTED_MACHINE_RESOURCE_ADMINISTRATOR_ROLE_ID =
   'cd570a14-e51a-42ad-bac8-bafd67325302';
+/** Tether's own: what a machine's identity holds at its machine's scope (S15). Not an Azure id. */
+export const TETHER_CONNECTED_MACHINE_ROLE_ID = '5c1e0f3a-7d2b-4e8a-9f61-3b0d2a4c8e75';
 
 export const BUILT_IN_ROLES: readonly RoleDefinition[] = deepFreeze([
   builtIn(
@@ -94,6 +96,18 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = deepFreeze([
         'Microsoft.HybridCompute/locations/*',
         'Microsoft.HybridCompute/*/read',
         'Microsoft.Resources/deployments/*',
+      ]),
+    ],
+  ),
+  builtIn(
+    TETHER_CONNECTED_MACHINE_ROLE_ID,
+    'Tether Connected Machine',
+    "Held by a machine's own identity: read its machine, report heartbeats and rotate its key.",
+    [
+      permission([
+        'Microsoft.HybridCompute/machines/read',
+        'Microsoft.HybridCompute/machines/heartbeat/action',
+        'Microsoft.HybridCompute/machines/rotateCredential/action',
       ]),
     ],
   ),

@@ -17,6 +17,7 @@ const EXPECTED: Record<string, readonly string[]> = {
   Reader: READS,
   'Azure Connected Machine Onboarding': [],
   'Azure Connected Machine Resource Administrator': [],
+  'Tether Connected Machine': [],
 };
 
 void describe('directory actions by built-in role assigned at the tenant root', () => {

@@ -9,6 +9,8 @@ import { permissionsRoutes } from '../authorization/permissions-routes.js';
 import { roleAssignmentRoutes } from '../authorization/role-assignment-routes.js';
 import { roleDefinitionRoutes } from '../authorization/role-definition-routes.js';
 import type { Clock } from '../clock.js';
+import type { CredentialForgetter } from '../machines/machine-identity-store.js';
+import type { MachineTimings } from '../machines/machine-timings.js';
 import type { AuthorizationEngine } from '../rbac/types.js';
 import type { Database } from '../store/schema.js';
 import { machineRoutes } from './machine-routes.js';
@@ -24,6 +26,10 @@ export interface ArmServices {
   publicUrl: string;
   /** Items per page of every list; tests make it small to exercise paging. */
   pageSize?: number;
+  /** Heartbeat, status and credential timings of machines; defaults when omitted. */
+  machineTimings?: Readonly<MachineTimings>;
+  /** Told when a machine identity or key goes, so that its cached tokens stop working at once. */
+  tokens?: CredentialForgetter;
 }
 
 export function armRoutes(services: ArmServices): RouteSpec[] {

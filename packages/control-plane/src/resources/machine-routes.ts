@@ -5,6 +5,16 @@ import type { FastifyRequest } from 'fastify';
 import { ArmError } from '../api/arm-error.js';
 import type { RouteSpec } from '../api/route-spec.js';
 import { deleteAssignmentsWithin, forgetAssignments } from '../authorization/assignment-cleanup.js';
+import { parseClientPublicKey, type ClientPublicKey } from '../machines/client-public-key.js';
+import { agentViews } from '../machines/machine-agent-view.js';
+import {
+  createMachineIdentity,
+  deleteMachineIdentity,
+  forgetMachineIdentity,
+  learnMachineIdentity,
+} from '../machines/machine-identity-store.js';
+import { DEFAULT_MACHINE_TIMINGS } from '../machines/machine-timings.js';
+import { consumeOnboardingQuota } from '../onboarding/onboarding-quota.js';
 import type { MachinesTable } from '../store/schema.js';
 import { checkMachineName, checkResourceGroupName, checkSubscriptionId } from './arm-names.js';
 import { DEFAULT_PAGE_SIZE, nextLinkFor, pageOf, skipTokenOf } from './arm-paging.js';
@@ -25,6 +35,7 @@ import {
   parseMachinePatch,
   parseMachinePut,
   renderMachine,
+  type MachineView,
 } from './machine-resource.js';
 
 /** 2021-05-20 is what @azure/arm-hybridcompute 3.x sends; the rest are later GA versions. */
@@ -82,6 +93,18 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
   const bodies = new MachineJsonMemo();
   const pageSize = services.pageSize ?? DEFAULT_PAGE_SIZE;
   const common = { apiVersions: MACHINE_API_VERSIONS };
+  const timings = services.machineTimings ?? DEFAULT_MACHINE_TIMINGS;
+
+  /** Adds each machine's agent status and last report (derived at this moment). */
+  async function withAgents(views: MachineView[]): Promise<MachineView[]> {
+    const agents = await agentViews(
+      db,
+      views.map((v) => v.row.id),
+      clock.now(),
+      timings,
+    );
+    return views.map((v) => ({ ...v, agent: agents.get(v.row.id) }));
+  }
 
   /** The error for a machine that is not there, naming its group or subscription if they are not either. */
   async function missing(target: MachineTarget): Promise<ArmError> {
@@ -117,7 +140,7 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
           skipTokenOf(request),
           pageSize + 1,
         );
-        const views = await reader.views(rows, caller);
+        const views = await withAgents(await reader.views(rows, caller));
         return pageOf(
           views,
           pageSize,
@@ -145,7 +168,7 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
           skipTokenOf(request),
           pageSize + 1,
         );
-        const views = await reader.views(rows, caller);
+        const views = await withAgents(await reader.views(rows, caller));
         return pageOf(
           views,
           pageSize,
@@ -162,8 +185,12 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
       access: { kind: 'action', action: MACHINE_ACTIONS.read, scope: machineAt },
       async handler({ request, reply, caller }) {
         const target = targetOf(request);
-        const view = await reader.find(target.id, caller);
+        const found = await reader.find(target.id, caller);
+        if (found === undefined) throw await missing(target);
+        const [view] = await withAgents([found]);
         if (view === undefined) throw await missing(target);
+        // A status is derived from the clock, which the memo's key does not hold.
+        if (view.agent !== undefined) return renderMachine(view);
         void reply.type('application/json; charset=utf-8');
         return bodies.json(view);
       },
@@ -177,49 +204,72 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
         const { request, reply, caller } = context;
         const target = targetOf(request);
         const put = parseMachinePut(bodyObject(request), target.name);
+        const key = publicKeyOf(put.properties);
         const group = await requireResourceGroup(db, target.subscriptionId, target.resourceGroup);
-        const now = new Date(clock.now()).toISOString();
+        const now = clock.now();
+        const stamp = new Date(now).toISOString();
+        const machine = { id: target.id, name: target.name };
         const before = await db
           .selectFrom('machines')
           .selectAll()
           .where('id', '=', target.id)
           .executeTakeFirst();
         if (before === undefined) {
-          await db
-            .insertInto('machines')
-            .values({
-              id: target.id,
-              subscription_id: target.subscriptionId,
-              resource_group: group.name.toLowerCase(),
-              name: target.name,
-              location: put.location,
-              tags: JSON.stringify(put.tags),
-              properties: JSON.stringify({ vmId: randomUUID(), ...put.properties }),
-              created_at: now,
-              updated_at: now,
-            })
-            .onConflict((oc) => oc.column('id').doNothing())
-            .executeTakeFirstOrThrow()
-            .then((result) => {
-              if (result.numInsertedOrUpdatedRows === 0n) throw concurrentCreate(target.name);
-            });
+          const created = await db.transaction().execute(async (trx) => {
+            // A bounded onboarding token pays for the machine in the same transaction (B3).
+            if (caller !== undefined) await consumeOnboardingQuota(trx, caller.principalId, now);
+            const result = await trx
+              .insertInto('machines')
+              .values({
+                id: target.id,
+                subscription_id: target.subscriptionId,
+                resource_group: group.name.toLowerCase(),
+                name: target.name,
+                location: put.location,
+                tags: JSON.stringify(put.tags),
+                properties: JSON.stringify({ vmId: randomUUID(), ...put.properties }),
+                created_at: stamp,
+                updated_at: stamp,
+              })
+              .onConflict((oc) => oc.column('id').doNothing())
+              .executeTakeFirstOrThrow();
+            if (result.numInsertedOrUpdatedRows === 0n) throw concurrentCreate(target.name);
+            return put.systemAssignedIdentity
+              ? createMachineIdentity(trx, machine, key, now, timings)
+              : undefined;
+          });
+          if (created !== undefined) learnMachineIdentity(created, authorizer);
           void reply.code(201);
         } else {
           // Taking over an existing name is a delete and a create: Onboarding may not (S3).
           await context.demand(MACHINE_ACTIONS.delete, target.id);
           checkLocationUnchanged(before, put.location);
           const properties = { ...(JSON.parse(before.properties) as object), ...put.properties };
-          await db
-            .updateTable('machines')
-            .set({
-              tags: JSON.stringify(put.tags),
-              properties: JSON.stringify(properties),
-              updated_at: now,
-            })
-            .where('id', '=', target.id)
-            .execute();
+          const replaced = await db.transaction().execute(async (trx) => {
+            await trx
+              .updateTable('machines')
+              .set({
+                tags: JSON.stringify(put.tags),
+                properties: JSON.stringify(properties),
+                updated_at: stamp,
+              })
+              .where('id', '=', target.id)
+              .execute();
+            if (!put.systemAssignedIdentity) return undefined;
+            // Re-onboarding: the old identity, key and every grant to it go; a new one comes.
+            const removed = await deleteMachineIdentity(trx, target.id);
+            const created = await createMachineIdentity(trx, machine, key, now, timings);
+            return { removed, created };
+          });
+          if (replaced !== undefined) {
+            forgetAssignments(authorizer, replaced.removed.assignmentNames);
+            forgetMachineIdentity(replaced.removed, authorizer, services.tokens);
+            learnMachineIdentity(replaced.created, authorizer);
+          }
         }
-        return renderMachine(await reader.view(await existing(target), caller));
+        const [view] = await withAgents([await reader.view(await existing(target), caller)]);
+        if (view === undefined) throw await missing(target);
+        return renderMachine(view);
       },
     },
     {
@@ -258,17 +308,31 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
             .where('id', '=', target.id)
             .executeTakeFirst();
           if (deleted.numDeletedRows === 0n) return undefined;
-          return deleteAssignmentsWithin(trx, target.id);
+          const identity = await deleteMachineIdentity(trx, target.id);
+          return { identity, assignments: await deleteAssignmentsWithin(trx, target.id) };
         });
         if (removed === undefined) {
           void reply.code(204);
           return undefined;
         }
-        forgetAssignments(authorizer, removed);
+        forgetAssignments(authorizer, [
+          ...removed.assignments,
+          ...removed.identity.assignmentNames,
+        ]);
+        forgetMachineIdentity(removed.identity, authorizer, services.tokens);
         return undefined;
       },
     },
   ];
+}
+
+/** Validates `clientPublicKey` when given and stores it in its canonical base64 form. */
+function publicKeyOf(properties: Record<string, unknown>): ClientPublicKey | undefined {
+  const text = properties['clientPublicKey'];
+  if (typeof text !== 'string') return undefined;
+  const key = parseClientPublicKey(text);
+  properties['clientPublicKey'] = key.base64;
+  return key;
 }
 
 function concurrentCreate(name: string): ArmError {

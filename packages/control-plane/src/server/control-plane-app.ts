@@ -13,6 +13,9 @@ import { DirectoryStore } from '../directory/directory-store.js';
 import { sendAuthenticationChallenges } from '../identity/authentication-error.js';
 import { IdentityError } from '../identity/identity-error.js';
 import { IdentityProvider } from '../identity/identity-provider.js';
+import { machineAgentRoutes } from '../machines/machine-agent-routes.js';
+import { machineTimings, type MachineTimings } from '../machines/machine-timings.js';
+import { onboardingTokenRoutes } from '../onboarding/onboarding-token-routes.js';
 import { Authorizer } from '../rbac/authorizer.js';
 import { armRoutes } from '../resources/arm-routes.js';
 import type { Database } from '../store/schema.js';
@@ -26,6 +29,8 @@ export interface ControlPlaneAppOptions {
   https?: { key: string; cert: string };
   logger?: FastifyServerOptions['logger'];
   tokenLifetimeMs?: number;
+  /** Heartbeat interval, Disconnected/Expired thresholds and machine credential lifetimes. */
+  machineTimings?: Partial<MachineTimings>;
 }
 
 export interface ControlPlaneApp {
@@ -58,6 +63,16 @@ export async function createControlPlaneApp(
   });
   const publicUrl = identity.endpoints.publicUrl;
   const activityLog = new SqlActivityLog(db, clock);
+  const timings = machineTimings(options.machineTimings);
+  const armServices = {
+    db,
+    authorizer,
+    clock,
+    activityLog,
+    publicUrl,
+    machineTimings: timings,
+    tokens: identity.authenticator,
+  };
   const directory = new DirectoryService(
     new DirectoryStore(db, clock),
     authorizer,
@@ -68,7 +83,9 @@ export async function createControlPlaneApp(
     routes: [
       ...identity.routes(),
       ...directoryRoutes({ directory, clock, publicUrl }),
-      ...armRoutes({ db, authorizer, clock, activityLog, publicUrl }),
+      ...armRoutes(armServices),
+      ...machineAgentRoutes(armServices),
+      ...onboardingTokenRoutes({ ...armServices, tenantId }),
     ],
     deps: { authenticator: identity.authenticator, authorizer, activityLog },
     ...(options.https === undefined ? {} : { https: options.https }),

@@ -181,6 +181,43 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003_machine_agents': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // A machine's public-key credential: found by its key id (the client assertion's `kid`).
+      await db.schema.alterTable('credentials').addColumn('key_id', text).execute();
+      await db.schema.alterTable('credentials').addColumn('public_key', text).execute();
+      await db.schema
+        .createIndex('credentials_by_key_id')
+        .on('credentials')
+        .column('key_id')
+        .execute();
+      // What the control plane knows of a machine's agent: its identity, credential state and
+      // last heartbeat. Kept apart from `machines` so a heartbeat is one narrow row update.
+      await db.schema
+        .createTable('machine_agents')
+        .addColumn('machine_id', text, (c) => c.primaryKey())
+        .addColumn('principal_id', text, (c) => c.notNull().unique())
+        .addColumn('credential_expires_at', text, (c) => c.notNull())
+        .addColumn('revoked_at', text)
+        .addColumn('rotation_requested', 'integer', (c) => c.notNull())
+        .addColumn('last_heartbeat_at', text)
+        .addColumn('connected_since', text)
+        .addColumn('report', text)
+        .addColumn('onboarded_at', text, (c) => c.notNull())
+        .execute();
+      // An onboarding token's service principal may create at most max_machines machines.
+      await db.schema
+        .createTable('onboarding_tokens')
+        .addColumn('principal_id', text, (c) => c.primaryKey())
+        .addColumn('scope', text, (c) => c.notNull())
+        .addColumn('max_machines', 'integer', (c) => c.notNull())
+        .addColumn('machines_created', 'integer', (c) => c.notNull())
+        .addColumn('expires_at', text, (c) => c.notNull())
+        .addColumn('created_at', text, (c) => c.notNull())
+        .addColumn('created_by', text, (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 /** Brings the schema to the newest migration; fails loudly, changing nothing more, on error. */

@@ -44,7 +44,7 @@ export interface CredentialsTable {
   /** keyId (GUID). */
   id: string;
   principal_id: string;
-  kind: 'password' | 'certificate';
+  kind: 'password' | 'certificate' | 'publicKey';
   display_name: string;
   /** Slow hash of a password credential; never the secret itself. */
   secret_hash: string | null;
@@ -55,6 +55,10 @@ export interface CredentialsTable {
   /** base64url SHA-1 thumbprint (x5t), for clients that send only that (0002). */
   thumbprint_sha1: string | null;
   certificate_pem: string | null;
+  /** base64url SHA-256 of a public-key credential's SPKI DER: the assertion's `kid` (0003). */
+  key_id: string | null;
+  /** base64 SPKI DER of a machine's public-key credential (0003). */
+  public_key: string | null;
   starts_at: string;
   expires_at: string;
   created_at: string;
@@ -141,6 +145,38 @@ export interface ClientAssertionsTable {
   expires_at: string;
 }
 
+/** A machine's agent as the control plane knows it: identity, credential state, last report (0003). */
+export interface MachineAgentsTable {
+  /** Lower-cased ARM id of the machine. */
+  machine_id: string;
+  /** The machine's system-assigned identity. */
+  principal_id: string;
+  /** Expiry of the machine's current public-key credential. */
+  credential_expires_at: string;
+  /** When an operator revoked the credential; only re-onboarding clears it. */
+  revoked_at: string | null;
+  /** 1 when an operator asked for a new key: the next heartbeat answer says so. */
+  rotation_requested: number;
+  last_heartbeat_at: string | null;
+  /** Start of the current run of heartbeats without a gap long enough to disconnect. */
+  connected_since: string | null;
+  /** JSON of the last heartbeat's facts, serviceStatuses and agentConfiguration. */
+  report: string | null;
+  onboarded_at: string;
+}
+
+/** The service principal behind an onboarding token and how many machines it may still create (0003). */
+export interface OnboardingTokensTable {
+  principal_id: string;
+  /** Normalized resource group scope the token onboards into. */
+  scope: string;
+  max_machines: number;
+  machines_created: number;
+  expires_at: string;
+  created_at: string;
+  created_by: string;
+}
+
 export interface Database {
   settings: SettingsTable;
   subscriptions: SubscriptionsTable;
@@ -154,4 +190,6 @@ export interface Database {
   machines: MachinesTable;
   activity_log: ActivityLogTable;
   client_assertions: ClientAssertionsTable;
+  machine_agents: MachineAgentsTable;
+  onboarding_tokens: OnboardingTokensTable;
 }

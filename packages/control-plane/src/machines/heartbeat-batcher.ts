@@ -1,0 +1,106 @@
+// Group commit for heartbeats: those arriving within a few milliseconds are written in one
+// transaction, and each is answered only once that transaction is durable.
+import { sql, type Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { Database } from '../store/schema.js';
+import type { MachineTimings } from './machine-timings.js';
+
+export interface HeartbeatWrite {
+  machineId: string;
+  /** JSON of the report. */
+  report: string;
+}
+
+/** What the heartbeat answer needs; undefined when the machine has no agent row (deleted). */
+export interface HeartbeatRecord {
+  credentialExpiresAt: string;
+  rotationRequested: boolean;
+}
+
+interface Pending extends HeartbeatWrite {
+  resolve(record: HeartbeatRecord | undefined): void;
+  reject(error: unknown): void;
+}
+
+export interface HeartbeatBatcherOptions {
+  /** How long the first heartbeat of a batch waits for company. */
+  windowMs?: number;
+  /** A batch this large is written at once. */
+  maxBatch?: number;
+}
+
+export class HeartbeatBatcher {
+  private pending: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly windowMs: number;
+  private readonly maxBatch: number;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+    private readonly timings: Pick<MachineTimings, 'disconnectAfterMs'>,
+    options: HeartbeatBatcherOptions = {},
+  ) {
+    this.windowMs = options.windowMs ?? 2;
+    this.maxBatch = options.maxBatch ?? 512;
+  }
+
+  submit(write: HeartbeatWrite): Promise<HeartbeatRecord | undefined> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ ...write, resolve, reject });
+      if (this.pending.length >= this.maxBatch) this.flushSoon(0);
+      else this.flushSoon(this.windowMs);
+    });
+  }
+
+  private flushSoon(delayMs: number): void {
+    if (this.timer !== undefined) {
+      if (delayMs > 0) return;
+      clearTimeout(this.timer);
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, delayMs);
+  }
+
+  /** Writes everything pending in one transaction; settles each heartbeat after the commit. */
+  async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    const now = this.clock.now();
+    const stamp = new Date(now).toISOString();
+    // A heartbeat after a silence long enough to disconnect starts a new Connected run.
+    const gapStart = new Date(now - this.timings.disconnectAfterMs).toISOString();
+    try {
+      const records = await this.db.transaction().execute(async (trx) => {
+        const out: (HeartbeatRecord | undefined)[] = [];
+        for (const write of batch) {
+          const row = await trx
+            .updateTable('machine_agents')
+            .set({
+              last_heartbeat_at: stamp,
+              connected_since: sql<string>`case when last_heartbeat_at is null or last_heartbeat_at < ${gapStart} then ${stamp} else connected_since end`,
+              report: write.report,
+            })
+            .where('machine_id', '=', write.machineId)
+            .returning(['credential_expires_at', 'rotation_requested'])
+            .executeTakeFirst();
+          out.push(
+            row === undefined
+              ? undefined
+              : {
+                  credentialExpiresAt: row.credential_expires_at,
+                  rotationRequested: row.rotation_requested !== 0,
+                },
+          );
+        }
+        return out;
+      });
+      batch.forEach((p, i) => p.resolve(records[i]));
+    } catch (error) {
+      for (const p of batch) p.reject(error);
+    }
+  }
+}

@@ -1,0 +1,67 @@
+// The body of a heartbeat: the agent's version, OS facts, service statuses and local
+// agentConfiguration, validated field by field; nothing unknown is stored.
+import { isTetherError, parseAgentConfiguration } from '@tether/protocol';
+import { ArmError } from '../api/arm-error.js';
+import {
+  asObject,
+  field,
+  invalidContent,
+  optionalString,
+  rejectUnknownFields,
+  requiredString,
+  type JsonObject,
+} from '../resources/arm-request.js';
+
+const FACTS = ['agentVersion', 'osName', 'osVersion', 'osType', 'machineFqdn'] as const;
+const SERVICES = ['himds', 'gcarcservice', 'extensionservice'] as const;
+
+/** What a heartbeat leaves on the machine: shown in its `properties`. */
+export type HeartbeatReport = JsonObject;
+
+export function parseHeartbeat(body: JsonObject): HeartbeatReport {
+  rejectUnknownFields(body, [...FACTS, 'serviceStatuses', 'agentConfiguration'], '');
+  const report: JsonObject = {
+    agentVersion: requiredString(body, 'agentVersion', 'agentVersion', 64),
+  };
+  for (const name of FACTS.slice(1)) {
+    const value = optionalString(body, name, name, 256);
+    if (value !== undefined) report[name] = value;
+  }
+  const services = field(body, 'serviceStatuses');
+  if (services !== undefined && services !== null) {
+    const object = asObject(services, 'serviceStatuses');
+    rejectUnknownFields(object, SERVICES, 'serviceStatuses');
+    const parsed: JsonObject = {};
+    for (const name of SERVICES) {
+      const entry = field(object, name);
+      if (entry === undefined || entry === null) continue;
+      const service = asObject(entry, `serviceStatuses.${name}`);
+      rejectUnknownFields(service, ['status', 'startupType'], `serviceStatuses.${name}`);
+      parsed[name] = {
+        status: requiredString(service, 'status', `serviceStatuses.${name}.status`, 64),
+        startupType: requiredString(
+          service,
+          'startupType',
+          `serviceStatuses.${name}.startupType`,
+          64,
+        ),
+      };
+    }
+    report['serviceStatuses'] = parsed;
+  }
+  const configuration = field(body, 'agentConfiguration');
+  if (configuration === undefined || configuration === null) {
+    throw invalidContent(
+      'agentConfiguration',
+      'is required: report what is in force on the machine',
+    );
+  }
+  try {
+    report['agentConfiguration'] = parseAgentConfiguration(configuration);
+  } catch (error) {
+    if (!isTetherError(error)) throw error;
+    const target = `agentConfiguration${error.target === undefined ? '' : `.${error.target}`}`;
+    throw new ArmError('InvalidRequestContent', error.message, { target });
+  }
+  return report;
+}

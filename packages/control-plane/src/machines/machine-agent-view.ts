@@ -1,0 +1,58 @@
+// What a machine's GET and list show from its agent: the derived status and the facts,
+// service statuses and agentConfiguration of its last heartbeat (read-only through the API: S7).
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, MachineAgentsTable } from '../store/schema.js';
+import { deriveMachineStatus, type MachineStatus } from './machine-status.js';
+import type { MachineTimings } from './machine-timings.js';
+
+export interface MachineAgentView {
+  status: MachineStatus;
+  lastStatusChange: string;
+  /** The last heartbeat's properties, absent before the first one. */
+  report: Record<string, unknown> | undefined;
+}
+
+type AgentRow = Selectable<MachineAgentsTable>;
+
+export function agentViewOf(
+  row: AgentRow,
+  now: number,
+  timings: Pick<MachineTimings, 'disconnectAfterMs' | 'expireAfterMs'>,
+): MachineAgentView {
+  const derived = deriveMachineStatus(
+    {
+      onboardedAt: Date.parse(row.onboarded_at),
+      lastHeartbeatAt: timeOf(row.last_heartbeat_at),
+      connectedSince: timeOf(row.connected_since),
+      credentialExpiresAt: Date.parse(row.credential_expires_at),
+      revokedAt: timeOf(row.revoked_at),
+    },
+    now,
+    timings,
+  );
+  return {
+    status: derived.status,
+    lastStatusChange: new Date(derived.lastStatusChange).toISOString(),
+    report: row.report === null ? undefined : (JSON.parse(row.report) as Record<string, unknown>),
+  };
+}
+
+/** The agent views of the machines `ids`, by machine id; machines without an identity have none. */
+export async function agentViews(
+  db: Kysely<Database>,
+  ids: readonly string[],
+  now: number,
+  timings: Pick<MachineTimings, 'disconnectAfterMs' | 'expireAfterMs'>,
+): Promise<Map<string, MachineAgentView>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('machine_agents')
+    .selectAll()
+    .where('machine_id', 'in', ids)
+    .execute();
+  return new Map(rows.map((r) => [r.machine_id, agentViewOf(r, now, timings)]));
+}
+
+function timeOf(value: string | null): number | undefined {
+  return value === null ? undefined : Date.parse(value);
+}
