@@ -1,0 +1,189 @@
+// The control plane's side of an agent's life, in process with the real token path: onboard
+// with an onboarding token, sign in with the machine key, heartbeat, another machine refused,
+// revoke, and the token's machine count.
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { importPKCS8, SignJWT } from 'jose';
+import { decodeOnboardingToken } from '../onboarding/onboarding-token.js';
+import { TestControlPlane, TEST_PUBLIC_URL } from '../server/test-control-plane.js';
+import { keyIdOf } from './client-public-key.js';
+
+const V = 'api-version=2024-07-10';
+const CONFIG = {
+  extensionsAllowList: [],
+  extensionsBlockList: [],
+  extensionsEnabled: 'true',
+  guestConfigurationEnabled: 'true',
+  configMode: 'full',
+  proxyUrl: '',
+  proxyBypass: [],
+  incomingConnectionsPorts: [],
+  incomingConnectionsEnabled: 'true',
+};
+
+interface FakeAgent {
+  privateKey: KeyObject;
+  spki: string;
+  kid: string;
+}
+
+function newAgent(): FakeAgent {
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const der = publicKey.export({ format: 'der', type: 'spki' });
+  return { privateKey, spki: der.toString('base64'), kid: keyIdOf(der) };
+}
+
+void describe('machine agent flow (in process, real tokens)', () => {
+  let cp: TestControlPlane;
+  let admin: string;
+  let group: string;
+
+  before(async () => {
+    cp = await TestControlPlane.start();
+    admin = await cp.ownerToken();
+    const sub = cp.installation.subscriptionId;
+    group = `/subscriptions/${sub}/resourceGroups/fleet`;
+    const rg = await cp.request('PUT', `${group}?api-version=2021-04-01`, {
+      token: admin,
+      body: { location: 'westeurope' },
+    });
+    assert.ok(rg.status < 300, JSON.stringify(rg.body));
+  });
+  after(() => cp.close());
+
+  async function onboard(token: string, name: string, agent: FakeAgent) {
+    return cp.request('PUT', `${group}/providers/Microsoft.HybridCompute/machines/${name}?${V}`, {
+      token,
+      body: {
+        location: 'westeurope',
+        identity: { type: 'SystemAssigned' },
+        properties: { clientPublicKey: agent.spki, osName: 'linux', agentVersion: '1.0' },
+      },
+    });
+  }
+
+  async function machineToken(principalId: string, agent: FakeAgent) {
+    const endpoint = `${TEST_PUBLIC_URL}/${cp.tenantId}/oauth2/v2.0/token`;
+    const now = Math.floor(cp.clock.now() / 1000);
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: agent.kid })
+      .setIssuer(principalId)
+      .setSubject(principalId)
+      .setAudience(endpoint)
+      .setJti(randomUUID())
+      .setIssuedAt(now)
+      .setNotBefore(now)
+      .setExpirationTime(now + 600)
+      .sign(
+        await importPKCS8(
+          agent.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+          'ES256',
+        ),
+      );
+    return cp.request('POST', `/${cp.tenantId}/oauth2/v2.0/token`, {
+      form: {
+        grant_type: 'client_credentials',
+        client_id: principalId,
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: assertion,
+        scope: `${TEST_PUBLIC_URL}/.default`,
+      },
+    });
+  }
+
+  void it('onboards with a bounded token, heartbeats, refuses others and revoked keys', async () => {
+    const minted = await cp.request(
+      'POST',
+      `${group}/providers/Microsoft.HybridCompute/onboardingTokens?${V}`,
+      { token: admin, body: { expiresInSeconds: 7200, maxMachines: 2 } },
+    );
+    assert.equal(minted.status, 200, JSON.stringify(minted.body));
+    const decoded = decodeOnboardingToken(String(minted.body['token']));
+    assert.equal(decoded.tenantId, cp.tenantId);
+    const onboarding = await cp.token(decoded.appId, decoded.secret, `${TEST_PUBLIC_URL}/.default`);
+
+    const a = newAgent();
+    const b = newAgent();
+    const putA = await onboard(onboarding, 'web-a', a);
+    assert.equal(putA.status, 201, JSON.stringify(putA.body));
+    const identityA = putA.body['identity'] as { principalId: string; type: string };
+    assert.equal(identityA.type, 'SystemAssigned');
+    const putB = await onboard(onboarding, 'web-b', b);
+    assert.equal(putB.status, 201);
+    const third = await onboard(onboarding, 'web-c', newAgent());
+    assert.equal(third.status, 409);
+    assert.match(JSON.stringify(third.body), /already created its 2 machine/);
+    const takeover = await onboard(onboarding, 'web-a', newAgent());
+    assert.equal(takeover.status, 403, 'Onboarding may not take over an existing name');
+
+    const tokenA = await machineToken(identityA.principalId, a);
+    assert.equal(tokenA.status, 200, JSON.stringify(tokenA.body));
+    const bearerA = String(tokenA.body['access_token']);
+    const beat = await cp.request(
+      'POST',
+      `${group}/providers/Microsoft.HybridCompute/machines/web-a/heartbeat?${V}`,
+      {
+        token: bearerA,
+        body: { agentVersion: '1.2', osName: 'linux', agentConfiguration: CONFIG },
+      },
+    );
+    assert.equal(beat.status, 200, JSON.stringify(beat.body));
+    assert.equal(beat.body['heartbeatIntervalSeconds'], 300);
+    assert.equal(
+      (beat.body['credential'] as { rotationRequested: boolean }).rotationRequested,
+      false,
+    );
+    const shown = await cp.request(
+      'GET',
+      `${group}/providers/Microsoft.HybridCompute/machines/web-a?${V}`,
+      { token: admin },
+    );
+    const properties = shown.body['properties'] as Record<string, unknown>;
+    assert.equal(properties['status'], 'Connected');
+    assert.equal(properties['agentVersion'], '1.2');
+    assert.deepEqual(properties['agentConfiguration'], CONFIG);
+
+    const badBody = await cp.request(
+      'POST',
+      `${group}/providers/Microsoft.HybridCompute/machines/web-a/heartbeat?${V}`,
+      {
+        token: bearerA,
+        body: { agentVersion: '1.2', agentConfiguration: { ...CONFIG, configMode: 'x' } },
+      },
+    );
+    assert.equal(badBody.status, 400);
+    assert.match(JSON.stringify(badBody.body), /configMode/);
+
+    const other = await cp.request(
+      'POST',
+      `${group}/providers/Microsoft.HybridCompute/machines/web-b/heartbeat?${V}`,
+      { token: bearerA, body: { agentVersion: '1.2', agentConfiguration: CONFIG } },
+    );
+    assert.equal(other.status, 403, 'a machine token cannot report another machine');
+
+    cp.clock.advance(16 * 60_000);
+    const later = await cp.request(
+      'GET',
+      `${group}/providers/Microsoft.HybridCompute/machines/web-a?${V}`,
+      { token: admin },
+    );
+    assert.equal((later.body['properties'] as Record<string, unknown>)['status'], 'Disconnected');
+
+    const revoke = await cp.request(
+      'POST',
+      `${group}/providers/Microsoft.HybridCompute/machines/web-a/revokeCredential?${V}`,
+      { token: admin },
+    );
+    assert.equal(revoke.status, 200, JSON.stringify(revoke.body));
+    const refused = await machineToken(identityA.principalId, a);
+    assert.equal(refused.status, 401);
+    assert.match(JSON.stringify(refused.body), /revoked/);
+    const stale = await cp.request(
+      'POST',
+      `${group}/providers/Microsoft.HybridCompute/machines/web-a/heartbeat?${V}`,
+      { token: bearerA, body: { agentVersion: '1.2', agentConfiguration: CONFIG } },
+    );
+    assert.equal(stale.status, 401, 'tokens of a revoked key are refused at once');
+  });
+});
