@@ -221,10 +221,13 @@ const migrations: Record<string, Migration> = {
 };
 
 /** Brings the schema to the newest migration; fails loudly, changing nothing more, on error. */
-export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
+export async function migrateToLatest(db: Kysely<unknown>, schema?: string): Promise<void> {
   const migrator = new Migrator({
     db,
     provider: { getMigrations: () => Promise.resolve(migrations) },
+    // Kysely's bookkeeping tables go beside the data: without this, PostgreSQL runs in two
+    // schemas at once would share (and trip over) one migration lock table.
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');

@@ -1,6 +1,6 @@
 // Opens the control plane's database: embedded SQLite by default, PostgreSQL for scale-out.
 // Both go through Kysely, so no query may depend on one backend's dialect.
-import type { Database as SqliteDatabase } from 'better-sqlite3';
+import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import { open } from 'node:fs/promises';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
@@ -15,7 +15,10 @@ export type DatabaseLocation =
 export async function openDatabase(location: DatabaseLocation): Promise<Kysely<Database>> {
   const db = new Kysely<Database>({ dialect: await dialectFor(location) });
   try {
-    await migrateToLatest(db as Kysely<unknown>);
+    await migrateToLatest(
+      db as Kysely<unknown>,
+      location.kind === 'postgres' ? location.schema : undefined,
+    );
   } catch (error) {
     await db.destroy();
     throw error;
@@ -26,7 +29,7 @@ export async function openDatabase(location: DatabaseLocation): Promise<Kysely<D
 async function dialectFor(location: DatabaseLocation): Promise<SqliteDialect | PostgresDialect> {
   switch (location.kind) {
     case 'sqlite':
-      return new SqliteDialect({ database: await openSqlite(location.file) });
+      return new SqliteDialect({ database: withStatementCache(await openSqlite(location.file)) });
     case 'postgres': {
       const { default: pg } = await import('pg');
       const schema = location.schema;
@@ -84,4 +87,34 @@ async function createIfMissing(file: string, mode: number): Promise<void> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
+}
+
+/** Most statements the cache keeps; the control plane issues a few dozen distinct ones. */
+const STATEMENT_CACHE_LIMIT = 1000;
+
+/**
+ * better-sqlite3 compiles SQL on every prepare() and Kysely prepares once per query, which
+ * cost more than the rest of a machine GET; compiled statements are kept by their SQL text.
+ * Safe because Kysely runs each statement to completion (all/run) before the next one starts.
+ */
+function withStatementCache(sqlite: SqliteDatabase): {
+  close(): void;
+  prepare(sql: string): Statement;
+} {
+  const statements = new Map<string, Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string): Statement {
+      let statement = statements.get(sql);
+      if (statement === undefined) {
+        statement = sqlite.prepare(sql);
+        if (statements.size >= STATEMENT_CACHE_LIMIT) {
+          const oldest = statements.keys().next();
+          if (oldest.done !== true) statements.delete(oldest.value);
+        }
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
+  };
 }
