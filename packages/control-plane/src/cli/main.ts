@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   access: () => import('./commands/access.js'),
   machine: () => import('./commands/machine.js'),
   activity: () => import('./commands/activity.js'),
+  'onboarding-token': () => import('./commands/onboarding-token.js'),
 };
 
 const program = new Command('tether')
