@@ -3,6 +3,7 @@
 import type { Kysely } from 'kysely';
 import type { RouteSpec } from '../api/route-spec.js';
 import type { Clock } from '../clock.js';
+import type { MachineTimings } from '../machines/machine-timings.js';
 import type { Database } from '../store/schema.js';
 import { AccessTokenIssuer, DEFAULT_TOKEN_LIFETIME_MS } from './access-token-issuer.js';
 import { ClientAssertionVerifier } from './client-assertion.js';
@@ -26,6 +27,8 @@ export interface IdentityOptions {
   tokenLifetimeMs?: number;
   /** How long a verified token is trusted before the database is asked again. */
   revalidateMs?: number;
+  /** Thresholds by which a machine counts as Expired and is refused tokens; defaults otherwise. */
+  machineTimings?: Pick<MachineTimings, 'disconnectAfterMs' | 'expireAfterMs'>;
 }
 
 export class IdentityProvider {
@@ -47,7 +50,7 @@ export class IdentityProvider {
       clockSkewMs: ACCESS_TOKEN_CLOCK_SKEW_SECONDS * 1000,
     });
     const store = new CredentialStore(db, clock);
-    const assertions = new ClientAssertionVerifier(store, endpoints, clock);
+    const assertions = new ClientAssertionVerifier(store, endpoints, clock, options.machineTimings);
     return new IdentityProvider(
       endpoints,
       keys,

@@ -54,16 +54,19 @@ export async function createControlPlaneApp(
   }
   const authorizer = new Authorizer();
   await loadAuthorizationState(db, authorizer);
+  // One set of timings for both: the token endpoint refuses an Expired machine by the same
+  // thresholds the machine routes show.
+  const timings = machineTimings(options.machineTimings);
   const identity = await IdentityProvider.open({
     db,
     clock,
+    machineTimings: timings,
     publicUrl: options.publicUrl,
     tenantId,
     ...(options.tokenLifetimeMs === undefined ? {} : { tokenLifetimeMs: options.tokenLifetimeMs }),
   });
   const publicUrl = identity.endpoints.publicUrl;
   const activityLog = new SqlActivityLog(db, clock);
-  const timings = machineTimings(options.machineTimings);
   const armServices = {
     db,
     authorizer,

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
+import type { MachineTimings } from '../machines/machine-timings.js';
 import { loadProvidedTls } from '../tls/provided-tls.js';
 import { ensureTlsMaterial, type TlsMaterial } from '../tls/tls-material.js';
 import { openDatabase, type DatabaseLocation } from '../store/open-database.js';
@@ -28,6 +29,8 @@ export interface ServerOptions {
   tls?: { certFile: string; keyFile: string } | undefined;
   subjectAltNames: readonly string[];
   keyRotationMs: number;
+  /** Heartbeat interval, Disconnected/Expired thresholds, rotation grace; defaults otherwise. */
+  machineTimings?: Partial<MachineTimings> | undefined;
   clock: Clock;
   logLevel?: string;
 }
@@ -69,6 +72,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       db,
       clock: options.clock,
       publicUrl,
+      ...(options.machineTimings === undefined ? {} : { machineTimings: options.machineTimings }),
       logger: { level: options.logLevel ?? 'info', stream: process.stderr },
     });
     await plane.app.ready();

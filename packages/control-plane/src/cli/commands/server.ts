@@ -1,15 +1,20 @@
 // `tether server --data-dir D --listen HOST:PORT`: serves the control plane over HTTPS until
-// SIGTERM or SIGINT, then shuts down gracefully.
+// SIGTERM or SIGINT, then shuts down gracefully; machine status timings are flags too.
 import type { Command } from 'commander';
 import { systemClock } from '../../clock.js';
 import { parseDuration } from '../../server/duration.js';
+import {
+  MACHINE_TIMING_FLAG_DEFAULTS,
+  parseMachineTimingFlags,
+  type MachineTimingFlags,
+} from '../../server/machine-timing-flags.js';
 import { checkSubjectAltName, parseListenAddress } from '../../server/listen-address.js';
 import { ServerError } from '../../server/server-error.js';
 import { startServer } from '../../server/start-server.js';
 import { normalizePublicUrl } from '../../identity/identity-endpoints.js';
 import { runServerCommand } from '../../server/run-server-command.js';
 
-interface ServerCommandOptions {
+interface ServerCommandOptions extends MachineTimingFlags {
   dataDir: string;
   listen: string;
   publicUrl?: string;
@@ -52,6 +57,26 @@ export function register(program: Command): void {
       'rotate the token signing key this often (s, m, h, d)',
       '7d',
     )
+    .option(
+      '--heartbeat-interval <duration>',
+      'how often agents are told to send heartbeats (s, m, h, d)',
+      MACHINE_TIMING_FLAG_DEFAULTS.heartbeatInterval,
+    )
+    .option(
+      '--disconnect-after <duration>',
+      'silence after which a machine shows Disconnected; longer than --heartbeat-interval',
+      MACHINE_TIMING_FLAG_DEFAULTS.disconnectAfter,
+    )
+    .option(
+      '--expire-after <duration>',
+      'silence after which a machine is Expired and refused tokens; longer than --disconnect-after',
+      MACHINE_TIMING_FLAG_DEFAULTS.expireAfter,
+    )
+    .option(
+      '--rotation-grace <duration>',
+      'how long a machine key replaced by rotateCredential still gets tokens',
+      MACHINE_TIMING_FLAG_DEFAULTS.rotationGrace,
+    )
     .option('--log-level <level>', `log level on stderr: ${LOG_LEVELS.join(', ')}`, 'info')
     .action((options: ServerCommandOptions) => runServerCommand(() => serve(options)));
 }
@@ -71,6 +96,7 @@ async function serve(options: ServerCommandOptions): Promise<void> {
       { target: '--log-level' },
     );
   }
+  const machineTimings = parseMachineTimingFlags(options);
   const running = await startServer({
     dataDir: options.dataDir,
     listen: parseListenAddress(options.listen),
@@ -82,6 +108,7 @@ async function serve(options: ServerCommandOptions): Promise<void> {
         : { certFile: options.tlsCert, keyFile: options.tlsKey },
     subjectAltNames: options.san.map(checkSubjectAltName),
     keyRotationMs: parseDuration(options.keyRotation, '--key-rotation', 60_000),
+    machineTimings,
     clock: systemClock,
     logLevel: options.logLevel,
   });
