@@ -3,6 +3,7 @@
 // a ManualClock. Nothing is stubbed.
 import type { FastifyInstance } from 'fastify';
 import { ManualClock } from '../clock.js';
+import type { MachineTimings } from '../machines/machine-timings.js';
 import { testBackends, type TestBackend, type TestDatabase } from '../store/test-databases.js';
 import { createControlPlaneApp, type ControlPlaneApp } from './control-plane-app.js';
 import { initializeInstallation, type Installation } from './initialize-installation.js';
@@ -29,17 +30,25 @@ export class TestControlPlane {
     readonly clock: ManualClock,
     readonly installation: Installation,
     private plane: ControlPlaneApp,
+    private readonly machineTimings: Partial<MachineTimings>,
   ) {}
 
   static async start(
     backend: TestBackend = testBackends()[0] as TestBackend,
+    options: { machineTimings?: Partial<MachineTimings> } = {},
   ): Promise<TestControlPlane> {
     const store = await backend.open();
     const clock = new ManualClock();
     const installation = await initializeInstallation(store.db, clock);
-    const plane = await createControlPlaneApp({ db: store.db, clock, publicUrl: TEST_PUBLIC_URL });
+    const machineTimings = options.machineTimings ?? {};
+    const plane = await createControlPlaneApp({
+      db: store.db,
+      clock,
+      publicUrl: TEST_PUBLIC_URL,
+      machineTimings,
+    });
     await plane.app.ready();
-    return new TestControlPlane(store, clock, installation, plane);
+    return new TestControlPlane(store, clock, installation, plane, machineTimings);
   }
 
   get app(): FastifyInstance {
@@ -62,7 +71,12 @@ export class TestControlPlane {
   async restart(): Promise<void> {
     await this.plane.app.close();
     const db = await this.store.reopen();
-    this.plane = await createControlPlaneApp({ db, clock: this.clock, publicUrl: TEST_PUBLIC_URL });
+    this.plane = await createControlPlaneApp({
+      db,
+      clock: this.clock,
+      publicUrl: TEST_PUBLIC_URL,
+      machineTimings: this.machineTimings,
+    });
     await this.plane.app.ready();
   }
 
