@@ -1,9 +1,11 @@
-// The shape of an `azcmagent check` check. Checks are grouped; later groups (connectivity,
-// key file, disk encryption) plug in beside the local security controls.
+// The shape of an `azcmagent check` check. Checks are grouped: the local security controls,
+// the connection to the control plane, and how the machine key is protected.
+import type { Clock } from '../clock.js';
 import type { LoadedConfig } from '../config/local-config-file.js';
 import type { AgentPaths } from '../paths.js';
 
-export type CheckStatus = 'pass' | 'warn' | 'fail';
+/** `unknown`: the check could not tell; `skip`: nothing to check (e.g. not connected). */
+export type CheckStatus = 'pass' | 'warn' | 'fail' | 'unknown' | 'skip';
 
 export interface CheckResult {
   readonly id: string;
@@ -16,6 +18,7 @@ export interface CheckResult {
 export interface CheckContext {
   readonly paths: AgentPaths;
   readonly loaded: LoadedConfig;
+  readonly clock: Clock;
 }
 
 export interface CheckGroup {

@@ -10,7 +10,11 @@ async function run(
   json: Record<string, unknown> | 'corrupt',
 ): Promise<Record<string, CheckResult>> {
   const loaded = json === 'corrupt' ? corruptLoaded() : loadedFromJson(json);
-  const results = await lockdownChecks.run({ paths: agentPaths('/test-root'), loaded });
+  const results = await lockdownChecks.run({
+    paths: agentPaths('/test-root'),
+    loaded,
+    clock: { now: () => 0 },
+  });
   return Object.fromEntries(results.map((r) => [r.id, r]));
 }
 

@@ -20,7 +20,7 @@ void describe('azcmagent check', () => {
     );
     assert.match(result.stdout, /^ {2}WARN {2}No custom script extension allowed: /m);
     assert.match(result.stdout, /^ {2}WARN {2}Guest configuration disabled: /m);
-    assert.match(result.stdout, /^1 passed, 3 warnings, 0 failed$/m);
+    assert.match(result.stdout, /^1 passed, 3 warnings, 0 failed, 1 unknown, 3 skipped$/m);
     assert.ok(!result.stdout.includes('\u001b'), 'no color when stdout is not a terminal');
   });
 
@@ -37,9 +37,13 @@ void describe('azcmagent check', () => {
         ['allowlist', 'warn'],
         ['custom-script', 'warn'],
         ['guest-configuration', 'warn'],
+        ['reachability', 'skip'],
+        ['clock-skew', 'skip'],
+        ['key-file', 'skip'],
+        ['disk-encryption', 'unknown'],
       ],
     );
-    assert.deepEqual(body.Summary, { Pass: 1, Warn: 3, Fail: 0 });
+    assert.deepEqual(body.Summary, { Pass: 1, Warn: 3, Fail: 0, Unknown: 1, Skip: 3 });
   });
 
   void test(
@@ -57,7 +61,7 @@ void describe('azcmagent check', () => {
         await runAzcmagent(locked.root, ['config', 'set', 'guestconfiguration.enabled', 'false']);
         const result = await runAzcmagent(locked.root, ['check']);
         assert.equal(result.status, 0);
-        assert.match(result.stdout, /^4 passed, 0 warnings, 0 failed$/m);
+        assert.match(result.stdout, /^4 passed, 0 warnings, 0 failed, 1 unknown, 3 skipped$/m);
       } finally {
         locked.remove();
       }
