@@ -1,7 +1,10 @@
 // The `azcmagent` program (bin/azcmagent.cjs runs the bundle built from this module): finds the command,
 // parses its flags, runs it and turns any error into a specific message on stderr and the exit
 // status from the error table. Kept in one module with few imports: start-up time matters.
+import { existsSync } from 'node:fs';
 import { isTetherError } from '@tether/protocol';
+import { appendLogLine } from '../agent-log.js';
+import { systemClock } from '../clock.js';
 import { AgentError, exitCodeFor } from '../errors.js';
 import { resolveAgentPaths, type AgentPaths } from '../paths.js';
 import type { CommandContext, CommandEntry, Output } from './command-module.js';
@@ -59,6 +62,11 @@ const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./disconnect-command.js'),
   },
   {
+    name: 'logs',
+    summary: 'Collect the agent logs into a zip file',
+    load: () => import('./logs-command.js'),
+  },
+  {
     name: 'service',
     summary: 'Run an agent service in the foreground',
     subcommands: [
@@ -90,6 +98,11 @@ interface CliEnvironment {
 async function runCli(argv: readonly string[], environment: CliEnvironment): Promise<number> {
   const { out } = environment;
   const json = argv.some((arg) => arg === '--json' || /^-[a-z]*j[a-z]*$/.test(arg));
+  let logged: { words: string; paths: () => AgentPaths } | undefined;
+  const finish = (code: number): number => {
+    if (logged !== undefined) logCommand(logged.paths, logged.words, code);
+    return code;
+  };
   try {
     const { path, entry, rest } = findCommand(argv);
     const separator = rest.indexOf('--');
@@ -118,7 +131,13 @@ async function runCli(argv: readonly string[], environment: CliEnvironment): Pro
       },
       printJson: (value) => out.stdout(`${JSON.stringify(value)}\n`),
     };
-    return await command.run(context);
+    // Flag names only: values can be secrets (--service-principal-secret).
+    const flagNames = Object.keys(parsed.flags).filter((name) => parsed.flags[name] !== undefined);
+    logged = {
+      words: [...path, ...flagNames.map((name) => `--${name}`)].join(' '),
+      paths: () => context.paths(),
+    };
+    return finish(await command.run(context));
   } catch (error) {
     const message = isTetherError(error)
       ? error.message
@@ -129,7 +148,22 @@ async function runCli(argv: readonly string[], environment: CliEnvironment): Pro
         ? `${JSON.stringify({ Error: { Code: code, Message: message } })}\n`
         : `Error: ${message}\n`,
     );
-    return exitCodeFor(error);
+    return finish(exitCodeFor(error));
+  }
+}
+
+/**
+ * Records what root ran in log/azcmagent.log, once connect has made the log folder: read-only
+ * commands by other users, and any command before connect, leave no trace and create nothing.
+ */
+function logCommand(paths: () => AgentPaths, words: string, code: number): void {
+  if (process.geteuid?.() !== 0) return;
+  try {
+    const resolved = paths();
+    if (!existsSync(resolved.logDir)) return;
+    appendLogLine(resolved.agentLog, systemClock.now(), `azcmagent ${words} exit ${code}`);
+  } catch {
+    // A bad AZCMAGENT_ROOT was already reported by the command itself.
   }
 }
 

@@ -2,6 +2,7 @@
 // runs it. HIMDS serves 127.0.0.1 and heartbeats; gc and extension only report themselves so far.
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { appendLogLine } from '../agent-log.js';
 import { systemClock } from '../clock.js';
 import { AgentError } from '../errors.js';
 import { requireAgentState } from '../identity/agent-state.js';
@@ -84,8 +85,11 @@ async function runHimds(context: CommandContext, paths: AgentPaths): Promise<num
       `AZCMAGENT_HEARTBEAT_SECONDS "${override ?? ''}" must be a positive number.`,
     );
   }
-  const log = (line: string): void =>
-    context.out.stderr(`${new Date().toISOString()} himds: ${line}\n`);
+  const log = (line: string): void => {
+    const now = systemClock.now();
+    context.out.stderr(`${new Date(now).toISOString()} himds: ${line}\n`);
+    appendLogLine(paths.himdsLog, now, line);
+  };
   removeStaleChallenges(paths.tokensDir);
   const tokens = new MachineTokenSource(
     { endpoint: state.endpoint, tenantId: state.tenantId, principalId: state.principalId, ca },
@@ -126,9 +130,12 @@ async function runHimds(context: CommandContext, paths: AgentPaths): Promise<num
     log,
   });
   loop.start();
+  // Logged before the line on stdout, which is what callers wait for.
+  log(`listening on http://127.0.0.1:${boundPort} for ${state.resourceId}`);
   context.out.stdout(`himds listening on http://127.0.0.1:${boundPort}\n`);
   return new Promise((resolve) => {
     const shutdown = (): void => {
+      log('stopping');
       clearInterval(sweeper);
       loop.markStopped();
       challenges.clear();

@@ -1,6 +1,6 @@
 // The folders connect prepares: root-owned data and log folders, and the ones the unprivileged
 // HIMDS service writes (its key folder, challenge tokens, status) owned by the himds account.
-import { chmodSync, chownSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import type { AgentPaths } from '../paths.js';
 
 export function prepareAgentDirs(paths: AgentPaths, himds: { uid: number; gid: number }): void {
@@ -12,6 +12,10 @@ export function prepareAgentDirs(paths: AgentPaths, himds: { uid: number; gid: n
   };
   make(paths.dataDir, 0o755, 0, 0);
   make(paths.logDir, 0o755, 0, 0);
+  // HIMDS runs unprivileged and cannot create files in the root-owned log folder.
+  closeSync(openSync(paths.himdsLog, 'a', 0o640));
+  chmodSync(paths.himdsLog, 0o640);
+  if (asRoot) chownSync(paths.himdsLog, himds.uid, himds.gid);
   // HIMDS replaces its own key when it renews the credential.
   make(paths.certsDir, 0o755, himds.uid, himds.gid);
   // Challenge files are read by members of the himds group only (S16).

@@ -5,7 +5,15 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -280,6 +288,8 @@ void describe('managed identity on the real layout', { skip: SKIP }, () => {
 
   void test('tokens for root and the himds group, not for others; Reader opens the listing', async () => {
     himdsPort = await startHimds((await realPortFree()) ? 40342 : 0);
+    // HIMDS, unprivileged, writes its own log in the root-owned log folder (connect made the file).
+    assert.match(readFileSync('/var/opt/azcmagent/log/himds.log', 'utf8'), /Z listening on http/);
 
     // By default the identity may only report its own status (S15): the listing is refused.
     for (const who of [undefined, member]) {
