@@ -10,11 +10,17 @@ interface Entry {
   validUntil: number;
 }
 
+export const DEFAULT_VERIFICATION_CACHE_ENTRIES = 100_000;
+
 export class VerificationCache {
   private readonly entries = new Map<string, Entry>();
 
-  /** `maxEntries` bounds memory; the oldest entry makes room for a new one. */
-  constructor(private readonly maxEntries: number = 10_000) {}
+  /**
+   * `maxEntries` bounds memory (about 1 KB an entry); the oldest entry makes room for a new one.
+   * Heartbeats cycle through every machine's token, so a bound below the fleet size would evict
+   * each token just before its next use and turn every heartbeat into a signature check.
+   */
+  constructor(private readonly maxEntries: number = DEFAULT_VERIFICATION_CACHE_ENTRIES) {}
 
   get(token: string, now: number): Caller | undefined {
     const entry = this.entries.get(token);
