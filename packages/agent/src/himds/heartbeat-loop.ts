@@ -14,6 +14,7 @@ import type { AgentState } from '../identity/agent-state.js';
 import { osFacts } from '../identity/machine-facts.js';
 import { generateMachineKey, writeMachineKey } from '../identity/machine-key.js';
 import type { AgentPaths } from '../paths.js';
+import { systemScheduler, type Scheduler } from '../scheduler.js';
 import { DEFAULT_BACKOFF, fullJitterDelay, type BackoffPolicy } from './backoff.js';
 import type { MachineTokenSource } from './machine-token-source.js';
 import { readServiceStatus, writeServiceStatus } from './service-status.js';
@@ -23,12 +24,25 @@ const DAY_MS = 86_400_000;
 /** A burst of config writes (temp file, rename, backup) becomes one heartbeat. */
 const CHANGE_DEBOUNCE_MS = 300;
 
+/** The two control-plane calls the loop makes; the real HTTPS ones unless a test stands in. */
+export interface HeartbeatApi {
+  readonly heartbeat: typeof postHeartbeat;
+  readonly rotateCredential: typeof postRotateCredential;
+}
+
+const HTTPS_API: HeartbeatApi = {
+  heartbeat: postHeartbeat,
+  rotateCredential: postRotateCredential,
+};
+
 export interface HeartbeatOptions {
   readonly paths: AgentPaths;
   readonly state: AgentState;
   readonly ca: string | undefined;
-  readonly tokens: MachineTokenSource;
+  readonly tokens: Pick<MachineTokenSource, 'token' | 'useKey' | 'forget'>;
   readonly clock: Clock;
+  readonly scheduler?: Scheduler;
+  readonly api?: HeartbeatApi;
   readonly random: () => number;
   /** Overrides the server's interval (AZCMAGENT_HEARTBEAT_SECONDS). */
   readonly intervalOverrideSeconds?: number | undefined;
@@ -38,7 +52,7 @@ export interface HeartbeatOptions {
 }
 
 export class HeartbeatLoop {
-  private timer: NodeJS.Timeout | undefined;
+  private cancelTimer: (() => void) | undefined;
   private watcher: FSWatcher | undefined;
   private stopped = false;
   private running = false;
@@ -82,7 +96,8 @@ export class HeartbeatLoop {
 
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
     this.watcher?.close();
   }
 
@@ -92,8 +107,11 @@ export class HeartbeatLoop {
       this.again = true;
       return;
     }
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.beat(), delayMs);
+    this.cancelTimer?.();
+    this.cancelTimer = (this.options.scheduler ?? systemScheduler).schedule(
+      delayMs,
+      () => void this.beat(),
+    );
   }
 
   private async beat(): Promise<void> {
@@ -147,7 +165,7 @@ export class HeartbeatLoop {
       startupType: 'automatic',
     });
     const { agentVersion, osName, osVersion, osType, machineFqdn } = osFacts();
-    return postHeartbeat(this.target, token.token, {
+    return (this.options.api ?? HTTPS_API).heartbeat(this.target, token.token, {
       agentVersion,
       osName,
       osVersion,
@@ -173,7 +191,7 @@ export class HeartbeatLoop {
     writeMachineKey(pendingPath, key, keyOwner);
     try {
       const token = await tokens.token(state.endpoint);
-      this.credentialExpiresOn = await postRotateCredential(
+      this.credentialExpiresOn = await (this.options.api ?? HTTPS_API).rotateCredential(
         this.target,
         token.token,
         key.clientPublicKey,

@@ -1,0 +1,213 @@
+// The heartbeat loop with a manual clock and scheduler and a stand-in control plane: the server's
+// interval, full-jitter backoff and recovery, an early heartbeat on a config change, clean stop.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import type { HeartbeatAnswer } from '../control-plane/machine-api.js';
+import type { AgentState } from '../identity/agent-state.js';
+import type { Scheduler } from '../scheduler.js';
+import { makeTempRoot, type TempRoot } from '../test-support/temp-root.js';
+import { fullJitterDelay } from './backoff.js';
+import { HeartbeatLoop, type HeartbeatOptions } from './heartbeat-loop.js';
+import { readServiceStatus } from './service-status.js';
+
+const START = Date.parse('2030-01-01T00:00:00Z');
+const POLICY = { baseMs: 1_000, capMs: 60_000 };
+
+/** Tasks wait until the test runs them; running one moves the clock to its due time. */
+class ManualScheduler implements Scheduler {
+  readonly pending: { dueAt: number; delayMs: number; task: () => void }[] = [];
+  now = START;
+
+  schedule(delayMs: number, task: () => void): () => void {
+    const entry = { dueAt: this.now + delayMs, delayMs, task };
+    this.pending.push(entry);
+    return () => {
+      const index = this.pending.indexOf(entry);
+      if (index >= 0) this.pending.splice(index, 1);
+    };
+  }
+
+  /** Runs the earliest task and returns the delay it had been scheduled with. */
+  runNext(): number {
+    this.pending.sort((a, b) => a.dueAt - b.dueAt);
+    const entry = this.pending.shift();
+    if (entry === undefined) throw new Error('nothing scheduled');
+    this.now = Math.max(this.now, entry.dueAt);
+    entry.task();
+    return entry.delayMs;
+  }
+}
+
+/** Deterministic [0, 1) numbers (mulberry32), so the jitter is reproducible. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+async function until(what: string, condition: () => boolean): Promise<void> {
+  const deadline = performance.now() + 5_000;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+let temp: TempRoot;
+let scheduler: ManualScheduler;
+let answers: (HeartbeatAnswer | Error)[];
+let bodies: unknown[];
+let loop: HeartbeatLoop;
+
+function makeLoop(extra: Partial<HeartbeatOptions> = {}): HeartbeatLoop {
+  const state: AgentState = {
+    resourceId: '/subscriptions/s/resourceGroups/g/providers/Microsoft.HybridCompute/machines/m',
+    resourceName: 'm',
+    resourceGroup: 'g',
+    subscriptionId: 's',
+    tenantId: 't',
+    location: 'westeurope',
+    vmId: 'v',
+    principalId: 'p',
+    endpoint: 'https://control-plane.invalid',
+    tags: {},
+    // Far from renewal, so these tests see heartbeats only.
+    credentialExpiresOn: new Date(START + 365 * 86_400_000).toISOString(),
+  };
+  loop = new HeartbeatLoop({
+    paths: temp.paths,
+    state,
+    ca: undefined,
+    tokens: {
+      token: () => Promise.resolve({ token: 'machine-token', expiresAt: START + 3_600_000 }),
+      useKey: () => undefined,
+      forget: () => undefined,
+    },
+    clock: { now: () => scheduler.now },
+    scheduler,
+    random: seeded(7),
+    backoff: POLICY,
+    keyOwner: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
+    log: () => undefined,
+    api: {
+      heartbeat: (_target, _token, body) => {
+        bodies.push(body);
+        const next = answers.shift() ?? ok(300);
+        return next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
+      },
+      rotateCredential: () => Promise.reject(new Error('no rotation expected')),
+    },
+    ...extra,
+  });
+  return loop;
+}
+
+function ok(heartbeatIntervalSeconds: number): HeartbeatAnswer {
+  return { heartbeatIntervalSeconds, credentialExpiresOn: undefined, rotationRequested: false };
+}
+
+/** Runs the next scheduled heartbeat and waits until it has finished and scheduled the next. */
+async function beat(): Promise<number> {
+  const sent = bodies.length;
+  const delay = scheduler.runNext();
+  await until(
+    'the heartbeat to finish',
+    () => bodies.length > sent && scheduler.pending.length > 0,
+  );
+  return delay;
+}
+
+function himdsStatus(): ReturnType<typeof readServiceStatus> {
+  return readServiceStatus(temp.paths.serviceStatus('himds'));
+}
+
+beforeEach(() => {
+  temp = makeTempRoot();
+  mkdirSync(temp.paths.statusDir, { recursive: true });
+  scheduler = new ManualScheduler();
+  answers = [];
+  bodies = [];
+});
+afterEach(() => {
+  loop.stop();
+  temp.remove();
+});
+
+void describe('HeartbeatLoop', () => {
+  void test('beats at once, then at the interval each answer from the server asks for', async () => {
+    answers = [ok(120), ok(30)];
+    makeLoop().start();
+    assert.equal(await beat(), 0);
+    assert.equal(await beat(), 120_000);
+    assert.equal(scheduler.pending[0]?.delayMs, 30_000);
+    assert.equal(himdsStatus()?.lastHeartbeat, new Date(START + 120_000).toISOString());
+  });
+
+  void test('AZCMAGENT_HEARTBEAT_SECONDS wins over the server', async () => {
+    answers = [ok(120)];
+    makeLoop({ intervalOverrideSeconds: 2 }).start();
+    await beat();
+    assert.equal(scheduler.pending[0]?.delayMs, 2_000);
+  });
+
+  void test('failures back off exponentially with full jitter, then recover on their own', async () => {
+    const down = (): Error => new Error('connect ECONNREFUSED');
+    answers = [down(), down(), down(), down(), ok(60), down()];
+    makeLoop().start();
+    const expected = seeded(7);
+    await beat();
+    const delays: number[] = [];
+    for (let failures = 1; failures <= 4; failures++) {
+      delays.push(scheduler.pending[0]?.delayMs ?? -1);
+      assert.equal(delays.at(-1), fullJitterDelay(failures, POLICY, expected));
+      assert.ok((delays.at(-1) ?? -1) < POLICY.baseMs * 2 ** failures);
+      assert.match(himdsStatus()?.lastError ?? '', /ECONNREFUSED/);
+      await beat();
+    }
+    // The jitter spreads agents out: the delays are not simply the ceilings.
+    assert.notDeepEqual(delays, [2_000, 4_000, 8_000, 16_000]);
+    assert.equal(scheduler.pending[0]?.delayMs, 60_000, 'recovered: the server interval again');
+    assert.equal(himdsStatus()?.lastError, undefined);
+    await beat();
+    // The count started again: the next failure waits under the first ceiling.
+    assert.ok((scheduler.pending[0]?.delayMs ?? -1) < POLICY.baseMs * 2);
+  });
+
+  void test('a change to localconfig.json brings the next heartbeat forward', async () => {
+    mkdirSync(temp.paths.dataDir, { recursive: true });
+    makeLoop().start();
+    await beat();
+    assert.equal(scheduler.pending[0]?.delayMs, 300_000);
+    temp.writeConfig('{}\n');
+    await until('an early heartbeat', () => scheduler.pending.some((t) => t.delayMs < 1_000));
+    assert.equal(scheduler.pending.length, 1, 'the early heartbeat replaces the regular one');
+    await beat();
+    const body = bodies.at(-1) as { agentConfiguration?: unknown };
+    assert.notEqual(body.agentConfiguration, undefined, 'it reports the new configuration');
+    assert.equal(scheduler.pending[0]?.delayMs, 300_000);
+  });
+
+  void test('stop cancels the next heartbeat, even one whose answer is still on its way', async () => {
+    let answer: (value: HeartbeatAnswer) => void = () => undefined;
+    makeLoop({
+      api: {
+        heartbeat: () => new Promise((resolve) => (answer = resolve)),
+        rotateCredential: () => Promise.reject(new Error('no rotation expected')),
+      },
+    }).start();
+    scheduler.runNext();
+    await until('the heartbeat to be sent', () => scheduler.pending.length === 0);
+    loop.markStopped();
+    answer(ok(60));
+    // The late answer is still recorded, but nothing is scheduled after it.
+    await until('the late answer to be recorded', () => himdsStatus()?.lastHeartbeat !== undefined);
+    assert.equal(himdsStatus()?.status, 'stopped');
+    assert.equal(scheduler.pending.length, 0);
+  });
+});
