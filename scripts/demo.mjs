@@ -1,51 +1,144 @@
-// `npm start`: runs a local Tether for trying it out. The first run creates the installation
-// in .tether/demo (credentials in .tether/demo/credentials.json, mode 0600); later runs reuse it.
+// `npm start`: a local Tether to try out — the control plane with its embedded SQLite and, when
+// run as root, a demo agent connected to it under .tether/demo/agent (AZCMAGENT_ROOT), with its
+// HIMDS service. The first run creates everything; later runs reuse it.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 const root = resolve(process.env.TETHER_DEMO_DIR ?? '.tether/demo');
 const listen = process.env.TETHER_DEMO_LISTEN ?? '127.0.0.1:8443';
+const himdsPort = process.env.TETHER_DEMO_HIMDS_PORT ?? '40342';
 const tether = resolve('packages/control-plane/bin/tether.js');
+const azcmagent = resolve('packages/agent/bin/azcmagent.cjs');
 const dataDir = resolve(root, 'control-plane');
+const agentRoot = resolve(root, 'agent');
 const credentialsFile = resolve(root, 'credentials.json');
+const endpoint = `https://${listen}`;
+const children = [];
 
 mkdirSync(root, { recursive: true, mode: 0o700 });
 if (!existsSync(credentialsFile)) {
-  const init = spawnSync(process.execPath, [tether, 'init', '--data-dir', dataDir, '--json'], {
-    encoding: 'utf8',
-  });
-  if (init.status !== 0) {
-    process.stderr.write(init.stderr);
-    process.exit(init.status ?? 1);
-  }
-  writeFileSync(credentialsFile, init.stdout, { mode: 0o600 });
+  const init = run(tether, ['init', '--data-dir', dataDir, '--json']);
+  writeFileSync(credentialsFile, init, { mode: 0o600 });
 }
 const credentials = JSON.parse(readFileSync(credentialsFile, 'utf8'));
-const endpoint = `https://${listen}`;
 
-const server = spawn(
-  process.execPath,
-  [tether, 'server', '--data-dir', dataDir, '--listen', listen],
-  {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
+const server = start(
+  tether,
+  ['server', '--data-dir', dataDir, '--listen', listen, '--log-level', 'warn'],
+  {},
 );
 server.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);
-  if (!String(chunk).includes('tether listening on')) return;
+  if (String(chunk).includes('tether listening on')) onListening();
+});
+
+function onListening() {
+  const agent = startDemoAgent();
+  const sub = `/subscriptions/${credentials.subscriptionId}`;
   console.log(`
 Tether is running at ${endpoint} (data in ${dataDir}).
+${agent}
 Sign in from another terminal with the bootstrap Owner (credentials in ${credentialsFile}):
 
   npx tether login --service-principal -u ${credentials.appId} -p "$(node -p "require('${credentialsFile}').password")" \\
     --tenant ${credentials.tenantId} --endpoint ${endpoint} --ca-cert ${credentials.caCert}
-  npx tether group create -n demo -l westeurope
+  npx tether machine list -o table
   npx tether sp create-for-rbac --name onboarding --role "Azure Connected Machine Onboarding" \\
-    --scopes /subscriptions/${credentials.subscriptionId}/resourceGroups/demo
-  npx tether access show --scope /subscriptions/${credentials.subscriptionId}
+    --scopes ${sub}/resourceGroups/demo
+  npx tether access show --scope ${sub}/resourceGroups/demo -o table
 
 Azure SDK programs need only NODE_EXTRA_CA_CERTS=${credentials.caCert}. Ctrl-C stops Tether.`);
-});
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill('SIGTERM'));
-server.on('exit', (code) => process.exit(code ?? 0));
+}
+
+/** Connects the demo agent once, then runs its HIMDS service; says what it did. */
+function startDemoAgent() {
+  if (process.getuid?.() !== 0) {
+    return 'No demo agent: azcmagent changes need root; run npm start as root to get one.';
+  }
+  const env = { AZCMAGENT_ROOT: agentRoot, AZCMAGENT_HIMDS_PORT: himdsPort };
+  mkdirSync(agentRoot, { recursive: true, mode: 0o755 });
+  if (!existsSync(resolve(agentRoot, 'var/opt/azcmagent/agentconfig.json'))) {
+    const profile = { TETHER_CONFIG_DIR: resolve(root, 'profile') };
+    run(
+      tether,
+      [
+        'login',
+        '--service-principal',
+        '-u',
+        credentials.appId,
+        '-p',
+        credentials.password,
+        '--tenant',
+        credentials.tenantId,
+        '--endpoint',
+        endpoint,
+        '--ca-cert',
+        credentials.caCert,
+      ],
+      profile,
+    );
+    run(tether, ['group', 'create', '-n', 'demo', '-l', 'westeurope'], profile);
+    run(
+      azcmagent,
+      [
+        'connect',
+        '--endpoint',
+        endpoint,
+        '--ca-cert',
+        credentials.caCert,
+        '-t',
+        credentials.tenantId,
+        '-s',
+        credentials.subscriptionId,
+        '-g',
+        'demo',
+        '-l',
+        'westeurope',
+        '-n',
+        'demo-server',
+        '-i',
+        credentials.appId,
+        '-p',
+        credentials.password,
+      ],
+      env,
+    );
+  }
+  const himds = start(azcmagent, ['service', 'run', 'himds'], env);
+  himds.stdout.pipe(process.stdout);
+  return `Demo agent "demo-server" is connected (AZCMAGENT_ROOT=${agentRoot}); its HIMDS serves 127.0.0.1:${himdsPort}.
+Try: AZCMAGENT_ROOT=${agentRoot} npx azcmagent show
+     AZCMAGENT_ROOT=${agentRoot} npx azcmagent config set extensions.allowlist "Microsoft.Azure.Monitor/AzureMonitorLinuxAgent"
+and watch the machine's agentConfiguration change in 'npx tether machine show -g demo -n demo-server'.`;
+}
+
+function run(bin, args, env = {}) {
+  const result = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+  if (result.status !== 0) {
+    process.stderr.write(result.stderr);
+    stop(result.status ?? 1);
+  }
+  return result.stdout;
+}
+
+function start(bin, args, env) {
+  const child = spawn(process.execPath, [bin, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
+  children.push(child);
+  child.on('exit', (code) => stop(code ?? 0));
+  return child;
+}
+
+function stop(code) {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  process.exitCode = code;
+  if (children.every((c) => c.exitCode !== null)) process.exit(code);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => stop(0));
