@@ -12,10 +12,19 @@ export interface MachineAgentView {
   report: Record<string, unknown> | undefined;
 }
 
-type AgentRow = Selectable<MachineAgentsTable>;
+/** The columns of an agent's row its status and report are derived from. */
+export type AgentStatusRow = Pick<
+  Selectable<MachineAgentsTable>,
+  | 'onboarded_at'
+  | 'last_heartbeat_at'
+  | 'connected_since'
+  | 'credential_expires_at'
+  | 'revoked_at'
+  | 'report'
+>;
 
 export function agentViewOf(
-  row: AgentRow,
+  row: AgentStatusRow,
   now: number,
   timings: Pick<MachineTimings, 'disconnectAfterMs' | 'expireAfterMs'>,
 ): MachineAgentView {

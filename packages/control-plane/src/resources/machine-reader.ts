@@ -2,11 +2,27 @@
 // spelling and the machine's managed identity.
 import type { CompiledQuery, Kysely } from 'kysely';
 import type { Caller } from '../api/caller.js';
+import type { AgentStatusRow } from '../machines/machine-agent-view.js';
 import type { Database, MachinesTable } from '../store/schema.js';
 import { resourceGroupScope } from './arm-scope.js';
 import type { MachineView } from './machine-resource.js';
 
-type FoundRow = MachinesTable & { group_name: string | null; identity_id: string | null };
+type FoundRow = MachinesTable & {
+  group_name: string | null;
+  identity_id: string | null;
+  agent_onboarded_at: string | null;
+  agent_last_heartbeat_at: string | null;
+  agent_connected_since: string | null;
+  agent_credential_expires_at: string | null;
+  agent_revoked_at: string | null;
+  agent_report: string | null;
+};
+
+/** A machine as find() reads it: its view and, when it has an agent, the agent's row. */
+export interface FoundMachine {
+  view: MachineView;
+  agent: AgentStatusRow | undefined;
+}
 
 /** Placeholders the one-time compiled find query is filled in at. */
 const GROUP_ID = '\u0000group-id';
@@ -18,7 +34,16 @@ export class MachineReader {
   constructor(private readonly db: Kysely<Database>) {
     this.findQuery = db
       .selectFrom('machines')
+      .leftJoin('machine_agents', 'machine_agents.machine_id', 'machines.id')
       .selectAll('machines')
+      .select([
+        'machine_agents.onboarded_at as agent_onboarded_at',
+        'machine_agents.last_heartbeat_at as agent_last_heartbeat_at',
+        'machine_agents.connected_since as agent_connected_since',
+        'machine_agents.credential_expires_at as agent_credential_expires_at',
+        'machine_agents.revoked_at as agent_revoked_at',
+        'machine_agents.report as agent_report',
+      ])
       .select((eb) => [
         eb
           .selectFrom('resource_groups')
@@ -53,11 +78,11 @@ export class MachineReader {
   }
 
   /**
-   * One machine with its group's spelling and its identity in a single statement: this is
-   * the hottest read of the API (every agent and portal poll), so it costs one round trip,
-   * and its SQL is built once; each call only supplies the two ids.
+   * One machine with its group's spelling, its identity and its agent's row in a single
+   * statement: this is the hottest read of the API (every agent and portal poll), so it costs
+   * one round trip, and its SQL is built once; each call only supplies the two ids.
    */
-  async find(id: string, caller: Caller | undefined): Promise<MachineView | undefined> {
+  async find(id: string, caller: Caller | undefined): Promise<FoundMachine | undefined> {
     const parameters = this.findQuery.parameters.map((p) =>
       p === GROUP_ID ? groupIdOf(id) : p === MACHINE_ID ? id : p,
     );
@@ -65,13 +90,36 @@ export class MachineReader {
     const { rows } = await this.db.executeQuery(query);
     const found = rows[0];
     if (found === undefined) return undefined;
-    const { group_name, identity_id, ...row } = found;
-    return {
+    const {
+      group_name,
+      identity_id,
+      agent_onboarded_at,
+      agent_last_heartbeat_at,
+      agent_connected_since,
+      agent_credential_expires_at,
+      agent_revoked_at,
+      agent_report,
+      ...row
+    } = found;
+    const view: MachineView = {
       row,
       resourceGroupName: group_name ?? row.resource_group,
       identityPrincipalId: identity_id ?? undefined,
       tenantId: tenantOf(caller),
     };
+    // Both columns are NOT NULL in machine_agents, so null means the join found no agent.
+    const agent =
+      agent_onboarded_at === null || agent_credential_expires_at === null
+        ? undefined
+        : {
+            onboarded_at: agent_onboarded_at,
+            last_heartbeat_at: agent_last_heartbeat_at,
+            connected_since: agent_connected_since,
+            credential_expires_at: agent_credential_expires_at,
+            revoked_at: agent_revoked_at,
+            report: agent_report,
+          };
+    return { view, agent };
   }
 
   async view(row: MachinesTable, caller: Caller | undefined): Promise<MachineView> {

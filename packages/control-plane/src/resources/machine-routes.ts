@@ -6,7 +6,7 @@ import { ArmError } from '../api/arm-error.js';
 import type { RouteSpec } from '../api/route-spec.js';
 import { deleteAssignmentsWithin, forgetAssignments } from '../authorization/assignment-cleanup.js';
 import { parseClientPublicKey, type ClientPublicKey } from '../machines/client-public-key.js';
-import { agentViews } from '../machines/machine-agent-view.js';
+import { agentViewOf, agentViews } from '../machines/machine-agent-view.js';
 import {
   createMachineIdentity,
   deleteMachineIdentity,
@@ -187,10 +187,11 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
         const target = targetOf(request);
         const found = await reader.find(target.id, caller);
         if (found === undefined) throw await missing(target);
-        const [view] = await withAgents([found]);
-        if (view === undefined) throw await missing(target);
+        const { view, agent } = found;
         // A status is derived from the clock, which the memo's key does not hold.
-        if (view.agent !== undefined) return renderMachine(view);
+        if (agent !== undefined) {
+          return renderMachine({ ...view, agent: agentViewOf(agent, clock.now(), timings) });
+        }
         void reply.type('application/json; charset=utf-8');
         return bodies.json(view);
       },
