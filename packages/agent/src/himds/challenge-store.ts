@@ -1,7 +1,7 @@
 // The HIMDS file challenge (S16): a fresh secret in var/opt/azcmagent/tokens/<random>.key,
 // readable by root and the himds group only, accepted once within 60 s, then removed.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { closeSync, fchmodSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../clock.js';
 
@@ -49,7 +49,7 @@ export class ChallengeStore {
     for (const [key, entry] of this.pending) {
       if (entry.secret.length === candidate.length && timingSafeEqual(entry.secret, candidate)) {
         this.pending.delete(key);
-        rmSync(entry.path, { force: true });
+        removeNow(entry.path);
         return entry.expiresAt > this.clock.now();
       }
     }
@@ -62,18 +62,27 @@ export class ChallengeStore {
     for (const [key, entry] of this.pending) {
       if (entry.expiresAt <= now) {
         this.pending.delete(key);
-        rmSync(entry.path, { force: true });
+        removeNow(entry.path);
       }
     }
   }
 
   /** On shutdown: no challenge outlives the service. */
   clear(): void {
-    for (const entry of this.pending.values()) rmSync(entry.path, { force: true });
+    for (const entry of this.pending.values()) removeNow(entry.path);
     this.pending.clear();
   }
 
   get size(): number {
     return this.pending.size;
+  }
+}
+
+/** unlink rather than rm: rm's extra lstat and retry logic sat on every token request. */
+function removeNow(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }
