@@ -95,10 +95,20 @@ export async function startAgentFixture(): Promise<AgentFixture> {
       scratch,
       startService(name, env = {}) {
         const child = track(
-          spawn(process.execPath, [AZCMAGENT_BIN, 'service', 'run', name], {
-            env: { PATH: process.env.PATH, AZCMAGENT_ROOT: agentRoot, ...env },
-            stdio: ['ignore', 'ignore', 'ignore'],
-          }),
+          spawn(
+            process.execPath,
+            [
+              ...(process.env.BENCH_AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+              AZCMAGENT_BIN,
+              'service',
+              'run',
+              name,
+            ],
+            {
+              env: { PATH: process.env.PATH, AZCMAGENT_ROOT: agentRoot, ...env },
+              stdio: ['ignore', 'ignore', 'ignore'],
+            },
+          ),
         );
         return { child, pid: child.pid ?? 0 };
       },
