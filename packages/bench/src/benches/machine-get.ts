@@ -52,9 +52,14 @@ export async function run(): Promise<void> {
       await runTether(['init', '--data-dir', dataDir, '--json']),
     ) as Installation;
     const ca = readFileSync(install.caCert);
+    // MACHINE_GET_BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" profiles the server.
+    const nodeFlags = (process.env['MACHINE_GET_BENCH_NODE_FLAGS'] ?? '')
+      .split(' ')
+      .filter(Boolean);
     const server = spawn(
       process.execPath,
       [
+        ...nodeFlags,
         TETHER_BIN,
         'server',
         '--data-dir',
