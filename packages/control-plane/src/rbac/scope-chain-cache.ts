@@ -11,7 +11,11 @@ export interface ScopeChain {
   heldIds: { readonly generation: number; readonly ids: readonly number[] } | undefined;
 }
 
-export const SCOPE_CACHE_LIMIT = 8192;
+/**
+ * Sized for a fleet: heartbeats cycle through every machine's scope, and with oldest-first
+ * eviction a cache smaller than the fleet misses on nearly every check (a chain is ~1 KB).
+ */
+export const SCOPE_CACHE_LIMIT = 131_072;
 
 export class ScopeChainCache {
   private readonly entries = new Map<string, ScopeChain>();
