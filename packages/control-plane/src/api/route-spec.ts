@@ -39,8 +39,9 @@ export interface RouteSpec {
   /** The activity-log operation name of a write; defaults to the access action. */
   operationName?: string;
   /**
-   * `false` keeps a write out of the activity log: agents' own status reports (heartbeats),
-   * which Azure does not log either and which would otherwise bury operators' actions.
+   * `false` keeps a write's successes out of the activity log: agents' own status reports
+   * (heartbeats), which Azure does not log either and which would otherwise bury operators'
+   * actions. Refused and failed ones are still logged: they are what an operator looks for.
    */
   activityLog?: false;
   /** Returns the response body; set reply.code() for anything but 200. */
@@ -103,7 +104,8 @@ async function handle(
     operationName: string,
     resourceId: string,
   ): Promise<void> => {
-    if (!isWrite || caller === undefined || route.activityLog === false) return;
+    if (!isWrite || caller === undefined) return;
+    if (route.activityLog === false && status === 'Succeeded') return;
     await deps.activityLog.record({
       correlationId,
       caller: caller.name,

@@ -161,6 +161,26 @@ void describe('machine agent flow (in process, real tokens)', () => {
       { token: bearerA, body: { agentVersion: '1.2', agentConfiguration: CONFIG } },
     );
     assert.equal(other.status, 403, 'a machine token cannot report another machine');
+    // Accepted heartbeats stay out of the activity log; the invalid and the refused one are there.
+    const since = new Date(cp.clock.now() - 3_600_000).toISOString();
+    const until = new Date(cp.clock.now() + 60_000).toISOString();
+    const filter = `eventTimestamp ge '${since}' and eventTimestamp le '${until}'`;
+    const events = await cp.request(
+      'GET',
+      `/subscriptions/${cp.installation.subscriptionId}/providers/Microsoft.Insights/eventtypes/management/values?api-version=2015-04-01&$filter=${encodeURIComponent(filter)}`,
+      { token: admin },
+    );
+    assert.equal(events.status, 200, JSON.stringify(events.body));
+    const heartbeats = (
+      events.body['value'] as {
+        operationName: { value: string };
+        status: { value: string };
+        resourceId: string;
+      }[]
+    )
+      .filter((e) => e.operationName.value.toLowerCase().endsWith('/heartbeat/action'))
+      .map((e) => `${e.status.value} ${e.resourceId.split('/').pop() ?? ''}`);
+    assert.deepEqual(heartbeats.sort(), ['Failed web-a', 'Failed web-b']);
 
     cp.clock.advance(16 * 60_000);
     const later = await cp.request(
