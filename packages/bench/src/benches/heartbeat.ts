@@ -1,7 +1,7 @@
 // Authenticated heartbeats from 10,000 machines against the real `tether server` over HTTPS
 // keep-alive: server CPU time per heartbeat (from /proc/<pid>/stat) and heartbeats/s, beside a
 // bare node:https server that parses the same JSON body and answers same-size bytes.
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,11 +13,9 @@ import { connect } from 'node:tls';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SignJWT } from 'jose';
 import { dataDirPaths } from '@tether/control-plane/server/data-dir';
+import { exited, listening, runTether, TETHER_BIN } from '../tether-process.js';
 import { report, summarize } from '../stats.js';
 
-const TETHER_BIN = fileURLToPath(
-  new URL('../../bin/tether.js', import.meta.resolve('@tether/control-plane/server/data-dir')),
-);
 const MACHINES = Number(process.env['HEARTBEAT_BENCH_MACHINES'] ?? 10_000);
 const SETUP_PARALLEL = 32;
 const CONNECTIONS = 64;
@@ -405,39 +403,6 @@ async function formToken(
   const token = (JSON.parse(answer.text) as { access_token?: unknown }).access_token;
   if (typeof token !== 'string') throw new Error(`no token: ${answer.status} ${answer.text}`);
   return token;
-}
-
-function runTether(args: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [TETHER_BIN, ...args], (error, stdout, stderr) => {
-      if (error !== null)
-        reject(new Error(`tether ${args[0] ?? ''} failed: ${stderr}`, { cause: error }));
-      else resolve(stdout);
-    });
-  });
-}
-
-function listening(child: ChildProcess, pattern: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('server did not start within 30 s')), 30_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${String(code)} before listening`));
-    });
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      const match = pattern.exec(out);
-      if (match?.[1] === undefined) return;
-      clearTimeout(timer);
-      resolve(match[1]);
-    });
-  });
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
 function combine(all: readonly Measured[]): Measured {

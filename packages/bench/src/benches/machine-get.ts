@@ -1,7 +1,7 @@
 // Authenticated `GET …/machines/{name}` per second against the real `tether server` over HTTPS
 // with keep-alive, beside a bare node:https server (same certificate, same response bytes) in
 // the same run, driven by one lean keep-alive TLS load generator. Rounds alternate to share noise.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:https';
@@ -10,12 +10,9 @@ import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dataDirPaths } from '@tether/control-plane/server/data-dir';
+import { exited, listening, runTether, TETHER_BIN } from '../tether-process.js';
 import { report, summarize } from '../stats.js';
 
-/** The `tether` a user runs: bin/ beside the dist/ a module of the package resolves into. */
-const TETHER_BIN = fileURLToPath(
-  new URL('../../bin/tether.js', import.meta.resolve('@tether/control-plane/server/data-dir')),
-);
 const CONNECTIONS = 16;
 const WARMUP_MS = 1_500;
 const ROUND_MS = 3_500;
@@ -157,11 +154,6 @@ export async function run(): Promise<void> {
   }
 }
 
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
 function rate(m: Measured): number {
   return Math.round((m.requests * 1000) / m.ms);
 }
@@ -240,34 +232,6 @@ function connection(
         buffer = buffer.subarray(total);
         send();
       }
-    });
-  });
-}
-
-function runTether(args: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [TETHER_BIN, ...args], (error, stdout, stderr) => {
-      if (error !== null)
-        reject(new Error(`tether ${args[0] ?? ''} failed: ${stderr}`, { cause: error }));
-      else resolve(stdout);
-    });
-  });
-}
-
-function listening(child: ChildProcess, pattern: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('server did not start within 30 s')), 30_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${String(code)} before listening`));
-    });
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      const match = pattern.exec(out);
-      if (match?.[1] === undefined) return;
-      clearTimeout(timer);
-      resolve(match[1]);
     });
   });
 }
