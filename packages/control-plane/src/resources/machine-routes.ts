@@ -2,6 +2,7 @@
 // re-onboard (PUT), tags (PATCH) and delete. Each route declares the action it needs.
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import type { Caller } from '../api/caller.js';
 import { ArmError } from '../api/arm-error.js';
 import type { RouteSpec } from '../api/route-spec.js';
 import { deleteAssignmentsWithin, forgetAssignments } from '../authorization/assignment-cleanup.js';
@@ -106,6 +107,24 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
     return views.map((v) => ({ ...v, agent: agents.get(v.row.id) }));
   }
 
+  /** One page of machines in a subscription, or in one of its resource groups. */
+  async function listPage(
+    request: FastifyRequest,
+    caller: Caller | undefined,
+    subscriptionId: string,
+    groupName: string | undefined,
+  ): Promise<unknown> {
+    const rows = await reader.list(subscriptionId, groupName, skipTokenOf(request), pageSize + 1);
+    const views = await withAgents(await reader.views(rows, caller));
+    return pageOf(
+      views,
+      pageSize,
+      (v) => v.row.id,
+      renderMachine,
+      (token) => nextLinkFor(services.publicUrl, request, token),
+    );
+  }
+
   /** The error for a machine that is not there, naming its group or subscription if they are not either. */
   async function missing(target: MachineTarget): Promise<ArmError> {
     await requireResourceGroup(db, target.subscriptionId, target.resourceGroup);
@@ -134,20 +153,7 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
       async handler({ request, caller }) {
         const subscriptionId = checkSubscriptionId(param(request, 'subscriptionId'));
         await requireSubscription(db, subscriptionId);
-        const rows = await reader.list(
-          subscriptionId,
-          undefined,
-          skipTokenOf(request),
-          pageSize + 1,
-        );
-        const views = await withAgents(await reader.views(rows, caller));
-        return pageOf(
-          views,
-          pageSize,
-          (v) => v.row.id,
-          renderMachine,
-          (token) => nextLinkFor(services.publicUrl, request, token),
-        );
+        return listPage(request, caller, subscriptionId, undefined);
       },
     },
     {
@@ -162,20 +168,7 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
           subscriptionId,
           param(request, 'resourceGroupName'),
         );
-        const rows = await reader.list(
-          subscriptionId,
-          group.name,
-          skipTokenOf(request),
-          pageSize + 1,
-        );
-        const views = await withAgents(await reader.views(rows, caller));
-        return pageOf(
-          views,
-          pageSize,
-          (v) => v.row.id,
-          renderMachine,
-          (token) => nextLinkFor(services.publicUrl, request, token),
-        );
+        return listPage(request, caller, subscriptionId, group.name);
       },
     },
     {
