@@ -44,6 +44,8 @@ export interface RouteSpec {
    * actions. Refused and failed ones are still logged: they are what an operator looks for.
    */
   activityLog?: false;
+  /** Largest request body accepted, in bytes, when more than the server's default (1 MiB). */
+  bodyLimit?: number;
   /** Returns the response body; set reply.code() for anything but 200. */
   handler(context: RouteContext): Promise<unknown>;
 }
@@ -76,6 +78,7 @@ export function registerRoutes(
       method: route.method,
       url: route.url,
       config: { [ROUTE_ACCESS]: route.access },
+      ...(route.bodyLimit === undefined ? {} : { bodyLimit: route.bodyLimit }),
       handler: (request, reply) => handle(route, deps, request, reply),
     });
   }

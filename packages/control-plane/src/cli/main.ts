@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   machine: () => import('./commands/machine.js'),
   activity: () => import('./commands/activity.js'),
   'onboarding-token': () => import('./commands/onboarding-token.js'),
+  extension: () => import('./commands/extension.js'),
 };
 
 const program = new Command('tether')

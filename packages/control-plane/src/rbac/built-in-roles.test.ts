@@ -51,6 +51,22 @@ const MATRIX: [action: string, allowed: RoleKey[]][] = [
     ['owner', 'contributor', 'resourceAdministrator', 'connectedMachine'],
   ],
   [
+    'Microsoft.HybridCompute/machines/extensionGoalState/read',
+    [
+      'owner',
+      'contributor',
+      'reader',
+      'userAccessAdministrator',
+      'resourceAdministrator',
+      'connectedMachine',
+    ],
+  ],
+  [
+    'Microsoft.HybridCompute/machines/extensionStatus/action',
+    ['owner', 'contributor', 'resourceAdministrator', 'connectedMachine'],
+  ],
+  ['Microsoft.Insights/metrics/write', ['owner', 'contributor', 'connectedMachine']],
+  [
     'Microsoft.HybridCompute/machines/write',
     ['owner', 'contributor', 'onboarding', 'resourceAdministrator'],
   ],

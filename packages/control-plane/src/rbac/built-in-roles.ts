@@ -102,12 +102,15 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = deepFreeze([
   builtIn(
     TETHER_CONNECTED_MACHINE_ROLE_ID,
     'Tether Connected Machine',
-    "Held by a machine's own identity: read its machine, report heartbeats and rotate its key.",
+    "Held by a machine's own identity: read its machine, report heartbeats, rotate its key, receive its extension requests and report their results and its metrics.",
     [
       permission([
         'Microsoft.HybridCompute/machines/read',
         'Microsoft.HybridCompute/machines/heartbeat/action',
         'Microsoft.HybridCompute/machines/rotateCredential/action',
+        'Microsoft.HybridCompute/machines/extensionGoalState/read',
+        'Microsoft.HybridCompute/machines/extensionStatus/action',
+        'Microsoft.Insights/metrics/write',
       ]),
     ],
   ),

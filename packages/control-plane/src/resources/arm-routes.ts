@@ -9,8 +9,11 @@ import { permissionsRoutes } from '../authorization/permissions-routes.js';
 import { roleAssignmentRoutes } from '../authorization/role-assignment-routes.js';
 import { roleDefinitionRoutes } from '../authorization/role-definition-routes.js';
 import type { Clock } from '../clock.js';
+import { extensionRoutes } from '../extensions/extension-routes.js';
+import { repositoryRoutes } from '../extensions/repository-routes.js';
 import type { CredentialForgetter } from '../machines/machine-identity-store.js';
 import type { MachineTimings } from '../machines/machine-timings.js';
+import { metricsRoutes } from '../metrics/metrics-routes.js';
 import type { AuthorizationEngine } from '../rbac/types.js';
 import type { Database } from '../store/schema.js';
 import { machineRoutes } from './machine-routes.js';
@@ -37,6 +40,9 @@ export function armRoutes(services: ArmServices): RouteSpec[] {
     ...subscriptionRoutes(services),
     ...resourceGroupRoutes(services),
     ...machineRoutes(services),
+    ...extensionRoutes(services),
+    ...repositoryRoutes(services),
+    ...metricsRoutes(services),
     ...roleAssignmentRoutes(services),
     ...roleDefinitionRoutes(services),
     ...permissionsRoutes(services),

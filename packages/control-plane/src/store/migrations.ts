@@ -218,6 +218,91 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0004_extensions': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      const integer = 'integer' as const;
+      await db.schema
+        .createTable('machine_extensions')
+        .addColumn('id', text, (c) => c.primaryKey())
+        .addColumn('machine_id', text, (c) => c.notNull())
+        .addColumn('name', text, (c) => c.notNull())
+        .addColumn('location', text, (c) => c.notNull())
+        .addColumn('tags', text, (c) => c.notNull())
+        .addColumn('publisher', text, (c) => c.notNull())
+        .addColumn('type', text, (c) => c.notNull())
+        .addColumn('type_handler_version', text, (c) => c.notNull())
+        .addColumn('resolved_version', text, (c) => c.notNull())
+        .addColumn('auto_upgrade_minor_version', integer, (c) => c.notNull())
+        .addColumn('enable_automatic_upgrade', integer, (c) => c.notNull())
+        .addColumn('force_update_tag', text)
+        .addColumn('settings', text, (c) => c.notNull())
+        .addColumn('protected_settings', text)
+        .addColumn('protected_key_id', text)
+        .addColumn('sequence', integer, (c) => c.notNull())
+        .addColumn('provisioning_state', text, (c) => c.notNull())
+        .addColumn('instance_view', text)
+        .addColumn('created_at', text, (c) => c.notNull())
+        .addColumn('updated_at', text, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('machine_extensions_by_machine')
+        .on('machine_extensions')
+        .column('machine_id')
+        .execute();
+      await db.schema
+        .createTable('extension_operations')
+        .addColumn('id', text, (c) => c.primaryKey())
+        .addColumn('subscription_id', text, (c) => c.notNull())
+        .addColumn('machine_id', text, (c) => c.notNull())
+        .addColumn('extension_id', text, (c) => c.notNull())
+        .addColumn('kind', text, (c) => c.notNull())
+        .addColumn('sequence', integer, (c) => c.notNull())
+        .addColumn('status', text, (c) => c.notNull())
+        .addColumn('error', text)
+        .addColumn('started_at', text, (c) => c.notNull())
+        .addColumn('deadline_at', text, (c) => c.notNull())
+        .addColumn('delivered_at', text)
+        .addColumn('ended_at', text)
+        .addColumn('created_by', text, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('extension_operations_by_extension')
+        .on('extension_operations')
+        .columns(['extension_id', 'status'])
+        .execute();
+      await db.schema
+        .createIndex('extension_operations_by_status')
+        .on('extension_operations')
+        .columns(['status', 'deadline_at'])
+        .execute();
+      await db.schema
+        .createTable('extension_goal_states')
+        .addColumn('machine_id', text, (c) => c.primaryKey())
+        .addColumn('generation', integer, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('extension_packages')
+        .addColumn('id', text, (c) => c.primaryKey())
+        .addColumn('publisher', text, (c) => c.notNull())
+        .addColumn('type', text, (c) => c.notNull())
+        .addColumn('version', text, (c) => c.notNull())
+        .addColumn('sha256', text, (c) => c.notNull())
+        .addColumn('size', integer, (c) => c.notNull())
+        .addColumn('signature', text, (c) => c.notNull())
+        .addColumn('content', text, (c) => c.notNull())
+        .addColumn('published_at', text, (c) => c.notNull())
+        .addColumn('published_by', text, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('machine_metrics')
+        .addColumn('machine_id', text, (c) => c.notNull())
+        .addColumn('collected_at', text, (c) => c.notNull())
+        .addColumn('received_at', text, (c) => c.notNull())
+        .addColumn('sample', text, (c) => c.notNull())
+        .addPrimaryKeyConstraint('machine_metrics_pk', ['machine_id', 'collected_at'])
+        .execute();
+    },
+  },
 };
 
 /** Brings the schema to the newest migration; fails loudly, changing nothing more, on error. */

@@ -177,6 +177,97 @@ export interface OnboardingTokensTable {
   created_by: string;
 }
 
+/** An extension resource on a machine: what an operator asked for and what the agent reported (0004). */
+export interface MachineExtensionsTable {
+  /** Lower-cased ARM id of the extension (`<machine id>/extensions/<name>`). */
+  id: string;
+  /** Lower-cased ARM id of the machine. */
+  machine_id: string;
+  /** Name as the creator spelled it. */
+  name: string;
+  location: string;
+  tags: string;
+  publisher: string;
+  type: string;
+  /** The version asked for (`1.0`, or exact). */
+  type_handler_version: string;
+  /** The package version it resolved to in the repository. */
+  resolved_version: string;
+  auto_upgrade_minor_version: number;
+  enable_automatic_upgrade: number;
+  force_update_tag: string | null;
+  /** JSON of the public settings. */
+  settings: string;
+  /** Compact JWE of the protected settings, sealed to the machine's key; never clear text. */
+  protected_settings: string | null;
+  /** Key id the protected settings are sealed to. */
+  protected_key_id: string | null;
+  /** Increases with every change the agent must apply: the handler's `config/<seq>.settings`. */
+  sequence: number;
+  provisioning_state: 'Creating' | 'Updating' | 'Deleting' | 'Succeeded' | 'Failed';
+  /** JSON of the last `instanceView` the agent reported. */
+  instance_view: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A long-running extension operation, as `Azure-AsyncOperation` reports it (0004). */
+export interface ExtensionOperationsTable {
+  /** GUID: the operation id in the operation-status URL. */
+  id: string;
+  subscription_id: string;
+  machine_id: string;
+  /** Lower-cased ARM id of the extension. */
+  extension_id: string;
+  kind: 'install' | 'update' | 'upgrade' | 'remove';
+  /** The extension's sequence number the operation applies. */
+  sequence: number;
+  status: 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled';
+  /** JSON `{code, message}` of a failed or canceled operation. */
+  error: string | null;
+  started_at: string;
+  /** When a request still not picked up fails (B7: 6 hours). */
+  deadline_at: string;
+  /** When the agent first received it. */
+  delivered_at: string | null;
+  ended_at: string | null;
+  created_by: string;
+}
+
+/** Per machine, a number that grows whenever its extension goal state changes (0004). */
+export interface ExtensionGoalStatesTable {
+  machine_id: string;
+  generation: number;
+}
+
+/** A signed extension package in the repository (B1, 0004). */
+export interface ExtensionPackagesTable {
+  /** Lower-cased `publisher/type/version`. */
+  id: string;
+  publisher: string;
+  type: string;
+  version: string;
+  /** Lower-case hex SHA-256 of the zip. */
+  sha256: string;
+  size: number;
+  /** Compact JWS by the publisher's key (see @tether/protocol/extension-package). */
+  signature: string;
+  /** base64 of the zip. */
+  content: string;
+  published_at: string;
+  published_by: string;
+}
+
+/** One sample of a machine's CPU, memory and disk figures from its monitoring agent (0004). */
+export interface MachineMetricsTable {
+  machine_id: string;
+  /** When the machine took the sample. */
+  collected_at: string;
+  received_at: string;
+  /** JSON of the figures. */
+  sample: string;
+}
+
 export interface Database {
   settings: SettingsTable;
   subscriptions: SubscriptionsTable;
@@ -192,4 +283,9 @@ export interface Database {
   client_assertions: ClientAssertionsTable;
   machine_agents: MachineAgentsTable;
   onboarding_tokens: OnboardingTokensTable;
+  machine_extensions: MachineExtensionsTable;
+  extension_operations: ExtensionOperationsTable;
+  extension_goal_states: ExtensionGoalStatesTable;
+  extension_packages: ExtensionPackagesTable;
+  machine_metrics: MachineMetricsTable;
 }

@@ -55,7 +55,12 @@ for (const backend of testBackends()) {
       const names = await sql<{ name: string }>`select name from kysely_migration order by name`
         .execute(store.db)
         .then((r) => r.rows.map((row) => row.name));
-      assert.deepEqual(names, ['0001_core', '0002_identity', '0003_machine_agents']);
+      assert.deepEqual(names, [
+        '0001_core',
+        '0002_identity',
+        '0003_machine_agents',
+        '0004_extensions',
+      ]);
     });
 
     void it('refuses a second service principal with the same appId', async () => {
