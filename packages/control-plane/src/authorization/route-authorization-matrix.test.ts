@@ -154,6 +154,12 @@ const REQUIRED: { method: string; url: RegExp; action: string }[] = [
     url: /\/eventtypes\/management\/values$/,
     action: 'Microsoft.Insights/eventtypes/values/read',
   },
+  {
+    method: 'PUT',
+    url: /^\/providers\/Tether\.Extensions\/publishers\/.*\/versions\/:version$/,
+    action: 'Tether.Extensions/packages/write',
+  },
+  { method: 'GET', url: /^\/providers\/Tether\.Extensions\//, action: 'authenticated' },
 ];
 
 function requiredAction(route: RouteSpec): string {
@@ -206,6 +212,22 @@ void describe('route authorization matrix', () => {
     otherGroup = await t.addResourceGroup(sub, 'other');
     routes = armRoutes(t.services);
     shared = await world();
+    // The package the repository's read routes name (see fill).
+    await t.db
+      .insertInto('extension_packages')
+      .values({
+        id: 'contoso/widget/1.0',
+        publisher: 'Contoso',
+        type: 'Widget',
+        version: '1.0',
+        sha256: '0'.repeat(64),
+        size: 4,
+        signature: 'unchecked',
+        content: Buffer.from('PK\x03\x04', 'latin1').toString('base64'),
+        published_at: new Date(t.clock.now()).toISOString(),
+        published_by: 'test',
+      })
+      .execute();
   });
   after(() => t.close());
 
@@ -245,6 +267,9 @@ void describe('route authorization matrix', () => {
       resourceName: w.machineName,
       childType: 'extensions',
       childName: 'ama',
+      publisher: 'Contoso',
+      type: 'Widget',
+      version: '1.0',
       ...extra,
     };
     return url.replace(/:(\w+)/g, (_, name: string) => values[name] ?? `:${name}`);
