@@ -8,3 +8,12 @@
 export { AdminClient, type CallOptions, type HttpAnswer } from './admin-client.js';
 export { runNodeClient, type ClientEnv } from './run-node-client.js';
 export { startControlPlane, type ControlPlane } from './start-control-plane.js';
+export { connectAgent, type ConnectedAgent } from './connected-agent.js';
+export {
+  firstPartyPackages,
+  makePublisherKey,
+  publishPackage,
+  runTetherAs,
+  type PackageRef,
+  type PublisherKey,
+} from './extension-publisher.js';

@@ -25,8 +25,11 @@ export interface ControlPlane {
   clientEnv(extra?: Record<string, string>): ClientEnv;
   /** The server's stderr (pino JSON lines) so far, for diagnosis. */
   logs(): string;
-  /** SIGTERM, wait for a clean exit, start again on the same port over the same data. */
-  restart(): Promise<void>;
+  /**
+   * SIGTERM, wait for a clean exit, run `whileStopped` (e.g. to change the stored data behind
+   * the server's back), start again on the same port over the same data.
+   */
+  restart(whileStopped?: () => void | Promise<void>): Promise<void>;
   /** Stops the server and deletes the data directory. */
   stop(): Promise<void>;
 }
@@ -63,8 +66,9 @@ export async function startControlPlane(
       admin,
       clientEnv: (more = {}) => ({ ...more, NODE_EXTRA_CA_CERTS: init.caCert }),
       logs: () => server.logs(),
-      async restart() {
+      async restart(whileStopped) {
         await server.stop();
+        await whileStopped?.();
         server = await startServer(dataDir, `127.0.0.1:${port}`, extra);
         admin.forgetToken();
       },
