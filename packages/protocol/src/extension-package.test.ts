@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
+  publisherKeyId,
   readUnverifiedStatement,
   signPackage,
   verifyPackage,
@@ -91,6 +92,11 @@ void describe('extension package signatures', () => {
       verifyPackage('garbage', [ed.publicKey], identity, zip),
       refusal(/not a compact JWS/),
     );
+  });
+
+  void it('names a key by the same id from its private and its public half', () => {
+    assert.equal(publisherKeyId(ed.privateKey), publisherKeyId(ed.publicKey));
+    assert.match(publisherKeyId(ec.publicKey), /^[A-Za-z0-9_-]{43}$/);
   });
 
   void it('refuses RSA publisher keys', async () => {

@@ -64,7 +64,9 @@ export async function signPackage(
 
 /** base64url SHA-256 of the public key's SPKI DER: names a publisher key in headers and logs. */
 export function publisherKeyId(key: KeyObject): string {
-  const spki = createPublicKey(key).export({ format: 'der', type: 'spki' });
+  // Node 20 derives a public key only from a private one.
+  const publicKey = key.type === 'public' ? key : createPublicKey(key);
+  const spki = publicKey.export({ format: 'der', type: 'spki' });
   return createHash('sha256').update(spki).digest('base64url');
 }
 
