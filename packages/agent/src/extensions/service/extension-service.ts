@@ -1,0 +1,196 @@
+// The extension service (`azcmagent service run extension`): long-polls the goal state, has the
+// reconciler carry it out under the local policy, sends status reports, and follows
+// localconfig.json — `extensions.enabled false` (or an unusable file) stops the hosted
+// extension processes and refuses operations until it is enabled again (S11).
+import type { Clock } from '../../clock.js';
+import { loadLocalConfig, type LoadedConfig } from '../../config/local-config-file.js';
+import { effectiveSettings } from '../../effective-settings.js';
+import type { BackoffPolicy } from '../../himds/backoff.js';
+import type { AgentPaths } from '../../paths.js';
+import { systemScheduler, type Scheduler } from '../../scheduler.js';
+import type { ExtensionHost } from '../extension-host.js';
+import { ConfigWatcher } from './config-watcher.js';
+import type { ExtensionApi } from './extension-api.js';
+import { GoalStatePoller } from './goal-state-poller.js';
+import type { Credential } from './machine-credential.js';
+import { Reconciler } from './reconciler.js';
+import { ReportQueue } from './report-queue.js';
+
+const STATUS_REFRESH_MS = 60_000;
+
+export interface ExtensionServiceOptions {
+  readonly paths: AgentPaths;
+  readonly host: ExtensionHost;
+  readonly api: ExtensionApi;
+  readonly credential: Pick<Credential, 'currentKey'>;
+  readonly clock: Clock;
+  readonly scheduler?: Scheduler;
+  readonly random: () => number;
+  readonly backoff?: BackoffPolicy;
+  readonly log: (line: string) => void;
+  /** Who must own localconfig.json: root (the default) on a server. */
+  readonly configOwnerUid?: number;
+  /** Once, after the first goal-state request was answered or failed. */
+  readonly onReady?: () => void;
+  /** The service status file (`azcmagent show`, heartbeats). */
+  readonly writeStatus?: (status: 'running' | 'stopped', lastError: string | undefined) => void;
+}
+
+export class ExtensionService {
+  private readonly poller: GoalStatePoller;
+  private readonly reconciler: Reconciler;
+  private readonly reports: ReportQueue;
+  private readonly watcher: ConfigWatcher;
+  private readonly scheduler: Scheduler;
+  private active = false;
+  private started = false;
+  private stopped = false;
+  private ready = false;
+  private configChange: Promise<void> = Promise.resolve();
+  private lastWrittenError: string | undefined;
+  private cancelRefresh: (() => void) | undefined;
+
+  constructor(private readonly options: ExtensionServiceOptions) {
+    const { api, clock, log, random, backoff } = options;
+    this.scheduler = options.scheduler ?? systemScheduler;
+    const scheduler = this.scheduler;
+    this.reports = new ReportQueue({ api, scheduler, random, log, ...backoffOf(backoff) });
+    this.reconciler = new Reconciler({
+      host: options.host,
+      loadConfig: () => this.loadConfig(),
+      credential: options.credential,
+      fetchPackage: (identity) => api.fetchPackage(identity),
+      report: (report) => this.reports.send(report),
+      clock,
+      log,
+    });
+    this.poller = new GoalStatePoller({
+      api,
+      clock,
+      scheduler,
+      random,
+      log,
+      ...backoffOf(backoff),
+      onGoalState: (state) => this.reconciler.update(state),
+      onAttempt: (error) => this.attempted(error),
+    });
+    this.watcher = new ConfigWatcher(options.paths, scheduler, () => this.configChanged(), log);
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const loaded = this.loadConfig();
+    this.active = managerActive(loaded);
+    if (this.active) this.startHosted();
+    else this.options.log(`extension management is off: ${whyInactive(loaded)}`);
+    this.writeStatus();
+    this.watcher.start();
+    this.poller.start();
+  }
+
+  /** Stops polling (aborting a poll in flight) and every hosted process. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.poller.stop();
+    this.watcher.stop();
+    this.reconciler.stop();
+    this.reports.stop();
+    this.cancelRefresh?.();
+    await this.configChange;
+    try {
+      await this.options.host.stopHosted();
+    } catch (error) {
+      this.options.log(`stopping hosted extension processes failed: ${(error as Error).message}`);
+    }
+    this.writeStatus();
+  }
+
+  /** For tests: every goal state handed over and every report sent (or waiting to be retried). */
+  async settled(): Promise<void> {
+    await this.configChange;
+    await this.reconciler.idle();
+    await this.reports.idle();
+  }
+
+  /** The config watcher's entry point; tests call it instead of waiting for the file system. */
+  configChanged(): void {
+    this.configChange = this.configChange.then(() => this.followConfig());
+  }
+
+  private async followConfig(): Promise<void> {
+    if (this.stopped) return;
+    const loaded = this.loadConfig();
+    const active = managerActive(loaded);
+    if (active !== this.active) {
+      this.active = active;
+      if (active) {
+        this.options.log('extension management is on again: hosted extension processes start');
+        this.startHosted();
+      } else {
+        this.options.log(
+          `extension management is off: ${whyInactive(loaded)}; hosted extension processes stop, installed extensions stay`,
+        );
+        try {
+          await this.options.host.stopHosted();
+        } catch (error) {
+          this.options.log(
+            `stopping hosted extension processes failed: ${(error as Error).message}`,
+          );
+        }
+      }
+    }
+    // Lists may have changed too: an installed extension held back may now catch up.
+    this.reconciler.reevaluate();
+  }
+
+  private startHosted(): void {
+    try {
+      this.options.host.startHosted();
+    } catch (error) {
+      this.options.log(`starting hosted extension processes failed: ${(error as Error).message}`);
+    }
+  }
+
+  private loadConfig(): LoadedConfig {
+    const uid = this.options.configOwnerUid;
+    return loadLocalConfig(this.options.paths, uid === undefined ? {} : { trustedOwnerUid: uid });
+  }
+
+  private attempted(error: string | undefined): void {
+    if (error !== this.lastWrittenError) this.writeStatus();
+    if (this.ready) return;
+    this.ready = true;
+    this.options.onReady?.();
+  }
+
+  /** Now, and every minute while running, so the file's updatedAt shows the service is alive. */
+  private writeStatus(): void {
+    this.cancelRefresh?.();
+    this.cancelRefresh = undefined;
+    const error = this.poller.error;
+    this.lastWrittenError = error;
+    try {
+      this.options.writeStatus?.(this.stopped ? 'stopped' : 'running', error);
+    } catch (failure) {
+      this.options.log(`cannot write the status file: ${(failure as Error).message}`);
+    }
+    if (this.stopped) return;
+    this.cancelRefresh = this.scheduler.schedule(STATUS_REFRESH_MS, () => this.writeStatus());
+  }
+}
+
+function managerActive(loaded: LoadedConfig): boolean {
+  return loaded.state === 'ok' && effectiveSettings(loaded.settings).extensionsEnabled;
+}
+
+function whyInactive(loaded: LoadedConfig): string {
+  return loaded.state === 'corrupt'
+    ? `${loaded.paths.localConfig} cannot be used (${loaded.reason}); installs, updates and upgrades are refused until it is repaired`
+    : 'extensions.enabled is false in the local configuration';
+}
+
+function backoffOf(backoff: BackoffPolicy | undefined): { backoff?: BackoffPolicy } {
+  return backoff === undefined ? {} : { backoff };
+}

@@ -1,0 +1,103 @@
+// The goal state the control plane answers to `GET …/extensionGoalState` (docs/extensions.md),
+// checked field by field: the reconciler acts only on a well-formed answer.
+import type { SealedSettings } from '@tether/protocol/protected-settings';
+
+export type OperationKind = 'install' | 'update' | 'upgrade' | 'remove';
+
+export interface GoalStateOperation {
+  readonly id: string;
+  readonly kind: OperationKind;
+}
+
+export interface GoalStateExtension {
+  readonly name: string;
+  readonly publisher: string;
+  readonly type: string;
+  /** The exact package version the control plane resolved. */
+  readonly version: string;
+  readonly sequence: number;
+  readonly settings: Readonly<Record<string, unknown>>;
+  /** Sealed to the machine key; opened only when the operation is allowed. */
+  readonly protectedSettings: SealedSettings | null;
+  /** `removed`: a delete is pending. */
+  readonly state: 'enabled' | 'removed';
+  /** The InProgress operation to carry out, or null. */
+  readonly operation: GoalStateOperation | null;
+}
+
+export interface GoalState {
+  readonly generation: number;
+  readonly extensions: readonly GoalStateExtension[];
+}
+
+const KINDS: readonly OperationKind[] = ['install', 'update', 'upgrade', 'remove'];
+
+/** Throws an Error naming the first field that is missing or of the wrong type. */
+export function parseGoalState(body: unknown): GoalState {
+  const record = object(body, 'the answer');
+  const generation = record['generation'];
+  if (typeof generation !== 'number' || !Number.isSafeInteger(generation)) {
+    throw new Error('the goal state has no integer "generation"');
+  }
+  const list = record['extensions'];
+  if (!Array.isArray(list)) throw new Error('the goal state has no "extensions" list');
+  return { generation, extensions: list.map((item, index) => parseExtension(item, index)) };
+}
+
+function parseExtension(value: unknown, index: number): GoalStateExtension {
+  const where = `extensions[${index}]`;
+  const record = object(value, where);
+  const text = (field: string): string => {
+    const item = record[field];
+    if (typeof item !== 'string' || item === '')
+      throw new Error(`${where}.${field} is not a string`);
+    return item;
+  };
+  const sequence = record['sequence'];
+  if (typeof sequence !== 'number' || !Number.isSafeInteger(sequence) || sequence < 0) {
+    throw new Error(`${where}.sequence is not a non-negative integer`);
+  }
+  const state = record['state'];
+  if (state !== 'enabled' && state !== 'removed') {
+    throw new Error(`${where}.state is not "enabled" or "removed"`);
+  }
+  return {
+    name: text('name'),
+    publisher: text('publisher'),
+    type: text('type'),
+    version: text('version'),
+    sequence,
+    settings: record['settings'] == null ? {} : object(record['settings'], `${where}.settings`),
+    protectedSettings: sealed(record['protectedSettings'], `${where}.protectedSettings`),
+    state,
+    operation: operation(record['operation'], `${where}.operation`),
+  };
+}
+
+function sealed(value: unknown, where: string): SealedSettings | null {
+  if (value == null) return null;
+  const record = object(value, where);
+  const { jwe, keyId } = record;
+  if (typeof jwe !== 'string' || typeof keyId !== 'string') {
+    throw new Error(`${where} needs the strings "jwe" and "keyId"`);
+  }
+  return { jwe, keyId };
+}
+
+function operation(value: unknown, where: string): GoalStateOperation | null {
+  if (value == null) return null;
+  const record = object(value, where);
+  const { id, kind } = record;
+  if (typeof id !== 'string' || id === '') throw new Error(`${where}.id is not a string`);
+  if (!KINDS.includes(kind as OperationKind)) {
+    throw new Error(`${where}.kind is not one of ${KINDS.join(', ')}`);
+  }
+  return { id, kind: kind as OperationKind };
+}
+
+function object(value: unknown, where: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error(`${where} is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
