@@ -21,6 +21,15 @@ export type AgentErrorCode =
   | 'ERR_EXTENSION_BLOCKED'
   | 'ERR_EXTENSION_NOT_ALLOWED'
   | 'ERR_EXTENSIONS_DISABLED'
+  | 'ERR_EXTENSION_NOT_INSTALLED'
+  | 'ERR_EXTENSION_STATE_CORRUPT'
+  | 'ERR_PUBLISHER_KEY_INVALID'
+  | 'ERR_PACKAGE_SIGNATURE'
+  | 'ERR_EXTENSION_DOWNLOAD_FAILED'
+  | 'ERR_EXTENSION_PACKAGE_INVALID'
+  | 'ERR_EXTENSION_COMMAND_FAILED'
+  | 'ERR_EXTENSION_TIMEOUT'
+  | 'ERR_EXTENSION_HANDLER_ERROR'
   | 'ERR_NOT_CONNECTED'
   | 'ERR_ALREADY_CONNECTED'
   | 'ERR_UNREACHABLE'
@@ -32,7 +41,8 @@ export type AgentErrorCode =
 
 /**
  * 2 is bad input, 3 missing privilege or the wrong account, 4 an unusable local config, 5
- * contention or I/O, 7 the connection state, 8 the control plane, 9 an unsafe key file.
+ * contention or I/O, 6 refused by the local extension policy, 7 the connection state, 8 the
+ * control plane, 9 an unsafe key file, 10 an extension package or handler that failed here.
  */
 export const EXIT_CODES: { readonly [C in AgentErrorCode]: number } = {
   ERR_USAGE: 2,
@@ -52,6 +62,15 @@ export const EXIT_CODES: { readonly [C in AgentErrorCode]: number } = {
   ERR_EXTENSION_BLOCKED: 6,
   ERR_EXTENSION_NOT_ALLOWED: 6,
   ERR_EXTENSIONS_DISABLED: 6,
+  ERR_EXTENSION_NOT_INSTALLED: 2,
+  ERR_EXTENSION_STATE_CORRUPT: 4,
+  ERR_PUBLISHER_KEY_INVALID: 2,
+  ERR_PACKAGE_SIGNATURE: 10,
+  ERR_EXTENSION_DOWNLOAD_FAILED: 10,
+  ERR_EXTENSION_PACKAGE_INVALID: 10,
+  ERR_EXTENSION_COMMAND_FAILED: 10,
+  ERR_EXTENSION_TIMEOUT: 10,
+  ERR_EXTENSION_HANDLER_ERROR: 10,
   ERR_NOT_CONNECTED: 7,
   ERR_ALREADY_CONNECTED: 7,
   ERR_UNREACHABLE: 8,

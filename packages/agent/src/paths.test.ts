@@ -18,6 +18,13 @@ void describe('agentPaths', () => {
     assert.equal(paths.policyLogsDir, '/srv/agent1/var/lib/GuestConfig/arc_policy_logs');
     assert.equal(paths.extensionManagerLogsDir, '/srv/agent1/var/lib/GuestConfig/ext_mgr_logs');
     assert.equal(paths.extensionLogsDir, '/srv/agent1/var/lib/GuestConfig/extension_logs');
+    assert.equal(paths.extensionStateFile, '/srv/agent1/var/opt/azcmagent/extensions/state.json');
+    assert.equal(
+      paths.extensionStateLock,
+      '/srv/agent1/var/opt/azcmagent/extensions/state.json.lock',
+    );
+    assert.equal(paths.trustedPublishersDir, '/srv/agent1/var/opt/azcmagent/trusted-publishers');
+    assert.equal(paths.downloadsDir, '/srv/agent1/var/lib/GuestConfig/downloads');
     assert.equal(
       paths.extensionDir('Microsoft.Azure.Monitor', 'AzureMonitorLinuxAgent', '1.33.2'),
       '/srv/agent1/var/lib/waagent/Microsoft.Azure.Monitor.AzureMonitorLinuxAgent-1.33.2',

@@ -32,6 +32,14 @@ export interface AgentPaths {
   readonly extensionManagerLogsDir: string;
   readonly extensionLogsDir: string;
   readonly extensionsDir: string;
+  /** What the extension host installed (`name → record`), written atomically. */
+  readonly extensionStateFile: string;
+  /** Held by whoever runs an extension operation: the extension service or `azcmagent extension`. */
+  readonly extensionStateLock: string;
+  /** `<Publisher>/*.pem`: the keys this server trusts to sign extension packages. */
+  readonly trustedPublishersDir: string;
+  /** Where extension packages are downloaded before they are verified. */
+  readonly downloadsDir: string;
   /** `var/lib/waagent/<Publisher.Type-version>` for an installed extension. */
   extensionDir(publisher: string, type: string, version: string): string;
 }
@@ -67,6 +75,10 @@ export function agentPaths(root: string): AgentPaths {
     extensionManagerLogsDir: join(guestConfigDir, 'ext_mgr_logs'),
     extensionLogsDir: join(guestConfigDir, 'extension_logs'),
     extensionsDir,
+    extensionStateFile: join(dataDir, 'extensions/state.json'),
+    extensionStateLock: join(dataDir, 'extensions/state.json.lock'),
+    trustedPublishersDir: join(dataDir, 'trusted-publishers'),
+    downloadsDir: join(guestConfigDir, 'downloads'),
     extensionDir(publisher: string, type: string, version: string): string {
       for (const part of [publisher, type, version]) {
         // Names come from validated Publisher/Type entries; this is the last line against traversal.

@@ -1,0 +1,243 @@
+// The handler lifecycle of SPEC §4 and docs/extensions.md, run with the state lock held:
+// install → enable; same version, new sequence → enable; new version → disable old → update
+// new → uninstall old → enable new; remove → disable → uninstall → delete the folder.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type {
+  DesiredExtension,
+  InstalledExtension,
+  OperationOutcome,
+  PackageFetcher,
+} from '../extension-host.js';
+import { readExtensionState, updateExtensionRecord } from './extension-state.js';
+import { InstalledHandler } from './handler-commands.js';
+import type { HandlerContext } from './handler-context.js';
+import { writeHandlerEnvironment, writeSettings, type HandlerIdentity } from './handler-files.js';
+import { failedFromError, succeeded } from './outcomes.js';
+import { installPackage } from './package-installer.js';
+
+export async function applyExtension(
+  context: HandlerContext,
+  desired: DesiredExtension,
+  fetch: PackageFetcher,
+): Promise<OperationOutcome> {
+  const previous = readExtensionState(context.paths)[desired.name];
+  const current =
+    previous !== undefined &&
+    previous.removedLocallyAt === undefined &&
+    InstalledHandler.exists(context, previous)
+      ? previous
+      : undefined;
+  if (
+    current !== undefined &&
+    (current.publisher !== desired.publisher || current.type !== desired.type)
+  ) {
+    const removed = await removeExtension(context, desired.name, false);
+    if (removed.result === 'Failed') return removed;
+    return install(context, desired, fetch, undefined);
+  }
+  if (current === undefined) return install(context, desired, fetch, previous);
+  if (current.version === desired.version) return enableAgain(context, desired, current);
+  return updateVersion(context, desired, fetch, current);
+}
+
+async function install(
+  context: HandlerContext,
+  desired: DesiredExtension,
+  fetch: PackageFetcher,
+  previous: InstalledExtension | undefined,
+): Promise<OperationOutcome> {
+  let handler: InstalledHandler;
+  try {
+    const installed = await installPackage(desired, fetch, {
+      paths: context.paths,
+      ownerUid: context.ownerUid,
+      log: context.log,
+      ...(context.extractLimits === undefined ? {} : { limits: context.extractLimits }),
+    });
+    handler = new InstalledHandler(context, desired, installed.manifest);
+    prepareFolders(handler, desired, desired);
+  } catch (error) {
+    return record(context, desired, failedFromError(error, context.clock.now()), previous);
+  }
+  const installFailed = await handler.run('install', desired.sequence);
+  if (installFailed !== undefined) {
+    // Not installed: the next attempt starts from a fresh package.
+    rmSync(handler.folders.handlerDir, { recursive: true, force: true });
+    return record(context, desired, installFailed, previous);
+  }
+  return enableAndRecord(context, handler, desired, previous);
+}
+
+async function enableAgain(
+  context: HandlerContext,
+  desired: DesiredExtension,
+  current: InstalledExtension,
+): Promise<OperationOutcome> {
+  const handler = new InstalledHandler(context, current);
+  if (current.sequence === desired.sequence && current.state === 'enabled') {
+    handler.startHosted(desired.name, desired.sequence);
+    return { result: 'Succeeded', status: current.status };
+  }
+  await context.hosted.stop(desired.name);
+  try {
+    prepareFolders(handler, current, desired);
+  } catch (error) {
+    return record(context, desired, failedFromError(error, context.clock.now()), current);
+  }
+  return enableAndRecord(context, handler, desired, current);
+}
+
+async function updateVersion(
+  context: HandlerContext,
+  desired: DesiredExtension,
+  fetch: PackageFetcher,
+  current: InstalledExtension,
+): Promise<OperationOutcome> {
+  const old = new InstalledHandler(context, current);
+  let next: InstalledHandler;
+  try {
+    // The new package is verified and unpacked before the running version is touched.
+    const installed = await installPackage(desired, fetch, {
+      paths: context.paths,
+      ownerUid: context.ownerUid,
+      log: context.log,
+      ...(context.extractLimits === undefined ? {} : { limits: context.extractLimits }),
+    });
+    next = new InstalledHandler(context, desired, installed.manifest);
+    prepareFolders(next, desired, desired);
+  } catch (error) {
+    return failedFromError(error, context.clock.now());
+  }
+  const keepOld = (outcome: OperationOutcome): OperationOutcome => {
+    rmSync(next.folders.handlerDir, { recursive: true, force: true });
+    return record(
+      context,
+      { ...desired, version: current.version, sequence: current.sequence },
+      outcome,
+      current,
+    );
+  };
+  setState(context, current, 'disabled');
+  await context.hosted.stop(desired.name);
+  const disableFailed = await old.run('disable', current.sequence);
+  if (disableFailed !== undefined) return keepOld(disableFailed);
+  const updateFailed = await next.run('update', desired.sequence);
+  if (updateFailed !== undefined) return keepOld(updateFailed);
+  const uninstallFailed = await old.run('uninstall', current.sequence);
+  if (uninstallFailed !== undefined) {
+    context.log(
+      `${old.label}: uninstall failed during the update; removing its folder anyway: ${uninstallFailed.error?.message ?? ''}`,
+    );
+  }
+  rmSync(old.folders.handlerDir, { recursive: true, force: true });
+  return enableAndRecord(context, next, desired, current);
+}
+
+export async function removeExtension(
+  context: HandlerContext,
+  name: string,
+  local: boolean,
+): Promise<OperationOutcome> {
+  const now = context.clock.now();
+  const current = readExtensionState(context.paths)[name];
+  if (current === undefined) return succeeded(`${name} is not installed`, now);
+  if (current.removedLocallyAt !== undefined) {
+    if (!local) updateExtensionRecord(context.paths, name, undefined);
+    return succeeded(`${name} was removed locally`, now);
+  }
+  if (InstalledHandler.exists(context, current)) {
+    let handler: InstalledHandler;
+    try {
+      handler = new InstalledHandler(context, current);
+    } catch (error) {
+      return record(context, current, failedFromError(error, now), current);
+    }
+    // Recorded first, so that a supervisor in another process does not restart the hosted process.
+    setState(context, current, 'disabled');
+    await context.hosted.stop(name);
+    const disableFailed = await handler.run('disable', current.sequence);
+    if (disableFailed !== undefined) return record(context, current, disableFailed, current);
+    const uninstallFailed = await handler.run('uninstall', current.sequence);
+    if (uninstallFailed !== undefined) return record(context, current, uninstallFailed, current);
+    rmSync(handler.folders.handlerDir, { recursive: true, force: true });
+  }
+  rmSync(downloadFile(context, current), { force: true });
+  const outcome = succeeded(
+    local ? `Removed locally by an administrator (azcmagent extension remove)` : 'Removed',
+    context.clock.now(),
+  );
+  if (!local) {
+    updateExtensionRecord(context.paths, name, undefined);
+    return outcome;
+  }
+  updateExtensionRecord(context.paths, name, {
+    ...current,
+    state: 'disabled',
+    status: outcome.status,
+    updatedAt: outcome.status.time,
+    removedLocallyAt: outcome.status.time,
+  });
+  return outcome;
+}
+
+/** HandlerEnvironment.json and the settings for `sequence`, in the handler's folder. */
+function prepareFolders(
+  handler: InstalledHandler,
+  identity: HandlerIdentity,
+  desired: DesiredExtension,
+): void {
+  writeHandlerEnvironment(identity, handler.folders);
+  writeSettings(handler.folders, desired.sequence, desired.settings, desired.protectedSettings);
+}
+
+async function enableAndRecord(
+  context: HandlerContext,
+  handler: InstalledHandler,
+  desired: DesiredExtension,
+  previous: InstalledExtension | undefined,
+): Promise<OperationOutcome> {
+  const outcome = await handler.enable(desired.sequence);
+  record(context, desired, outcome, previous);
+  if (outcome.result === 'Succeeded') handler.startHosted(desired.name, desired.sequence);
+  return outcome;
+}
+
+/** Records `outcome` for `extension` and returns it. */
+function record(
+  context: HandlerContext,
+  extension: Pick<DesiredExtension, 'name' | 'publisher' | 'type' | 'version' | 'sequence'>,
+  outcome: OperationOutcome,
+  previous: InstalledExtension | undefined,
+): OperationOutcome {
+  const time = outcome.status.time;
+  const keepsInstall = previous !== undefined && previous.removedLocallyAt === undefined;
+  updateExtensionRecord(context.paths, extension.name, {
+    name: extension.name,
+    publisher: extension.publisher,
+    type: extension.type,
+    version: extension.version,
+    sequence: extension.sequence,
+    state: outcome.result === 'Succeeded' ? 'enabled' : 'failed',
+    status: outcome.status,
+    installedAt:
+      keepsInstall && previous.version === extension.version ? previous.installedAt : time,
+    updatedAt: time,
+  });
+  return outcome;
+}
+
+function setState(
+  context: HandlerContext,
+  current: InstalledExtension,
+  state: InstalledExtension['state'],
+): void {
+  updateExtensionRecord(context.paths, current.name, { ...current, state });
+}
+
+function downloadFile(context: HandlerContext, extension: HandlerIdentity): string {
+  return join(
+    context.paths.downloadsDir,
+    `${extension.publisher}.${extension.type}-${extension.version}.zip`,
+  );
+}

@@ -1,0 +1,117 @@
+// Runs the named manifest command of one installed handler version, and starts its hosted
+// process: the glue between a handler folder, its manifest and the runner.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { OperationOutcome } from '../extension-host.js';
+import type { HandlerContext } from './handler-context.js';
+import { handlerFolders, type HandlerFolders, type HandlerIdentity } from './handler-files.js';
+import {
+  MANIFEST_FILE,
+  manifestCommand,
+  parseHandlerManifest,
+  type HandlerCommandName,
+  type HandlerManifest,
+} from './handler-manifest.js';
+import { handlerProcessEnv } from './handler-process-env.js';
+import { runHandlerCommand, type CommandResult } from './handler-runner.js';
+import { readHandlerStatus } from './handler-status.js';
+import { commandFailure, enableOutcome, failed, type CommandContext } from './outcomes.js';
+
+export class InstalledHandler {
+  readonly folders: HandlerFolders;
+  readonly manifest: HandlerManifest;
+  readonly #context: HandlerContext;
+  readonly #identity: HandlerIdentity;
+
+  constructor(context: HandlerContext, identity: HandlerIdentity, manifest?: HandlerManifest) {
+    this.#context = context;
+    this.#identity = identity;
+    this.folders = handlerFolders(context.paths, identity);
+    this.manifest =
+      manifest ??
+      parseHandlerManifest(
+        readFileSync(join(this.folders.handlerDir, MANIFEST_FILE), 'utf8'),
+        join(this.folders.handlerDir, MANIFEST_FILE),
+      );
+  }
+
+  static exists(context: HandlerContext, identity: HandlerIdentity): boolean {
+    return existsSync(join(handlerFolders(context.paths, identity).handlerDir, MANIFEST_FILE));
+  }
+
+  get label(): string {
+    return `${this.#identity.publisher}.${this.#identity.type} ${this.#identity.version}`;
+  }
+
+  get group(): string {
+    return `${this.#identity.publisher}.${this.#identity.type}`;
+  }
+
+  /** Runs a command; a failure becomes a Failed outcome, success undefined. */
+  async run(
+    name: Exclude<HandlerCommandName, 'enable'>,
+    sequence: number,
+  ): Promise<OperationOutcome | undefined> {
+    const { result, context } = await this.#run(name, sequence);
+    const failure = commandFailure(result, context);
+    return failure === undefined
+      ? undefined
+      : failed(failure.code, failure.message, this.#context.clock.now());
+  }
+
+  /** Runs enable and reads status/<seq>.status. */
+  async enable(sequence: number): Promise<OperationOutcome> {
+    const { result, context } = await this.#run('enable', sequence);
+    const status = readHandlerStatus(this.folders.statusFolder, sequence);
+    return enableOutcome(result, status, context, this.#context.clock.now());
+  }
+
+  /** Starts (or keeps) the hosted process, when the manifest names one. */
+  startHosted(name: string, sequence: number): void {
+    const command = this.manifest.hostedCommand;
+    if (command === undefined) return;
+    this.#context.hosted.start({
+      name,
+      command,
+      cwd: this.folders.handlerDir,
+      env: handlerProcessEnv(this.#context.env, sequence, this.#context.baseEnv),
+      group: this.group,
+      logFile: this.folders.hostedLog,
+    });
+  }
+
+  async #run(
+    name: HandlerCommandName,
+    sequence: number,
+  ): Promise<{ result: CommandResult; context: CommandContext }> {
+    const command = manifestCommand(this.manifest, name);
+    const { clock, commandTimeoutMs, limiter, log } = this.#context;
+    log(`${this.label}: ${name} (sequence ${sequence}): ${command}`);
+    const result = await runHandlerCommand(
+      {
+        name,
+        command,
+        cwd: this.folders.handlerDir,
+        env: handlerProcessEnv(this.#context.env, sequence, this.#context.baseEnv),
+        group: this.group,
+        logFile: this.folders.commandLog,
+        timeoutMs: commandTimeoutMs,
+      },
+      limiter,
+      clock,
+    );
+    log(
+      `${this.label}: ${name} finished: ${result.kind === 'exited' ? `exit code ${result.code}` : result.kind}`,
+    );
+    return {
+      result,
+      context: {
+        extension: this.label,
+        name,
+        command,
+        logFile: this.folders.commandLog,
+        timeoutMs: commandTimeoutMs,
+      },
+    };
+  }
+}

@@ -1,0 +1,44 @@
+// The environment of handler commands and hosted processes: the service's own, minus anything
+// that looks like a secret, plus where HIMDS and the control plane are (docs/extensions.md).
+import { dirname } from 'node:path';
+
+export interface HandlerEnvOptions {
+  readonly himdsPort: number;
+  readonly endpoint: string | undefined;
+  readonly resourceId: string | undefined;
+  readonly caFile: string | undefined;
+}
+
+const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|PRIVATE|API_?KEY|(^|_)KEY$/i;
+const USUAL_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** Set by the host below; never inherited from whoever started the service. */
+const OWN = [
+  'ConfigSequenceNumber',
+  'IDENTITY_ENDPOINT',
+  'IMDS_ENDPOINT',
+  'TETHER_ENDPOINT',
+  'TETHER_RESOURCE_ID',
+  'NODE_EXTRA_CA_CERTS',
+  'PATH',
+];
+
+export function handlerProcessEnv(
+  options: HandlerEnvOptions,
+  sequence: number,
+  base: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(base)) {
+    if (value === undefined || SECRET_NAME.test(name) || OWN.includes(name)) continue;
+    env[name] = value;
+  }
+  const himds = `http://127.0.0.1:${options.himdsPort}`;
+  env.ConfigSequenceNumber = String(sequence);
+  env.IDENTITY_ENDPOINT = `${himds}/metadata/identity/oauth2/token`;
+  env.IMDS_ENDPOINT = himds;
+  if (options.endpoint !== undefined) env.TETHER_ENDPOINT = options.endpoint;
+  if (options.resourceId !== undefined) env.TETHER_RESOURCE_ID = options.resourceId;
+  if (options.caFile !== undefined) env.NODE_EXTRA_CA_CERTS = options.caFile;
+  env.PATH = `${dirname(process.execPath)}:${USUAL_PATH}`;
+  return env;
+}
