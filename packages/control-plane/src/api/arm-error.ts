@@ -26,6 +26,8 @@ export const ARM_ERROR_STATUS = {
   InvalidResourceLocation: 409,
   InvalidResourceGroupLocation: 409,
   Conflict: 409,
+  ExtensionPackageNotFound: 400,
+  MachineHasNoKey: 400,
   MethodNotAllowed: 405,
   InternalServerError: 500,
 } as const satisfies Record<string, number>;

@@ -160,7 +160,50 @@ const REQUIRED: { method: string; url: RegExp; action: string }[] = [
     action: 'Tether.Extensions/packages/write',
   },
   { method: 'GET', url: /^\/providers\/Tether\.Extensions\//, action: 'authenticated' },
+  {
+    method: 'GET',
+    url: /\/extensions(\/:extensionName)?$/,
+    action: 'Microsoft.HybridCompute/machines/extensions/read',
+  },
+  {
+    method: 'PUT',
+    url: /\/extensions\/:extensionName$/,
+    action: 'Microsoft.HybridCompute/machines/extensions/write',
+  },
+  {
+    method: 'PATCH',
+    url: /\/extensions\/:extensionName$/,
+    action: 'Microsoft.HybridCompute/machines/extensions/write',
+  },
+  {
+    method: 'DELETE',
+    url: /\/extensions\/:extensionName$/,
+    action: 'Microsoft.HybridCompute/machines/extensions/delete',
+  },
+  {
+    method: 'POST',
+    url: /\/upgradeExtensions$/,
+    action: 'Microsoft.HybridCompute/machines/upgradeExtensions/action',
+  },
+  {
+    method: 'GET',
+    url: /\/operation(Statuses|Results)\/:operationId$/,
+    action: 'Microsoft.HybridCompute/machines/extensions/read',
+  },
+  {
+    method: 'GET',
+    url: /\/extensionGoalState$/,
+    action: 'Microsoft.HybridCompute/machines/extensionGoalState/read',
+  },
+  {
+    method: 'POST',
+    url: /\/extensionStatus$/,
+    action: 'Microsoft.HybridCompute/machines/extensionStatus/action',
+  },
 ];
+
+/** Answer as 'authenticated', then demand their action on the extension the lookup finds. */
+const DEMANDED_AFTER_LOOKUP = /\/operation(Statuses|Results)\/:operationId$/;
 
 function requiredAction(route: RouteSpec): string {
   const found = REQUIRED.filter((r) => r.method === route.method && r.url.test(route.url));
@@ -184,7 +227,7 @@ const COVERS: Record<Placement, Level[]> = {
 };
 
 function levelOf(url: string): Level {
-  if (/:(machineName|resourceName|childName)\b/.test(url)) return 'resource';
+  if (/:(machineName|resourceName|childName|operationId)\b/.test(url)) return 'resource';
   if (url.includes(':resourceGroupName')) return 'resourceGroup';
   if (url.includes(':subscriptionId')) return 'subscription';
   return 'root';
@@ -238,7 +281,7 @@ void describe('route authorization matrix', () => {
       const expected = requiredAction(route);
       if (route.access.kind === 'action') {
         assert.equal(route.access.action, expected, `${route.method} ${route.url}`);
-      } else {
+      } else if (!DEMANDED_AFTER_LOOKUP.test(route.url)) {
         assert.equal(expected, 'authenticated', `${route.method} ${route.url} declares no action`);
       }
       assert.ok(
@@ -289,7 +332,23 @@ void describe('route authorization matrix', () => {
     );
     const scope = scopeUrl === '' ? '/' : scopeUrl.toLowerCase();
     let body: unknown;
-    if (route.url.endsWith(':machineName') && route.method === 'PUT' && !overwrite) {
+    if (
+      /\/(extensions|extensionStatus|upgradeExtensions|extensionGoalState)|:operationId/.test(
+        route.url,
+      )
+    ) {
+      await extensionFor(route, w, extra);
+    }
+    if (route.url.endsWith(':extensionName') && route.method === 'PUT') {
+      body = {
+        location: 'westeurope',
+        properties: { publisher: 'Contoso', type: 'Widget', typeHandlerVersion: '1.0' },
+      };
+    } else if (route.url.endsWith('/upgradeExtensions')) {
+      body = { extensionTargets: { 'Contoso.Widget': { targetVersion: '1.0' } } };
+    } else if (route.url.endsWith('/extensionStatus')) {
+      body = { name: 'ama', result: 'Succeeded' };
+    } else if (route.url.endsWith(':machineName') && route.method === 'PUT' && !overwrite) {
       extra['machineName'] = `new-${w.n}`;
       body = { location: 'westeurope' };
     } else if (route.url.endsWith(':machineName') && route.method === 'PUT') {
@@ -351,6 +410,65 @@ void describe('route authorization matrix', () => {
     if (route.url.endsWith('/values'))
       url += `&$filter=${encodeURIComponent("eventTimestamp ge '2020-01-01T00:00:00Z'")}`;
     return { url, scope, ...(body === undefined ? {} : { body }) };
+  }
+
+  /** The extension `ama` of the world's machine, and an operation on it for status routes. */
+  async function extensionFor(
+    route: RouteSpec,
+    w: World,
+    extra: Record<string, string>,
+  ): Promise<void> {
+    const now = new Date(t.clock.now()).toISOString();
+    const id = `${w.machine}/extensions/ama`;
+    await t.db
+      .insertInto('machine_extensions')
+      .values({
+        id,
+        machine_id: w.machine,
+        name: 'ama',
+        location: 'westeurope',
+        tags: '{}',
+        publisher: 'Contoso',
+        type: 'Widget',
+        type_handler_version: '1.0',
+        resolved_version: '1.0',
+        auto_upgrade_minor_version: 1,
+        enable_automatic_upgrade: 0,
+        force_update_tag: null,
+        settings: '{}',
+        protected_settings: null,
+        protected_key_id: null,
+        sequence: 1,
+        provisioning_state: 'Succeeded',
+        instance_view: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+    extra['extensionName'] = 'ama';
+    if (!route.url.endsWith(':operationId')) return;
+    const operationId = randomUUID();
+    await t.db
+      .insertInto('extension_operations')
+      .values({
+        id: operationId,
+        subscription_id: w.sub,
+        machine_id: w.machine,
+        extension_id: id,
+        kind: 'install',
+        sequence: 1,
+        status: 'Succeeded',
+        error: null,
+        started_at: now,
+        deadline_at: now,
+        delivered_at: null,
+        ended_at: now,
+        created_by: 'test',
+      })
+      .execute();
+    extra['operationId'] = operationId;
+    extra['location'] = 'westeurope';
   }
 
   /** `machine` is the machine the request is about (or, above machines, one in its group). */

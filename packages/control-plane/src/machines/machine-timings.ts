@@ -1,5 +1,5 @@
 // How often agents report, when silence means Disconnected or Expired, and how long machine
-// credentials live: one place for the defaults, overridable through the server options.
+// credentials live, how long extension requests wait for them: one place for the defaults, overridable through the server options.
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 
@@ -14,6 +14,8 @@ export interface MachineTimings {
   credentialLifetimeMs: number;
   /** How long the replaced key keeps working after a rotation, for calls in flight. */
   rotationGraceMs: number;
+  /** How long an extension operation may wait for its machine before it fails (B7). */
+  extensionRequestTimeoutMs: number;
 }
 
 export const DEFAULT_MACHINE_TIMINGS: Readonly<MachineTimings> = Object.freeze({
@@ -22,6 +24,7 @@ export const DEFAULT_MACHINE_TIMINGS: Readonly<MachineTimings> = Object.freeze({
   expireAfterMs: 45 * DAY_MS,
   credentialLifetimeMs: 90 * DAY_MS,
   rotationGraceMs: 10 * MINUTE_MS,
+  extensionRequestTimeoutMs: 6 * 60 * MINUTE_MS,
 });
 
 /** Defaults with `overrides` applied; every value must be a positive number of milliseconds. */

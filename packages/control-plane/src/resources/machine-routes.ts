@@ -7,6 +7,8 @@ import { ArmError } from '../api/arm-error.js';
 import type { RouteSpec } from '../api/route-spec.js';
 import { deleteAssignmentsWithin, forgetAssignments } from '../authorization/assignment-cleanup.js';
 import { parseClientPublicKey, type ClientPublicKey } from '../machines/client-public-key.js';
+import { deleteMachineExtensions } from '../extensions/extension-store.js';
+import { GoalStateWaiters } from '../extensions/goal-state-waiters.js';
 import { agentViewOf, agentViews } from '../machines/machine-agent-view.js';
 import {
   createMachineIdentity,
@@ -302,6 +304,7 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
             .where('id', '=', target.id)
             .executeTakeFirst();
           if (deleted.numDeletedRows === 0n) return undefined;
+          await deleteMachineExtensions(trx, target.id);
           const identity = await deleteMachineIdentity(trx, target.id);
           return { identity, assignments: await deleteAssignmentsWithin(trx, target.id) };
         });
@@ -314,6 +317,7 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
           ...removed.identity.assignmentNames,
         ]);
         forgetMachineIdentity(removed.identity, authorizer, services.tokens);
+        GoalStateWaiters.of(db).wake(target.id);
         return undefined;
       },
     },

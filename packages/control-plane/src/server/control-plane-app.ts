@@ -10,6 +10,7 @@ import type { Clock } from '../clock.js';
 import { directoryRoutes } from '../directory/directory-routes.js';
 import { DirectoryService } from '../directory/directory-service.js';
 import { DirectoryStore } from '../directory/directory-store.js';
+import { sweepOverdueExtensionOperations } from '../extensions/extension-expiry-sweep.js';
 import { sendAuthenticationChallenges } from '../identity/authentication-error.js';
 import { IdentityError } from '../identity/identity-error.js';
 import { IdentityProvider } from '../identity/identity-provider.js';
@@ -39,6 +40,10 @@ export interface ControlPlaneApp {
   identity: IdentityProvider;
   authorizer: Authorizer;
   directory: DirectoryService;
+  /** The timings in force, defaults filled in. */
+  machineTimings: Readonly<MachineTimings>;
+  /** Fails extension operations past their deadline (B7); the server runs it periodically. */
+  sweepExtensionOperations(): Promise<number>;
 }
 
 export async function createControlPlaneApp(
@@ -95,5 +100,13 @@ export async function createControlPlaneApp(
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   sendAuthenticationChallenges(app);
-  return { app, tenantId, identity, authorizer, directory };
+  return {
+    app,
+    tenantId,
+    identity,
+    authorizer,
+    directory,
+    machineTimings: timings,
+    sweepExtensionOperations: () => sweepOverdueExtensionOperations(db, clock),
+  };
 }

@@ -23,6 +23,11 @@ void describe('parseMachineTimingFlags', () => {
     assert.equal(parsed.disconnectAfterMs, DEFAULT_MACHINE_TIMINGS.disconnectAfterMs);
     assert.equal(parsed.expireAfterMs, DEFAULT_MACHINE_TIMINGS.expireAfterMs);
     assert.equal(parsed.rotationGraceMs, DEFAULT_MACHINE_TIMINGS.rotationGraceMs);
+    assert.equal(
+      parsed.extensionRequestTimeoutMs,
+      DEFAULT_MACHINE_TIMINGS.extensionRequestTimeoutMs,
+    );
+    assert.equal(parsed.extensionRequestTimeoutMs, 6 * 3_600_000);
   });
 
   void it('accepts short timings for tests and demos', () => {
@@ -32,12 +37,14 @@ void describe('parseMachineTimingFlags', () => {
         disconnectAfter: '3s',
         expireAfter: '1h',
         rotationGrace: '2s',
+        extensionRequestTimeout: '30s',
       }),
       {
         heartbeatIntervalMs: 1000,
         disconnectAfterMs: 3000,
         expireAfterMs: 3_600_000,
         rotationGraceMs: 2000,
+        extensionRequestTimeoutMs: 30_000,
       },
     );
   });
@@ -52,6 +59,11 @@ void describe('parseMachineTimingFlags', () => {
     ['--disconnect-after', { disconnectAfter: '-1m' }, /"-1m" is not valid/],
     ['--expire-after', { expireAfter: '45' }, /whole number with s, m, h or d/],
     ['--rotation-grace', { rotationGrace: '' }, /"" is not valid/],
+    [
+      '--extension-request-timeout',
+      { extensionRequestTimeout: '6 hours' },
+      /"6 hours" is not valid/,
+    ],
     ['--disconnect-after', { disconnectAfter: '5m' }, /longer than --heartbeat-interval "5m"/],
     [
       '--disconnect-after',

@@ -1,5 +1,6 @@
 // `tether server`'s machine timing flags (`--heartbeat-interval`, `--disconnect-after`,
-// `--expire-after`, `--rotation-grace`) checked together, so status thresholds stay ordered.
+// `--expire-after`, `--rotation-grace`, `--extension-request-timeout`) checked together, so
+// status thresholds stay ordered.
 import type { MachineTimings } from '../machines/machine-timings.js';
 import { parseDuration } from './duration.js';
 import { ServerError } from './server-error.js';
@@ -9,6 +10,7 @@ export interface MachineTimingFlags {
   disconnectAfter: string;
   expireAfter: string;
   rotationGrace: string;
+  extensionRequestTimeout: string;
 }
 
 export const MACHINE_TIMING_FLAG_DEFAULTS: Readonly<MachineTimingFlags> = Object.freeze({
@@ -16,6 +18,7 @@ export const MACHINE_TIMING_FLAG_DEFAULTS: Readonly<MachineTimingFlags> = Object
   disconnectAfter: '15m',
   expireAfter: '45d',
   rotationGrace: '10m',
+  extensionRequestTimeout: '6h',
 });
 
 const SECOND_MS = 1000;
@@ -24,7 +27,11 @@ export function parseMachineTimingFlags(
   flags: MachineTimingFlags,
 ): Pick<
   MachineTimings,
-  'heartbeatIntervalMs' | 'disconnectAfterMs' | 'expireAfterMs' | 'rotationGraceMs'
+  | 'heartbeatIntervalMs'
+  | 'disconnectAfterMs'
+  | 'expireAfterMs'
+  | 'rotationGraceMs'
+  | 'extensionRequestTimeoutMs'
 > {
   const heartbeatIntervalMs = parseDuration(
     flags.heartbeatInterval,
@@ -34,6 +41,11 @@ export function parseMachineTimingFlags(
   const disconnectAfterMs = parseDuration(flags.disconnectAfter, '--disconnect-after', SECOND_MS);
   const expireAfterMs = parseDuration(flags.expireAfter, '--expire-after', SECOND_MS);
   const rotationGraceMs = parseDuration(flags.rotationGrace, '--rotation-grace', SECOND_MS);
+  const extensionRequestTimeoutMs = parseDuration(
+    flags.extensionRequestTimeout,
+    '--extension-request-timeout',
+    SECOND_MS,
+  );
   // A threshold at or below the interval would show healthy agents Disconnected between beats.
   if (disconnectAfterMs <= heartbeatIntervalMs) {
     throw new ServerError(
@@ -49,5 +61,11 @@ export function parseMachineTimingFlags(
       { target: '--expire-after' },
     );
   }
-  return { heartbeatIntervalMs, disconnectAfterMs, expireAfterMs, rotationGraceMs };
+  return {
+    heartbeatIntervalMs,
+    disconnectAfterMs,
+    expireAfterMs,
+    rotationGraceMs,
+    extensionRequestTimeoutMs,
+  };
 }

@@ -1,7 +1,7 @@
 // `tether server`: opens the data directory's database (one process per SQLite file), makes
 // or loads the TLS identity, binds HTTPS, then builds the control plane for the URL actually
-// bound (port 0 included) and serves it; background tasks rotate signing keys and renew the
-// server certificate.
+// bound (port 0 included) and serves it; background tasks rotate signing keys, renew the
+// server certificate and fail extension requests their machines did not take up in time.
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +9,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { MachineTimings } from '../machines/machine-timings.js';
+import { sweepIntervalFor } from '../extensions/extension-expiry-sweep.js';
 import { loadProvidedTls } from '../tls/provided-tls.js';
 import { ensureTlsMaterial, type TlsMaterial } from '../tls/tls-material.js';
 import { openDatabase, type DatabaseLocation } from '../store/open-database.js';
@@ -101,6 +102,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           tls = renewed;
           server?.setSecureContext({ key: tls.key, cert: tls.cert });
           log.info({ notAfter: new Date(tls.notAfter).toISOString() }, 'TLS certificate replaced');
+        },
+        log,
+      ),
+      new PeriodicTask(
+        'extension request expiry',
+        sweepIntervalFor(plane.machineTimings.extensionRequestTimeoutMs),
+        async () => {
+          const expired = await plane.sweepExtensionOperations();
+          if (expired > 0)
+            log.info({ expired }, 'extension operations failed: machine not reached');
         },
         log,
       ),

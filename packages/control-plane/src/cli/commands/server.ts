@@ -77,6 +77,11 @@ export function register(program: Command): void {
       'how long a machine key replaced by rotateCredential still gets tokens',
       MACHINE_TIMING_FLAG_DEFAULTS.rotationGrace,
     )
+    .option(
+      '--extension-request-timeout <duration>',
+      'how long an extension operation waits for its machine before it fails (MachineNotReached)',
+      MACHINE_TIMING_FLAG_DEFAULTS.extensionRequestTimeout,
+    )
     .option('--log-level <level>', `log level on stderr: ${LOG_LEVELS.join(', ')}`, 'info')
     .action((options: ServerCommandOptions) => runServerCommand(() => serve(options)));
 }

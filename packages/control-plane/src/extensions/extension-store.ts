@@ -1,0 +1,90 @@
+// The extension tables as the routes use them: one extension, its operation in progress, the
+// machine's goal-state generation, and removing everything of a machine with it.
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { Database, ExtensionOperationsTable } from '../store/schema.js';
+import type { ExtensionRow } from './extension-resource.js';
+
+export type OperationRow = Selectable<ExtensionOperationsTable>;
+export type OperationKind = ExtensionOperationsTable['kind'];
+type Db = Kysely<Database> | Transaction<Database>;
+
+export function findExtension(db: Db, id: string): Promise<ExtensionRow | undefined> {
+  return db.selectFrom('machine_extensions').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function findOperation(db: Db, id: string): Promise<OperationRow | undefined> {
+  return db.selectFrom('extension_operations').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function operationInProgress(
+  db: Db,
+  extensionId: string,
+): Promise<OperationRow | undefined> {
+  return db
+    .selectFrom('extension_operations')
+    .selectAll()
+    .where('extension_id', '=', extensionId)
+    .where('status', '=', 'InProgress')
+    .executeTakeFirst();
+}
+
+export async function readGeneration(db: Db, machineId: string): Promise<number> {
+  const row = await db
+    .selectFrom('extension_goal_states')
+    .select('generation')
+    .where('machine_id', '=', machineId)
+    .executeTakeFirst();
+  return row === undefined ? 0 : Number(row.generation);
+}
+
+/** Every change the agent must see goes through here, in the transaction that makes it. */
+export async function bumpGeneration(trx: Db, machineId: string): Promise<void> {
+  await trx
+    .insertInto('extension_goal_states')
+    .values({ machine_id: machineId, generation: 1 })
+    .onConflict((oc) =>
+      oc
+        .column('machine_id')
+        .doUpdateSet({ generation: sql<number>`extension_goal_states.generation + 1` }),
+    )
+    .execute();
+}
+
+export interface NewOperation {
+  subscriptionId: string;
+  machineId: string;
+  extensionId: string;
+  kind: OperationKind;
+  sequence: number;
+  now: number;
+  timeoutMs: number;
+  createdBy: string;
+}
+
+export async function insertOperation(trx: Db, operation: NewOperation): Promise<OperationRow> {
+  const row: OperationRow = {
+    id: randomUUID(),
+    subscription_id: operation.subscriptionId,
+    machine_id: operation.machineId,
+    extension_id: operation.extensionId,
+    kind: operation.kind,
+    sequence: operation.sequence,
+    status: 'InProgress',
+    error: null,
+    started_at: new Date(operation.now).toISOString(),
+    deadline_at: new Date(operation.now + operation.timeoutMs).toISOString(),
+    delivered_at: null,
+    ended_at: null,
+    created_by: operation.createdBy,
+  };
+  await trx.insertInto('extension_operations').values(row).execute();
+  return row;
+}
+
+/** A machine's extensions, their operations and its goal state go with the machine. */
+export async function deleteMachineExtensions(trx: Db, machineId: string): Promise<void> {
+  await trx.deleteFrom('machine_extensions').where('machine_id', '=', machineId).execute();
+  await trx.deleteFrom('extension_operations').where('machine_id', '=', machineId).execute();
+  await trx.deleteFrom('extension_goal_states').where('machine_id', '=', machineId).execute();
+}

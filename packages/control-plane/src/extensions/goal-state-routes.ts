@@ -1,0 +1,73 @@
+// The agent's goal-state long poll (B11): answers at once when the machine's generation is not
+// the one the agent has, otherwise holds the request until it changes or `wait` seconds pass.
+import type { RouteSpec } from '../api/route-spec.js';
+import { ArmError } from '../api/arm-error.js';
+import { queryValue } from '../resources/arm-request.js';
+import { expireOverdueOperations } from './extension-operations.js';
+import { AGENT_API_VERSIONS, EXTENSION_ACTIONS } from './extension-resource.js';
+import { readGeneration } from './extension-store.js';
+import { markDelivered, readGoalState } from './goal-state.js';
+import {
+  MACHINE_PATH,
+  machineAt,
+  machineTargetOf,
+  requireMachine,
+  type ExtensionServices,
+} from './extension-target.js';
+
+const DEFAULT_WAIT_SECONDS = 50;
+const MAX_WAIT_SECONDS = 60;
+
+export function goalStateRoutes(services: ExtensionServices): RouteSpec[] {
+  const { db, clock, waiters } = services;
+  return [
+    {
+      apiVersions: AGENT_API_VERSIONS,
+      method: 'GET',
+      url: `${MACHINE_PATH}/extensionGoalState`,
+      access: { kind: 'action', action: EXTENSION_ACTIONS.goalState, scope: machineAt },
+      async handler({ request }) {
+        const target = machineTargetOf(request);
+        const after = integerQuery(
+          queryValue(request, 'after'),
+          'after',
+          0,
+          Number.MAX_SAFE_INTEGER,
+        );
+        const wait =
+          integerQuery(queryValue(request, 'wait'), 'wait', 1, MAX_WAIT_SECONDS) ??
+          DEFAULT_WAIT_SECONDS;
+        await requireMachine(db, target);
+        await expireOverdueOperations(db, clock, { machineId: target.machineId });
+        if (after !== undefined && (await readGeneration(db, target.machineId)) === after) {
+          // Listen first, then look again: a change between the two reads still wakes us.
+          const waiting = waiters.wait(target.machineId, wait * 1000, request.raw);
+          if ((await readGeneration(db, target.machineId)) !== after) waiting.cancel();
+          if ((await waiting.done) === 'closed') return undefined;
+        }
+        // Generation before contents: a change in between makes the next poll answer at once.
+        const state = await readGoalState(db, target.machineId);
+        await markDelivered(db, state, clock.now());
+        return state;
+      },
+    },
+  ];
+}
+
+function integerQuery(
+  raw: string | undefined,
+  name: string,
+  min: number,
+  max: number,
+): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = /^\d{1,16}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(value >= min && value <= max)) {
+    throw new ArmError(
+      'BadRequest',
+      `The query parameter '${name}' must be a whole number from ${min} to ${max}; got '${raw.slice(0, 40)}'.`,
+      { target: name },
+    );
+  }
+  return value;
+}

@@ -1,0 +1,84 @@
+// In-process wake-up of long polls (B11): a machine's waiting goal-state requests, woken when
+// its goal state changes. Cheap per waiter (one timer, one listener) so a fleet can all wait.
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.js';
+
+export type WaitOutcome = 'changed' | 'timeout' | 'closed';
+
+interface Waiter {
+  settle(outcome: WaitOutcome): void;
+}
+
+/** Something that tells when the request behind a wait goes away (`request.raw`). */
+export interface Closable {
+  once(event: 'close', listener: () => void): unknown;
+  off(event: 'close', listener: () => void): unknown;
+}
+
+/** One per database: the routes and the expiry sweep of a server share it through `of(db)`. */
+const BY_DATABASE = new WeakMap<object, GoalStateWaiters>();
+
+export class GoalStateWaiters {
+  private readonly waiting = new Map<string, Set<Waiter>>();
+
+  static of(db: Kysely<Database>): GoalStateWaiters {
+    let waiters = BY_DATABASE.get(db);
+    if (waiters === undefined) {
+      waiters = new GoalStateWaiters();
+      BY_DATABASE.set(db, waiters);
+    }
+    return waiters;
+  }
+
+  /** Requests waiting now, over all machines. */
+  get size(): number {
+    let total = 0;
+    for (const set of this.waiting.values()) total += set.size;
+    return total;
+  }
+
+  /**
+   * Waits until `wake(machineId)`, `timeoutMs` or the request closing. Returns a handle whose
+   * `done` settles once; `cancel()` ends the wait at once (answer without waiting).
+   */
+  wait(
+    machineId: string,
+    timeoutMs: number,
+    request: Closable,
+  ): { done: Promise<WaitOutcome>; cancel(): void } {
+    let settle!: (outcome: WaitOutcome) => void;
+    const done = new Promise<WaitOutcome>((resolve) => {
+      let timer: NodeJS.Timeout | undefined = undefined;
+      const onClose = (): void => waiter.settle('closed');
+      const waiter: Waiter = {
+        settle: (outcome) => {
+          if (timer === undefined) return;
+          clearTimeout(timer);
+          timer = undefined;
+          request.off('close', onClose);
+          const set = this.waiting.get(machineId);
+          set?.delete(waiter);
+          if (set?.size === 0) this.waiting.delete(machineId);
+          resolve(outcome);
+        },
+      };
+      timer = setTimeout(() => waiter.settle('timeout'), timeoutMs);
+      request.once('close', onClose);
+      let set = this.waiting.get(machineId);
+      if (set === undefined) {
+        set = new Set();
+        this.waiting.set(machineId, set);
+      }
+      set.add(waiter);
+      settle = (outcome) => waiter.settle(outcome);
+    });
+    return { done, cancel: () => settle('changed') };
+  }
+
+  /** Answers every request waiting for `machineId`'s goal state. */
+  wake(machineId: string): void {
+    const set = this.waiting.get(machineId);
+    if (set === undefined) return;
+    for (const waiter of [...set]) waiter.settle('changed');
+  }
+}

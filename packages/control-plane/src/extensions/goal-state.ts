@@ -1,0 +1,77 @@
+// A machine's extension goal state (B11): what its extension service must converge to, read
+// from the database each time it is asked for, and the operations handed out with it.
+import type { Kysely } from 'kysely';
+import type { SealedSettings } from '@tether/protocol/protected-settings';
+import type { Database } from '../store/schema.js';
+import { readGeneration, type OperationKind } from './extension-store.js';
+
+export interface GoalStateExtension {
+  name: string;
+  publisher: string;
+  type: string;
+  version: string;
+  sequence: number;
+  settings: Record<string, unknown>;
+  protectedSettings: SealedSettings | null;
+  /** `removed`: a delete is pending; the agent disables and uninstalls it. */
+  state: 'enabled' | 'removed';
+  operation: { id: string; kind: OperationKind } | null;
+}
+
+export interface GoalState {
+  generation: number;
+  extensions: GoalStateExtension[];
+}
+
+export async function readGoalState(db: Kysely<Database>, machineId: string): Promise<GoalState> {
+  const generation = await readGeneration(db, machineId);
+  const rows = await db
+    .selectFrom('machine_extensions')
+    .selectAll()
+    .where('machine_id', '=', machineId)
+    .orderBy('id')
+    .execute();
+  const operations = await db
+    .selectFrom('extension_operations')
+    .select(['id', 'kind', 'extension_id'])
+    .where('machine_id', '=', machineId)
+    .where('status', '=', 'InProgress')
+    .execute();
+  const byExtension = new Map(operations.map((o) => [o.extension_id, o]));
+  return {
+    generation,
+    extensions: rows.map((row) => {
+      const operation = byExtension.get(row.id);
+      return {
+        name: row.name,
+        publisher: row.publisher,
+        type: row.type,
+        version: row.resolved_version,
+        sequence: Number(row.sequence),
+        settings: JSON.parse(row.settings) as Record<string, unknown>,
+        protectedSettings:
+          row.protected_settings === null
+            ? null
+            : { jwe: row.protected_settings, keyId: row.protected_key_id ?? '' },
+        state: row.provisioning_state === 'Deleting' ? 'removed' : 'enabled',
+        operation: operation === undefined ? null : { id: operation.id, kind: operation.kind },
+      };
+    }),
+  };
+}
+
+/** Records when the agent first received each operation of `state`. */
+export async function markDelivered(
+  db: Kysely<Database>,
+  state: GoalState,
+  now: number,
+): Promise<void> {
+  const ids = state.extensions.flatMap((e) => (e.operation === null ? [] : [e.operation.id]));
+  if (ids.length === 0) return;
+  await db
+    .updateTable('extension_operations')
+    .set({ delivered_at: new Date(now).toISOString() })
+    .where('id', 'in', ids)
+    .where('delivered_at', 'is', null)
+    .execute();
+}
