@@ -1,0 +1,84 @@
+// The goal-state long poll (B11): a waiting request is answered in the same tick as the change
+// that concerns it, times out unchanged, and waiting costs one timer and one listener each.
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { after, before, describe, it } from 'node:test';
+import { CUSTOM_SCRIPT, ExtensionTestWorld } from './extension-test-world.js';
+import { GoalStateWaiters } from './goal-state-waiters.js';
+
+void describe('goal-state long poll', () => {
+  let w: ExtensionTestWorld;
+  before(async () => {
+    w = await ExtensionTestWorld.create();
+    await w.publish(CUSTOM_SCRIPT.publisher, CUSTOM_SCRIPT.type, '2.1.0');
+  });
+  after(() => w.close());
+
+  void it('answers at once without after, or when the generation differs', async () => {
+    const first = await w.goalState();
+    assert.deepEqual(first.body, { generation: 0, extensions: [] });
+    const started = performance.now();
+    assert.equal((await w.goalState('&after=7&wait=30')).status, 200);
+    assert.ok(performance.now() - started < 1000);
+  });
+
+  void it('wakes a waiting poll when a PUT changes the goal state', async () => {
+    const waiters = GoalStateWaiters.of(w.t.db);
+    const polled = w.goalState('&after=0&wait=30');
+    while (waiters.size === 0) await new Promise((resolve) => setImmediate(resolve));
+    const started = performance.now();
+    const put = await w.put('CustomScript', CUSTOM_SCRIPT);
+    assert.equal(put.status, 201);
+    const answer = await polled;
+    assert.ok(performance.now() - started < 200, 'answered with the change, not at the timeout');
+    assert.equal(answer.body['generation'], 1);
+    assert.equal((answer.body['extensions'] as unknown[]).length, 1);
+    assert.equal(waiters.size, 0);
+  });
+
+  void it('answers the unchanged state once wait seconds pass', async () => {
+    const started = performance.now();
+    const answer = await w.goalState('&after=1&wait=1');
+    const elapsed = performance.now() - started;
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body['generation'], 1);
+    assert.ok(elapsed >= 950 && elapsed < 3000, `waited ${elapsed} ms`);
+  });
+
+  void it('refuses a wait outside 1-60 seconds and an after that is not a number', async () => {
+    for (const query of ['&after=1&wait=0', '&after=1&wait=61', '&after=x']) {
+      const answer = await w.goalState(query);
+      assert.equal(answer.status, 400, query);
+      assert.equal((answer.body['error'] as { code: string }).code, 'BadRequest');
+    }
+  });
+});
+
+void describe('GoalStateWaiters', () => {
+  void it('holds 10,000 waiters cheaply, wakes only the machine changed, forgets closed ones', async () => {
+    const waiters = new GoalStateWaiters();
+    const requests = Array.from({ length: 10_000 }, () => new EventEmitter());
+    const waits = requests.map((request, i) => waiters.wait(`m-${i % 100}`, 60_000, request));
+    assert.equal(waiters.size, 10_000);
+    waiters.wake('m-7');
+    const woken = await Promise.all(waits.filter((_, i) => i % 100 === 7).map((x) => x.done));
+    assert.ok(woken.every((outcome) => outcome === 'changed'));
+    assert.equal(waiters.size, 9_900);
+    requests[0]?.emit('close');
+    assert.equal(await waits[0]?.done, 'closed');
+    assert.equal(waiters.size, 9_899);
+    assert.equal(requests[0]?.listenerCount('close'), 0);
+    for (let i = 0; i < 100; i += 1) waiters.wake(`m-${i}`);
+    assert.equal(waiters.size, 0);
+    assert.ok(
+      requests.every((r) => r.listenerCount('close') === 0),
+      'listeners removed',
+    );
+  });
+
+  void it('times out with its own timer', async () => {
+    const waiters = new GoalStateWaiters();
+    assert.equal(await waiters.wait('m', 5, new EventEmitter()).done, 'timeout');
+    assert.equal(waiters.size, 0);
+  });
+});
