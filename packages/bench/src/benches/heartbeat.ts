@@ -2,27 +2,30 @@
 // keep-alive: server CPU time per heartbeat (from /proc/<pid>/stat) and heartbeats/s, beside a
 // bare node:https server that parses the same JSON body and answers same-size bytes.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
 import { Agent, createServer, request } from 'node:https';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { SignJWT } from 'jose';
 import { dataDirPaths } from '@tether/control-plane/server/data-dir';
-import { exited, listening, runTether, TETHER_BIN } from '../tether-process.js';
+import {
+  collect,
+  onboardFleet,
+  startTetherServer,
+  TetherApi,
+  V,
+  type Answer,
+} from '../machine-fleet.js';
+import { exited, listening } from '../tether-process.js';
 import { report, summarize } from '../stats.js';
 
 const MACHINES = Number(process.env['HEARTBEAT_BENCH_MACHINES'] ?? 10_000);
-const SETUP_PARALLEL = 32;
 const CONNECTIONS = 64;
 const WARMUP_MS = 2_000;
 const ROUND_MS = 5_000;
 const ROUNDS = 2;
-const V = 'api-version=2024-07-10';
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 const AGENT_CONFIGURATION = {
   extensionsAllowList: [],
@@ -35,20 +38,6 @@ const AGENT_CONFIGURATION = {
   incomingConnectionsPorts: [],
   incomingConnectionsEnabled: 'true',
 };
-
-interface Installation {
-  tenantId: string;
-  subscriptionId: string;
-  appId: string;
-  password: string;
-  caCert: string;
-}
-
-interface Answer {
-  status: number;
-  text: string;
-  headers: Record<string, string>;
-}
 
 interface Measured {
   requests: number;
@@ -63,95 +52,31 @@ export async function run(): Promise<void> {
   const dataDir = join(root, 'data');
   const children: ChildProcess[] = [];
   try {
-    const install = JSON.parse(
-      await runTether(['init', '--data-dir', dataDir, '--json']),
-    ) as Installation;
-    const ca = readFileSync(install.caCert);
     // HEARTBEAT_BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" profiles the server.
     const nodeFlags = (process.env['HEARTBEAT_BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
-    const server = spawn(
-      process.execPath,
-      [
-        ...nodeFlags,
-        TETHER_BIN,
-        'server',
-        '--data-dir',
-        dataDir,
-        '--listen',
-        '127.0.0.1:0',
-        '--log-level',
-        'warn',
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env } },
-    );
-    children.push(server);
-    const url = await listening(server, /^tether listening on (https:\/\/\S+)$/m);
-    const port = Number(new URL(url).port);
-    const agent = new Agent({ keepAlive: true, maxSockets: SETUP_PARALLEL, ca });
-    const call = (method: string, path: string, token: string | undefined, body?: unknown) =>
-      httpsCall(agent, port, method, path, token, body);
-
-    const admin = await formToken(agent, port, install.tenantId, {
-      grant_type: 'client_credentials',
-      client_id: install.appId,
-      client_secret: install.password,
-      scope: `${url}/.default`,
-    });
+    const {
+      install,
+      ca,
+      url,
+      port,
+      child: server,
+    } = await startTetherServer(dataDir, nodeFlags, children);
+    const api = new TetherApi(url, port, ca);
+    const admin = await api.adminToken(install);
     const group = `/subscriptions/${install.subscriptionId}/resourceGroups/bench`;
-    await call('PUT', `${group}?api-version=2021-04-01`, admin, { location: 'westeurope' });
+    await api.call('PUT', `${group}?api-version=2021-04-01`, admin, { location: 'westeurope' });
 
-    // Setup, not timed: every machine onboarded through the API with its own P-256 key.
-    let started = performance.now();
-    const machines = await inParallel(MACHINES, async (i) => {
-      const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-      const der = publicKey.export({ format: 'der', type: 'spki' });
-      const name = `node-${i}`;
-      const put = await call(
-        'PUT',
-        `${group}/providers/Microsoft.HybridCompute/machines/${name}?${V}`,
-        admin,
-        {
-          location: 'westeurope',
-          identity: { type: 'SystemAssigned' },
-          properties: {
-            clientPublicKey: der.toString('base64'),
-            osName: 'linux',
-            agentVersion: '1.0',
-          },
-        },
-      );
-      if (put.status !== 201) throw new Error(`PUT ${name} answered ${put.status}: ${put.text}`);
-      const principalId = (JSON.parse(put.text) as { identity: { principalId: string } }).identity
-        .principalId;
-      const kid = createHash('sha256').update(der).digest('base64url');
-      return { name, principalId, kid, privateKey };
-    });
-    const onboardSeconds = (performance.now() - started) / 1000;
-
-    // Setup, not timed: each machine's token through the token endpoint with its assertion.
-    started = performance.now();
-    const tokenEndpoint = `${url}/${install.tenantId}/oauth2/v2.0/token`;
-    const requests = await inParallel(MACHINES, async (i) => {
-      const m = machines[i];
-      if (m === undefined) throw new Error('no machine');
-      const now = Math.floor(Date.now() / 1000);
-      const assertion = await new SignJWT({})
-        .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: m.kid })
-        .setIssuer(m.principalId)
-        .setSubject(m.principalId)
-        .setAudience(tokenEndpoint)
-        .setJti(randomUUID())
-        .setIssuedAt(now)
-        .setNotBefore(now)
-        .setExpirationTime(now + 600)
-        .sign(m.privateKey);
-      const token = await formToken(agent, port, install.tenantId, {
-        grant_type: 'client_credentials',
-        client_id: m.principalId,
-        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-        client_assertion: assertion,
-        scope: `${url}/.default`,
-      });
+    // Setup, not timed: every machine onboarded through the API with its own P-256 key, then
+    // each machine's token through the token endpoint with its assertion.
+    const { machines, onboardSeconds, tokenSeconds } = await onboardFleet(
+      api,
+      install,
+      admin,
+      group,
+      MACHINES,
+    );
+    api.destroy();
+    const requests = machines.map((m) => {
       const body = JSON.stringify({
         agentVersion: '1.0',
         osName: 'linux',
@@ -167,12 +92,10 @@ export async function run(): Promise<void> {
       });
       return Buffer.from(
         `POST ${group}/providers/Microsoft.HybridCompute/machines/${m.name}/heartbeat?${V} HTTP/1.1\r\n` +
-          `Host: 127.0.0.1:${port}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\n` +
+          `Host: 127.0.0.1:${port}\r\nAuthorization: Bearer ${m.token}\r\nContent-Type: application/json\r\n` +
           `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: keep-alive\r\n\r\n${body}`,
       );
     });
-    const tokenSeconds = (performance.now() - started) / 1000;
-    agent.destroy();
 
     const sample = await rawExchange(port, ca, requests[0] ?? Buffer.alloc(0));
     if (sample.status !== 200)
@@ -230,17 +153,6 @@ function cpuMsOf(pid: number): number {
   // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-}
-
-async function inParallel<T>(count: number, work: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = new Array<T>(count);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: SETUP_PARALLEL }, async () => {
-      for (let i = next++; i < count; i = next++) out[i] = await work(i);
-    }),
-  );
-  return out;
 }
 
 /**
@@ -334,75 +246,6 @@ function rawExchange(port: number, ca: Buffer, raw: Buffer): Promise<Answer> {
     req.on('error', reject);
     req.end(raw.subarray(raw.indexOf('\r\n\r\n') + 4));
   }).finally(() => agent.destroy());
-}
-
-function collect(res: IncomingMessage, resolve: (answer: Answer) => void): void {
-  let text = '';
-  res.setEncoding('utf8').on('data', (c: string) => (text += c));
-  res.on('end', () => {
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(res.headers))
-      if (typeof value === 'string') headers[name] = value;
-    resolve({ status: res.statusCode ?? 0, text, headers });
-  });
-}
-
-function httpsCall(
-  agent: Agent,
-  port: number,
-  method: string,
-  path: string,
-  token: string | undefined,
-  body?: unknown,
-): Promise<Answer> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method,
-        agent,
-        servername: 'localhost',
-        headers: {
-          ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-          ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-      },
-      (res) => collect(res, resolve),
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-async function formToken(
-  agent: Agent,
-  port: number,
-  tenantId: string,
-  form: Record<string, string>,
-): Promise<string> {
-  const payload = new URLSearchParams(form).toString();
-  const answer = await new Promise<Answer>((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: `/${tenantId}/oauth2/v2.0/token`,
-        method: 'POST',
-        agent,
-        servername: 'localhost',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      },
-      (res) => collect(res, resolve),
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-  const token = (JSON.parse(answer.text) as { access_token?: unknown }).access_token;
-  if (typeof token !== 'string') throw new Error(`no token: ${answer.status} ${answer.text}`);
-  return token;
 }
 
 function combine(all: readonly Measured[]): Measured {

@@ -1,0 +1,168 @@
+// Simulated connected agents holding the goal-state long poll (docs/extensions.md, B11): one
+// keep-alive TLS connection each, HTTP/1.1 written by hand and answers framed by Content-Length,
+// so that thousands of them cost the benchmark process little and cost any server alike.
+import { connect, type TLSSocket } from 'node:tls';
+import { inParallel, V } from './machine-fleet.js';
+
+const CONNECT_PARALLEL = 64;
+
+export interface PollingMachine {
+  /** `/subscriptions/…/machines/{m}`. */
+  readonly path: string;
+  readonly token: string;
+}
+
+export interface GoalStateAnswer {
+  generation: number;
+  extensions: { name: string; operation: { id: string; kind: string } | null }[];
+}
+
+export interface Delivery {
+  /** performance.now() when the answer naming the operation arrived. */
+  readonly at: number;
+  readonly operationId: string;
+}
+
+export interface PollOptions {
+  readonly port: number;
+  readonly ca: Buffer;
+  readonly waitSeconds: number;
+  /** The extension whose operation each machine waits for. */
+  readonly extension: string;
+}
+
+/**
+ * A fleet's long polls. `arm()` connects every machine, asks for its goal state once (as an
+ * agent does on start) and then holds `after=<generation>`; an answer without an operation for
+ * `extension` (a wait that timed out, another change) is followed at once by the next poll.
+ */
+export class LongPollFleet {
+  readonly deliveries: (Delivery | undefined)[];
+  #sockets: TLSSocket[] = [];
+  #pending: number;
+  #failure: Error | undefined;
+  #allDelivered: () => void = () => undefined;
+  #failed: (error: Error) => void = () => undefined;
+  readonly #done: Promise<void>;
+
+  constructor(
+    private readonly machines: readonly PollingMachine[],
+    private readonly options: PollOptions,
+  ) {
+    this.deliveries = new Array<Delivery | undefined>(machines.length);
+    this.#pending = machines.length;
+    this.#done = new Promise<void>((resolve, reject) => {
+      this.#allDelivered = resolve;
+      this.#failed = reject;
+    });
+    this.#done.catch(() => undefined);
+  }
+
+  /** Resolves once every machine has its long poll (`after=`) written to its connection. */
+  async arm(): Promise<void> {
+    await inParallel(
+      this.machines.length,
+      (i) => this.#start(i, this.machines[i] as PollingMachine),
+      CONNECT_PARALLEL,
+    );
+  }
+
+  /** Resolves when every machine has had its operation delivered; rejects after `timeoutMs`. */
+  async delivered(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `${this.#pending} of ${this.machines.length} long polls had no delivery after ${timeoutMs} ms`,
+            ),
+          ),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.#done, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  close(): void {
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets = [];
+  }
+
+  #start(index: number, machine: PollingMachine): Promise<void> {
+    const { port, ca } = this.options;
+    return new Promise<void>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port, ca, servername: 'localhost' });
+      this.#sockets.push(socket);
+      let buffer: Buffer = Buffer.alloc(0);
+      let armed = false;
+      const poll = (after: number | undefined): void => {
+        const query = after === undefined ? '' : `&after=${after}&wait=${this.options.waitSeconds}`;
+        socket.write(
+          `GET ${machine.path}/extensionGoalState?${V}${query} HTTP/1.1\r\n` +
+            `Host: 127.0.0.1:${port}\r\nAuthorization: Bearer ${machine.token}\r\n` +
+            `Connection: keep-alive\r\n\r\n`,
+        );
+      };
+      socket.setNoDelay(true);
+      socket.once('secureConnect', () => poll(undefined));
+      socket.on('error', (error: Error) => {
+        if (!armed) reject(error);
+        else this.#fail(new Error(`long poll of ${machine.path}: ${error.message}`));
+      });
+      socket.on('close', () => {
+        if (armed && this.deliveries[index] === undefined && this.#sockets.length > 0) {
+          this.#fail(new Error(`the server closed the long poll of ${machine.path}`));
+        }
+      });
+      socket.on('data', (chunk: Buffer) => {
+        buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
+        for (;;) {
+          const headerEnd = buffer.indexOf('\r\n\r\n');
+          if (headerEnd < 0) return;
+          const head = buffer.subarray(0, headerEnd).toString('latin1');
+          const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
+          const total = headerEnd + 4 + length;
+          if (buffer.length < total) return;
+          const at = performance.now();
+          const status = Number(head.slice(9, 12));
+          const body = buffer.subarray(headerEnd + 4, total).toString('utf8');
+          buffer = buffer.subarray(total);
+          if (status !== 200) {
+            const error = new Error(`goal state of ${machine.path} answered ${status}: ${body}`);
+            if (!armed) reject(error);
+            else this.#fail(error);
+            return;
+          }
+          const answer = JSON.parse(body) as GoalStateAnswer;
+          const wanted = answer.extensions.find((e) => e.name === this.options.extension);
+          if (armed && wanted?.operation != null) {
+            this.#deliver(index, { at, operationId: wanted.operation.id });
+            return;
+          }
+          poll(answer.generation);
+          if (!armed) {
+            armed = true;
+            resolve();
+          }
+        }
+      });
+    });
+  }
+
+  #deliver(index: number, delivery: Delivery): void {
+    if (this.deliveries[index] !== undefined) return;
+    this.deliveries[index] = delivery;
+    if (--this.#pending === 0) this.#allDelivered();
+  }
+
+  #fail(error: Error): void {
+    if (this.#failure !== undefined) return;
+    this.#failure = error;
+    this.#failed(error);
+  }
+}
