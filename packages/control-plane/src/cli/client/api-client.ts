@@ -103,8 +103,8 @@ export class ApiClient {
     const response = await this.call(method, path, options.query, body);
     const operation = response.headers['azure-asyncoperation'];
     const location = response.headers['location'];
-    const accepted =
-      response.status === 202 || (response.status === 201 && operation !== undefined);
+    // A 200 or 201 that names an Azure-AsyncOperation is still running (an extension update).
+    const accepted = response.status === 202 || (response.status < 300 && operation !== undefined);
     if (!accepted || options.noWait === true) return response.body as T;
     if (operation !== undefined) {
       await this.pollOperation(operation, response.headers['retry-after']);

@@ -100,3 +100,196 @@ void describe('tether machine', () => {
     );
   });
 });
+
+void describe('tether machine extension', () => {
+  const EXTENSIONS = `${MACHINES}/web-01/extensions`;
+  const OPERATION = `${SUB}/providers/Microsoft.HybridCompute/locations/westeurope/operationStatuses/op-1`;
+  const resource = (state: string) => ({
+    id: `${EXTENSIONS}/CustomScript`,
+    name: 'CustomScript',
+    properties: {
+      publisher: 'Microsoft.Azure.Extensions',
+      type: 'CustomScript',
+      typeHandlerVersion: '2.1',
+      provisioningState: state,
+      instanceView: { status: { displayStatus: 'Provisioning succeeded' } },
+    },
+  });
+  const accepted = (status: number) => ({
+    status,
+    body: resource('Creating'),
+    headers: {
+      'azure-asyncoperation': `https://tether.test:8443${OPERATION}?api-version=2024-07-10`,
+      'retry-after': '1',
+    },
+  });
+  let kit: CliTestKit;
+  beforeEach(async () => {
+    kit = await CliTestKit.create(register);
+    await kit.signIn();
+  });
+  afterEach(() => kit.dispose());
+
+  const create = (...extra: string[]) =>
+    kit.run(
+      'machine',
+      'extension',
+      'create',
+      '--machine-name',
+      'web-01',
+      '-g',
+      'rg',
+      '-n',
+      'CustomScript',
+      '--publisher',
+      'Microsoft.Azure.Extensions',
+      '--type',
+      'CustomScript',
+      '--type-handler-version',
+      '2.1',
+      '--settings',
+      '{"commandToExecute":"date"}',
+      ...extra,
+    );
+
+  void it('creates, waits for the operation and prints the resource', async () => {
+    let polls = 0;
+    kit.transport
+      .on('PUT', `${EXTENSIONS}/CustomScript`, accepted(201))
+      .on('GET', OPERATION, () => ({
+        body: { status: (polls += 1) < 2 ? 'InProgress' : 'Succeeded' },
+      }))
+      .on('GET', `${EXTENSIONS}/CustomScript`, { body: resource('Succeeded') });
+    const run = await create('--protected-settings', '{"password":"p"}');
+    assert.equal(run.exitCode, 0, run.stderr);
+    const put = kit.transport.requests.find((r) => r.method === 'PUT');
+    assert.deepEqual(put?.body, {
+      properties: {
+        publisher: 'Microsoft.Azure.Extensions',
+        type: 'CustomScript',
+        typeHandlerVersion: '2.1',
+        settings: { commandToExecute: 'date' },
+        protectedSettings: { password: 'p' },
+      },
+    });
+    assert.equal(polls, 2);
+    assert.equal(
+      (JSON.parse(run.stdout) as { properties: { provisioningState: string } }).properties
+        .provisioningState,
+      'Succeeded',
+    );
+  });
+
+  void it('exits non-zero with the operation error when the machine refuses', async () => {
+    kit.transport.on('PUT', `${EXTENSIONS}/CustomScript`, accepted(201)).on('GET', OPERATION, {
+      body: {
+        status: 'Failed',
+        error: { code: 'MachineNotReached', message: 'machine web-01 was last seen 7 hours ago' },
+      },
+    });
+    const run = await create();
+    assert.equal(run.exitCode, 1);
+    assert.match(run.stderr, /\(MachineNotReached\) machine web-01 was last seen 7 hours ago/);
+  });
+
+  void it('--no-wait returns the accepted resource without polling; bad JSON is a usage error', async () => {
+    kit.transport.on('PUT', `${EXTENSIONS}/CustomScript`, accepted(201));
+    const run = await create('--no-wait');
+    assert.equal(run.exitCode, 0, run.stderr);
+    assert.deepEqual(kit.transport.calls(), [`PUT ${EXTENSIONS}/CustomScript`]);
+    const bad = await kit.run(
+      'machine',
+      'extension',
+      'create',
+      '--machine-name',
+      'web-01',
+      '-g',
+      'rg',
+      '-n',
+      'X',
+      '--publisher',
+      'P',
+      '--type',
+      'T',
+      '--settings',
+      '{nope',
+    );
+    assert.equal(bad.exitCode, 2);
+    assert.match(bad.stderr, /Expected a JSON object/);
+  });
+
+  void it('set patches only what is given and waits on a 200 with an operation', async () => {
+    let polls = 0;
+    kit.transport
+      .on('PATCH', `${EXTENSIONS}/CustomScript`, accepted(200))
+      .on('GET', OPERATION, () => ({
+        body: { status: (polls += 1) < 2 ? 'InProgress' : 'Succeeded' },
+      }))
+      .on('GET', `${EXTENSIONS}/CustomScript`, { body: resource('Succeeded') });
+    const run = await kit.run(
+      'machine',
+      'extension',
+      'set',
+      '--machine-name',
+      'web-01',
+      '-g',
+      'rg',
+      '-n',
+      'CustomScript',
+      '--settings',
+      '{"a":1}',
+    );
+    assert.equal(run.exitCode, 0, run.stderr);
+    assert.deepEqual(kit.transport.requests.find((r) => r.method === 'PATCH')?.body, {
+      properties: { settings: { a: 1 } },
+    });
+    assert.equal(polls, 2);
+  });
+
+  void it('lists, shows and deletes', async () => {
+    kit.transport
+      .on('GET', EXTENSIONS, { body: { value: [resource('Succeeded')] } })
+      .on('DELETE', `${EXTENSIONS}/CustomScript`, {
+        status: 202,
+        headers: {
+          'azure-asyncoperation': `https://tether.test:8443${OPERATION}`,
+          location: 'https://tether.test:8443/x',
+        },
+      })
+      .on('GET', OPERATION, { body: { status: 'Succeeded' } });
+    const list = await kit.run(
+      'machine',
+      'extension',
+      'list',
+      '--machine-name',
+      'web-01',
+      '-g',
+      'rg',
+      '-o',
+      'table',
+    );
+    assert.equal(list.exitCode, 0, list.stderr);
+    assert.match(
+      list.stdout.split('\n')[0] ?? '',
+      /^Name\s+Publisher\s+Type\s+Version\s+ProvisioningState\s+Status$/,
+    );
+    assert.match(
+      list.stdout.split('\n')[2] ?? '',
+      /^CustomScript\s+Microsoft\.Azure\.Extensions\s+CustomScript\s+2\.1\s+Succeeded\s+Provisioning succeeded$/,
+    );
+    const removed = await kit.run(
+      'machine',
+      'extension',
+      'delete',
+      '--machine-name',
+      'web-01',
+      '-g',
+      'rg',
+      '-n',
+      'CustomScript',
+      '--yes',
+    );
+    assert.equal(removed.exitCode, 0, removed.stderr);
+    assert.ok(kit.transport.calls().includes(`GET ${OPERATION}`), 'waited for the removal');
+  });
+});

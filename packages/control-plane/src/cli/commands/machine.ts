@@ -1,6 +1,6 @@
 // `tether machine`: connected machines (az connectedmachine) — list, show and delete, with the
-// status, last-seen time and the lock-down posture their agents report.
-import type { Command } from 'commander';
+// status, last-seen time and the lock-down posture their agents report — and their extensions.
+import { InvalidArgumentError, type Command } from 'commander';
 import { API_VERSIONS } from '../client/api-versions.js';
 import { processCliDeps, type CliDeps } from '../client/cli-deps.js';
 import {
@@ -85,6 +85,7 @@ export function register(program: Command, deps: CliDeps = processCliDeps()): vo
         );
       }),
     );
+  registerExtension(machine, deps);
   machine
     .command('delete')
     .description('Delete a machine resource (the agent on the server is not uninstalled).')
@@ -119,4 +120,166 @@ function posture(configuration: unknown): string | undefined {
   if (allow > 0) return `allowlist(${allow})`;
   if (block > 0) return `blocklist(${block})`;
   return 'any';
+}
+
+interface ExtensionOptions extends OutputOptions, SubscriptionOptions {
+  machineName: string;
+  resourceGroup: string;
+  name: string;
+  publisher: string;
+  type: string;
+  typeHandlerVersion?: string;
+  settings?: Record<string, unknown>;
+  protectedSettings?: Record<string, unknown>;
+  /** commander's `--no-wait`: false when given. */
+  wait: boolean;
+  yes?: boolean;
+}
+
+const EXTENSION_COLUMNS: readonly Column<ArmResource>[] = [
+  { header: 'Name', value: (e) => e.name },
+  { header: 'Publisher', value: (e) => e.properties?.['publisher'] },
+  { header: 'Type', value: (e) => e.properties?.['type'] },
+  { header: 'Version', value: (e) => e.properties?.['typeHandlerVersion'] },
+  { header: 'ProvisioningState', value: (e) => e.properties?.['provisioningState'] },
+  { header: 'Status', value: (e) => instanceStatus(e.properties?.['instanceView']) },
+];
+
+/** `tether machine extension …` (az connectedmachine extension): waits for the operation. */
+function registerExtension(machine: Command, deps: CliDeps): void {
+  const extension = machine
+    .command('extension')
+    .description('Extensions of a connected machine (az connectedmachine extension).');
+  const target = (command: Command, withName: boolean): Command => {
+    command
+      .requiredOption('--machine-name <name>', 'machine name', parseResourceName)
+      .requiredOption('-g, --resource-group <name>', 'resource group', parseResourceGroupName);
+    if (withName) command.requiredOption('-n, --name <name>', 'extension name', parseResourceName);
+    return command.addOption(subscriptionOption());
+  };
+  const path = (subscriptionId: string, o: ExtensionOptions, name?: string): string =>
+    `${scopePath(machineId(subscriptionId, o.resourceGroup, o.machineName))}/extensions${name === undefined ? '' : `/${name}`}`;
+  const writeOptions = (command: Command): Command =>
+    command
+      .option('--type-handler-version <version>', 'package version, e.g. 2.1 (newest 2.x) or 2.1.3')
+      .option('--settings <json>', 'public settings as a JSON object', parseJsonObject)
+      .option(
+        '--protected-settings <json>',
+        'secret settings as a JSON object; sealed to the machine key, never shown again',
+        parseJsonObject,
+      )
+      .option('--no-wait', 'return once the request is accepted')
+      .addOption(outputOption());
+
+  writeOptions(
+    target(extension.command('create'), true)
+      .description('Create (or replace) an extension and wait for the machine to apply it.')
+      .requiredOption(
+        '--publisher <publisher>',
+        'extension publisher, e.g. Microsoft.Azure.Extensions',
+      )
+      .requiredOption('--type <type>', 'extension type, e.g. CustomScript'),
+  ).action(
+    defineAction<ExtensionOptions>(deps, async (o, c) => {
+      const session = await c.session(o.subscription);
+      const body = {
+        properties: {
+          publisher: o.publisher,
+          type: o.type,
+          ...extensionProperties(o),
+        },
+      };
+      // The extension takes its machine's location when the body names none.
+      const result = await session.client.put<ArmResource>(
+        path(session.subscriptionId(), o, o.name),
+        body,
+        { query: QUERY, noWait: !o.wait },
+      );
+      c.print(result, o.output, EXTENSION_COLUMNS);
+    }),
+  );
+  writeOptions(
+    target(extension.command('set'), true).description(
+      'Change an extension (fields not given keep their value) and wait for the machine.',
+    ),
+  ).action(
+    defineAction<ExtensionOptions>(deps, async (o, c) => {
+      const session = await c.session(o.subscription);
+      const result = await session.client.patch<ArmResource>(
+        path(session.subscriptionId(), o, o.name),
+        { properties: extensionProperties(o) },
+        { query: QUERY, noWait: !o.wait },
+      );
+      c.print(result, o.output, EXTENSION_COLUMNS);
+    }),
+  );
+  target(extension.command('show'), true)
+    .description('Show an extension with the status its machine last reported.')
+    .addOption(outputOption())
+    .action(
+      defineAction<ExtensionOptions>(deps, async (o, c) => {
+        const session = await c.session(o.subscription);
+        c.print(
+          await session.client.get<ArmResource>(path(session.subscriptionId(), o, o.name), QUERY),
+          o.output,
+          EXTENSION_COLUMNS,
+        );
+      }),
+    );
+  target(extension.command('list'), false)
+    .description("List a machine's extensions.")
+    .addOption(outputOption())
+    .action(
+      defineAction<ExtensionOptions>(deps, async (o, c) => {
+        const session = await c.session(o.subscription);
+        c.print(
+          await session.client.list<ArmResource>(path(session.subscriptionId(), o), QUERY),
+          o.output,
+          EXTENSION_COLUMNS,
+        );
+      }),
+    );
+  target(extension.command('delete'), true)
+    .description('Remove an extension from the machine and wait until it is gone.')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--no-wait', 'return once the request is accepted')
+    .action(
+      defineAction<ExtensionOptions>(deps, async (o, c) => {
+        await c.confirm(o.yes, `Remove extension '${o.name}' from machine '${o.machineName}'?`);
+        const session = await c.session(o.subscription);
+        await session.client.delete(path(session.subscriptionId(), o, o.name), {
+          query: QUERY,
+          noWait: !o.wait,
+        });
+      }),
+    );
+}
+
+function extensionProperties(o: ExtensionOptions): Record<string, unknown> {
+  return {
+    ...(o.typeHandlerVersion === undefined ? {} : { typeHandlerVersion: o.typeHandlerVersion }),
+    ...(o.settings === undefined ? {} : { settings: o.settings }),
+    ...(o.protectedSettings === undefined ? {} : { protectedSettings: o.protectedSettings }),
+  };
+}
+
+function parseJsonObject(value: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new InvalidArgumentError(
+      'Expected a JSON object such as \'{"commandToExecute":"date"}\'.',
+    );
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new InvalidArgumentError('Expected a JSON object, not an array or a single value.');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function instanceStatus(view: unknown): string | undefined {
+  if (typeof view !== 'object' || view === null) return undefined;
+  const status = (view as { status?: { displayStatus?: unknown } }).status;
+  return typeof status?.displayStatus === 'string' ? status.displayStatus : undefined;
 }
