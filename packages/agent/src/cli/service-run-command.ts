@@ -1,10 +1,18 @@
 // `azcmagent service run himds|gc|extension`: a service in the foreground, as its systemd unit
-// runs it. HIMDS serves 127.0.0.1 and heartbeats; gc and extension only report themselves so far.
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+// runs it. HIMDS serves 127.0.0.1 and heartbeats; the extension service (root) reconciles the
+// control plane's extension goal state with the local policy; gc only reports itself so far.
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendLogLine } from '../agent-log.js';
 import { systemClock } from '../clock.js';
+import { loadLocalConfig } from '../config/local-config-file.js';
+import { defaultConfig } from '../config/property-table.js';
 import { AgentError } from '../errors.js';
+import { createExtensionHost } from '../extensions/host/create-extension-host.js';
+import { trustedOwnerUid } from '../extensions/host/trusted-owner.js';
+import { HttpsExtensionApi } from '../extensions/service/extension-api.js';
+import { ExtensionService } from '../extensions/service/extension-service.js';
+import { MachineCredential } from '../extensions/service/machine-credential.js';
 import { requireAgentState } from '../identity/agent-state.js';
 import { expectedKeyOwner, HIMDS_ACCOUNT, lookupAccount } from '../identity/himds-account.js';
 import { assertKeyFileSafe } from '../identity/key-file-check.js';
@@ -20,11 +28,22 @@ import type { CommandContext, CommandSpec } from './command-module.js';
 export const spec: CommandSpec = {
   usage: 'service run <himds|gc|extension>',
   summary: 'Run an agent service in the foreground (what its systemd unit runs).',
-  details:
-    'himds: heartbeats to the control plane, renews the machine credential and serves instance\nmetadata and managed-identity tokens on 127.0.0.1:40342 (AZCMAGENT_HIMDS_PORT overrides; run it as\nthe himds user). gc and extension: for now they only report themselves as running; policy\nevaluation and extension management come in later releases. Stop a service with SIGTERM.',
+  details: [
+    'himds: heartbeats to the control plane, renews the machine credential and serves instance',
+    'metadata and managed-identity tokens on 127.0.0.1:40342 (AZCMAGENT_HIMDS_PORT overrides; run it as',
+    'the himds user).',
+    'extension: runs as root. Long-polls the extension goal state as the machine, checks every',
+    'install, update and upgrade against the local allowlist/blocklist first (refusals are reported',
+    'as failed operations), runs the signed handlers and reports their status. extensions.enabled',
+    'false stops hosted extension processes and refuses operations until it is true again. Handlers',
+    'reach HIMDS on AZCMAGENT_HIMDS_PORT (default 40342). Log:',
+    'var/lib/GuestConfig/ext_mgr_logs/gc_ext.log.',
+    'gc: for now only reports itself as running.',
+    'Stop a service with SIGTERM.',
+  ].join('\n'),
   flags: [],
   positionals: { min: 1, max: 1 },
-  examples: ['azcmagent service run himds'],
+  examples: ['azcmagent service run himds', 'sudo azcmagent service run extension'],
 };
 
 const DEFAULT_PORT = 40342;
@@ -33,7 +52,8 @@ export async function run(context: CommandContext): Promise<number> {
   const service = context.positionals[0];
   const paths = context.paths();
   if (service === 'himds') return runHimds(context, paths);
-  if (service === 'gc' || service === 'extension') return runPlaceholder(service, paths);
+  if (service === 'extension') return runExtensionService(context, paths);
+  if (service === 'gc') return runPlaceholder(service, paths);
   throw new AgentError(
     'ERR_USAGE',
     `Unknown service "${service ?? ''}"; expected himds, gc or extension.`,
@@ -148,6 +168,121 @@ async function runHimds(context: CommandContext, paths: AgentPaths): Promise<num
   });
 }
 
+async function runExtensionService(context: CommandContext, paths: AgentPaths): Promise<number> {
+  if (paths.root === '/' && process.geteuid?.() !== 0) {
+    throw new AgentError(
+      'ERR_NOT_ROOT',
+      `The extension service runs as root (S6): it installs extensions and runs their handlers (this process runs as uid ${process.geteuid?.() ?? 'unknown'}). Run it as root: 'sudo azcmagent service run extension' (or 'systemctl start extd').`,
+    );
+  }
+  const state = requireAgentState(paths);
+  assertKeyFileSafe(paths.machineKey, expectedKeyOwner());
+  let ca: string | undefined;
+  try {
+    ca = readFileSync(paths.caCert, 'utf8');
+  } catch {
+    ca = undefined; // connected without --ca-cert: the system trust store applies
+  }
+  const himdsPort = parsePort(context.env.AZCMAGENT_HIMDS_PORT);
+  const commandTimeoutMs = parseCommandTimeout(
+    context.env.AZCMAGENT_EXTENSION_COMMAND_TIMEOUT_SECONDS,
+  );
+  const logFile = join(paths.extensionManagerLogsDir, 'gc_ext.log');
+  try {
+    mkdirSync(paths.extensionManagerLogsDir, { recursive: true, mode: 0o755 });
+  } catch {
+    // appendLogLine skips a log it cannot write; stderr still has every line
+  }
+  const log = (line: string): void => {
+    const now = systemClock.now();
+    context.out.stderr(`${new Date(now).toISOString()} extension: ${line}\n`);
+    appendLogLine(logFile, now, line);
+  };
+  const configOwnerUid = trustedOwnerUid(paths);
+  const credential = new MachineCredential(
+    { endpoint: state.endpoint, tenantId: state.tenantId, principalId: state.principalId, ca },
+    paths.machineKey,
+    systemClock,
+  );
+  const api = new HttpsExtensionApi(
+    {
+      endpoint: state.endpoint,
+      ca,
+      subscriptionId: state.subscriptionId,
+      resourceGroup: state.resourceGroup,
+      resourceName: state.resourceName,
+    },
+    credential,
+  );
+  const host = createExtensionHost({
+    paths,
+    clock: systemClock,
+    log,
+    himdsPort,
+    endpoint: state.endpoint,
+    resourceId: state.resourceId,
+    caFile: ca === undefined ? undefined : paths.caCert,
+    cpuLimitPercent: () => {
+      const loaded = loadLocalConfig(paths, { trustedOwnerUid: configOwnerUid });
+      const settings = loaded.state === 'ok' ? loaded.settings : defaultConfig();
+      return settings['extensions.agent.cpulimit'];
+    },
+    ...(commandTimeoutMs === undefined ? {} : { commandTimeoutMs }),
+  });
+  const statusFile = paths.serviceStatus('extension');
+  const service = new ExtensionService({
+    paths,
+    host,
+    api,
+    credential,
+    clock: systemClock,
+    random: Math.random,
+    log,
+    configOwnerUid,
+    writeStatus: (status, lastError) =>
+      writeServiceStatus(statusFile, {
+        service: 'extension',
+        status,
+        pid: process.pid,
+        updatedAt: new Date(systemClock.now()).toISOString(),
+        lastError,
+      }),
+    onReady: () => {
+      // Logged before the line on stdout, which is what callers wait for.
+      log(`running for ${state.resourceId}`);
+      context.out.stdout(`extension service running for ${state.resourceId}\n`);
+    },
+  });
+  service.start();
+  return new Promise((resolve) => {
+    const shutdown = (): void => {
+      log('stopping');
+      service.stop().then(
+        () => resolve(0),
+        (error: unknown) => {
+          log(`stopping failed: ${(error as Error).message}`);
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', shutdown);
+    process.once('SIGINT', shutdown);
+  });
+}
+
+function parseCommandTimeout(text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const seconds = Number(text);
+  if (!(seconds > 0) || !Number.isFinite(seconds)) {
+    throw new AgentError(
+      'ERR_INVALID_VALUE',
+      `AZCMAGENT_EXTENSION_COMMAND_TIMEOUT_SECONDS "${text}" must be a positive number of seconds.`,
+      { target: 'AZCMAGENT_EXTENSION_COMMAND_TIMEOUT_SECONDS' },
+    );
+  }
+  return seconds * 1000;
+}
+
 function removeStaleChallenges(dir: string): void {
   let names: string[];
   try {
@@ -158,7 +293,7 @@ function removeStaleChallenges(dir: string): void {
   for (const name of names) if (name.endsWith('.key')) rmSync(join(dir, name), { force: true });
 }
 
-function runPlaceholder(service: 'gc' | 'extension', paths: AgentPaths): Promise<number> {
+function runPlaceholder(service: 'gc', paths: AgentPaths): Promise<number> {
   const file = paths.serviceStatus(service);
   const write = (status: 'running' | 'stopped'): void =>
     writeServiceStatus(file, {

@@ -90,8 +90,8 @@ export class Reconciler {
       if (this.stopped) return;
       const { operation } = extension;
       if (operation !== null) listed.add(operation.id);
-      const local = host.installed().find((item) => item.name === extension.name);
       try {
+        const local = this.installed().find((item) => item.name === extension.name);
         if (operation !== null && !this.done.has(operation.id)) {
           await this.carryOut(extension, operation, local);
           this.done.add(operation.id);
@@ -106,7 +106,7 @@ export class Reconciler {
     }
     for (const id of this.done) if (!listed.has(id)) this.done.delete(id);
     const names = new Set(state.extensions.map((item) => item.name));
-    for (const local of host.installed()) {
+    for (const local of this.installed()) {
       if (names.has(local.name)) continue;
       if (local.removedLocallyAt !== undefined) {
         host.forget(local.name); // the resource is gone: nobody to tell
@@ -212,6 +212,16 @@ export class Reconciler {
     this.options.host.forget(extension.name);
   }
 
+  /** The local record; a damaged one reads as nothing installed (the policy is asked as for an install). */
+  private installed(): readonly InstalledExtension[] {
+    try {
+      return this.options.host.installed();
+    } catch (error) {
+      this.options.log(`cannot read what is installed: ${(error as Error).message}`);
+      return [];
+    }
+  }
+
   /** The extension with its protected settings opened, or why they cannot be. */
   private async desired(extension: GoalStateExtension): Promise<DesiredExtension | Failure> {
     const sealed = extension.protectedSettings;
@@ -271,7 +281,7 @@ export class Reconciler {
     operationId: string | null,
     outcome: OperationOutcome,
   ): void {
-    const now = this.options.host.installed().find((item) => item.name === extension.name);
+    const now = this.installed().find((item) => item.name === extension.name);
     const version =
       outcome.result === 'Succeeded' ? extension.version : (now?.version ?? extension.version);
     this.options.report(reportOf(extension, operationId, outcome, version));

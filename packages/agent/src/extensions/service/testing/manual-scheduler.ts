@@ -51,11 +51,17 @@ export function seeded(seed: number): () => number {
   };
 }
 
-/** Lets pending promise callbacks run until `condition` holds (5 s at most). */
-export async function until(what: string, condition: () => boolean): Promise<void> {
-  const deadline = performance.now() + 5_000;
+/** Lets pending callbacks run until `condition` holds (5 s unless told otherwise). */
+export async function until(
+  what: string,
+  condition: () => boolean,
+  timeoutMs = 5_000,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
   while (!condition()) {
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
+    // A few turns of the event loop settle promise chains; after that, stop busy-waiting.
+    const waited = performance.now() - (deadline - timeoutMs);
+    await new Promise((resolve) => (waited < 50 ? setImmediate(resolve) : setTimeout(resolve, 10)));
   }
 }
