@@ -121,5 +121,7 @@ function enableCpu(dir: string): void {
   } catch {
     // A fresh folder in a fake hierarchy: written below.
   }
-  if (!current.split(/\s+/).includes('cpu')) writeFileSync(file, '+cpu\n', { flag: 'a' });
+  // The kernel lists enabled controllers as `cpu`; a fake hierarchy keeps what was written (`+cpu`).
+  const enabled = current.split(/\s+/).map((word) => word.replace(/^\+/, ''));
+  if (!enabled.includes('cpu')) writeFileSync(file, '+cpu\n', { flag: 'a' });
 }

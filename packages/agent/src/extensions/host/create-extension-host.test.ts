@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { harness, PUBLISHER, TYPE } from './host-test-harness.js';
+import { alive, harness, PUBLISHER, TYPE, waitFor } from './host-test-harness.js';
 
 const folder = (version: string): string => `${PUBLISHER}.${TYPE}-${version}`;
 
@@ -258,21 +258,4 @@ function filesContaining(dir: string, needle: string): string[] {
     else if (entry.isFile() && readFileSync(path, 'latin1').includes(needle)) found.push(path);
   }
   return found;
-}
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
