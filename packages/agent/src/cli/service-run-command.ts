@@ -8,6 +8,7 @@ import { systemClock } from '../clock.js';
 import { loadLocalConfig } from '../config/local-config-file.js';
 import { defaultConfig } from '../config/property-table.js';
 import { AgentError } from '../errors.js';
+import type { CpuLimitReport } from '../extensions/host/cgroup.js';
 import { createExtensionHost } from '../extensions/host/create-extension-host.js';
 import { trustedOwnerUid } from '../extensions/host/trusted-owner.js';
 import { HttpsExtensionApi } from '../extensions/service/extension-api.js';
@@ -21,7 +22,7 @@ import { ChallengeStore } from '../himds/challenge-store.js';
 import { HeartbeatLoop } from '../himds/heartbeat-loop.js';
 import { createHimdsServer } from '../himds/himds-server.js';
 import { MachineTokenSource } from '../himds/machine-token-source.js';
-import { writeServiceStatus } from '../himds/service-status.js';
+import { writeServiceStatus, type ServiceStatus } from '../himds/service-status.js';
 import type { AgentPaths } from '../paths.js';
 import type { CommandContext, CommandSpec } from './command-module.js';
 
@@ -172,7 +173,7 @@ async function runExtensionService(context: CommandContext, paths: AgentPaths): 
   if (paths.root === '/' && process.geteuid?.() !== 0) {
     throw new AgentError(
       'ERR_NOT_ROOT',
-      `The extension service runs as root (S6): it installs extensions and runs their handlers (this process runs as uid ${process.geteuid?.() ?? 'unknown'}). Run it as root: 'sudo azcmagent service run extension' (or 'systemctl start extd').`,
+      `The extension service runs as root (S6): it installs extensions and runs their handlers (this process runs as uid ${process.geteuid?.() ?? 'unknown'}). Run it as root: 'sudo azcmagent service run extension'.`,
     );
   }
   const state = requireAgentState(paths);
@@ -239,14 +240,18 @@ async function runExtensionService(context: CommandContext, paths: AgentPaths): 
     random: Math.random,
     log,
     configOwnerUid,
-    writeStatus: (status, lastError) =>
-      writeServiceStatus(statusFile, {
+    writeStatus: (status, lastError) => {
+      // Beyond what `show` reads: whether extensions.agent.cpulimit is in force, and why not.
+      const record: ServiceStatus & { readonly cpuLimit: CpuLimitReport } = {
         service: 'extension',
         status,
         pid: process.pid,
         updatedAt: new Date(systemClock.now()).toISOString(),
         lastError,
-      }),
+        cpuLimit: host.cpuLimit(),
+      };
+      writeServiceStatus(statusFile, record);
+    },
     onReady: () => {
       // Logged before the line on stdout, which is what callers wait for.
       log(`running for ${state.resourceId}`);
