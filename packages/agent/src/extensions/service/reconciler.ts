@@ -322,9 +322,7 @@ function reportOf(
     operationId,
     sequence: extension.sequence,
     result: outcome.result,
-    ...(outcome.result === 'Failed'
-      ? { error: outcome.error ?? { code: outcome.status.code, message: outcome.status.message } }
-      : {}),
+    ...(outcome.result === 'Failed' ? { error: reportedError(outcome) } : {}),
     instanceView: {
       name: extension.name,
       type: extension.type,
@@ -332,6 +330,16 @@ function reportOf(
       status: outcome.status,
     },
   };
+}
+
+/** The control plane keeps at most 4096 characters of a message. */
+const MAX_MESSAGE = 4_000;
+
+function reportedError(outcome: OperationOutcome): { code: string; message: string } {
+  const error = outcome.error ?? { code: outcome.status.code, message: outcome.status.message };
+  const message =
+    error.message.length > MAX_MESSAGE ? `${error.message.slice(0, MAX_MESSAGE)}…` : error.message;
+  return { code: error.code, message };
 }
 
 function describe(extension: GoalStateExtension, operation: GoalStateOperation): string {
