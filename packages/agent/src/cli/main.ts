@@ -62,6 +62,27 @@ const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./disconnect-command.js'),
   },
   {
+    name: 'extension',
+    summary: 'List, remove and trust the publishers of extensions on this server',
+    subcommands: [
+      {
+        name: 'list',
+        summary: 'List the installed extensions, their state and last status',
+        load: () => import('./extension-list-command.js'),
+      },
+      {
+        name: 'remove',
+        summary: 'Remove an extension (or --all) without the control plane',
+        load: () => import('./extension-remove-command.js'),
+      },
+      {
+        name: 'trust',
+        summary: "Trust a publisher's public key for its extension packages",
+        load: () => import('./extension-trust-command.js'),
+      },
+    ],
+  },
+  {
     name: 'logs',
     summary: 'Collect the agent logs into a zip file',
     load: () => import('./logs-command.js'),

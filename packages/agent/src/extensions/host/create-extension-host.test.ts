@@ -210,6 +210,26 @@ void describe('extension host lifecycle', () => {
     }
   });
 
+  void test('a second extension of the same Publisher/Type is refused', async () => {
+    const h = harness();
+    try {
+      await h.publish('1.0.0');
+      await h.host.apply(h.desired('1.0.0', 1), h.fetch);
+      const twin = await h.host.apply(h.desired('1.0.0', 1, { name: 'twin' }), h.fetch);
+      assert.equal(twin.result, 'Failed');
+      assert.match(
+        twin.error?.message ?? '',
+        /already installed on this server as extension "probe"/,
+      );
+      assert.deepEqual(
+        h.host.installed().map((record) => record.name),
+        ['probe'],
+      );
+    } finally {
+      await h.remove();
+    }
+  });
+
   void test('a command past its timeout is killed with everything it started', async () => {
     const h = harness({ commandTimeoutMs: 700 });
     try {

@@ -13,7 +13,7 @@ import { readExtensionState, updateExtensionRecord } from './extension-state.js'
 import { InstalledHandler } from './handler-commands.js';
 import type { HandlerContext } from './handler-context.js';
 import { writeHandlerEnvironment, writeSettings, type HandlerIdentity } from './handler-files.js';
-import { failedFromError, succeeded } from './outcomes.js';
+import { failed, failedFromError, succeeded } from './outcomes.js';
 import { installPackage } from './package-installer.js';
 
 export async function applyExtension(
@@ -21,7 +21,23 @@ export async function applyExtension(
   desired: DesiredExtension,
   fetch: PackageFetcher,
 ): Promise<OperationOutcome> {
-  const previous = readExtensionState(context.paths)[desired.name];
+  const state = readExtensionState(context.paths);
+  const previous = state[desired.name];
+  // One extension per Publisher.Type on a machine: they would share a handler folder.
+  const twin = Object.values(state).find(
+    (record) =>
+      record.name !== desired.name &&
+      record.removedLocallyAt === undefined &&
+      record.publisher.toLowerCase() === desired.publisher.toLowerCase() &&
+      record.type.toLowerCase() === desired.type.toLowerCase(),
+  );
+  if (twin !== undefined) {
+    return failed(
+      'ERR_INVALID_VALUE',
+      `${desired.publisher}/${desired.type} is already installed on this server as extension "${twin.name}"; remove that one first.`,
+      context.clock.now(),
+    );
+  }
   const current =
     previous !== undefined &&
     previous.removedLocallyAt === undefined &&

@@ -31,8 +31,11 @@ export interface Harness {
   readonly callLog: string;
   readonly packages: Map<string, FetchedPackage>;
   readonly fetch: ReturnType<typeof fixedFetcher>;
-  /** Builds, signs and serves a handler package for `version`. */
-  publish(version: string, options?: Omit<HandlerOptions, 'callLog' | 'version'>): Promise<void>;
+  /** Builds, signs and serves a handler package for `version` (of TYPE unless `type` says). */
+  publish(
+    version: string,
+    options?: Omit<HandlerOptions, 'callLog' | 'version'> & { type?: string },
+  ): Promise<void>;
   desired(version: string, sequence: number, extra?: Partial<DesiredExtension>): DesiredExtension;
   calls(): string[];
   remove(): Promise<void>;
@@ -75,10 +78,11 @@ export function harness(
     packages,
     fetch,
     async publish(version, options = {}) {
+      const type = options.type ?? TYPE;
       const zip = await buildZip(handlerEntries({ ...options, callLog, version }));
-      const identity = { publisher: PUBLISHER, type: TYPE, version };
+      const identity = { publisher: PUBLISHER, type, version };
       packages.set(
-        `${PUBLISHER}/${TYPE}/${version}`,
+        `${PUBLISHER}/${type}/${version}`,
         await signedPackage(identity, zip, keys.privateKey),
       );
     },

@@ -1,0 +1,122 @@
+// `azcmagent extension trust` through the real bundled CLI: a trusted key makes that publisher's
+// packages install; private keys, RSA keys, missing files and bad names change nothing.
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { publisherKeyId } from '@tether/protocol/extension-package';
+import { harness, PUBLISHER, TYPE } from '../extensions/host/host-test-harness.js';
+import {
+  buildZip,
+  handlerEntries,
+  publisherKeys,
+  signedPackage,
+} from '../extensions/host/test-fixtures.js';
+import { ROOT_ONLY, runAzcmagent } from '../test-support/azcmagent-process.js';
+
+void describe('azcmagent extension trust', { skip: ROOT_ONLY }, () => {
+  void test("a trusted key lets the publisher's packages install", async () => {
+    const h = harness();
+    try {
+      const newKeys = publisherKeys('p256');
+      const identity = { publisher: PUBLISHER, type: TYPE, version: '1.0.0' };
+      const zip = await buildZip(handlerEntries({ callLog: h.callLog, version: '1.0.0' }));
+      h.packages.set(
+        `${PUBLISHER}/${TYPE}/1.0.0`,
+        await signedPackage(identity, zip, newKeys.privateKey),
+      );
+      const before = await h.host.apply(h.desired('1.0.0', 1), h.fetch);
+      assert.equal(before.error?.code, 'ERR_PACKAGE_SIGNATURE');
+
+      const keyFile = join(h.temp.root, 'publisher.pub.pem');
+      writeFileSync(keyFile, newKeys.publicKey.export({ format: 'pem', type: 'spki' }));
+      const result = await runAzcmagent(h.temp.root, [
+        'extension',
+        'trust',
+        '--publisher',
+        PUBLISHER,
+        '--key',
+        keyFile,
+      ]);
+      assert.equal(result.status, 0, result.stderr);
+      const keyId = publisherKeyId(newKeys.publicKey);
+      const stored = join(h.temp.paths.trustedPublishersDir, PUBLISHER, `${keyId}.pem`);
+      assert.equal(result.stdout, `Publisher ${PUBLISHER} key ${keyId} is trusted (${stored}).\n`);
+      assert.equal(statSync(stored).mode & 0o777, 0o644);
+      assert.equal(statSync(stored).uid, 0);
+
+      const after = await h.host.apply(h.desired('1.0.0', 1), h.fetch);
+      assert.equal(after.result, 'Succeeded', JSON.stringify(after));
+    } finally {
+      await h.remove();
+    }
+  });
+
+  void test('bad key files and names are refused with a specific error; nothing is written', async () => {
+    const h = harness();
+    try {
+      const dir = join(h.temp.paths.trustedPublishersDir, PUBLISHER);
+      const trustedBefore = readdirSync(dir);
+      const privateFile = join(h.temp.root, 'publisher.key');
+      writeFileSync(
+        privateFile,
+        publisherKeys().privateKey.export({ format: 'pem', type: 'pkcs8' }),
+      );
+      const rsaFile = join(h.temp.root, 'rsa.pem');
+      writeFileSync(
+        rsaFile,
+        generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({
+          format: 'pem',
+          type: 'spki',
+        }),
+      );
+      const cases: [string[], number, RegExp][] = [
+        [['--publisher', PUBLISHER, '--key', privateFile], 2, /holds a private key/],
+        [
+          ['--publisher', PUBLISHER, '--key', rsaFile],
+          2,
+          /is a rsa key; publisher keys must be Ed25519 or ECDSA P-256/,
+        ],
+        [
+          ['--publisher', PUBLISHER, '--key', join(h.temp.root, 'missing.pem')],
+          2,
+          /Cannot read the key file .*missing\.pem \(ENOENT\)/,
+        ],
+        [['--publisher', PUBLISHER, '--key', h.temp.root], 2, /is not a key file/],
+        [['--publisher', '../evil', '--key', rsaFile], 2, /"\.\.\/evil" is not a publisher name/],
+        [['--publisher', PUBLISHER], 2, /Give both --publisher <publisher> and --key <file>/],
+      ];
+      for (const [args, status, message] of cases) {
+        const result = await runAzcmagent(h.temp.root, ['extension', 'trust', ...args]);
+        assert.equal(result.status, status, `${args.join(' ')}: ${result.stderr}`);
+        assert.match(result.stderr, message);
+      }
+      assert.deepEqual(readdirSync(dir), trustedBefore);
+      assert.ok(!existsSync(join(h.temp.paths.trustedPublishersDir, '..', 'evil')));
+    } finally {
+      await h.remove();
+    }
+  });
+
+  void test('changing commands refuse other users', async () => {
+    const h = harness();
+    try {
+      const asNobody = { uid: 65534, gid: 65534 };
+      const trust = await runAzcmagent(
+        h.temp.root,
+        ['extension', 'trust', '--publisher', 'P', '--key', 'k'],
+        asNobody,
+      );
+      assert.equal(trust.status, 3);
+      assert.match(
+        trust.stderr,
+        /Run it as root: sudo azcmagent extension trust --publisher P --key k/,
+      );
+      const remove = await runAzcmagent(h.temp.root, ['extension', 'remove', '--all'], asNobody);
+      assert.equal(remove.status, 3);
+    } finally {
+      await h.remove();
+    }
+  });
+});
