@@ -2,6 +2,7 @@
 // PUT → goal state → status report → Succeeded; PATCH; upgradeExtensions; DELETE → removed.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { OWNER_ROLE_ID } from '../rbac/built-in-roles.js';
 import { CUSTOM_SCRIPT, ExtensionTestWorld, V } from './extension-test-world.js';
 
 interface GoalExtension {
@@ -242,6 +243,33 @@ void describe('extension lifecycle', () => {
         .where('machine_id', '=', machineId)
         .execute();
       assert.deepEqual(rows, [], table);
+    }
+  });
+});
+
+void describe('extensions of a deleted resource group', () => {
+  void it('go with its machines, so a machine made again under the name starts empty', async () => {
+    const w = await ExtensionTestWorld.create();
+    try {
+      await w.publish(CUSTOM_SCRIPT.publisher, CUSTOM_SCRIPT.type, '2.1.0');
+      assert.equal((await w.put('CustomScript', CUSTOM_SCRIPT)).status, 201);
+      const owner = await w.t.addPrincipal();
+      await w.t.assign(owner, OWNER_ROLE_ID, `/subscriptions/${w.sub}`);
+      const deleted = await w.call(
+        'DELETE',
+        `/subscriptions/${w.sub}/resourcegroups/Fleet?api-version=2021-04-01`,
+        { as: owner },
+      );
+      assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+      for (const table of [
+        'machine_extensions',
+        'extension_operations',
+        'extension_goal_states',
+      ] as const) {
+        assert.deepEqual(await w.t.db.selectFrom(table).selectAll().execute(), [], table);
+      }
+    } finally {
+      await w.close();
     }
   });
 });

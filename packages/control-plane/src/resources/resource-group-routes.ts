@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { ArmError } from '../api/arm-error.js';
 import type { RouteSpec } from '../api/route-spec.js';
 import { deleteAssignmentsWithin, forgetAssignments } from '../authorization/assignment-cleanup.js';
+import { deleteMachineExtensions } from '../extensions/extension-store.js';
 import type { ResourceGroupsTable } from '../store/schema.js';
 import { checkResourceGroupName, checkSubscriptionId } from './arm-names.js';
 import { DEFAULT_PAGE_SIZE, nextLinkFor, pageOf, skipTokenOf } from './arm-paging.js';
@@ -168,6 +169,13 @@ export function resourceGroupRoutes(services: ArmServices): RouteSpec[] {
           param(request, 'resourceGroupName'),
         );
         const removed = await db.transaction().execute(async (trx) => {
+          const machines = await trx
+            .selectFrom('machines')
+            .select('id')
+            .where('subscription_id', '=', subscriptionId)
+            .where('resource_group', '=', group.name.toLowerCase())
+            .execute();
+          for (const { id } of machines) await deleteMachineExtensions(trx, id);
           await trx
             .deleteFrom('machines')
             .where('subscription_id', '=', subscriptionId)
