@@ -86,7 +86,7 @@ void describe('ExtensionService', () => {
     assert.deepEqual(statuses.at(-1), ['running', 'connect ECONNREFUSED']);
   });
 
-  void test('extensions.enabled false stops hosted processes and refuses operations; true restarts and re-reconciles', async () => {
+  void test('extensions.enabled false stops hosted processes and refuses operations; true restarts them', async () => {
     service.start();
     await deliver(1, [{ ...MONITOR, sequence: 1, operation: { id: 'op1', kind: 'install' } }]);
     assert.deepEqual(host.callNames(), ['startHosted', 'apply:Monitor']);
@@ -103,11 +103,16 @@ void describe('ExtensionService', () => {
     assert.equal(refused?.error?.code, 'ERR_EXTENSIONS_DISABLED');
     assert.match(refused?.error?.message ?? '', /extensions.enabled is false/);
 
-    // The control plane now lists sequence 2 with no operation (op2 failed); re-enabling catches up.
+    // op2 failed and stays failed: re-enabling starts hosted processes and changes nothing else.
     await deliver(3, [{ ...MONITOR, sequence: 2, operation: null }]);
     await configChange(JSON.stringify({ 'extensions.enabled': true }));
-    assert.deepEqual(host.callNames().slice(3), ['startHosted', 'apply:Monitor']);
+    assert.deepEqual(host.callNames().slice(3), ['startHosted']);
     assert.equal(host.hostedRunning, true);
+
+    // The operator asks again: carried out.
+    await deliver(4, [{ ...MONITOR, sequence: 3, operation: { id: 'op3', kind: 'update' } }]);
+    assert.deepEqual(host.callNames().slice(4), ['apply:Monitor']);
+    assert.equal(api.reports.at(-1)?.operationId, 'op3');
     assert.equal(api.reports.at(-1)?.result, 'Succeeded');
   });
 

@@ -317,7 +317,7 @@ void describe('Reconciler: protected settings', () => {
   });
 });
 
-void describe('Reconciler: order, repetition, local removal and drift', () => {
+void describe('Reconciler: order, repetition and local removal', () => {
   void test('operations run one at a time in goal-state order, each once', async () => {
     let release = (): void => undefined;
     host.gate = new Promise((resolve) => (release = resolve));
@@ -369,42 +369,21 @@ void describe('Reconciler: order, repetition, local removal and drift', () => {
     assert.equal(only(reports).result, 'Succeeded');
   });
 
-  void test('at start-up an installed extension behind its goal state catches up, if allowed', async () => {
+  void test('without an operation nothing changes, even when the goal state is ahead', async () => {
+    // A refused or expired update leaves sequence 2 listed as Failed: the server keeps running 1.
     installed('Monitor', MONITOR, { version: '1.0', sequence: 1 });
-    installed('Script', CUSTOM_SCRIPT, { version: '2.1.0', sequence: 1 });
-    await reconcile(
-      [
-        extension('Monitor', MONITOR, { sequence: 2, operation: null }),
-        extension('Script', CUSTOM_SCRIPT, { sequence: 2, operation: null }),
-      ],
-      { 'extensions.allowlist': [MONITOR] },
-    );
-    assert.deepEqual(host.callNames(), ['apply:Monitor']);
-    const report = only(reports);
-    assert.equal(report.operationId, null);
-    assert.equal(report.result, 'Succeeded');
-    assert.ok(
-      logs.some(
-        (line) =>
-          /upgrade|update/.test(line) && line.includes('Script') && line.includes('refused'),
-      ),
-    );
-  });
-
-  void test('drift is looked at on start-up only, not on every goal state', async () => {
-    const reconciler = makeReconciler();
-    reconciler.update({ generation: 1, extensions: [] });
-    await reconciler.idle();
-    installed('Monitor', MONITOR, { version: '1.0', sequence: 1 });
-    reconciler.update({
-      generation: 2,
-      extensions: [extension('Monitor', MONITOR, { sequence: 2, operation: null })],
-    });
-    await reconciler.idle();
-    assert.deepEqual(host.callNames(), []);
+    installed('Orphan', 'Contoso.Tools/Inventory');
+    const reconciler = await reconcile([
+      extension('Monitor', MONITOR, { sequence: 2, operation: null }),
+    ]);
     reconciler.reevaluate();
     await reconciler.idle();
-    assert.deepEqual(host.callNames(), ['apply:Monitor']);
+    assert.deepEqual(host.callNames(), []);
+    assert.deepEqual(reports, []);
+    assert.equal(
+      logs.filter((line) => line.includes('Orphan') && line.includes('left in place')).length,
+      2,
+    );
   });
 
   void test('maps operation kinds to the decision for what is installed', () => {

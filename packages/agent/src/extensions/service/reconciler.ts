@@ -34,7 +34,7 @@ type Failure = { readonly code: string; readonly message: string };
 export class Reconciler {
   private latest: GoalState | undefined;
   private dirty = false;
-  private driftWanted = true; // start-up
+  private reviewWanted = true; // start-up
   private running: Promise<void> | undefined;
   private stopped = false;
   /** Operations carried out by this process, until the goal state stops listing them. */
@@ -48,9 +48,13 @@ export class Reconciler {
     this.kick();
   }
 
-  /** Start-up and local configuration changes: compare what is installed with the goal state. */
+  /**
+   * Start-up and local configuration changes: go through the goal state again. Only operations
+   * change anything: an extension whose operation was refused or expired stays as it is until the
+   * operator asks again, so what the control plane reported as Failed is what the server runs.
+   */
   reevaluate(): void {
-    this.driftWanted = true;
+    this.reviewWanted = true;
     this.kick();
   }
 
@@ -73,17 +77,17 @@ export class Reconciler {
   private async loop(): Promise<void> {
     while (this.dirty && !this.stopped && this.latest !== undefined) {
       this.dirty = false;
-      const drift = this.driftWanted;
-      this.driftWanted = false;
+      const review = this.reviewWanted;
+      this.reviewWanted = false;
       try {
-        await this.pass(this.latest, drift);
+        await this.pass(this.latest, review);
       } catch (error) {
         this.options.log(`reconciling failed: ${(error as Error).message}`);
       }
     }
   }
 
-  private async pass(state: GoalState, drift: boolean): Promise<void> {
+  private async pass(state: GoalState, review: boolean): Promise<void> {
     const { host } = this.options;
     const listed = new Set<string>();
     for (const extension of state.extensions) {
@@ -97,8 +101,6 @@ export class Reconciler {
           this.done.add(operation.id);
         } else if (operation === null && local?.removedLocallyAt !== undefined) {
           this.reportRemovedLocally(extension, null, local);
-        } else if (operation === null && drift && local !== undefined) {
-          await this.correctDrift(extension, local);
         }
       } catch (error) {
         this.options.log(`${extension.name}: ${(error as Error).message}`);
@@ -110,7 +112,7 @@ export class Reconciler {
       if (names.has(local.name)) continue;
       if (local.removedLocallyAt !== undefined) {
         host.forget(local.name); // the resource is gone: nobody to tell
-      } else if (drift) {
+      } else if (review) {
         this.options.log(
           `${local.name} (${local.publisher}.${local.type} ${local.version}) is installed but the control plane does not list it; left in place (remove it with 'sudo azcmagent extension remove --name ${local.name}')`,
         );
@@ -163,42 +165,6 @@ export class Reconciler {
       `${what}: ${outcome.result}${outcome.error === undefined ? '' : ` (${outcome.error.code}: ${outcome.error.message})`}`,
     );
     this.reportOutcome(extension, operation.id, outcome);
-  }
-
-  /** Start-up or a config change: an installed extension behind its goal state catches up. */
-  private async correctDrift(
-    extension: GoalStateExtension,
-    local: InstalledExtension,
-  ): Promise<void> {
-    const { host, log } = this.options;
-    const behind =
-      extension.state === 'removed' ||
-      local.version !== extension.version ||
-      local.sequence < extension.sequence;
-    if (!behind) return;
-    const kind = extension.state === 'removed' ? 'remove' : 'update';
-    const decided = decisionOperation(kind, extension, local);
-    const what = `${decided} of ${extension.name} (${extension.publisher}.${extension.type} ${extension.version}, sequence ${extension.sequence}) to match the goal state`;
-    const decision = decideExtensionOperation(this.options.loadConfig(), decided, extension);
-    if (!decision.allowed) {
-      // Not reported: the installed version keeps running and its status stays true.
-      log(`${what}: refused by the local policy: ${decision.reason}`);
-      return;
-    }
-    let outcome: OperationOutcome;
-    if (kind === 'remove') {
-      outcome = await host.remove(extension.name);
-    } else {
-      const desired = await this.desired(extension);
-      if ('code' in desired) {
-        log(`${what}: ${desired.message}`);
-        this.fail(extension, null, desired, local);
-        return;
-      }
-      outcome = await host.apply(desired, this.options.fetchPackage);
-    }
-    log(`${what}: ${outcome.result}`);
-    this.reportOutcome(extension, null, outcome);
   }
 
   private reportRemovedLocally(
