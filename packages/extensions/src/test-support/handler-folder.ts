@@ -79,11 +79,11 @@ export class HandlerFolder {
     ) as StatusFileEntry[];
   }
 
-  /** Starts the manifest's `<name>Command` (e.g. `enable`, `hosted`). */
-  start(name: string, env: Record<string, string> = {}): ChildProcess {
+  /** Starts the manifest's `<name>Command` (e.g. `enable`, `hosted`) in its own process group. */
+  start(name: string, env: Record<string, string> = {}): RunningHandler {
     const command = this.manifest[`${name}Command`];
     if (command === undefined) throw new Error(`the manifest has no ${name}Command`);
-    return spawn('/bin/sh', ['-c', command], {
+    const child = spawn('/bin/sh', ['-c', command], {
       cwd: this.dir,
       env: {
         ...process.env,
@@ -91,13 +91,14 @@ export class HandlerFolder {
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
+    return new RunningHandler(child);
   }
 
   /** Runs a command to its end. */
   run(name: string, env: Record<string, string> = {}): Promise<CommandRun> {
-    const child = this.start(name, env);
-    return finished(child);
+    return this.start(name, env).done;
   }
 
   dispose(): void {
@@ -105,13 +106,32 @@ export class HandlerFolder {
   }
 }
 
-export function finished(child: ChildProcess): Promise<CommandRun> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/** A started handler command: its output so far, its end, and signals to its process group. */
+export class RunningHandler {
+  private stdout = '';
+  private stderr = '';
+  readonly done: Promise<CommandRun>;
+
+  constructor(private readonly child: ChildProcess) {
+    child.stdout?.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
+    this.done = new Promise((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout: this.stdout, stderr: this.stderr }));
+    });
+  }
+
+  output(): string {
+    return `${this.stdout}${this.stderr}`;
+  }
+
+  /** Signals the whole group: /bin/sh and the handler it started. */
+  signal(signal: NodeJS.Signals): void {
+    if (this.child.pid === undefined) return;
+    try {
+      process.kill(-this.child.pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
 }
