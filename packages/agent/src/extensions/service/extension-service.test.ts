@@ -139,6 +139,23 @@ void describe('ExtensionService', () => {
     assert.equal(host.hostedRunning, false);
   });
 
+  void test('a local removal is reported as soon as the state file changes', async () => {
+    service.start();
+    await deliver(1, [{ ...MONITOR, sequence: 1, operation: { id: 'op1', kind: 'install' } }]);
+    await deliver(2, [{ ...MONITOR, sequence: 1, operation: null }]);
+    const record = host.records.get('Monitor');
+    assert.ok(record !== undefined);
+    host.records.set('Monitor', { ...record, removedLocallyAt: '2030-01-01T00:00:00Z' });
+    writeFileSync(temp.paths.extensionStateFile, '{}');
+    await until('the change to be noticed', () => scheduler.delays().includes(300));
+    scheduler.runNext(300);
+    await service.settled();
+    const report = api.reports.at(-1);
+    assert.equal(report?.error?.code, 'ERR_REMOVED_LOCALLY');
+    assert.equal(report?.operationId, null);
+    assert.deepEqual(host.callNames().slice(-1), ['forget:Monitor']);
+  });
+
   void test('stop aborts the poll, stops hosted processes and records stopped', async () => {
     service.start();
     scheduler.runNext(0);

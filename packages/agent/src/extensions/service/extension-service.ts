@@ -2,6 +2,8 @@
 // reconciler carry it out under the local policy, sends status reports, and follows
 // localconfig.json — `extensions.enabled false` (or an unusable file) stops the hosted
 // extension processes and refuses operations until it is enabled again (S11).
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Clock } from '../../clock.js';
 import { loadLocalConfig, type LoadedConfig } from '../../config/local-config-file.js';
 import { effectiveSettings } from '../../effective-settings.js';
@@ -9,7 +11,7 @@ import type { BackoffPolicy } from '../../himds/backoff.js';
 import type { AgentPaths } from '../../paths.js';
 import { systemScheduler, type Scheduler } from '../../scheduler.js';
 import type { ExtensionHost } from '../extension-host.js';
-import { ConfigWatcher } from './config-watcher.js';
+import { FileWatcher } from './file-watcher.js';
 import type { ExtensionApi } from './extension-api.js';
 import { GoalStatePoller } from './goal-state-poller.js';
 import type { Credential } from './machine-credential.js';
@@ -40,7 +42,8 @@ export class ExtensionService {
   private readonly poller: GoalStatePoller;
   private readonly reconciler: Reconciler;
   private readonly reports: ReportQueue;
-  private readonly watcher: ConfigWatcher;
+  private readonly configWatcher: FileWatcher;
+  private readonly stateWatcher: FileWatcher;
   private readonly scheduler: Scheduler;
   private active = false;
   private started = false;
@@ -74,7 +77,20 @@ export class ExtensionService {
       onGoalState: (state) => this.reconciler.update(state),
       onAttempt: (error) => this.attempted(error),
     });
-    this.watcher = new ConfigWatcher(options.paths, scheduler, () => this.configChanged(), log);
+    const { paths } = options;
+    this.configWatcher = new FileWatcher(
+      paths.localConfig,
+      scheduler,
+      () => this.configChanged(),
+      log,
+    );
+    // `azcmagent extension remove` is reported without waiting for the next goal state.
+    this.stateWatcher = new FileWatcher(
+      paths.extensionStateFile,
+      scheduler,
+      () => this.reconciler.recheck(),
+      log,
+    );
   }
 
   start(): void {
@@ -85,7 +101,13 @@ export class ExtensionService {
     if (this.active) this.startHosted();
     else this.options.log(`extension management is off: ${whyInactive(loaded)}`);
     this.writeStatus();
-    this.watcher.start();
+    try {
+      mkdirSync(dirname(this.options.paths.extensionStateFile), { recursive: true, mode: 0o755 });
+    } catch {
+      // the watcher says it cannot watch; the next goal state still notices local removals
+    }
+    this.configWatcher.start();
+    this.stateWatcher.start();
     this.poller.start();
   }
 
@@ -94,7 +116,8 @@ export class ExtensionService {
     if (this.stopped) return;
     this.stopped = true;
     this.poller.stop();
-    this.watcher.stop();
+    this.configWatcher.stop();
+    this.stateWatcher.stop();
     this.reconciler.stop();
     this.reports.stop();
     this.cancelRefresh?.();

@@ -58,6 +58,11 @@ export class Reconciler {
     this.kick();
   }
 
+  /** The local record changed (`azcmagent extension remove`): go through the goal state again. */
+  recheck(): void {
+    this.kick();
+  }
+
   /** No new operation starts after this; one in progress finishes. */
   stop(): void {
     this.stopped = true;
