@@ -200,6 +200,16 @@ const REQUIRED: { method: string; url: RegExp; action: string }[] = [
     url: /\/extensionStatus$/,
     action: 'Microsoft.HybridCompute/machines/extensionStatus/action',
   },
+  {
+    method: 'GET',
+    url: /\/Microsoft\.Insights\/metrics$/,
+    action: 'Microsoft.Insights/metrics/read',
+  },
+  {
+    method: 'POST',
+    url: /\/Microsoft\.Insights\/metrics$/,
+    action: 'Microsoft.Insights/metrics/write',
+  },
 ];
 
 /** Answer as 'authenticated', then demand their action on the extension the lookup finds. */
@@ -346,6 +356,8 @@ void describe('route authorization matrix', () => {
       };
     } else if (route.url.endsWith('/upgradeExtensions')) {
       body = { extensionTargets: { 'Contoso.Widget': { targetVersion: '1.0' } } };
+    } else if (route.url.endsWith('/Microsoft.Insights/metrics') && route.method === 'POST') {
+      body = { samples: [] };
     } else if (route.url.endsWith('/extensionStatus')) {
       body = { name: 'ama', result: 'Succeeded' };
     } else if (route.url.endsWith(':machineName') && route.method === 'PUT' && !overwrite) {
