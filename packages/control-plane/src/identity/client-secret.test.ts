@@ -18,6 +18,10 @@ void describe('client secrets', () => {
     }
   });
 
+  void it('never start with a dash or underscore, so they pass as command-line values', () => {
+    for (let i = 0; i < 2000; i++) assert.match(generateClientSecret(), /^[A-Za-z0-9]/);
+  });
+
   void it('are stored as a scrypt hash that does not contain the secret', async () => {
     const secret = generateClientSecret();
     const stored = await hashClientSecret(secret);

@@ -14,7 +14,12 @@ const MAX_N = 1 << 20;
 const FORMAT = /^scrypt\$N=(\d+),r=(\d+),p=(\d+)\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/;
 
 export function generateClientSecret(): string {
-  return randomBytes(SECRET_BYTES).toString('base64url');
+  // Never one that starts with '-' or '_': as a command-line value (`azcmagent connect -p …`) a
+  // leading dash reads as an option. Drawing again keeps every other character uniform.
+  for (;;) {
+    const secret = randomBytes(SECRET_BYTES).toString('base64url');
+    if (/^[A-Za-z0-9]/.test(secret)) return secret;
+  }
 }
 
 /** Graph's `hint`: the first characters of a secret, shown and stored to tell secrets apart. */
