@@ -1,6 +1,8 @@
-// `npm start`: a local Tether to try out — the control plane with its embedded SQLite and, when
-// run as root, a demo agent connected to it under .tether/demo/agent (AZCMAGENT_ROOT), with its
-// HIMDS service. The first run creates everything; later runs reuse it.
+// `npm start`: a local Tether to try out — the control plane with its embedded SQLite and the
+// first-party extensions published in its repository, signed with a demo publisher key; and, when
+// run as root, a demo agent connected to it under .tether/demo/agent (AZCMAGENT_ROOT) that trusts
+// that key, with its HIMDS and extension services. The first run creates everything; later runs
+// reuse it.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -13,6 +15,9 @@ const azcmagent = resolve('packages/agent/bin/azcmagent.cjs');
 const dataDir = resolve(root, 'control-plane');
 const agentRoot = resolve(root, 'agent');
 const credentialsFile = resolve(root, 'credentials.json');
+const profile = { TETHER_CONFIG_DIR: resolve(root, 'profile') };
+const publisherDir = resolve(root, 'publisher');
+const firstParty = resolve('packages/extensions/dist/packages');
 const endpoint = `https://${listen}`;
 const children = [];
 
@@ -34,6 +39,8 @@ server.stdout.on('data', (chunk) => {
 });
 
 function onListening() {
+  signIn();
+  publishFirstPartyExtensions();
   const agent = startDemoAgent();
   const sub = `/subscriptions/${credentials.subscriptionId}`;
   console.log(`
@@ -59,25 +66,6 @@ function startDemoAgent() {
   const env = { AZCMAGENT_ROOT: agentRoot, AZCMAGENT_HIMDS_PORT: himdsPort };
   mkdirSync(agentRoot, { recursive: true, mode: 0o755 });
   if (!existsSync(resolve(agentRoot, 'var/opt/azcmagent/agentconfig.json'))) {
-    const profile = { TETHER_CONFIG_DIR: resolve(root, 'profile') };
-    run(
-      tether,
-      [
-        'login',
-        '--service-principal',
-        '-u',
-        credentials.appId,
-        '-p',
-        credentials.password,
-        '--tenant',
-        credentials.tenantId,
-        '--endpoint',
-        endpoint,
-        '--ca-cert',
-        credentials.caCert,
-      ],
-      profile,
-    );
     run(tether, ['group', 'create', '-n', 'demo', '-l', 'westeurope'], profile);
     run(
       azcmagent,
@@ -105,12 +93,81 @@ function startDemoAgent() {
       env,
     );
   }
+  for (const { publisher } of firstPartyIndex()) {
+    run(
+      azcmagent,
+      [
+        'extension',
+        'trust',
+        '--publisher',
+        publisher,
+        '--key',
+        `${publisherDir}/publisher.pub.pem`,
+      ],
+      env,
+    );
+  }
   const himds = start(azcmagent, ['service', 'run', 'himds'], env);
   himds.stdout.pipe(process.stdout);
-  return `Demo agent "demo-server" is connected (AZCMAGENT_ROOT=${agentRoot}); its HIMDS serves 127.0.0.1:${himdsPort}.
+  const extensions = start(azcmagent, ['service', 'run', 'extension'], env);
+  extensions.stdout.pipe(process.stdout);
+  return `Demo agent "demo-server" is connected (AZCMAGENT_ROOT=${agentRoot}); its HIMDS serves 127.0.0.1:${himdsPort}
+and its extension service runs what the control plane asks for, if its local settings allow it.
 Try: AZCMAGENT_ROOT=${agentRoot} npx azcmagent show
+     npx tether machine extension create -g demo --machine-name demo-server -n hello \\
+       --publisher Microsoft.Azure.Extensions --type CustomScript --settings '{"commandToExecute":"uname -a"}'
      AZCMAGENT_ROOT=${agentRoot} npx azcmagent config set extensions.allowlist "Microsoft.Azure.Monitor/AzureMonitorLinuxAgent"
 and watch the machine's agentConfiguration change in 'npx tether machine show -g demo -n demo-server'.`;
+}
+
+/** The CLI profile the demo's own commands (and the printed examples) use. */
+function signIn() {
+  run(
+    tether,
+    [
+      'login',
+      '--service-principal',
+      '-u',
+      credentials.appId,
+      '-p',
+      credentials.password,
+      '--tenant',
+      credentials.tenantId,
+      '--endpoint',
+      endpoint,
+      '--ca-cert',
+      credentials.caCert,
+    ],
+    profile,
+  );
+}
+
+function firstPartyIndex() {
+  return JSON.parse(readFileSync(resolve(firstParty, 'index.json'), 'utf8'));
+}
+
+/** Signs the first-party extensions with the demo publisher key and uploads what is missing. */
+function publishFirstPartyExtensions() {
+  if (!existsSync(resolve(publisherDir, 'publisher.key'))) {
+    run(tether, ['extension', 'keygen', '--out', publisherDir], profile);
+  }
+  for (const { publisher, type, version, dir } of firstPartyIndex()) {
+    const ref = ['--publisher', publisher, '--type', type, '--version', version];
+    if (attempt(tether, ['extension', 'show', ...ref], profile)) continue;
+    run(
+      tether,
+      [
+        'extension',
+        'publish',
+        '--dir',
+        resolve(firstParty, dir),
+        ...ref,
+        '--key',
+        resolve(publisherDir, 'publisher.key'),
+      ],
+      profile,
+    );
+  }
 }
 
 function run(bin, args, env = {}) {
@@ -123,6 +180,15 @@ function run(bin, args, env = {}) {
     stop(result.status ?? 1);
   }
   return result.stdout;
+}
+
+/** True when the command succeeds; its output is not shown. */
+function attempt(bin, args, env = {}) {
+  const result = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+  return result.status === 0;
 }
 
 function start(bin, args, env) {
