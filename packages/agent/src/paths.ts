@@ -30,6 +30,8 @@ export interface AgentPaths {
   readonly guestConfigDir: string;
   readonly policyLogsDir: string;
   readonly extensionManagerLogsDir: string;
+  /** The extension service's own log (`ext_mgr_logs/gc_ext.log`, as Arc names it). */
+  readonly extensionServiceLog: string;
   readonly extensionLogsDir: string;
   readonly extensionsDir: string;
   /** What the extension host installed (`name → record`), written atomically. */
@@ -73,6 +75,7 @@ export function agentPaths(root: string): AgentPaths {
     guestConfigDir,
     policyLogsDir: join(guestConfigDir, 'arc_policy_logs'),
     extensionManagerLogsDir: join(guestConfigDir, 'ext_mgr_logs'),
+    extensionServiceLog: join(guestConfigDir, 'ext_mgr_logs/gc_ext.log'),
     extensionLogsDir: join(guestConfigDir, 'extension_logs'),
     extensionsDir,
     extensionStateFile: join(dataDir, 'extensions/state.json'),

@@ -188,7 +188,7 @@ async function runExtensionService(context: CommandContext, paths: AgentPaths): 
   const commandTimeoutMs = parseCommandTimeout(
     context.env.AZCMAGENT_EXTENSION_COMMAND_TIMEOUT_SECONDS,
   );
-  const logFile = join(paths.extensionManagerLogsDir, 'gc_ext.log');
+  const logFile = paths.extensionServiceLog;
   try {
     mkdirSync(paths.extensionManagerLogsDir, { recursive: true, mode: 0o755 });
   } catch {
