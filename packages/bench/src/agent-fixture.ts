@@ -20,6 +20,8 @@ const RESOURCE_GROUP = 'bench';
 export interface RunningService {
   readonly child: ChildProcess;
   readonly pid: number;
+  /** The last few KiB the service wrote to stdout and stderr, for error messages. */
+  output(): string;
 }
 
 export interface AgentFixture {
@@ -29,6 +31,10 @@ export interface AgentFixture {
   readonly agentRoot: string;
   /** A scratch directory removed with everything else. */
   readonly scratch: string;
+  /** The control plane's installation: its bootstrap Owner and CA certificate file. */
+  readonly install: Installation;
+  /** Runs a one-shot `azcmagent` command under the fixture's AZCMAGENT_ROOT; resolves stdout. */
+  azcmagent(args: readonly string[]): Promise<string>;
   /** Starts `azcmagent service run <name>` under the fixture's AZCMAGENT_ROOT. */
   startService(name: 'himds' | 'gc' | 'extension', env?: Record<string, string>): RunningService;
   /** Starts any node program as a child that stop() also ends. */
@@ -37,7 +43,7 @@ export interface AgentFixture {
   stop(): Promise<void>;
 }
 
-interface Installation {
+export interface Installation {
   tenantId: string;
   subscriptionId: string;
   appId: string;
@@ -89,10 +95,13 @@ export async function startAgentFixture(): Promise<AgentFixture> {
       ],
       { PATH: process.env.PATH ?? '', AZCMAGENT_ROOT: agentRoot },
     );
+    const agentEnv = { PATH: process.env.PATH ?? '', AZCMAGENT_ROOT: agentRoot };
     return {
       endpoint,
       agentRoot,
       scratch,
+      install,
+      azcmagent: (args) => execNode([AZCMAGENT_BIN, ...args], agentEnv),
       startService(name, env = {}) {
         const child = track(
           spawn(
@@ -105,12 +114,19 @@ export async function startAgentFixture(): Promise<AgentFixture> {
               name,
             ],
             {
-              env: { PATH: process.env.PATH, AZCMAGENT_ROOT: agentRoot, ...env },
-              stdio: ['ignore', 'ignore', 'ignore'],
+              env: { ...agentEnv, ...env },
+              stdio: ['ignore', 'pipe', 'pipe'],
             },
           ),
         );
-        return { child, pid: child.pid ?? 0 };
+        // Always drained, so that a chatty service never blocks on a full pipe.
+        let tail = '';
+        const keep = (chunk: string): void => {
+          tail = (tail + chunk).slice(-8192);
+        };
+        child.stdout?.setEncoding('utf8').on('data', keep);
+        child.stderr?.setEncoding('utf8').on('data', keep);
+        return { child, pid: child.pid ?? 0, output: () => tail };
       },
       spawnNode(args, stdin) {
         const child = track(spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] }));

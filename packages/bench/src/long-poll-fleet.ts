@@ -1,7 +1,7 @@
 // Simulated connected agents holding the goal-state long poll (docs/extensions.md, B11): one
 // keep-alive TLS connection each, HTTP/1.1 written by hand and answers framed by Content-Length,
 // so that thousands of them cost the benchmark process little and cost any server alike.
-import { connect, type TLSSocket } from 'node:tls';
+import { connect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { inParallel, V } from './machine-fleet.js';
 
 const CONNECT_PARALLEL = 64;
@@ -44,6 +44,8 @@ export class LongPollFleet {
   #allDelivered: () => void = () => undefined;
   #failed: (error: Error) => void = () => undefined;
   readonly #done: Promise<void>;
+  /** One context for every connection: building one per connection (the CA) costs more than the handshake. */
+  readonly #context: SecureContext;
 
   constructor(
     private readonly machines: readonly PollingMachine[],
@@ -51,6 +53,7 @@ export class LongPollFleet {
   ) {
     this.deliveries = new Array<Delivery | undefined>(machines.length);
     this.#pending = machines.length;
+    this.#context = createSecureContext({ ca: options.ca });
     this.#done = new Promise<void>((resolve, reject) => {
       this.#allDelivered = resolve;
       this.#failed = reject;
@@ -58,13 +61,20 @@ export class LongPollFleet {
     this.#done.catch(() => undefined);
   }
 
-  /** Resolves once every machine has its long poll (`after=`) written to its connection. */
+  /**
+   * Resolves once every machine has its long poll (`after=`) written to its connection; rejects
+   * as soon as any poll fails.
+   */
   async arm(): Promise<void> {
-    await inParallel(
-      this.machines.length,
-      (i) => this.#start(i, this.machines[i] as PollingMachine),
-      CONNECT_PARALLEL,
-    );
+    const failed = this.#done.then(() => undefined);
+    await Promise.race([
+      failed,
+      inParallel(
+        this.machines.length,
+        (i) => this.#start(i, this.machines[i] as PollingMachine),
+        CONNECT_PARALLEL,
+      ),
+    ]);
   }
 
   /** Resolves when every machine has had its operation delivered; rejects after `timeoutMs`. */
@@ -94,9 +104,14 @@ export class LongPollFleet {
   }
 
   #start(index: number, machine: PollingMachine): Promise<void> {
-    const { port, ca } = this.options;
+    const { port } = this.options;
     return new Promise<void>((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port, ca, servername: 'localhost' });
+      const socket = connect({
+        host: '127.0.0.1',
+        port,
+        secureContext: this.#context,
+        servername: 'localhost',
+      });
       this.#sockets.push(socket);
       let buffer: Buffer = Buffer.alloc(0);
       let armed = false;

@@ -96,6 +96,9 @@ export async function run(): Promise<void> {
     const key = await makePublisherKey(cli, join(root, 'keys'));
     await publishPackage(cli, key, { ...PACKAGE, dir: packageDir });
     const fleet = await onboardFleet(api, install, admin, group, machineCount + 1);
+    progress(
+      `${machineCount + 1} machines onboarded in ${fleet.onboardSeconds.toFixed(0)} s, tokens in ${fleet.tokenSeconds.toFixed(0)} s`,
+    );
     const machinePath = (name: string): string =>
       `${group}/providers/Microsoft.HybridCompute/machines/${name}`;
     const all = fleet.machines.map((m) => ({ path: machinePath(m.name), token: m.token }));
@@ -212,7 +215,11 @@ async function pushRound(
   ca: Buffer,
   extension: string,
 ): Promise<RoundResult> {
+  const arming = performance.now();
   await polls.arm();
+  progress(
+    `${target.label}: ${machines.length} long polls held after ${((performance.now() - arming) / 1000).toFixed(0)} s`,
+  );
   // Let the server take the last polls in before the clock starts.
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   const rssMiB = rssMiBOf(target.pid);
@@ -248,6 +255,7 @@ async function pushRound(
     PUT_PARALLEL,
   );
   await polls.delivered(DELIVERY_TIMEOUT_MS);
+  progress(`${target.label}: delivered in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const serverCpuMs = cpuMsOf(target.pid) - cpuBefore;
   api.destroy();
   let last = started;
@@ -334,6 +342,11 @@ function handlerManifest(): string {
       },
     },
   ]);
+}
+
+/** Where the run is, on stderr: the setup of a large fleet takes minutes. */
+function progress(line: string): void {
+  process.stderr.write(`[extension-push] ${line}\n`);
 }
 
 /** The soft limit on open files this process and its children inherit. */
