@@ -67,14 +67,18 @@ void describe(
       assert.equal(propertiesOf(got.body)['provisioningState'], 'Failed');
       assert.match(statusMessageOf(got.body), why);
     };
-    const metricsCount = async (): Promise<number> => {
+    /** The monitor agent's CPU figures as the control plane serves them (one point per minute). */
+    const cpuPoints = async (): Promise<{ timeStamp: string; average?: number }[]> => {
       const answer = await fx.plane.admin.call(
         'GET',
         `${fx.agent.machinePath}/providers/Microsoft.Insights/metrics?api-version=2024-07-10`,
       );
       assert.equal(answer.status, 200, JSON.stringify(answer.body));
-      const value = answer.body['value'] as { timeseries: { data: unknown[] }[] }[];
-      return value[0]?.timeseries[0]?.data.length ?? 0;
+      const value = answer.body['value'] as {
+        name: { value: string };
+        timeseries: { data: { timeStamp: string; average?: number }[] }[];
+      }[];
+      return value.find((m) => m.name.value === 'Percentage CPU')?.timeseries[0]?.data ?? [];
     };
 
     before(async () => {
@@ -92,9 +96,12 @@ void describe(
       const monitor = await fx.deploy('monitor', monitorAgent());
       assert.ok(monitor.ok, JSON.stringify(monitor.error));
       assert.equal(monitor.result?.properties?.provisioningState, 'Succeeded');
-      await waitFor('metrics from the monitor agent', async () =>
-        (await metricsCount()) >= 2 ? true : undefined,
-      );
+      const points = await waitFor('metrics from the monitor agent', async () => {
+        const data = await cpuPoints();
+        return data.length > 0 ? data : undefined;
+      });
+      const cpu = points[0]?.average;
+      assert.ok(typeof cpu === 'number' && cpu >= 0 && cpu <= 100, `CPU figure ${String(cpu)}`);
 
       await refusedWith('script', customScript('echo should not run'), /allowlist/);
 
