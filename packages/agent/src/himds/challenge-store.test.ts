@@ -1,16 +1,19 @@
 // The challenge file lifecycle: private file, single use, expiry, removal.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ChallengeStore, CHALLENGE_LIFETIME_MS } from './challenge-store.js';
 
+/** File work deferred by the store runs at once here, so each step can be checked. */
 function fixture(): { dir: string; clock: { t: number; now(): number }; store: ChallengeStore } {
   const dir = mkdtempSync(join(tmpdir(), 'himds-tokens-'));
   const clock = { t: 1_000_000, now: () => clock.t };
-  return { dir, clock, store: new ChallengeStore(dir, clock) };
+  return { dir, clock, store: new ChallengeStore(dir, clock, (task) => task()) };
 }
+
+const keyFiles = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.key'));
 
 void test('a challenge file is 0640, holds >= 32 random bytes without a newline, and works once', () => {
   const { dir, store } = fixture();
@@ -42,6 +45,42 @@ void test('an expired challenge is refused and its file removed', () => {
     store.sweep();
     assert.equal(existsSync(other), false);
     assert.equal(store.size, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('the next challenge file is written ahead, handed out fresh, and removed on shutdown', () => {
+  const { dir, clock, store } = fixture();
+  try {
+    const first = store.create();
+    const files = keyFiles(dir);
+    assert.equal(files.length, 2, 'the handed-out file and one spare');
+    const spare = join(dir, files.find((f) => join(dir, f) !== first) ?? '');
+    assert.equal(statSync(spare).mode & 0o777, 0o640);
+    clock.t += CHALLENGE_LIFETIME_MS - 1; // the spare's lifetime has not started yet
+    const second = store.create();
+    assert.equal(second, spare);
+    clock.t += CHALLENGE_LIFETIME_MS - 1;
+    assert.equal(store.redeem(readFileSync(second, 'utf8')), true, 'live for 60 s from hand-out');
+    store.clear();
+    assert.deepEqual(keyFiles(dir), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('with the real scheduler a used file is gone right after the answer', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'himds-tokens-'));
+  const store = new ChallengeStore(dir, { now: () => 1_000_000 });
+  try {
+    const path = store.create();
+    assert.equal(store.redeem(readFileSync(path, 'utf8')), true);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(existsSync(path), false);
+    assert.equal(keyFiles(dir).length, 1, 'only the spare is left');
+    store.clear();
+    assert.deepEqual(keyFiles(dir), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
