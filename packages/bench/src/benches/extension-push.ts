@@ -201,7 +201,10 @@ export async function run(): Promise<void> {
   } finally {
     for (const polls of fleets) polls.close();
     for (const child of children) child.kill('SIGTERM');
+    // A server still draining thousands of closed polls may take its time: not forever.
+    const kill = setTimeout(() => children.forEach((child) => child.kill('SIGKILL')), 15_000);
     await Promise.all(children.map(exited));
+    clearTimeout(kill);
     await rm(root, { recursive: true, force: true });
   }
 }
