@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { CUSTOM_SCRIPT, ExtensionTestWorld } from './extension-test-world.js';
-import { GoalStateWaiters } from './goal-state-waiters.js';
+import { GoalStateWaiters, MAX_WAITERS_PER_MACHINE } from './goal-state-waiters.js';
 
 void describe('goal-state long poll', () => {
   let w: ExtensionTestWorld;
@@ -58,22 +58,45 @@ void describe('GoalStateWaiters', () => {
   void it('holds 10,000 waiters cheaply, wakes only the machine changed, forgets closed ones', async () => {
     const waiters = new GoalStateWaiters();
     const requests = Array.from({ length: 10_000 }, () => new EventEmitter());
-    const waits = requests.map((request, i) => waiters.wait(`m-${i % 100}`, 60_000, request));
+    const waits = requests.map((request, i) => waiters.wait(`m-${i % 2000}`, 60_000, request));
     assert.equal(waiters.size, 10_000);
     waiters.wake('m-7');
-    const woken = await Promise.all(waits.filter((_, i) => i % 100 === 7).map((x) => x.done));
+    const woken = await Promise.all(waits.filter((_, i) => i % 2000 === 7).map((x) => x.done));
+    assert.equal(woken.length, 5);
     assert.ok(woken.every((outcome) => outcome === 'changed'));
-    assert.equal(waiters.size, 9_900);
+    assert.equal(waiters.size, 9_995);
     requests[0]?.emit('close');
     assert.equal(await waits[0]?.done, 'closed');
-    assert.equal(waiters.size, 9_899);
+    assert.equal(waiters.size, 9_994);
     assert.equal(requests[0]?.listenerCount('close'), 0);
-    for (let i = 0; i < 100; i += 1) waiters.wake(`m-${i}`);
+    for (let i = 0; i < 2000; i += 1) waiters.wake(`m-${i}`);
     assert.equal(waiters.size, 0);
     assert.ok(
       requests.every((r) => r.listenerCount('close') === 0),
       'listeners removed',
     );
+  });
+
+  void it('holds at most MAX_WAITERS_PER_MACHINE per machine, answering the oldest first', async () => {
+    const waiters = new GoalStateWaiters();
+    const requests = Array.from({ length: 1000 }, () => new EventEmitter());
+    const waits = requests.map((request) => waiters.wait('m', 60_000, request));
+    const other = waiters.wait('n', 60_000, new EventEmitter());
+    assert.equal(waiters.size, MAX_WAITERS_PER_MACHINE + 1);
+    const evicted = await Promise.all(waits.slice(0, -MAX_WAITERS_PER_MACHINE).map((w) => w.done));
+    assert.ok(evicted.every((outcome) => outcome === 'timeout'));
+    assert.ok(
+      requests.slice(0, -MAX_WAITERS_PER_MACHINE).every((r) => r.listenerCount('close') === 0),
+    );
+    waiters.wake('m');
+    const newest = await Promise.all(waits.slice(-MAX_WAITERS_PER_MACHINE).map((w) => w.done));
+    assert.ok(
+      newest.every((outcome) => outcome === 'changed'),
+      'the newest polls still wait',
+    );
+    waiters.wake('n');
+    assert.equal(await other.done, 'changed');
+    assert.equal(waiters.size, 0);
   });
 
   void it('times out with its own timer', async () => {

@@ -15,6 +15,12 @@ export interface Closable {
   off(event: 'close', listener: () => void): unknown;
 }
 
+/**
+ * A machine's agent holds one poll at a time; anyone allowed to read its goal state could hold
+ * thousands. Past this many, the oldest of that machine is answered (unchanged) to make room.
+ */
+export const MAX_WAITERS_PER_MACHINE = 8;
+
 /** One per database: the routes and the expiry sweep of a server share it through `of(db)`. */
 const BY_DATABASE = new WeakMap<object, GoalStateWaiters>();
 
@@ -69,6 +75,9 @@ export class GoalStateWaiters {
         set = new Set();
         this.waiting.set(machineId, set);
       }
+      // A Set iterates in insertion order: the first is the oldest.
+      const oldest = set.size >= MAX_WAITERS_PER_MACHINE ? set.values().next().value : undefined;
+      oldest?.settle('timeout');
       set.add(waiter);
       settle = (outcome) => waiter.settle(outcome);
     });
