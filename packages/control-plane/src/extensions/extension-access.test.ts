@@ -54,6 +54,34 @@ void describe('extension access and input', () => {
     assert.equal((await w.goalState('', w.admin)).status, 200, 'the administrator role may look');
   });
 
+  void it('marks an operation delivered only when the machine itself reads its goal state', async () => {
+    const created = await w.put('Delivery', CUSTOM_SCRIPT);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const delivered = async (): Promise<string | null> => {
+      const row = await w.t.db
+        .selectFrom('extension_operations')
+        .innerJoin(
+          'machine_extensions',
+          'machine_extensions.id',
+          'extension_operations.extension_id',
+        )
+        .select('extension_operations.delivered_at')
+        .where('machine_extensions.name', '=', 'Delivery')
+        .where('extension_operations.status', '=', 'InProgress')
+        .executeTakeFirstOrThrow();
+      return row.delivered_at;
+    };
+    for (const [who, as] of [
+      ['Reader', w.reader],
+      ['the administrator', w.admin],
+    ] as const) {
+      assert.equal((await w.goalState('', as)).status, 200, who);
+      assert.equal(await delivered(), null, `${who} reading the goal state delivers nothing`);
+    }
+    assert.equal((await w.goalState('', w.machineA)).status, 200);
+    assert.notEqual(await delivered(), null, "the machine's own read delivers it");
+  });
+
   void it('refuses operation status to callers who cannot read the extension', async () => {
     const created = await w.put('Probe', CUSTOM_SCRIPT);
     assert.equal(created.status, 201, JSON.stringify(created.body));

@@ -49,14 +49,24 @@ export class ExtensionTestWorld {
     };
     const machineScope = (name: string) =>
       `${group}/providers/microsoft.hybridcompute/machines/${name}`;
+    /** The machine's system-assigned identity, as onboarding makes it. */
+    const machineIdentity = async (name: string): Promise<string> => {
+      const id = await principal(TETHER_CONNECTED_MACHINE_ROLE_ID, machineScope(name));
+      await t.db
+        .updateTable('principals')
+        .set({ machine_id: machineScope(name) })
+        .where('id', '=', id)
+        .execute();
+      return id;
+    };
     return new ExtensionTestWorld(
       t,
       sub,
       await principal(CONNECTED_MACHINE_RESOURCE_ADMINISTRATOR_ROLE_ID, group),
       await principal(READER_ROLE_ID, group),
       await principal(CONNECTED_MACHINE_ONBOARDING_ROLE_ID, group),
-      await principal(TETHER_CONNECTED_MACHINE_ROLE_ID, machineScope('web-01')),
-      await principal(TETHER_CONNECTED_MACHINE_ROLE_ID, machineScope('web-02')),
+      await machineIdentity('web-01'),
+      await machineIdentity('web-02'),
       agentA,
     );
   }

@@ -6,7 +6,7 @@ import { queryValue } from '../resources/arm-request.js';
 import { expireOverdueOperations } from './extension-operations.js';
 import { AGENT_API_VERSIONS, EXTENSION_ACTIONS } from './extension-resource.js';
 import { readGeneration } from './extension-store.js';
-import { markDelivered, readGoalState } from './goal-state.js';
+import { isMachineIdentity, markDelivered, readGoalState } from './goal-state.js';
 import {
   MACHINE_PATH,
   machineAt,
@@ -26,7 +26,7 @@ export function goalStateRoutes(services: ExtensionServices): RouteSpec[] {
       method: 'GET',
       url: `${MACHINE_PATH}/extensionGoalState`,
       access: { kind: 'action', action: EXTENSION_ACTIONS.goalState, scope: machineAt },
-      async handler({ request }) {
+      async handler({ request, caller }) {
         const target = machineTargetOf(request);
         const after = integerQuery(
           queryValue(request, 'after'),
@@ -47,7 +47,10 @@ export function goalStateRoutes(services: ExtensionServices): RouteSpec[] {
         }
         // Generation before contents: a change in between makes the next poll answer at once.
         const state = await readGoalState(db, target.machineId);
-        await markDelivered(db, state, clock.now());
+        // Others may look (Reader's */read); only the machine's own agent receives operations.
+        if (await isMachineIdentity(db, caller?.principalId, target.machineId)) {
+          await markDelivered(db, state, clock.now());
+        }
         return state;
       },
     },

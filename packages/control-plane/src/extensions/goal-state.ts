@@ -75,3 +75,19 @@ export async function markDelivered(
     .where('delivered_at', 'is', null)
     .execute();
 }
+
+/** Whether `principalId` is the system-assigned identity of the machine `machineId`. */
+export async function isMachineIdentity(
+  db: Kysely<Database>,
+  principalId: string | undefined,
+  machineId: string,
+): Promise<boolean> {
+  if (principalId === undefined) return false;
+  const principal = await db
+    .selectFrom('principals')
+    .select('id')
+    .where('id', '=', principalId)
+    .where('machine_id', '=', machineId)
+    .executeTakeFirst();
+  return principal !== undefined;
+}
