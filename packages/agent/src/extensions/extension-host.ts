@@ -28,6 +28,13 @@ export interface FetchedPackage {
 
 export type PackageFetcher = (identity: PackageIdentity) => Promise<FetchedPackage>;
 
+/**
+ * The server's policy asked again (localconfig.json as it is then): undefined to go on, else the
+ * refusal. An administrator may block an extension while its operation waits for the state lock
+ * or its package downloads; what they set before the first handler command runs must hold.
+ */
+export type OperationPermit = () => { readonly code: string; readonly message: string } | undefined;
+
 /** ARM `instanceView.status`. */
 export interface InstanceStatus {
   readonly code: string;
@@ -70,8 +77,14 @@ export interface ExtensionHost {
    * with the same version → enable; another version → disable old → update new → uninstall old
    * → enable new. Downloads through `fetch` and verifies the signature before unpacking.
    * Never throws for a failed handler or package: the outcome says what failed.
+   * `permit` is asked once the state lock is held and again once the package is unpacked, before
+   * any handler command runs; a refusal is the outcome and changes nothing.
    */
-  apply(desired: DesiredExtension, fetch: PackageFetcher): Promise<OperationOutcome>;
+  apply(
+    desired: DesiredExtension,
+    fetch: PackageFetcher,
+    permit?: OperationPermit,
+  ): Promise<OperationOutcome>;
   /**
    * disable → uninstall → delete the folder. Absent → Succeeded. `local` (an administrator's
    * `azcmagent extension remove`) keeps a record with `removedLocallyAt`, so the service does not

@@ -230,6 +230,52 @@ void describe('extension host lifecycle', () => {
     }
   });
 
+  void test('the local policy is asked again once the package is on disk: a refusal then changes nothing', async () => {
+    const h = harness();
+    try {
+      await h.publish('1.0.0');
+      await h.publish('2.0.0');
+      // An administrator blocks the extension while its package downloads.
+      let blocked = false;
+      const permit = (): { code: string; message: string } | undefined =>
+        blocked ? { code: 'ERR_EXTENSION_BLOCKED', message: 'blocked meanwhile' } : undefined;
+      const fetchThenBlock: typeof h.fetch = Object.assign(
+        async (identity: Parameters<typeof h.fetch>[0]) => {
+          const fetched = await h.fetch(identity);
+          blocked = true;
+          return fetched;
+        },
+        { calls: h.fetch.calls },
+      );
+      const install = await h.host.apply(h.desired('1.0.0', 1), fetchThenBlock, permit);
+      assert.equal(install.result, 'Failed', JSON.stringify(install));
+      assert.equal(install.error?.code, 'ERR_EXTENSION_BLOCKED');
+      assert.deepEqual(h.calls(), [], 'no handler command ran');
+      assert.deepEqual(h.host.installed(), []);
+      assert.deepEqual(readdirSync(h.temp.paths.extensionsDir), [], 'nothing left unpacked');
+
+      blocked = false;
+      assert.equal(
+        (await h.host.apply(h.desired('1.0.0', 1), h.fetch, permit)).result,
+        'Succeeded',
+      );
+      const upgrade = await h.host.apply(h.desired('2.0.0', 2), fetchThenBlock, permit);
+      assert.equal(upgrade.error?.code, 'ERR_EXTENSION_BLOCKED');
+      assert.deepEqual(h.calls(), ['1.0.0 install seq=1', '1.0.0 enable seq=1']);
+      assert.deepEqual(readdirSync(h.temp.paths.extensionsDir), [folder('1.0.0')]);
+      assert.equal(h.host.installed()[0]?.state, 'enabled');
+
+      // Already refused when the host gets its turn: not even a download.
+      const before = h.fetch.calls.length;
+      const update = await h.host.apply(h.desired('1.0.0', 2), h.fetch, permit);
+      assert.equal(update.error?.code, 'ERR_EXTENSION_BLOCKED');
+      assert.equal(h.fetch.calls.length, before);
+      assert.equal(h.host.installed()[0]?.sequence, 1);
+    } finally {
+      await h.remove();
+    }
+  });
+
   void test('a command past its timeout is killed with everything it started', async () => {
     const h = harness({ commandTimeoutMs: 700 });
     try {

@@ -10,6 +10,7 @@ import type {
   ExtensionHostOptions,
   InstalledExtension,
   OperationOutcome,
+  OperationPermit,
   PackageFetcher,
 } from '../extension-host.js';
 import { createCpuLimiter, type CpuLimitReport } from './cgroup.js';
@@ -107,7 +108,11 @@ export function createExtensionHost(
   };
 
   return {
-    apply(desired: DesiredExtension, fetch: PackageFetcher): Promise<OperationOutcome> {
+    apply(
+      desired: DesiredExtension,
+      fetch: PackageFetcher,
+      permit?: OperationPermit,
+    ): Promise<OperationOutcome> {
       if (!RESOURCE_NAME.test(desired.name)) {
         return Promise.resolve(
           failedFromError(
@@ -117,7 +122,7 @@ export function createExtensionHost(
         );
       }
       return exclusive(async () => {
-        return applyExtension(context, desired, fetch);
+        return applyExtension(context, desired, fetch, permit ?? (() => undefined));
       });
     },
     remove(name: string, removeOptions?: { readonly local?: boolean }): Promise<OperationOutcome> {

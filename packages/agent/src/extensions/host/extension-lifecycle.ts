@@ -7,6 +7,7 @@ import type {
   DesiredExtension,
   InstalledExtension,
   OperationOutcome,
+  OperationPermit,
   PackageFetcher,
 } from '../extension-host.js';
 import { readExtensionState, updateExtensionRecord } from './extension-state.js';
@@ -20,7 +21,10 @@ export async function applyExtension(
   context: HandlerContext,
   desired: DesiredExtension,
   fetch: PackageFetcher,
+  permit: OperationPermit,
 ): Promise<OperationOutcome> {
+  const refused = refusal(context, permit);
+  if (refused !== undefined) return refused;
   const state = readExtensionState(context.paths);
   const previous = state[desired.name];
   // One extension per Publisher.Type on a machine: they would share a handler folder.
@@ -50,17 +54,18 @@ export async function applyExtension(
   ) {
     const removed = await removeExtension(context, desired.name, false);
     if (removed.result === 'Failed') return removed;
-    return install(context, desired, fetch, undefined);
+    return install(context, desired, fetch, permit, undefined);
   }
-  if (current === undefined) return install(context, desired, fetch, previous);
+  if (current === undefined) return install(context, desired, fetch, permit, previous);
   if (current.version === desired.version) return enableAgain(context, desired, current);
-  return updateVersion(context, desired, fetch, current);
+  return updateVersion(context, desired, fetch, permit, current);
 }
 
 async function install(
   context: HandlerContext,
   desired: DesiredExtension,
   fetch: PackageFetcher,
+  permit: OperationPermit,
   previous: InstalledExtension | undefined,
 ): Promise<OperationOutcome> {
   let handler: InstalledHandler;
@@ -72,6 +77,16 @@ async function install(
       ...(context.extractLimits === undefined ? {} : { limits: context.extractLimits }),
     });
     handler = new InstalledHandler(context, desired, installed.manifest);
+  } catch (error) {
+    return record(context, desired, failedFromError(error, context.clock.now()), previous);
+  }
+  // The download may have taken minutes: the policy as it is now decides.
+  const refused = refusal(context, permit);
+  if (refused !== undefined) {
+    rmSync(handler.folders.handlerDir, { recursive: true, force: true });
+    return refused;
+  }
+  try {
     prepareFolders(handler, desired, desired);
   } catch (error) {
     return record(context, desired, failedFromError(error, context.clock.now()), previous);
@@ -108,6 +123,7 @@ async function updateVersion(
   context: HandlerContext,
   desired: DesiredExtension,
   fetch: PackageFetcher,
+  permit: OperationPermit,
   current: InstalledExtension,
 ): Promise<OperationOutcome> {
   const old = new InstalledHandler(context, current);
@@ -121,6 +137,15 @@ async function updateVersion(
       ...(context.extractLimits === undefined ? {} : { limits: context.extractLimits }),
     });
     next = new InstalledHandler(context, desired, installed.manifest);
+  } catch (error) {
+    return failedFromError(error, context.clock.now());
+  }
+  const refused = refusal(context, permit);
+  if (refused !== undefined) {
+    rmSync(next.folders.handlerDir, { recursive: true, force: true });
+    return refused;
+  }
+  try {
     prepareFolders(next, desired, desired);
   } catch (error) {
     return failedFromError(error, context.clock.now());
@@ -195,6 +220,14 @@ export async function removeExtension(
     removedLocallyAt: outcome.status.time,
   });
   return outcome;
+}
+
+/** The policy's refusal as a Failed outcome (nothing recorded: nothing changed), or undefined. */
+function refusal(context: HandlerContext, permit: OperationPermit): OperationOutcome | undefined {
+  const refused = permit();
+  return refused === undefined
+    ? undefined
+    : failed(refused.code, refused.message, context.clock.now());
 }
 
 /** HandlerEnvironment.json and the settings for `sequence`, in the handler's folder. */

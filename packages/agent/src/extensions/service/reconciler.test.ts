@@ -248,6 +248,22 @@ void describe('Reconciler: the local policy first', () => {
     assert.equal(report.result, 'Failed');
     assert.deepEqual(report.error, { code: 'ERR_HANDLER_FAILED', message: 'enable exited with 1' });
   });
+
+  void test('a blocklist set while the operation waits for the host refuses it there', async () => {
+    let release = (): void => undefined;
+    host.gate = new Promise((resolve) => (release = resolve));
+    const reconciler = makeReconciler();
+    reconciler.update({ generation: 1, extensions: [extension('Script', CUSTOM_SCRIPT)] });
+    await new Promise((resolve) => setImmediate(resolve));
+    temp.writeConfig(JSON.stringify({ 'extensions.blocklist': [CUSTOM_SCRIPT] }));
+    release();
+    await reconciler.idle();
+    assert.deepEqual(host.installed(), []);
+    const report = only(reports);
+    assert.equal(report.result, 'Failed');
+    assert.equal(report.error?.code, 'ERR_EXTENSION_BLOCKED');
+    assert.match(report.error?.message ?? '', /cannot be installed: it is in the local blocklist/);
+  });
 });
 
 void describe('Reconciler: protected settings', () => {

@@ -158,7 +158,12 @@ export class Reconciler {
           this.fail(extension, operation.id, desired, local);
           return;
         }
-        outcome = await host.apply(desired, this.options.fetchPackage);
+        // Asked again by the host once it holds the state lock and has the package.
+        const permit = (): Failure | undefined => {
+          const again = decideExtensionOperation(this.options.loadConfig(), decided, extension);
+          return again.allowed ? undefined : { code: again.code, message: again.reason };
+        };
+        outcome = await host.apply(desired, this.options.fetchPackage, permit);
       }
     } catch (error) {
       outcome = this.failedOutcome({

@@ -5,6 +5,7 @@ import type {
   ExtensionHost,
   InstalledExtension,
   OperationOutcome,
+  OperationPermit,
   PackageFetcher,
 } from '../../extension-host.js';
 
@@ -29,9 +30,21 @@ export class FakeExtensionHost implements ExtensionHost {
   /** The outcome apply gives; Succeeded unless a test changes it. */
   applyResult: 'Succeeded' | 'Failed' = 'Succeeded';
 
-  async apply(desired: DesiredExtension, _fetch: PackageFetcher): Promise<OperationOutcome> {
+  async apply(
+    desired: DesiredExtension,
+    _fetch: PackageFetcher,
+    permit?: OperationPermit,
+  ): Promise<OperationOutcome> {
     this.calls.push({ call: 'apply', desired });
     await this.busy();
+    const refused = permit?.();
+    if (refused !== undefined) {
+      return {
+        result: 'Failed',
+        error: refused,
+        status: { ...ok(refused.message), code: refused.code, level: 'Error' },
+      };
+    }
     if (this.applyResult === 'Succeeded') {
       this.records.set(desired.name, {
         name: desired.name,
