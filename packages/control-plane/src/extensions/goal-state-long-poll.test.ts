@@ -99,6 +99,17 @@ void describe('GoalStateWaiters', () => {
     assert.equal(waiters.size, 0);
   });
 
+  void it('answers every waiting poll at once on shutdown', async () => {
+    const waiters = new GoalStateWaiters();
+    const waits = Array.from({ length: 30 }, (_, i) =>
+      waiters.wait(`m-${i % 3}`, 60_000, new EventEmitter()),
+    );
+    waiters.wakeAll();
+    const outcomes = await Promise.all(waits.map((w) => w.done));
+    assert.ok(outcomes.every((outcome) => outcome === 'changed'));
+    assert.equal(waiters.size, 0);
+  });
+
   void it('times out with its own timer', async () => {
     const waiters = new GoalStateWaiters();
     assert.equal(await waiters.wait('m', 5, new EventEmitter()).done, 'timeout');

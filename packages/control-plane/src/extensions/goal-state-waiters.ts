@@ -84,6 +84,11 @@ export class GoalStateWaiters {
     return { done, cancel: () => settle('changed') };
   }
 
+  /** On shutdown: answers every waiting request now, so no poll holds the server open. */
+  wakeAll(): void {
+    for (const machineId of [...this.waiting.keys()]) this.wake(machineId);
+  }
+
   /** Answers every request waiting for `machineId`'s goal state. */
   wake(machineId: string): void {
     const set = this.waiting.get(machineId);

@@ -13,6 +13,7 @@ import { sweepIntervalFor } from '../extensions/extension-expiry-sweep.js';
 import { loadProvidedTls } from '../tls/provided-tls.js';
 import { ensureTlsMaterial, type TlsMaterial } from '../tls/tls-material.js';
 import { openDatabase, type DatabaseLocation } from '../store/open-database.js';
+import { GoalStateWaiters } from '../extensions/goal-state-waiters.js';
 import type { Database } from '../store/schema.js';
 import { createControlPlaneApp } from './control-plane-app.js';
 import { dataDirPaths } from './data-dir.js';
@@ -163,6 +164,8 @@ async function shutdown(
   log: FastifyBaseLogger,
 ): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // Agents' long polls would otherwise hold their connections for up to a minute.
+  GoalStateWaiters.of(db).wakeAll();
   server.closeIdleConnections();
   const deadline = setTimeout(() => server.closeAllConnections(), 10_000);
   await closed;
