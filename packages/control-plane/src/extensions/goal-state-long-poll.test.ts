@@ -101,7 +101,7 @@ void describe('GoalStateWaiters', () => {
 
   void it('answers every waiting poll at once on shutdown', async () => {
     const waiters = new GoalStateWaiters();
-    const waits = Array.from({ length: 30 }, (_, i) =>
+    const waits = Array.from({ length: 3 * MAX_WAITERS_PER_MACHINE }, (_, i) =>
       waiters.wait(`m-${i % 3}`, 60_000, new EventEmitter()),
     );
     waiters.wakeAll();
