@@ -303,6 +303,17 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0005_extension_operations_by_machine': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // A machine's goal state reads its operations in progress: without this, a scan of every
+      // machine's operations.
+      await db.schema
+        .createIndex('extension_operations_by_machine')
+        .on('extension_operations')
+        .columns(['machine_id', 'status'])
+        .execute();
+    },
+  },
 };
 
 /** Brings the schema to the newest migration; fails loudly, changing nothing more, on error. */

@@ -60,6 +60,7 @@ for (const backend of testBackends()) {
         '0002_identity',
         '0003_machine_agents',
         '0004_extensions',
+        '0005_extension_operations_by_machine',
       ]);
     });
 
