@@ -225,6 +225,22 @@ void describe('extension host lifecycle', () => {
         h.host.installed().map((record) => record.name),
         ['probe'],
       );
+      // Contoso/Test.Probe would share the folder Contoso.Test.Probe-1.0.0 with Contoso.Test/Probe.
+      const [first, ...rest] = PUBLISHER.split('.');
+      const lookalike = await h.host.apply(
+        h.desired('1.0.0', 1, {
+          name: 'lookalike',
+          publisher: first ?? '',
+          type: [...rest, TYPE].join('.'),
+        }),
+        h.fetch,
+      );
+      assert.equal(lookalike.result, 'Failed');
+      assert.match(
+        lookalike.error?.message ?? '',
+        /would share the handler folders of Contoso\.Test\/Probe .*as extension "probe"/,
+      );
+      assert.deepEqual(h.fetch.calls, [`${PUBLISHER}/${TYPE}/1.0.0`], 'nothing else downloaded');
     } finally {
       await h.remove();
     }

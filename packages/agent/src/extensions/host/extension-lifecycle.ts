@@ -27,18 +27,25 @@ export async function applyExtension(
   if (refused !== undefined) return refused;
   const state = readExtensionState(context.paths);
   const previous = state[desired.name];
-  // One extension per Publisher.Type on a machine: they would share a handler folder.
+  // One extension per Publisher.Type on a machine: they would share a handler folder, log folder
+  // and cgroup — named by the joined `Publisher.Type`, so A.B/C and A/B.C are the same one.
+  const group = (record: HandlerIdentity): string =>
+    `${record.publisher}.${record.type}`.toLowerCase();
   const twin = Object.values(state).find(
     (record) =>
       record.name !== desired.name &&
       record.removedLocallyAt === undefined &&
-      record.publisher.toLowerCase() === desired.publisher.toLowerCase() &&
-      record.type.toLowerCase() === desired.type.toLowerCase(),
+      group(record) === group(desired),
   );
   if (twin !== undefined) {
+    const same =
+      twin.publisher.toLowerCase() === desired.publisher.toLowerCase() &&
+      twin.type.toLowerCase() === desired.type.toLowerCase();
     return failed(
       'ERR_INVALID_VALUE',
-      `${desired.publisher}/${desired.type} is already installed on this server as extension "${twin.name}"; remove that one first.`,
+      same
+        ? `${desired.publisher}/${desired.type} is already installed on this server as extension "${twin.name}"; remove that one first.`
+        : `${desired.publisher}/${desired.type} would share the handler folders of ${twin.publisher}/${twin.type} (${twin.publisher}.${twin.type}), already installed on this server as extension "${twin.name}"; remove that one first.`,
       context.clock.now(),
     );
   }
