@@ -11,6 +11,9 @@ export const PACKAGE_SIGNATURE_TYPE = 'tether-extension-package+jws';
 /** Package versions are dotted numbers, `major.minor[.patch[.build]]`. */
 export const PACKAGE_VERSION_PATTERN = /^\d{1,9}\.\d{1,9}(?:\.\d{1,9}){0,2}$/;
 
+/** The largest package zip the repository takes, and so the most an agent downloads. */
+export const MAX_PACKAGE_BYTES = 32 * 1024 * 1024;
+
 export interface PackageIdentity {
   readonly publisher: string;
   readonly type: string;

@@ -73,6 +73,12 @@ before(async () => {
             ? { accepted: true }
             : { error: { code: 'Conflict', message: 'stale operation' } },
         );
+      } else if (url.includes('/versions/3.0.0/package?')) {
+        // More than any package the repository takes (32 MiB).
+        res.writeHead(200, { 'content-type': 'application/zip' });
+        res.end(Buffer.alloc(33 * 1024 * 1024));
+      } else if (url.includes('/versions/3.0.0?')) {
+        json(200, { publisher: 'P', type: 'T', version: '3.0.0', signature: 'a.b.c' });
       } else if (url.includes('/package?')) {
         res.writeHead(200, { 'content-type': 'application/zip' });
         res.end(ZIP);
@@ -195,6 +201,18 @@ void describe('HttpsExtensionApi', () => {
     await assert.rejects(
       makeApi().fetchPackage({ publisher: 'P', type: 'T', version: '9.9' }),
       /did not serve the package metadata of P.T 9.9: 404/,
+    );
+  });
+
+  void test('refuses a package larger than the repository takes, saying so', async () => {
+    await assert.rejects(
+      makeApi().fetchPackage({ publisher: 'P', type: 'T', version: '3.0.0' }),
+      (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'ERR_CONTROL_PLANE_REFUSED');
+        assert.match(error.message, /larger than 33554432 bytes/);
+        assert.match(error.message, /\/versions\/3\.0\.0\/package/);
+        return true;
+      },
     );
   });
 });

@@ -1,7 +1,7 @@
 // The extension service's calls to the control plane (docs/extensions.md "Agent calls"): the
 // goal-state long poll, status reports, and package signature + bytes, as the machine identity.
 // A 401 re-reads the machine key (HIMDS may have rotated it) and retries once.
-import type { PackageIdentity } from '@tether/protocol/extension-package';
+import { MAX_PACKAGE_BYTES, type PackageIdentity } from '@tether/protocol/extension-package';
 import { isTetherError } from '@tether/protocol';
 import { AgentError } from '../../errors.js';
 import { machineResourceId, type MachineTarget } from '../../control-plane/machine-api.js';
@@ -18,7 +18,6 @@ const LONG_POLL_MARGIN_MS = 20_000;
 const CALL_TIMEOUT_MS = 30_000;
 const DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
 const MAX_JSON_BYTES = 16 * 1024 * 1024;
-const MAX_PACKAGE_BYTES = 512 * 1024 * 1024;
 
 /** What a status report came to: accepted, or dropped for good (stale id, gone extension). */
 export type ReportResult = 'accepted' | { readonly dropped: string };

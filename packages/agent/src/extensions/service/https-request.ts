@@ -39,6 +39,7 @@ export function httpsBytes(call: BytesCall): Promise<BytesAnswer> {
   const payload = call.json === undefined ? undefined : JSON.stringify(call.json);
   if (payload !== undefined) headers['content-type'] = 'application/json';
   return new Promise((resolve, reject) => {
+    let tooLarge: AgentError | undefined;
     const req = request(url, {
       method: call.method,
       headers,
@@ -52,7 +53,12 @@ export function httpsBytes(call: BytesCall): Promise<BytesAnswer> {
       res.on('data', (chunk: Buffer) => {
         size += chunk.byteLength;
         if (size > call.maxBytes) {
-          req.destroy(new Error(`the answer is larger than ${call.maxBytes} bytes`));
+          // The control plane answered, with more than it may: not a network failure.
+          tooLarge = new AgentError(
+            'ERR_CONTROL_PLANE_REFUSED',
+            `The control plane's answer to ${call.method} ${url.pathname} is larger than ${call.maxBytes} bytes, the most the agent takes; nothing of it was used.`,
+          );
+          req.destroy(tooLarge);
           return;
         }
         chunks.push(chunk);
@@ -61,7 +67,7 @@ export function httpsBytes(call: BytesCall): Promise<BytesAnswer> {
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
     });
     req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', (error) => reject(unreachable(url, error)));
+    req.on('error', (error) => reject(error === tooLarge ? tooLarge : unreachable(url, error)));
     req.end(payload);
   });
 }
