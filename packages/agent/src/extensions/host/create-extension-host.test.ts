@@ -172,6 +172,26 @@ void describe('extension host lifecycle', () => {
     }
   });
 
+  void test('a name that is an object member (constructor, __proto__) is simply not installed', async () => {
+    const h = harness();
+    try {
+      await h.publish('1.0.0');
+      await h.host.apply(h.desired('1.0.0', 1), h.fetch);
+      for (const name of ['constructor', '__proto__', 'toString']) {
+        const outcome = await h.host.remove(name);
+        assert.equal(outcome.result, 'Succeeded');
+        assert.match(outcome.status.message, /is not installed/);
+      }
+      assert.deepEqual(
+        h.host.installed().map((e) => e.name),
+        ['probe'],
+      );
+      assert.equal(readdirSync(h.temp.paths.extensionsDir).length, 1, 'probe is untouched');
+    } finally {
+      await h.remove();
+    }
+  });
+
   void test('a non-zero enable is Failed with the exit code and the tail of its output', async () => {
     const h = harness();
     try {

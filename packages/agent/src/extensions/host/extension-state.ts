@@ -12,12 +12,17 @@ export type ExtensionState = Readonly<Record<string, InstalledExtension>>;
 
 const STATES = ['enabled', 'failed', 'disabled'] as const;
 
+/** Without a prototype: a name from the control plane such as `constructor` finds nothing. */
+function emptyState(): Record<string, InstalledExtension> {
+  return Object.create(null) as Record<string, InstalledExtension>;
+}
+
 export function readExtensionState(paths: AgentPaths): ExtensionState {
   let text: string;
   try {
     text = readFileSync(paths.extensionStateFile, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
     throw corrupt(
       paths,
       `it cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
@@ -32,7 +37,7 @@ export function readExtensionState(paths: AgentPaths): ExtensionState {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw corrupt(paths, 'its top level is not a JSON object');
   }
-  const state: Record<string, InstalledExtension> = {};
+  const state = emptyState();
   for (const [name, record] of Object.entries(json as Record<string, unknown>)) {
     if (!isInstalledExtension(record) || record.name !== name) {
       throw corrupt(paths, `its record "${name}" is malformed`);
