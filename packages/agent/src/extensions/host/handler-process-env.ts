@@ -1,5 +1,7 @@
-// The environment of handler commands and hosted processes: the service's own, minus anything
-// that looks like a secret, plus where HIMDS and the control plane are (docs/extensions.md).
+// The environment of handler commands and hosted processes: from the service's own, only what
+// a program needs to run (locale, home, proxies), plus where HIMDS and the control plane are
+// (docs/extensions.md). An allowlist: whatever else the service was started with — a database
+// URL, a token — never reaches code that runs as root on someone else's behalf.
 import { dirname } from 'node:path';
 
 export interface HandlerEnvOptions {
@@ -9,7 +11,8 @@ export interface HandlerEnvOptions {
   readonly caFile: string | undefined;
 }
 
-const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|PRIVATE|API_?KEY|(^|_)KEY$/i;
+const INHERITED =
+  /^(HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|LC_[A-Z]+|TZ|TERM|TMPDIR|(http|https|no)_proxy|(HTTP|HTTPS|NO)_PROXY)$/;
 const USUAL_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** Set by the host below; never inherited from whoever started the service. */
 const OWN = [
@@ -29,7 +32,7 @@ export function handlerProcessEnv(
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(base)) {
-    if (value === undefined || SECRET_NAME.test(name) || OWN.includes(name)) continue;
+    if (value === undefined || !INHERITED.test(name) || OWN.includes(name)) continue;
     env[name] = value;
   }
   const himds = `http://127.0.0.1:${options.himdsPort}`;
