@@ -195,6 +195,13 @@ void describe('extension lifecycle', () => {
       ),
       'the agent-reported failure is in the activity log',
     );
+    const reports = await w.t.db
+      .selectFrom('activity_log')
+      .select('operation_name')
+      .where('operation_name', 'like', '%/extensionStatus/action')
+      .where('status', '=', 'Succeeded')
+      .execute();
+    assert.deepEqual(reports, [], 'accepted status reports are not logged twice');
   });
 
   void it('lists a machine’s extensions', async () => {

@@ -42,6 +42,9 @@ export function extensionStatusRoutes(services: ExtensionServices): RouteSpec[] 
       method: 'POST',
       url: `${MACHINE_PATH}/extensionStatus`,
       access: { kind: 'action', action: EXTENSION_ACTIONS.status, scope: machineAt },
+      // A completed operation is logged below as the extension write or delete it finished;
+      // the report itself, like a heartbeat, is not an operator's action.
+      activityLog: false,
       async handler({ request, caller, correlationId }) {
         const target = machineTargetOf(request);
         const report = parseStatusReport(bodyObject(request));
