@@ -16,7 +16,9 @@ export const EXTENSION_API_VERSION = '2024-07-10';
 export const LONG_POLL_WAIT_SECONDS = 50;
 const LONG_POLL_MARGIN_MS = 20_000;
 const CALL_TIMEOUT_MS = 30_000;
-const DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
+const CALL_DEADLINE_MS = 60_000;
+/** A download runs while the host holds the state lock that `extension remove` waits for. */
+const DOWNLOAD_DEADLINE_MS = 10 * 60_000;
 const MAX_JSON_BYTES = 16 * 1024 * 1024;
 
 /** What a status report came to: accepted, or dropped for good (stale id, gone extension). */
@@ -44,6 +46,7 @@ export class HttpsExtensionApi implements ExtensionApi {
       url: this.machineUrl('/extensionGoalState', query),
       accept: 'application/json',
       timeoutMs: this.waitSeconds * 1000 + LONG_POLL_MARGIN_MS,
+      deadlineMs: this.waitSeconds * 1000 + LONG_POLL_MARGIN_MS,
       maxBytes: MAX_JSON_BYTES,
       signal,
     });
@@ -65,6 +68,7 @@ export class HttpsExtensionApi implements ExtensionApi {
       json: report,
       accept: 'application/json',
       timeoutMs: CALL_TIMEOUT_MS,
+      deadlineMs: CALL_DEADLINE_MS,
       maxBytes: MAX_JSON_BYTES,
     });
     if (answer.status === 200) return 'accepted';
@@ -84,6 +88,7 @@ export class HttpsExtensionApi implements ExtensionApi {
       url: `${base}?api-version=${EXTENSION_API_VERSION}`,
       accept: 'application/json',
       timeoutMs: CALL_TIMEOUT_MS,
+      deadlineMs: CALL_DEADLINE_MS,
       maxBytes: MAX_JSON_BYTES,
     });
     if (metadata.status !== 200) throw refused(`serve the package metadata of ${what}`, metadata);
@@ -98,7 +103,8 @@ export class HttpsExtensionApi implements ExtensionApi {
       method: 'GET',
       url: `${base}/package?api-version=${EXTENSION_API_VERSION}`,
       accept: 'application/zip',
-      timeoutMs: DOWNLOAD_TIMEOUT_MS,
+      timeoutMs: CALL_TIMEOUT_MS,
+      deadlineMs: DOWNLOAD_DEADLINE_MS,
       maxBytes: MAX_PACKAGE_BYTES,
     });
     if (zip.status !== 200) throw refused(`serve the package ${what}`, zip);

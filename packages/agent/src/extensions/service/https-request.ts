@@ -1,6 +1,8 @@
 // One HTTPS call whose answer is kept as bytes: the extension service's long poll (which must be
 // abortable) and package downloads (zip bytes). Trusts only the CA connect saved, like
-// control-plane/https-json.ts; network failures become ERR_UNREACHABLE.
+// control-plane/https-json.ts; network failures become ERR_UNREACHABLE. A total deadline bounds
+// every call: a control plane that trickles bytes never trips the idle timeout, and a package
+// download runs while the host holds the extension state lock.
 import { request } from 'node:https';
 import { AgentError } from '../../errors.js';
 
@@ -11,7 +13,10 @@ export interface BytesCall {
   readonly token: string;
   readonly json?: unknown;
   readonly accept: string;
+  /** The socket may stay idle this long. */
   readonly timeoutMs: number;
+  /** The whole call, answer included, must be done this long after it starts. */
+  readonly deadlineMs: number;
   /** Answers larger than this fail (a package is read into memory to be verified). */
   readonly maxBytes: number;
   readonly signal?: AbortSignal | undefined;
@@ -39,7 +44,8 @@ export function httpsBytes(call: BytesCall): Promise<BytesAnswer> {
   const payload = call.json === undefined ? undefined : JSON.stringify(call.json);
   if (payload !== undefined) headers['content-type'] = 'application/json';
   return new Promise((resolve, reject) => {
-    let tooLarge: AgentError | undefined;
+    // Why the agent itself ended the request, reported in place of the socket error it causes.
+    let failure: AgentError | undefined;
     const req = request(url, {
       method: call.method,
       headers,
@@ -54,20 +60,34 @@ export function httpsBytes(call: BytesCall): Promise<BytesAnswer> {
         size += chunk.byteLength;
         if (size > call.maxBytes) {
           // The control plane answered, with more than it may: not a network failure.
-          tooLarge = new AgentError(
+          failure = new AgentError(
             'ERR_CONTROL_PLANE_REFUSED',
             `The control plane's answer to ${call.method} ${url.pathname} is larger than ${call.maxBytes} bytes, the most the agent takes; nothing of it was used.`,
           );
-          req.destroy(tooLarge);
+          req.destroy(failure);
           return;
         }
         chunks.push(chunk);
       });
-      res.on('error', (error) => reject(unreachable(url, error)));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on('error', (error) => fail(error));
+      res.on('end', () => {
+        clearTimeout(deadline);
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) });
+      });
     });
+    const deadline = setTimeout(() => {
+      failure = new AgentError(
+        'ERR_UNREACHABLE',
+        `The control plane did not finish answering ${call.method} ${call.url} within ${call.deadlineMs / 1000} s; the request was abandoned.`,
+      );
+      req.destroy(failure);
+    }, call.deadlineMs);
+    const fail = (error: Error): void => {
+      clearTimeout(deadline);
+      reject(failure ?? unreachable(url, error));
+    };
     req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', (error) => reject(error === tooLarge ? tooLarge : unreachable(url, error)));
+    req.on('error', fail);
     req.end(payload);
   });
 }
