@@ -1,5 +1,6 @@
 // Machine metrics in process: the machine posts its samples, a Reader reads them in the Azure
-// Monitor shape; other callers are refused, bad samples change nothing, resent ones are ignored.
+// Monitor shape; other callers are refused, bad samples change nothing, resent ones and a second
+// one in a minute are ignored.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { READER_ROLE_ID, TETHER_CONNECTED_MACHINE_ROLE_ID } from '../rbac/built-in-roles.js';
@@ -85,7 +86,8 @@ void describe('machine metrics routes', () => {
       },
     });
     assert.equal(posted.status, 200, JSON.stringify(posted.body));
-    assert.deepEqual(posted.body, { accepted: 3, ignored: 0 });
+    // -9.5 minutes falls in the minute of -10: one sample per minute is kept.
+    assert.deepEqual(posted.body, { accepted: 2, ignored: 1 });
 
     const body = await read();
     const now = t.clock.now();
@@ -111,9 +113,8 @@ void describe('machine metrics routes', () => {
       cpu?.id,
       `/subscriptions/${sub}/resourceGroups/Fleet/providers/Microsoft.HybridCompute/machines/web-1/providers/Microsoft.Insights/metrics/Percentage CPU`,
     );
-    // The two samples of one minute are averaged.
     assert.deepEqual(cpu?.timeseries[0]?.data, [
-      { timeStamp: iso(now - 10 * MINUTE), average: 20 },
+      { timeStamp: iso(now - 10 * MINUTE), average: 10 },
       { timeStamp: iso(now - 5 * MINUTE), average: 50 },
     ]);
     assert.deepEqual(
@@ -233,6 +234,41 @@ void describe('machine metrics routes', () => {
       body: { samples: [sample(4 * MINUTE)] },
     });
     assert.deepEqual(skewed.body, { accepted: 1, ignored: 0 });
+  });
+
+  void it('keeps one sample per minute: a second in the same minute is ignored', async () => {
+    const minute = Math.floor(t.clock.now() / MINUTE) * MINUTE - 40 * MINUTE;
+    const at = (ms: number, cpuPercent: number): Sample => ({
+      ...sample(0, cpuPercent),
+      time: new Date(ms).toISOString(),
+    });
+    const before = await rows();
+    const first = await t.inject('POST', `${urlA}?${V}`, {
+      as: machineA,
+      body: {
+        samples: [
+          at(minute + 1_000, 20),
+          at(minute + 1_001, 90),
+          at(minute + 59_999, 80),
+          at(minute + MINUTE, 40),
+        ],
+      },
+    });
+    assert.deepEqual(first.body, { accepted: 2, ignored: 2 });
+    const later = await t.inject('POST', `${urlA}?${V}`, {
+      as: machineA,
+      body: { samples: [at(minute + 30_000, 60), at(minute + MINUTE + 5_000, 60)] },
+    });
+    assert.deepEqual(later.body, { accepted: 0, ignored: 2 });
+    assert.equal(await rows(), before + 2);
+    const cpu = (await read('&metricnames=Percentage CPU')).value[0]?.timeseries[0]?.data;
+    assert.deepEqual(
+      cpu?.filter((d) => d.timeStamp === iso(minute) || d.timeStamp === iso(minute + MINUTE)),
+      [
+        { timeStamp: iso(minute), average: 20 },
+        { timeStamp: iso(minute + MINUTE), average: 40 },
+      ],
+    );
   });
 
   void it('ignores samples it already has, however the time is spelled', async () => {

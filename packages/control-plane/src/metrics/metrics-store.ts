@@ -1,17 +1,20 @@
-// machine_metrics: samples keyed by (machine, collected_at), so a resent sample is ignored;
-// each insert also drops that machine's samples past the retention.
+// machine_metrics: at most one sample per machine and minute, keyed by (machine, collected_at)
+// with collected_at the minute it was taken in, so a resent sample or a second one in a minute is
+// ignored and the retention bounds a machine to about 43,200 rows; each insert also drops that
+// machine's samples past the retention.
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { MetricSample } from './metric-samples.js';
 
 export const METRICS_RETENTION_MS = 30 * 24 * 60 * 60_000;
+const MINUTE_MS = 60_000;
 
 /** Rows per INSERT, well under SQLite's and PostgreSQL's bound-parameter limits. */
 const INSERT_CHUNK = 250;
 
 export interface InsertOutcome {
   readonly stored: number;
-  /** Already stored, repeated in the post, or older than the retention. */
+  /** In a minute already stored or earlier in the post, or older than the retention. */
   readonly ignored: number;
 }
 
@@ -23,13 +26,16 @@ export async function insertMetricSamples(
 ): Promise<InsertOutcome> {
   const receivedAt = new Date(nowMs).toISOString();
   const keepFrom = new Date(nowMs - METRICS_RETENTION_MS).toISOString();
-  const unique = new Map<string, MetricSample>();
+  // The first sample of each minute. Its minute, not its time, is held against keepFrom, as the
+  // delete below does, so that nothing counted as stored is dropped at once.
+  const perMinute = new Map<string, MetricSample>();
   for (const sample of samples) {
-    if (sample.time >= keepFrom && !unique.has(sample.time)) unique.set(sample.time, sample);
+    const minute = minuteOf(sample.time);
+    if (minute >= keepFrom && !perMinute.has(minute)) perMinute.set(minute, sample);
   }
-  const rows = [...unique.values()].map((sample) => ({
+  const rows = [...perMinute].map(([minute, sample]) => ({
     machine_id: machineId,
-    collected_at: sample.time,
+    collected_at: minute,
     received_at: receivedAt,
     sample: JSON.stringify(sample),
   }));
@@ -53,7 +59,7 @@ export async function insertMetricSamples(
   return { stored, ignored: samples.length - stored };
 }
 
-/** Samples with `start <= time < end`, oldest first. */
+/** Samples whose minute is in `start <= minute < end`, oldest first. */
 export async function readMetricSamples(
   db: Kysely<Database>,
   machineId: string,
@@ -69,4 +75,8 @@ export async function readMetricSamples(
     .orderBy('collected_at')
     .execute();
   return rows.map((row) => JSON.parse(row.sample) as MetricSample);
+}
+
+function minuteOf(time: string): string {
+  return new Date(Math.floor(Date.parse(time) / MINUTE_MS) * MINUTE_MS).toISOString();
 }
