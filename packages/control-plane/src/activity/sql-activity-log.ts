@@ -6,6 +6,7 @@ import type { ActivityEvent, ActivityLog } from '../api/activity-log.js';
 import { ArmError } from '../api/arm-error.js';
 import type { Clock } from '../clock.js';
 import { likeBelow } from '../resources/sql-like.js';
+import { GroupCommit } from '../store/group-commit.js';
 import type { ActivityLogTable, Database } from '../store/schema.js';
 
 export const DEFAULT_ACTIVITY_PAGE_SIZE = 200;
@@ -54,27 +55,30 @@ export class SqlActivityLog implements ActivityLog {
     private readonly clock: Clock,
   ) {}
 
-  /** Resolves only once the event is committed: an acknowledged write is always on record. */
+  /**
+   * Resolves only once the event is committed: an acknowledged write is always on record. The
+   * events of concurrent requests share one commit.
+   */
   async record(event: ActivityEvent): Promise<void> {
     const resourceId = event.resourceId.toLowerCase();
-    await this.db
-      .insertInto('activity_log')
-      .values({
-        event_data_id: randomUUID(),
-        correlation_id: event.correlationId,
-        caller: event.caller,
-        operation_name: event.operationName,
-        status: event.status,
-        sub_status: event.subStatus,
-        resource_id: resourceId,
-        subscription_id: segmentAfter(resourceId, 'subscriptions'),
-        resource_group: segmentAfter(resourceId, 'resourcegroups'),
-        http_method: event.httpMethod,
-        client_ip: event.clientIp,
-        event_timestamp: new Date(this.clock.now()).toISOString(),
-        properties: JSON.stringify(event.properties ?? {}),
-      })
-      .execute();
+    const row = {
+      event_data_id: randomUUID(),
+      correlation_id: event.correlationId,
+      caller: event.caller,
+      operation_name: event.operationName,
+      status: event.status,
+      sub_status: event.subStatus,
+      resource_id: resourceId,
+      subscription_id: segmentAfter(resourceId, 'subscriptions'),
+      resource_group: segmentAfter(resourceId, 'resourcegroups'),
+      http_method: event.httpMethod,
+      client_ip: event.clientIp,
+      event_timestamp: new Date(this.clock.now()).toISOString(),
+      properties: JSON.stringify(event.properties ?? {}),
+    };
+    await GroupCommit.of(this.db).run(async (trx) => {
+      await trx.insertInto('activity_log').values(row).execute();
+    });
   }
 
   /** Newest first, paged by a token that marks where the previous page ended. */

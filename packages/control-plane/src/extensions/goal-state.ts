@@ -2,6 +2,7 @@
 // from the database each time it is asked for, and the operations handed out with it.
 import type { Kysely } from 'kysely';
 import type { SealedSettings } from '@tether/protocol/protected-settings';
+import { GroupCommit } from '../store/group-commit.js';
 import type { Database } from '../store/schema.js';
 import { readGeneration, type OperationKind } from './extension-store.js';
 
@@ -68,12 +69,15 @@ export async function markDelivered(
 ): Promise<void> {
   const ids = state.extensions.flatMap((e) => (e.operation === null ? [] : [e.operation.id]));
   if (ids.length === 0) return;
-  await db
-    .updateTable('extension_operations')
-    .set({ delivered_at: new Date(now).toISOString() })
-    .where('id', 'in', ids)
-    .where('delivered_at', 'is', null)
-    .execute();
+  // Concurrent deliveries (a push to a fleet) share one commit.
+  await GroupCommit.of(db).run(async (trx) => {
+    await trx
+      .updateTable('extension_operations')
+      .set({ delivered_at: new Date(now).toISOString() })
+      .where('id', 'in', ids)
+      .where('delivered_at', 'is', null)
+      .execute();
+  });
 }
 
 /** Whether `principalId` is the system-assigned identity of the machine `machineId`. */
