@@ -4,6 +4,7 @@ import { isTetherError, parseExtensionName, type ExtensionName } from '@tether/p
 import { ArmError } from '../api/arm-error.js';
 import {
   asObject,
+  checkEchoedNameAndType,
   field,
   invalidContent,
   optionalString,
@@ -66,21 +67,7 @@ export function parseExtensionPut(body: JsonObject, name: string): ExtensionPut 
     ['location', 'tags', 'properties', 'id', 'name', 'type', 'systemData'],
     '',
   );
-  const givenName = field(body, 'name');
-  if (
-    givenName !== undefined &&
-    (typeof givenName !== 'string' || givenName.toLowerCase() !== name.toLowerCase())
-  ) {
-    throw invalidContent('name', `must be the extension name in the URL ('${name}') when given`);
-  }
-  const givenType = field(body, 'type');
-  if (
-    givenType !== undefined &&
-    (typeof givenType !== 'string' ||
-      givenType.toLowerCase() !== EXTENSION_RESOURCE_TYPE.toLowerCase())
-  ) {
-    throw invalidContent('type', `must be '${EXTENSION_RESOURCE_TYPE}' when given`);
-  }
+  checkEchoedNameAndType(body, name, 'extension', EXTENSION_RESOURCE_TYPE);
   const properties = asObject(field(body, 'properties') ?? null, 'properties');
   const publisher = optionalString(properties, 'publisher', 'properties.publisher', 256) ?? '';
   const type = optionalString(properties, 'type', 'properties.type', 256) ?? '';

@@ -105,3 +105,29 @@ export function requiredString(
   if (value === undefined || value.length === 0) throw invalidContent(target, 'is required');
   return value;
 }
+
+/**
+ * A PUT body may repeat the resource's `name` and `type` (what a GET returned); when it does,
+ * they must be the URL's name and the route's type. `what` names the resource in the message.
+ */
+export function checkEchoedNameAndType(
+  body: JsonObject,
+  name: string,
+  what: string,
+  resourceType: string,
+): void {
+  const givenName = field(body, 'name');
+  if (
+    givenName !== undefined &&
+    (typeof givenName !== 'string' || givenName.toLowerCase() !== name.toLowerCase())
+  ) {
+    throw invalidContent('name', `must be the ${what} name in the URL ('${name}') when given`);
+  }
+  const givenType = field(body, 'type');
+  if (
+    givenType !== undefined &&
+    (typeof givenType !== 'string' || givenType.toLowerCase() !== resourceType.toLowerCase())
+  ) {
+    throw invalidContent('type', `must be '${resourceType}' when given`);
+  }
+}

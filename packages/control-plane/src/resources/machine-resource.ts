@@ -5,6 +5,7 @@ import type { MachineAgentView } from '../machines/machine-agent-view.js';
 import type { MachinesTable } from '../store/schema.js';
 import {
   asObject,
+  checkEchoedNameAndType,
   field,
   invalidContent,
   optionalString,
@@ -67,21 +68,7 @@ export function parseMachinePut(body: JsonObject, name: string): MachinePut {
     ['location', 'tags', 'properties', 'identity', 'id', 'name', 'type', 'systemData'],
     '',
   );
-  const givenName = field(body, 'name');
-  if (
-    givenName !== undefined &&
-    (typeof givenName !== 'string' || givenName.toLowerCase() !== name.toLowerCase())
-  ) {
-    throw invalidContent('name', `must be the machine name in the URL ('${name}') when given`);
-  }
-  const givenType = field(body, 'type');
-  if (
-    givenType !== undefined &&
-    (typeof givenType !== 'string' ||
-      givenType.toLowerCase() !== MACHINE_RESOURCE_TYPE.toLowerCase())
-  ) {
-    throw invalidContent('type', `must be '${MACHINE_RESOURCE_TYPE}' when given`);
-  }
+  checkEchoedNameAndType(body, name, 'machine', MACHINE_RESOURCE_TYPE);
   const systemAssignedIdentity = parseIdentity(field(body, 'identity'));
   const rawProperties = field(body, 'properties');
   const properties =
