@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { HandlerFolder, type RunningHandler } from '../test-support/handler-folder.js';
-import { makeTestTls } from '../test-support/test-tls.js';
+import { makeTestTls } from '@tether/agent/test-support/test-tls';
 import { HimdsTokenClient } from './himds-token-client.js';
 import type { MetricSample } from './metric-sample.js';
 import { MetricsUploader } from './metrics-uploader.js';
