@@ -3,3 +3,4 @@ export const PROTOCOL_VERSION = 1;
 export { TetherError, isTetherError } from './tether-error.js';
 export * from './extension-name.js';
 export * from './agent-configuration.js';
+export type { MetricSample } from './metric-sample.js';

@@ -1,6 +1,6 @@
 // The metrics Tether serves for a machine, in Azure Monitor's names and units, and how each is
 // read from a stored sample.
-import type { MetricSample } from './metric-samples.js';
+import type { MetricSample } from '@tether/protocol';
 
 export interface MetricDefinition {
   readonly name: string;

@@ -1,5 +1,6 @@
 // A machine's metrics post, checked field by field: every sample must be whole and plausible,
 // or the post is refused with a message naming the field, and nothing is stored.
+import type { MetricSample } from '@tether/protocol';
 import {
   asObject,
   field,
@@ -7,16 +8,6 @@ import {
   rejectUnknownFields,
   type JsonObject,
 } from '../resources/arm-request.js';
-
-export interface MetricSample {
-  /** Normalized ISO-8601 (`toISOString`), so equal instants are equal strings. */
-  readonly time: string;
-  readonly cpuPercent: number;
-  readonly memoryUsedBytes: number;
-  readonly memoryTotalBytes: number;
-  readonly diskUsedBytes: number;
-  readonly diskTotalBytes: number;
-}
 
 /** A day of one-minute samples: what an agent keeps through an outage. */
 export const MAX_SAMPLES_PER_POST = 1440;

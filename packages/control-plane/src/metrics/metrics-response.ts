@@ -1,7 +1,7 @@
 // Stored samples as Azure Monitor answers `metrics` GET: one time series per metric, one point
 // per minute that has samples (`average` of that minute's samples).
 import type { MetricDefinition } from './metric-definitions.js';
-import type { MetricSample } from './metric-samples.js';
+import type { MetricSample } from '@tether/protocol';
 import type { MetricsQuery } from './metrics-query.js';
 
 const MINUTE_MS = 60_000;

@@ -4,7 +4,7 @@
 // machine's samples past the retention.
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
-import type { MetricSample } from './metric-samples.js';
+import type { MetricSample } from '@tether/protocol';
 
 export const METRICS_RETENTION_MS = 30 * 24 * 60 * 60_000;
 const MINUTE_MS = 60_000;

@@ -2,7 +2,7 @@
 // outage loses nothing but the oldest samples beyond the bound.
 import { httpRequest } from '../handler-kit/http-request.js';
 import type { HimdsTokenClient } from './himds-token-client.js';
-import type { MetricSample } from './metric-sample.js';
+import type { MetricSample } from '@tether/protocol';
 
 /** A day of one-minute samples; also the most the control plane takes in one post. */
 export const MAX_BUFFERED_SAMPLES = 1440;

@@ -13,7 +13,7 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { HandlerFolder, type RunningHandler } from '../test-support/handler-folder.js';
 import { makeTestTls } from '@tether/agent/test-support/test-tls';
 import { HimdsTokenClient } from './himds-token-client.js';
-import type { MetricSample } from './metric-sample.js';
+import type { MetricSample } from '@tether/protocol';
 import { MetricsUploader } from './metrics-uploader.js';
 import { SystemSampler } from './system-sampler.js';
 

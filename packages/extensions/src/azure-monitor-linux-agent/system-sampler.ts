@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { cpus, freemem, totalmem } from 'node:os';
-import type { MetricSample } from './metric-sample.js';
+import type { MetricSample } from '@tether/protocol';
 
 interface CpuTimes {
   readonly busy: number;

@@ -1,6 +1,7 @@
-// One sample of the server's figures, as POSTed to the control plane's metrics route.
+// One sample of a server's CPU, memory and disk figures: what the monitoring extension posts to
+// `…/machines/{m}/providers/Microsoft.Insights/metrics` (docs/extensions.md).
 export interface MetricSample {
-  /** ISO-8601, when it was taken. */
+  /** ISO-8601 instant the sample was taken. */
   readonly time: string;
   readonly cpuPercent: number;
   readonly memoryUsedBytes: number;
