@@ -16,7 +16,7 @@ import {
   createResourceGroup,
   type Principal,
 } from '../arm/arm-fixtures.js';
-import { startControlPlane, type ControlPlane } from '../harness/index.js';
+import { startControlPlane, waitFor, type ControlPlane } from '../harness/index.js';
 
 const ONBOARDING_ROLE = 'b64e21ea-ac4e-4cdf-9dc9-5b892992bee7';
 const RG = 'agents';
@@ -93,27 +93,6 @@ function startHimds(): Promise<Himds> {
 
 function machinePath(): string {
   return `/subscriptions/${plane.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.HybridCompute/machines/m1?api-version=2024-07-10`;
-}
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(
-    `timed out waiting for ${what}${last === undefined ? '' : `: ${last instanceof Error ? last.message : JSON.stringify(last)}`}`,
-  );
 }
 
 function himdsGet(

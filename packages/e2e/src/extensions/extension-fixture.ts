@@ -16,6 +16,7 @@ import {
   type ControlPlane,
   type PublisherKey,
 } from '../harness/index.js';
+export { waitFor } from '../harness/index.js';
 
 export const API = 'api-version=2021-05-20';
 export const CUSTOM_SCRIPT = { publisher: 'Microsoft.Azure.Extensions', type: 'CustomScript' };
@@ -112,27 +113,6 @@ export async function startExtensionFixture(
     rmSync(scratch, { recursive: true, force: true });
     throw error;
   }
-}
-
-export async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(
-    `timed out waiting for ${what}${last === undefined ? '' : `: ${last instanceof Error ? last.message : JSON.stringify(last)}`}`,
-  );
 }
 
 /** `properties` of an extension GET. */

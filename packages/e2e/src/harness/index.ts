@@ -17,3 +17,4 @@ export {
   type PackageRef,
   type PublisherKey,
 } from './extension-publisher.js';
+export { waitFor } from './wait-for.js';
