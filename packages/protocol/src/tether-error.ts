@@ -13,6 +13,15 @@ export class TetherError<Code extends string = string> extends Error {
   }
 }
 
+/**
+ * By shape as well as by class: a program shipped as several bundles has one copy of this
+ * class per bundle, and an error thrown in one is caught in another.
+ */
 export function isTetherError(value: unknown): value is TetherError {
-  return value instanceof TetherError;
+  return (
+    value instanceof TetherError ||
+    (value instanceof Error &&
+      value.name === 'TetherError' &&
+      typeof (value as { code?: unknown }).code === 'string')
+  );
 }

@@ -7,8 +7,15 @@ import { appendLogLine } from '../agent-log.js';
 import { systemClock } from '../clock.js';
 import { AgentError, exitCodeFor } from '../errors.js';
 import { resolveAgentPaths, type AgentPaths } from '../paths.js';
-import type { CommandContext, CommandEntry, Output } from './command-module.js';
+import type { CommandContext, CommandEntry, CommandModule, Output } from './command-module.js';
+import type * as HeavyCommands from './heavy-commands.js';
 import { parseInvocation } from './parse-invocation.js';
+
+/** A command of the second bundle (heavy-commands.ts): loaded only when it runs. */
+async function heavy(name: keyof typeof HeavyCommands): Promise<CommandModule> {
+  const commands = await import('./heavy-commands.js');
+  return commands[name];
+}
 
 /**
  * Every `azcmagent` command with its one-line summary. Modules are imported only when their
@@ -23,7 +30,7 @@ const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'connect',
     summary: 'Connect this machine to a Tether control plane',
-    load: () => import('./connect-command.js'),
+    load: () => heavy('connect'),
   },
   {
     name: 'config',
@@ -59,7 +66,7 @@ const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'disconnect',
     summary: 'Delete the machine resource and the local state',
-    load: () => import('./disconnect-command.js'),
+    load: () => heavy('disconnect'),
   },
   {
     name: 'extension',
@@ -68,24 +75,24 @@ const COMMANDS: readonly CommandEntry[] = [
       {
         name: 'list',
         summary: 'List the installed extensions, their state and last status',
-        load: () => import('./extension-list-command.js'),
+        load: () => heavy('extensionList'),
       },
       {
         name: 'remove',
         summary: 'Remove an extension (or --all) without the control plane',
-        load: () => import('./extension-remove-command.js'),
+        load: () => heavy('extensionRemove'),
       },
       {
         name: 'trust',
         summary: "Trust a publisher's public key for its extension packages",
-        load: () => import('./extension-trust-command.js'),
+        load: () => heavy('extensionTrust'),
       },
     ],
   },
   {
     name: 'logs',
     summary: 'Collect the agent logs into a zip file',
-    load: () => import('./logs-command.js'),
+    load: () => heavy('logs'),
   },
   {
     name: 'service',
@@ -94,7 +101,7 @@ const COMMANDS: readonly CommandEntry[] = [
       {
         name: 'run',
         summary: 'Run himds, gc or extension in the foreground (what systemd runs)',
-        load: () => import('./service-run-command.js'),
+        load: () => heavy('serviceRun'),
       },
     ],
   },
