@@ -54,15 +54,19 @@ void test('the next challenge file is written ahead, handed out fresh, and remov
   const { dir, clock, store } = fixture();
   try {
     const first = store.create();
+    assert.deepEqual(keyFiles(dir), [first.slice(dir.length + 1)], 'no spare before a flow ends');
+    assert.equal(store.redeem(readFileSync(first, 'utf8')), true);
     const files = keyFiles(dir);
-    assert.equal(files.length, 2, 'the handed-out file and one spare');
-    const spare = join(dir, files.find((f) => join(dir, f) !== first) ?? '');
+    assert.equal(files.length, 1, 'the used file gone, one spare written');
+    const spare = join(dir, files[0] ?? '');
+    assert.notEqual(spare, first);
     assert.equal(statSync(spare).mode & 0o777, 0o640);
     clock.t += CHALLENGE_LIFETIME_MS - 1; // the spare's lifetime has not started yet
     const second = store.create();
     assert.equal(second, spare);
     clock.t += CHALLENGE_LIFETIME_MS - 1;
     assert.equal(store.redeem(readFileSync(second, 'utf8')), true, 'live for 60 s from hand-out');
+    assert.equal(keyFiles(dir).length, 1);
     store.clear();
     assert.deepEqual(keyFiles(dir), []);
   } finally {

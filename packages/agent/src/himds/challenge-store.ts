@@ -1,7 +1,8 @@
 // The HIMDS file challenge (S16): a fresh secret in var/opt/azcmagent/tokens/<random>.key,
 // readable by root and the himds group only, accepted once within 60 s, then removed. The file
-// system work happens off the request path: the next challenge's file is written ahead (one
-// spare, as private as any handed out) and a used one is removed right after the answer.
+// system work happens off the request path: once a challenge is redeemed and answered, its file
+// is removed and the next challenge's file written ahead (one spare, as private as any handed
+// out).
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { closeSync, fchmodSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,7 +43,6 @@ export class ChallengeStore {
       ...file,
       expiresAt: this.clock.now() + CHALLENGE_LIFETIME_MS,
     });
-    this.defer(() => this.refill());
     return file.path;
   }
 
@@ -63,7 +63,11 @@ export class ChallengeStore {
       if (entry.secret.length === candidate.length && timingSafeEqual(entry.secret, candidate)) {
         this.pending.delete(key);
         // Useless from here on (no longer pending); removed once the answer is on its way.
-        this.defer(() => removeNow(entry.path));
+        // The next flow's file is written then too, between one caller's flow and the next.
+        this.defer(() => {
+          removeNow(entry.path);
+          this.refill();
+        });
         return entry.expiresAt > this.clock.now();
       }
     }
