@@ -30,6 +30,9 @@ await Promise.all([
     entryPoints: ['packages/agent/dist/cli/main.js'],
     outfile: 'packages/agent/dist/bundle/azcmagent.cjs',
     plugins: [heavyAsSecondBundle],
+    // require(), not import(): an import() would start Node's ES module loader (~10 MB more
+    // in every long-running service) just to load a CommonJS file.
+    supported: { 'dynamic-import': false },
   }),
   build({
     ...common,
