@@ -9,7 +9,7 @@ import { AuthenticationError, type AuthenticationErrorCode } from './authenticat
 import type { CredentialStore, LiveSubject } from './credential-store.js';
 import type { IdentityEndpoints } from './identity-endpoints.js';
 import { ACCESS_TOKEN_ALGORITHM, type SigningKeyRing } from './signing-key-ring.js';
-import { VerificationCache } from './verification-cache.js';
+import { VerificationCache, type VerifiedToken } from './verification-cache.js';
 
 /** Clock skew tolerated on `exp` and `nbf`; the tokens are this server's own, so it is small. */
 export const ACCESS_TOKEN_CLOCK_SKEW_SECONDS = 60;
@@ -48,7 +48,14 @@ export class TokenAuthenticator implements Authenticator, TokenRevocations {
     const cached = this.cache.get(token, now);
     if (cached !== undefined) return cached;
 
-    const payload = await this.verify(token, now);
+    // Checked before and not expired: its signature stands (while its key is still accepted);
+    // only whether its principal and credential are still live is asked again.
+    const known = this.cache.verified(token, now);
+    const verified =
+      known !== undefined && this.keys.verificationKey(known.kid) !== undefined
+        ? known
+        : await this.verify(token, now);
+    const payload = verified.claims;
     const principalId = String(payload.oid);
     const credentialId = String(payload[CREDENTIAL_CLAIM]);
     const subject = this.checkSubject(
@@ -64,7 +71,7 @@ export class TokenAuthenticator implements Authenticator, TokenRevocations {
       credentialExpiry,
       now + this.revalidateMs,
     );
-    this.cache.put(token, caller, credentialId, validUntil);
+    this.cache.put(token, caller, credentialId, validUntil, verified);
     return caller;
   }
 
@@ -76,7 +83,7 @@ export class TokenAuthenticator implements Authenticator, TokenRevocations {
     this.cache.forgetCredential(credentialId);
   }
 
-  private async verify(token: string, now: number): Promise<JWTPayload> {
+  private async verify(token: string, now: number): Promise<VerifiedToken> {
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(token);
@@ -115,7 +122,7 @@ export class TokenAuthenticator implements Authenticator, TokenRevocations {
           `The access token is from tenant '${String(payload.tid)}'; this server's tenant is '${this.endpoints.tenantId}'.`,
         );
       }
-      return payload;
+      return { claims: payload, kid, until: (payload.exp ?? 0) * 1000 };
     } catch (error) {
       throw error instanceof AuthenticationError ? error : this.explain(error, now);
     }
