@@ -24,6 +24,11 @@ export interface AgentPaths {
   readonly caCert: string;
   /** The machine's private key (PKCS#8 PEM), readable only by the himds account. */
   readonly machineKey: string;
+  /**
+   * Keys replaced by a credential renewal, kept only to open protected settings sealed to them
+   * (`<key id>.key`); never used to sign in.
+   */
+  readonly retiredKeysDir: string;
   /** Where each service writes what `azcmagent show` reports (owned by the service's account). */
   readonly statusDir: string;
   serviceStatus(service: 'himds' | 'gc' | 'extension'): string;
@@ -68,6 +73,7 @@ export function agentPaths(root: string): AgentPaths {
     agentState: join(dataDir, 'agentconfig.json'),
     caCert: join(dataDir, 'certs/ca.crt'),
     machineKey: join(dataDir, 'certs/machine.key'),
+    retiredKeysDir: join(dataDir, 'certs/retired'),
     statusDir: join(dataDir, 'status'),
     serviceStatus(service: 'himds' | 'gc' | 'extension'): string {
       return join(dataDir, 'status', `${service}.json`);

@@ -3,6 +3,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { deleteMachine } from '../control-plane/machine-api.js';
 import { requireAgentState } from '../identity/agent-state.js';
+import { removeRetiredKeys } from '../identity/retired-keys.js';
 import type { CommandContext, CommandSpec } from './command-module.js';
 import { CREDENTIAL_FLAGS, operatorTokenSource, resolveTarget } from './credential-flags.js';
 import { requireRoot } from './require-root.js';
@@ -68,6 +69,7 @@ export async function run(context: CommandContext): Promise<number> {
   ]) {
     rmSync(file, { force: true });
   }
+  removeRetiredKeys(paths);
   if (context.json) context.printJson({ Status: 'Disconnected', ResourceId: state.resourceId });
   else progress('Disconnected');
   return 0;

@@ -1,10 +1,13 @@
 // The heartbeat loop with a manual clock and scheduler and a stand-in control plane: the server's
 // interval, full-jitter backoff and recovery, an early heartbeat on a config change, clean stop.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { HeartbeatAnswer } from '../control-plane/machine-api.js';
 import type { AgentState } from '../identity/agent-state.js';
+import { generateMachineKey, parseMachineKey, writeMachineKey } from '../identity/machine-key.js';
+import { findRetiredKey } from '../identity/retired-keys.js';
 import type { Scheduler } from '../scheduler.js';
 import { makeTempRoot, type TempRoot } from '../test-support/temp-root.js';
 import { fullJitterDelay } from './backoff.js';
@@ -59,6 +62,11 @@ async function until(what: string, condition: () => boolean): Promise<void> {
   }
 }
 
+const owner = (): { uid: number; gid: number } => ({
+  uid: process.getuid?.() ?? 0,
+  gid: process.getgid?.() ?? 0,
+});
+
 let temp: TempRoot;
 let scheduler: ManualScheduler;
 let answers: (HeartbeatAnswer | Error)[];
@@ -93,7 +101,7 @@ function makeLoop(extra: Partial<HeartbeatOptions> = {}): HeartbeatLoop {
     scheduler,
     random: seeded(7),
     backoff: POLICY,
-    keyOwner: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
+    keyOwner: owner(),
     log: () => undefined,
     api: {
       heartbeat: (_target, _token, body) => {
@@ -191,6 +199,41 @@ void describe('HeartbeatLoop', () => {
     const body = bodies.at(-1) as { agentConfiguration?: unknown };
     assert.notEqual(body.agentConfiguration, undefined, 'it reports the new configuration');
     assert.equal(scheduler.pending[0]?.delayMs, 300_000);
+  });
+
+  void test('a requested renewal swaps in a new key and keeps the old one only as retired', async () => {
+    mkdirSync(dirname(temp.paths.machineKey), { recursive: true });
+    const old = generateMachineKey();
+    writeMachineKey(temp.paths.machineKey, old, owner());
+    const sent: string[] = [];
+    answers = [{ ...ok(300), rotationRequested: true }];
+    makeLoop({
+      api: {
+        heartbeat: (_target, _token, body) => {
+          bodies.push(body);
+          const next = answers.shift() ?? ok(300);
+          return next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
+        },
+        rotateCredential: (_target, _token, clientPublicKey) => {
+          sent.push(clientPublicKey);
+          return Promise.resolve(new Date(START + 90 * 86_400_000).toISOString());
+        },
+      },
+    }).start();
+    await beat();
+    await until('the renewal', () => sent.length === 1);
+    await until('the new key in place', () => {
+      try {
+        return parseMachineKey(readFileSync(temp.paths.machineKey, 'utf8')).keyId !== old.keyId;
+      } catch {
+        return false;
+      }
+    });
+    const current = parseMachineKey(readFileSync(temp.paths.machineKey, 'utf8'));
+    assert.equal(current.clientPublicKey, sent[0]);
+    assert.equal(findRetiredKey(temp.paths, old.keyId)?.keyId, old.keyId);
+    assert.equal(findRetiredKey(temp.paths, current.keyId), undefined);
+    assert.equal(statSync(temp.paths.retiredKeysDir).mode & 0o777, 0o700);
   });
 
   void test('stop cancels the next heartbeat, even one whose answer is still on its way', async () => {

@@ -1,7 +1,7 @@
 // HIMDS's conversation with the control plane: a heartbeat at the interval the server asks for
 // (sooner when localconfig.json changes), backoff with full jitter while it is unreachable, and
 // credential renewal when 45 days or fewer remain or the server asks for it.
-import { renameSync, rmSync, watch, type FSWatcher } from 'node:fs';
+import { readFileSync, renameSync, rmSync, watch, type FSWatcher } from 'node:fs';
 import type { Clock } from '../clock.js';
 import { agentConfigurationReport } from '../agent-configuration-report.js';
 import { loadLocalConfig } from '../config/local-config-file.js';
@@ -12,7 +12,8 @@ import {
 } from '../control-plane/machine-api.js';
 import type { AgentState } from '../identity/agent-state.js';
 import { osFacts } from '../identity/machine-facts.js';
-import { generateMachineKey, writeMachineKey } from '../identity/machine-key.js';
+import { generateMachineKey, parseMachineKey, writeMachineKey } from '../identity/machine-key.js';
+import { retireMachineKey } from '../identity/retired-keys.js';
 import type { AgentPaths } from '../paths.js';
 import { systemScheduler, type Scheduler } from '../scheduler.js';
 import { DEFAULT_BACKOFF, fullJitterDelay, type BackoffPolicy } from './backoff.js';
@@ -200,6 +201,8 @@ export class HeartbeatLoop {
       rmSync(pendingPath, { force: true });
       throw error;
     }
+    // The old key stays, for opening protected settings sealed to it before the renewal.
+    retireMachineKey(paths, parseMachineKey(readFileSync(paths.machineKey, 'utf8')), keyOwner);
     renameSync(pendingPath, paths.machineKey);
     tokens.useKey(key);
     tokens.forget();

@@ -8,6 +8,7 @@ import type { Clock } from '../../clock.js';
 import { loadLocalConfig, type LoadedConfig } from '../../config/local-config-file.js';
 import { effectiveSettings } from '../../effective-settings.js';
 import type { BackoffPolicy } from '../../himds/backoff.js';
+import { findRetiredKey } from '../../identity/retired-keys.js';
 import type { AgentPaths } from '../../paths.js';
 import { systemScheduler, type Scheduler } from '../../scheduler.js';
 import type { ExtensionHost } from '../extension-host.js';
@@ -62,6 +63,7 @@ export class ExtensionService {
       host: options.host,
       loadConfig: () => this.loadConfig(),
       credential: options.credential,
+      retiredKey: (keyId) => findRetiredKey(options.paths, keyId),
       fetchPackage: (identity) => api.fetchPackage(identity),
       report: (report) => this.reports.send(report),
       clock,

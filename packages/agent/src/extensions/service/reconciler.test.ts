@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { sealProtectedSettings } from '@tether/protocol/protected-settings';
 import { loadLocalConfig } from '../../config/local-config-file.js';
 import { generateMachineKey, type MachineKey } from '../../identity/machine-key.js';
+import { findRetiredKey, retireMachineKey } from '../../identity/retired-keys.js';
 import { makeTempRoot, type TempRoot } from '../../test-support/temp-root.js';
 import type { InstalledExtension } from '../extension-host.js';
 import type { GoalState, GoalStateExtension } from './goal-state.js';
@@ -37,6 +38,7 @@ function makeReconciler(): Reconciler {
     host,
     loadConfig: () => loadLocalConfig(temp.paths, { trustedOwnerUid: process.getuid?.() ?? 0 }),
     credential: { currentKey: () => machineKey },
+    retiredKey: (keyId) => findRetiredKey(temp.paths, keyId),
     fetchPackage: () => Promise.reject(new Error('the fake host does not download')),
     report: (report) => reports.push(report),
     clock: { now: () => NOW },
@@ -295,6 +297,21 @@ void describe('Reconciler: protected settings', () => {
     assert.match(report.error?.message ?? '', /PUT the extension Script again/);
     assert.ok(report.error?.message.includes(sealed.keyId));
     for (const line of logs) assert.ok(!line.includes(SECRET), line);
+  });
+
+  void test('sealed before a credential renewal: opened with the retired key', async () => {
+    const before = generateMachineKey();
+    retireMachineKey(temp.paths, before, {
+      uid: process.getuid?.() ?? 0,
+      gid: process.getgid?.() ?? 0,
+    });
+    const sealed = await sealProtectedSettings({ password: SECRET }, before.clientPublicKey);
+    await reconcile([extension('Script', CUSTOM_SCRIPT, { protectedSettings: sealed })]);
+    const apply = host.calls[0];
+    assert.deepEqual(apply?.call === 'apply' && apply.desired.protectedSettings, {
+      password: SECRET,
+    });
+    assert.equal(only(reports).result, 'Succeeded');
   });
 
   void test('a damaged seal with the right key id: ERR_PROTECTED_SETTINGS, nothing applied', async () => {

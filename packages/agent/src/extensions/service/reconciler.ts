@@ -15,6 +15,7 @@ import type {
   PackageFetcher,
 } from '../extension-host.js';
 import type { GoalState, GoalStateExtension, GoalStateOperation } from './goal-state.js';
+import type { MachineKey } from '../../identity/machine-key.js';
 import type { Credential } from './machine-credential.js';
 import type { StatusReport } from './status-report.js';
 
@@ -23,6 +24,8 @@ export interface ReconcilerOptions {
   /** localconfig.json as it is now; read before every decision. */
   readonly loadConfig: () => LoadedConfig;
   readonly credential: Pick<Credential, 'currentKey'>;
+  /** A key replaced by a credential renewal, by its id, while the machine keeps it. */
+  readonly retiredKey?: (keyId: string) => MachineKey | undefined;
   readonly fetchPackage: PackageFetcher;
   readonly report: (report: StatusReport) => void;
   readonly clock: Clock;
@@ -214,10 +217,15 @@ export class Reconciler {
         };
       }
       if (key.keyId !== sealed.keyId) {
-        return {
-          code: 'ERR_PROTECTED_SETTINGS',
-          message: `The protected settings were sealed to machine key ${sealed.keyId}, but this machine's key is now ${key.keyId} (the machine credential was renewed since). ${again}`,
-        };
+        // Sealed before a credential renewal: the replaced key was kept for exactly this.
+        const retired = this.options.retiredKey?.(sealed.keyId);
+        if (retired === undefined) {
+          return {
+            code: 'ERR_PROTECTED_SETTINGS',
+            message: `The protected settings were sealed to machine key ${sealed.keyId}, which this machine no longer has (its key is now ${key.keyId}). ${again}`,
+          };
+        }
+        key = retired;
       }
       try {
         protectedSettings = await openProtectedSettings(sealed, key.privateKey);
