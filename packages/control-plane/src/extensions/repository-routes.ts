@@ -8,6 +8,8 @@ import type { RouteSpec } from '../api/route-spec.js';
 import { param } from '../resources/arm-request.js';
 import type { ArmServices } from '../resources/arm-routes.js';
 import { likeBelow } from '../resources/sql-like.js';
+import { upgradeAutomatically } from './automatic-upgrade.js';
+import { extensionServicesOf } from './extension-target.js';
 import {
   checkExtensionName,
   checkVersion,
@@ -85,6 +87,7 @@ export function repositoryRoutes(services: ArmServices): RouteSpec[] {
           .onConflict((oc) => oc.column('id').doNothing())
           .executeTakeFirstOrThrow();
         if (result.numInsertedOrUpdatedRows === 0n) throw exists();
+        await upgradeAutomatically(extensionServicesOf(services), identity);
         void reply.code(201);
         return renderPackage(row);
       },
