@@ -1,5 +1,7 @@
-// `azcmagent extension list [--json]`: anyone. What the extension host has installed on this
-// server, from var/opt/azcmagent/extensions/state.json alone (connected or not).
+// `azcmagent extension list [--json]`: root only, like the handler folders themselves — the last
+// status of an extension carries the tail of its handler's output. What the extension host has
+// installed on this server, from var/opt/azcmagent/extensions/state.json alone (connected or not).
+import { AgentError } from '../errors.js';
 import type { InstalledExtension } from '../extensions/extension-host.js';
 import { readExtensionState } from '../extensions/host/extension-state.js';
 import type { CommandContext, CommandSpec } from './command-module.js';
@@ -15,6 +17,12 @@ export const spec: CommandSpec = {
 };
 
 export function run(context: CommandContext): number {
+  if (process.geteuid?.() !== 0) {
+    throw new AgentError(
+      'ERR_NOT_ROOT',
+      `'azcmagent extension list' shows the extensions' last status, which carries their handlers' output that only root may read (this process runs as uid ${process.geteuid?.() ?? 'unknown'}). Run it as root: sudo azcmagent extension list`,
+    );
+  }
   const records = Object.values(readExtensionState(context.paths())).sort((a, b) =>
     a.name.localeCompare(b.name),
   );

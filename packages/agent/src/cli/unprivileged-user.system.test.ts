@@ -82,6 +82,16 @@ void describe('an unprivileged OS user', () => {
     });
   }
 
+  void test("cannot read the extensions and their handlers' output: azcmagent extension list", async () => {
+    const result = await runAzcmagent(temp.root, ['extension', 'list'], { uid, gid });
+    assert.equal(result.status, 3, result.stderr);
+    assert.match(
+      result.stderr,
+      /only root may read .*Run it as root: sudo azcmagent extension list/,
+    );
+    assert.equal(result.stdout, '');
+  });
+
   for (const args of [
     ['config', 'list'],
     ['config', 'list', '--json'],

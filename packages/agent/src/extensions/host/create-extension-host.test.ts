@@ -41,6 +41,11 @@ void describe('extension host lifecycle', () => {
       assert.match(readFileSync(join(dir, 'HandlerEnvironment.json'), 'utf8'), /"version":1\.0/);
       const settingsFile = join(dir, 'config/3.settings');
       assert.equal(statSync(settingsFile).mode & 0o777, 0o600);
+      assert.equal(
+        statSync(h.temp.paths.extensionStateFile).mode & 0o777,
+        0o600,
+        'statuses carry handler output: root only',
+      );
       assert.deepEqual(JSON.parse(readFileSync(settingsFile, 'utf8')), {
         runtimeSettings: [
           {

@@ -62,8 +62,9 @@ export function updateExtensionRecord(
       .map((key) => [key, state[key]]),
   );
   mkdirSync(dirname(paths.extensionStateFile), { recursive: true, mode: 0o755 });
+  // Root only: a status message carries the tail of a handler's output.
   replaceFileAtomically(paths.extensionStateFile, `${JSON.stringify(sorted, null, 2)}\n`, {
-    mode: 0o644,
+    mode: 0o600,
     ownerUid: 0,
     ownerGid: 0,
   });
