@@ -23,6 +23,7 @@ import {
   V,
   type Answer,
 } from '../machine-fleet.js';
+import { serveFloorUntilTerminated } from '../floor-server.js';
 import { report, summarize } from '../stats.js';
 import { exited, listening } from '../tether-process.js';
 
@@ -501,16 +502,7 @@ function serveFloor(certFile: string, keyFile: string): void {
         res.writeHead(404).end();
       },
     );
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      process.stdout.write(
-        `floor listening on ${typeof address === 'object' && address !== null ? address.port : 0}\n`,
-      );
-    });
-    process.on('SIGTERM', () => {
-      server.closeAllConnections();
-      server.close(() => process.exit(0));
-    });
+    serveFloorUntilTerminated(server);
   });
 }
 

@@ -19,6 +19,7 @@ import {
   type Answer,
 } from '../machine-fleet.js';
 import { exited, listening } from '../tether-process.js';
+import { serveFloorUntilTerminated } from '../floor-server.js';
 import { report, summarize } from '../stats.js';
 
 const MACHINES = Number(process.env['HEARTBEAT_BENCH_MACHINES'] ?? 10_000);
@@ -297,16 +298,7 @@ function serveFloor(certFile: string, keyFile: string): void {
         });
       },
     );
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      process.stdout.write(
-        `floor listening on ${typeof address === 'object' && address !== null ? address.port : 0}\n`,
-      );
-    });
-    process.on('SIGTERM', () => {
-      server.closeAllConnections();
-      server.close(() => process.exit(0));
-    });
+    serveFloorUntilTerminated(server);
   });
 }
 

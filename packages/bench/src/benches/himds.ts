@@ -13,6 +13,7 @@ import {
   waitUntil,
   type AgentFixture,
 } from '../agent-fixture.js';
+import { serveFloorUntilTerminated } from '../floor-server.js';
 import { report, summarize } from '../stats.js';
 
 const WARMUP_MS = 1_000;
@@ -202,16 +203,7 @@ function serveFloor(): void {
       res.end(answer.body);
       req.resume();
     });
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      process.stdout.write(
-        `floor listening on ${typeof address === 'object' && address !== null ? address.port : 0}\n`,
-      );
-    });
-    process.on('SIGTERM', () => {
-      server.closeAllConnections();
-      server.close(() => process.exit(0));
-    });
+    serveFloorUntilTerminated(server);
   });
 }
 

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dataDirPaths } from '@tether/control-plane/server/data-dir';
-import { exited, listening, runTether, TETHER_BIN } from '../tether-process.js';
+import { startTetherServer, type Installation } from '../machine-fleet.js';
+import { exited, listening } from '../tether-process.js';
+import { serveFloorUntilTerminated } from '../floor-server.js';
 import { report, summarize } from '../stats.js';
 
 const CONNECTIONS = 16;
@@ -18,14 +20,6 @@ const WARMUP_MS = 1_500;
 const ROUND_MS = 3_500;
 const ROUNDS = 2;
 const MACHINES = 5;
-
-interface Installation {
-  tenantId: string;
-  subscriptionId: string;
-  appId: string;
-  password: string;
-  caCert: string;
-}
 
 interface Target {
   port: number;
@@ -45,34 +39,11 @@ export async function run(): Promise<void> {
   const dataDir = join(root, 'data');
   const children: ChildProcess[] = [];
   try {
-    const install = JSON.parse(
-      await runTether(['init', '--data-dir', dataDir, '--json']),
-    ) as Installation;
-    const ca = readFileSync(install.caCert);
     // MACHINE_GET_BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" profiles the server.
     const nodeFlags = (process.env['MACHINE_GET_BENCH_NODE_FLAGS'] ?? '')
       .split(' ')
       .filter(Boolean);
-    const server = spawn(
-      process.execPath,
-      [
-        ...nodeFlags,
-        TETHER_BIN,
-        'server',
-        '--data-dir',
-        dataDir,
-        '--listen',
-        '127.0.0.1:0',
-        '--log-level',
-        'warn',
-      ],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    children.push(server);
-    const url = await listening(server, /^tether listening on (https:\/\/\S+)$/m);
-    const port = Number(new URL(url).port);
+    const { install, ca, port } = await startTetherServer(dataDir, nodeFlags, children);
 
     const token = await fetchToken(port, ca, install);
     const group = `/subscriptions/${install.subscriptionId}/resourceGroups/bench`;
@@ -334,16 +305,7 @@ function serveFloor(certFile: string, keyFile: string): void {
         res.end(body);
       },
     );
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      process.stdout.write(
-        `floor listening on ${typeof address === 'object' && address !== null ? address.port : 0}\n`,
-      );
-    });
-    process.on('SIGTERM', () => {
-      server.closeAllConnections();
-      server.close(() => process.exit(0));
-    });
+    serveFloorUntilTerminated(server);
   });
 }
 
