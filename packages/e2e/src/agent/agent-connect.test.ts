@@ -2,7 +2,6 @@
 // HIMDS heartbeats (Connected, agentConfiguration, config changes within seconds), the file
 // challenge over HTTP, restart, and disconnect after which the old key gets no token.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -10,13 +9,18 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { requestToken } from '@tether/agent/control-plane/token-client';
 import { parseMachineKey } from '@tether/agent/identity/machine-key';
-import { AZCMAGENT_BIN, runAzcmagent } from '@tether/agent/test-support/azcmagent-process';
+import { runAzcmagent } from '@tether/agent/test-support/azcmagent-process';
 import {
   createPrincipalWithSecret,
   createResourceGroup,
   type Principal,
 } from '../arm/arm-fixtures.js';
-import { startControlPlane, waitFor, type ControlPlane } from '../harness/index.js';
+import {
+  startAgentService,
+  startControlPlane,
+  waitFor,
+  type ControlPlane,
+} from '../harness/index.js';
 
 const ONBOARDING_ROLE = 'b64e21ea-ac4e-4cdf-9dc9-5b892992bee7';
 const RG = 'agents';
@@ -53,42 +57,19 @@ after(async () => {
 });
 
 interface Himds {
-  child: ChildProcess;
   port: number;
   stop(): Promise<void>;
 }
 
-function startHimds(): Promise<Himds> {
-  const child = spawn(process.execPath, [AZCMAGENT_BIN, 'service', 'run', 'himds'], {
-    env: {
-      PATH: process.env.PATH,
-      AZCMAGENT_ROOT: root,
-      AZCMAGENT_HIMDS_PORT: '0',
-      AZCMAGENT_HEARTBEAT_SECONDS: '2',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`himds exited ${String(code)}: ${stderr}`)));
-    let out = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      const port = /himds listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1];
-      if (port !== undefined) {
-        resolve({
-          child,
-          port: Number(port),
-          stop: async () => {
-            child.kill('SIGTERM');
-            await exited;
-          },
-        });
-      }
-    });
-  });
+async function startHimds(): Promise<Himds> {
+  const service = await startAgentService(
+    root,
+    'himds',
+    /himds listening on http:\/\/127\.0\.0\.1:(\d+)/,
+    { AZCMAGENT_HIMDS_PORT: '0', AZCMAGENT_HEARTBEAT_SECONDS: '2' },
+    () => undefined,
+  );
+  return { port: Number(service.match), stop: () => service.stop() };
 }
 
 function machinePath(): string {

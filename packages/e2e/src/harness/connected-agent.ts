@@ -39,7 +39,7 @@ export async function connectAgent(
   const { resourceGroup, name } = options;
   let logs = '';
   let himdsPort: number | undefined;
-  const services = new Map<string, Service>();
+  const services = new Map<string, AgentService>();
 
   const connect = await runAzcmagent(root, [
     'connect',
@@ -72,7 +72,7 @@ export async function connectAgent(
     ready: RegExp,
     env: Record<string, string>,
   ): Promise<string> => {
-    const started = await startService(root, service, ready, env, (chunk) => {
+    const started = await startAgentService(root, service, ready, env, (chunk) => {
       logs = (logs + chunk).slice(-2_000_000);
     });
     services.set(service, started);
@@ -113,18 +113,20 @@ export async function connectAgent(
   };
 }
 
-interface Service {
+export interface AgentService {
+  /** The ready pattern's first group (e.g. the port HIMDS bound). */
   readonly match: string;
   stop(): Promise<void>;
 }
 
-function startService(
+/** `azcmagent service run <service>` under `root`; resolves once stdout matches `ready`. */
+export function startAgentService(
   root: string,
   service: string,
   ready: RegExp,
   env: Record<string, string>,
   onLog: (chunk: string) => void,
-): Promise<Service> {
+): Promise<AgentService> {
   const child: ChildProcess = spawn(process.execPath, [AZCMAGENT_BIN, 'service', 'run', service], {
     env: { PATH: process.env.PATH, AZCMAGENT_ROOT: root, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,7 +8,12 @@
 export { AdminClient, type CallOptions, type HttpAnswer } from './admin-client.js';
 export { runNodeClient, type ClientEnv } from './run-node-client.js';
 export { startControlPlane, type ControlPlane } from './start-control-plane.js';
-export { connectAgent, type ConnectedAgent } from './connected-agent.js';
+export {
+  connectAgent,
+  startAgentService,
+  type AgentService,
+  type ConnectedAgent,
+} from './connected-agent.js';
 export {
   firstPartyPackages,
   makePublisherKey,
