@@ -1,13 +1,12 @@
 // Authenticated heartbeats from 10,000 machines against the real `tether server` over HTTPS
 // keep-alive: server CPU time per heartbeat (from /proc/<pid>/stat) and heartbeats/s, beside a
 // bare node:https server that parses the same JSON body and answers same-size bytes.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, createServer, request } from 'node:https';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:tls';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dataDirPaths } from '@tether/control-plane/server/data-dir';
 import {
@@ -21,13 +20,20 @@ import {
 import { exited, listening } from '../tether-process.js';
 import { serveFloorUntilTerminated } from '../floor-server.js';
 import { report, summarize } from '../stats.js';
+import {
+  combine,
+  cpuPerRequest,
+  measure,
+  rate,
+  type LoadTarget,
+  type Measured,
+} from '../keep-alive-load.js';
 
 const MACHINES = Number(process.env['HEARTBEAT_BENCH_MACHINES'] ?? 10_000);
 const CONNECTIONS = 64;
 const WARMUP_MS = 2_000;
 const ROUND_MS = 5_000;
 const ROUNDS = 2;
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 const AGENT_CONFIGURATION = {
   extensionsAllowList: [],
   extensionsBlockList: [],
@@ -39,14 +45,6 @@ const AGENT_CONFIGURATION = {
   incomingConnectionsPorts: [],
   incomingConnectionsEnabled: 'true',
 };
-
-interface Measured {
-  requests: number;
-  errors: number;
-  ms: number;
-  cpuMs: number;
-  latencies: number[];
-}
 
 export async function run(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'tether-bench-'));
@@ -112,14 +110,20 @@ export async function run(): Promise<void> {
     floor.stdin.end(JSON.stringify({ body: sample.text, headers: sample.headers }));
     const floorPort = Number(await listening(floor, /^floor listening on (\d+)$/m));
 
-    const tetherTarget = { port, pid: server.pid ?? 0 };
-    const floorTarget = { port: floorPort, pid: floor.pid ?? 0 };
-    await measure(floorTarget, ca, requests, WARMUP_MS);
-    await measure(tetherTarget, ca, requests, WARMUP_MS);
+    let cursor = 0;
+    const next = (): Buffer => {
+      const r = requests[cursor] ?? Buffer.alloc(0);
+      cursor = (cursor + 1) % requests.length;
+      return r;
+    };
+    const tetherTarget: LoadTarget = { port, pid: server.pid ?? 0 };
+    const floorTarget: LoadTarget = { port: floorPort, pid: floor.pid ?? 0 };
+    await measure(floorTarget, ca, CONNECTIONS, next, WARMUP_MS);
+    await measure(tetherTarget, ca, CONNECTIONS, next, WARMUP_MS);
     const results = { tether: [] as Measured[], floor: [] as Measured[] };
     for (let round = 0; round < ROUNDS; round++) {
-      results.floor.push(await measure(floorTarget, ca, requests, ROUND_MS));
-      results.tether.push(await measure(tetherTarget, ca, requests, ROUND_MS));
+      results.floor.push(await measure(floorTarget, ca, CONNECTIONS, next, ROUND_MS));
+      results.tether.push(await measure(tetherTarget, ca, CONNECTIONS, next, ROUND_MS));
     }
     const tether = combine(results.tether);
     const bare = combine(results.floor);
@@ -131,9 +135,9 @@ export async function run(): Promise<void> {
       [
         {
           metric: 'server CPU per heartbeat',
-          value: round1((tether.cpuMs * 1000) / tether.requests),
+          value: cpuPerRequest(tether),
           unit: 'µs',
-          floor: round1((bare.cpuMs * 1000) / bare.requests),
+          floor: cpuPerRequest(bare),
           target: '<= 1.5x floor',
         },
         { metric: 'heartbeats/s', value: rate(tether), unit: 'req/s', floor: rate(bare) },
@@ -146,88 +150,6 @@ export async function run(): Promise<void> {
     await Promise.all(children.map(exited));
     await rm(root, { recursive: true, force: true });
   }
-}
-
-/** user + system CPU of a process so far, in milliseconds. */
-function cpuMsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-}
-
-/**
- * CONNECTIONS keep-alive TLS connections, one heartbeat in flight on each, taking the machines
- * in turn for `ms`. Responses are framed by Content-Length only, to cost both servers alike.
- */
-async function measure(
-  target: { port: number; pid: number },
-  ca: Buffer,
-  requests: readonly Buffer[],
-  ms: number,
-): Promise<Measured> {
-  const result: Measured = { requests: 0, errors: 0, ms: 0, cpuMs: 0, latencies: [] };
-  let cursor = 0;
-  const next = (): Buffer => {
-    const r = requests[cursor] ?? Buffer.alloc(0);
-    cursor = (cursor + 1) % requests.length;
-    return r;
-  };
-  const cpuBefore = cpuMsOf(target.pid);
-  const started = performance.now();
-  const end = started + ms;
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, () =>
-      connection(target.port, ca, end, next, (status, latency) => {
-        result.requests++;
-        if (status !== 200) result.errors++;
-        result.latencies.push(latency);
-      }),
-    ),
-  );
-  result.ms = performance.now() - started;
-  result.cpuMs = cpuMsOf(target.pid) - cpuBefore;
-  return result;
-}
-
-function connection(
-  port: number,
-  ca: Buffer,
-  end: number,
-  next: () => Buffer,
-  done: (status: number, latency: number) => void,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, ca, servername: 'localhost' });
-    let buffer: Buffer = Buffer.alloc(0);
-    let sentAt = 0;
-    const send = (): void => {
-      if (performance.now() >= end) {
-        socket.end();
-        resolve();
-        return;
-      }
-      sentAt = performance.now();
-      socket.write(next());
-    };
-    socket.setNoDelay(true);
-    socket.once('secureConnect', send);
-    socket.on('error', reject);
-    socket.on('data', (chunk: Buffer) => {
-      buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
-      for (;;) {
-        const headerEnd = buffer.indexOf('\r\n\r\n');
-        if (headerEnd < 0) return;
-        const head = buffer.subarray(0, headerEnd).toString('latin1');
-        const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
-        const total = headerEnd + 4 + length;
-        if (buffer.length < total) return;
-        done(Number(head.slice(9, 12)), performance.now() - sentAt);
-        buffer = buffer.subarray(total);
-        send();
-      }
-    });
-  });
 }
 
 /** One raw request on its own connection, to capture the answer the floor must mimic. */
@@ -247,24 +169,6 @@ function rawExchange(port: number, ca: Buffer, raw: Buffer): Promise<Answer> {
     req.on('error', reject);
     req.end(raw.subarray(raw.indexOf('\r\n\r\n') + 4));
   }).finally(() => agent.destroy());
-}
-
-function combine(all: readonly Measured[]): Measured {
-  return {
-    requests: all.reduce((s, m) => s + m.requests, 0),
-    errors: all.reduce((s, m) => s + m.errors, 0),
-    ms: all.reduce((s, m) => s + m.ms, 0),
-    cpuMs: all.reduce((s, m) => s + m.cpuMs, 0),
-    latencies: all.flatMap((m) => m.latencies),
-  };
-}
-
-function rate(m: Measured): number {
-  return Math.round((m.requests * 1000) / m.ms);
-}
-
-function round1(n: number): number {
-  return Math.round(n * 10) / 10;
 }
 
 function round2(n: number): number {

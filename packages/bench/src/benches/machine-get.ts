@@ -7,32 +7,26 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:https';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type TLSSocket } from 'node:tls';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dataDirPaths } from '@tether/control-plane/server/data-dir';
 import { startTetherServer, type Installation } from '../machine-fleet.js';
 import { exited, listening } from '../tether-process.js';
 import { serveFloorUntilTerminated } from '../floor-server.js';
 import { report, summarize } from '../stats.js';
+import {
+  combine,
+  cpuPerRequest,
+  measure,
+  rate,
+  type LoadTarget,
+  type Measured,
+} from '../keep-alive-load.js';
 
 const CONNECTIONS = 16;
 const WARMUP_MS = 1_500;
-const ROUND_MS = 3_500;
-const ROUNDS = 2;
+const ROUND_MS = 1_500;
+const ROUNDS = 5;
 const MACHINES = 5;
-
-interface Target {
-  port: number;
-  /** The request bytes, identical for both servers but for nothing. */
-  request: Buffer;
-}
-
-interface Measured {
-  requests: number;
-  errors: number;
-  ms: number;
-  latencies: number[];
-}
 
 export async function run(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'tether-bench-'));
@@ -43,7 +37,12 @@ export async function run(): Promise<void> {
     const nodeFlags = (process.env['MACHINE_GET_BENCH_NODE_FLAGS'] ?? '')
       .split(' ')
       .filter(Boolean);
-    const { install, ca, port } = await startTetherServer(dataDir, nodeFlags, children);
+    const {
+      install,
+      ca,
+      port,
+      child: server,
+    } = await startTetherServer(dataDir, nodeFlags, children);
 
     const token = await fetchToken(port, ca, install);
     const group = `/subscriptions/${install.subscriptionId}/resourceGroups/bench`;
@@ -90,14 +89,15 @@ export async function run(): Promise<void> {
     const request = Buffer.from(
       `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${token}\r\nAccept: application/json\r\nConnection: keep-alive\r\n\r\n`,
     );
-    const tetherTarget: Target = { port, request };
-    const floorTarget: Target = { port: floorPort, request };
-    await measure(floorTarget, ca, WARMUP_MS);
-    await measure(tetherTarget, ca, WARMUP_MS);
+    const next = (): Buffer => request;
+    const tetherTarget: LoadTarget = { port, pid: server.pid ?? 0 };
+    const floorTarget: LoadTarget = { port: floorPort, pid: floor.pid ?? 0 };
+    await measure(floorTarget, ca, CONNECTIONS, next, WARMUP_MS);
+    await measure(tetherTarget, ca, CONNECTIONS, next, WARMUP_MS);
     const results = { tether: [] as Measured[], floor: [] as Measured[] };
     for (let round = 0; round < ROUNDS; round++) {
-      results.floor.push(await measure(floorTarget, ca, ROUND_MS));
-      results.tether.push(await measure(tetherTarget, ca, ROUND_MS));
+      results.floor.push(await measure(floorTarget, ca, CONNECTIONS, next, ROUND_MS));
+      results.tether.push(await measure(tetherTarget, ca, CONNECTIONS, next, ROUND_MS));
     }
     const tether = combine(results.tether);
     const bare = combine(results.floor);
@@ -114,6 +114,18 @@ export async function run(): Promise<void> {
           floor: rate(bare),
           target: '>= 0.7x floor',
         },
+        {
+          metric: 'server CPU per GET',
+          value: cpuPerRequest(tether),
+          unit: 'µs',
+          floor: cpuPerRequest(bare),
+        },
+        {
+          metric: 'load generator CPU per GET',
+          value: Math.round((tether.clientCpuMs * 10_000) / tether.requests) / 10,
+          unit: 'µs',
+          floor: Math.round((bare.clientCpuMs * 10_000) / bare.requests) / 10,
+        },
         { metric: 'latency p50', value: round2(t.p50), unit: 'ms', floor: round2(f.p50) },
         { metric: 'latency p99', value: round2(t.p99), unit: 'ms', floor: round2(f.p99) },
       ],
@@ -125,86 +137,8 @@ export async function run(): Promise<void> {
   }
 }
 
-function rate(m: Measured): number {
-  return Math.round((m.requests * 1000) / m.ms);
-}
-
 function round2(n: number): number {
   return Math.round(n * 100) / 100;
-}
-
-function combine(all: readonly Measured[]): Measured {
-  return {
-    requests: all.reduce((s, m) => s + m.requests, 0),
-    errors: all.reduce((s, m) => s + m.errors, 0),
-    ms: all.reduce((s, m) => s + m.ms, 0),
-    latencies: all.flatMap((m) => m.latencies),
-  };
-}
-
-/**
- * CONNECTIONS keep-alive TLS connections, one request in flight on each, for `ms`. Responses
- * are read by Content-Length only: the generator should cost both servers the same and little.
- */
-async function measure(target: Target, ca: Buffer, ms: number): Promise<Measured> {
-  const result: Measured = { requests: 0, errors: 0, ms: 0, latencies: [] };
-  const started = performance.now();
-  const end = started + ms;
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, () =>
-      connection(target, ca, end, (status, latency) => {
-        result.requests++;
-        if (status !== 200) result.errors++;
-        result.latencies.push(latency);
-      }),
-    ),
-  );
-  result.ms = performance.now() - started;
-  return result;
-}
-
-function connection(
-  target: Target,
-  ca: Buffer,
-  end: number,
-  done: (status: number, latency: number) => void,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket: TLSSocket = connect({
-      host: '127.0.0.1',
-      port: target.port,
-      ca,
-      servername: 'localhost',
-    });
-    let buffer: Buffer = Buffer.alloc(0);
-    let sentAt = 0;
-    const send = (): void => {
-      if (performance.now() >= end) {
-        socket.end();
-        resolve();
-        return;
-      }
-      sentAt = performance.now();
-      socket.write(target.request);
-    };
-    socket.setNoDelay(true);
-    socket.once('secureConnect', send);
-    socket.on('error', reject);
-    socket.on('data', (chunk: Buffer) => {
-      buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
-      for (;;) {
-        const headerEnd = buffer.indexOf('\r\n\r\n');
-        if (headerEnd < 0) return;
-        const head = buffer.subarray(0, headerEnd).toString('latin1');
-        const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
-        const total = headerEnd + 4 + length;
-        if (buffer.length < total) return;
-        done(Number(head.slice(9, 12)), performance.now() - sentAt);
-        buffer = buffer.subarray(total);
-        send();
-      }
-    });
-  });
 }
 
 interface Answer {

@@ -2,6 +2,7 @@
 // doubled slashes tolerated), form bodies for the token endpoint, and ARM-shaped errors.
 import fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { ArmError } from './arm-error.js';
+import { lazyRequestLoggers } from './request-logger.js';
 import {
   registerRoutes,
   requireDeclaredAccess,
@@ -21,6 +22,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const app = fastify({
     ...(options.https === undefined ? {} : { https: options.https }),
     logger: options.logger ?? false,
+    ...(options.logger === undefined || options.logger === false
+      ? {}
+      : { childLoggerFactory: lazyRequestLoggers }),
     routerOptions: {
       caseSensitive: false,
       ignoreDuplicateSlashes: true,

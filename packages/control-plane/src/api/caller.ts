@@ -14,4 +14,9 @@ export interface Caller {
 /** Turns an `Authorization` header into a caller, or throws an ArmError with status 401. */
 export interface Authenticator {
   authenticate(authorization: string | undefined): Promise<Caller>;
+  /**
+   * The caller at once when the header carries a token verified recently, as most requests
+   * do; undefined when authenticate() must decide.
+   */
+  known?(authorization: string | undefined): Caller | undefined;
 }

@@ -23,6 +23,8 @@ export interface RouteContext {
   /** Present on every route but public ones. */
   caller: Caller | undefined;
   correlationId: string;
+  /** Where the route's action was checked: `access.scope(request)`; '' for other access kinds. */
+  scope: string;
   /**
    * A further check decided by what the request finds (overwriting an existing machine needs
    * more than creating one). Throws AuthorizationFailed, and logs the denial, when refused.
@@ -97,10 +99,12 @@ async function handle(
 
   const isWrite = route.method !== 'GET';
   const access = route.access;
+  const authorization = request.headers.authorization;
   const caller =
     access.kind === 'public'
       ? undefined
-      : await deps.authenticator.authenticate(request.headers.authorization);
+      : (deps.authenticator.known?.(authorization) ??
+        (await deps.authenticator.authenticate(authorization)));
   const log = async (
     status: 'Succeeded' | 'Failed',
     subStatus: string,
@@ -120,11 +124,14 @@ async function handle(
       clientIp: request.ip,
     });
   };
-  const demand = async (action: string, scope: string): Promise<void> => {
-    if (caller !== undefined && deps.authorizer.isAllowed(caller.principalId, action, scope))
-      return;
+  const allowed = (action: string, scope: string): boolean =>
+    caller !== undefined && deps.authorizer.isAllowed(caller.principalId, action, scope);
+  const refuse = async (action: string, scope: string): Promise<never> => {
     await log('Failed', 'AuthorizationFailed', action, scope);
     throw authorizationFailed(caller, action, scope);
+  };
+  const demand = async (action: string, scope: string): Promise<void> => {
+    if (!allowed(action, scope)) await refuse(action, scope);
   };
 
   let operationName = route.operationName ?? '';
@@ -132,11 +139,18 @@ async function handle(
   if (access.kind === 'action') {
     resourceId = access.scope(request);
     operationName = route.operationName ?? access.action;
-    await demand(access.action, resourceId);
+    if (!allowed(access.action, resourceId)) await refuse(access.action, resourceId);
   }
   try {
-    const body = await route.handler({ request, reply, caller, correlationId, demand });
-    await log('Succeeded', String(reply.statusCode), operationName, resourceId);
+    const body = await route.handler({
+      request,
+      reply,
+      caller,
+      correlationId,
+      scope: resourceId,
+      demand,
+    });
+    if (isWrite) await log('Succeeded', String(reply.statusCode), operationName, resourceId);
     return body;
   } catch (error) {
     const alreadyLogged = error instanceof ArmError && error.code === 'AuthorizationFailed';

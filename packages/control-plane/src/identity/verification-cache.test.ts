@@ -41,4 +41,13 @@ void describe('VerificationCache', () => {
     cache.forgetPrincipal('p');
     assert.equal(cache.verified('u', 1000), undefined, 'nor after its principal was deleted');
   });
+
+  void it('finds a token only by all of it, not by the signature it ends with', () => {
+    const cache = new VerificationCache();
+    const signature = 'S'.repeat(342);
+    cache.put(`h.p1.${signature}`, caller('p1'), 'c', 1000, verified());
+    assert.equal(cache.get(`h.p1.${signature}`, 0)?.principalId, 'p1');
+    assert.equal(cache.get(`h.p2.${signature}`, 0), undefined, 'another payload, same signature');
+    assert.equal(cache.verified(`h.p2.${signature}`, 0), undefined);
+  });
 });

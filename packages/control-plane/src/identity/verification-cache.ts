@@ -14,6 +14,7 @@ export interface VerifiedToken {
 }
 
 interface Entry {
+  token: string;
   caller: Caller;
   credentialId: string;
   validUntil: number;
@@ -21,6 +22,15 @@ interface Entry {
 }
 
 export const DEFAULT_VERIFICATION_CACHE_ENTRIES = 100_000;
+
+/**
+ * Entries are found by the last characters of the token, its signature's (240 random-looking
+ * bits, a twentieth of the token to hash), and then compared whole: a token that shares them is
+ * not the token that was verified. Two tokens sharing them would only evict each other.
+ */
+function keyOf(token: string): string {
+  return token.slice(-40);
+}
 
 export class VerificationCache {
   private readonly entries = new Map<string, Entry>();
@@ -34,8 +44,8 @@ export class VerificationCache {
 
   /** The caller while the entry is valid; after that, ask the database again. */
   get(token: string, now: number): Caller | undefined {
-    const entry = this.entries.get(token);
-    if (entry === undefined || now >= entry.validUntil) return undefined;
+    const entry = this.entries.get(keyOf(token));
+    if (entry === undefined || entry.token !== token || now >= entry.validUntil) return undefined;
     return entry.caller;
   }
 
@@ -44,10 +54,10 @@ export class VerificationCache {
    * does not change, so only its principal and credential need checking again.
    */
   verified(token: string, now: number): VerifiedToken | undefined {
-    const entry = this.entries.get(token);
-    if (entry === undefined) return undefined;
+    const entry = this.entries.get(keyOf(token));
+    if (entry === undefined || entry.token !== token) return undefined;
     if (now >= entry.verified.until) {
-      this.entries.delete(token);
+      this.entries.delete(keyOf(token));
       return undefined;
     }
     return entry.verified;
@@ -60,24 +70,25 @@ export class VerificationCache {
     validUntil: number,
     verified: VerifiedToken,
   ): void {
-    if (!this.entries.has(token) && this.entries.size >= this.maxEntries) {
+    const key = keyOf(token);
+    if (!this.entries.has(key) && this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next();
       if (oldest.done !== true) this.entries.delete(oldest.value);
     }
-    this.entries.set(token, { caller, credentialId, validUntil, verified });
+    this.entries.set(key, { token, caller, credentialId, validUntil, verified });
   }
 
   forgetPrincipal(principalId: string): void {
     const key = principalId.toLowerCase();
-    for (const [token, entry] of this.entries) {
-      if (entry.caller.principalId.toLowerCase() === key) this.entries.delete(token);
+    for (const [signature, entry] of this.entries) {
+      if (entry.caller.principalId.toLowerCase() === key) this.entries.delete(signature);
     }
   }
 
   forgetCredential(credentialId: string): void {
     const key = credentialId.toLowerCase();
-    for (const [token, entry] of this.entries) {
-      if (entry.credentialId.toLowerCase() === key) this.entries.delete(token);
+    for (const [signature, entry] of this.entries) {
+      if (entry.credentialId.toLowerCase() === key) this.entries.delete(signature);
     }
   }
 

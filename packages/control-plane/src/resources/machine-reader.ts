@@ -4,6 +4,7 @@ import type { CompiledQuery, Kysely } from 'kysely';
 import type { Caller } from '../api/caller.js';
 import type { AgentStatusRow } from '../machines/machine-agent-view.js';
 import type { Database, MachinesTable } from '../store/schema.js';
+import { WriteGuardedCache, writeGenerationOf } from '../store/write-generation.js';
 import { resourceGroupScope } from './arm-scope.js';
 import type { MachineView } from './machine-resource.js';
 
@@ -24,14 +25,25 @@ export interface FoundMachine {
   agent: AgentStatusRow | undefined;
 }
 
+/** What find() reads from the store, before the caller's tenant is added. */
+interface StoredMachine {
+  row: MachinesTable;
+  resourceGroupName: string;
+  identityPrincipalId: string | undefined;
+  agent: AgentStatusRow | undefined;
+}
+
 /** Placeholders the one-time compiled find query is filled in at. */
 const GROUP_ID = '\u0000group-id';
 const MACHINE_ID = '\u0000machine-id';
 
 export class MachineReader {
   private readonly findQuery: CompiledQuery<FoundRow>;
+  /** Machines found, until the next write: polling an unchanged machine asks no SQL. */
+  private readonly found: WriteGuardedCache<StoredMachine>;
 
   constructor(private readonly db: Kysely<Database>) {
+    this.found = new WriteGuardedCache(writeGenerationOf(db));
     this.findQuery = db
       .selectFrom('machines')
       .leftJoin('machine_agents', 'machine_agents.machine_id', 'machines.id')
@@ -83,6 +95,17 @@ export class MachineReader {
    * one round trip, and its SQL is built once; each call only supplies the two ids.
    */
   async find(id: string, caller: Caller | undefined): Promise<FoundMachine | undefined> {
+    const stored = await this.found.read(id, () => this.load(id));
+    return stored === undefined ? undefined : foundFor(stored, caller);
+  }
+
+  /** find() without waiting, when the machine was read since the last write. */
+  cached(id: string, caller: Caller | undefined): FoundMachine | undefined {
+    const stored = this.found.peek(id);
+    return stored === undefined ? undefined : foundFor(stored, caller);
+  }
+
+  private async load(id: string): Promise<StoredMachine | undefined> {
     const parameters = this.findQuery.parameters.map((p) =>
       p === GROUP_ID ? groupIdOf(id) : p === MACHINE_ID ? id : p,
     );
@@ -101,25 +124,25 @@ export class MachineReader {
       agent_report,
       ...row
     } = found;
-    const view: MachineView = {
-      row,
-      resourceGroupName: group_name ?? row.resource_group,
-      identityPrincipalId: identity_id ?? undefined,
-      tenantId: tenantOf(caller),
-    };
     // Both columns are NOT NULL in machine_agents, so null means the join found no agent.
     const agent =
       agent_onboarded_at === null || agent_credential_expires_at === null
         ? undefined
-        : {
+        : Object.freeze({
             onboarded_at: agent_onboarded_at,
             last_heartbeat_at: agent_last_heartbeat_at,
             connected_since: agent_connected_since,
             credential_expires_at: agent_credential_expires_at,
             revoked_at: agent_revoked_at,
             report: agent_report,
-          };
-    return { view, agent };
+          });
+    // Shared by every reader until the next write, so nobody may change them.
+    return Object.freeze({
+      row: Object.freeze(row),
+      resourceGroupName: group_name ?? row.resource_group,
+      identityPrincipalId: identity_id ?? undefined,
+      agent,
+    });
   }
 
   async view(row: MachinesTable, caller: Caller | undefined): Promise<MachineView> {
@@ -158,6 +181,16 @@ export class MachineReader {
       tenantId: tenantOf(caller),
     }));
   }
+}
+
+function foundFor(stored: StoredMachine, caller: Caller | undefined): FoundMachine {
+  const view: MachineView = {
+    row: stored.row,
+    resourceGroupName: stored.resourceGroupName,
+    identityPrincipalId: stored.identityPrincipalId,
+    tenantId: tenantOf(caller),
+  };
+  return { view, agent: stored.agent };
 }
 
 function tenantOf(caller: Caller | undefined): string | undefined {

@@ -178,10 +178,10 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
       method: 'GET',
       url: ONE,
       access: { kind: 'action', action: MACHINE_ACTIONS.read, scope: machineAt },
-      async handler({ request, reply, caller }) {
-        const target = targetOf(request);
-        const found = await reader.find(target.id, caller);
-        if (found === undefined) throw await missing(target);
+      async handler({ request, reply, caller, scope }) {
+        // The scope the read was authorized at is the machine's id (machineAt).
+        const found = reader.cached(scope, caller) ?? (await reader.find(scope, caller));
+        if (found === undefined) throw await missing(targetOf(request));
         const { view, agent } = found;
         // A status is derived from the clock, which the memo's key does not hold.
         if (agent !== undefined) {

@@ -1,11 +1,18 @@
 // Opens the control plane's database: embedded SQLite by default, PostgreSQL for scale-out.
 // Both go through Kysely, so no query may depend on one backend's dialect.
-import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
+import type { Database as BetterSqlite3 } from 'better-sqlite3';
 import { open } from 'node:fs/promises';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import {
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  type SqliteDatabase,
+  type SqliteStatement,
+} from 'kysely';
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrations.js';
 import { StoreError } from './store-error.js';
+import { registerWriteGeneration, WriteCounter } from './write-generation.js';
 
 export type DatabaseLocation =
   | { kind: 'sqlite'; file: string }
@@ -13,7 +20,9 @@ export type DatabaseLocation =
   | { kind: 'postgres'; url: string; schema?: string };
 
 export async function openDatabase(location: DatabaseLocation): Promise<Kysely<Database>> {
-  const db = new Kysely<Database>({ dialect: await dialectFor(location) });
+  const writes = location.kind === 'sqlite' ? new WriteCounter() : undefined;
+  const db = new Kysely<Database>({ dialect: await dialectFor(location, writes) });
+  if (writes !== undefined) registerWriteGeneration(db, writes);
   try {
     await migrateToLatest(
       db as Kysely<unknown>,
@@ -26,10 +35,15 @@ export async function openDatabase(location: DatabaseLocation): Promise<Kysely<D
   return db;
 }
 
-async function dialectFor(location: DatabaseLocation): Promise<SqliteDialect | PostgresDialect> {
+async function dialectFor(
+  location: DatabaseLocation,
+  writes: WriteCounter | undefined,
+): Promise<SqliteDialect | PostgresDialect> {
   switch (location.kind) {
     case 'sqlite':
-      return new SqliteDialect({ database: withStatementCache(await openSqlite(location.file)) });
+      return new SqliteDialect({
+        database: withStatementCache(await openSqlite(location.file), writes ?? new WriteCounter()),
+      });
     case 'postgres': {
       const { default: pg } = await import('pg');
       const schema = location.schema;
@@ -49,7 +63,7 @@ async function dialectFor(location: DatabaseLocation): Promise<SqliteDialect | P
   }
 }
 
-async function openSqlite(file: string): Promise<SqliteDatabase> {
+async function openSqlite(file: string): Promise<BetterSqlite3> {
   const { default: SQLite } = await import('better-sqlite3');
   // Secret hashes and signing keys live here: a new file is readable by its owner only (SQLite
   // gives its WAL the same mode).
@@ -96,18 +110,18 @@ const STATEMENT_CACHE_LIMIT = 1000;
  * better-sqlite3 compiles SQL on every prepare() and Kysely prepares once per query, which
  * cost more than the rest of a machine GET; compiled statements are kept by their SQL text.
  * Safe because Kysely runs each statement to completion (all/run) before the next one starts.
+ * A statement that writes (SQLite's own verdict, which counts INSERT … RETURNING as one) bumps
+ * `writes` each time it runs: this process is the file's only writer, so that is every change.
  */
-function withStatementCache(sqlite: SqliteDatabase): {
-  close(): void;
-  prepare(sql: string): Statement;
-} {
-  const statements = new Map<string, Statement>();
+function withStatementCache(sqlite: BetterSqlite3, writes: WriteCounter): SqliteDatabase {
+  const statements = new Map<string, SqliteStatement>();
   return {
     close: () => sqlite.close(),
-    prepare(sql: string): Statement {
+    prepare(sql: string): SqliteStatement {
       let statement = statements.get(sql);
       if (statement === undefined) {
-        statement = sqlite.prepare(sql);
+        const prepared = sqlite.prepare(sql);
+        statement = prepared.readonly ? prepared : countingWrites(prepared, writes);
         if (statements.size >= STATEMENT_CACHE_LIMIT) {
           const oldest = statements.keys().next();
           if (oldest.done !== true) statements.delete(oldest.value);
@@ -115,6 +129,24 @@ function withStatementCache(sqlite: SqliteDatabase): {
         statements.set(sql, statement);
       }
       return statement;
+    },
+  };
+}
+
+function countingWrites(statement: SqliteStatement, writes: WriteCounter): SqliteStatement {
+  return {
+    reader: statement.reader,
+    all(parameters) {
+      writes.bump();
+      return statement.all(parameters);
+    },
+    run(parameters) {
+      writes.bump();
+      return statement.run(parameters);
+    },
+    iterate(parameters) {
+      writes.bump();
+      return statement.iterate(parameters);
     },
   };
 }
