@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:tls';
+import { summarize, type Row } from './stats.js';
 
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
@@ -71,6 +72,61 @@ export async function measure(
   return result;
 }
 
+export interface Schedule {
+  connections: number;
+  warmupMs: number;
+  roundMs: number;
+  rounds: number;
+}
+
+/**
+ * Both servers warmed up, then measured in alternating rounds (floor first each time) so that a
+ * noisy neighbour weighs on both alike; each side's rounds combined.
+ */
+export async function compareWithFloor(
+  tether: LoadTarget,
+  floor: LoadTarget,
+  ca: Buffer,
+  next: () => Buffer,
+  schedule: Schedule,
+): Promise<{ tether: Measured; floor: Measured }> {
+  const { connections, warmupMs, roundMs, rounds } = schedule;
+  await measure(floor, ca, connections, next, warmupMs);
+  await measure(tether, ca, connections, next, warmupMs);
+  const results = { tether: [] as Measured[], floor: [] as Measured[] };
+  for (let round = 0; round < rounds; round++) {
+    results.floor.push(await measure(floor, ca, connections, next, roundMs));
+    results.tether.push(await measure(tether, ca, connections, next, roundMs));
+  }
+  return { tether: combine(results.tether), floor: combine(results.floor) };
+}
+
+/**
+ * Splits an HTTP/1.1 response stream on Content-Length (no chunked bodies: the servers measured
+ * here send none); push() returns the responses completed by a chunk.
+ */
+export class ResponseFramer {
+  private buffer: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): Array<{ status: number; body: Buffer }> {
+    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    const complete: Array<{ status: number; body: Buffer }> = [];
+    for (;;) {
+      const headerEnd = this.buffer.indexOf('\r\n\r\n');
+      if (headerEnd < 0) return complete;
+      const head = this.buffer.subarray(0, headerEnd).toString('latin1');
+      const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
+      const total = headerEnd + 4 + length;
+      if (this.buffer.length < total) return complete;
+      complete.push({
+        status: Number(head.slice(9, 12)),
+        body: this.buffer.subarray(headerEnd + 4, total),
+      });
+      this.buffer = this.buffer.subarray(total);
+    }
+  }
+}
+
 export function combine(all: readonly Measured[]): Measured {
   const sum = (pick: (m: Measured) => number): number => all.reduce((s, m) => s + pick(m), 0);
   return {
@@ -88,6 +144,17 @@ export function rate(m: Measured): number {
   return Math.round((m.requests * 1000) / m.ms);
 }
 
+/** Latency p50 and p99 of both, for the report. */
+export function latencyRows(tether: Measured, floor: Measured): Row[] {
+  const t = summarize(tether.latencies);
+  const f = summarize(floor.latencies);
+  const ms = (n: number): number => Math.round(n * 100) / 100;
+  return [
+    { metric: 'latency p50', value: ms(t.p50), unit: 'ms', floor: ms(f.p50) },
+    { metric: 'latency p99', value: ms(t.p99), unit: 'ms', floor: ms(f.p99) },
+  ];
+}
+
 /** Server CPU time per request, in microseconds. */
 export function cpuPerRequest(m: Measured): number {
   return Math.round((m.cpuMs * 10_000) / m.requests) / 10;
@@ -102,7 +169,7 @@ function connection(
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: '127.0.0.1', port, ca, servername: 'localhost' });
-    let buffer: Buffer = Buffer.alloc(0);
+    const framer = new ResponseFramer();
     let sentAt = 0;
     const send = (): void => {
       if (performance.now() >= end) {
@@ -117,16 +184,8 @@ function connection(
     socket.once('secureConnect', send);
     socket.on('error', reject);
     socket.on('data', (chunk: Buffer) => {
-      buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
-      for (;;) {
-        const headerEnd = buffer.indexOf('\r\n\r\n');
-        if (headerEnd < 0) return;
-        const head = buffer.subarray(0, headerEnd).toString('latin1');
-        const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
-        const total = headerEnd + 4 + length;
-        if (buffer.length < total) return;
-        done(Number(head.slice(9, 12)), performance.now() - sentAt);
-        buffer = buffer.subarray(total);
+      for (const response of framer.push(chunk)) {
+        done(response.status, performance.now() - sentAt);
         send();
       }
     });

@@ -3,6 +3,7 @@
 // so that thousands of them cost the benchmark process little and cost any server alike.
 import { connect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { inParallel, V } from './machine-fleet.js';
+import { ResponseFramer } from './keep-alive-load.js';
 
 const CONNECT_PARALLEL = 64;
 
@@ -113,7 +114,7 @@ export class LongPollFleet {
         servername: 'localhost',
       });
       this.#sockets.push(socket);
-      let buffer: Buffer = Buffer.alloc(0);
+      const framer = new ResponseFramer();
       let armed = false;
       const poll = (after: number | undefined): void => {
         const query = after === undefined ? '' : `&after=${after}&wait=${this.options.waitSeconds}`;
@@ -135,20 +136,13 @@ export class LongPollFleet {
         }
       });
       socket.on('data', (chunk: Buffer) => {
-        buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
-        for (;;) {
-          const headerEnd = buffer.indexOf('\r\n\r\n');
-          if (headerEnd < 0) return;
-          const head = buffer.subarray(0, headerEnd).toString('latin1');
-          const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
-          const total = headerEnd + 4 + length;
-          if (buffer.length < total) return;
+        for (const response of framer.push(chunk)) {
           const at = performance.now();
-          const status = Number(head.slice(9, 12));
-          const body = buffer.subarray(headerEnd + 4, total).toString('utf8');
-          buffer = buffer.subarray(total);
-          if (status !== 200) {
-            const error = new Error(`goal state of ${machine.path} answered ${status}: ${body}`);
+          const body = response.body.toString('utf8');
+          if (response.status !== 200) {
+            const error = new Error(
+              `goal state of ${machine.path} answered ${response.status}: ${body}`,
+            );
             if (!armed) reject(error);
             else this.#fail(error);
             return;

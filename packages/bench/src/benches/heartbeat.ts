@@ -19,21 +19,17 @@ import {
 } from '../machine-fleet.js';
 import { exited, listening } from '../tether-process.js';
 import { serveFloorUntilTerminated } from '../floor-server.js';
-import { report, summarize } from '../stats.js';
+import { report } from '../stats.js';
 import {
-  combine,
+  compareWithFloor,
   cpuPerRequest,
-  measure,
   rate,
-  type LoadTarget,
-  type Measured,
+  latencyRows,
+  type Schedule,
 } from '../keep-alive-load.js';
 
 const MACHINES = Number(process.env['HEARTBEAT_BENCH_MACHINES'] ?? 10_000);
-const CONNECTIONS = 64;
-const WARMUP_MS = 2_000;
-const ROUND_MS = 5_000;
-const ROUNDS = 2;
+const SCHEDULE: Schedule = { connections: 64, warmupMs: 2_000, roundMs: 5_000, rounds: 2 };
 const AGENT_CONFIGURATION = {
   extensionsAllowList: [],
   extensionsBlockList: [],
@@ -116,22 +112,16 @@ export async function run(): Promise<void> {
       cursor = (cursor + 1) % requests.length;
       return r;
     };
-    const tetherTarget: LoadTarget = { port, pid: server.pid ?? 0 };
-    const floorTarget: LoadTarget = { port: floorPort, pid: floor.pid ?? 0 };
-    await measure(floorTarget, ca, CONNECTIONS, next, WARMUP_MS);
-    await measure(tetherTarget, ca, CONNECTIONS, next, WARMUP_MS);
-    const results = { tether: [] as Measured[], floor: [] as Measured[] };
-    for (let round = 0; round < ROUNDS; round++) {
-      results.floor.push(await measure(floorTarget, ca, CONNECTIONS, next, ROUND_MS));
-      results.tether.push(await measure(tetherTarget, ca, CONNECTIONS, next, ROUND_MS));
-    }
-    const tether = combine(results.tether);
-    const bare = combine(results.floor);
+    const { tether, floor: bare } = await compareWithFloor(
+      { port, pid: server.pid ?? 0 },
+      { port: floorPort, pid: floor.pid ?? 0 },
+      ca,
+      next,
+      SCHEDULE,
+    );
     if (tether.errors > 0) throw new Error(`${tether.errors} heartbeats were not 200 OK`);
-    const t = summarize(tether.latencies);
-    const f = summarize(bare.latencies);
     report(
-      `heartbeat: ${MACHINES} machines (each onboarded through the API in ${onboardSeconds.toFixed(0)} s, tokens by client assertion in ${tokenSeconds.toFixed(0)} s; setup untimed), authenticated POST heartbeat, HTTPS keep-alive, ${CONNECTIONS} connections, ${ROUNDS}x${ROUND_MS / 1000} s per server, ${tether.requests} heartbeats (${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(1) ?? '?'})`,
+      `heartbeat: ${MACHINES} machines (each onboarded through the API in ${onboardSeconds.toFixed(0)} s, tokens by client assertion in ${tokenSeconds.toFixed(0)} s; setup untimed), authenticated POST heartbeat, HTTPS keep-alive, ${SCHEDULE.connections} connections, ${SCHEDULE.rounds}x${SCHEDULE.roundMs / 1000} s per server, ${tether.requests} heartbeats (${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(1) ?? '?'})`,
       [
         {
           metric: 'server CPU per heartbeat',
@@ -141,8 +131,7 @@ export async function run(): Promise<void> {
           target: '<= 1.5x floor',
         },
         { metric: 'heartbeats/s', value: rate(tether), unit: 'req/s', floor: rate(bare) },
-        { metric: 'latency p50', value: round2(t.p50), unit: 'ms', floor: round2(f.p50) },
-        { metric: 'latency p99', value: round2(t.p99), unit: 'ms', floor: round2(f.p99) },
+        ...latencyRows(tether, bare),
       ],
     );
   } finally {
@@ -169,10 +158,6 @@ function rawExchange(port: number, ca: Buffer, raw: Buffer): Promise<Answer> {
     req.on('error', reject);
     req.end(raw.subarray(raw.indexOf('\r\n\r\n') + 4));
   }).finally(() => agent.destroy());
-}
-
-function round2(n: number): number {
-  return Math.round(n * 100) / 100;
 }
 
 /** The floor: node:https with Tether's certificate; parses each JSON body, answers Tether's bytes. */

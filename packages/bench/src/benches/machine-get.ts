@@ -12,20 +12,16 @@ import { dataDirPaths } from '@tether/control-plane/server/data-dir';
 import { startTetherServer, type Installation } from '../machine-fleet.js';
 import { exited, listening } from '../tether-process.js';
 import { serveFloorUntilTerminated } from '../floor-server.js';
-import { report, summarize } from '../stats.js';
+import { report } from '../stats.js';
 import {
-  combine,
+  compareWithFloor,
   cpuPerRequest,
-  measure,
   rate,
-  type LoadTarget,
-  type Measured,
+  latencyRows,
+  type Schedule,
 } from '../keep-alive-load.js';
 
-const CONNECTIONS = 16;
-const WARMUP_MS = 1_500;
-const ROUND_MS = 1_500;
-const ROUNDS = 5;
+const SCHEDULE: Schedule = { connections: 16, warmupMs: 1_500, roundMs: 1_500, rounds: 5 };
 const MACHINES = 5;
 
 export async function run(): Promise<void> {
@@ -90,22 +86,16 @@ export async function run(): Promise<void> {
       `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${token}\r\nAccept: application/json\r\nConnection: keep-alive\r\n\r\n`,
     );
     const next = (): Buffer => request;
-    const tetherTarget: LoadTarget = { port, pid: server.pid ?? 0 };
-    const floorTarget: LoadTarget = { port: floorPort, pid: floor.pid ?? 0 };
-    await measure(floorTarget, ca, CONNECTIONS, next, WARMUP_MS);
-    await measure(tetherTarget, ca, CONNECTIONS, next, WARMUP_MS);
-    const results = { tether: [] as Measured[], floor: [] as Measured[] };
-    for (let round = 0; round < ROUNDS; round++) {
-      results.floor.push(await measure(floorTarget, ca, CONNECTIONS, next, ROUND_MS));
-      results.tether.push(await measure(tetherTarget, ca, CONNECTIONS, next, ROUND_MS));
-    }
-    const tether = combine(results.tether);
-    const bare = combine(results.floor);
+    const { tether, floor: bare } = await compareWithFloor(
+      { port, pid: server.pid ?? 0 },
+      { port: floorPort, pid: floor.pid ?? 0 },
+      ca,
+      next,
+      SCHEDULE,
+    );
     if (tether.errors > 0) throw new Error(`${tether.errors} Tether responses were not 200 OK`);
-    const t = summarize(tether.latencies);
-    const f = summarize(bare.latencies);
     report(
-      `machine-get: authenticated GET machine, HTTPS keep-alive, ${CONNECTIONS} connections, ${sample.text.length}-byte body (${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(1) ?? '?'})`,
+      `machine-get: authenticated GET machine, HTTPS keep-alive, ${SCHEDULE.connections} connections, ${sample.text.length}-byte body (${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(1) ?? '?'})`,
       [
         {
           metric: 'GET machine throughput',
@@ -126,8 +116,7 @@ export async function run(): Promise<void> {
           unit: 'µs',
           floor: Math.round((bare.clientCpuMs * 10_000) / bare.requests) / 10,
         },
-        { metric: 'latency p50', value: round2(t.p50), unit: 'ms', floor: round2(f.p50) },
-        { metric: 'latency p99', value: round2(t.p99), unit: 'ms', floor: round2(f.p99) },
+        ...latencyRows(tether, bare),
       ],
     );
   } finally {
@@ -135,10 +124,6 @@ export async function run(): Promise<void> {
     await Promise.all(children.map(exited));
     await rm(root, { recursive: true, force: true });
   }
-}
-
-function round2(n: number): number {
-  return Math.round(n * 100) / 100;
 }
 
 interface Answer {
