@@ -35,9 +35,16 @@ export function packageDirName(pkg: HandlerPackage): string {
   return `${pkg.publisher}.${pkg.type}`;
 }
 
-/** `HandlerManifest.json`, as the Azure Linux handler contract has it. */
+/** A first-party package's `HandlerManifest.json`: every command runs its one program file. */
 export function handlerManifest(pkg: HandlerPackage): unknown {
-  const command = (verb: string): string => `node ${HANDLER_FILE} ${verb}`;
+  return handlerManifestOf((verb) => `node ${HANDLER_FILE} ${verb}`, pkg.hostedCommand);
+}
+
+/** `HandlerManifest.json` as the Azure Linux handler contract has it, each command from `command`. */
+export function handlerManifestOf(
+  command: (verb: string) => string,
+  hostedCommand?: string,
+): unknown {
   return [
     {
       version: 1.0,
@@ -47,7 +54,7 @@ export function handlerManifest(pkg: HandlerPackage): unknown {
         updateCommand: command('update'),
         enableCommand: command('enable'),
         disableCommand: command('disable'),
-        ...(pkg.hostedCommand === undefined ? {} : { hostedCommand: pkg.hostedCommand }),
+        ...(hostedCommand === undefined ? {} : { hostedCommand }),
         rebootAfterInstall: false,
         reportHeartbeat: false,
         updateMode: 'UpdateWithInstall',

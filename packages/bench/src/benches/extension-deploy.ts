@@ -103,20 +103,13 @@ export async function run(): Promise<void> {
     const add = (label: string, ms: number): void => void samples.get(label)?.push(ms);
     const loadBefore = loadavg()[0] ?? 0;
     for (let round = 1; round <= ROUNDS; round++) {
-      // Alternate which goes first, so neither always runs right after the other.
       const agent = async (): Promise<void> =>
         add(
           'settings',
           await complete('PUT settings', await put('CustomScript', `true ${round}`), 200),
         );
       const bare = async (): Promise<void> => add('floor settings', await floor.enable());
-      if (round % 2 === 0) {
-        await agent();
-        await bare();
-      } else {
-        await bare();
-        await agent();
-      }
+      await inTurn(round, agent, bare);
     }
     // Install/remove cycles of a fresh name: one CustomScript per machine, so the first goes.
     await complete('DELETE CustomScript', await remove('CustomScript'), 202);
@@ -131,13 +124,7 @@ export async function run(): Promise<void> {
         add('floor install', await floor.install());
         add('floor remove', await floor.remove());
       };
-      if (round % 2 === 0) {
-        await agent();
-        await bare();
-      } else {
-        await bare();
-        await agent();
-      }
+      await inTurn(round, agent, bare);
     }
     const loadAfter = loadavg()[0] ?? 0;
 
@@ -293,4 +280,15 @@ class HandlerFloor {
       });
     });
   }
+}
+
+/** Runs both, alternating which goes first by round, so neither always runs right after the other. */
+async function inTurn(
+  round: number,
+  agent: () => Promise<void>,
+  bare: () => Promise<void>,
+): Promise<void> {
+  const [first, second] = round % 2 === 0 ? [agent, bare] : [bare, agent];
+  await first();
+  await second();
 }

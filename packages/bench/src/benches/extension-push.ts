@@ -13,6 +13,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dataDirPaths } from '@tether/control-plane/server/data-dir';
+import { handlerManifestOf } from '@tether/extensions/handler-packages';
 import { makePublisherKey, publishPackage } from '../extension-publisher.js';
 import { LongPollFleet, type GoalStateAnswer, type PollingMachine } from '../long-poll-fleet.js';
 import {
@@ -92,7 +93,10 @@ export async function run(): Promise<void> {
     const packageDir = join(root, 'package');
     await mkdir(packageDir);
     await mkdir(join(root, 'keys'));
-    await writeFile(join(packageDir, 'HandlerManifest.json'), handlerManifest());
+    await writeFile(
+      join(packageDir, 'HandlerManifest.json'),
+      JSON.stringify(handlerManifestOf((verb) => `./probe.sh ${verb}`)),
+    );
     await writeFile(join(packageDir, 'probe.sh'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
     const key = await makePublisherKey(cli, join(root, 'keys'));
     await publishPackage(cli, key, { ...PACKAGE, dir: packageDir });
@@ -328,24 +332,6 @@ function operationIdOf(answer: Answer): string {
   const id = new URL(header).pathname.split('/').pop();
   if (id === undefined || id === '') throw new Error(`no operation id in ${header}`);
   return id;
-}
-
-function handlerManifest(): string {
-  const command = (name: string): string => `./probe.sh ${name}`;
-  return JSON.stringify([
-    {
-      version: 1,
-      handlerManifest: {
-        installCommand: command('install'),
-        uninstallCommand: command('uninstall'),
-        updateCommand: command('update'),
-        enableCommand: command('enable'),
-        disableCommand: command('disable'),
-        rebootAfterInstall: false,
-        reportHeartbeat: false,
-      },
-    },
-  ]);
 }
 
 /** Where the run is, on stderr: the setup of a large fleet takes minutes. */

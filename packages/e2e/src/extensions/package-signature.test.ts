@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { dataDirPaths } from '@tether/control-plane/server/data-dir';
+import { handlerManifestOf } from '@tether/extensions/handler-packages';
 import { makePublisherKey, publishPackage, type PackageRef } from '../harness/index.js';
 import {
   propertiesOf,
@@ -22,23 +23,9 @@ const TYPE = 'Hello';
 /** A handler whose every command succeeds. */
 function writeHandler(dir: string): void {
   mkdirSync(dir, { recursive: true });
-  const command = (verb: string): string => `sh ./hello.sh ${verb}`;
   writeFileSync(
     join(dir, 'HandlerManifest.json'),
-    JSON.stringify([
-      {
-        version: 1.0,
-        handlerManifest: {
-          installCommand: command('install'),
-          uninstallCommand: command('uninstall'),
-          updateCommand: command('update'),
-          enableCommand: command('enable'),
-          disableCommand: command('disable'),
-          rebootAfterInstall: false,
-          reportHeartbeat: false,
-        },
-      },
-    ]),
+    JSON.stringify(handlerManifestOf((verb) => `sh ./hello.sh ${verb}`)),
   );
   writeFileSync(join(dir, 'hello.sh'), '#!/bin/sh\necho "hello $1"\nexit 0\n');
   chmodSync(join(dir, 'hello.sh'), 0o755);
