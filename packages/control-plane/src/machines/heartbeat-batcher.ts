@@ -3,6 +3,7 @@
 import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database } from '../store/schema.js';
+import { statementBatchesOf, type StatementBatches } from '../store/statement-batch.js';
 import type { MachineTimings } from './machine-timings.js';
 
 export interface HeartbeatWrite {
@@ -46,15 +47,17 @@ export class HeartbeatBatcher {
   private readonly windowMs: number;
   private readonly maxBatch: number;
   private readonly update: CompiledQuery<RecordRow>;
+  private readonly batches: StatementBatches;
 
   constructor(
-    private readonly db: Kysely<Database>,
+    db: Kysely<Database>,
     private readonly clock: Clock,
     private readonly timings: Pick<MachineTimings, 'disconnectAfterMs'>,
     options: HeartbeatBatcherOptions = {},
   ) {
     this.windowMs = options.windowMs ?? 2;
     this.maxBatch = options.maxBatch ?? 512;
+    this.batches = statementBatchesOf(db);
     // Built once: building and compiling it per row cost more than SQLite's own work.
     this.update = db
       .updateTable('machine_agents')
@@ -70,7 +73,7 @@ export class HeartbeatBatcher {
 
   submit(write: HeartbeatWrite): Promise<HeartbeatRecord | undefined> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ ...write, resolve, reject });
+      this.pending.push({ machineId: write.machineId, report: write.report, resolve, reject });
       if (this.pending.length >= this.maxBatch) this.flushSoon(0);
       else this.flushSoon(this.windowMs);
     });
@@ -96,36 +99,30 @@ export class HeartbeatBatcher {
     const stamp = new Date(now).toISOString();
     // A heartbeat after a silence long enough to disconnect starts a new Connected run.
     const gapStart = new Date(now - this.timings.disconnectAfterMs).toISOString();
+    const template = this.update.parameters;
+    const parameterSets = batch.map((write) =>
+      template.map((p) =>
+        p === STAMP
+          ? stamp
+          : p === GAP_START
+            ? gapStart
+            : p === REPORT
+              ? write.report
+              : p === MACHINE_ID
+                ? write.machineId
+                : p,
+      ),
+    );
     try {
-      const records = await this.db.transaction().execute(async (trx) => {
-        const out: (HeartbeatRecord | undefined)[] = [];
-        const template = this.update.parameters;
-        for (const write of batch) {
-          const parameters = template.map((p) =>
-            p === STAMP
-              ? stamp
-              : p === GAP_START
-                ? gapStart
-                : p === REPORT
-                  ? write.report
-                  : p === MACHINE_ID
-                    ? write.machineId
-                    : p,
-          );
-          const query: CompiledQuery<RecordRow> = { ...this.update, parameters };
-          const { rows } = await trx.executeQuery(query);
-          const row = rows[0];
-          out.push(
-            row === undefined
-              ? undefined
-              : {
-                  credentialExpiresAt: row.credential_expires_at,
-                  rotationRequested: row.rotation_requested !== 0,
-                },
-          );
-        }
-        return out;
-      });
+      const results = await this.batches.run(this.update, parameterSets);
+      const records = results.map(([row]) =>
+        row === undefined
+          ? undefined
+          : {
+              credentialExpiresAt: row.credential_expires_at,
+              rotationRequested: row.rotation_requested !== 0,
+            },
+      );
       batch.forEach((p, i) => p.resolve(records[i]));
     } catch (error) {
       for (const p of batch) p.reject(error);

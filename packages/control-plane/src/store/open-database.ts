@@ -12,6 +12,7 @@ import {
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrations.js';
 import { StoreError } from './store-error.js';
+import { registerSyncBatchRunner, type SyncBatchRunner } from './statement-batch.js';
 import { registerWriteGeneration, WriteCounter } from './write-generation.js';
 
 export type DatabaseLocation =
@@ -20,9 +21,17 @@ export type DatabaseLocation =
   | { kind: 'postgres'; url: string; schema?: string };
 
 export async function openDatabase(location: DatabaseLocation): Promise<Kysely<Database>> {
-  const writes = location.kind === 'sqlite' ? new WriteCounter() : undefined;
-  const db = new Kysely<Database>({ dialect: await dialectFor(location, writes) });
-  if (writes !== undefined) registerWriteGeneration(db, writes);
+  let db: Kysely<Database>;
+  if (location.kind === 'sqlite') {
+    const writes = new WriteCounter();
+    const sqlite = await openSqlite(location.file);
+    const statements = withStatementCache(sqlite, writes);
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
+    registerWriteGeneration(db, writes);
+    registerSyncBatchRunner(db, syncBatchRunner(sqlite, statements));
+  } else {
+    db = new Kysely<Database>({ dialect: await postgresDialect(location) });
+  }
   try {
     await migrateToLatest(
       db as Kysely<unknown>,
@@ -35,32 +44,23 @@ export async function openDatabase(location: DatabaseLocation): Promise<Kysely<D
   return db;
 }
 
-async function dialectFor(
-  location: DatabaseLocation,
-  writes: WriteCounter | undefined,
-): Promise<SqliteDialect | PostgresDialect> {
-  switch (location.kind) {
-    case 'sqlite':
-      return new SqliteDialect({
-        database: withStatementCache(await openSqlite(location.file), writes ?? new WriteCounter()),
-      });
-    case 'postgres': {
-      const { default: pg } = await import('pg');
-      const schema = location.schema;
-      if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-        throw new StoreError(
-          'ERR_STORE_CONFIG',
-          `PostgreSQL schema ${JSON.stringify(schema)} is not valid: expected lower-case letters, digits and "_", at most 63`,
-        );
-      }
-      return new PostgresDialect({
-        pool: new pg.Pool({
-          connectionString: location.url,
-          ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
-        }),
-      });
-    }
+async function postgresDialect(
+  location: Extract<DatabaseLocation, { kind: 'postgres' }>,
+): Promise<PostgresDialect> {
+  const { default: pg } = await import('pg');
+  const schema = location.schema;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new StoreError(
+      'ERR_STORE_CONFIG',
+      `PostgreSQL schema ${JSON.stringify(schema)} is not valid: expected lower-case letters, digits and "_", at most 63`,
+    );
   }
+  return new PostgresDialect({
+    pool: new pg.Pool({
+      connectionString: location.url,
+      ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+    }),
+  });
 }
 
 async function openSqlite(file: string): Promise<BetterSqlite3> {
@@ -130,6 +130,27 @@ function withStatementCache(sqlite: BetterSqlite3, writes: WriteCounter): Sqlite
       }
       return statement;
     },
+  };
+}
+
+/**
+ * A statement batch in one SQLite transaction, synchronously. The caller holds Kysely's only
+ * connection, and Kysely keeps it for a transaction's whole length, so none can be open here;
+ * if one were, the batch would join it and share its fate: refused instead.
+ */
+function syncBatchRunner(sqlite: BetterSqlite3, statements: SqliteDatabase): SyncBatchRunner {
+  return (sql, parameterSets) => {
+    if (sqlite.inTransaction) {
+      throw new Error('a statement batch must not run inside another transaction');
+    }
+    const statement = statements.prepare(sql);
+    // As Kysely's driver does: only a statement that returns rows may be asked for them.
+    const runOne = (parameters: readonly unknown[]): unknown[] => {
+      if (statement.reader) return statement.all(parameters);
+      statement.run(parameters);
+      return [];
+    };
+    return sqlite.transaction(() => parameterSets.map(runOne))();
   };
 }
 

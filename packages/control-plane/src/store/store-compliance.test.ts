@@ -5,6 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { isTetherError } from '@tether/protocol';
 import { openDatabase } from './open-database.js';
+import { statementBatchesOf } from './statement-batch.js';
+import { writeGenerationOf } from './write-generation.js';
 import { testBackends, type TestDatabase } from './test-databases.js';
 
 const T0 = '2026-01-01T00:00:00.000Z';
@@ -206,6 +208,87 @@ for (const backend of testBackends()) {
         .where('group_id', '=', 'gd')
         .execute();
       assert.deepEqual(left, [{ member_id: 'b' }]);
+    });
+
+    void it('runs a statement batch in one transaction, each parameter set with its rows', async () => {
+      const batches = statementBatchesOf(store.db);
+      const generation = writeGenerationOf(store.db);
+      const writesBefore = generation?.current() ?? 0;
+      const insert = store.db
+        .insertInto('settings')
+        .values({ key: '\u0000k', value: '\u0000v' })
+        .returning(['key', 'value'])
+        .compile();
+      assert.deepEqual(insert.parameters, ['\u0000k', '\u0000v']);
+      const results = await batches.run(insert, [
+        ['batch/a', '1'],
+        ['batch/b', '2'],
+      ]);
+      assert.deepEqual(results, [
+        [{ key: 'batch/a', value: '1' }],
+        [{ key: 'batch/b', value: '2' }],
+      ]);
+
+      const update = store.db
+        .updateTable('settings')
+        .set({ value: '\u0000v' })
+        .where('key', '=', '\u0000k')
+        .returning('value')
+        .compile();
+      const updated = await batches.run(update, [
+        ['3', 'batch/a'],
+        ['4', 'batch/missing'],
+      ]);
+      assert.deepEqual(updated, [[{ value: '3' }], []], 'a set that matches nothing has no rows');
+      if (generation !== undefined) {
+        assert.ok(generation.current() > writesBefore, "a batch moves SQLite's write generation");
+      }
+
+      // A set that fails takes the whole batch back: batch/c is not kept.
+      await assert.rejects(
+        batches.run(insert, [
+          ['batch/c', '5'],
+          ['batch/a', 'duplicate key'],
+        ]),
+      );
+      const rows = await store.db
+        .selectFrom('settings')
+        .selectAll()
+        .where('key', 'like', 'batch/%')
+        .orderBy('key')
+        .execute();
+      assert.deepEqual(rows, [
+        { key: 'batch/a', value: '3' },
+        { key: 'batch/b', value: '2' },
+      ]);
+    });
+
+    void it('keeps a statement batch out of a transaction that is open when it is run', async () => {
+      const insert = store.db
+        .insertInto('settings')
+        .values({ key: '\u0000k', value: 'x' })
+        .compile();
+      let release = (): void => {};
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let entered = (): void => {};
+      const open = new Promise<void>((resolve) => (entered = resolve));
+      const failing = store.db.transaction().execute(async (trx) => {
+        await trx.insertInto('settings').values({ key: 'apart/trx', value: 'x' }).execute();
+        entered();
+        await gate;
+        throw new Error('rolled back on purpose');
+      });
+      await open;
+      const batch = statementBatchesOf(store.db).run(insert, [['apart/batch', 'x']]);
+      release();
+      await assert.rejects(failing, /rolled back on purpose/);
+      await batch;
+      const keys = await store.db
+        .selectFrom('settings')
+        .select('key')
+        .where('key', 'like', 'apart/%')
+        .execute();
+      assert.deepEqual(keys, [{ key: 'apart/batch' }]);
     });
 
     if (backend.name === 'sqlite') {
