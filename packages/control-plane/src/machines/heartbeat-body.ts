@@ -14,12 +14,14 @@ import {
 
 const FACTS = ['agentVersion', 'osName', 'osVersion', 'osType', 'machineFqdn'] as const;
 const SERVICES = ['himds', 'gcarcservice', 'extensionservice'] as const;
+const FIELDS = [...FACTS, 'serviceStatuses', 'agentConfiguration'];
+const SERVICE_FIELDS = ['status', 'startupType'];
 
 /** What a heartbeat leaves on the machine: shown in its `properties`. */
 export type HeartbeatReport = JsonObject;
 
 export function parseHeartbeat(body: JsonObject): HeartbeatReport {
-  rejectUnknownFields(body, [...FACTS, 'serviceStatuses', 'agentConfiguration'], '');
+  rejectUnknownFields(body, FIELDS, '');
   const report: JsonObject = {
     agentVersion: requiredString(body, 'agentVersion', 'agentVersion', 64),
   };
@@ -36,7 +38,7 @@ export function parseHeartbeat(body: JsonObject): HeartbeatReport {
       const entry = field(object, name);
       if (entry === undefined || entry === null) continue;
       const service = asObject(entry, `serviceStatuses.${name}`);
-      rejectUnknownFields(service, ['status', 'startupType'], `serviceStatuses.${name}`);
+      rejectUnknownFields(service, SERVICE_FIELDS, `serviceStatuses.${name}`);
       parsed[name] = {
         status: requiredString(service, 'status', `serviceStatuses.${name}.status`, 64),
         startupType: requiredString(

@@ -59,8 +59,8 @@ export function machineAgentRoutes(services: ArmServices): RouteSpec[] {
       url: `${ONE}/heartbeat`,
       access: { kind: 'action', action: MACHINE_AGENT_ACTIONS.heartbeat, scope: machineAt },
       activityLog: false,
-      async handler({ request }) {
-        const machineId = machineAt(request);
+      // The access check has parsed and checked the machine's id already: it is the scope.
+      async handler({ request, scope: machineId }) {
         const report = parseHeartbeat(bodyObject(request));
         const record = await batcher.submit({ machineId, report: JSON.stringify(report) });
         if (record === undefined) throw noIdentity(machineId);

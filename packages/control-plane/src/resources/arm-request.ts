@@ -62,15 +62,32 @@ export function rejectUnknownFields(
   known: readonly string[],
   prefix: string,
 ): void {
-  const allowed = new Set(known.map((k) => k.toLowerCase()));
+  const names = knownNames(known);
   for (const key of Object.keys(object)) {
-    if (!allowed.has(key.toLowerCase())) {
+    if (!names.exact.has(key) && !names.lowerCase.has(key.toLowerCase())) {
       throw invalidContent(
         prefix === '' ? key : `${prefix}.${key}`,
         `is not a known field; accepted: ${known.join(', ')}`,
       );
     }
   }
+}
+
+interface KnownNames {
+  exact: ReadonlySet<string>;
+  lowerCase: ReadonlySet<string>;
+}
+
+/** By list identity: the lists are module constants, checked on every request. */
+const knownNamesByList = new WeakMap<readonly string[], KnownNames>();
+
+function knownNames(known: readonly string[]): KnownNames {
+  let names = knownNamesByList.get(known);
+  if (names === undefined) {
+    names = { exact: new Set(known), lowerCase: new Set(known.map((k) => k.toLowerCase())) };
+    knownNamesByList.set(known, names);
+  }
+  return names;
 }
 
 /** A field looked up case-insensitively, as ARM does for property names. */
