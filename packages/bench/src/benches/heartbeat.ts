@@ -114,6 +114,7 @@ export async function run(): Promise<void> {
       cursor = (cursor + 1) % requests.length;
       return r;
     };
+    const target = { port, pid: server.pid ?? 0 };
     // Each machine's first heartbeat after onboarding gives its row the report it keeps from
     // then on: part of onboarding, like the token, so it is setup and not timed.
     const firstPassStarted = performance.now();
@@ -123,18 +124,12 @@ export async function run(): Promise<void> {
       return next();
     };
     while (sent < requests.length) {
-      const pass = await measure(
-        { port, pid: server.pid ?? 0 },
-        ca,
-        SCHEDULE.connections,
-        firstPass,
-        500,
-      );
+      const pass = await measure(target, ca, SCHEDULE.connections, firstPass, 500);
       if (pass.errors > 0) throw new Error(`${pass.errors} first heartbeats were not 200 OK`);
     }
     const firstPassSeconds = (performance.now() - firstPassStarted) / 1000;
     const { tether, floor: bare } = await compareWithFloor(
-      { port, pid: server.pid ?? 0 },
+      target,
       { port: floorPort, pid: floor.pid ?? 0 },
       ca,
       next,
