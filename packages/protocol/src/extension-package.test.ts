@@ -86,7 +86,12 @@ void describe('extension package signatures', () => {
     );
     await assert.rejects(
       verifyPackage(`${foreignHeader}.${payload}.${sig}`, [ed.publicKey], identity, zip),
-      refusal(/not an extension package signature/),
+      refusal(/of kind "JWT", not "tether-extension-package\+jws"/),
+    );
+    const otherKind = await signPackage(ed.privateKey, identity, zip, 'tether-other+jws');
+    await assert.rejects(
+      verifyPackage(otherKind, [ed.publicKey], identity, zip),
+      refusal(/of kind "tether-other\+jws"/),
     );
     await assert.rejects(
       verifyPackage('garbage', [ed.publicKey], identity, zip),

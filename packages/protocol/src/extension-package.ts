@@ -53,15 +53,20 @@ export function signatureAlgorithm(key: KeyObject): 'EdDSA' | 'ES256' {
   );
 }
 
+/**
+ * `signatureType` is the JWS `typ`: extension packages by default; guest configuration packages
+ * sign with their own, so a signature of one kind never passes as the other.
+ */
 export async function signPackage(
   privateKey: KeyObject,
   identity: PackageIdentity,
   zip: Uint8Array,
+  signatureType: string = PACKAGE_SIGNATURE_TYPE,
 ): Promise<string> {
   const alg = signatureAlgorithm(privateKey);
   const statement = packageStatement(identity, zip);
   return new CompactSign(new TextEncoder().encode(JSON.stringify(statement)))
-    .setProtectedHeader({ alg, typ: PACKAGE_SIGNATURE_TYPE, kid: publisherKeyId(privateKey) })
+    .setProtectedHeader({ alg, typ: signatureType, kid: publisherKeyId(privateKey) })
     .sign(privateKey);
 }
 
@@ -97,6 +102,7 @@ export async function verifyPackage(
   trustedKeys: readonly KeyObject[],
   expected: PackageIdentity,
   zip: Uint8Array,
+  signatureType: string = PACKAGE_SIGNATURE_TYPE,
 ): Promise<PackageStatement> {
   const name = `${expected.publisher}/${expected.type} ${expected.version}`;
   if (trustedKeys.length === 0) {
@@ -111,9 +117,9 @@ export async function verifyPackage(
   } catch {
     throw refuse(`The signature of ${name} is not a compact JWS.`);
   }
-  if (header.typ !== PACKAGE_SIGNATURE_TYPE) {
+  if (header.typ !== signatureType) {
     throw refuse(
-      `The signature of ${name} is not an extension package signature (typ "${String(header.typ)}").`,
+      `The signature of ${name} is of kind "${String(header.typ)}", not "${signatureType}".`,
     );
   }
   let payload: Uint8Array | undefined;

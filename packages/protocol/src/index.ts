@@ -4,3 +4,5 @@ export { TetherError, isTetherError } from './tether-error.js';
 export * from './extension-name.js';
 export * from './agent-configuration.js';
 export type { MetricSample } from './metric-sample.js';
+export * from './guest-configuration.js';
+export * from './parse-guest-configuration.js';
