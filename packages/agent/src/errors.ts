@@ -36,13 +36,14 @@ export type AgentErrorCode =
   | 'ERR_AUTH_FAILED'
   | 'ERR_CONTROL_PLANE_REFUSED'
   | 'ERR_KEY_FILE_UNSAFE'
+  | 'ERR_CA_UNTRUSTED'
   | 'ERR_WRONG_ACCOUNT'
   | 'ERR_INTERNAL';
 
 /**
  * 2 is bad input, 3 missing privilege or the wrong account, 4 an unusable local config, 5
  * contention or I/O, 6 refused by the local extension policy, 7 the connection state, 8 the
- * control plane, 9 an unsafe key file, 10 an extension package or handler that failed here.
+ * control plane, 9 an unsafe key or CA file, 10 an extension package or handler that failed here.
  */
 export const EXIT_CODES: { readonly [C in AgentErrorCode]: number } = {
   ERR_USAGE: 2,
@@ -77,6 +78,7 @@ export const EXIT_CODES: { readonly [C in AgentErrorCode]: number } = {
   ERR_AUTH_FAILED: 8,
   ERR_CONTROL_PLANE_REFUSED: 8,
   ERR_KEY_FILE_UNSAFE: 9,
+  ERR_CA_UNTRUSTED: 9,
   ERR_WRONG_ACCOUNT: 3,
   ERR_INTERNAL: 1,
 };

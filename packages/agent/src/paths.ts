@@ -20,8 +20,13 @@ export interface AgentPaths {
   readonly tokensDir: string;
   /** The connected machine's identity and endpoint (agentconfig.json), written by connect. */
   readonly agentState: string;
-  /** The control plane's CA certificate, copied by connect. */
+  /**
+   * The control plane's CA certificate, copied by connect. Root's services trust it, so it lives
+   * where only root can change it, never in the himds-owned `certs/`.
+   */
   readonly caCert: string;
+  /** Where earlier versions kept the CA, in a folder himds can write: reported, never read. */
+  readonly legacyCaCert: string;
   /** The machine's private key (PKCS#8 PEM), readable only by the himds account. */
   readonly machineKey: string;
   /**
@@ -29,8 +34,12 @@ export interface AgentPaths {
    * (`<key id>.key`); never used to sign in.
    */
   readonly retiredKeysDir: string;
-  /** Where each service writes what `azcmagent show` reports (owned by the service's account). */
+  /**
+   * Where each service writes what `azcmagent show` reports: root's services in this root-owned
+   * folder, HIMDS in its own `himds/` inside it, so that account owns only what it writes.
+   */
   readonly statusDir: string;
+  readonly himdsStatusDir: string;
   serviceStatus(service: 'himds' | 'gc' | 'extension'): string;
   readonly guestConfigDir: string;
   readonly policyLogsDir: string;
@@ -71,11 +80,14 @@ export function agentPaths(root: string): AgentPaths {
     certsDir: join(dataDir, 'certs'),
     tokensDir: join(dataDir, 'tokens'),
     agentState: join(dataDir, 'agentconfig.json'),
-    caCert: join(dataDir, 'certs/ca.crt'),
+    caCert: join(dataDir, 'ca.crt'),
+    legacyCaCert: join(dataDir, 'certs/ca.crt'),
     machineKey: join(dataDir, 'certs/machine.key'),
     retiredKeysDir: join(dataDir, 'certs/retired'),
     statusDir: join(dataDir, 'status'),
+    himdsStatusDir: join(dataDir, 'status/himds'),
     serviceStatus(service: 'himds' | 'gc' | 'extension'): string {
+      if (service === 'himds') return join(dataDir, 'status/himds/himds.json');
       return join(dataDir, 'status', `${service}.json`);
     },
     guestConfigDir,

@@ -76,7 +76,7 @@ void describe('control plane checks', () => {
   void test('pass over TLS verified with the saved CA and an agreeing clock', async () => {
     const results = await run(connectedRoot(endpoint, tls.caCert));
     assert.equal(results['reachability']?.status, 'pass', results['reachability']?.detail);
-    assert.match(results['reachability']?.detail ?? '', /verified against .*certs\/ca\.crt/);
+    assert.match(results['reachability']?.detail ?? '', /verified against .*azcmagent\/ca\.crt/);
     assert.equal(results['clock-skew']?.status, 'pass', results['clock-skew']?.detail);
   });
 

@@ -1,8 +1,8 @@
 // Whether this machine can reach its control plane: one unauthenticated HTTPS call verified
 // against the CA connect saved (as HIMDS verifies it), and the clock skew from its Date header.
-import { readFileSync } from 'node:fs';
 import { httpsJson, type HttpsAnswer } from '../control-plane/https-json.js';
 import { readAgentState, type AgentState } from '../identity/agent-state.js';
+import { readTrustedCa } from '../identity/trusted-ca.js';
 import type { CheckContext, CheckGroup, CheckResult } from './check.js';
 
 /** Tokens signed now are refused by a control plane whose clock differs by more than this. */
@@ -50,9 +50,12 @@ async function probe(context: CheckContext, state: AgentState): Promise<CheckRes
   const skew = { id: 'clock-skew', title: 'Clock agrees with the control plane' } as const;
   let ca: string | undefined;
   try {
-    ca = readFileSync(context.paths.caCert, 'utf8');
-  } catch {
-    ca = undefined; // connected without --ca-cert: the system trust store applies, as for HIMDS
+    ca = readTrustedCa(context.paths); // undefined: the system trust store applies, as for HIMDS
+  } catch (error) {
+    return [
+      { ...reach, status: 'fail', detail: (error as Error).message },
+      { ...skew, status: 'unknown', detail: 'Unknown: the control plane was not asked.' },
+    ];
   }
   const trust = ca === undefined ? 'the system trust store' : context.paths.caCert;
   // The discovery document needs no credential, so the check works for any user.

@@ -20,7 +20,7 @@ function keyFileCheck({ paths }: CheckContext): CheckResult {
       detail: 'The machine is not connected; there is no key yet.',
     };
   }
-  const owner = expectedKeyOwner();
+  const owner = expectedKeyOwner(paths);
   const problem = keyFileProblem(paths.machineKey, owner);
   return problem === undefined
     ? {

@@ -115,7 +115,7 @@ export async function run(context: CommandContext): Promise<number> {
   progress(`Connecting to ${target.endpoint} as ${resourceName} in ${resourceGroup}`);
   progress('Getting an access token');
   const token = await tokenFor(Date.now());
-  const owner = expectedKeyOwner();
+  const owner = expectedKeyOwner(paths, context.env);
   prepareAgentDirs(paths, owner);
   const created: string[] = [];
   try {

@@ -1,9 +1,10 @@
 // `azcmagent disconnect`: root only. Deletes the machine resource with the operator's credential,
 // then the local state and key; `--force-local-only` removes only the local part.
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { deleteMachine } from '../control-plane/machine-api.js';
 import { requireAgentState } from '../identity/agent-state.js';
 import { removeRetiredKeys } from '../identity/retired-keys.js';
+import { readTrustedCa } from '../identity/trusted-ca.js';
 import type { CommandContext, CommandSpec } from './command-module.js';
 import { CREDENTIAL_FLAGS, operatorTokenSource, resolveTarget } from './credential-flags.js';
 import { requireRoot } from './require-root.js';
@@ -34,12 +35,8 @@ export async function run(context: CommandContext): Promise<number> {
     if (!context.json) context.out.stdout(`${line}\n`);
   };
   if (context.flags['force-local-only'] !== true) {
-    let savedCa: string | undefined;
-    try {
-      savedCa = readFileSync(paths.caCert, 'utf8');
-    } catch {
-      savedCa = undefined;
-    }
+    // The operator's token goes where this CA says: only a CA only root can change will do.
+    const savedCa = readTrustedCa(paths);
     const target = resolveTarget(context, state.endpoint, savedCa);
     const tokenFor = operatorTokenSource(context, {
       ...target,
@@ -65,6 +62,7 @@ export async function run(context: CommandContext): Promise<number> {
     paths.machineKey,
     `${paths.machineKey}.new`,
     paths.caCert,
+    paths.legacyCaCert,
     paths.serviceStatus('himds'),
   ]) {
     rmSync(file, { force: true });

@@ -12,6 +12,7 @@ import type { InstalledExtension } from '../extensions/extension-host.js';
 import { createExtensionHost } from '../extensions/host/create-extension-host.js';
 import { readExtensionState } from '../extensions/host/extension-state.js';
 import { readAgentState } from '../identity/agent-state.js';
+import { readTrustedCa } from '../identity/trusted-ca.js';
 import type { AgentPaths } from '../paths.js';
 import type { CommandContext, CommandSpec } from './command-module.js';
 import { requireRoot } from './require-root.js';
@@ -135,8 +136,17 @@ function connection(paths: AgentPaths): {
   return {
     endpoint: state?.endpoint,
     resourceId: state?.resourceId,
-    caFile: existsSync(paths.caCert) ? paths.caCert : undefined,
+    caFile: trustedCaFile(paths),
   };
+}
+
+/** Handlers are handed the CA only when root may trust it; removal works without it. */
+function trustedCaFile(paths: AgentPaths): string | undefined {
+  try {
+    return readTrustedCa(paths) === undefined ? undefined : paths.caCert;
+  } catch {
+    return undefined;
+  }
 }
 
 function cpuLimit(loaded: LoadedConfig): number {

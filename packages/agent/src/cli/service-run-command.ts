@@ -18,6 +18,7 @@ import { requireAgentState } from '../identity/agent-state.js';
 import { expectedKeyOwner, HIMDS_ACCOUNT, lookupAccount } from '../identity/himds-account.js';
 import { assertKeyFileSafe } from '../identity/key-file-check.js';
 import { parseMachineKey } from '../identity/machine-key.js';
+import { readTrustedCa } from '../identity/trusted-ca.js';
 import { ChallengeStore } from '../himds/challenge-store.js';
 import { HeartbeatLoop } from '../himds/heartbeat-loop.js';
 import { createHimdsServer } from '../himds/himds-server.js';
@@ -87,15 +88,10 @@ async function runHimds(context: CommandContext, paths: AgentPaths): Promise<num
     );
   }
   const state = requireAgentState(paths);
-  const owner = expectedKeyOwner();
+  const owner = expectedKeyOwner(paths, context.env);
   assertKeyFileSafe(paths.machineKey, owner);
   const key = parseMachineKey(readFileSync(paths.machineKey, 'utf8'));
-  let ca: string | undefined;
-  try {
-    ca = readFileSync(paths.caCert, 'utf8');
-  } catch {
-    ca = undefined; // connected without --ca-cert: the system trust store applies
-  }
+  const ca = readTrustedCa(paths); // undefined: connected without --ca-cert, the system store applies
   const port = parsePort(context.env.AZCMAGENT_HIMDS_PORT);
   const override = context.env.AZCMAGENT_HEARTBEAT_SECONDS;
   const intervalOverrideSeconds =
@@ -177,13 +173,9 @@ async function runExtensionService(context: CommandContext, paths: AgentPaths): 
     );
   }
   const state = requireAgentState(paths);
-  assertKeyFileSafe(paths.machineKey, expectedKeyOwner());
-  let ca: string | undefined;
-  try {
-    ca = readFileSync(paths.caCert, 'utf8');
-  } catch {
-    ca = undefined; // connected without --ca-cert: the system trust store applies
-  }
+  assertKeyFileSafe(paths.machineKey, expectedKeyOwner(paths, context.env));
+  // Root trusts only a CA that only root can change; handlers are handed the same file.
+  const ca = readTrustedCa(paths);
   const himdsPort = parsePort(context.env.AZCMAGENT_HIMDS_PORT);
   const commandTimeoutMs = parseCommandTimeout(
     context.env.AZCMAGENT_EXTENSION_COMMAND_TIMEOUT_SECONDS,

@@ -137,7 +137,7 @@ function himdsStatus(): ReturnType<typeof readServiceStatus> {
 
 beforeEach(() => {
   temp = makeTempRoot();
-  mkdirSync(temp.paths.statusDir, { recursive: true });
+  mkdirSync(temp.paths.himdsStatusDir, { recursive: true });
   scheduler = new ManualScheduler();
   answers = [];
   bodies = [];

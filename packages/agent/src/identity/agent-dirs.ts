@@ -1,5 +1,6 @@
-// The folders connect prepares: root-owned data and log folders, and the ones the unprivileged
-// HIMDS service writes (its key folder, challenge tokens, status) owned by the himds account.
+// The folders connect prepares: root-owned data, log and status folders, and the ones the
+// unprivileged HIMDS service writes (its key folder, challenge tokens, its own status) owned by
+// the himds account — nothing root's services read to decide what to trust or run.
 import { chmodSync, chownSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import type { AgentPaths } from '../paths.js';
 
@@ -20,5 +21,6 @@ export function prepareAgentDirs(paths: AgentPaths, himds: { uid: number; gid: n
   make(paths.certsDir, 0o755, himds.uid, himds.gid);
   // Challenge files are read by members of the himds group only (S16).
   make(paths.tokensDir, 0o750, himds.uid, himds.gid);
-  make(paths.statusDir, 0o755, himds.uid, himds.gid);
+  make(paths.statusDir, 0o755, 0, 0);
+  make(paths.himdsStatusDir, 0o755, himds.uid, himds.gid);
 }

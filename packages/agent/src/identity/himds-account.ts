@@ -1,6 +1,8 @@
 // Finds the OS `himds` account (S6) from /etc/passwd and /etc/group, so the owner the machine key
-// must have is a fact of the system, not an assumption; absent under test roots on dev machines.
+// must have is a fact of the system, not an assumption; under a test root it is chosen explicitly.
 import { readFileSync } from 'node:fs';
+import { AgentError } from '../errors.js';
+import type { AgentPaths } from '../paths.js';
 
 export interface OsAccount {
   readonly name: string;
@@ -46,13 +48,28 @@ export function lookupGroup(name: string, groupFile = '/etc/group'): number | un
 }
 
 /**
- * Who must own the key and the himds-writable folders: the `himds` account when it exists,
- * otherwise the user running the agent (a test root on a machine without the account).
+ * Who must own the key and the himds-writable folders. On a real server (root `/`) the `himds`
+ * account, or the user running the agent where there is none. Under a test or demo root the
+ * machine's own accounts do not matter: the account named by AZCMAGENT_HIMDS_USER, or else the
+ * user running the agent.
  */
-export function expectedKeyOwner(): { uid: number; gid: number; name: string } {
-  const himds = lookupAccount(HIMDS_ACCOUNT);
-  if (himds !== undefined) {
-    return { uid: himds.uid, gid: lookupGroup(HIMDS_ACCOUNT) ?? himds.gid, name: HIMDS_ACCOUNT };
+export function expectedKeyOwner(
+  paths: Pick<AgentPaths, 'root'>,
+  env: NodeJS.ProcessEnv = process.env,
+): { uid: number; gid: number; name: string } {
+  const named = paths.root === '/' ? HIMDS_ACCOUNT : env.AZCMAGENT_HIMDS_USER;
+  if (named !== undefined && named !== '') {
+    const account = lookupAccount(named);
+    if (account !== undefined) {
+      return { uid: account.uid, gid: lookupGroup(named) ?? account.gid, name: named };
+    }
+    if (paths.root !== '/') {
+      throw new AgentError(
+        'ERR_INVALID_VALUE',
+        `AZCMAGENT_HIMDS_USER names "${named}", which is not an account on this machine.`,
+        { target: 'AZCMAGENT_HIMDS_USER' },
+      );
+    }
   }
   const uid = process.geteuid?.() ?? 0;
   return { uid, gid: process.getegid?.() ?? 0, name: `uid ${uid}` };

@@ -8,7 +8,7 @@ const options = {
   himdsPort: 40342,
   endpoint: 'https://tether.example:8443',
   resourceId: '/subscriptions/s/resourceGroups/g/providers/Microsoft.HybridCompute/machines/m',
-  caFile: '/var/opt/azcmagent/certs/ca.crt',
+  caFile: '/var/opt/azcmagent/ca.crt',
 };
 
 void test('handlers get locale, home and proxies, and where HIMDS and the control plane are', () => {

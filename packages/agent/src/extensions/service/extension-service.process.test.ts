@@ -50,7 +50,7 @@ before(async () => {
   // What connect prepares.
   for (const dir of [temp.paths.certsDir, temp.paths.statusDir])
     mkdirSync(dir, { recursive: true });
-  writeMachineKey(temp.paths.machineKey, key, expectedKeyOwner());
+  writeMachineKey(temp.paths.machineKey, key, expectedKeyOwner(temp.paths, {}));
   writeFileSync(temp.paths.caCert, tls.caCert);
   const keys = publisherKeys();
   trust(temp.paths, 'Contoso.Tools', keys);
