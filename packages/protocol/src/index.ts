@@ -6,3 +6,4 @@ export * from './agent-configuration.js';
 export type { MetricSample } from './metric-sample.js';
 export * from './guest-configuration.js';
 export * from './parse-guest-configuration.js';
+export * from './guest-configuration-agent-api.js';
