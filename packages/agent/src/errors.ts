@@ -1,11 +1,16 @@
 // Every error code the agent can raise, and the one table that maps each code to the exit
 // status of `azcmagent`; the compiler demands an entry for every code.
 import { isTetherError, TetherError } from '@tether/protocol';
-import type { AgentConfigurationErrorCode, ExtensionNameErrorCode } from '@tether/protocol';
+import type {
+  AgentConfigurationErrorCode,
+  ExtensionNameErrorCode,
+  GuestConfigurationErrorCode,
+} from '@tether/protocol';
 
 export type AgentErrorCode =
   | ExtensionNameErrorCode
   | AgentConfigurationErrorCode
+  | GuestConfigurationErrorCode
   | 'ERR_USAGE'
   | 'ERR_UNKNOWN_COMMAND'
   | 'ERR_UNKNOWN_PROPERTY'
@@ -30,6 +35,7 @@ export type AgentErrorCode =
   | 'ERR_EXTENSION_COMMAND_FAILED'
   | 'ERR_EXTENSION_TIMEOUT'
   | 'ERR_EXTENSION_HANDLER_ERROR'
+  | 'ERR_GUEST_CONFIGURATION_REMEDIATION'
   | 'ERR_NOT_CONNECTED'
   | 'ERR_ALREADY_CONNECTED'
   | 'ERR_UNREACHABLE'
@@ -72,6 +78,8 @@ export const EXIT_CODES: { readonly [C in AgentErrorCode]: number } = {
   ERR_EXTENSION_COMMAND_FAILED: 10,
   ERR_EXTENSION_TIMEOUT: 10,
   ERR_EXTENSION_HANDLER_ERROR: 10,
+  ERR_GUEST_CONFIGURATION_INVALID: 10,
+  ERR_GUEST_CONFIGURATION_REMEDIATION: 10,
   ERR_NOT_CONNECTED: 7,
   ERR_ALREADY_CONNECTED: 7,
   ERR_UNREACHABLE: 8,
