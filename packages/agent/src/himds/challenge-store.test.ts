@@ -4,7 +4,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ChallengeStore, CHALLENGE_LIFETIME_MS } from './challenge-store.js';
+import {
+  ChallengeLimitError,
+  ChallengeStore,
+  CHALLENGE_LIFETIME_MS,
+  CHALLENGE_LIMITS,
+} from './challenge-store.js';
 
 /** File work deferred by the store runs at once here, so each step can be checked. */
 function fixture(): { dir: string; clock: { t: number; now(): number }; store: ChallengeStore } {
@@ -85,6 +90,37 @@ void test('with the real scheduler a used file is gone right after the answer', 
     assert.equal(keyFiles(dir).length, 1, 'only the spare is left');
     store.clear();
     assert.deepEqual(keyFiles(dir), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('limits: nobody is identified below the pressure mark; past it each account gets its share, and an unidentifiable caller none', () => {
+  const { dir, store } = fixture();
+  try {
+    let asked = 0;
+    const as = (uid: number | undefined) => () => {
+      asked += 1;
+      return uid;
+    };
+    for (let i = 0; i < CHALLENGE_LIMITS.pressure; i++) store.create(as(7));
+    assert.equal(asked, 0, 'ordinary flows never look the caller up');
+    for (let i = 0; i < CHALLENGE_LIMITS.perCaller; i++) store.create(as(7));
+    assert.throws(() => store.create(as(7)), ChallengeLimitError);
+    assert.throws(() => store.create(as(undefined)), /cannot tell which local account/);
+    store.create(as(8));
+    assert.equal(keyFiles(dir).length, CHALLENGE_LIMITS.pressure + CHALLENGE_LIMITS.perCaller + 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('limits: no more than the total outstanding at once, whoever asks', () => {
+  const { dir, store } = fixture();
+  try {
+    let uid = 0;
+    for (let i = 0; i < CHALLENGE_LIMITS.total; i++) store.create(() => (uid += 1));
+    assert.throws(() => store.create(() => 999_999), /1024 challenges are outstanding/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

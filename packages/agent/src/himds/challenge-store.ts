@@ -10,6 +10,21 @@ import type { Clock } from '../clock.js';
 
 export const CHALLENGE_LIFETIME_MS = 60_000;
 
+/**
+ * Any local user may ask for challenges, and each is a file: past `pressure` outstanding ones
+ * each new caller is identified and may hold at most `perCaller`; nobody gets more than `total`
+ * at once. Below `pressure` nobody is identified, so ordinary token flows pay nothing.
+ */
+export const CHALLENGE_LIMITS = { pressure: 32, perCaller: 32, total: 1024 } as const;
+
+/** Why a challenge was not handed out; HIMDS answers 429 with the message. */
+export class ChallengeLimitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ChallengeLimitError';
+  }
+}
+
 interface ChallengeFile {
   readonly path: string;
   readonly secret: Buffer;
@@ -17,6 +32,8 @@ interface ChallengeFile {
 
 interface Pending extends ChallengeFile {
   readonly expiresAt: number;
+  /** The caller's uid, when it was identified (only under pressure). */
+  readonly uid: number | undefined;
 }
 
 /** Runs file work after the current answer is written; setImmediate in the service. */
@@ -33,17 +50,48 @@ export class ChallengeStore {
     private readonly defer: Defer = (task) => setImmediate(task),
   ) {}
 
-  /** Hands out a challenge file and returns its absolute path (the `realm`). */
-  create(): string {
+  /**
+   * Hands out a challenge file and returns its absolute path (the `realm`). `callerUid` tells
+   * who is asking; it is called only under pressure. Throws ChallengeLimitError past the limits.
+   */
+  create(callerUid: () => number | undefined = () => undefined): string {
     this.sweep();
+    const uid = this.admit(callerUid);
     const file = this.spare ?? writeChallengeFile(this.tokensDir);
     this.spare = undefined;
     // Its 60 seconds start now, when a caller learns its name.
     this.pending.set(file.secret.toString('utf8'), {
       ...file,
       expiresAt: this.clock.now() + CHALLENGE_LIFETIME_MS,
+      uid,
     });
     return file.path;
+  }
+
+  private admit(callerUid: () => number | undefined): number | undefined {
+    const { pressure, perCaller, total } = CHALLENGE_LIMITS;
+    const outstanding = this.pending.size;
+    if (outstanding >= total) {
+      throw new ChallengeLimitError(
+        `${outstanding} challenges are outstanding, the most HIMDS hands out at once; retry when they expire (within ${CHALLENGE_LIFETIME_MS / 1000} s).`,
+      );
+    }
+    if (outstanding < pressure) return undefined;
+    const uid = callerUid();
+    // Under pressure a caller that cannot be identified is refused: it cannot be held to a share.
+    if (uid === undefined) {
+      throw new ChallengeLimitError(
+        'HIMDS is handing out many challenges and cannot tell which local account is asking; retry shortly.',
+      );
+    }
+    let held = 0;
+    for (const entry of this.pending.values()) if (entry.uid === uid) held += 1;
+    if (held >= perCaller) {
+      throw new ChallengeLimitError(
+        `uid ${uid} already holds ${held} unanswered challenges, the most one account may hold; answer or let them expire (within ${CHALLENGE_LIFETIME_MS / 1000} s).`,
+      );
+    }
+    return uid;
   }
 
   private refill(): void {

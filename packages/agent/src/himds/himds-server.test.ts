@@ -1,12 +1,14 @@
 // HIMDS request rules without sockets: headers, api-versions, the challenge and the token answer.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, get as httpGet } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { AgentState } from '../identity/agent-state.js';
-import { ChallengeStore } from './challenge-store.js';
-import { handleHimdsRequest, type HimdsDependencies } from './himds-server.js';
+import { ChallengeStore, CHALLENGE_LIMITS } from './challenge-store.js';
+import { createHimdsServer, handleHimdsRequest, type HimdsDependencies } from './himds-server.js';
 
 const STATE: AgentState = {
   resourceId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.HybridCompute/machines/m1',
@@ -40,7 +42,10 @@ void test('header rules: Metadata: true required, forwarded requests refused', a
   try {
     const d = deps(dir);
     const get = (headers: Record<string, string>) =>
-      handleHimdsRequest({ method: 'GET', url: TOKEN_URL, headers }, d);
+      handleHimdsRequest(
+        { method: 'GET', url: TOKEN_URL, headers: { host: '127.0.0.1:40342', ...headers } },
+        d,
+      );
     assert.equal((await get({})).status, 400);
     assert.equal((await get({ metadata: 'false' })).status, 400);
     assert.equal((await get({ metadata: 'true', 'x-forwarded-for': '10.0.0.1' })).status, 400);
@@ -49,7 +54,7 @@ void test('header rules: Metadata: true required, forwarded requests refused', a
       {
         method: 'GET',
         url: '/metadata/identity/oauth2/token?api-version=2018-01-01&resource=x',
-        headers: { metadata: 'true' },
+        headers: { host: 'localhost:40342', metadata: 'true' },
       },
       d,
     );
@@ -65,7 +70,7 @@ void test('challenge then token: 401 with the realm path, then 200 with string e
   try {
     const d = deps(dir);
     const first = await handleHimdsRequest(
-      { method: 'GET', url: TOKEN_URL, headers: { metadata: 'true' } },
+      { method: 'GET', url: TOKEN_URL, headers: { host: 'localhost:40342', metadata: 'true' } },
       d,
     );
     assert.equal(first.status, 401);
@@ -75,7 +80,7 @@ void test('challenge then token: 401 with the realm path, then 200 with string e
       {
         method: 'GET',
         url: TOKEN_URL,
-        headers: { metadata: 'true', authorization: `Basic ${secret}` },
+        headers: { host: 'localhost:40342', metadata: 'true', authorization: `Basic ${secret}` },
       },
       d,
     );
@@ -91,7 +96,7 @@ void test('challenge then token: 401 with the realm path, then 200 with string e
       {
         method: 'GET',
         url: TOKEN_URL,
-        headers: { metadata: 'true', authorization: `Basic ${secret}` },
+        headers: { host: 'localhost:40342', metadata: 'true', authorization: `Basic ${secret}` },
       },
       d,
     );
@@ -108,7 +113,7 @@ void test('instance metadata carries the machine facts and tags', async () => {
       {
         method: 'GET',
         url: '/metadata/instance?api-version=2020-06-01',
-        headers: { metadata: 'true' },
+        headers: { host: 'localhost:40342', metadata: 'true' },
       },
       deps(dir),
     );
@@ -117,6 +122,104 @@ void test('instance metadata carries the machine facts and tags', async () => {
     assert.equal(compute['resourceId'], STATE.resourceId);
     assert.deepEqual(compute['tagsList'], [{ name: 'env', value: 'prod' }]);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('only loopback Host names are answered, so a DNS-rebinding page reads nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'himds-'));
+  try {
+    const d = deps(dir);
+    const instance = (host: string | undefined) =>
+      handleHimdsRequest(
+        {
+          method: 'GET',
+          url: '/metadata/instance?api-version=2020-06-01',
+          headers: { metadata: 'true', ...(host === undefined ? {} : { host }) },
+        },
+        d,
+      );
+    for (const host of ['localhost', 'LOCALHOST:40342', '127.0.0.1:40342', '[::1]:40342']) {
+      assert.equal((await instance(host)).status, 200, host);
+    }
+    for (const host of [
+      undefined,
+      'evil.example:40342',
+      '127.0.0.1.nip.io:40342',
+      'localhost.evil.example',
+      '',
+    ]) {
+      const answer = await instance(host);
+      assert.equal(answer.status, 400, String(host));
+      assert.match(JSON.stringify(answer.body), /only requests addressed to localhost/);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('a caller past its share of challenges gets 429 with Retry-After, others still get theirs', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'himds-'));
+  try {
+    const d = deps(dir);
+    const ask = (uid: number) =>
+      handleHimdsRequest(
+        {
+          method: 'GET',
+          url: TOKEN_URL,
+          headers: { host: 'localhost', metadata: 'true' },
+          callerUid: () => uid,
+        },
+        d,
+      );
+    let refused;
+    for (let i = 0; i < CHALLENGE_LIMITS.pressure + CHALLENGE_LIMITS.perCaller + 1; i++) {
+      const answer = await ask(4242);
+      if (answer.status === 429) {
+        refused = answer;
+        break;
+      }
+      assert.equal(answer.status, 401);
+    }
+    assert.equal(refused?.status, 429, 'the flood is cut off');
+    assert.equal(refused.headers?.['retry-after'], '5');
+    assert.match(JSON.stringify(refused.body), /uid 4242 already holds 32 unanswered challenges/);
+    assert.equal((await ask(1000)).status, 401, 'another account still gets a challenge');
+    assert.ok(
+      readdirSync(dir).length <= CHALLENGE_LIMITS.pressure + CHALLENGE_LIMITS.perCaller + 2,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('over a real socket, the flooding account is named from the kernel socket table', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'himds-'));
+  const server = createHimdsServer(deps(dir));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const get = () =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = httpGet(
+        { host: '127.0.0.1', port, path: TOKEN_URL, headers: { metadata: 'true' }, agent },
+        (response) => {
+          let body = '';
+          response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        },
+      );
+      request.on('error', reject);
+    });
+  try {
+    let last = { status: 0, body: '' };
+    for (let i = 0; i <= CHALLENGE_LIMITS.pressure + CHALLENGE_LIMITS.perCaller; i++)
+      last = await get();
+    assert.equal(last.status, 429);
+    assert.match(last.body, new RegExp(`uid ${process.geteuid?.() ?? -1} already holds`));
+  } finally {
+    agent.destroy();
+    server.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -2,7 +2,8 @@
 // managed-identity tokens behind the file challenge; errors in the Azure IMDS shape.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AgentState } from '../identity/agent-state.js';
-import type { ChallengeStore } from './challenge-store.js';
+import { ChallengeLimitError, type ChallengeStore } from './challenge-store.js';
+import { loopbackPeerUid } from './loopback-peer.linux.js';
 import type { AccessToken } from '../control-plane/token-client.js';
 
 export interface HimdsDependencies {
@@ -31,9 +32,20 @@ export async function handleHimdsRequest(
     method: string;
     url: string;
     headers: Readonly<Record<string, string | string[] | undefined>>;
+    /** The local account on the other end; asked only when challenges are scarce. */
+    callerUid?: () => number | undefined;
   },
   deps: HimdsDependencies,
 ): Promise<Answer> {
+  // A web page can point a DNS name of its own at 127.0.0.1 (DNS rebinding); a browser then
+  // sends that name as Host. Only loopback names reach HIMDS.
+  if (!isLoopbackHost(request.headers['host'])) {
+    return imdsError(
+      400,
+      'invalid_request',
+      'HIMDS answers only requests addressed to localhost, 127.0.0.1 or [::1] (the Host header).',
+    );
+  }
   // A proxy in front of HIMDS would let remote callers reach a loopback-only service.
   if (
     request.headers['x-forwarded-for'] !== undefined ||
@@ -88,7 +100,16 @@ export async function handleHimdsRequest(
     }
     const authorization = request.headers['authorization'];
     if (typeof authorization !== 'string') {
-      const realm = deps.challenges.create();
+      let realm: string;
+      try {
+        realm = deps.challenges.create(request.callerUid);
+      } catch (error) {
+        if (!(error instanceof ChallengeLimitError)) throw error;
+        return {
+          ...imdsError(429, 'too_many_requests', error.message),
+          headers: { 'retry-after': '5' },
+        };
+      }
       return {
         status: 401,
         body: imdsError(
@@ -132,6 +153,12 @@ export async function handleHimdsRequest(
   return imdsError(404, 'not_found', `No such endpoint: ${url.pathname}.`);
 }
 
+const LOOPBACK_HOST = /^(?:localhost|127\.0\.0\.1|\[::1\])(?::\d{1,5})?$/i;
+
+function isLoopbackHost(host: string | string[] | undefined): boolean {
+  return typeof host === 'string' && LOOPBACK_HOST.test(host);
+}
+
 function instanceMetadata(state: AgentState): unknown {
   const tags = Object.entries(state.tags);
   return {
@@ -153,7 +180,12 @@ function instanceMetadata(state: AgentState): unknown {
 export function createHimdsServer(deps: HimdsDependencies): Server {
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     handleHimdsRequest(
-      { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers },
+      {
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        headers: req.headers,
+        callerUid: () => loopbackPeerUid(req.socket.remotePort ?? 0, req.socket.localPort ?? 0),
+      },
       deps,
     ).then(
       (answer) => {
