@@ -1,6 +1,8 @@
 // Builds the first-party extension packages: each handler bundled by esbuild into one
 // self-contained handler.cjs (node built-ins only) beside its HandlerManifest.json, in
-// dist/packages/<Publisher.Type>/, plus dist/packages/index.json listing them for publishing.
+// dist/packages/<Publisher.Type>/, plus dist/packages/index.json listing them for publishing;
+// and the built-in guest configurations, validated, as dist/guest-configurations-packages/<name>/
+// configuration.json (a folder to zip and sign) with its index.json.
 // Run after `tsc -b` (the root build does); the list lives in src/handler-packages.ts.
 import { build } from 'esbuild';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,3 +43,23 @@ for (const pkg of HANDLER_PACKAGES) {
   });
 }
 writeFileSync(join(out, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
+
+const { BUILT_IN_CONFIGURATIONS } = await import(
+  join(dist, 'guest-configurations/built-in-configurations.js')
+);
+const { CONFIGURATION_FILE, parseGuestConfiguration } = await import('@tether/protocol');
+const configurationsOut = join(dist, 'guest-configurations-packages');
+rmSync(configurationsOut, { recursive: true, force: true });
+const configurations = [];
+for (const configuration of BUILT_IN_CONFIGURATIONS) {
+  // The same validation an agent applies, so a broken built-in fails the build, not a server.
+  const valid = parseGuestConfiguration(JSON.parse(JSON.stringify(configuration)));
+  const dir = join(configurationsOut, valid.name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, CONFIGURATION_FILE), `${JSON.stringify(valid, null, 2)}\n`);
+  configurations.push({ name: valid.name, version: valid.version, dir: valid.name });
+}
+writeFileSync(
+  join(configurationsOut, 'index.json'),
+  `${JSON.stringify(configurations, null, 2)}\n`,
+);

@@ -62,7 +62,7 @@ export function gatherFacts(
     case 'kernelParameter':
       return { kind: 'kernelParameter', value: system.kernelParameter(rule.name) };
     case 'package':
-      return { kind: 'package', installed: system.installedPackages() };
+      return { kind: 'package', installed: system.installedPackages(rule.names) };
     case 'accounts':
       return {
         kind: 'accounts',
