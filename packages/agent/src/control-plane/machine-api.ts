@@ -103,6 +103,13 @@ export async function postHeartbeat(
     token,
     json: body,
   });
+  if (answer.status === 401) {
+    // The machine itself is refused (revoked, deleted, expired), not this one request.
+    throw new AgentError(
+      'ERR_AUTH_FAILED',
+      `The control plane refuses this machine's identity: ${describeError(answer)}.`,
+    );
+  }
   if (answer.status !== 200) throw refused('accept the heartbeat', answer);
   const credential = (answer.body['credential'] ?? {}) as Record<string, unknown>;
   const interval = Number(answer.body['heartbeatIntervalSeconds']);

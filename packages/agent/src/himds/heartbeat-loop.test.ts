@@ -9,6 +9,7 @@ import type { AgentState } from '../identity/agent-state.js';
 import { generateMachineKey, parseMachineKey, writeMachineKey } from '../identity/machine-key.js';
 import { findRetiredKey } from '../identity/retired-keys.js';
 import type { Scheduler } from '../scheduler.js';
+import { AgentError } from '../errors.js';
 import { makeTempRoot, type TempRoot } from '../test-support/temp-root.js';
 import { fullJitterDelay } from './backoff.js';
 import { HeartbeatLoop, type HeartbeatOptions } from './heartbeat-loop.js';
@@ -252,5 +253,30 @@ void describe('HeartbeatLoop', () => {
     await until('the late answer to be recorded', () => himdsStatus()?.lastHeartbeat !== undefined);
     assert.equal(himdsStatus()?.status, 'stopped');
     assert.equal(scheduler.pending.length, 0);
+  });
+});
+
+void describe('HeartbeatLoop when the control plane refuses the machine', () => {
+  void test('drops every cached token, so HIMDS stops handing them out', async () => {
+    let forgotten = 0;
+    answers = [
+      new AgentError('ERR_CONTROL_PLANE_REFUSED', 'The control plane did not accept: 500'),
+      new AgentError(
+        'ERR_AUTH_FAILED',
+        "The control plane refuses this machine's identity: revoked.",
+      ),
+    ];
+    makeLoop({
+      tokens: {
+        token: () => Promise.resolve({ token: 'machine-token', expiresAt: START + 3_600_000 }),
+        useKey: () => undefined,
+        forget: () => (forgotten += 1),
+      },
+    }).start();
+    await beat();
+    assert.equal(forgotten, 0, 'a failing server is not a refusal: the tokens stay');
+    await beat();
+    assert.equal(forgotten, 1);
+    assert.match(himdsStatus()?.lastError ?? '', /refuses this machine's identity: revoked/);
   });
 });

@@ -2,6 +2,7 @@
 // (sooner when localconfig.json changes), backoff with full jitter while it is unreachable, and
 // credential renewal when 45 days or fewer remain or the server asks for it.
 import { readFileSync, renameSync, rmSync, watch, type FSWatcher } from 'node:fs';
+import { isTetherError } from '@tether/protocol';
 import type { Clock } from '../clock.js';
 import { agentConfigurationReport } from '../agent-configuration-report.js';
 import { loadLocalConfig } from '../config/local-config-file.js';
@@ -137,6 +138,9 @@ export class HeartbeatLoop {
     } catch (error) {
       this.failures += 1;
       this.lastError = (error as Error).message;
+      // Refused as a machine: no token cached before the refusal may be handed out any more;
+      // HIMDS callers are answered with the reason until the control plane accepts it again.
+      if (isTetherError(error) && error.code === 'ERR_AUTH_FAILED') this.options.tokens.forget();
       this.options.log(`heartbeat failed (${this.failures} in a row): ${this.lastError}`);
       next = Math.min(
         this.intervalMs,

@@ -1,6 +1,7 @@
 // The local instance-metadata service on 127.0.0.1 (SPEC §4): instance metadata, and
 // managed-identity tokens behind the file challenge; errors in the Azure IMDS shape.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isTetherError } from '@tether/protocol';
 import type { AgentState } from '../identity/agent-state.js';
 import { ChallengeLimitError, type ChallengeStore } from './challenge-store.js';
 import { loopbackPeerUid } from './loopback-peer.linux.js';
@@ -132,6 +133,9 @@ export async function handleHimdsRequest(
     try {
       token = await deps.token(resource);
     } catch (error) {
+      if (isTetherError(error) && error.code === 'ERR_AUTH_FAILED') {
+        return imdsError(403, 'forbidden', (error as Error).message);
+      }
       return imdsError(
         500,
         'unknown_error',

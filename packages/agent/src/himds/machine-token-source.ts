@@ -1,5 +1,6 @@
 // Tokens for the machine identity, by client assertion signed with the machine key, cached per
 // audience until 5 minutes before they expire: the agent's own calls and HIMDS callers share it.
+import { isTetherError } from '@tether/protocol';
 import type { Clock } from '../clock.js';
 import { requestToken, type AccessToken } from '../control-plane/token-client.js';
 import type { MachineKey } from '../identity/machine-key.js';
@@ -51,7 +52,20 @@ export class MachineTokenSource {
   }
 
   private async fetch(audience: string): Promise<AccessToken> {
-    const token = await requestToken({
+    let token: AccessToken;
+    try {
+      token = await this.request(audience);
+    } catch (error) {
+      // The machine is refused: what was cached for other audiences must not outlive that.
+      if (isTetherError(error) && error.code === 'ERR_AUTH_FAILED') this.cache.clear();
+      throw error;
+    }
+    this.cache.set(audience, token);
+    return token;
+  }
+
+  private request(audience: string): Promise<AccessToken> {
+    return requestToken({
       endpoint: this.identity.endpoint,
       tenantId: this.identity.tenantId,
       ca: this.identity.ca,
@@ -65,7 +79,5 @@ export class MachineTokenSource {
       resource: audience,
       nowMs: this.clock.now(),
     });
-    this.cache.set(audience, token);
-    return token;
   }
 }
