@@ -14,6 +14,7 @@ import { systemScheduler, type Scheduler } from '../../scheduler.js';
 import type { ExtensionHost } from '../extension-host.js';
 import { FileWatcher } from './file-watcher.js';
 import type { ExtensionApi } from './extension-api.js';
+import type { GoalState } from './goal-state.js';
 import { GoalStatePoller } from './goal-state-poller.js';
 import type { Credential } from './machine-credential.js';
 import { Reconciler } from './reconciler.js';
@@ -40,7 +41,7 @@ export interface ExtensionServiceOptions {
 }
 
 export class ExtensionService {
-  private readonly poller: GoalStatePoller;
+  private readonly poller: GoalStatePoller<GoalState>;
   private readonly reconciler: Reconciler;
   private readonly reports: ReportQueue;
   private readonly configWatcher: FileWatcher;

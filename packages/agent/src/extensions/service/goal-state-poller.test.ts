@@ -14,7 +14,7 @@ const POLICY = { baseMs: 1_000, capMs: 300_000 };
 function setup(): {
   api: FakeExtensionApi;
   scheduler: ManualScheduler;
-  poller: GoalStatePoller;
+  poller: GoalStatePoller<GoalState>;
   states: GoalState[];
   logs: string[];
   attempts: (string | undefined)[];

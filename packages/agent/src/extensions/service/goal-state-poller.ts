@@ -4,26 +4,30 @@
 import type { Clock } from '../../clock.js';
 import { DEFAULT_BACKOFF, fullJitterDelay, type BackoffPolicy } from '../../himds/backoff.js';
 import type { Scheduler } from '../../scheduler.js';
-import type { ExtensionApi } from './extension-api.js';
-import type { GoalState } from './goal-state.js';
 
 /** An unchanged answer sooner than this after asking waits out the rest before the next poll. */
 const MIN_POLL_INTERVAL_MS = 1_000;
 
-export interface PollerOptions {
-  readonly api: Pick<ExtensionApi, 'goalState'>;
+/** Any goal state that carries a generation: the extension one, the guest configuration one. */
+export interface GoalStateSource<S extends { readonly generation: number }> {
+  /** Answers at once without `after`; otherwise when the generation changes or a wait passes. */
+  goalState(after: number | undefined, signal?: AbortSignal): Promise<S>;
+}
+
+export interface PollerOptions<S extends { readonly generation: number }> {
+  readonly api: GoalStateSource<S>;
   readonly clock: Clock;
   readonly scheduler: Scheduler;
   readonly random: () => number;
   readonly backoff?: BackoffPolicy;
   readonly log: (line: string) => void;
   /** Every answer, in order; must not throw. */
-  readonly onGoalState: (state: GoalState) => void;
+  readonly onGoalState: (state: S) => void;
   /** After every attempt: undefined when it succeeded, else the error message. */
   readonly onAttempt?: (error: string | undefined) => void;
 }
 
-export class GoalStatePoller {
+export class GoalStatePoller<S extends { readonly generation: number }> {
   private generation: number | undefined;
   private failures = 0;
   private lastError: string | undefined;
@@ -31,7 +35,7 @@ export class GoalStatePoller {
   private cancelTimer: (() => void) | undefined;
   private inFlight: AbortController | undefined;
 
-  constructor(private readonly options: PollerOptions) {}
+  constructor(private readonly options: PollerOptions<S>) {}
 
   /** The error of the last attempt, while polling fails. */
   get error(): string | undefined {
