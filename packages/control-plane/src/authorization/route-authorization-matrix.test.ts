@@ -210,6 +210,31 @@ const REQUIRED: { method: string; url: RegExp; action: string }[] = [
     url: /\/Microsoft\.Insights\/metrics$/,
     action: 'Microsoft.Insights/metrics/write',
   },
+  {
+    method: 'GET',
+    url: /\/guestConfigurationAssignments(\/:assignmentName(\/reports(\/:reportId)?)?)?$/,
+    action: 'Microsoft.GuestConfiguration/guestConfigurationAssignments/read',
+  },
+  {
+    method: 'PUT',
+    url: /\/guestConfigurationAssignments\/:assignmentName$/,
+    action: 'Microsoft.GuestConfiguration/guestConfigurationAssignments/write',
+  },
+  {
+    method: 'DELETE',
+    url: /\/guestConfigurationAssignments\/:assignmentName$/,
+    action: 'Microsoft.GuestConfiguration/guestConfigurationAssignments/delete',
+  },
+  {
+    method: 'GET',
+    url: /\/guestConfigurationGoalState$/,
+    action: 'Microsoft.HybridCompute/machines/guestConfigurationGoalState/read',
+  },
+  {
+    method: 'POST',
+    url: /\/guestConfigurationReports$/,
+    action: 'Microsoft.HybridCompute/machines/guestConfigurationReports/action',
+  },
 ];
 
 /** Answer as 'authenticated', then demand their action on the extension the lookup finds. */
@@ -349,7 +374,15 @@ void describe('route authorization matrix', () => {
     ) {
       await extensionFor(route, w, extra);
     }
-    if (route.url.endsWith(':extensionName') && route.method === 'PUT') {
+    if (route.url.includes('/:assignmentName')) {
+      extra['assignmentName'] = 'Widget';
+      if (route.method === 'GET') extra['reportId'] = await gcAssignmentFor(w);
+    }
+    if (route.url.endsWith(':assignmentName') && route.method === 'PUT') {
+      body = { properties: { guestConfiguration: { name: 'Widget', version: '1.0' } } };
+    } else if (route.url.endsWith('/guestConfigurationReports')) {
+      body = { reports: [] };
+    } else if (route.url.endsWith(':extensionName') && route.method === 'PUT') {
       body = {
         location: 'westeurope',
         properties: { publisher: 'Contoso', type: 'Widget', typeHandlerVersion: '1.0' },
@@ -481,6 +514,56 @@ void describe('route authorization matrix', () => {
       .execute();
     extra['operationId'] = operationId;
     extra['location'] = 'westeurope';
+  }
+
+  /** The guest configuration assignment `Widget` of the world's machine with one report. */
+  async function gcAssignmentFor(w: World): Promise<string> {
+    const now = new Date(t.clock.now()).toISOString();
+    const id = `${w.machine}/providers/microsoft.guestconfiguration/guestconfigurationassignments/widget`;
+    const reportId = '0b8c2a4e-7d7e-4a57-9d0f-6b0d4f3c1a21';
+    await t.db
+      .insertInto('guest_configuration_assignments')
+      .values({
+        id,
+        machine_id: w.machine,
+        subscription_id: w.sub,
+        resource_group: `rg-${w.n}`,
+        name: 'Widget',
+        configuration_name: 'Widget',
+        configuration_version: '1.0',
+        publisher: 'Contoso',
+        content_uri: 'https://tether.test/package',
+        content_hash: '0'.repeat(64),
+        assignment_type: 'Audit',
+        parameters: '[]',
+        frequency_minutes: 15,
+        context: '',
+        policy_assignment_ids: '[]',
+        compliance_status: 'Compliant',
+        last_checked: now,
+        latest_report_id: reportId,
+        provisioning_state: 'Succeeded',
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+    await t.db
+      .insertInto('guest_configuration_reports')
+      .values({
+        assignment_id: id,
+        report_id: reportId,
+        machine_id: w.machine,
+        start_time: now,
+        end_time: now,
+        compliance_status: 'Compliant',
+        operation_type: 'Initial',
+        resources: '[]',
+        received_at: now,
+      })
+      .onConflict((oc) => oc.columns(['assignment_id', 'report_id']).doNothing())
+      .execute();
+    return reportId;
   }
 
   /** `machine` is the machine the request is about (or, above machines, one in its group). */

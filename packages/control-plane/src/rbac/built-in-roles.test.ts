@@ -65,6 +65,10 @@ const MATRIX: [action: string, allowed: RoleKey[]][] = [
     'Microsoft.HybridCompute/machines/extensionStatus/action',
     ['owner', 'contributor', 'resourceAdministrator', 'connectedMachine'],
   ],
+  [
+    'Microsoft.HybridCompute/machines/guestConfigurationReports/action',
+    ['owner', 'contributor', 'resourceAdministrator', 'connectedMachine'],
+  ],
   ['Microsoft.Insights/metrics/write', ['owner', 'contributor', 'connectedMachine']],
   [
     'Microsoft.HybridCompute/machines/write',

@@ -102,7 +102,7 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = deepFreeze([
   builtIn(
     TETHER_CONNECTED_MACHINE_ROLE_ID,
     'Tether Connected Machine',
-    "Held by a machine's own identity: read its machine, report heartbeats, rotate its key, receive its extension requests and report their results and its metrics.",
+    "Held by a machine's own identity: read its machine, report heartbeats, rotate its key, receive its extension requests and guest configuration assignments and report their results, its compliance and its metrics.",
     [
       permission([
         'Microsoft.HybridCompute/machines/read',
@@ -110,6 +110,8 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = deepFreeze([
         'Microsoft.HybridCompute/machines/rotateCredential/action',
         'Microsoft.HybridCompute/machines/extensionGoalState/read',
         'Microsoft.HybridCompute/machines/extensionStatus/action',
+        'Microsoft.HybridCompute/machines/guestConfigurationGoalState/read',
+        'Microsoft.HybridCompute/machines/guestConfigurationReports/action',
         'Microsoft.Insights/metrics/write',
       ]),
     ],

@@ -10,8 +10,10 @@ import { roleAssignmentRoutes } from '../authorization/role-assignment-routes.js
 import { roleDefinitionRoutes } from '../authorization/role-definition-routes.js';
 import type { Clock } from '../clock.js';
 import { extensionRoutes } from '../extensions/extension-routes.js';
+import { guestConfigurationRoutes } from '../guest-configuration/gc-routes.js';
 import { repositoryRoutes } from '../extensions/repository-routes.js';
 import type { CredentialForgetter } from '../machines/machine-identity-store.js';
+import type { PolicySource } from '../guest-configuration/policy-source.js';
 import type { MachineTimings } from '../machines/machine-timings.js';
 import { metricsRoutes } from '../metrics/metrics-routes.js';
 import type { AuthorizationEngine } from '../rbac/types.js';
@@ -33,6 +35,8 @@ export interface ArmServices {
   machineTimings?: Readonly<MachineTimings>;
   /** Told when a machine identity or key goes, so that its cached tokens stop working at once. */
   tokens?: CredentialForgetter;
+  /** Which policies apply to a machine, for guest configuration and compliance. */
+  policy?: PolicySource;
 }
 
 export function armRoutes(services: ArmServices): RouteSpec[] {
@@ -42,6 +46,7 @@ export function armRoutes(services: ArmServices): RouteSpec[] {
     ...machineRoutes(services),
     ...extensionRoutes(services),
     ...repositoryRoutes(services),
+    ...guestConfigurationRoutes(services),
     ...metricsRoutes(services),
     ...roleAssignmentRoutes(services),
     ...roleDefinitionRoutes(services),

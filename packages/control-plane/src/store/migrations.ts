@@ -314,6 +314,99 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0007_guest_configuration': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      const integer = 'integer' as const;
+      await db.schema
+        .createTable('guest_configuration_assignments')
+        .addColumn('id', text, (c) => c.primaryKey())
+        .addColumn('machine_id', text, (c) => c.notNull())
+        .addColumn('subscription_id', text, (c) => c.notNull())
+        .addColumn('resource_group', text, (c) => c.notNull())
+        .addColumn('name', text, (c) => c.notNull())
+        .addColumn('configuration_name', text, (c) => c.notNull())
+        .addColumn('configuration_version', text, (c) => c.notNull())
+        .addColumn('publisher', text, (c) => c.notNull())
+        .addColumn('content_uri', text, (c) => c.notNull())
+        .addColumn('content_hash', text, (c) => c.notNull())
+        .addColumn('assignment_type', text, (c) => c.notNull())
+        .addColumn('parameters', text, (c) => c.notNull())
+        .addColumn('frequency_minutes', integer, (c) => c.notNull())
+        .addColumn('context', text, (c) => c.notNull())
+        .addColumn('policy_assignment_ids', text, (c) => c.notNull())
+        .addColumn('compliance_status', text, (c) => c.notNull())
+        .addColumn('last_checked', text)
+        .addColumn('latest_report_id', text)
+        .addColumn('provisioning_state', text, (c) => c.notNull())
+        .addColumn('created_at', text, (c) => c.notNull())
+        .addColumn('updated_at', text, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('guest_configuration_assignments_by_machine')
+        .on('guest_configuration_assignments')
+        .column('machine_id')
+        .execute();
+      await db.schema
+        .createIndex('guest_configuration_assignments_by_group')
+        .on('guest_configuration_assignments')
+        .columns(['subscription_id', 'resource_group'])
+        .execute();
+      await db.schema
+        .createTable('guest_configuration_reports')
+        .addColumn('assignment_id', text, (c) => c.notNull())
+        .addColumn('report_id', text, (c) => c.notNull())
+        .addColumn('machine_id', text, (c) => c.notNull())
+        .addColumn('start_time', text, (c) => c.notNull())
+        .addColumn('end_time', text, (c) => c.notNull())
+        .addColumn('compliance_status', text, (c) => c.notNull())
+        .addColumn('operation_type', text, (c) => c.notNull())
+        .addColumn('resources', text, (c) => c.notNull())
+        .addColumn('received_at', text, (c) => c.notNull())
+        .addPrimaryKeyConstraint('guest_configuration_reports_pk', ['assignment_id', 'report_id'])
+        .execute();
+      await db.schema
+        .createIndex('guest_configuration_reports_by_time')
+        .on('guest_configuration_reports')
+        .columns(['assignment_id', 'end_time'])
+        .execute();
+      await db.schema
+        .createTable('guest_configuration_machines')
+        .addColumn('machine_id', text, (c) => c.primaryKey())
+        .addColumn('generation', integer, (c) => c.notNull())
+        .addColumn('evaluation_request', integer, (c) => c.notNull())
+        .addColumn('disabled_reason', text)
+        .addColumn('reconciled_for', text)
+        .execute();
+      // One row per (machine, policy assignment, member definition): summarize is a GROUP BY here.
+      await db.schema
+        .createTable('policy_states')
+        .addColumn('machine_id', text, (c) => c.notNull())
+        .addColumn('policy_assignment_id', text, (c) => c.notNull())
+        .addColumn('reference_id', text, (c) => c.notNull())
+        .addColumn('subscription_id', text, (c) => c.notNull())
+        .addColumn('resource_group', text, (c) => c.notNull())
+        .addColumn('policy_assignment_name', text, (c) => c.notNull())
+        .addColumn('policy_definition_id', text, (c) => c.notNull())
+        .addColumn('policy_set_definition_id', text)
+        .addColumn('definition_action', text, (c) => c.notNull())
+        .addColumn('gc_assignment_name', text)
+        .addColumn('compliance_state', text, (c) => c.notNull())
+        .addColumn('exempt', integer, (c) => c.notNull())
+        .addColumn('exempt_until', text)
+        .addColumn('timestamp', text, (c) => c.notNull())
+        .addPrimaryKeyConstraint('policy_states_pk', [
+          'machine_id',
+          'policy_assignment_id',
+          'reference_id',
+        ])
+        .execute();
+      await db.schema
+        .createIndex('policy_states_by_group')
+        .on('policy_states')
+        .columns(['subscription_id', 'resource_group'])
+        .execute();
+    },
+  },
 };
 
 /** Brings the schema to the newest migration; fails loudly, changing nothing more, on error. */

@@ -268,6 +268,89 @@ export interface MachineMetricsTable {
   sample: string;
 }
 
+/** A guest configuration assignment on a machine, written directly or by policy (0007). */
+export interface GuestConfigurationAssignmentsTable {
+  /** Lower-cased ARM id (`<machine id>/providers/microsoft.guestconfiguration/guestconfigurationassignments/<name>`). */
+  id: string;
+  machine_id: string;
+  subscription_id: string;
+  /** Lower-cased. */
+  resource_group: string;
+  /** As the creator spelled it. */
+  name: string;
+  configuration_name: string;
+  configuration_version: string;
+  /** Who published the package in the repository. */
+  publisher: string;
+  content_uri: string;
+  content_hash: string;
+  assignment_type: 'Audit' | 'ApplyAndMonitor' | 'ApplyAndAutoCorrect' | 'DeployAndAutoCorrect';
+  /** JSON `[{name, value}]`. */
+  parameters: string;
+  frequency_minutes: number;
+  /** Who asked for it: `Azure policy` or what the writer gave. */
+  context: string;
+  /** JSON list of the lower-cased policy assignment ids that want it; `[]` when written directly. */
+  policy_assignment_ids: string;
+  compliance_status: 'Compliant' | 'NonCompliant' | 'Pending';
+  last_checked: string | null;
+  latest_report_id: string | null;
+  provisioning_state: 'Succeeded' | 'Failed';
+  created_at: string;
+  updated_at: string;
+}
+
+/** One evaluation report of one assignment, kept for the history (0007). */
+export interface GuestConfigurationReportsTable {
+  /** Lower-cased id of the assignment. */
+  assignment_id: string;
+  /** The UUID the agent made. */
+  report_id: string;
+  machine_id: string;
+  start_time: string;
+  end_time: string;
+  compliance_status: 'Compliant' | 'NonCompliant';
+  operation_type: 'Initial' | 'Consistency';
+  /** JSON `[{resourceId, complianceStatus, reasons[{phrase, code}]}]`. */
+  resources: string;
+  received_at: string;
+}
+
+/** Per machine: its guest configuration goal state generation and local state (0007). */
+export interface GuestConfigurationMachinesTable {
+  machine_id: string;
+  generation: number;
+  evaluation_request: number;
+  /** Set while the agent reports guest configuration switched off locally. */
+  disabled_reason: string | null;
+  /** The machine's updated_at and the policy generation it was last matched against policy for. */
+  reconciled_for: string | null;
+}
+
+/** The latest compliance of one machine for one policy assignment member (0007). */
+export interface PolicyStatesTable {
+  machine_id: string;
+  /** Lower-cased. */
+  policy_assignment_id: string;
+  /** Lower-cased member reference id; '' for a single definition. */
+  reference_id: string;
+  subscription_id: string;
+  resource_group: string;
+  policy_assignment_name: string;
+  policy_definition_id: string;
+  policy_set_definition_id: string | null;
+  /** The effect, lower-cased as Azure reports it. */
+  definition_action: string;
+  /** The guest configuration assignment whose report decides it; null for other policies. */
+  gc_assignment_name: string | null;
+  /** Compliant, NonCompliant or Unknown; Exempt and guest configuration off are worked out when read. */
+  compliance_state: 'Compliant' | 'NonCompliant' | 'Unknown';
+  exempt: number;
+  /** ISO-8601 UTC when the exemption stops counting; null for never. */
+  exempt_until: string | null;
+  timestamp: string;
+}
+
 export interface Database {
   settings: SettingsTable;
   subscriptions: SubscriptionsTable;
@@ -288,4 +371,8 @@ export interface Database {
   extension_goal_states: ExtensionGoalStatesTable;
   extension_packages: ExtensionPackagesTable;
   machine_metrics: MachineMetricsTable;
+  guest_configuration_assignments: GuestConfigurationAssignmentsTable;
+  guest_configuration_reports: GuestConfigurationReportsTable;
+  guest_configuration_machines: GuestConfigurationMachinesTable;
+  policy_states: PolicyStatesTable;
 }

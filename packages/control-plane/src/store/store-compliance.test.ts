@@ -63,6 +63,7 @@ for (const backend of testBackends()) {
         '0003_machine_agents',
         '0004_extensions',
         '0005_extension_operations_by_machine',
+        '0007_guest_configuration',
       ]);
     });
 
