@@ -1,6 +1,8 @@
 // Evaluates a validated guest configuration on this server: gathers each rule's facts under the
-// agent's root folder and judges them with the pure engine, into the report the service sends.
+// agent's root folder and judges them with the pure engine, into the report the service sends;
+// for remediating assignment types it first brings non-compliant rules into line and re-judges.
 import type {
+  AssignmentType,
   CommandRule,
   GuestConfiguration,
   GuestConfigurationReport,
@@ -8,6 +10,7 @@ import type {
   RuleResult,
 } from '@tether/protocol';
 import { evaluateRule } from './evaluate-rule.js';
+import { remediateRule } from './remediate-rule.js';
 import type { CommandOutcome, RuleFacts } from './rule-facts.js';
 import { SystemFacts } from './system-facts.js';
 
@@ -18,13 +21,16 @@ export interface EvaluationOptions {
   readonly root: string;
   /** Runs command rules confined; without one they are reported as not run. */
   readonly runCommand?: CommandRunner;
+  /** `ApplyAndMonitor` and `ApplyAndAutoCorrect` remediate; `Audit` (the default) only reads. */
+  readonly assignmentType?: AssignmentType;
 }
 
 export async function evaluateConfiguration(
   configuration: GuestConfiguration,
   options: EvaluationOptions,
 ): Promise<GuestConfigurationReport> {
-  const system = new SystemFacts(options.root);
+  const remediate = (options.assignmentType ?? 'Audit') !== 'Audit';
+  let system = new SystemFacts(options.root);
   const rules: RuleResult[] = [];
   for (const rule of configuration.rules) {
     const facts =
@@ -37,7 +43,21 @@ export async function evaluateConfiguration(
                 : await options.runCommand(rule),
           }
         : gatherFacts(rule, system);
-    rules.push(evaluateRule(rule, facts));
+    const audited = evaluateRule(rule, facts);
+    if (!remediate || audited.complianceStatus === 'Compliant') {
+      rules.push(audited);
+      continue;
+    }
+    const remediation = remediateRule(rule, facts, system, options.root);
+    if (!remediation.changed) {
+      rules.push({ ...audited, reasons: [...audited.reasons, remediation.reason] });
+      continue;
+    }
+    if (rule.kind === 'command') throw new Error(`command rule ${rule.id} cannot be remediated`);
+    // What was read before the write is stale for this rule and every later one.
+    system = new SystemFacts(options.root);
+    const after = evaluateRule(rule, gatherFacts(rule, system));
+    rules.push({ ...after, reasons: [...remediation.reasons, ...after.reasons] });
   }
   return {
     name: configuration.name,

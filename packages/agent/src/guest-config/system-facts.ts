@@ -65,6 +65,11 @@ export class SystemFacts {
     };
   }
 
+  /** Account names to ids from etc/passwd and etc/group (the first entry for a name wins). */
+  accountIds(): { users: Map<string, number>; groups: Map<string, number> } {
+    return { users: this.#ids('/etc/passwd'), groups: this.#ids('/etc/group') };
+  }
+
   /** The lines a program reads for `path`; for sshd, each Include spliced in where it stands. */
   config(path: string, format: ConfigFileFormat): ConfigFacts {
     const text = this.text(path);
@@ -171,6 +176,17 @@ export class SystemFacts {
     if (which === 'users') this.#users = names;
     else this.#groups = names;
     return names;
+  }
+
+  #ids(file: string): Map<string, number> {
+    const ids = new Map<string, number>();
+    for (const line of (this.text(file) ?? '').split('\n')) {
+      const [name, , id] = line.split(':');
+      if (name !== undefined && id !== undefined && /^\d+$/.test(id) && !ids.has(name)) {
+        ids.set(name, Number(id));
+      }
+    }
+    return ids;
   }
 
   #resolve(path: string): RootedPath {
