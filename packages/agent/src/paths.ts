@@ -44,6 +44,15 @@ export interface AgentPaths {
   readonly guestConfigDir: string;
   readonly policyLogsDir: string;
   readonly extensionManagerLogsDir: string;
+  /** The guest configuration service's own log (`arc_policy_logs/gc_agent.log`). */
+  readonly guestConfigServiceLog: string;
+  /**
+   * Root-only (0700) folders of the guest configuration service: the last goal state and what it
+   * remembers of each assignment, the verified-on-every-load packages, and reports not yet sent.
+   */
+  readonly guestConfigStateDir: string;
+  readonly guestConfigPackagesDir: string;
+  readonly guestConfigOutboxDir: string;
   /** The extension service's own log (`ext_mgr_logs/gc_ext.log`, as Arc names it). */
   readonly extensionServiceLog: string;
   readonly extensionLogsDir: string;
@@ -93,6 +102,10 @@ export function agentPaths(root: string): AgentPaths {
     guestConfigDir,
     policyLogsDir: join(guestConfigDir, 'arc_policy_logs'),
     extensionManagerLogsDir: join(guestConfigDir, 'ext_mgr_logs'),
+    guestConfigServiceLog: join(guestConfigDir, 'arc_policy_logs/gc_agent.log'),
+    guestConfigStateDir: join(guestConfigDir, 'gc_state'),
+    guestConfigPackagesDir: join(guestConfigDir, 'Configuration'),
+    guestConfigOutboxDir: join(guestConfigDir, 'gc_reports'),
     extensionServiceLog: join(guestConfigDir, 'ext_mgr_logs/gc_ext.log'),
     extensionLogsDir: join(guestConfigDir, 'extension_logs'),
     extensionsDir,

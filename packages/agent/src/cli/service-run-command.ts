@@ -1,6 +1,6 @@
 // `azcmagent service run himds|gc|extension`: a service in the foreground, as its systemd unit
 // runs it. HIMDS serves 127.0.0.1 and heartbeats; the extension service (root) reconciles the
-// control plane's extension goal state with the local policy; gc only reports itself so far.
+// control plane's extension goal state with the local policy; gc evaluates guest configuration.
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendLogLine } from '../agent-log.js';
@@ -19,6 +19,7 @@ import { expectedKeyOwner, HIMDS_ACCOUNT, lookupAccount } from '../identity/himd
 import { assertKeyFileSafe } from '../identity/key-file-check.js';
 import { parseMachineKey } from '../identity/machine-key.js';
 import { readTrustedCa } from '../identity/trusted-ca.js';
+import { runGcService } from './gc-service-run.js';
 import { ChallengeStore } from '../himds/challenge-store.js';
 import { HeartbeatLoop } from '../himds/heartbeat-loop.js';
 import { createHimdsServer } from '../himds/himds-server.js';
@@ -40,12 +41,23 @@ export const spec: CommandSpec = {
     'false stops hosted extension processes and refuses operations until it is true again. Handlers',
     'reach HIMDS on AZCMAGENT_HIMDS_PORT (default 40342). Log:',
     'var/lib/GuestConfig/ext_mgr_logs/gc_ext.log.',
-    'gc: for now only reports itself as running.',
+    'gc: runs as root. Long-polls the guest configuration goal state as the machine, downloads each',
+    "assignment's signed package (verified against the trusted publisher keys before anything in it is",
+    'read), evaluates it every frequencyMinutes (15 by default; AZCMAGENT_GC_FREQUENCY_SECONDS overrides',
+    'it) and at once when it is new, changed or an evaluation is requested, and reports compliance.',
+    'Keeps the last goal state, packages and unsent reports under var/lib/GuestConfig and evaluates for',
+    'up to 14 days without contact. guestconfiguration.enabled false or config.mode monitor: nothing is',
+    'downloaded or evaluated and the control plane is told why. Rules never read or change the agent',
+    'itself. Log: var/lib/GuestConfig/arc_policy_logs/gc_agent.log.',
     'Stop a service with SIGTERM.',
   ].join('\n'),
   flags: [],
   positionals: { min: 1, max: 1 },
-  examples: ['azcmagent service run himds', 'sudo azcmagent service run extension'],
+  examples: [
+    'azcmagent service run himds',
+    'sudo azcmagent service run extension',
+    'sudo azcmagent service run gc',
+  ],
 };
 
 const DEFAULT_PORT = 40342;
@@ -55,7 +67,7 @@ export async function run(context: CommandContext): Promise<number> {
   const paths = context.paths();
   if (service === 'himds') return runHimds(context, paths);
   if (service === 'extension') return runExtensionService(context, paths);
-  if (service === 'gc') return runPlaceholder(service, paths);
+  if (service === 'gc') return runGcService(context, paths);
   throw new AgentError(
     'ERR_USAGE',
     `Unknown service "${service ?? ''}"; expected himds, gc or extension.`,
@@ -288,26 +300,4 @@ function removeStaleChallenges(dir: string): void {
     return;
   }
   for (const name of names) if (name.endsWith('.key')) rmSync(join(dir, name), { force: true });
-}
-
-function runPlaceholder(service: 'gc', paths: AgentPaths): Promise<number> {
-  const file = paths.serviceStatus(service);
-  const write = (status: 'running' | 'stopped'): void =>
-    writeServiceStatus(file, {
-      service,
-      status,
-      pid: process.pid,
-      updatedAt: new Date(systemClock.now()).toISOString(),
-    });
-  write('running');
-  const timer = setInterval(() => write('running'), 60_000);
-  return new Promise((resolve) => {
-    const shutdown = (): void => {
-      clearInterval(timer);
-      write('stopped');
-      resolve(0);
-    };
-    process.once('SIGTERM', shutdown);
-    process.once('SIGINT', shutdown);
-  });
 }

@@ -26,7 +26,8 @@ export function formatShowLines(lines: readonly ShowLine[]): string {
 }
 
 function serviceLine(name: string, status: ServiceStatus | undefined): string {
-  return `${name} (${status === undefined ? 'unknown' : status.status})`;
+  if (status === undefined) return `${name} (unknown)`;
+  return `${name} (${status.status}${status.detail === undefined ? '' : `: ${status.detail}`})`;
 }
 
 export function run(context: CommandContext): number {

@@ -12,6 +12,8 @@ export interface ServiceStatus {
   readonly lastError?: string | undefined;
   /** HIMDS only: the machine credential's expiry after its last renewal. */
   readonly credentialExpiresOn?: string | undefined;
+  /** Why a running service does nothing (guest configuration: the local switch, no contact). */
+  readonly detail?: string | undefined;
 }
 
 export function writeServiceStatus(file: string, status: ServiceStatus): void {

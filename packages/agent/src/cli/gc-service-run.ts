@@ -1,0 +1,118 @@
+// Starts the guest configuration service for `azcmagent service run gc`: as root on a server,
+// with the machine identity, the root-trusted CA and the trusted publisher keys; stops on SIGTERM.
+import { mkdirSync } from 'node:fs';
+import { appendLogLine } from '../agent-log.js';
+import { systemClock } from '../clock.js';
+import { AgentError } from '../errors.js';
+import { readTrustedKeys } from '../extensions/host/trusted-publishers.js';
+import { trustedOwnerUid } from '../extensions/host/trusted-owner.js';
+import { MachineCredential } from '../extensions/service/machine-credential.js';
+import { HttpsGuestConfigurationApi } from '../guest-config/service/guest-configuration-api.js';
+import { GuestConfigurationService } from '../guest-config/service/guest-configuration-service.js';
+import { engineRunner } from '../guest-config/service/run-configuration.js';
+import { writeServiceStatus, type ServiceStatus } from '../himds/service-status.js';
+import { requireAgentState } from '../identity/agent-state.js';
+import { expectedKeyOwner } from '../identity/himds-account.js';
+import { assertKeyFileSafe } from '../identity/key-file-check.js';
+import { readTrustedCa } from '../identity/trusted-ca.js';
+import type { AgentPaths } from '../paths.js';
+import { systemScheduler } from '../scheduler.js';
+import type { CommandContext } from './command-module.js';
+
+export async function runGcService(context: CommandContext, paths: AgentPaths): Promise<number> {
+  if (paths.root === '/' && process.geteuid?.() !== 0) {
+    throw new AgentError(
+      'ERR_NOT_ROOT',
+      `The guest configuration service runs as root: it reads protected system files and may correct settings (this process runs as uid ${process.geteuid?.() ?? 'unknown'}). Run it as root: 'sudo azcmagent service run gc'.`,
+    );
+  }
+  const state = requireAgentState(paths);
+  assertKeyFileSafe(paths.machineKey, expectedKeyOwner(paths, context.env));
+  const ca = readTrustedCa(paths);
+  const frequencyOverrideMs = parseFrequency(context.env.AZCMAGENT_GC_FREQUENCY_SECONDS);
+  try {
+    mkdirSync(paths.policyLogsDir, { recursive: true, mode: 0o755 });
+  } catch {
+    // appendLogLine skips a log it cannot write; stderr still has every line
+  }
+  const log = (line: string): void => {
+    const now = systemClock.now();
+    context.out.stderr(`${new Date(now).toISOString()} gc: ${line}\n`);
+    appendLogLine(paths.guestConfigServiceLog, now, line);
+  };
+  const ownerUid = trustedOwnerUid(paths);
+  const credential = new MachineCredential(
+    { endpoint: state.endpoint, tenantId: state.tenantId, principalId: state.principalId, ca },
+    paths.machineKey,
+    systemClock,
+  );
+  const api = new HttpsGuestConfigurationApi(
+    {
+      endpoint: state.endpoint,
+      ca,
+      subscriptionId: state.subscriptionId,
+      resourceGroup: state.resourceGroup,
+      resourceName: state.resourceName,
+    },
+    credential,
+  );
+  const statusFile = paths.serviceStatus('gc');
+  const service = new GuestConfigurationService({
+    paths,
+    api,
+    clock: systemClock,
+    scheduler: systemScheduler,
+    random: Math.random,
+    log,
+    configOwnerUid: ownerUid,
+    evaluator: {
+      trustedKeys: (publisher) => readTrustedKeys(paths, publisher, { ownerUid, log }),
+      run: engineRunner(paths.root, log),
+    },
+    ...(frequencyOverrideMs === undefined ? {} : { frequencyOverrideMs }),
+    writeStatus: ({ status, lastError, detail }) => {
+      const record: ServiceStatus = {
+        service: 'gc',
+        status,
+        pid: process.pid,
+        updatedAt: new Date(systemClock.now()).toISOString(),
+        lastError,
+        ...(detail === undefined ? {} : { detail }),
+      };
+      writeServiceStatus(statusFile, record);
+    },
+    onReady: () => {
+      // Logged before the line on stdout, which is what callers wait for.
+      log(`running for ${state.resourceId}`);
+      context.out.stdout(`guest configuration service running for ${state.resourceId}\n`);
+    },
+  });
+  service.start();
+  return new Promise((resolve) => {
+    const shutdown = (): void => {
+      log('stopping');
+      service.stop().then(
+        () => resolve(0),
+        (error: unknown) => {
+          log(`stopping failed: ${(error as Error).message}`);
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', shutdown);
+    process.once('SIGINT', shutdown);
+  });
+}
+
+function parseFrequency(text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const seconds = Number(text);
+  if (!(seconds > 0) || !Number.isFinite(seconds)) {
+    throw new AgentError(
+      'ERR_INVALID_VALUE',
+      `AZCMAGENT_GC_FREQUENCY_SECONDS "${text}" must be a positive number of seconds.`,
+      { target: 'AZCMAGENT_GC_FREQUENCY_SECONDS' },
+    );
+  }
+  return seconds * 1000;
+}
