@@ -1,7 +1,10 @@
-// Bundles the compiled azcmagent CLI into CommonJS files: Node 20 resolves and loads ES modules
-// one file at a time, which dominated the agent's cold start. Two bundles: the commands most
-// runs use, and (azcmagent-heavy.cjs) the services, connect, logs and extension commands with
-// the zip, JOSE and extension-host code only they need. Tests run the bundles.
+// Bundles the compiled azcmagent and tether CLIs into CommonJS files: Node 20 resolves and loads
+// ES modules one file at a time, which dominated their cold start. azcmagent has two bundles: the
+// commands most runs use, and (azcmagent-heavy.cjs) the services, connect, logs and extension
+// commands with the zip, JOSE and extension-host code only they need. tether has one, whose
+// command modules are evaluated only when asked for. Tests run the bundles.
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const common = {
@@ -24,6 +27,41 @@ const heavyAsSecondBundle = {
   },
 };
 
+/** tether's main.js reaches init and server only through import('./server-commands.js'). */
+const serverAsSecondBundle = {
+  name: 'server-as-second-bundle',
+  setup(builder) {
+    builder.onResolve({ filter: /^\.\/server-commands\.js$/ }, () => ({
+      path: './tether-server.cjs',
+      external: true,
+    }));
+  },
+};
+
+/**
+ * commander requires node:child_process (with net, dgram and streams, ~5 ms) at load, but uses
+ * it only to run executable subcommands, which tether has none of: it gets it on first use.
+ */
+const lazyChildProcessForCommander = {
+  name: 'lazy-child-process-for-commander',
+  setup(builder) {
+    builder.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      /[/\\]node_modules[/\\]commander[/\\]/.test(args.importer)
+        ? { path: 'lazy-child-process', namespace: 'lazy-child-process' }
+        : undefined,
+    );
+    builder.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
+      contents:
+        "let loaded; module.exports = new Proxy({}, { get: (_, key) => (loaded ??= require('node:child_process'))[key] });",
+      loader: 'js',
+    }));
+  },
+};
+
+/** The server's libraries stay in node_modules: native code (better-sqlite3, pg's optional
+ * bindings) and files found at run time (pino, fastify's plugins) do not survive bundling. */
+const serverLibraries = ['better-sqlite3', 'pg', 'pino', 'fastify', '@fastify/*'];
+
 await Promise.all([
   build({
     ...common,
@@ -39,4 +77,31 @@ await Promise.all([
     entryPoints: ['packages/agent/dist/cli/heavy-commands.js'],
     outfile: 'packages/agent/dist/bundle/azcmagent-heavy.cjs',
   }),
+  build({
+    ...common,
+    entryPoints: ['packages/control-plane/dist/cli/main.js'],
+    outfile: 'packages/control-plane/dist/bundle/tether.cjs',
+    // Less source to read and hash at every start; names are kept for readable stack traces.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    plugins: [serverAsSecondBundle, lazyChildProcessForCommander],
+    external: serverLibraries,
+    supported: { 'dynamic-import': false },
+  }),
+  build({
+    ...common,
+    entryPoints: ['packages/control-plane/dist/cli/server-commands.js'],
+    outfile: 'packages/control-plane/dist/bundle/tether-server.cjs',
+    external: serverLibraries,
+  }),
 ]);
+
+// tether's V8 code cache, written by running one client command's help, so the functions every
+// command compiles (commander's parsing and help) are in it; bin/tether.cjs uses it when it can.
+rmSync('packages/control-plane/dist/bundle/tether.cjs.cache', { force: true });
+const warm = spawnSync(
+  process.execPath,
+  ['packages/control-plane/bin/tether.cjs', 'machine', 'list', '--help'],
+  { env: { ...process.env, TETHER_WRITE_CODE_CACHE: '1' }, stdio: ['ignore', 'ignore', 'inherit'] },
+);
+if (warm.status !== 0) throw new Error(`writing tether's code cache failed (exit ${warm.status})`);

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 const root = resolve(process.env.TETHER_DEMO_DIR ?? '.tether/demo');
 const listen = process.env.TETHER_DEMO_LISTEN ?? '127.0.0.1:8443';
 const himdsPort = process.env.TETHER_DEMO_HIMDS_PORT ?? '40342';
-const tether = resolve('packages/control-plane/bin/tether.js');
+const tether = resolve('packages/control-plane/bin/tether.cjs');
 const azcmagent = resolve('packages/agent/bin/azcmagent.cjs');
 const dataDir = resolve(root, 'control-plane');
 const agentRoot = resolve(root, 'agent');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const TETHER_BIN = fileURLToPath(
-  new URL('../../bin/tether.js', import.meta.resolve('@tether/control-plane/server/data-dir')),
+  new URL('../../bin/tether.cjs', import.meta.resolve('@tether/control-plane/server/data-dir')),
 );
 export const AZCMAGENT_BIN = fileURLToPath(
   new URL('../bin/azcmagent.cjs', import.meta.resolve('@tether/agent/paths')),

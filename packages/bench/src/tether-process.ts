@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 /** The `tether` a user runs: bin/ beside the dist/ a module of the package resolves into. */
 export const TETHER_BIN = fileURLToPath(
-  new URL('../../bin/tether.js', import.meta.resolve('@tether/control-plane/server/data-dir')),
+  new URL('../../bin/tether.cjs', import.meta.resolve('@tether/control-plane/server/data-dir')),
 );
 
 export function runTether(args: readonly string[]): Promise<string> {

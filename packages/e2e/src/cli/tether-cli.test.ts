@@ -3,7 +3,7 @@
 // trusted only through `--ca-cert` / TETHER_CA_CERT.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -395,5 +395,18 @@ void describe('tether client CLI against a real control plane', () => {
     const after = await as(admin, 'group', 'list');
     assert.equal(after.code, 1);
     assert.match(after.stderr, /not logged in/);
+  });
+});
+
+void describe('tether --version', () => {
+  void it('prints the package version for --version and -v, as azcmagent version does', async () => {
+    const pkg = JSON.parse(
+      await readFile(new URL('../../../control-plane/package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      const run = await tether([flag], {});
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout, `tether version ${pkg.version}\n`);
+    }
   });
 });

@@ -1,9 +1,9 @@
-// Where the built programs are: the e2e tests run exactly what a user runs (`bin/tether.js`).
+// Where the built programs are: the e2e tests run exactly what a user runs (`bin/tether.cjs`).
 import { fileURLToPath } from 'node:url';
 
-/** packages/control-plane/bin/tether.js, from packages/e2e/dist/harness/. */
+/** packages/control-plane/bin/tether.cjs, from packages/e2e/dist/harness/. */
 export const TETHER_BIN = fileURLToPath(
-  new URL('../../../control-plane/bin/tether.js', import.meta.url),
+  new URL('../../../control-plane/bin/tether.cjs', import.meta.url),
 );
 
 /** packages/e2e/dist/clients/, where the compiled client programs live. */

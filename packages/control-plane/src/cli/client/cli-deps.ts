@@ -1,7 +1,6 @@
 // Everything the client commands take from the process — environment, terminal, clock, network —
 // gathered in one object so tests can run every command in-process.
 import { homedir } from 'node:os';
-import { createInterface } from 'node:readline/promises';
 import { systemClock, type Clock } from '../../clock.js';
 import { HttpsTransport } from './https-transport.js';
 import type { Transport } from './transport.js';
@@ -36,6 +35,7 @@ export function processCliDeps(): CliDeps {
     exit: (code) => process.exit(code),
     isInteractive: () => process.stdin.isTTY && process.stderr.isTTY,
     confirm: async (question) => {
+      const { createInterface } = await import('node:readline/promises');
       const terminal = createInterface({ input: process.stdin, output: process.stderr });
       try {
         return /^y(es)?$/i.test((await terminal.question(`${question} (y/n): `)).trim());

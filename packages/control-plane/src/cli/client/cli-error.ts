@@ -1,6 +1,6 @@
 // Errors the tether client CLI reports: a stable code, a message that names the value and the
 // fix, and — in one table the compiler keeps complete — the exit code each code ends with.
-import { TetherError } from '@tether/protocol';
+import { TetherError } from '@tether/protocol/tether-error';
 
 /** Exit codes follow `az`: 2 for a usage error, 3 when the thing asked about does not exist. */
 export const CLI_EXIT_CODES = {

@@ -1,6 +1,7 @@
 // HTTPS to the control plane through node:https with a keep-alive Agent, trusting an explicit
-// CA when one is configured (global fetch cannot take a per-request CA).
-import { Agent, request as httpsRequest } from 'node:https';
+// CA when one is configured (global fetch cannot take a per-request CA). node:https is loaded
+// on the first request: TLS and HTTP cost a command that sends none (help, usage errors) ~10 ms.
+import type { Agent } from 'node:https';
 import { CliError } from './cli-error.js';
 import type { HttpRequest, HttpResponse, Transport } from './transport.js';
 
@@ -23,34 +24,35 @@ const TLS_TRUST_ERRORS = new Set([
 ]);
 
 export class HttpsTransport implements Transport {
-  private readonly agent: Agent;
+  private agent: Agent | undefined;
+  private readonly ca: string | undefined;
   private readonly timeoutMs: number;
   private readonly maxResponseBytes: number;
 
   constructor(options: HttpsTransportOptions = {}) {
-    this.agent = new Agent({
-      keepAlive: true,
-      ...(options.ca === undefined ? {} : { ca: options.ca }),
-    });
+    this.ca = options.ca;
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024;
   }
 
-  send(request: HttpRequest): Promise<HttpResponse> {
+  async send(request: HttpRequest): Promise<HttpResponse> {
     if (request.url.protocol !== 'https:') {
-      return Promise.reject(
-        new CliError(
-          'ERR_USAGE',
-          `refusing to send credentials over ${request.url.protocol.replace(':', '')}: the control plane endpoint must be an https:// URL.`,
-        ),
+      throw new CliError(
+        'ERR_USAGE',
+        `refusing to send credentials over ${request.url.protocol.replace(':', '')}: the control plane endpoint must be an https:// URL.`,
       );
     }
+    const { Agent, request: httpsRequest } = await import('node:https');
+    const agent = (this.agent ??= new Agent({
+      keepAlive: true,
+      ...(this.ca === undefined ? {} : { ca: this.ca }),
+    }));
     return new Promise((resolve, reject) => {
       const headers: Record<string, string | number> = { ...request.headers };
       if (request.body !== undefined) headers['content-length'] = Buffer.byteLength(request.body);
       const outgoing = httpsRequest(
         request.url,
-        { method: request.method, headers, agent: this.agent },
+        { method: request.method, headers, agent },
         (incoming) => {
           const chunks: Buffer[] = [];
           let size = 0;
@@ -87,7 +89,7 @@ export class HttpsTransport implements Transport {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.agent?.destroy();
   }
 }
 

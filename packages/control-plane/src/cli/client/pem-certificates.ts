@@ -1,6 +1,5 @@
 // Reads PEM certificates named by a flag (the control plane's CA, a service principal's
 // certificate), refusing anything else so a wrong file surfaces now rather than as a TLS error.
-import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { usageError } from './cli-error.js';
 
@@ -34,6 +33,7 @@ export async function readPemCertificates(
       source,
     );
   }
+  const { X509Certificate } = await import('node:crypto');
   for (const block of blocks) {
     try {
       new X509Certificate(block);

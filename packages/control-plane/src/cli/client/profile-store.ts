@@ -1,6 +1,5 @@
 // The login profile, kept as `az` keeps one: a JSON file holding the service principal's secret
 // and a cached token, written atomically as 0600 inside a 0700 directory that nobody else reads.
-import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CliError } from './cli-error.js';
@@ -69,6 +68,7 @@ export class ProfileStore {
 
   async save(profile: Profile): Promise<void> {
     await this.ensureDirectory();
+    const { randomBytes } = await import('node:crypto');
     const temporary = join(this.directory, `.${PROFILE_FILE}.${randomBytes(6).toString('hex')}`);
     try {
       await writeFile(temporary, `${JSON.stringify(profile, null, 2)}\n`, {
