@@ -67,7 +67,7 @@ export async function runGcService(context: CommandContext, paths: AgentPaths): 
     configOwnerUid: ownerUid,
     evaluator: {
       trustedKeys: (publisher) => readTrustedKeys(paths, publisher, { ownerUid, log }),
-      run: engineRunner(paths.root, log),
+      run: engineRunner(paths.root),
     },
     ...(frequencyOverrideMs === undefined ? {} : { frequencyOverrideMs }),
     writeStatus: ({ status, lastError, detail }) => {

@@ -4,7 +4,15 @@
 // are sent on reconnect, 14 days without contact stop evaluation, and a package that does not
 // verify is that assignment's failure with nothing of it kept.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { GuestConfigurationGoalAssignment } from '@tether/protocol';
@@ -74,7 +82,7 @@ function startService(): GuestConfigurationService {
     random: seeded(7),
     log: (line) => logs.push(line),
     configOwnerUid: process.geteuid?.() ?? 0,
-    evaluator: { trustedKeys: () => [keys.publicKey], run: engineRunner(temp.root, () => {}) },
+    evaluator: { trustedKeys: () => [keys.publicKey], run: engineRunner(temp.root) },
     writeStatus: (status) => statuses.push(status),
   });
   services.push(service);
@@ -85,8 +93,9 @@ function startService(): GuestConfigurationService {
 async function published(
   signer = keys.privateKey,
   overrides: Partial<GuestConfigurationGoalAssignment> = {},
+  configuration: { name: string; version: string; rules: readonly object[] } = CONFIGURATION,
 ): Promise<GuestConfigurationGoalAssignment> {
-  const pkg = await signedConfiguration(CONFIGURATION, PUBLISHER, signer);
+  const pkg = await signedConfiguration(configuration, PUBLISHER, signer);
   const contentUri = `/providers/Tether.Extensions/publishers/${PUBLISHER}/types/MotdPresent/versions/1.0.0`;
   api.packages.set(contentUri, pkg);
   return {
@@ -283,6 +292,37 @@ void describe('GuestConfigurationService', () => {
           : [],
         [],
       );
+    });
+  }
+
+  for (const [assignmentType, mode, status] of [
+    ['Audit', 0o644, 'NonCompliant'],
+    ['ApplyAndMonitor', 0o600, 'Compliant'],
+    ['ApplyAndAutoCorrect', 0o600, 'Compliant'],
+  ] as const) {
+    void test(`${assignmentType}: the file ends with mode ${mode.toString(8)} and the report says ${status}`, async () => {
+      mkdirSync(join(temp.root, 'etc/ssh'), { recursive: true });
+      const file = join(temp.root, 'etc/ssh/sshd_config');
+      writeFileSync(file, 'PermitRootLogin no\n');
+      chmodSync(file, 0o644);
+      const service = startService();
+      const configuration = {
+        ...CONFIGURATION,
+        rules: [
+          {
+            id: '5.2.1',
+            title: 'sshd_config',
+            kind: 'file',
+            path: '/etc/ssh/sshd_config',
+            maxMode: '0600',
+          },
+        ],
+      };
+      await answer(service, 1, [
+        await published(keys.privateKey, { assignmentType }, configuration),
+      ]);
+      assert.equal(statSync(file).mode & 0o777, mode);
+      assert.equal(api.reports[0]?.complianceStatus, status);
     });
   }
 });
