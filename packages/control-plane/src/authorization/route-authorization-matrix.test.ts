@@ -235,6 +235,26 @@ const REQUIRED: { method: string; url: RegExp; action: string }[] = [
     url: /\/guestConfigurationReports$/,
     action: 'Microsoft.HybridCompute/machines/guestConfigurationReports/action',
   },
+  {
+    method: 'POST',
+    url: /\/policyStates\/latest\/queryResults$/,
+    action: 'Microsoft.PolicyInsights/policyStates/queryResults/read',
+  },
+  {
+    method: 'POST',
+    url: /\/policyStates\/latest\/summarize$/,
+    action: 'Microsoft.PolicyInsights/policyStates/summarize/read',
+  },
+  {
+    method: 'POST',
+    url: /\/policyStates\/latest\/triggerEvaluation$/,
+    action: 'Microsoft.PolicyInsights/policyStates/triggerEvaluation/action',
+  },
+  {
+    method: 'GET',
+    url: /\/asyncOperationResults\/:asyncOperationId$/,
+    action: 'Microsoft.PolicyInsights/asyncOperationResults/read',
+  },
 ];
 
 /** Answer as 'authenticated', then demand their action on the extension the lookup finds. */
@@ -361,7 +381,10 @@ void describe('route authorization matrix', () => {
   ): Promise<{ url: string; body?: unknown; scope: string }> {
     const extra: Record<string, string> = {};
     const scopeUrl = fill(
-      route.url.replace(/\/providers\/(Microsoft|Tether)\.(Authorization|Insights)\/.*$/, ''),
+      route.url.replace(
+        /\/providers\/(Microsoft|Tether)\.(Authorization|Insights|PolicyInsights)\/.*$/,
+        '',
+      ),
       w,
       {},
     );
@@ -380,6 +403,8 @@ void describe('route authorization matrix', () => {
     }
     if (route.url.endsWith(':assignmentName') && route.method === 'PUT') {
       body = { properties: { guestConfiguration: { name: 'Widget', version: '1.0' } } };
+    } else if (route.url.endsWith(':asyncOperationId')) {
+      extra['asyncOperationId'] = randomUUID();
     } else if (route.url.endsWith('/guestConfigurationReports')) {
       body = { reports: [] };
     } else if (route.url.endsWith(':extensionName') && route.method === 'PUT') {

@@ -2,6 +2,7 @@
 // an operator per role, an identity per machine holding the machine role at its machine, and
 // packages written straight into the repository's table.
 import { randomUUID } from 'node:crypto';
+import type { PolicySource } from '../guest-configuration/policy-source.js';
 import {
   CONNECTED_MACHINE_ONBOARDING_ROLE_ID,
   CONNECTED_MACHINE_RESOURCE_ADMINISTRATOR_ROLE_ID,
@@ -26,7 +27,9 @@ export class ExtensionTestWorld {
     readonly agentA: TestMachineAgent,
   ) {}
 
-  static async create(options: { pageSize?: number } = {}): Promise<ExtensionTestWorld> {
+  static async create(
+    options: { pageSize?: number; policy?: PolicySource } = {},
+  ): Promise<ExtensionTestWorld> {
     const t = await ArmTestApp.start(options);
     const sub = await t.addSubscription();
     const group = await t.addResourceGroup(sub, 'Fleet');

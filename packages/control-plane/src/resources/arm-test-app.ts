@@ -10,6 +10,7 @@ import { buildApp } from '../api/build-app.js';
 import type { Authenticator, Caller } from '../api/caller.js';
 import { RoleAssignmentStore } from '../authorization/role-assignment-store.js';
 import { ManualClock } from '../clock.js';
+import type { PolicySource } from '../guest-configuration/policy-source.js';
 import { Authorizer } from '../rbac/authorizer.js';
 import type { PrincipalType } from '../rbac/types.js';
 import type { Database } from '../store/schema.js';
@@ -63,7 +64,12 @@ export class ArmTestApp {
 
   /** SQLite unless `backend` says otherwise; see testBackends() for PostgreSQL. */
   static async start(
-    options: { pageSize?: number; fast?: boolean; backend?: TestBackend } = {},
+    options: {
+      pageSize?: number;
+      fast?: boolean;
+      backend?: TestBackend;
+      policy?: PolicySource;
+    } = {},
   ): Promise<ArmTestApp> {
     const store = await (options.backend ?? SQLITE).open();
     const db = store.db;
@@ -93,6 +99,7 @@ export class ArmTestApp {
       activityLog,
       publicUrl: PUBLIC_URL,
       ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
+      ...(options.policy === undefined ? {} : { policy: options.policy }),
     };
     const app = buildApp({
       routes: armRoutes(services),
