@@ -96,7 +96,7 @@ async function runHimds(context: CommandContext, paths: AgentPaths): Promise<num
   ) {
     throw new AgentError(
       'ERR_WRONG_ACCOUNT',
-      "HIMDS must not run as root (S6). Run it as the himds user: 'sudo -u himds azcmagent service run himds' (or 'systemctl start himds').",
+      "HIMDS must not run as root: it answers every local process, so it holds no more rights than it needs. Run it as the himds user: 'sudo -u himds azcmagent service run himds' (or 'systemctl start himds').",
     );
   }
   const state = requireAgentState(paths);
@@ -181,7 +181,7 @@ async function runExtensionService(context: CommandContext, paths: AgentPaths): 
   if (paths.root === '/' && process.geteuid?.() !== 0) {
     throw new AgentError(
       'ERR_NOT_ROOT',
-      `The extension service runs as root (S6): it installs extensions and runs their handlers (this process runs as uid ${process.geteuid?.() ?? 'unknown'}). Run it as root: 'sudo azcmagent service run extension'.`,
+      `The extension service runs as root: it installs extensions and runs their handlers (this process runs as uid ${process.geteuid?.() ?? 'unknown'}). Run it as root: 'sudo azcmagent service run extension'.`,
     );
   }
   const state = requireAgentState(paths);

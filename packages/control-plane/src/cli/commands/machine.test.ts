@@ -48,7 +48,7 @@ void describe('tether machine', () => {
     const lines = run.stdout.split('\n');
     assert.match(
       lines[0] ?? '',
-      /^Name\s+ResourceGroup\s+Location\s+Status\s+LastStatusChange\s+AgentVersion\s+OsName\s+Extensions$/,
+      /^Name\s+ResourceGroup\s+Location\s+Status\s+LastStatusChange\s+AgentVersion\s+OsName\s+ExtensionPolicy$/,
     );
     assert.match(
       lines[2] ?? '',

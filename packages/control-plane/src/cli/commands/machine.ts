@@ -37,7 +37,7 @@ const MACHINE_COLUMNS: readonly Column<ArmResource>[] = [
   { header: 'LastStatusChange', value: (m) => m.properties?.['lastStatusChange'] },
   { header: 'AgentVersion', value: (m) => m.properties?.['agentVersion'] },
   { header: 'OsName', value: (m) => m.properties?.['osName'] },
-  { header: 'Extensions', value: (m) => posture(m.properties?.['agentConfiguration']) },
+  { header: 'ExtensionPolicy', value: (m) => posture(m.properties?.['agentConfiguration']) },
 ];
 
 export function register(program: Command, deps: CliDeps = processCliDeps()): void {
@@ -110,7 +110,7 @@ export function register(program: Command, deps: CliDeps = processCliDeps()): vo
     );
 }
 
-/** One word for the extension lock-down the agent reports (S7, S12). */
+/** One word for the extension lock-down the agent reports from its local settings. */
 function posture(configuration: unknown): string | undefined {
   if (typeof configuration !== 'object' || configuration === null) return undefined;
   const c = configuration as Record<string, unknown>;
