@@ -17,6 +17,11 @@ export interface CheckResult {
 
 export interface CheckContext {
   readonly paths: AgentPaths;
+  /**
+   * Where /proc and /sys are read: `/` on every real run, AZCMAGENT_ROOT included, since they
+   * belong to the system rather than to the agent's layout; a fixture folder in tests.
+   */
+  readonly systemRoot: string;
   readonly loaded: LoadedConfig;
   readonly clock: Clock;
 }

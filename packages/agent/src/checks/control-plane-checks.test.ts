@@ -58,6 +58,7 @@ function connectedRoot(url: string, ca: string | undefined): TempRoot {
 async function run(temp: TempRoot, nowMs = Date.now()): Promise<Record<string, CheckResult>> {
   const results = await controlPlaneChecks.run({
     paths: temp.paths,
+    systemRoot: temp.root,
     loaded: loadedFromJson({}),
     clock: { now: () => nowMs },
   });

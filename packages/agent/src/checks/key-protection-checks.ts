@@ -35,9 +35,9 @@ function keyFileCheck({ paths }: CheckContext): CheckResult {
       };
 }
 
-function diskEncryptionCheck({ paths }: CheckContext): CheckResult {
+function diskEncryptionCheck({ systemRoot }: CheckContext): CheckResult {
   const base = { id: 'disk-encryption', title: 'Root filesystem encrypted' } as const;
-  const found = rootDiskEncryption(paths.root);
+  const found = rootDiskEncryption(systemRoot);
   switch (found.state) {
     case 'encrypted':
       return {

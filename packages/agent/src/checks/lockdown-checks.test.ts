@@ -12,6 +12,7 @@ async function run(
   const loaded = json === 'corrupt' ? corruptLoaded() : loadedFromJson(json);
   const results = await lockdownChecks.run({
     paths: agentPaths('/test-root'),
+    systemRoot: '/test-root',
     loaded,
     clock: { now: () => 0 },
   });

@@ -33,7 +33,7 @@ export async function run(context: CommandContext): Promise<number> {
   const loaded = loadLocalConfig(paths);
   const results: { group: string; result: CheckResult }[] = [];
   for (const group of GROUPS) {
-    for (const result of await group.run({ paths, loaded, clock: systemClock }))
+    for (const result of await group.run({ paths, systemRoot: '/', loaded, clock: systemClock }))
       results.push({ group: group.title, result });
   }
   const count = (status: CheckStatus): number =>
