@@ -1,6 +1,7 @@
 // Proves who is asking for a token: a service principal by its client_id, with either one of
 // its client secrets or a client assertion signed by one of its certificates.
 import type { Clock } from '../clock.js';
+import { ONBOARDING_TOKEN_CREDENTIAL } from '../onboarding/onboarding-token.js';
 import type { ClientAssertionVerifier } from './client-assertion.js';
 import { secretHint, verifyClientSecret } from './client-secret.js';
 import type { CredentialRow, CredentialStore, PrincipalRow } from './credential-store.js';
@@ -101,6 +102,13 @@ export class ClientAuthenticator {
       if (!(await verifyClientSecret(secret, credential.secret_hash))) continue;
       const now = this.clock.now();
       if (now >= Date.parse(credential.expires_at)) {
+        if (credential.display_name === ONBOARDING_TOKEN_CREDENTIAL) {
+          throw new OAuthError(
+            'invalid_client',
+            7000222,
+            `The onboarding token expired at ${credential.expires_at}. Make a new one with 'tether onboarding-token create --resource-group RG --expires 2h' and connect with that.`,
+          );
+        }
         throw new OAuthError(
           'invalid_client',
           7000222,

@@ -92,6 +92,34 @@ void describe('machine agent flow (in process, real tokens)', () => {
     });
   }
 
+  void it('says an expired onboarding token expired and how to make a new one', async () => {
+    const minted = await cp.request(
+      'POST',
+      `${group}/providers/Microsoft.HybridCompute/onboardingTokens?${V}`,
+      { token: admin, body: { expiresInSeconds: 3600, maxMachines: 1 } },
+    );
+    assert.equal(minted.status, 200, JSON.stringify(minted.body));
+    const decoded = decodeOnboardingToken(String(minted.body['token']));
+    cp.clock.advance(2 * 3600 * 1000);
+    try {
+      const answer = await cp.request('POST', `/${cp.tenantId}/oauth2/v2.0/token`, {
+        form: {
+          grant_type: 'client_credentials',
+          client_id: decoded.appId,
+          client_secret: decoded.secret,
+          scope: `${TEST_PUBLIC_URL}/.default`,
+        },
+      });
+      assert.equal(answer.status, 401);
+      const description = String(answer.body['error_description']);
+      assert.match(description, /^AADSTS7000222: The onboarding token expired at \S+\. /);
+      assert.match(description, /tether onboarding-token create/);
+      assert.doesNotMatch(description, /client secret|addPassword/);
+    } finally {
+      cp.clock.advance(-2 * 3600 * 1000);
+    }
+  });
+
   void it('onboards with a bounded token, heartbeats, refuses others and revoked keys', async () => {
     const minted = await cp.request(
       'POST',

@@ -18,7 +18,7 @@ import {
 } from '../resources/arm-request.js';
 import type { ArmServices } from '../resources/arm-routes.js';
 import { requireResourceGroup, resourceGroupScope } from '../resources/arm-scope.js';
-import { encodeOnboardingToken } from './onboarding-token.js';
+import { encodeOnboardingToken, ONBOARDING_TOKEN_CREDENTIAL } from './onboarding-token.js';
 
 export const ONBOARDING_TOKEN_API_VERSIONS = ['2024-07-10'] as const;
 /** A bulk roll-out takes hours, not weeks: the secret it ships must not outlive it by much. */
@@ -71,7 +71,7 @@ export function onboardingTokenRoutes(services: ArmServices & { tenantId: string
         const appId = randomUUID();
         const { row, secretText } = await newPasswordCredential(
           principalId,
-          'onboarding token',
+          ONBOARDING_TOKEN_CREDENTIAL,
           now + lifetime * 1000,
           now,
         );

@@ -1,5 +1,8 @@
 // The opaque string `tether onboarding-token create` prints and `azcmagent connect
 // --onboarding-token` reads: base64url JSON of where to connect and the secret to do it with.
+/** The name of an onboarding token's one client secret, by which sign-in tells it apart. */
+export const ONBOARDING_TOKEN_CREDENTIAL = 'onboarding token';
+
 export interface OnboardingToken {
   endpoint: string;
   tenantId: string;
