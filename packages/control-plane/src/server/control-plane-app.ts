@@ -21,6 +21,7 @@ import { Authorizer } from '../rbac/authorizer.js';
 import { armRoutes } from '../resources/arm-routes.js';
 import type { Database } from '../store/schema.js';
 import { readSetting, SETTING_KEYS } from '../store/settings.js';
+import { healthRoutes } from './health-routes.js';
 
 export interface ControlPlaneAppOptions {
   db: Kysely<Database>;
@@ -89,6 +90,7 @@ export async function createControlPlaneApp(
   );
   const app = buildApp({
     routes: [
+      ...healthRoutes(db),
       ...identity.routes(),
       ...directoryRoutes({ directory, clock, publicUrl }),
       ...armRoutes(armServices),
