@@ -29,6 +29,9 @@ export const ARM_ERROR_STATUS = {
   ExtensionPackageNotFound: 400,
   MachineHasNoKey: 400,
   MethodNotAllowed: 405,
+  RequestEntityTooLarge: 413,
+  RequestUriTooLong: 414,
+  UnsupportedMediaType: 415,
   InternalServerError: 500,
 } as const satisfies Record<string, number>;
 

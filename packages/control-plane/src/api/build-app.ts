@@ -1,9 +1,14 @@
 // The Fastify instance every control-plane route lives in: ARM path rules (case-insensitive,
 // doubled slashes tolerated), form bodies for the token endpoint, and ARM-shaped errors.
-import fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyServerOptions,
+} from 'fastify';
 import { ArmError } from './arm-error.js';
 import { lazyRequestLoggers } from './request-logger.js';
 import {
+  DEFAULT_BODY_LIMIT,
   registerRoutes,
   requireDeclaredAccess,
   type RouteDependencies,
@@ -18,6 +23,9 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
 }
 
+/** The longest path segment a route matches: ARM names are at most 260 characters. */
+const MAX_SEGMENT_LENGTH = 260;
+
 export function buildApp(options: AppOptions): FastifyInstance {
   const app = fastify({
     ...(options.https === undefined ? {} : { https: options.https }),
@@ -26,12 +34,26 @@ export function buildApp(options: AppOptions): FastifyInstance {
       ? {}
       : { childLoggerFactory: lazyRequestLoggers }),
     routerOptions: {
+      maxParamLength: MAX_SEGMENT_LENGTH,
       caseSensitive: false,
       ignoreDuplicateSlashes: true,
       ignoreTrailingSlash: true,
     },
-    bodyLimit: 1024 * 1024,
+    bodyLimit: DEFAULT_BODY_LIMIT,
     trustProxy: false,
+    // Errors the router answers before any route runs (a path segment longer than a resource
+    // name can be, a malformed URL) in the same ARM shape as every other error.
+    frameworkErrors: (error, _request, reply) => {
+      const code = (error as { code?: string }).code;
+      const armError =
+        code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new ArmError(
+              'RequestUriTooLong',
+              `A segment of the request path is longer than ${MAX_SEGMENT_LENGTH} characters, more than any resource name or id part may be.`,
+            )
+          : new ArmError('BadRequest', `The request path cannot be read: ${error.message}.`);
+      void (reply as FastifyReply).code(armError.status).send(armError.toBody());
+    },
   }) as unknown as FastifyInstance;
 
   app.addContentTypeParser(

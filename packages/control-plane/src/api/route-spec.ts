@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthorizationEngine } from '../rbac/types.js';
 import type { ActivityLog } from './activity-log.js';
 import { ArmError } from './arm-error.js';
+import { MAX_BODY_DEPTH, tooDeepAt } from './body-depth.js';
 import type { Authenticator, Caller } from './caller.js';
 
 export type HttpMethod = 'GET' | 'PUT' | 'PATCH' | 'DELETE' | 'POST';
@@ -70,6 +71,19 @@ export function requireDeclaredAccess(app: FastifyInstance): void {
   });
 }
 
+/** The largest body a route takes when it declares none. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/** What admission decided about a request, before its body was read. */
+interface Admission {
+  readonly correlationId: string;
+  readonly caller: Caller | undefined;
+  readonly resourceId: string;
+  readonly operationName: string;
+}
+
+const ADMISSIONS = new WeakMap<FastifyRequest, Admission>();
+
 export function registerRoutes(
   app: FastifyInstance,
   routes: readonly RouteSpec[],
@@ -80,10 +94,78 @@ export function registerRoutes(
       method: route.method,
       url: route.url,
       config: { [ROUTE_ACCESS]: route.access },
-      ...(route.bodyLimit === undefined ? {} : { bodyLimit: route.bodyLimit }),
+      bodyLimit: route.bodyLimit ?? DEFAULT_BODY_LIMIT,
+      // Before Fastify reads a byte of the body: an anonymous or unauthorized caller, or a
+      // body larger than the route takes, costs the server nothing but the headers.
+      onRequest: async (request, reply) => {
+        ADMISSIONS.set(request, await admit(route, deps, request, reply));
+      },
       handler: (request, reply) => handle(route, deps, request, reply),
     });
   }
+}
+
+async function admit(
+  route: RouteSpec,
+  deps: RouteDependencies,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<Admission> {
+  const correlationId = correlationIdOf(request);
+  void reply.header('x-ms-correlation-request-id', correlationId);
+  void reply.header('x-ms-request-id', randomUUID());
+  checkApiVersion(route, request);
+
+  const access = route.access;
+  const authorization = request.headers.authorization;
+  const caller =
+    access.kind === 'public'
+      ? undefined
+      : (deps.authenticator.known?.(authorization) ??
+        (await deps.authenticator.authenticate(authorization)));
+  let operationName = route.operationName ?? '';
+  let resourceId = '';
+  if (access.kind === 'action') {
+    resourceId = access.scope(request);
+    operationName = route.operationName ?? access.action;
+    if (
+      caller === undefined ||
+      !deps.authorizer.isAllowed(caller.principalId, access.action, resourceId)
+    ) {
+      await logRefusal(
+        deps,
+        route,
+        request,
+        { correlationId, caller, resourceId, operationName },
+        access.action,
+        resourceId,
+      );
+      throw authorizationFailed(caller, access.action, resourceId);
+    }
+  }
+  checkDeclaredBody(route, request);
+  return { correlationId, caller, resourceId, operationName };
+}
+
+async function logRefusal(
+  deps: RouteDependencies,
+  route: RouteSpec,
+  request: FastifyRequest,
+  admission: Admission,
+  action: string,
+  scope: string,
+): Promise<void> {
+  if (route.method === 'GET' || admission.caller === undefined) return;
+  await deps.activityLog.record({
+    correlationId: admission.correlationId,
+    caller: admission.caller.name,
+    operationName: action,
+    status: 'Failed',
+    subStatus: 'AuthorizationFailed',
+    resourceId: scope,
+    httpMethod: route.method,
+    clientIp: request.ip,
+  });
 }
 
 async function handle(
@@ -92,19 +174,11 @@ async function handle(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<unknown> {
-  const correlationId = correlationIdOf(request);
-  void reply.header('x-ms-correlation-request-id', correlationId);
-  void reply.header('x-ms-request-id', randomUUID());
-  checkApiVersion(route, request);
-
+  const admission = ADMISSIONS.get(request);
+  if (admission === undefined)
+    throw new Error(`${route.method} ${route.url} ran without admission`);
+  const { correlationId, caller, resourceId, operationName } = admission;
   const isWrite = route.method !== 'GET';
-  const access = route.access;
-  const authorization = request.headers.authorization;
-  const caller =
-    access.kind === 'public'
-      ? undefined
-      : (deps.authenticator.known?.(authorization) ??
-        (await deps.authenticator.authenticate(authorization)));
   const log = async (
     status: 'Succeeded' | 'Failed',
     subStatus: string,
@@ -124,22 +198,20 @@ async function handle(
       clientIp: request.ip,
     });
   };
-  const allowed = (action: string, scope: string): boolean =>
-    caller !== undefined && deps.authorizer.isAllowed(caller.principalId, action, scope);
-  const refuse = async (action: string, scope: string): Promise<never> => {
+  const demand = async (action: string, scope: string): Promise<void> => {
+    if (caller !== undefined && deps.authorizer.isAllowed(caller.principalId, action, scope))
+      return;
     await log('Failed', 'AuthorizationFailed', action, scope);
     throw authorizationFailed(caller, action, scope);
   };
-  const demand = async (action: string, scope: string): Promise<void> => {
-    if (!allowed(action, scope)) await refuse(action, scope);
-  };
 
-  let operationName = route.operationName ?? '';
-  let resourceId = '';
-  if (access.kind === 'action') {
-    resourceId = access.scope(request);
-    operationName = route.operationName ?? access.action;
-    if (!allowed(access.action, resourceId)) await refuse(access.action, resourceId);
+  const deepAt = tooDeepAt(request.body);
+  if (deepAt !== undefined) {
+    throw new ArmError(
+      'InvalidRequestContent',
+      `The request body nests more than ${MAX_BODY_DEPTH} levels deep (at '${deepAt.slice(0, 200)}'); flatten it.`,
+      { target: deepAt.split(/[.[]/)[0] ?? '' },
+    );
   }
   try {
     const body = await route.handler({
@@ -159,6 +231,34 @@ async function handle(
       await log('Failed', code, operationName, resourceId);
     }
     throw error;
+  }
+}
+
+/**
+ * What the headers say about the body, checked before it is read: no more than the route
+ * takes (Content-Length), and on Resource Manager routes JSON only — a form body there is a
+ * browser's cross-site form post, never a client of this API.
+ */
+function checkDeclaredBody(route: RouteSpec, request: FastifyRequest): void {
+  const limit = route.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (declared > limit) {
+    throw new ArmError(
+      'RequestEntityTooLarge',
+      `The request body is ${declared} bytes; ${route.method} ${route.url} takes at most ${limit}.`,
+    );
+  }
+  const type = request.headers['content-type'];
+  if (
+    route.apiVersions !== undefined &&
+    typeof type === 'string' &&
+    /^\s*(application\/x-www-form-urlencoded|multipart\/form-data|text\/plain)\b/i.test(type)
+  ) {
+    throw new ArmError(
+      'UnsupportedMediaType',
+      `The content type '${type.split(';')[0] ?? type}' is not supported; send the body as application/json.`,
+      { target: 'Content-Type' },
+    );
   }
 }
 

@@ -21,6 +21,8 @@ export function tokenRoute(services: TokenRouteServices): RouteSpec {
   return {
     method: 'POST',
     url: '/:tenant/oauth2/v2.0/token',
+    // Credentials and a scope: a few kilobytes at most (a client assertion is the largest part).
+    bodyLimit: 64 * 1024,
     access: { kind: 'public' },
     async handler({ request, reply }) {
       void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
