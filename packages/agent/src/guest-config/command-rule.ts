@@ -11,16 +11,24 @@ export function evaluateCommandRule(rule: CommandRule, result: CommandOutcome): 
     case 'timedOut':
       return nonCompliant(
         'command.timeout',
-        `${program} did not finish within ${result.seconds} seconds and was stopped`,
+        `${program} did not finish within ${result.seconds} seconds and was stopped${tail(result.output)}`,
       );
     case 'exited': {
       const expected = rule.compliantExitCodes.join(' or ');
       return rule.compliantExitCodes.includes(result.exitCode)
-        ? compliant('command.exitCode', `${program} exited with ${result.exitCode}, as expected`)
+        ? compliant(
+            'command.exitCode',
+            `${program} exited with ${result.exitCode}, as expected${tail(result.output)}`,
+          )
         : nonCompliant(
             'command.exitCode',
-            `${program} exited with ${result.exitCode}; expected ${expected}`,
+            `${program} exited with ${result.exitCode}; expected ${expected}${tail(result.output)}`,
           );
     }
   }
+}
+
+/** The end of what the command printed, already bounded by the runner. */
+function tail(output: string): string {
+  return output === '' ? '' : `; output: ${output}`;
 }

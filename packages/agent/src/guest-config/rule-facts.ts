@@ -37,8 +37,8 @@ export interface SystemdUnitFacts {
 }
 
 export type CommandOutcome =
-  | { readonly outcome: 'exited'; readonly exitCode: number }
-  | { readonly outcome: 'timedOut'; readonly seconds: number }
+  | { readonly outcome: 'exited'; readonly exitCode: number; readonly output: string }
+  | { readonly outcome: 'timedOut'; readonly seconds: number; readonly output: string }
   | { readonly outcome: 'refused'; readonly reason: string };
 
 /** Text of a file, or undefined when it does not exist or cannot be read. */
