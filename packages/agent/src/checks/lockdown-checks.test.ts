@@ -31,7 +31,12 @@ void describe('lock-down checks', () => {
       allowlist: 'warn',
       'custom-script': 'warn',
       'guest-configuration': 'warn',
+      'guest-configuration-agent-guard': 'pass',
     });
+    assert.match(
+      results['guest-configuration-agent-guard']?.detail ?? '',
+      /\/var\/opt\/azcmagent.*azcmagent.*remediation never writes there/,
+    );
     assert.match(results.allowlist?.detail ?? '', /No allowlist is set/);
     assert.match(
       results['custom-script']?.detail ?? '',

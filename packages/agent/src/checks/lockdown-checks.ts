@@ -1,6 +1,6 @@
 // The lock-down best practices of S12, read from what is in force on this server: an allowlist
 // rather than a blocklist, no script-running extension allowed, guest configuration disabled.
-import { formatExtensionName, parseExtensionName } from '@tether/protocol';
+import { AGENT_FOLDERS, formatExtensionName, parseExtensionName } from '@tether/protocol';
 import type { LocalConfig } from '../config/local-config.js';
 import { effectiveSettings } from '../effective-settings.js';
 import { decideExtensionOperation } from '../extension-policy.js';
@@ -44,6 +44,7 @@ export const lockdownChecks: CheckGroup = {
       allowlistCheck(loaded.settings),
       scriptExtensionCheck(context),
       guestConfigurationCheck(loaded.settings),
+      agentGuardCheck(),
     ];
   },
 };
@@ -105,5 +106,15 @@ function guestConfigurationCheck(config: LocalConfig): CheckResult {
     status: 'warn',
     detail:
       "Guest configuration is enabled; custom guest configuration policies run as root and could change the agent's configuration. If you do not need it: sudo azcmagent config set guestconfiguration.enabled false.",
+  };
+}
+
+/** A property of this agent, not a setting: stated so the administrator knows where the line is. */
+function agentGuardCheck(): CheckResult {
+  return {
+    id: 'guest-configuration-agent-guard',
+    title: 'Guest configuration cannot change the agent',
+    status: 'pass',
+    detail: `Guest configuration packages whose rules name a path under the agent's folders (${AGENT_FOLDERS.join(', ')}), directly or through a link, or whose commands name azcmagent, are refused before they run; remediation never writes there.`,
   };
 }

@@ -31,7 +31,11 @@ void describe('azcmagent check', () => {
     );
     assert.match(result.stdout, /^ {2}WARN {2}No custom script extension allowed: /m);
     assert.match(result.stdout, /^ {2}WARN {2}Guest configuration disabled: /m);
-    assert.match(result.stdout, new RegExp(`^${summary(1, 3, 0, 3)}$`, 'm'));
+    assert.match(
+      result.stdout,
+      /^ {2}PASS {2}Guest configuration cannot change the agent: .*commands name azcmagent/m,
+    );
+    assert.match(result.stdout, new RegExp(`^${summary(2, 3, 0, 3)}$`, 'm'));
     assert.ok(!result.stdout.includes(`${temp.root}/proc`), 'the disk check reads /proc itself');
     assert.ok(!result.stdout.includes('\u001b'), 'no color when stdout is not a terminal');
   });
@@ -49,6 +53,7 @@ void describe('azcmagent check', () => {
         ['allowlist', 'warn'],
         ['custom-script', 'warn'],
         ['guest-configuration', 'warn'],
+        ['guest-configuration-agent-guard', 'pass'],
         ['reachability', 'skip'],
         ['clock-skew', 'skip'],
         ['key-file', 'skip'],
@@ -56,7 +61,7 @@ void describe('azcmagent check', () => {
       ],
     );
     assert.deepEqual(body.Summary, {
-      Pass: 1 + (DISK === 'pass' ? 1 : 0),
+      Pass: 2 + (DISK === 'pass' ? 1 : 0),
       Warn: 3 + (DISK === 'warn' ? 1 : 0),
       Fail: 0,
       Unknown: DISK === 'unknown' ? 1 : 0,
@@ -79,7 +84,7 @@ void describe('azcmagent check', () => {
         await runAzcmagent(locked.root, ['config', 'set', 'guestconfiguration.enabled', 'false']);
         const result = await runAzcmagent(locked.root, ['check']);
         assert.equal(result.status, 0);
-        assert.match(result.stdout, new RegExp(`^${summary(4, 0, 0, 3)}$`, 'm'));
+        assert.match(result.stdout, new RegExp(`^${summary(5, 0, 0, 3)}$`, 'm'));
       } finally {
         locked.remove();
       }
