@@ -32,6 +32,18 @@ export const ARM_ERROR_STATUS = {
   RequestEntityTooLarge: 413,
   RequestUriTooLong: 414,
   UnsupportedMediaType: 415,
+  PolicyDefinitionNotFound: 404,
+  PolicySetDefinitionNotFound: 404,
+  PolicyAssignmentNotFound: 404,
+  PolicyExemptionNotFound: 404,
+  InvalidPolicyRule: 400,
+  InvalidPolicyParameters: 400,
+  InvalidPolicySetDefinition: 400,
+  InvalidPolicyDefinitionReference: 400,
+  InvalidPolicyAssignmentReference: 400,
+  InvalidDeletePolicyDefinitionRequest: 400,
+  InvalidDeletePolicySetDefinitionRequest: 400,
+  RequestDisallowedByPolicy: 403,
   InternalServerError: 500,
 } as const satisfies Record<string, number>;
 

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RouteSpec } from '../api/route-spec.js';
 import { armRoutes } from '../resources/arm-routes.js';
 import { ArmTestApp } from '../resources/arm-test-app.js';
+import { LINUX_SECURITY_INITIATIVE, LINUX_SSH_KEYS_POLICY } from '../policy/index.js';
 import { RoleDefinitionStore } from './role-definition-store.js';
 
 /** SPEC §4, written out again on purpose. */
@@ -144,6 +145,20 @@ const REQUIRED: { method: string; url: RegExp; action: string }[] = [
     action: 'Microsoft.Authorization/roleDefinitions/delete',
   },
   { method: 'GET', url: /\/Microsoft\.Authorization\/permissions$/, action: 'authenticated' },
+  {
+    method: 'GET',
+    url: /^\/providers\/Microsoft\.Authorization\/policy(Set)?Definitions(\/:name)?$/,
+    action: 'authenticated',
+  },
+  ...(['Definitions', 'SetDefinitions', 'Assignments', 'Exemptions'] as const).flatMap((kind) =>
+    (['read', 'write', 'delete'] as const).map((verb) => ({
+      method: { read: 'GET', write: 'PUT', delete: 'DELETE' }[verb],
+      url: new RegExp(
+        `^/subscriptions/.*/Microsoft\\.Authorization/policy${kind}${verb === 'read' ? '(/:name)?' : '/:name'}$`,
+      ),
+      action: `Microsoft.Authorization/policy${kind}/${verb}`,
+    })),
+  ),
   {
     method: 'GET',
     url: /\/Tether\.Authorization\/access$/,
@@ -303,12 +318,16 @@ void describe('route authorization matrix', () => {
   let routes: RouteSpec[];
   let counter = 0;
   let shared: World;
+  /** Sets up the policy resources that reads and deletes find. */
+  let policyAdmin: string;
 
   before(async () => {
     t = await ArmTestApp.start({ fast: true });
     sub = await t.addSubscription();
     otherGroup = await t.addResourceGroup(sub, 'other');
     routes = armRoutes(t.services);
+    policyAdmin = await t.addPrincipal();
+    await t.assign(policyAdmin, ROLES['Owner']?.id ?? '', `/subscriptions/${sub}`);
     shared = await world();
     // The package the repository's read routes name (see fill).
     await t.db
@@ -441,6 +460,60 @@ void describe('route authorization matrix', () => {
           },
         };
       }
+    } else if (/\/policy(Set)?Definitions\/:name$/.test(route.url)) {
+      const set = route.url.includes('policySetDefinitions');
+      extra['name'] = route.method === 'GET' ? LINUX_SSH_KEYS_POLICY : `custom-${w.n}`;
+      if (set && route.method === 'GET') extra['name'] = LINUX_SECURITY_INITIATIVE;
+      const properties = set
+        ? {
+            policyDefinitions: [
+              {
+                policyDefinitionId: `/providers/Microsoft.Authorization/policyDefinitions/${LINUX_SSH_KEYS_POLICY}`,
+              },
+            ],
+          }
+        : { policyRule: { if: { field: 'type', equals: 'x' }, then: { effect: 'Audit' } } };
+      if (route.method !== 'GET') body = { properties };
+      if (route.method === 'DELETE') {
+        const put = await t.inject('PUT', `${fill(route.url, w, extra)}?api-version=2024-05-01`, {
+          as: policyAdmin,
+          body,
+        });
+        assert.equal(put.status, 201, JSON.stringify(put.body));
+        body = undefined;
+      }
+    } else if (/\/policy(Assignments|Exemptions)\/:name$/.test(route.url)) {
+      extra['name'] = `p-${w.n}`;
+      const assignmentBody = {
+        properties: {
+          policyDefinitionId: `/providers/Microsoft.Authorization/policyDefinitions/${LINUX_SSH_KEYS_POLICY}`,
+        },
+      };
+      const exemptions = route.url.includes('policyExemptions');
+      const assignmentUrl = `${scope}/providers/Microsoft.Authorization/policyAssignments/a-${w.n}?api-version=2024-05-01`;
+      if (exemptions || route.method !== 'PUT') {
+        const made = await t.inject(
+          'PUT',
+          exemptions ? assignmentUrl : `${fill(route.url, w, extra)}?api-version=2024-05-01`,
+          { as: policyAdmin, body: assignmentBody },
+        );
+        assert.ok(made.status === 200 || made.status === 201, JSON.stringify(made.body));
+      }
+      const exemptionBody = {
+        properties: {
+          policyAssignmentId: assignmentUrl.split('?')[0],
+          exemptionCategory: 'Waiver',
+        },
+      };
+      if (exemptions && route.method !== 'PUT') {
+        const made = await t.inject(
+          'PUT',
+          `${fill(route.url, w, extra)}?api-version=2022-07-01-preview`,
+          { as: policyAdmin, body: exemptionBody },
+        );
+        assert.ok(made.status === 200 || made.status === 201, JSON.stringify(made.body));
+      }
+      if (route.method === 'PUT') body = exemptions ? exemptionBody : assignmentBody;
     } else if (route.url.endsWith(':roleDefinitionId')) {
       if (route.method === 'GET') extra['roleDefinitionId'] = ROLES['Reader']?.id ?? '';
       else extra['roleDefinitionId'] = randomUUID();

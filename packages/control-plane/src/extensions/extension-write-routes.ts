@@ -7,6 +7,8 @@ import { invalidContent } from '../resources/arm-request.js';
 import { bodyObject } from '../resources/arm-request.js';
 import type { RouteSpec } from '../api/route-spec.js';
 import { MACHINE_API_VERSIONS } from '../resources/machine-routes.js';
+import { extensionView } from '../policy/index.js';
+import { PolicyService } from '../policy-service/policy-service.js';
 import type { MachinesTable } from '../store/schema.js';
 import {
   announceOperation,
@@ -37,6 +39,7 @@ import { resolvePackageVersion } from './extension-versions.js';
 export function extensionWriteRoutes(services: ExtensionServices): RouteSpec[] {
   const { db, clock, waiters } = services;
   const common = { apiVersions: MACHINE_API_VERSIONS };
+  const policy = new PolicyService(db, clock);
 
   /** Stores the changes, wakes the machine's poll and announces the first operation. */
   async function commit(
@@ -90,6 +93,19 @@ export function extensionWriteRoutes(services: ExtensionServices): RouteSpec[] {
           }
           await refuseIfBusy(db, before.id, before.name);
         }
+        await policy.refuseIfDenied(
+          extensionView({
+            id: target.extensionId,
+            name: before?.name ?? target.name,
+            location: put.location ?? machine.location,
+            tags: put.tags,
+            publisher: put.name.publisher,
+            type: put.name.type,
+            ...(put.typeHandlerVersion === undefined
+              ? {}
+              : { typeHandlerVersion: put.typeHandlerVersion }),
+          }),
+        );
         const autoUpgrade = put.autoUpgradeMinorVersion ?? true;
         const version = await resolvePackageVersion(db, {
           ...put.name,
@@ -146,6 +162,17 @@ export function extensionWriteRoutes(services: ExtensionServices): RouteSpec[] {
         const before = await findExtension(db, target.extensionId);
         if (before === undefined) throw extensionNotFound(target);
         await refuseIfBusy(db, before.id, before.name);
+        await policy.refuseIfDenied(
+          extensionView({
+            id: before.id,
+            name: before.name,
+            location: before.location,
+            tags: patch.tags ?? (JSON.parse(before.tags) as Record<string, string>),
+            publisher: before.publisher,
+            type: before.type,
+            typeHandlerVersion: patch.typeHandlerVersion ?? before.type_handler_version,
+          }),
+        );
         const autoUpgrade =
           patch.autoUpgradeMinorVersion ?? before.auto_upgrade_minor_version === 1;
         const requested = patch.typeHandlerVersion ?? before.type_handler_version;

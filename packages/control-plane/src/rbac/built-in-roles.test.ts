@@ -12,6 +12,8 @@ import {
   OWNER_ROLE_ID,
   READER_ROLE_ID,
   USER_ACCESS_ADMINISTRATOR_ROLE_ID,
+  RESOURCE_POLICY_CONTRIBUTOR_ROLE_ID,
+  GUEST_CONFIGURATION_RESOURCE_CONTRIBUTOR_ROLE_ID,
 } from './built-in-roles.js';
 
 const SUB = '/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590';
@@ -25,6 +27,8 @@ const ROLES = {
   onboarding: CONNECTED_MACHINE_ONBOARDING_ROLE_ID,
   resourceAdministrator: CONNECTED_MACHINE_RESOURCE_ADMINISTRATOR_ROLE_ID,
   connectedMachine: TETHER_CONNECTED_MACHINE_ROLE_ID,
+  policyContributor: RESOURCE_POLICY_CONTRIBUTOR_ROLE_ID,
+  guestConfigurationContributor: GUEST_CONFIGURATION_RESOURCE_CONTRIBUTOR_ROLE_ID,
 } as const;
 type RoleKey = keyof typeof ROLES;
 
@@ -40,6 +44,7 @@ const MATRIX: [action: string, allowed: RoleKey[]][] = [
       'onboarding',
       'resourceAdministrator',
       'connectedMachine',
+      'policyContributor',
     ],
   ],
   [
@@ -59,6 +64,7 @@ const MATRIX: [action: string, allowed: RoleKey[]][] = [
       'userAccessAdministrator',
       'resourceAdministrator',
       'connectedMachine',
+      'policyContributor',
     ],
   ],
   [
@@ -77,7 +83,14 @@ const MATRIX: [action: string, allowed: RoleKey[]][] = [
   ['Microsoft.HybridCompute/machines/delete', ['owner', 'contributor', 'resourceAdministrator']],
   [
     'Microsoft.HybridCompute/machines/extensions/read',
-    ['owner', 'contributor', 'reader', 'userAccessAdministrator', 'resourceAdministrator'],
+    [
+      'owner',
+      'contributor',
+      'reader',
+      'userAccessAdministrator',
+      'resourceAdministrator',
+      'policyContributor',
+    ],
   ],
   [
     'Microsoft.HybridCompute/machines/extensions/write',
@@ -101,6 +114,7 @@ const MATRIX: [action: string, allowed: RoleKey[]][] = [
       'userAccessAdministrator',
       'onboarding',
       'resourceAdministrator',
+      'policyContributor',
     ],
   ],
   [
@@ -109,12 +123,30 @@ const MATRIX: [action: string, allowed: RoleKey[]][] = [
   ],
   [
     'Microsoft.GuestConfiguration/guestConfigurationAssignments/read',
-    ['owner', 'contributor', 'reader', 'userAccessAdministrator', 'onboarding'],
+    [
+      'owner',
+      'contributor',
+      'reader',
+      'userAccessAdministrator',
+      'onboarding',
+      'policyContributor',
+      'guestConfigurationContributor',
+    ],
   ],
-  ['Microsoft.GuestConfiguration/guestConfigurationAssignments/write', ['owner', 'contributor']],
+  [
+    'Microsoft.GuestConfiguration/guestConfigurationAssignments/write',
+    ['owner', 'contributor', 'guestConfigurationContributor'],
+  ],
   [
     'Microsoft.Authorization/roleAssignments/read',
-    ['owner', 'contributor', 'reader', 'userAccessAdministrator'],
+    [
+      'owner',
+      'contributor',
+      'reader',
+      'userAccessAdministrator',
+      'policyContributor',
+      'guestConfigurationContributor',
+    ],
   ],
   ['Microsoft.Authorization/roleAssignments/write', ['owner', 'userAccessAdministrator']],
   ['Microsoft.Authorization/roleAssignments/delete', ['owner', 'userAccessAdministrator']],
@@ -122,15 +154,62 @@ const MATRIX: [action: string, allowed: RoleKey[]][] = [
   ['Microsoft.Authorization/elevateAccess/Action', ['owner', 'userAccessAdministrator']],
   [
     'Microsoft.Resources/subscriptions/resourceGroups/read',
-    ['owner', 'contributor', 'reader', 'userAccessAdministrator'],
+    [
+      'owner',
+      'contributor',
+      'reader',
+      'userAccessAdministrator',
+      'policyContributor',
+      'guestConfigurationContributor',
+    ],
   ],
   ['Microsoft.Resources/subscriptions/resourceGroups/write', ['owner', 'contributor']],
   ['Microsoft.Resources/subscriptions/resourceGroups/delete', ['owner', 'contributor']],
-  ['Microsoft.Resources/deployments/write', ['owner', 'contributor', 'resourceAdministrator']],
+  [
+    'Microsoft.Resources/deployments/write',
+    [
+      'owner',
+      'contributor',
+      'resourceAdministrator',
+      'policyContributor',
+      'guestConfigurationContributor',
+    ],
+  ],
   ['Microsoft.Compute/virtualMachines/write', ['owner', 'contributor']],
   [
     'Microsoft.Insights/eventtypes/values/read',
-    ['owner', 'contributor', 'reader', 'userAccessAdministrator'],
+    ['owner', 'contributor', 'reader', 'userAccessAdministrator', 'policyContributor'],
+  ],
+  [
+    'Microsoft.Authorization/policyAssignments/write',
+    ['owner', 'userAccessAdministrator', 'policyContributor'],
+  ],
+  [
+    'Microsoft.Authorization/policyAssignments/exempt/action',
+    ['owner', 'contributor', 'userAccessAdministrator', 'policyContributor'],
+  ],
+  [
+    'Microsoft.Authorization/policyDefinitions/delete',
+    ['owner', 'userAccessAdministrator', 'policyContributor'],
+  ],
+  [
+    'Microsoft.Authorization/policyExemptions/write',
+    ['owner', 'userAccessAdministrator', 'policyContributor'],
+  ],
+  [
+    'Microsoft.PolicyInsights/policyStates/summarize/action',
+    ['owner', 'contributor', 'policyContributor'],
+  ],
+  [
+    'Microsoft.Authorization/policySetDefinitions/read',
+    [
+      'owner',
+      'contributor',
+      'reader',
+      'userAccessAdministrator',
+      'policyContributor',
+      'guestConfigurationContributor',
+    ],
   ],
 ];
 
@@ -207,7 +286,15 @@ void describe('BUILT_IN_ROLES', () => {
       'Azure Connected Machine Resource Administrator',
     );
     assert.equal(byId.get(TETHER_CONNECTED_MACHINE_ROLE_ID)?.roleName, 'Tether Connected Machine');
-    assert.equal(BUILT_IN_ROLES.length, 7);
+    assert.equal(
+      byId.get(RESOURCE_POLICY_CONTRIBUTOR_ROLE_ID)?.roleName,
+      'Resource Policy Contributor',
+    );
+    assert.equal(
+      byId.get(GUEST_CONFIGURATION_RESOURCE_CONTRIBUTOR_ROLE_ID)?.roleName,
+      'Guest Configuration Resource Contributor',
+    );
+    assert.equal(BUILT_IN_ROLES.length, 9);
     for (const role of BUILT_IN_ROLES) {
       assert.equal(role.roleType, 'BuiltInRole');
       assert.deepEqual(role.assignableScopes, ['/']);

@@ -30,6 +30,9 @@ export const USER_ACCESS_ADMINISTRATOR_ROLE_ID = '18d7d88d-d35e-4fb5-a5c3-7773c2
 export const CONNECTED_MACHINE_ONBOARDING_ROLE_ID = 'b64e21ea-ac4e-4cdf-9dc9-5b892992bee7';
 export const CONNECTED_MACHINE_RESOURCE_ADMINISTRATOR_ROLE_ID =
   'cd570a14-e51a-42ad-bac8-bafd67325302';
+export const RESOURCE_POLICY_CONTRIBUTOR_ROLE_ID = '36243c78-bf99-498c-9df9-86d9f8d28608';
+export const GUEST_CONFIGURATION_RESOURCE_CONTRIBUTOR_ROLE_ID =
+  '088ab73d-1256-47ae-bea9-9de8e7131f31';
 /** Tether's own: what a machine's identity holds at its machine's scope (S15). Not an Azure id. */
 export const TETHER_CONNECTED_MACHINE_ROLE_ID = '5c1e0f3a-7d2b-4e8a-9f61-3b0d2a4c8e75';
 
@@ -96,6 +99,35 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = deepFreeze([
         'Microsoft.HybridCompute/locations/*',
         'Microsoft.HybridCompute/*/read',
         'Microsoft.Resources/deployments/*',
+      ]),
+    ],
+  ),
+  builtIn(
+    RESOURCE_POLICY_CONTRIBUTOR_ROLE_ID,
+    'Resource Policy Contributor',
+    'Users with rights to create/modify resource policy, create support ticket and read resources/hierarchy.',
+    [
+      permission([
+        '*/read',
+        'Microsoft.Authorization/policyassignments/*',
+        'Microsoft.Authorization/policydefinitions/*',
+        'Microsoft.Authorization/policyexemptions/*',
+        'Microsoft.Authorization/policysetdefinitions/*',
+        'Microsoft.PolicyInsights/*',
+        'Microsoft.Resources/deployments/*',
+      ]),
+    ],
+  ),
+  builtIn(
+    GUEST_CONFIGURATION_RESOURCE_CONTRIBUTOR_ROLE_ID,
+    'Guest Configuration Resource Contributor',
+    'Lets you read, write and delete guest configuration assignments. Whoever can assign a configuration that remediates can change the server, like an extension writer.',
+    [
+      permission([
+        'Microsoft.Authorization/*/read',
+        'Microsoft.GuestConfiguration/guestConfigurationAssignments/*',
+        'Microsoft.Resources/deployments/*',
+        'Microsoft.Resources/subscriptions/resourceGroups/read',
       ]),
     ],
   ),

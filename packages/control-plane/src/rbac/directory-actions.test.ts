@@ -18,6 +18,8 @@ const EXPECTED: Record<string, readonly string[]> = {
   'Azure Connected Machine Onboarding': [],
   'Azure Connected Machine Resource Administrator': [],
   'Tether Connected Machine': [],
+  'Resource Policy Contributor': READS,
+  'Guest Configuration Resource Contributor': READS,
 };
 
 void describe('directory actions by built-in role assigned at the tenant root', () => {

@@ -16,6 +16,9 @@ import type { CredentialForgetter } from '../machines/machine-identity-store.js'
 import type { PolicySource } from '../guest-configuration/policy-source.js';
 import type { MachineTimings } from '../machines/machine-timings.js';
 import { metricsRoutes } from '../metrics/metrics-routes.js';
+import { policyAssignmentRoutes } from '../policy-service/policy-assignment-routes.js';
+import { policyDefinitionRoutes } from '../policy-service/policy-definition-routes.js';
+import { policyExemptionRoutes } from '../policy-service/policy-exemption-routes.js';
 import type { AuthorizationEngine } from '../rbac/types.js';
 import type { Database } from '../store/schema.js';
 import { machineRoutes } from './machine-routes.js';
@@ -50,6 +53,9 @@ export function armRoutes(services: ArmServices): RouteSpec[] {
     ...metricsRoutes(services),
     ...roleAssignmentRoutes(services),
     ...roleDefinitionRoutes(services),
+    ...policyDefinitionRoutes(services),
+    ...policyAssignmentRoutes(services),
+    ...policyExemptionRoutes(services),
     ...permissionsRoutes(services),
     ...accessRoutes(services),
     ...activityRoutes(services),

@@ -18,6 +18,8 @@ import {
 } from '../machines/machine-identity-store.js';
 import { DEFAULT_MACHINE_TIMINGS } from '../machines/machine-timings.js';
 import { consumeOnboardingQuota } from '../onboarding/onboarding-quota.js';
+import { machineView } from '../policy/index.js';
+import { PolicyService } from '../policy-service/policy-service.js';
 import type { MachinesTable } from '../store/schema.js';
 import { checkMachineName, checkResourceGroupName, checkSubscriptionId } from './arm-names.js';
 import { DEFAULT_PAGE_SIZE, nextLinkFor, pageOf, skipTokenOf } from './arm-paging.js';
@@ -97,6 +99,7 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
   const pageSize = services.pageSize ?? DEFAULT_PAGE_SIZE;
   const common = { apiVersions: MACHINE_API_VERSIONS };
   const timings = services.machineTimings ?? DEFAULT_MACHINE_TIMINGS;
+  const policy = new PolicyService(db, clock);
 
   /** Adds each machine's agent status and last report (derived at this moment). */
   async function withAgents(views: MachineView[]): Promise<MachineView[]> {
@@ -210,6 +213,18 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
           .selectAll()
           .where('id', '=', target.id)
           .executeTakeFirst();
+        await policy.refuseIfDenied(
+          machineView({
+            id: target.id,
+            name: target.name,
+            location: put.location,
+            tags: put.tags,
+            properties: {
+              ...(before === undefined ? {} : (JSON.parse(before.properties) as object)),
+              ...put.properties,
+            },
+          }),
+        );
         if (before === undefined) {
           const created = await db.transaction().execute(async (trx) => {
             // A bounded onboarding token pays for the machine in the same transaction (B3).
@@ -277,6 +292,15 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
         const target = targetOf(request);
         const patch = parseMachinePatch(bodyObject(request));
         const row = await existing(target);
+        await policy.refuseIfDenied(
+          machineView({
+            id: row.id,
+            name: row.name,
+            location: row.location,
+            tags: patch.tags ?? (JSON.parse(row.tags) as Record<string, string>),
+            properties: JSON.parse(row.properties) as Record<string, unknown>,
+          }),
+        );
         if (patch.tags !== undefined) {
           await db
             .updateTable('machines')

@@ -407,6 +407,59 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0008_policy': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Policy definitions and policy set definitions share one table: `kind` tells them apart.
+      await db.schema
+        .createTable('policy_definitions')
+        .addColumn('id', text, (c) => c.primaryKey())
+        .addColumn('kind', text, (c) => c.notNull())
+        .addColumn('scope', text, (c) => c.notNull())
+        .addColumn('name', text, (c) => c.notNull())
+        .addColumn('properties', text, (c) => c.notNull())
+        .addColumn('created_at', text, (c) => c.notNull())
+        .addColumn('created_by', text, (c) => c.notNull())
+        .addColumn('updated_at', text, (c) => c.notNull())
+        .addColumn('updated_by', text, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('policy_assignments')
+        .addColumn('id', text, (c) => c.primaryKey())
+        .addColumn('scope', text, (c) => c.notNull())
+        .addColumn('name', text, (c) => c.notNull())
+        .addColumn('policy_definition_id', text, (c) => c.notNull())
+        .addColumn('location', text)
+        .addColumn('properties', text, (c) => c.notNull())
+        .addColumn('created_at', text, (c) => c.notNull())
+        .addColumn('created_by', text, (c) => c.notNull())
+        .addColumn('updated_at', text, (c) => c.notNull())
+        .addColumn('updated_by', text, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('policy_assignments_by_scope')
+        .on('policy_assignments')
+        .column('scope')
+        .execute();
+      await db.schema
+        .createTable('policy_exemptions')
+        .addColumn('id', text, (c) => c.primaryKey())
+        .addColumn('scope', text, (c) => c.notNull())
+        .addColumn('name', text, (c) => c.notNull())
+        .addColumn('policy_assignment_id', text, (c) => c.notNull())
+        .addColumn('expires_on', text)
+        .addColumn('properties', text, (c) => c.notNull())
+        .addColumn('created_at', text, (c) => c.notNull())
+        .addColumn('created_by', text, (c) => c.notNull())
+        .addColumn('updated_at', text, (c) => c.notNull())
+        .addColumn('updated_by', text, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('policy_exemptions_by_assignment')
+        .on('policy_exemptions')
+        .column('policy_assignment_id')
+        .execute();
+    },
+  },
 };
 
 /** Brings the schema to the newest migration; fails loudly, changing nothing more, on error. */

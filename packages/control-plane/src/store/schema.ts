@@ -351,6 +351,57 @@ export interface PolicyStatesTable {
   timestamp: string;
 }
 
+export interface PolicyDefinitionsTable {
+  /** Lower-cased ARM id: `{scope}/providers/microsoft.authorization/policy[set]definitions/{name}`. */
+  id: string;
+  kind: 'definition' | 'set';
+  /** Normalized scope the definition lives at (a subscription). */
+  scope: string;
+  /** As the creator spelled it. */
+  name: string;
+  /** JSON `properties` as served (policyType Custom). */
+  properties: string;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+export interface PolicyAssignmentsTable {
+  /** Lower-cased ARM id. */
+  id: string;
+  /** Normalized scope. */
+  scope: string;
+  name: string;
+  /** Lower-cased id of the policy definition or policy set definition assigned. */
+  policy_definition_id: string;
+  location: string | null;
+  /** JSON `properties` as served, without the read-only `scope`. */
+  properties: string;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+export interface PolicyExemptionsTable {
+  /** Lower-cased ARM id. */
+  id: string;
+  /** Normalized scope. */
+  scope: string;
+  name: string;
+  /** Lower-cased id of the exempted assignment. */
+  policy_assignment_id: string;
+  /** ISO-8601 UTC, or null for no expiry. */
+  expires_on: string | null;
+  /** JSON `properties` as served. */
+  properties: string;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+  updated_by: string;
+}
+
 export interface Database {
   settings: SettingsTable;
   subscriptions: SubscriptionsTable;
@@ -375,4 +426,7 @@ export interface Database {
   guest_configuration_reports: GuestConfigurationReportsTable;
   guest_configuration_machines: GuestConfigurationMachinesTable;
   policy_states: PolicyStatesTable;
+  policy_definitions: PolicyDefinitionsTable;
+  policy_assignments: PolicyAssignmentsTable;
+  policy_exemptions: PolicyExemptionsTable;
 }

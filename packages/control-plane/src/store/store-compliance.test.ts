@@ -64,6 +64,7 @@ for (const backend of testBackends()) {
         '0004_extensions',
         '0005_extension_operations_by_machine',
         '0007_guest_configuration',
+        '0008_policy',
       ]);
     });
 
