@@ -91,6 +91,21 @@ void describe('evaluateConfiguration remediation', () => {
     assert.match(readFileSync(server.host(SSHD), 'utf8'), /Port 22\nMaxAuthTries 4\nMatch User x/);
   });
 
+  void test('a drop-in that sshd reads first is the file changed, with its mode kept', async () => {
+    server.write(SSHD, 'Include /etc/ssh/sshd_config.d/*.conf\n# main\nPermitRootLogin no\n');
+    server.write('/etc/ssh/sshd_config.d/50-cloud.conf', '# cloud\nPermitRootLogin yes\n', 0o640);
+    const report = await run('ApplyAndAutoCorrect', permitRootLogin);
+    assert.equal(report.complianceStatus, 'Compliant');
+    assert.match(report.rules[0]?.reasons[0]?.phrase ?? '', /from "yes" to "no" in .*50-cloud/);
+    const dropIn = server.host('/etc/ssh/sshd_config.d/50-cloud.conf');
+    assert.equal(readFileSync(dropIn, 'utf8'), '# cloud\nPermitRootLogin no\n');
+    assert.equal(statSync(dropIn).mode & 0o777, 0o640);
+    assert.equal(
+      readFileSync(server.host(SSHD), 'utf8'),
+      'Include /etc/ssh/sshd_config.d/*.conf\n# main\nPermitRootLogin no\n',
+    );
+  });
+
   void test('other kinds say they are audit-only', async () => {
     server.write('/proc/sys/net/ipv4/tcp_syncookies', '0\n');
     const report = await run('ApplyAndAutoCorrect', {
