@@ -46,14 +46,18 @@ function onListening() {
   console.log(`
 Tether is running at ${endpoint} (data in ${dataDir}).
 ${agent}
-Sign in from another terminal with the bootstrap Owner (credentials in ${credentialsFile}):
+Sign in from another terminal with the bootstrap Owner (credentials in ${credentialsFile}),
+as a profile of its own named demo, so that any other sign-in you keep stays as it is:
 
-  npx tether login --service-principal -u ${credentials.appId} -p "$(node -p "require('${credentialsFile}').password")" \\
+  npx tether login --profile demo --service-principal -u ${credentials.appId} \\
+    -p "$(node -p "require('${credentialsFile}').password")" \\
     --tenant ${credentials.tenantId} --endpoint ${endpoint} --ca-cert ${credentials.caCert}
-  npx tether machine list -o table
+  npx tether machine list -o table --profile demo
   npx tether sp create-for-rbac --name onboarding --role "Azure Connected Machine Onboarding" \\
-    --scopes ${sub}/resourceGroups/demo
-  npx tether access show --scope ${sub}/resourceGroups/demo -o table
+    --scopes ${sub}/resourceGroups/demo --profile demo
+  npx tether access show --scope ${sub}/resourceGroups/demo -o table --profile demo
+
+(or 'export TETHER_PROFILE=demo' once, or 'npx tether account use demo' to make it the default)
 
 Azure SDK programs need only NODE_EXTRA_CA_CERTS=${credentials.caCert}. Ctrl-C stops Tether.`);
 }
@@ -114,10 +118,10 @@ function startDemoAgent() {
   return `Demo agent "demo-server" is connected (AZCMAGENT_ROOT=${agentRoot}); its HIMDS serves 127.0.0.1:${himdsPort}
 and its extension service runs what the control plane asks for, if its local settings allow it.
 Try: AZCMAGENT_ROOT=${agentRoot} npx azcmagent show
-     npx tether machine extension create -g demo --machine-name demo-server -n hello \\
+     npx tether machine extension create -g demo --machine-name demo-server -n hello --profile demo \\
        --publisher Microsoft.Azure.Extensions --type CustomScript --settings '{"commandToExecute":"uname -a"}'
      AZCMAGENT_ROOT=${agentRoot} npx azcmagent config set extensions.allowlist "Microsoft.Azure.Monitor/AzureMonitorLinuxAgent"
-and watch the machine's agentConfiguration change in 'npx tether machine show -g demo -n demo-server'.`;
+and watch the machine's agentConfiguration change in 'npx tether machine show -g demo -n demo-server --profile demo'.`;
 }
 
 /** The CLI profile the demo's own commands (and the printed examples) use. */

@@ -1,6 +1,7 @@
 // `tether`: the control plane's server and admin commands. Each command group lives in its own
 // module under commands/ and is loaded only when it is the one asked for.
 import { Command } from 'commander';
+import { profileOption } from './client/profile-option.js';
 import { TETHER_VERSION } from '../version.js';
 import type * as ServerCommands from './server-commands.js';
 
@@ -43,6 +44,7 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   const program = new Command('tether')
     .description('Tether control plane: `tether init`, `tether server`, and commands to manage it')
+    .addOption(profileOption())
     .addHelpText('after', '\n`tether --version` (or -v) prints the version of tether.')
     .showHelpAfterError('(add --help for usage)');
   const asked = argv[2] === undefined ? undefined : (ALSO_IN[argv[2]] ?? argv[2]);

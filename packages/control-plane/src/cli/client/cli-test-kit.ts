@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { ManualClock } from '../../clock.js';
 import type { CliDeps } from './cli-deps.js';
+import { profileOption } from './profile-option.js';
 import { FakeTransport } from './fake-transport.js';
 import { ProfileStore, type Profile } from './profile-store.js';
 
@@ -97,7 +98,7 @@ export class CliTestKit {
       },
       sleep: () => Promise.resolve(),
     };
-    const program = new Command('tether').exitOverride();
+    const program = new Command('tether').exitOverride().addOption(profileOption());
     for (const register of this.registers) register(program, deps);
     try {
       await program.parseAsync(args, { from: 'user' });

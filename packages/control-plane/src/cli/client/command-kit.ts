@@ -5,6 +5,7 @@ import type { CliDeps } from './cli-deps.js';
 import { CLI_EXIT_CODES, CliError, usageError } from './cli-error.js';
 import { printable, renderOutput, type Column } from './output-format.js';
 import { parseGuid, parseOutputFormat, type OutputFormat } from './parsers.js';
+import { checkProfileName } from './profile-store.js';
 import { openSession, type Session } from './session.js';
 
 export interface OutputOptions {
@@ -17,6 +18,8 @@ export interface SubscriptionOptions {
 
 export interface ActionContext {
   deps: CliDeps;
+  /** The command's positional arguments. */
+  args: readonly string[];
   /** The signed-in session, opened on first use and closed when the action ends. */
   session(subscription?: string): Promise<Session>;
   print<T>(value: T | readonly T[], format: OutputFormat, columns: readonly Column<T>[]): void;
@@ -54,11 +57,13 @@ export function defineAction<O>(
 ): (...args: unknown[]) => Promise<void> {
   return async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
+    const { profile } = command.optsWithGlobals<{ profile?: string }>();
     let opened: Session | undefined;
     const context: ActionContext = {
       deps,
+      args: command.args,
       session: async (subscription) => {
-        opened ??= await openSession(deps, subscription);
+        opened ??= await openSession(context.deps, subscription);
         return opened;
       },
       print: (value, format, columns) => deps.stdout(renderOutput(value, format, columns)),
@@ -77,6 +82,13 @@ export function defineAction<O>(
       },
     };
     try {
+      if (profile !== undefined) {
+        // The flag wins over the environment, for this command only.
+        context.deps = {
+          ...deps,
+          env: { ...deps.env, TETHER_PROFILE: checkProfileName(profile, '--profile') },
+        };
+      }
       await run(command.opts() as O, context);
     } catch (error) {
       reportFailure(deps, error);

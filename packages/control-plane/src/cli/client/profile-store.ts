@@ -1,8 +1,10 @@
-// The login profile, kept as `az` keeps one: a JSON file holding the service principal's secret
-// and a cached token, written atomically as 0600 inside a 0700 directory that nobody else reads.
-import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+// The login profiles, kept as `az` keeps one: per named profile a JSON file holding the service
+// principal's secret and a cached token, written atomically as 0600 inside a 0700 directory that
+// nobody else reads. `default` is profile.json; another name N is profile.N.json.
+import { readFileSync } from 'node:fs';
+import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CliError } from './cli-error.js';
+import { CliError, usageError } from './cli-error.js';
 import { isRecord } from './api-error.js';
 
 export interface CachedToken {
@@ -24,22 +26,87 @@ export interface Profile {
   token?: CachedToken;
 }
 
-const PROFILE_FILE = 'profile.json';
+export const DEFAULT_PROFILE = 'default';
+/** Names `tether account use` saved as the one to use when none is named. */
+const CURRENT_FILE = 'current-profile';
+const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const PROFILE_FILE = /^profile(?:\.([A-Za-z0-9][A-Za-z0-9_-]{0,63}))?\.json$/;
 const checksPermissions = process.platform !== 'win32';
 
-export class ProfileStore {
-  constructor(readonly directory: string) {}
+/** The name unchanged when it can name a profile; otherwise a usage error naming `source`. */
+export function checkProfileName(name: string, source: string): string {
+  if (PROFILE_NAME.test(name)) return name;
+  throw usageError(
+    `${source} '${name}' is not a profile name: use 1 to 64 letters, digits, '-' or '_', starting with a letter or digit.`,
+    source,
+  );
+}
 
-  /** `TETHER_CONFIG_DIR`, else `~/.tether`. */
+export class ProfileStore {
+  constructor(
+    readonly directory: string,
+    readonly name: string = DEFAULT_PROFILE,
+  ) {}
+
+  /**
+   * `TETHER_CONFIG_DIR`, else `~/.tether`; the profile named by `TETHER_PROFILE` (which
+   * `--profile` sets), else the one `tether account use` chose, else `default`.
+   */
   static locate(env: Readonly<Record<string, string | undefined>>, homeDir: string): ProfileStore {
     const configured = env['TETHER_CONFIG_DIR'];
-    return new ProfileStore(
-      configured !== undefined && configured !== '' ? configured : join(homeDir, '.tether'),
-    );
+    const directory =
+      configured !== undefined && configured !== '' ? configured : join(homeDir, '.tether');
+    const named = env['TETHER_PROFILE'];
+    const name =
+      named !== undefined && named !== ''
+        ? checkProfileName(named, 'TETHER_PROFILE')
+        : (readCurrentProfile(directory) ?? DEFAULT_PROFILE);
+    return new ProfileStore(directory, name);
   }
 
   get path(): string {
-    return join(this.directory, PROFILE_FILE);
+    return join(
+      this.directory,
+      this.name === DEFAULT_PROFILE ? 'profile.json' : `profile.${this.name}.json`,
+    );
+  }
+
+  /** The same directory's profile called `name`. */
+  named(name: string): ProfileStore {
+    return new ProfileStore(this.directory, name);
+  }
+
+  /** The names of the saved profiles, sorted. */
+  async names(): Promise<string[]> {
+    let entries: string[];
+    try {
+      entries = await readdir(this.directory);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new CliError(
+        'ERR_PROFILE',
+        `cannot read ${this.directory}: ${(error as Error).message}.`,
+      );
+    }
+    return entries
+      .map((entry) => PROFILE_FILE.exec(entry))
+      .filter((match) => match !== null)
+      .map((match) => match[1] ?? DEFAULT_PROFILE)
+      .sort();
+  }
+
+  /** Makes this profile the one used when no --profile or TETHER_PROFILE names another. */
+  async makeCurrent(): Promise<void> {
+    await this.ensureDirectory();
+    try {
+      await writeFile(join(this.directory, CURRENT_FILE), `${this.name}\n`, { mode: 0o600 });
+    } catch (error) {
+      throw new CliError(
+        'ERR_PROFILE',
+        `cannot write ${join(this.directory, CURRENT_FILE)}: ${(error as Error).message}.`,
+        { cause: error },
+      );
+    }
   }
 
   /** The saved profile, or undefined when nobody has logged in. */
@@ -69,7 +136,7 @@ export class ProfileStore {
   async save(profile: Profile): Promise<void> {
     await this.ensureDirectory();
     const { randomBytes } = await import('node:crypto');
-    const temporary = join(this.directory, `.${PROFILE_FILE}.${randomBytes(6).toString('hex')}`);
+    const temporary = `${this.path}.${randomBytes(6).toString('hex')}.tmp`;
     try {
       await writeFile(temporary, `${JSON.stringify(profile, null, 2)}\n`, {
         mode: 0o600,
@@ -116,6 +183,24 @@ export class ProfileStore {
       );
     }
   }
+}
+
+/** Read synchronously: it decides which file every command opens, before anything else runs. */
+function readCurrentProfile(directory: string): string | undefined {
+  const path = join(directory, CURRENT_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new CliError('ERR_PROFILE', `cannot read ${path}: ${(error as Error).message}.`);
+  }
+  const name = text.trim();
+  if (PROFILE_NAME.test(name)) return name;
+  throw new CliError(
+    'ERR_PROFILE',
+    `${path} does not name a profile; choose one with 'tether account use NAME'.`,
+  );
 }
 
 function parseProfile(text: string, path: string): Profile {

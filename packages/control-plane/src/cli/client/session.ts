@@ -29,6 +29,13 @@ export const CREDENTIAL_VARIABLES = [
 export async function openSession(deps: CliDeps, subscriptionFlag?: string): Promise<Session> {
   const store = ProfileStore.locate(deps.env, deps.homeDir);
   const saved = await store.load();
+  if (saved === undefined && (deps.env['TETHER_PROFILE'] ?? '') !== '') {
+    // A profile asked for by name is that profile or nothing, never the environment's.
+    throw new CliError(
+      'ERR_NOT_LOGGED_IN',
+      `there is no saved profile '${store.name}' (${store.path}): sign in with 'tether login --profile ${store.name} --service-principal …', or see 'tether account list'.`,
+    );
+  }
   const profile = saved ?? profileFromEnvironment(deps.env, store.path);
   const caPath = deps.env['TETHER_CA_CERT'];
   const ca =

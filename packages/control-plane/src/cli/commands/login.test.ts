@@ -242,4 +242,67 @@ void describe('tether login', () => {
       /option '--subscription <id>' argument 'lab' is invalid\. Expected a GUID/,
     );
   });
+
+  void it('keeps a second sign-in beside the first with --profile and switches with account use', async () => {
+    const workSecret = 'w0rkpass';
+    assert.equal((await kit.run(...LOGIN)).exitCode, 0);
+    const work = await kit.run(
+      ...LOGIN.map((arg) => (arg === 'pa55word' ? workSecret : arg)),
+      '--profile',
+      'work',
+      '--subscription',
+      SECOND_SUBSCRIPTION,
+    );
+    assert.equal(work.exitCode, 0, work.stderr);
+    assert.equal((await kit.store.load())?.clientSecret, 'pa55word', 'the first is kept');
+    assert.equal((await kit.store.named('work').load())?.clientSecret, workSecret);
+
+    const listed = await kit.run('account', 'list');
+    assert.equal(listed.exitCode, 0, listed.stderr);
+    assert.doesNotMatch(listed.stdout, /pa55word|w0rkpass/);
+    const entries = JSON.parse(listed.stdout) as { profile: string; isCurrent: boolean }[];
+    assert.deepEqual(
+      entries.map((e) => [e.profile, e.isCurrent]),
+      [
+        ['default', true],
+        ['work', false],
+      ],
+    );
+
+    kit.env['TETHER_PROFILE'] = 'work';
+    const shownByEnvironment = JSON.parse((await kit.run('account', 'show')).stdout) as {
+      name: string;
+      id: string;
+    };
+    assert.deepEqual(
+      [shownByEnvironment.name, shownByEnvironment.id],
+      ['work', SECOND_SUBSCRIPTION],
+    );
+    delete kit.env['TETHER_PROFILE'];
+
+    assert.equal((await kit.run('account', 'use', 'work')).exitCode, 0);
+    const shown = JSON.parse((await kit.run('account', 'show')).stdout) as { name: string };
+    assert.equal(shown.name, 'work');
+    const flagWins = JSON.parse(
+      (await kit.run('account', 'show', '--profile', 'default')).stdout,
+    ) as {
+      name: string;
+    };
+    assert.equal(flagWins.name, 'default');
+  });
+
+  void it('refuses an unknown or malformed profile name, changing nothing', async () => {
+    await kit.run(...LOGIN);
+    const unknown = await kit.run('account', 'use', 'lab');
+    assert.equal(unknown.exitCode, 2);
+    assert.match(unknown.stderr, /there is no saved profile 'lab' \(saved: default\)/);
+    const malformed = await kit.run('account', 'show', '--profile', '../etc');
+    assert.equal(malformed.exitCode, 2);
+    assert.match(malformed.stderr, /--profile '\.\.\/etc' is not a profile name/);
+    const missing = await kit.run('account', 'list', '--subscriptions', '--profile', 'lab');
+    assert.equal(missing.exitCode, 1);
+    assert.match(missing.stderr, /there is no saved profile 'lab'/);
+    const shown = JSON.parse((await kit.run('account', 'show')).stdout) as { name: string };
+    assert.equal(shown.name, 'default');
+  });
 });

@@ -1,5 +1,6 @@
 // `tether login`, `logout` and `account`: sign in with a service principal and keep the profile
-// (endpoint, tenant, secret, CA, default subscription, cached token) as `az` keeps its own.
+// (endpoint, tenant, secret, CA, default subscription, cached token) as `az` keeps its own, one
+// per profile name, so that signing in to a second control plane keeps the first.
 import { InvalidArgumentError, type Command } from 'commander';
 import { ApiClient } from '../client/api-client.js';
 import { ApiError } from '../client/api-error.js';
@@ -18,7 +19,12 @@ import {
 } from '../client/command-kit.js';
 import type { Column } from '../client/output-format.js';
 import { parseEndpoint, parseGuid } from '../client/parsers.js';
-import { ProfileStore, type CachedToken, type Profile } from '../client/profile-store.js';
+import {
+  checkProfileName,
+  ProfileStore,
+  type CachedToken,
+  type Profile,
+} from '../client/profile-store.js';
 import { TokenProvider } from '../client/token-provider.js';
 import type { Subscription } from '../client/wire-types.js';
 
@@ -43,6 +49,24 @@ interface AccountEntry {
   user: { name: string; type: 'servicePrincipal' };
 }
 
+/** One line of `tether account list`: a saved profile, never its secret. */
+interface ProfileEntry {
+  profile: string;
+  isCurrent: boolean;
+  endpoint: string;
+  tenantId: string;
+  user: string;
+  subscriptionId: string | null;
+}
+
+const PROFILE_COLUMNS: readonly Column<ProfileEntry>[] = [
+  { header: 'Profile', value: (p) => p.profile },
+  { header: 'IsCurrent', value: (p) => p.isCurrent },
+  { header: 'Endpoint', value: (p) => p.endpoint },
+  { header: 'User', value: (p) => p.user },
+  { header: 'SubscriptionId', value: (p) => p.subscriptionId },
+];
+
 const ACCOUNT_COLUMNS: readonly Column<AccountEntry>[] = [
   { header: 'Name', value: (a) => a.name },
   { header: 'SubscriptionId', value: (a) => a.id },
@@ -52,7 +76,9 @@ const ACCOUNT_COLUMNS: readonly Column<AccountEntry>[] = [
 
 export function register(program: Command, deps: CliDeps = processCliDeps()): void {
   configureGroup(program.command('login'), deps)
-    .description('Sign in to a Tether control plane with a service principal and keep the profile.')
+    .description(
+      'Sign in to a Tether control plane with a service principal and keep the profile (--profile NAME keeps another beside it).',
+    )
     .option('--service-principal', 'sign in as a service principal (the only kind Tether signs in)')
     .option('-u, --username <appId>', 'application (client) id; default AZURE_CLIENT_ID')
     .option('-p, --password <secret>', 'client secret; default AZURE_CLIENT_SECRET')
@@ -64,32 +90,42 @@ export function register(program: Command, deps: CliDeps = processCliDeps()): vo
     .action(defineAction<LoginOptions>(deps, login));
 
   configureGroup(program.command('logout'), deps)
-    .description('Forget the saved profile and its secret.')
+    .description('Forget the saved profile (the current one, or --profile NAME) and its secret.')
     .action(
       defineAction<object>(deps, async (_options, { deps: d }) => {
         const store = ProfileStore.locate(d.env, d.homeDir);
         if (!(await store.remove())) {
-          throw new CliError('ERR_NOT_LOGGED_IN', `there is no saved profile (${store.path}).`);
+          throw new CliError(
+            'ERR_NOT_LOGGED_IN',
+            `there is no saved profile '${store.name}' (${store.path}).`,
+          );
         }
       }),
     );
 
   const account = configureGroup(program.command('account'), deps).description(
-    'The signed-in account and its default subscription.',
+    'The saved sign-ins (profiles): which one is used, and its default subscription.',
   );
   account
     .command('show')
-    .description('Show the saved profile (never its secret).')
+    .description('Show the profile in use (never its secret).')
     .addOption(outputOption())
     .action(defineAction<OutputOptions>(deps, accountShow));
   account
     .command('list')
-    .description('List the subscriptions the signed-in principal can see.')
+    .description(
+      'List the saved profiles and which one is used; with --subscriptions, the subscriptions the profile in use can see.',
+    )
+    .option('--subscriptions', 'list the subscriptions of the profile in use instead')
     .addOption(outputOption())
     .action(
-      defineAction<OutputOptions>(deps, async (options, context) => {
+      defineAction<OutputOptions & { subscriptions?: boolean }>(deps, async (options, context) => {
+        if (options.subscriptions !== true) {
+          context.print(await profileEntries(context), options.output, PROFILE_COLUMNS);
+          return;
+        }
         const session = await context.session();
-        const store = await ProfileStore.locate(deps.env, deps.homeDir).load();
+        const store = await ProfileStore.locate(context.deps.env, context.deps.homeDir).load();
         const subscriptions = await listSubscriptions(session.client);
         const entries = subscriptions.map((s) =>
           accountEntry(
@@ -101,6 +137,26 @@ export function register(program: Command, deps: CliDeps = processCliDeps()): vo
           ),
         );
         context.print(entries, options.output, ACCOUNT_COLUMNS);
+      }),
+    );
+  account
+    .command('use')
+    .description(
+      'Use this saved profile from now on when neither --profile nor TETHER_PROFILE names one.',
+    )
+    .argument('<name>', "a profile from 'tether account list'")
+    .action(
+      defineAction<object>(deps, async (_options, context) => {
+        const name = checkProfileName(context.args[0] ?? '', 'NAME');
+        const store = ProfileStore.locate(context.deps.env, context.deps.homeDir).named(name);
+        if ((await store.load()) === undefined) {
+          const saved = await store.names();
+          throw usageError(
+            `there is no saved profile '${name}'${saved.length === 0 ? '' : ` (saved: ${saved.join(', ')})`}; sign in with 'tether login --profile ${name} …' first.`,
+            'NAME',
+          );
+        }
+        await store.makeCurrent();
       }),
     );
   account
@@ -223,16 +279,35 @@ async function checkSubscription(
   }
 }
 
+async function profileEntries(context: ActionContext): Promise<ProfileEntry[]> {
+  const current = ProfileStore.locate(context.deps.env, context.deps.homeDir);
+  const entries: ProfileEntry[] = [];
+  for (const name of await current.names()) {
+    const profile = await current.named(name).load();
+    if (profile === undefined) continue;
+    entries.push({
+      profile: name,
+      isCurrent: name === current.name,
+      endpoint: profile.endpoint,
+      tenantId: profile.tenantId,
+      user: profile.clientId,
+      subscriptionId: profile.subscriptionId ?? null,
+    });
+  }
+  return entries;
+}
+
 async function accountShow(options: OutputOptions, context: ActionContext): Promise<void> {
   const store = ProfileStore.locate(context.deps.env, context.deps.homeDir);
   const profile = await store.load();
   if (profile === undefined) {
     throw new CliError(
       'ERR_NOT_LOGGED_IN',
-      `not logged in (no ${store.path}); run 'tether login'.`,
+      `not logged in as profile '${store.name}' (no ${store.path}); run 'tether login'.`,
     );
   }
   const shown = {
+    name: store.name,
     environmentName: 'Tether',
     endpoint: profile.endpoint,
     id: profile.subscriptionId ?? null,
@@ -242,6 +317,7 @@ async function accountShow(options: OutputOptions, context: ActionContext): Prom
     profile: store.path,
   };
   context.print(shown, options.output, [
+    { header: 'Profile', value: (s) => s.name },
     { header: 'Endpoint', value: (s) => s.endpoint },
     { header: 'SubscriptionId', value: (s) => s.id },
     { header: 'TenantId', value: (s) => s.tenantId },
