@@ -12,6 +12,7 @@ import type {
 import type { Clock } from '../../clock.js';
 import { loadLocalConfig, type LoadedConfig } from '../../config/local-config-file.js';
 import { effectiveSettings } from '../../effective-settings.js';
+import { FileWatcher } from '../../extensions/service/file-watcher.js';
 import { GoalStatePoller } from '../../extensions/service/goal-state-poller.js';
 import type { BackoffPolicy } from '../../himds/backoff.js';
 import type { AgentPaths } from '../../paths.js';
@@ -62,6 +63,7 @@ export class GuestConfigurationService {
   private readonly outbox: ReportOutbox;
   private readonly poller: GoalStatePoller<GuestConfigurationGoalState>;
   private readonly memory: Map<string, AssignmentMemory>;
+  private readonly configWatcher: FileWatcher;
   private readonly scheduled = new Map<string, Scheduled>();
   private goalState: GuestConfigurationGoalState | undefined;
   private lastContactAt: number | undefined;
@@ -98,6 +100,8 @@ export class GuestConfigurationService {
       onGoalState: (state) => this.received(state),
       onAttempt: (error) => this.attempted(error),
     });
+    // The local switch takes effect at once, not only at the next cycle.
+    this.configWatcher = new FileWatcher(paths.localConfig, scheduler, () => this.runCycle(), log);
   }
 
   start(): void {
@@ -110,6 +114,7 @@ export class GuestConfigurationService {
       );
     }
     this.writeStatus();
+    this.configWatcher.start();
     this.poller.start();
     this.runCycle();
   }
@@ -118,6 +123,7 @@ export class GuestConfigurationService {
     if (this.stopped) return;
     this.stopped = true;
     this.poller.stop();
+    this.configWatcher.stop();
     this.cancelCycle?.();
     this.cancelRefresh?.();
     await this.cycle;
