@@ -122,7 +122,14 @@ void describe('extension access and input', () => {
       'Bad',
       { publisher: 'Contoso', type: 'Nothing' },
       'ExtensionPackageNotFound',
-      'properties.typeHandlerVersion',
+      'properties.publisher',
+    ],
+    [
+      'a mistyped type of a known publisher',
+      'Bad',
+      { publisher: CUSTOM_SCRIPT.publisher, type: 'CustomScrip' },
+      'ExtensionPackageNotFound',
+      'properties.type',
     ],
     [
       'settings that are not an object',
@@ -169,6 +176,23 @@ void describe('extension access and input', () => {
       assert.equal(await snapshot(), before);
     });
   }
+
+  void it('suggests the published name closest to a mistyped one, or says where to look', async () => {
+    const typo = await w.put('Typo', {
+      publisher: 'Microsoft.Azure.Extension',
+      type: 'customscript',
+    });
+    assert.equal(typo.status, 400);
+    assert.equal(
+      (typo.body['error'] as { message: string }).message,
+      `The repository has no extension Microsoft.Azure.Extension/customscript (publisher 'Microsoft.Azure.Extension', type 'customscript'): did you mean ${CUSTOM_SCRIPT.publisher}/${CUSTOM_SCRIPT.type}?`,
+    );
+    const far = await w.put('Far', { publisher: 'Contoso', type: 'Nothing' });
+    assert.match(
+      (far.body['error'] as { message: string }).message,
+      /no extension Contoso\/Nothing .*'tether extension list' shows what is published/,
+    );
+  });
 
   void it('refuses an unknown api-version and a machine without a key for protected settings', async () => {
     const before = await snapshot();

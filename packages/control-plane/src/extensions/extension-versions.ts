@@ -1,5 +1,6 @@
 // Which published package an extension request means: versions are dotted numbers compared
 // numerically, publisher and type case-insensitively, against the repository's table.
+import levenshtein from 'fast-levenshtein';
 import { sql, type Kysely } from 'kysely';
 import { ArmError } from '../api/arm-error.js';
 import type { Database } from '../store/schema.js';
@@ -50,12 +51,47 @@ export async function resolvePackageVersion(
       : request.autoUpgradeMinorVersion
         ? published.find((v) => v.parts[0] === wanted[0] && compareVersions(v.parts, wanted) >= 0)
         : published.find((v) => compareVersions(v.parts, wanted) === 0);
+  if (published.length === 0) throw await unknownExtension(db, request);
   if (found === undefined)
     throw packageNotFound(
       request,
       published.map((v) => v.text),
     );
   return found.text;
+}
+
+/** Names further than this many edits from every published one get no suggestion. */
+const MAX_SUGGESTION_DISTANCE = 4;
+
+/**
+ * Nothing is published under the publisher and type asked for: says so, names the field that is
+ * wrong (the type when the publisher is known) and suggests the closest published name.
+ */
+async function unknownExtension(db: Kysely<Database>, request: VersionRequest): Promise<ArmError> {
+  const known = await db
+    .selectFrom('extension_packages')
+    .select(['publisher', 'type'])
+    .distinct()
+    .execute();
+  const asked = `${request.publisher}/${request.type}`;
+  const distance = (name: string): number =>
+    levenshtein.get(name.toLowerCase(), asked.toLowerCase());
+  const closest = known
+    .map((row) => `${row.publisher}/${row.type}`)
+    .filter((name) => distance(name) <= MAX_SUGGESTION_DISTANCE)
+    .sort((a, b) => distance(a) - distance(b))[0];
+  const publisherKnown = known.some(
+    (row) => row.publisher.toLowerCase() === request.publisher.toLowerCase(),
+  );
+  const hint =
+    closest === undefined
+      ? "'tether extension list' shows what is published; publish one with 'tether extension publish'"
+      : `did you mean ${closest}?`;
+  return new ArmError(
+    'ExtensionPackageNotFound',
+    `The repository has no extension ${asked} (publisher '${request.publisher}', type '${request.type}'): ${hint}`,
+    { target: publisherKnown ? 'properties.type' : 'properties.publisher' },
+  );
 }
 
 function packageNotFound(request: VersionRequest, published: readonly string[]): ArmError {
@@ -66,13 +102,9 @@ function packageNotFound(request: VersionRequest, published: readonly string[]):
       : request.autoUpgradeMinorVersion
         ? `version ${request.requested} or a newer minor version`
         : `version ${request.requested}`;
-  const have =
-    published.length === 0
-      ? 'the repository has no version of it; publish one with `tether extension publish`'
-      : `published versions: ${published.slice(0, 10).join(', ')}`;
   return new ArmError(
     'ExtensionPackageNotFound',
-    `The extension package ${name} ${asked} is not in the repository (${have}).`,
+    `The extension package ${name} ${asked} is not in the repository (published versions: ${published.slice(0, 10).join(', ')}).`,
     { target: 'properties.typeHandlerVersion' },
   );
 }
