@@ -39,6 +39,72 @@ for (const backend of armTestBackends())
     });
     after(() => store.dispose());
 
+    void it('names each caller in words: display name, or a machine identity as its machine', async () => {
+      const stamp = new Date(clock.now()).toISOString();
+      const rg = `/subscriptions/${SUB}/resourceGroups/Names`;
+      const machineId = `${rg}/providers/Microsoft.HybridCompute/machines/web-07`.toLowerCase();
+      await db
+        .insertInto('machines')
+        .values({
+          id: machineId,
+          subscription_id: SUB,
+          resource_group: 'names',
+          name: 'web-07',
+          location: 'westeurope',
+          tags: '{}',
+          properties: '{}',
+          created_at: stamp,
+          updated_at: stamp,
+        })
+        .execute();
+      const principal = (id: string, values: Partial<Record<string, string>>) => ({
+        id,
+        type: 'ServicePrincipal' as const,
+        display_name: values['display_name'] ?? id,
+        app_id: values['app_id'] ?? null,
+        user_principal_name: values['user_principal_name'] ?? null,
+        machine_id: values['machine_id'] ?? null,
+        description: null,
+        created_at: stamp,
+      });
+      await db
+        .insertInto('principals')
+        .values([
+          principal('p-app', { app_id: 'app-1', display_name: 'deploy pipeline' }),
+          { ...principal('p-user', { display_name: 'Olivia Ops' }), type: 'User' },
+          principal('p-machine', { display_name: 'ignored', machine_id: machineId }),
+        ])
+        .execute();
+      await db
+        .updateTable('principals')
+        .set({ user_principal_name: 'olivia@tether.test' })
+        .where('id', '=', 'p-user')
+        .execute();
+      for (const [caller, correlationId] of [
+        ['app-1', 'n-1'],
+        ['olivia@tether.test', 'n-2'],
+        ['p-machine', 'n-3'],
+        ['deleted-app', 'n-4'],
+      ] as const) {
+        await log.record({ ...event(`${rg}/providers/x/y/z`, correlationId), caller });
+      }
+      const page = await log.query({
+        subscriptionId: SUB,
+        from: clock.now(),
+        to: clock.now(),
+        resourceGroup: 'names',
+      });
+      assert.deepEqual(
+        page.value.map((e) => [e.correlationId, e.caller, e.callerDisplayName]).sort(),
+        [
+          ['n-1', 'app-1', 'deploy pipeline'],
+          ['n-2', 'olivia@tether.test', 'Olivia Ops'],
+          ['n-3', 'p-machine', 'web-07'],
+          ['n-4', 'deleted-app', null],
+        ],
+      );
+    });
+
     void it('pages through events that share one timestamp without loss or repeats', async () => {
       const rg = `/subscriptions/${SUB}/resourceGroups/Paging`;
       for (let i = 0; i < 7; i++) await log.record(event(`${rg}/providers/x/y/m${i}`, `c-${i}`));

@@ -29,6 +29,11 @@ export interface ActivityEventData {
   eventDataId: string;
   correlationId: string;
   caller: string;
+  /**
+   * Who `caller` is, in words: the principal's display name, a machine identity's machine name;
+   * null once the principal is deleted. Read when the log is, so a rename shows everywhere.
+   */
+  callerDisplayName: string | null;
   operationName: { value: string; localizedValue: string };
   status: { value: string; localizedValue: string };
   subStatus: { value: string; localizedValue: string };
@@ -117,10 +122,42 @@ export class SqlActivityLog implements ActivityLog {
     const page = rows.slice(0, pageSize);
     const last = page.at(-1);
     const more = rows.length > pageSize && last !== undefined;
+    const names = await this.displayNames([...new Set(page.map((row) => row.caller))]);
     return {
-      value: page.map(toEventData),
+      value: page.map((row) => toEventData(row, names.get(row.caller) ?? null)),
       skipToken: more ? encodeSkipToken(last.event_timestamp, last.event_data_id) : undefined,
     };
+  }
+
+  /** Callers are app ids, user principal names, or object ids (machine identities). */
+  private async displayNames(callers: readonly string[]): Promise<Map<string, string>> {
+    const names = new Map<string, string>();
+    if (callers.length === 0) return names;
+    const rows = await this.db
+      .selectFrom('principals')
+      .leftJoin('machines', 'machines.id', 'principals.machine_id')
+      .select([
+        'principals.id',
+        'principals.app_id',
+        'principals.user_principal_name',
+        'principals.display_name',
+        'machines.name as machine_name',
+      ])
+      .where((eb) =>
+        eb.or([
+          eb('principals.app_id', 'in', callers),
+          eb('principals.user_principal_name', 'in', callers),
+          eb('principals.id', 'in', callers),
+        ]),
+      )
+      .execute();
+    for (const row of rows) {
+      const name = row.machine_name ?? row.display_name;
+      for (const key of [row.app_id, row.user_principal_name, row.id]) {
+        if (key !== null && callers.includes(key)) names.set(key, name);
+      }
+    }
+    return names;
   }
 }
 
@@ -135,11 +172,12 @@ function localizable<T extends string>(value: T): { value: T; localizedValue: T 
   return { value, localizedValue: value };
 }
 
-function toEventData(row: ActivityLogTable): ActivityEventData {
+function toEventData(row: ActivityLogTable, callerDisplayName: string | null): ActivityEventData {
   return {
     eventDataId: row.event_data_id,
     correlationId: row.correlation_id,
     caller: row.caller,
+    callerDisplayName,
     operationName: localizable(row.operation_name),
     status: localizable(row.status),
     subStatus: localizable(row.sub_status),

@@ -105,6 +105,8 @@ export interface ActivityEvent {
   eventDataId: string;
   correlationId: string;
   caller: string;
+  /** Tether's: the caller's display name (a machine identity's machine name); null if deleted. */
+  callerDisplayName?: string | null;
   operationName: { value: string; localizedValue?: string };
   status: { value: string; localizedValue?: string };
   subStatus?: { value: string; localizedValue?: string } | string;

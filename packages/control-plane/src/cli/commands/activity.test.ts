@@ -10,6 +10,7 @@ const event = (n: number, caller: string, status: string) => ({
   eventDataId: `e${n}`,
   correlationId: `c${n}`,
   caller,
+  callerDisplayName: caller === 'app-a' ? 'deploy pipeline' : null,
   operationName: { value: 'Microsoft.HybridCompute/machines/delete' },
   status: { value: status },
   subStatus: { value: status === 'Failed' ? 'AuthorizationFailed' : '200' },
@@ -58,10 +59,13 @@ void describe('tether activity list', () => {
     );
     const lines = run.stdout.trimEnd().split('\n');
     assert.equal(lines.length, 3);
-    assert.match(lines[0] ?? '', /^Time\s+Caller\s+Operation\s+Status\s+SubStatus\s+Resource$/);
+    assert.match(
+      lines[0] ?? '',
+      /^Time\s+Caller\s+CallerName\s+Operation\s+Status\s+SubStatus\s+Resource$/,
+    );
     assert.match(
       lines[2] ?? '',
-      /^2026-06-01T11:01:00.000Z\s+app-a\s+Microsoft.HybridCompute\/machines\/delete\s+Failed\s+AuthorizationFailed\s+\S+m1$/,
+      /^2026-06-01T11:01:00.000Z\s+app-a\s+deploy pipeline\s+Microsoft.HybridCompute\/machines\/delete\s+Failed\s+AuthorizationFailed\s+\S+m1$/,
     );
   });
 

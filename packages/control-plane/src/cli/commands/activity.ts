@@ -40,6 +40,7 @@ const DEFAULT_OFFSET_MS = 6 * 3_600_000;
 const EVENT_COLUMNS: readonly Column<ActivityEvent>[] = [
   { header: 'Time', value: (e) => e.eventTimestamp },
   { header: 'Caller', value: (e) => e.caller },
+  { header: 'CallerName', value: (e) => e.callerDisplayName },
   { header: 'Operation', value: (e) => e.operationName.value },
   { header: 'Status', value: (e) => e.status.value },
   {
