@@ -16,6 +16,8 @@ export interface CliDeps {
   /** Ends at once: commander's usage errors and help output. */
   exit: (code: number) => never;
   isInteractive: () => boolean;
+  /** Whether standard output is a terminal: charts and progress are drawn only for a person. */
+  stdoutIsTerminal: () => boolean;
   /** Asks a yes/no question on the terminal. */
   confirm: (question: string) => Promise<boolean>;
   createTransport: (options: { ca?: string }) => Transport;
@@ -34,6 +36,7 @@ export function processCliDeps(): CliDeps {
     },
     exit: (code) => process.exit(code),
     isInteractive: () => process.stdin.isTTY && process.stderr.isTTY,
+    stdoutIsTerminal: () => process.stdout.isTTY,
     confirm: async (question) => {
       const { createInterface } = await import('node:readline/promises');
       const terminal = createInterface({ input: process.stdin, output: process.stderr });

@@ -34,6 +34,8 @@ export class CliTestKit {
   readonly clock = new ManualClock(Date.UTC(2026, 5, 1, 12, 0, 0));
   env: Record<string, string | undefined> = {};
   interactive = false;
+  /** Whether the command's standard output is a terminal. */
+  terminal = false;
   answer = false;
   questions: string[] = [];
   transportOptions: { ca?: string }[] = [];
@@ -88,6 +90,7 @@ export class CliTestKit {
         throw new ExitSignal(code);
       },
       isInteractive: () => this.interactive,
+      stdoutIsTerminal: () => this.terminal,
       confirm: (question) => {
         this.questions.push(question);
         return Promise.resolve(this.answer);

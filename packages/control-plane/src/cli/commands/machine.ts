@@ -21,6 +21,7 @@ import {
   subscriptionScope,
 } from '../client/scope.js';
 import type { ArmResource } from '../client/wire-types.js';
+import { registerMetrics } from './machine-metrics.js';
 
 interface MachineOptions extends OutputOptions, SubscriptionOptions {
   name: string;
@@ -86,6 +87,7 @@ export function register(program: Command, deps: CliDeps = processCliDeps()): vo
       }),
     );
   registerExtension(machine, deps);
+  registerMetrics(machine, deps);
   machine
     .command('delete')
     .description('Delete a machine resource (the agent on the server is not uninstalled).')
