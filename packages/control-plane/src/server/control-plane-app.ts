@@ -3,6 +3,7 @@
 // it over TLS; in-process tests drive the very same app with inject().
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Kysely } from 'kysely';
+import { PolicyService } from '../policy-service/policy-service.js';
 import { SqlActivityLog } from '../activity/sql-activity-log.js';
 import { buildApp } from '../api/build-app.js';
 import { loadAuthorizationState } from '../authorization/load-authorization-state.js';
@@ -81,6 +82,8 @@ export async function createControlPlaneApp(
     publicUrl,
     machineTimings: timings,
     tokens: identity.authenticator,
+    // Guest configuration assignments and compliance follow the policy assignments.
+    policy: new PolicyService(db, clock),
   };
   const directory = new DirectoryService(
     new DirectoryStore(db, clock),
