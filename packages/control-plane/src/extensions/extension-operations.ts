@@ -36,6 +36,8 @@ export function renderOperation(row: OperationRow, location: string): object {
     status: row.status,
     startTime: row.started_at,
     ...(row.ended_at === null ? {} : { endTime: row.ended_at }),
+    // When a request the machine has not completed fails: what a client waiting on it shows.
+    ...(row.ended_at === null ? { properties: { expiresOn: row.deadline_at } } : {}),
     ...(row.error === null ? {} : { error: JSON.parse(row.error) as OperationError }),
   };
 }

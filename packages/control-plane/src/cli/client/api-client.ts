@@ -26,6 +26,8 @@ export interface WriteOptions {
   query?: Query;
   /** Return once the control plane accepted a long-running operation, like `az --no-wait`. */
   noWait?: boolean;
+  /** Told of each poll of a long-running operation that found it still running. */
+  onPoll?: (operation: unknown) => Promise<void>;
 }
 
 type Method = HttpRequest['method'];
@@ -107,7 +109,7 @@ export class ApiClient {
     const accepted = response.status === 202 || (response.status < 300 && operation !== undefined);
     if (!accepted || options.noWait === true) return response.body as T;
     if (operation !== undefined) {
-      await this.pollOperation(operation, response.headers['retry-after']);
+      await this.pollOperation(operation, response.headers['retry-after'], options.onPoll);
       if (method === 'PUT' || method === 'PATCH') return this.get<T>(path, options.query);
       return undefined as T;
     }
@@ -116,7 +118,11 @@ export class ApiClient {
     return response.body as T;
   }
 
-  private async pollOperation(url: string, retryAfter: string | undefined): Promise<void> {
+  private async pollOperation(
+    url: string,
+    retryAfter: string | undefined,
+    onPoll: WriteOptions['onPoll'],
+  ): Promise<void> {
     const deadline = this.clock.now() + this.pollTimeoutMs;
     let wait = retryAfter;
     for (;;) {
@@ -138,6 +144,7 @@ export class ApiClient {
         );
       }
       if (this.clock.now() > deadline) throw stillRunning(url, this.pollTimeoutMs);
+      await onPoll?.(response.body);
       wait = response.headers['retry-after'];
     }
   }

@@ -180,6 +180,43 @@ void describe('tether machine extension', () => {
     );
   });
 
+  void it('while waiting says the machine is disconnected, when it was last seen and when the request expires', async () => {
+    let polls = 0;
+    kit.interactive = true;
+    kit.transport
+      .on('PUT', `${EXTENSIONS}/CustomScript`, accepted(201))
+      .on('GET', OPERATION, () => ({
+        body:
+          (polls += 1) < 3
+            ? { status: 'InProgress', properties: { expiresOn: '2026-06-01T18:00:00.000Z' } }
+            : { status: 'Succeeded' },
+      }))
+      .on('GET', `${MACHINES}/web-01`, {
+        body: machine('web-01', {}),
+      })
+      .on('GET', `${EXTENSIONS}/CustomScript`, { body: resource('Succeeded') });
+    const connected = await create();
+    assert.equal(connected.exitCode, 0, connected.stderr);
+    assert.match(connected.stderr, /\rWaiting for web-01 to apply 'CustomScript'… 0 s/);
+    assert.doesNotMatch(connected.stderr, /WARNING/);
+
+    polls = 0;
+    kit.interactive = false;
+    kit.transport.on('GET', `${MACHINES}/web-01`, {
+      body: {
+        ...machine('web-01', {}),
+        properties: { status: 'Disconnected', lastStatusChange: '2026-06-01T09:30:00Z' },
+      },
+    });
+    const disconnected = await create();
+    assert.equal(disconnected.exitCode, 0, disconnected.stderr);
+    assert.doesNotMatch(disconnected.stderr, /Waiting for/, 'no ticking line without a terminal');
+    assert.equal(
+      disconnected.stderr,
+      'WARNING: web-01 is Disconnected, last seen 2026-06-01T09:30:00Z: the request waits for it to connect until 2026-06-01T18:00:00.000Z, then fails. Ctrl-C stops waiting; the request stays.\n',
+    );
+  });
+
   void it('exits non-zero with the operation error when the machine refuses', async () => {
     kit.transport.on('PUT', `${EXTENSIONS}/CustomScript`, accepted(201)).on('GET', OPERATION, {
       body: {

@@ -21,6 +21,8 @@ import {
   subscriptionScope,
 } from '../client/scope.js';
 import type { ArmResource } from '../client/wire-types.js';
+import type { ApiClient, WriteOptions } from '../client/api-client.js';
+import { extensionWaitProgress } from '../client/extension-wait-progress.js';
 import { registerMetrics } from './machine-metrics.js';
 
 interface MachineOptions extends OutputOptions, SubscriptionOptions {
@@ -161,6 +163,31 @@ function registerExtension(machine: Command, deps: CliDeps): void {
   };
   const path = (subscriptionId: string, o: ExtensionOptions, name?: string): string =>
     `${scopePath(machineId(subscriptionId, o.resourceGroup, o.machineName))}/extensions${name === undefined ? '' : `/${name}`}`;
+  /** The wait for the machine, with progress; `doing` completes "Waiting for web-01 to …". */
+  const waiting = async <T>(
+    client: ApiClient,
+    subscriptionId: string,
+    o: ExtensionOptions,
+    doing: string,
+    write: (options: WriteOptions) => Promise<T>,
+  ): Promise<T> => {
+    if (!o.wait) return write({ query: QUERY, noWait: true });
+    const progress = extensionWaitProgress(
+      deps,
+      client,
+      {
+        path: scopePath(machineId(subscriptionId, o.resourceGroup, o.machineName)),
+        name: o.machineName,
+        apiVersion: API_VERSIONS.machines,
+      },
+      doing,
+    );
+    try {
+      return await write({ query: QUERY, onPoll: (operation) => progress.onPoll(operation) });
+    } finally {
+      progress.done();
+    }
+  };
   const writeOptions = (command: Command): Command =>
     command
       .option('--type-handler-version <version>', 'package version, e.g. 2.1 (newest 2.x) or 2.1.3')
@@ -192,10 +219,9 @@ function registerExtension(machine: Command, deps: CliDeps): void {
         },
       };
       // The extension takes its machine's location when the body names none.
-      const result = await session.client.put<ArmResource>(
-        path(session.subscriptionId(), o, o.name),
-        body,
-        { query: QUERY, noWait: !o.wait },
+      const sub = session.subscriptionId();
+      const result = await waiting(session.client, sub, o, `apply '${o.name}'`, (options) =>
+        session.client.put<ArmResource>(path(sub, o, o.name), body, options),
       );
       c.print(result, o.output, EXTENSION_COLUMNS);
     }),
@@ -207,10 +233,13 @@ function registerExtension(machine: Command, deps: CliDeps): void {
   ).action(
     defineAction<ExtensionOptions>(deps, async (o, c) => {
       const session = await c.session(o.subscription);
-      const result = await session.client.patch<ArmResource>(
-        path(session.subscriptionId(), o, o.name),
-        { properties: extensionProperties(o) },
-        { query: QUERY, noWait: !o.wait },
+      const sub = session.subscriptionId();
+      const result = await waiting(session.client, sub, o, `apply '${o.name}'`, (options) =>
+        session.client.patch<ArmResource>(
+          path(sub, o, o.name),
+          { properties: extensionProperties(o) },
+          options,
+        ),
       );
       c.print(result, o.output, EXTENSION_COLUMNS);
     }),
@@ -249,10 +278,10 @@ function registerExtension(machine: Command, deps: CliDeps): void {
       defineAction<ExtensionOptions>(deps, async (o, c) => {
         await c.confirm(o.yes, `Remove extension '${o.name}' from machine '${o.machineName}'?`);
         const session = await c.session(o.subscription);
-        await session.client.delete(path(session.subscriptionId(), o, o.name), {
-          query: QUERY,
-          noWait: !o.wait,
-        });
+        const sub = session.subscriptionId();
+        await waiting(session.client, sub, o, `remove '${o.name}'`, (options) =>
+          session.client.delete(path(sub, o, o.name), options),
+        );
       }),
     );
 }
