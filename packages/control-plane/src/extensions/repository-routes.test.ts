@@ -9,6 +9,7 @@ import {
   type PackageIdentity,
 } from '@tether/protocol/extension-package';
 import { CompactSign } from 'jose';
+import { GUEST_CONFIGURATION_SIGNATURE_TYPE } from '@tether/protocol';
 import { CONTRIBUTOR_ROLE_ID, READER_ROLE_ID } from '../rbac/built-in-roles.js';
 import { ArmTestApp, armTestBackends } from '../resources/arm-test-app.js';
 import { MAX_PACKAGE_BYTES } from './repository-upload.js';
@@ -302,6 +303,31 @@ for (const backend of armTestBackends()) {
       assert.equal(tooLarge.status, 413);
       assert.equal(await count(), before);
       assert.equal((await t.inject('GET', urlOf(identity), { as: reader })).status, 404);
+    });
+
+    void it('takes a guest configuration package signed as one, and serves it back verifiable as one', async () => {
+      const identity = { publisher: 'Contoso.Baselines', type: 'SshHardening', version: '1.2.0' };
+      const zip = zipBytes(800);
+      const signature = await signPackage(key, identity, zip, GUEST_CONFIGURATION_SIGNATURE_TYPE);
+      const created = await t.inject('PUT', urlOf(identity), {
+        as: publisher,
+        body: { package: zip.toString('base64'), signature },
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal(created.body['signature'], signature);
+      const download = await t.app.inject({
+        method: 'GET',
+        url: urlOf(identity, '/package'),
+        headers: { authorization: `Bearer ${reader}` },
+      });
+      assert.ok(download.rawPayload.equals(zip));
+      await verifyPackage(
+        signature,
+        [publicKey],
+        identity,
+        download.rawPayload,
+        GUEST_CONFIGURATION_SIGNATURE_TYPE,
+      );
     });
   });
 }

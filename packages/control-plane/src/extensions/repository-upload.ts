@@ -1,7 +1,7 @@
 // Reading a package upload `{package, signature}`: the zip must be base64 of a zip no larger
 // than the repository takes, and the signature a package signature whose statement names this
 // very package and these very bytes. Who signed it is the agent's question, not this one's.
-import { TetherError } from '@tether/protocol';
+import { GUEST_CONFIGURATION_SIGNATURE_TYPE, TetherError } from '@tether/protocol';
 import {
   PACKAGE_SIGNATURE_TYPE,
   packageStatement,
@@ -21,6 +21,14 @@ export const UPLOAD_BODY_LIMIT = Math.ceil(MAX_PACKAGE_BYTES / 3) * 4 + 64 * 102
 
 const MAX_SIGNATURE_LENGTH = 8 * 1024;
 const ZIP_MAGIC = Buffer.from('PK\x03\x04', 'latin1');
+/**
+ * Extension packages and guest configuration packages share the repository; each kind is signed
+ * with its own `typ`, and the agent accepts only the kind it expects where it expects it.
+ */
+const SIGNATURE_TYPES: readonly string[] = [
+  PACKAGE_SIGNATURE_TYPE,
+  GUEST_CONFIGURATION_SIGNATURE_TYPE,
+];
 
 export interface PackageUpload {
   /** The zip as sent (base64), stored as is. */
@@ -78,10 +86,10 @@ function readStatement(signature: string): PackageStatement {
     throw invalid('signature', `The signature is not a package signature: ${error.message}`);
   }
   const header = decodeProtectedHeader(signature);
-  if (header.typ !== PACKAGE_SIGNATURE_TYPE) {
+  if (typeof header.typ !== 'string' || !SIGNATURE_TYPES.includes(header.typ)) {
     throw invalid(
       'signature',
-      `The signature is not a package signature: its typ is "${String(header.typ)}", not "${PACKAGE_SIGNATURE_TYPE}".`,
+      `The signature is not a package signature: its typ is "${String(header.typ)}", not ${SIGNATURE_TYPES.map((t) => `"${t}"`).join(' or ')}.`,
     );
   }
   if (header.alg !== 'EdDSA' && header.alg !== 'ES256') {

@@ -62,7 +62,7 @@ for (const backend of armTestBackends()) {
       assert.equal(properties['policyType'], 'BuiltIn');
       assert.deepEqual((properties['metadata'] as Body)['guestConfiguration'], {
         name: 'LinuxNoPasswordForSSH',
-        version: '3.*',
+        version: '1.*',
       });
       const list = await t.inject(
         'GET',

@@ -88,7 +88,7 @@ export const BUILT_IN_POLICY_DEFINITIONS: readonly BuiltInPolicy[] = deepFreeze(
     'Authentication to Linux machines should require SSH keys',
     'Machines are non-compliant if their SSH server accepts passwords (PasswordAuthentication is not "no").',
     'LinuxNoPasswordForSSH',
-    '3.*',
+    '1.*',
   ),
   linuxAudit(
     LINUX_NO_PASSWORDLESS_ACCOUNTS_POLICY,
