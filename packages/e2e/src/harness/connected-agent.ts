@@ -1,5 +1,6 @@
 // A real agent for an end-to-end test: `azcmagent connect` under a temporary AZCMAGENT_ROOT
-// (root is needed for connect), then its HIMDS and extension services as child processes.
+// (root is needed for connect), then its HIMDS, extension and guest configuration services as
+// child processes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,8 @@ export interface ConnectedAgent {
   /** Starts the extension service (HIMDS must run first); resolves once it is ready. */
   startExtensionService(env?: Record<string, string>): Promise<void>;
   stopExtensionService(): Promise<void>;
+  /** Starts the guest configuration service (HIMDS must run first); resolves once it is ready. */
+  startGcService(env?: Record<string, string>): Promise<void>;
   /** Everything the services wrote to stderr so far. */
   logs(): string;
   /** Stops the services and deletes the agent's root. */
@@ -68,7 +71,7 @@ export async function connectAgent(
   }
 
   const start = async (
-    service: 'himds' | 'extension',
+    service: 'himds' | 'extension' | 'gc',
     ready: RegExp,
     env: Record<string, string>,
   ): Promise<string> => {
@@ -105,6 +108,14 @@ export async function connectAgent(
       });
     },
     stopExtensionService: () => stopService('extension'),
+    async startGcService(env = {}) {
+      if (himdsPort === undefined)
+        throw new Error('start HIMDS before the guest configuration service');
+      await start('gc', /guest configuration service running for (\S+)/, {
+        AZCMAGENT_HIMDS_PORT: String(himdsPort),
+        ...env,
+      });
+    },
     logs: () => logs,
     async stop() {
       for (const service of [...services.keys()]) await stopService(service);

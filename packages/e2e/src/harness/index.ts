@@ -22,4 +22,9 @@ export {
   type PackageRef,
   type PublisherKey,
 } from './extension-publisher.js';
+export {
+  builtInConfigurations,
+  publishGuestConfiguration,
+  type GuestConfigurationRef,
+} from './guest-configuration-publisher.js';
 export { waitFor } from './wait-for.js';
