@@ -3,10 +3,11 @@
 import type { Clock } from '../clock.js';
 import { ONBOARDING_TOKEN_CREDENTIAL } from '../onboarding/onboarding-token.js';
 import type { ClientAssertionVerifier } from './client-assertion.js';
-import { secretHint, verifyClientSecret } from './client-secret.js';
+import { verifyClientSecret } from './client-secret.js';
 import type { CredentialRow, CredentialStore, PrincipalRow } from './credential-store.js';
 import type { IdentityEndpoints } from './identity-endpoints.js';
 import { OAuthError } from './oauth-error.js';
+import { SignInThrottle } from './sign-in-throttle.js';
 
 export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -32,12 +33,39 @@ export class ClientAuthenticator {
     private readonly assertions: ClientAssertionVerifier,
     private readonly endpoints: IdentityEndpoints,
     private readonly clock: Clock,
+    private readonly throttle: SignInThrottle = new SignInThrottle(clock),
   ) {}
 
-  /** `audience` is the one the token will carry; an assertion may serve each audience once. */
-  async authenticate(proof: ClientProof, audience: string): Promise<AuthenticatedClient> {
+  /**
+   * `audience` is the one the token will carry; an assertion may serve each audience once.
+   * `address` is the caller's: failures are limited per client and per address.
+   */
+  async authenticate(
+    proof: ClientProof,
+    audience: string,
+    address: string,
+  ): Promise<AuthenticatedClient> {
     const clientId = proof.client_id;
     if (clientId === undefined || clientId === '') throw missing('client_id');
+    this.throttle.check(clientId, address);
+    try {
+      return await this.prove(proof, clientId, audience);
+    } catch (error) {
+      if (
+        error instanceof OAuthError &&
+        (error.status === 401 || error.error === 'unauthorized_client')
+      ) {
+        this.throttle.failed(clientId, address);
+      }
+      throw error;
+    }
+  }
+
+  private async prove(
+    proof: ClientProof,
+    clientId: string,
+    audience: string,
+  ): Promise<AuthenticatedClient> {
     const principal = GUID.test(clientId)
       ? await this.store.servicePrincipalByAppId(clientId)
       : undefined;
@@ -93,13 +121,12 @@ export class ClientAuthenticator {
 
   private async checkSecret(principal: PrincipalRow, secret: string): Promise<CredentialRow> {
     const passwords = await this.store.credentialsOf(principal.id, 'password');
-    // Only secrets with the same first characters can match; each check is a slow hash.
-    const hint = secretHint(secret);
-    for (const credential of passwords.filter(
-      (c) => c.secret_hint === hint || c.secret_hint === null,
-    )) {
-      if (credential.secret_hash === null) continue;
-      if (!(await verifyClientSecret(secret, credential.secret_hash))) continue;
+    // Every secret of the principal is checked, whatever the presented one begins with: a
+    // shortcut on its first characters made them guessable by timing.
+    for (const credential of passwords) {
+      const hash = credential.secret_hash;
+      if (hash === null) continue;
+      if (!(await this.throttle.hashing(() => verifyClientSecret(secret, hash)))) continue;
       const now = this.clock.now();
       if (now >= Date.parse(credential.expires_at)) {
         if (credential.display_name === ONBOARDING_TOKEN_CREDENTIAL) {

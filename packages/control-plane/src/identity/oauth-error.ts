@@ -11,7 +11,8 @@ export type OAuthErrorCode =
   | 'unauthorized_client'
   | 'unsupported_grant_type'
   | 'invalid_scope'
-  | 'invalid_resource';
+  | 'invalid_resource'
+  | 'temporarily_unavailable';
 
 export class OAuthError extends Error {
   constructor(
@@ -19,12 +20,18 @@ export class OAuthError extends Error {
     /** Entra's AADSTS number for the same refusal, so searches for it find the fix. */
     readonly aadsts: number,
     readonly description: string,
+    /** For `temporarily_unavailable`: when to try again (the Retry-After header). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(`AADSTS${aadsts}: ${description}`);
   }
 
-  /** Entra answers a failed client authentication with 401, everything else with 400. */
-  get status(): 400 | 401 {
+  /**
+   * Entra answers a failed client authentication with 401, a throttled one with 429,
+   * everything else with 400.
+   */
+  get status(): 400 | 401 | 429 {
+    if (this.error === 'temporarily_unavailable') return 429;
     return this.error === 'invalid_client' ? 401 : 400;
   }
 }
@@ -74,5 +81,8 @@ export function sendOAuthError(
       : String(reply.getHeader('x-ms-correlation-request-id') ?? randomUUID());
   request.log.info({ error: error.error, aadsts: error.aadsts }, 'OAuth request refused');
   void reply.code(error.status);
+  if (error.retryAfterSeconds !== undefined) {
+    void reply.header('retry-after', String(error.retryAfterSeconds));
+  }
   return oauthErrorBody(error, correlationId, clock.now());
 }

@@ -1,7 +1,7 @@
 // The token endpoint and OIDC discovery, in process: client secrets and client assertions are
 // accepted or refused the way Entra does, with OAuth error bodies msal-node can read.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import {
   MANAGEMENT_SCOPE,
@@ -24,6 +24,10 @@ void describe('token endpoint', () => {
   let secret: string;
   let certificate: TestClientCertificate;
   let tokenUrl: string;
+
+  // Each case starts in a fresh failure window: these cases refuse, on purpose, more sign-ins
+  // from one address than the endpoint allows in one (its limits are tested on their own).
+  beforeEach(() => plane.clock.advance(60_000));
 
   before(async () => {
     plane = await TestControlPlane.start();

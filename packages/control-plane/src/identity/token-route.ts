@@ -49,7 +49,7 @@ async function grant(services: TokenRouteServices, request: FastifyRequest) {
   }
   if (body.scope === undefined || body.scope.trim() === '') throw missing('scope');
   const audience = audienceOf(body.scope, services.endpoints);
-  const client = await services.clients.authenticate(body, audience);
+  const client = await services.clients.authenticate(body, audience, request.ip);
   const token = await services.issuer.issue(
     {
       principalId: client.principal.id,
