@@ -29,6 +29,8 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   activity: () => import('./commands/activity.js'),
   'onboarding-token': () => import('./commands/onboarding-token.js'),
   extension: () => import('./commands/extension.js'),
+  policy: () => import('./commands/policy.js'),
+  'guest-config': () => import('./commands/guest-config.js'),
 };
 
 /** Commands a group module registers besides the one it is named after. */

@@ -6,6 +6,11 @@ export const API_VERSIONS = {
   authorization: '2022-04-01',
   activityLog: '2015-04-01',
   access: '2026-11-01',
+  policy: '2024-05-01',
+  policyExemptions: '2022-07-01-preview',
+  policyInsights: '2024-10-01',
+  guestConfiguration: '2024-04-05',
+  extensionRepository: '2024-07-10',
 } as const;
 
 /** What the token endpoint is asked for: an ARM token, as `az` asks for one. */

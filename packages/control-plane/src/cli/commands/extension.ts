@@ -1,19 +1,17 @@
 // `tether extension keygen|publish|list|show`: publisher keys and the signed package repository
 // (docs/extensions.md, B1). A package is its folder zipped the same way every time, signed with
 // the publisher's key here, so the repository only ever holds what the publisher signed.
-import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { generateKeyPairSync } from 'node:crypto';
+import { lstat, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { parseExtensionName, TetherError } from '@tether/protocol';
 import {
   PACKAGE_VERSION_PATTERN,
   publisherKeyId,
-  signatureAlgorithm,
   signPackage,
   type PackageIdentity,
 } from '@tether/protocol/extension-package';
 import { InvalidArgumentError, type Command } from 'commander';
-import { ZipFile } from 'yazl';
 import { processCliDeps, type CliDeps } from '../client/cli-deps.js';
 import { usageError } from '../client/cli-error.js';
 import {
@@ -23,12 +21,12 @@ import {
   type OutputOptions,
 } from '../client/command-kit.js';
 import type { Column } from '../client/output-format.js';
+import { zipFolder } from '../client/package-zip.js';
+import { readPrivateKey } from '../client/publisher-key.js';
 
 /** The repository's api-version. */
 const QUERY = { 'api-version': '2024-07-10' };
 const MAX_PACKAGE_BYTES = 32 * 1024 * 1024;
-/** Every entry gets this time, so the same folder always makes the same zip. */
-const ZIP_MTIME = new Date(Date.UTC(1980, 0, 1));
 const MANIFEST = 'HandlerManifest.json';
 const MANIFEST_COMMANDS = [
   'installCommand',
@@ -248,36 +246,6 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-async function readPrivateKey(file: string): Promise<KeyObject> {
-  let pem: Buffer;
-  try {
-    pem = await readFile(file);
-  } catch (error) {
-    throw usageError(
-      `Cannot read the key file ${file}: ${(error as Error).message}. Make one with 'tether extension keygen --out DIR'.`,
-      '--key',
-    );
-  }
-  let key: KeyObject;
-  try {
-    key = createPrivateKey(pem);
-  } catch {
-    throw usageError(
-      `The key file ${file} is not a PEM private key; pass the publisher.key written by 'tether extension keygen'.`,
-      '--key',
-    );
-  }
-  try {
-    signatureAlgorithm(key);
-  } catch (error) {
-    throw usageError(
-      `The key file ${file} cannot sign packages: ${(error as Error).message}`,
-      '--key',
-    );
-  }
-  return key;
-}
-
 /** The folder must hold a handler manifest naming every lifecycle command the agent runs. */
 async function checkManifest(dir: string): Promise<void> {
   const path = join(dir, MANIFEST);
@@ -314,57 +282,4 @@ async function checkManifest(dir: string): Promise<void> {
   if (missing.length > 0) {
     throw usageError(`${path} names no ${missing.join(', ')} in its handlerManifest.`, '--dir');
   }
-}
-
-interface FolderEntry {
-  name: string;
-  path: string;
-  executable: boolean;
-}
-
-/** Regular files under `dir`, sorted by their name in the zip; links and devices are refused. */
-async function folderEntries(dir: string, prefix = ''): Promise<FolderEntry[]> {
-  const found: FolderEntry[] = [];
-  for (const name of (await readdir(dir)).sort()) {
-    const path = join(dir, name);
-    const zipName = `${prefix}${name}`;
-    const stats = await lstat(path);
-    if (stats.isSymbolicLink()) {
-      throw usageError(
-        `${path} is a symbolic link; packages hold only regular files (agents refuse links), so copy the target in.`,
-        '--dir',
-      );
-    }
-    if (stats.isDirectory()) found.push(...(await folderEntries(path, `${zipName}/`)));
-    else if (stats.isFile())
-      found.push({ name: zipName, path, executable: (stats.mode & 0o111) !== 0 });
-    else
-      throw usageError(
-        `${path} is not a regular file or folder; remove it from the package.`,
-        '--dir',
-      );
-  }
-  return found;
-}
-
-/** The same folder gives the same bytes: sorted entries, one fixed time, modes 755 or 644. */
-async function zipFolder(dir: string): Promise<Buffer> {
-  const entries = (await folderEntries(dir)).sort((a, b) =>
-    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
-  );
-  const zip = new ZipFile();
-  for (const entry of entries) {
-    zip.addBuffer(await readFile(entry.path), entry.name, {
-      mtime: ZIP_MTIME,
-      mode: entry.executable ? 0o100755 : 0o100644,
-    });
-  }
-  const chunks: Buffer[] = [];
-  const done = new Promise<Buffer>((resolveZip, reject) => {
-    zip.outputStream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    zip.outputStream.on('error', reject);
-    zip.outputStream.on('end', () => resolveZip(Buffer.concat(chunks)));
-  });
-  zip.end();
-  return done;
 }
