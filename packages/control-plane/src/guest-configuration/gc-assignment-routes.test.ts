@@ -117,7 +117,8 @@ void describe('guest configuration assignments', () => {
     assert.equal(at(read.body, 'properties.guestConfiguration.version'), '1.2.0');
   });
 
-  void it("wakes the agent's goal-state poll with the change", async () => {
+  // Waiting out its 30 s would overrun the 10 s limit: finishing shows the change answered it.
+  void it("wakes the agent's goal-state poll with the change", { timeout: 10_000 }, async () => {
     const first = await goalState();
     assert.equal(first.status, 200);
     const generation = first.body['generation'] as number;
@@ -127,7 +128,6 @@ void describe('guest configuration assignments', () => {
     assert.equal(assignments[0]?.['publisher'], 'Tether.GuestConfiguration');
     const polled = goalState(`&after=${generation}&wait=30`);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const started = performance.now();
     const changed = await put('AzureLinuxBaseline', {
       name: 'AzureLinuxBaseline',
       version: '1.2.0',
@@ -135,7 +135,6 @@ void describe('guest configuration assignments', () => {
     });
     assert.equal(changed.status, 200);
     const answer = await polled;
-    assert.ok(performance.now() - started < 1000, 'answered with the change');
     assert.equal(answer.body['generation'], generation + 1);
     assert.equal(
       (answer.body['assignments'] as Record<string, unknown>[])[0]?.['assignmentType'],
