@@ -1,10 +1,10 @@
 // `npm start`: a local Tether to try out — the control plane with its embedded SQLite and the
-// first-party extensions published in its repository, signed with a demo publisher key; and, when
-// run as root, a demo agent connected to it under .tether/demo/agent (AZCMAGENT_ROOT) that trusts
-// that key, with its HIMDS and extension services. The first run creates everything; later runs
-// reuse it.
+// first-party extensions and built-in guest configurations published in its repository, signed
+// with a demo publisher key; and, when run as root, a demo agent connected to it under
+// .tether/demo/agent (AZCMAGENT_ROOT) that trusts that key, with its HIMDS, extension and guest
+// configuration services. The first run creates everything; later runs reuse it.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 const root = resolve(process.env.TETHER_DEMO_DIR ?? '.tether/demo');
@@ -18,6 +18,11 @@ const credentialsFile = resolve(root, 'credentials.json');
 const profile = { TETHER_CONFIG_DIR: resolve(root, 'profile') };
 const publisherDir = resolve(root, 'publisher');
 const firstParty = resolve('packages/extensions/dist/packages');
+const configurations = resolve('packages/extensions/dist/guest-configurations-packages');
+/** The publisher the demo signs the built-in guest configurations as. */
+const configurationPublisher = 'Tether.GuestConfiguration';
+/** Tether's built-in initiative of the three Linux guest configuration audits. */
+const linuxInitiative = '4d2c9e71-6a3b-48f0-9b15-c7e0a8d3f962';
 const endpoint = `https://${listen}`;
 const children = [];
 
@@ -41,6 +46,7 @@ server.stdout.on('data', (chunk) => {
 function onListening() {
   signIn();
   publishFirstPartyExtensions();
+  publishBuiltInConfigurations();
   const agent = startDemoAgent();
   const sub = `/subscriptions/${credentials.subscriptionId}`;
   console.log(`
@@ -97,7 +103,10 @@ function startDemoAgent() {
       env,
     );
   }
-  for (const { publisher } of firstPartyIndex()) {
+  seedAgentRoot();
+  for (const publisher of [
+    ...new Set([...firstPartyIndex().map((p) => p.publisher), configurationPublisher]),
+  ]) {
     run(
       azcmagent,
       [
@@ -115,13 +124,28 @@ function startDemoAgent() {
   himds.stdout.pipe(process.stdout);
   const extensions = start(azcmagent, ['service', 'run', 'extension'], env);
   extensions.stdout.pipe(process.stdout);
+  const gc = start(azcmagent, ['service', 'run', 'gc'], env);
+  gc.stdout.pipe(process.stdout);
   return `Demo agent "demo-server" is connected (AZCMAGENT_ROOT=${agentRoot}); its HIMDS serves 127.0.0.1:${himdsPort}
 and its extension service runs what the control plane asks for, if its local settings allow it.
 Try: AZCMAGENT_ROOT=${agentRoot} npx azcmagent show
      npx tether machine extension create -g demo --machine-name demo-server -n hello --profile demo \\
        --publisher Microsoft.Azure.Extensions --type CustomScript --settings '{"commandToExecute":"uname -a"}'
      AZCMAGENT_ROOT=${agentRoot} npx azcmagent config set extensions.allowlist "Microsoft.Azure.Monitor/AzureMonitorLinuxAgent"
-and watch the machine's agentConfiguration change in 'npx tether machine show -g demo -n demo-server --profile demo'.`;
+and watch the machine's agentConfiguration change in 'npx tether machine show -g demo -n demo-server --profile demo'.
+
+Its guest configuration service audits the built-in Linux configurations. Under AZCMAGENT_ROOT the
+rules read files below ${agentRoot}, not the real /etc: the demo seeded a few there
+(etc/ssh/sshd_config allows root logins and passwords, so some rules fail). Assign the baseline
+initiative to the demo group, ask for a scan, and see what it found:
+     npx tether policy assignment create -n linux-baseline -g demo --profile demo \\
+       --policy-set-definition ${linuxInitiative}
+     npx tether policy state trigger-scan -g demo --profile demo
+     npx tether guest-config assignment show -g demo --machine-name demo-server -n AzureLinuxBaseline -o table --profile demo
+     npx tether policy state summarize -g demo -o table --profile demo
+     npx tether policy state list -g demo -o table --profile demo
+Switch it off on the machine and every guest configuration policy shows non-compliant:
+     AZCMAGENT_ROOT=${agentRoot} npx azcmagent config set guestconfiguration.enabled false`;
 }
 
 /** The CLI profile the demo's own commands (and the printed examples) use. */
@@ -171,6 +195,72 @@ function publishFirstPartyExtensions() {
       ],
       profile,
     );
+  }
+}
+
+/** Signs the built-in guest configurations with the demo publisher key and uploads what is missing. */
+function publishBuiltInConfigurations() {
+  const index = JSON.parse(readFileSync(resolve(configurations, 'index.json'), 'utf8'));
+  const published = JSON.parse(
+    run(
+      tether,
+      ['guest-config', 'package', 'list', '--publisher', configurationPublisher],
+      profile,
+    ),
+  );
+  for (const { name, version, dir } of index) {
+    if (published.some((p) => p.type === name && p.version === version)) continue;
+    run(
+      tether,
+      [
+        'guest-config',
+        'package',
+        'publish',
+        '--dir',
+        resolve(configurations, dir),
+        '--publisher',
+        configurationPublisher,
+        '--key',
+        resolve(publisherDir, 'publisher.key'),
+      ],
+      profile,
+    );
+  }
+}
+
+/** A few system files under the demo agent's root, so its audits have something to read. */
+function seedAgentRoot() {
+  const files = [
+    [
+      'etc/ssh/sshd_config',
+      0o600,
+      'Protocol 2\nLogLevel INFO\nMaxAuthTries 4\nPermitRootLogin yes\nPasswordAuthentication yes\nPermitEmptyPasswords no\nHostbasedAuthentication no\nLoginGraceTime 60\n',
+    ],
+    ['etc/group', 0o644, 'root:x:0:\ndemo:x:1000:\n'],
+    ['proc/sys/net/ipv4/tcp_syncookies', 0o644, '1\n'],
+    [
+      'var/lib/dpkg/status',
+      0o644,
+      'Package: openssh-server\nStatus: install ok installed\nVersion: 1:9.6p1-3\n\n',
+    ],
+    ['etc/login.defs', 0o644, 'UMASK 077\nPASS_MAX_DAYS 365\nENCRYPT_METHOD SHA512\n'],
+    [
+      'etc/passwd',
+      0o644,
+      'root:x:0:0:root:/root:/bin/bash\ndemo:x:1000:1000::/home/demo:/bin/sh\n',
+    ],
+    [
+      'etc/shadow',
+      0o400,
+      'root:$6$demo$hash:19000:0:99999:7:::\ndemo:$6$demo$hash:19000:0:99999:7:::\n',
+    ],
+  ];
+  for (const [path, mode, text] of files) {
+    const file = resolve(agentRoot, path);
+    if (existsSync(file)) continue;
+    mkdirSync(resolve(file, '..'), { recursive: true, mode: 0o755 });
+    writeFileSync(file, text, { mode });
+    chmodSync(file, mode);
   }
 }
 
