@@ -49,7 +49,8 @@ export const CREDENTIAL_FLAGS: readonly FlagSpec[] = [
     short: 'p',
     type: 'string',
     valueName: 'secret',
-    description: 'Secret of the service principal',
+    description:
+      "Secret of the service principal; '@FILE' reads it from a file and '-' from standard input, so it never shows in the process list",
   },
   {
     long: 'service-principal-cert',
@@ -61,14 +62,15 @@ export const CREDENTIAL_FLAGS: readonly FlagSpec[] = [
     long: 'access-token',
     type: 'string',
     valueName: 'token',
-    description: 'An access token for the control plane instead of a service principal',
+    description:
+      "An access token for the control plane instead of a service principal ('@FILE' or '-' as for the secret)",
   },
   {
     long: 'onboarding-token',
     type: 'string',
     valueName: 'token',
     description:
-      "A token from 'tether onboarding-token create' (endpoint, tenant, credential, subscription, resource group)",
+      "A token from 'tether onboarding-token create' (endpoint, tenant, credential, subscription, resource group); '@FILE' or '-' as for the secret",
   },
   {
     long: 'endpoint',
@@ -105,13 +107,53 @@ export function flagString(context: CommandContext, name: string): string | unde
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+/**
+ * A flag that carries a secret: its value, or with `@FILE` the file's contents, or with `-`
+ * standard input's — a secret on the command line is visible to every user through `ps`.
+ * One trailing newline is dropped, as `echo` and editors add it.
+ */
+export function secretFlag(
+  context: CommandContext,
+  name: string,
+  read: { stdin(): string; file(path: string): string } = SECRET_SOURCES,
+): string | undefined {
+  const raw = flagString(context, name);
+  if (raw === undefined) return undefined;
+  if (raw !== '-' && !raw.startsWith('@')) return raw;
+  const from = raw === '-' ? 'standard input' : raw.slice(1);
+  let text: string;
+  try {
+    text = raw === '-' ? read.stdin() : read.file(from);
+  } catch (error) {
+    throw new AgentError(
+      'ERR_INVALID_VALUE',
+      `--${name} ${raw}: cannot read ${from} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+      { target: name },
+    );
+  }
+  const value = text.replace(/\r?\n$/, '');
+  if (value === '' || /[\r\n]/.test(value)) {
+    throw new AgentError(
+      'ERR_INVALID_VALUE',
+      `--${name} ${raw}: ${from} must hold the value on one line; it is ${value === '' ? 'empty' : 'several lines'}.`,
+      { target: name },
+    );
+  }
+  return value;
+}
+
+const SECRET_SOURCES = {
+  stdin: (): string => readFileSync(0, 'utf8'),
+  file: (path: string): string => readFileSync(path, 'utf8'),
+};
+
 /** Flags win over the onboarding token; the endpoint must be https. */
 export function resolveTarget(
   context: CommandContext,
   fallbackEndpoint?: string,
   fallbackCa?: string,
 ): OperatorTarget {
-  const tokenText = flagString(context, 'onboarding-token');
+  const tokenText = secretFlag(context, 'onboarding-token');
   const onboarding = tokenText === undefined ? undefined : decodeOnboardingToken(tokenText);
   const endpoint = (
     flagString(context, 'endpoint') ??
@@ -183,10 +225,10 @@ export function operatorTokenSource(
   context: CommandContext,
   target: OperatorTarget,
 ): (nowMs: number) => Promise<string> {
-  const accessToken = flagString(context, 'access-token');
+  const accessToken = secretFlag(context, 'access-token');
   const clientId = flagString(context, 'service-principal-id') ?? target.onboarding?.appId;
   const secret =
-    flagString(context, 'service-principal-secret') ??
+    secretFlag(context, 'service-principal-secret') ??
     (flagString(context, 'service-principal-id') === undefined
       ? target.onboarding?.secret
       : undefined);

@@ -2,7 +2,7 @@
 // HIMDS heartbeats (Connected, agentConfiguration, config changes within seconds), the file
 // challenge over HTTP, restart, and disconnect after which the old key gets no token.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,6 +102,9 @@ void test(
   'connect, heartbeat, config change, challenge, restart, disconnect',
   { skip: ROOT_ONLY, timeout: 120_000 },
   async () => {
+    // The secret from a file, as a careful operator gives it: never on the command line.
+    const secretFile = join(root, 'onboarder.secret');
+    writeFileSync(secretFile, `${onboarder.secret}\n`, { mode: 0o600 });
     const connect = await runAzcmagent(root, [
       'connect',
       '--endpoint',
@@ -123,7 +126,7 @@ void test(
       '-i',
       onboarder.appId,
       '-p',
-      onboarder.secret,
+      `@${secretFile}`,
     ]);
     assert.equal(connect.status, 0, connect.stderr);
     assert.match(connect.stdout, /Connected: \/subscriptions\/.*\/machines\/m1/);
