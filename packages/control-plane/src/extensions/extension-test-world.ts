@@ -11,6 +11,7 @@ import {
 } from '../rbac/built-in-roles.js';
 import { ArmTestApp, type InjectOptions, type InjectResult } from '../resources/arm-test-app.js';
 import { TestMachineAgent } from '../machines/test-machine-agent.js';
+import type { TestBackend } from '../store/test-databases.js';
 
 export const V = 'api-version=2021-05-20';
 export const AGENT_V = 'api-version=2024-07-10';
@@ -28,7 +29,7 @@ export class ExtensionTestWorld {
   ) {}
 
   static async create(
-    options: { pageSize?: number; policy?: PolicySource } = {},
+    options: { pageSize?: number; policy?: PolicySource; backend?: TestBackend } = {},
   ): Promise<ExtensionTestWorld> {
     const t = await ArmTestApp.start(options);
     const sub = await t.addSubscription();

@@ -29,13 +29,11 @@ export const PUBLIC_URL = 'https://tether.test:8443';
 const SQLITE: TestBackend = { name: 'sqlite', open: openSqliteTestDatabase };
 
 /**
- * The backends the ARM route tests run on. They all pass on PostgreSQL one file at a time, but
- * two test schemas cannot yet be migrated side by side (Kysely's migrator finds the other
- * schema's lock table, since store/migrations.ts names no migrationTableSchema), so parallel
- * test files would fail; PostgreSQL joins here once that is fixed.
+ * The backends the ARM route tests run on: SQLite, and PostgreSQL when TETHER_TEST_POSTGRES_URL
+ * names a server (each test database in its own schema, migrated with its own lock table).
  */
 export function armTestBackends(): TestBackend[] {
-  return testBackends().filter((backend) => backend.name === 'sqlite');
+  return testBackends();
 }
 
 export interface InjectOptions {
