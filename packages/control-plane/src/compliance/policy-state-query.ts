@@ -16,6 +16,13 @@ export interface StateFilter {
   policyAssignmentName?: string;
 }
 
+/**
+ * A heartbeat saying guest configuration is off or in monitor mode. Word for word the condition
+ * of the partial index `machine_agents_guest_configuration_off` (migration 0009): any other
+ * spelling makes the database read every machine's heartbeat instead.
+ */
+export const GC_SWITCHED_OFF = `report like '%"guestConfigurationEnabled":"false"%' or report like '%"configMode":"monitor"%'`;
+
 /** The compliance of a row at `now` (ISO-8601). */
 export function stateExpression(now: string): RawBuilder<string> {
   return sql<string>`case
@@ -23,8 +30,7 @@ export function stateExpression(now: string): RawBuilder<string> {
     when s.gc_assignment_name is not null and s.machine_id in (
       select machine_id from guest_configuration_machines where disabled_reason is not null
       union
-      select machine_id from machine_agents
-        where report like '%"guestConfigurationEnabled":"false"%' or report like '%"configMode":"monitor"%'
+      select machine_id from machine_agents where ${sql.raw(GC_SWITCHED_OFF)}
     ) then 'NonCompliant'
     else s.compliance_state end`;
 }

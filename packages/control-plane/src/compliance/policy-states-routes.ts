@@ -71,14 +71,7 @@ export function policyStatesRoutes(services: GcServices): RouteSpec[] {
     else if (scope.resourceGroup !== undefined)
       await requireResourceGroup(db, scope.subscriptionId, scope.resourceGroup);
     else await requireSubscription(db, scope.subscriptionId);
-    let machines = db
-      .selectFrom('machines')
-      .selectAll()
-      .where('subscription_id', '=', scope.subscriptionId.toLowerCase());
-    if (scope.resourceGroup !== undefined)
-      machines = machines.where('resource_group', '=', scope.resourceGroup.toLowerCase());
-    if (scope.machineId !== undefined) machines = machines.where('id', '=', scope.machineId);
-    await reconcileStale(services, await machines.execute());
+    await reconcileStale(services, scope);
     return scope;
   };
 

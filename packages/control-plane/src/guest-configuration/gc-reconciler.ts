@@ -2,7 +2,7 @@
 // configuration policies ask for, removes those no policy wants any more, and rewrites its
 // policy states. Runs lazily, whenever the machine or any policy changed since the last run.
 import { randomUUID } from 'node:crypto';
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { ArmError } from '../api/arm-error.js';
 import { machineView, type PolicyEntry } from '../policy/index.js';
 import type { MachinesTable, PolicyStatesTable } from '../store/schema.js';
@@ -63,17 +63,36 @@ export async function reconcileIfStale(services: GcServices, machine: MachineRow
   await updateGcMachine(services.db, machine.id, { reconciledFor: key });
 }
 
-/** Every machine of `machineIds` that is stale, matched again. */
-export async function reconcileStale(services: GcServices, machines: MachineRow[]): Promise<void> {
+export interface MachineScope {
+  subscriptionId: string;
+  resourceGroup?: string;
+  machineId?: string;
+}
+
+/**
+ * Every machine in scope that is stale, matched again. The database picks the stale ones, so a
+ * fleet where nothing changed costs one indexed query, not a row per machine read into memory.
+ */
+export async function reconcileStale(services: GcServices, scope: MachineScope): Promise<void> {
   if (services.policy === undefined) return;
-  const states = await services.db
-    .selectFrom('guest_configuration_machines')
-    .select(['machine_id', 'reconciled_for'])
-    .execute();
-  const done = new Map(states.map((s) => [s.machine_id, s.reconciled_for]));
-  for (const machine of machines) {
+  const { epoch, count } = policyGeneration(services.db);
+  const suffix = `|${epoch}|${count}`;
+  let stale = services.db
+    .selectFrom('machines as m')
+    .leftJoin('guest_configuration_machines as g', 'g.machine_id', 'm.id')
+    .selectAll('m')
+    .where('m.subscription_id', '=', scope.subscriptionId.toLowerCase())
+    .where((eb) =>
+      eb.or([
+        eb('g.reconciled_for', 'is', null),
+        eb('g.reconciled_for', '<>', sql<string>`${sql.ref('m.updated_at')} || ${suffix}`),
+      ]),
+    );
+  if (scope.resourceGroup !== undefined)
+    stale = stale.where('m.resource_group', '=', scope.resourceGroup.toLowerCase());
+  if (scope.machineId !== undefined) stale = stale.where('m.id', '=', scope.machineId);
+  for (const machine of await stale.execute()) {
     const key = reconcileKey(services.db, machine);
-    if (done.get(machine.id) === key) continue;
     await reconcileMachine(services, machine);
     await updateGcMachine(services.db, machine.id, { reconciledFor: key });
   }
@@ -105,10 +124,10 @@ export async function reconcileMachine(services: GcServices, machine: MachineRow
       ...(agent?.report == null ? {} : (JSON.parse(agent.report) as Record<string, unknown>)),
     },
   });
-  const entries = await policy.applicablePolicies(view);
+  const { matching, compliant } = await policy.evaluatePolicies(view);
   const now = new Date(clock.now()).toISOString();
-  const gcChanged = await reconcileAssignments(services, machine, wantedAssignments(entries), now);
-  await writePolicyStates(db, machine, entries, now);
+  const gcChanged = await reconcileAssignments(services, machine, wantedAssignments(matching), now);
+  await writePolicyStates(db, machine, matching, compliant, now);
   if (gcChanged) await gcAssignmentsChanged(services, machine.id);
   else await syncGcPolicyStates(db, machine.id, now);
 }
@@ -218,16 +237,21 @@ async function reconcileAssignments(
   return changed;
 }
 
-/** The machine's policy states, one per applicable entry, rewritten whole. */
+/**
+ * The machine's policy states, rewritten whole: one per matching entry, and one Compliant per
+ * Audit or Deny entry covering it whose rule does not match.
+ */
 async function writePolicyStates(
   db: Db,
   machine: MachineRow,
   entries: readonly PolicyEntry[],
+  compliant: readonly PolicyEntry[],
   now: string,
 ): Promise<void> {
   const rows: PolicyStatesTable[] = [];
   const seen = new Set<string>();
-  for (const entry of entries) {
+  const complies = new Set(compliant);
+  for (const entry of [...entries, ...compliant]) {
     const gc = isGuestConfigurationEntry(entry) ? entry.guestConfiguration : undefined;
     // A matching Audit or Deny rule is itself the finding; other effects are not evaluated here.
     if (gc === undefined && entry.effect !== 'Audit' && entry.effect !== 'Deny') continue;
@@ -246,7 +270,8 @@ async function writePolicyStates(
       policy_set_definition_id: entry.policySetDefinitionId ?? null,
       definition_action: entry.effect.toLowerCase(),
       gc_assignment_name: gc === undefined ? null : gc.name.toLowerCase(),
-      compliance_state: gc === undefined ? 'NonCompliant' : 'Unknown',
+      compliance_state:
+        gc !== undefined ? 'Unknown' : complies.has(entry) ? 'Compliant' : 'NonCompliant',
       exempt: entry.exemption === undefined ? 0 : 1,
       exempt_until:
         entry.exemption?.expiresOn === undefined

@@ -1,6 +1,6 @@
 // Numbered schema migrations, written with Kysely's schema builder so they run unchanged
 // on SQLite and PostgreSQL. Never edit a released migration; add the next number.
-import { Migrator, type Kysely, type Migration } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type SqlBool } from 'kysely';
 
 const text = 'text' as const;
 
@@ -457,6 +457,28 @@ const migrations: Record<string, Migration> = {
         .createIndex('policy_exemptions_by_assignment')
         .on('policy_exemptions')
         .column('policy_assignment_id')
+        .execute();
+    },
+  },
+  '0009_compliance_at_scale': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // The few machines whose agent has guest configuration switched off (or runs in monitor
+      // mode), found without reading every heartbeat. Compliance queries name this condition
+      // word for word (compliance/policy-state-query.ts), which is what lets both databases use
+      // the partial index.
+      await db.schema
+        .createIndex('machine_agents_guest_configuration_off')
+        .on('machine_agents')
+        .column('machine_id')
+        .where(
+          sql<SqlBool>`report like '%"guestConfigurationEnabled":"false"%' or report like '%"configMode":"monitor"%'`,
+        )
+        .execute();
+      await db.schema
+        .createIndex('guest_configuration_machines_switched_off')
+        .on('guest_configuration_machines')
+        .column('machine_id')
+        .where(sql<SqlBool>`disabled_reason is not null`)
         .execute();
     },
   },

@@ -65,6 +65,7 @@ for (const backend of testBackends()) {
         '0005_extension_operations_by_machine',
         '0007_guest_configuration',
         '0008_policy',
+        '0009_compliance_at_scale',
       ]);
     });
 
