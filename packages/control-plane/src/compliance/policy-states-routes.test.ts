@@ -5,9 +5,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { AGENT_V, ExtensionTestWorld } from '../extensions/extension-test-world.js';
+import { armTestBackends } from '../resources/arm-test-app.js';
 import type { PolicyChangeNotice, PolicySource } from '../guest-configuration/policy-source.js';
 import {
-  applicablePolicies,
+  evaluatePolicies,
   BUILT_IN_POLICY_DEFINITIONS,
   compileAssignment,
   LINUX_BASELINE_POLICY,
@@ -26,7 +27,7 @@ class HeldPolicy implements PolicySource {
   exemptions: ExemptionRecord[] = [];
   private listeners: ((change: PolicyChangeNotice) => void)[] = [];
   constructor(private readonly now: () => number) {}
-  applicablePolicies(view: Parameters<PolicySource['applicablePolicies']>[0]) {
+  evaluatePolicies(view: Parameters<PolicySource['evaluatePolicies']>[0]) {
     const definitionId = `/providers/Microsoft.Authorization/policyDefinitions/${LINUX_BASELINE_POLICY}`;
     const compiled = this.assignments.map((record) =>
       compileAssignment(record, {
@@ -35,7 +36,7 @@ class HeldPolicy implements PolicySource {
         document: parsePolicyDefinition(BASELINE?.properties),
       }),
     );
-    return Promise.resolve(applicablePolicies(view, compiled, this.exemptions, this.now()));
+    return Promise.resolve(evaluatePolicies(view, compiled, this.exemptions, this.now()));
   }
   onChange(listener: (change: PolicyChangeNotice) => void): () => void {
     this.listeners.push(listener);
@@ -47,161 +48,166 @@ class HeldPolicy implements PolicySource {
   }
 }
 
-void describe('policy states', () => {
-  let w: ExtensionTestWorld;
-  let policy: HeldPolicy;
-  let operator: string;
-  const group = () => `/subscriptions/${w.sub}/resourceGroups/Fleet`;
-  const query = async (filter = '') => {
-    const answer = await w.call(
-      'POST',
-      `${group()}/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults?${V}${filter === '' ? '' : `&$filter=${encodeURIComponent(filter)}`}`,
-      { as: w.reader },
-    );
-    assert.equal(answer.status, 200, JSON.stringify(answer.body));
-    return (answer.body['value'] as Record<string, unknown>[]).map((r) => [
-      String(r['resourceId']).split('/').at(-1),
-      r['complianceState'],
-    ]);
-  };
-  const upload = (body: Record<string, unknown>) =>
-    w.call('POST', `${w.machine()}/guestConfigurationReports?${AGENT_V}`, { as: w.machineA, body });
+for (const backend of armTestBackends()) {
+  void describe(`policy states (${backend.name})`, () => {
+    let w: ExtensionTestWorld;
+    let policy: HeldPolicy;
+    let operator: string;
+    const group = () => `/subscriptions/${w.sub}/resourceGroups/Fleet`;
+    const query = async (filter = '') => {
+      const answer = await w.call(
+        'POST',
+        `${group()}/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults?${V}${filter === '' ? '' : `&$filter=${encodeURIComponent(filter)}`}`,
+        { as: w.reader },
+      );
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      return (answer.body['value'] as Record<string, unknown>[]).map((r) => [
+        String(r['resourceId']).split('/').at(-1),
+        r['complianceState'],
+      ]);
+    };
+    const upload = (body: Record<string, unknown>) =>
+      w.call('POST', `${w.machine()}/guestConfigurationReports?${AGENT_V}`, {
+        as: w.machineA,
+        body,
+      });
 
-  before(async () => {
-    let clock: () => number = () => 0;
-    policy = new HeldPolicy(() => clock());
-    w = await ExtensionTestWorld.create({ policy });
-    clock = () => w.t.clock.now();
-    operator = await w.t.addPrincipal();
-    await w.t.assign(operator, CONTRIBUTOR_ROLE_ID, `/subscriptions/${w.sub}`);
-    await w.publish('Tether.GuestConfiguration', 'AzureLinuxBaseline', '1.0.0');
-    const scope = group().toLowerCase();
-    policy.assignments = [
-      {
-        id: `${group()}/providers/Microsoft.Authorization/policyAssignments/baseline`,
-        name: 'baseline',
-        displayName: undefined,
-        scope,
-        notScopes: [],
-        enforcementMode: 'Default',
-        policyDefinitionId: `/providers/microsoft.authorization/policydefinitions/${LINUX_BASELINE_POLICY}`,
-        parameters: {},
-      },
-    ];
-    policy.changed();
-  });
-  after(() => w.close());
-
-  void it('gives every Linux machine in scope its assignment, Unknown until it reports', async () => {
-    assert.deepEqual(await query(), [
-      ['web-01', 'Unknown'],
-      ['web-02', 'Unknown'],
-    ]);
-    const goal = await w.call('GET', `${w.machine()}/guestConfigurationGoalState?${AGENT_V}`, {
-      as: w.machineA,
-    });
-    const assignments = goal.body['assignments'] as Record<string, unknown>[];
-    assert.deepEqual(
-      assignments.map((a) => [a['name'], a['version']]),
-      [['AzureLinuxBaseline', '1.0.0']],
-    );
-  });
-
-  void it('shows reports, a local switch-off, and filters', async () => {
-    const accepted = await upload({
-      reports: [
+    before(async () => {
+      let clock: () => number = () => 0;
+      policy = new HeldPolicy(() => clock());
+      w = await ExtensionTestWorld.create({ policy, backend });
+      clock = () => w.t.clock.now();
+      operator = await w.t.addPrincipal();
+      await w.t.assign(operator, CONTRIBUTOR_ROLE_ID, `/subscriptions/${w.sub}`);
+      await w.publish('Tether.GuestConfiguration', 'AzureLinuxBaseline', '1.0.0');
+      const scope = group().toLowerCase();
+      policy.assignments = [
         {
-          assignmentName: 'AzureLinuxBaseline',
-          reportId: randomUUID(),
-          configurationName: 'AzureLinuxBaseline',
-          version: '1.0.0',
-          evaluationRequest: 0,
-          startTime: '2026-01-01T00:00:00Z',
-          endTime: '2026-01-01T00:00:01Z',
-          operationType: 'Initial',
-          complianceStatus: 'Compliant',
-          resources: [],
+          id: `${group()}/providers/Microsoft.Authorization/policyAssignments/baseline`,
+          name: 'baseline',
+          displayName: undefined,
+          scope,
+          notScopes: [],
+          enforcementMode: 'Default',
+          policyDefinitionId: `/providers/microsoft.authorization/policydefinitions/${LINUX_BASELINE_POLICY}`,
+          parameters: {},
         },
-      ],
+      ];
+      policy.changed();
     });
-    assert.deepEqual(accepted.body, { accepted: 1 });
-    assert.deepEqual(await query("complianceState eq 'Compliant'"), [['web-01', 'Compliant']]);
-    await upload({ disabledReason: 'guestconfiguration.enabled is false', reports: [] });
-    assert.deepEqual(await query(`resourceId eq '${w.machine()}'`), [['web-01', 'NonCompliant']]);
-    await upload({ reports: [] });
-    const summary = await w.call(
-      'POST',
-      `${group()}/providers/Microsoft.PolicyInsights/policyStates/latest/summarize?${V}`,
-      { as: w.reader },
-    );
-    const results = (summary.body['value'] as Record<string, unknown>[])[0]?.['results'];
-    assert.deepEqual((results as Record<string, unknown>)['resourceDetails'], [
-      { complianceState: 'Compliant', count: 1 },
-      { complianceState: 'Unknown', count: 1 },
-    ]);
-  });
+    after(() => w.close());
 
-  void it('counts an exemption until it expires, on the injected clock', async () => {
-    const expiresOn = new Date(w.t.clock.now() + 60_000).toISOString();
-    policy.exemptions = [
-      {
-        id: 'x',
-        scope: `${group()}/providers/Microsoft.HybridCompute/machines/web-02`.toLowerCase(),
-        policyAssignmentId: policy.assignments[0]?.id.toLowerCase() ?? '',
-        policyDefinitionReferenceIds: [],
-        exemptionCategory: 'Waiver',
-        expiresOn,
-      },
-    ];
-    policy.changed();
-    assert.deepEqual(await query(), [
-      ['web-01', 'Compliant'],
-      ['web-02', 'Exempt'],
-    ]);
-    w.t.clock.advance(60_000);
-    assert.deepEqual(await query(), [
-      ['web-01', 'Compliant'],
-      ['web-02', 'Unknown'],
-    ]);
-  });
-
-  void it('removes the assignment from a machine the policy assignment no longer covers', async () => {
-    const first = policy.assignments[0];
-    if (first === undefined) throw new Error('no assignment');
-    policy.assignments = [
-      {
-        ...first,
-        notScopes: [`${group()}/providers/microsoft.hybridcompute/machines/web-02`.toLowerCase()],
-      },
-    ];
-    policy.changed();
-    assert.deepEqual(await query(), [['web-01', 'Compliant']]);
-    const list = await w.call(
-      'GET',
-      `${w.machine('web-02')}/providers/Microsoft.GuestConfiguration/guestConfigurationAssignments?api-version=2022-01-25`,
-      { as: w.reader },
-    );
-    assert.deepEqual(list.body['value'], []);
-  });
-
-  void it('triggers an evaluation: 202 with Location, and a larger evaluationRequest', async () => {
-    const trigger = await w.call(
-      'POST',
-      `${group()}/providers/Microsoft.PolicyInsights/policyStates/latest/triggerEvaluation?${V}`,
-      { as: operator },
-    );
-    assert.equal(trigger.status, 202);
-    assert.match(String(trigger.headers['location']), /asyncOperationResults/);
-    const goal = await w.call('GET', `${w.machine()}/guestConfigurationGoalState?${AGENT_V}`, {
-      as: w.machineA,
+    void it('gives every Linux machine in scope its assignment, Unknown until it reports', async () => {
+      assert.deepEqual(await query(), [
+        ['web-01', 'Unknown'],
+        ['web-02', 'Unknown'],
+      ]);
+      const goal = await w.call('GET', `${w.machine()}/guestConfigurationGoalState?${AGENT_V}`, {
+        as: w.machineA,
+      });
+      const assignments = goal.body['assignments'] as Record<string, unknown>[];
+      assert.deepEqual(
+        assignments.map((a) => [a['name'], a['version']]),
+        [['AzureLinuxBaseline', '1.0.0']],
+      );
     });
-    const [assignment] = goal.body['assignments'] as Record<string, unknown>[];
-    assert.equal(assignment?.['evaluationRequest'], 1);
-    const refused = await w.call(
-      'POST',
-      `${group()}/providers/Microsoft.PolicyInsights/policyStates/latest/triggerEvaluation?${V}`,
-      { as: w.reader },
-    );
-    assert.equal(refused.status, 403);
+
+    void it('shows reports, a local switch-off, and filters', async () => {
+      const accepted = await upload({
+        reports: [
+          {
+            assignmentName: 'AzureLinuxBaseline',
+            reportId: randomUUID(),
+            configurationName: 'AzureLinuxBaseline',
+            version: '1.0.0',
+            evaluationRequest: 0,
+            startTime: '2026-01-01T00:00:00Z',
+            endTime: '2026-01-01T00:00:01Z',
+            operationType: 'Initial',
+            complianceStatus: 'Compliant',
+            resources: [],
+          },
+        ],
+      });
+      assert.deepEqual(accepted.body, { accepted: 1 });
+      assert.deepEqual(await query("complianceState eq 'Compliant'"), [['web-01', 'Compliant']]);
+      await upload({ disabledReason: 'guestconfiguration.enabled is false', reports: [] });
+      assert.deepEqual(await query(`resourceId eq '${w.machine()}'`), [['web-01', 'NonCompliant']]);
+      await upload({ reports: [] });
+      const summary = await w.call(
+        'POST',
+        `${group()}/providers/Microsoft.PolicyInsights/policyStates/latest/summarize?${V}`,
+        { as: w.reader },
+      );
+      const results = (summary.body['value'] as Record<string, unknown>[])[0]?.['results'];
+      assert.deepEqual((results as Record<string, unknown>)['resourceDetails'], [
+        { complianceState: 'Compliant', count: 1 },
+        { complianceState: 'Unknown', count: 1 },
+      ]);
+    });
+
+    void it('counts an exemption until it expires, on the injected clock', async () => {
+      const expiresOn = new Date(w.t.clock.now() + 60_000).toISOString();
+      policy.exemptions = [
+        {
+          id: 'x',
+          scope: `${group()}/providers/Microsoft.HybridCompute/machines/web-02`.toLowerCase(),
+          policyAssignmentId: policy.assignments[0]?.id.toLowerCase() ?? '',
+          policyDefinitionReferenceIds: [],
+          exemptionCategory: 'Waiver',
+          expiresOn,
+        },
+      ];
+      policy.changed();
+      assert.deepEqual(await query(), [
+        ['web-01', 'Compliant'],
+        ['web-02', 'Exempt'],
+      ]);
+      w.t.clock.advance(60_000);
+      assert.deepEqual(await query(), [
+        ['web-01', 'Compliant'],
+        ['web-02', 'Unknown'],
+      ]);
+    });
+
+    void it('removes the assignment from a machine the policy assignment no longer covers', async () => {
+      const first = policy.assignments[0];
+      if (first === undefined) throw new Error('no assignment');
+      policy.assignments = [
+        {
+          ...first,
+          notScopes: [`${group()}/providers/microsoft.hybridcompute/machines/web-02`.toLowerCase()],
+        },
+      ];
+      policy.changed();
+      assert.deepEqual(await query(), [['web-01', 'Compliant']]);
+      const list = await w.call(
+        'GET',
+        `${w.machine('web-02')}/providers/Microsoft.GuestConfiguration/guestConfigurationAssignments?api-version=2022-01-25`,
+        { as: w.reader },
+      );
+      assert.deepEqual(list.body['value'], []);
+    });
+
+    void it('triggers an evaluation: 202 with Location, and a larger evaluationRequest', async () => {
+      const trigger = await w.call(
+        'POST',
+        `${group()}/providers/Microsoft.PolicyInsights/policyStates/latest/triggerEvaluation?${V}`,
+        { as: operator },
+      );
+      assert.equal(trigger.status, 202);
+      assert.match(String(trigger.headers['location']), /asyncOperationResults/);
+      const goal = await w.call('GET', `${w.machine()}/guestConfigurationGoalState?${AGENT_V}`, {
+        as: w.machineA,
+      });
+      const [assignment] = goal.body['assignments'] as Record<string, unknown>[];
+      assert.equal(assignment?.['evaluationRequest'], 1);
+      const refused = await w.call(
+        'POST',
+        `${group()}/providers/Microsoft.PolicyInsights/policyStates/latest/triggerEvaluation?${V}`,
+        { as: w.reader },
+      );
+      assert.equal(refused.status, 403);
+    });
   });
-});
+}

@@ -5,10 +5,11 @@ import type { Kysely } from 'kysely';
 import { ArmError } from '../api/arm-error.js';
 import type { Clock } from '../clock.js';
 import {
-  applicablePolicies,
   denyingEntry,
+  evaluatePolicies,
   type AssignmentRecord,
   type PolicyEntry,
+  type PolicyVerdicts,
   type PolicyResourceView,
 } from '../policy/index.js';
 import type { Database } from '../store/schema.js';
@@ -35,11 +36,16 @@ export class PolicyService {
    * the active exemption covering the resource, if any. `view.id` must be the resource id.
    */
   async applicablePolicies(view: PolicyResourceView): Promise<PolicyEntry[]> {
+    return (await this.evaluatePolicies(view)).matching;
+  }
+
+  /** The matching entries, and the Audit and Deny ones the resource complies with. */
+  async evaluatePolicies(view: PolicyResourceView): Promise<PolicyVerdicts> {
     const rows = await this.store.assignmentsAbove(view.id);
-    if (rows.length === 0) return [];
+    if (rows.length === 0) return { matching: [], compliant: [] };
     const compiled = await this.catalog.compile(rows);
     const exemptions = (await this.store.exemptionsOf(rows.map((r) => r.id))).map(exemptionRecord);
-    return applicablePolicies(view, compiled, exemptions, this.clock.now());
+    return evaluatePolicies(view, compiled, exemptions, this.clock.now());
   }
 
   /** Every assignment with its scope and notScopes, lower-cased. */

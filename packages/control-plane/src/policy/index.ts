@@ -28,7 +28,13 @@ export {
   type PolicyDefinitionDocument,
 } from './policy-definition.js';
 export { PolicyError, type PolicyErrorCode } from './policy-error.js';
-export { applicablePolicies, denyingEntry, type PolicyEntry } from './policy-evaluation.js';
+export {
+  applicablePolicies,
+  denyingEntry,
+  evaluatePolicies,
+  type PolicyEntry,
+  type PolicyVerdicts,
+} from './policy-evaluation.js';
 export {
   exemptionFor,
   isExemptionActive,

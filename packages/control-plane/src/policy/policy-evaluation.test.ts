@@ -10,7 +10,7 @@ import {
 } from './built-in-policies.js';
 import { assignmentCovers, compileAssignment, type AssignmentRecord } from './policy-assignment.js';
 import { parsePolicyDefinition, type PolicyDefinitionDocument } from './policy-definition.js';
-import { applicablePolicies, denyingEntry } from './policy-evaluation.js';
+import { applicablePolicies, denyingEntry, evaluatePolicies } from './policy-evaluation.js';
 import type { PolicyResourceView } from './policy-aliases.js';
 import type { ExemptionRecord } from './policy-exemption.js';
 import { parsePolicySet } from './policy-set-definition.js';
@@ -239,6 +239,46 @@ void describe('Deny decision for allowed extensions', () => {
       assert.equal(entry !== undefined, denied);
       if (entry !== undefined)
         assert.equal(entry.policyAssignmentDisplayName, 'Allowed extensions');
+    });
+  }
+});
+
+void describe('audit verdicts', () => {
+  const rule = (effect: string) =>
+    compileAssignment(
+      {
+        id: `${RG}/providers/microsoft.authorization/policyassignments/${effect}`,
+        name: effect,
+        displayName: undefined,
+        scope: RG,
+        notScopes: [],
+        enforcementMode: 'Default',
+        policyDefinitionId: `${SUB}/providers/microsoft.authorization/policydefinitions/${effect}`,
+        parameters: {},
+      },
+      {
+        kind: 'definition',
+        id: `${SUB}/providers/microsoft.authorization/policydefinitions/${effect}`,
+        document: parsePolicyDefinition({
+          mode: 'Indexed',
+          policyRule: { if: { field: 'name', equals: 'web01' }, then: { effect } },
+        }),
+      },
+    );
+  // [effect, resource, matching, compliant]
+  const TABLE: [string, string, number, number][] = [
+    ['Audit', WEB, 1, 0],
+    ['Audit', DB, 0, 1],
+    ['Audit', OTHER, 0, 0],
+    ['Deny', DB, 0, 1],
+    ['Disabled', DB, 0, 0],
+    ['Disabled', WEB, 0, 0],
+  ];
+  for (const [effect, resource, matching, compliant] of TABLE) {
+    void test(`${effect} on ${resource.split('/').at(-1) ?? ''}: ${matching} matching, ${compliant} compliant`, () => {
+      const verdicts = evaluatePolicies(linux(resource), [rule(effect)], [], 0);
+      assert.equal(verdicts.matching.length, matching);
+      assert.equal(verdicts.compliant.length, compliant);
     });
   }
 });

@@ -42,12 +42,34 @@ export function applicablePolicies(
   exemptions: readonly ExemptionRecord[],
   now: number,
 ): PolicyEntry[] {
+  return evaluatePolicies(view, assignments, exemptions, now).matching;
+}
+
+export interface PolicyVerdicts {
+  /** Entries whose rule matches the resource. */
+  matching: PolicyEntry[];
+  /**
+   * Audit and Deny entries of assignments covering the resource whose rule does not match:
+   * the rule is the finding, so the resource is compliant with them.
+   */
+  compliant: PolicyEntry[];
+}
+
+/** Every non-Disabled entry of the assignments covering the resource, matching or compliant. */
+export function evaluatePolicies(
+  view: PolicyResourceView,
+  assignments: readonly CompiledAssignment[],
+  exemptions: readonly ExemptionRecord[],
+  now: number,
+): PolicyVerdicts {
   const entries: PolicyEntry[] = [];
+  const compliant: PolicyEntry[] = [];
   for (const { record, members } of assignments) {
     if (!assignmentCovers(record, view.id)) continue;
     for (const member of members) {
       if (member.effect === 'Disabled') continue;
-      if (!evaluateCondition(member.rule.if, view, member.parameters)) continue;
+      const matches = evaluateCondition(member.rule.if, view, member.parameters);
+      if (!matches && member.effect !== 'Audit' && member.effect !== 'Deny') continue;
       const exemption = exemptionFor(
         exemptions,
         record.id,
@@ -63,7 +85,7 @@ export function applicablePolicies(
               name,
               value: stringify(member.parameters[parameter]),
             }));
-      entries.push({
+      (matches ? entries : compliant).push({
         policyAssignmentId: record.id,
         policyAssignmentName: record.name,
         policyAssignmentDisplayName: record.displayName,
@@ -98,7 +120,7 @@ export function applicablePolicies(
       });
     }
   }
-  return entries;
+  return { matching: entries, compliant };
 }
 
 /** The entry that refuses a write: Deny, enforced, not exempted. Undefined allows it. */
