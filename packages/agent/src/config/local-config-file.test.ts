@@ -140,6 +140,23 @@ void describe('loadLocalConfig', () => {
       assert.match(loaded.reason, /its folder .* is owned by uid \d+ instead of uid 4242/);
   });
 
+  void test('a folder above the data folder that others can write is not trusted (they could swap it)', () => {
+    mkdirSync(temp.paths.dataDir, { recursive: true });
+    chmodSync(temp.paths.dataDir, 0o755);
+    const above = join(temp.root, 'var/opt');
+    chmodSync(above, 0o777);
+    const loaded = loadLocalConfig(temp.paths, owner);
+    assert.equal(loaded.state, 'corrupt');
+    if (loaded.state === 'corrupt') {
+      assert.match(
+        loaded.reason,
+        /var\/opt is writable by users other than its owner, so they can replace what it holds; only root may/,
+      );
+    }
+    chmodSync(above, 0o755);
+    assert.equal(loadLocalConfig(temp.paths, owner).state, 'ok');
+  });
+
   void test('a directory in its place is corrupt', () => {
     mkdirSync(temp.paths.localConfig, { recursive: true });
     assert.equal(loadLocalConfig(temp.paths, owner).state, 'corrupt');

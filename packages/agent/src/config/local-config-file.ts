@@ -10,6 +10,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { AgentError } from '../errors.js';
+import { untrustedPathProblem } from './trusted-path.js';
 import type { AgentPaths } from '../paths.js';
 import type { LocalConfig, PropertyName, StoredConfig } from './local-config.js';
 import { defaultConfig, PROPERTY_NAMES } from './property-table.js';
@@ -46,6 +47,12 @@ export function loadLocalConfig(paths: AgentPaths, options: LoadOptions = {}): L
     return corrupt(
       `its folder ${paths.dataDir} ${folderProblem}; fix it with 'sudo chown root:root ${paths.dataDir} && sudo chmod 755 ${paths.dataDir}'`,
     );
+  }
+  // And every folder above it, as sshd's StrictModes does: a writable parent lets its owner
+  // swap the whole data folder for one of their own.
+  const aboveProblem = untrustedPathProblem(paths.dataDir, trusted);
+  if (aboveProblem !== undefined) {
+    return corrupt(`${aboveProblem}; only root may be able to change the folders above it`);
   }
   let fd: number;
   try {
