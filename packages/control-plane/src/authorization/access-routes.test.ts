@@ -6,8 +6,10 @@ import {
   CONNECTED_MACHINE_ONBOARDING_ROLE_ID,
   CONNECTED_MACHINE_RESOURCE_ADMINISTRATOR_ROLE_ID,
   CONTRIBUTOR_ROLE_ID,
+  GUEST_CONFIGURATION_RESOURCE_CONTRIBUTOR_ROLE_ID,
   OWNER_ROLE_ID,
   READER_ROLE_ID,
+  RESOURCE_POLICY_CONTRIBUTOR_ROLE_ID,
 } from '../rbac/built-in-roles.js';
 import { ArmTestApp, armTestBackends } from '../resources/arm-test-app.js';
 
@@ -88,6 +90,21 @@ for (const backend of armTestBackends()) {
       expect(onboarder, 'Azure Connected Machine Onboarding', rg, false);
       expect(machineAdmin, 'Azure Connected Machine Resource Administrator', machine, true);
       expect(group, 'Contributor', machine, true);
+      // Guest configuration assignments can remediate, and policy assignments make them.
+      const gcWriter = await t.addPrincipal('ServicePrincipal', 'gc-bot');
+      const policyWriter = await t.addPrincipal('ServicePrincipal', 'policy-bot');
+      await t.assign(gcWriter, GUEST_CONFIGURATION_RESOURCE_CONTRIBUTOR_ROLE_ID, rg);
+      await t.assign(policyWriter, RESOURCE_POLICY_CONTRIBUTOR_ROLE_ID, rg);
+      const again = await t.inject(
+        'GET',
+        `${machine}/providers/Tether.Authorization/access?api-version=2026-11-01`,
+        { as: owner },
+      );
+      const flagged = (id: string) =>
+        (again.body['value'] as Entry[]).find((e) => e.principalId === id)?.indirectAdministrator;
+      assert.equal(flagged(gcWriter), true);
+      assert.equal(flagged(policyWriter), true);
+      assert.equal(flagged(reader), false);
       const viaGroup = of(member)[0];
       assert.equal(viaGroup?.viaGroup, group);
       assert.equal(viaGroup?.indirectAdministrator, true);

@@ -2,7 +2,7 @@
 // through which group, and whether it is an indirect administrator of the machines there.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Authorizer } from './authorizer.js';
+import { Authorizer, INDIRECT_ADMINISTRATOR_ACTIONS } from './authorizer.js';
 import {
   CONNECTED_MACHINE_ONBOARDING_ROLE_ID,
   CONTRIBUTOR_ROLE_ID,
@@ -177,8 +177,19 @@ void describe('indirectAdministrator', () => {
     [['Microsoft.HybridCompute/machines/extensions/*'], [], true],
     [['Microsoft.HybridCompute/*'], [], true],
     [['*/write'], [], true],
-    [['*'], ['Microsoft.HybridCompute/machines/extensions/write'], false],
-    [['*'], ['*/extensions/*'], false],
+    [['*'], ['Microsoft.HybridCompute/machines/extensions/write'], true],
+    [['Microsoft.GuestConfiguration/guestConfigurationAssignments/write'], [], true],
+    [['Microsoft.Authorization/policyAssignments/*'], [], true],
+    [['Microsoft.Authorization/policyAssignments/read'], [], false],
+    [
+      ['*'],
+      [
+        '*/extensions/*',
+        'Microsoft.GuestConfiguration/*',
+        'Microsoft.Authorization/policyAssignments/write',
+      ],
+      false,
+    ],
     [
       [
         'Microsoft.HybridCompute/machines/extensions/read',
@@ -205,7 +216,7 @@ void describe('indirectAdministrator', () => {
         [expected],
       );
       assert.equal(
-        engine.isAllowed('alice', 'Microsoft.HybridCompute/machines/extensions/write', MACHINE),
+        INDIRECT_ADMINISTRATOR_ACTIONS.some((a) => engine.isAllowed('alice', a, MACHINE)),
         expected,
       );
     });

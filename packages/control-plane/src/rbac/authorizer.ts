@@ -21,7 +21,16 @@ import type {
 } from './types.js';
 
 /** Whoever may write extensions can run code as root on the machine: an indirect administrator (S2). */
-export const INDIRECT_ADMINISTRATOR_ACTION = 'Microsoft.HybridCompute/machines/extensions/write';
+/**
+ * Whoever may do one of these runs code as root on the servers in scope: deploy an extension,
+ * write a guest configuration assignment (which can remediate), or assign a policy (which makes
+ * such assignments).
+ */
+export const INDIRECT_ADMINISTRATOR_ACTIONS = [
+  'Microsoft.HybridCompute/machines/extensions/write',
+  'Microsoft.GuestConfiguration/guestConfigurationAssignments/write',
+  'Microsoft.Authorization/policyAssignments/write',
+] as const;
 
 const BUILT_IN_KEYS: ReadonlySet<string> = new Set(BUILT_IN_ROLES.map((r) => idKey(r.name)));
 
@@ -170,7 +179,7 @@ export class Authorizer implements AuthorizationEngine {
           assignmentName: assignment.name,
           assignedAt: assignment.scope,
           inherited: at !== target,
-          indirectAdministrator: role.allows(INDIRECT_ADMINISTRATOR_ACTION),
+          indirectAdministrator: INDIRECT_ADMINISTRATOR_ACTIONS.some((a) => role.allows(a)),
         };
         const { principalId, principalType } = assignment;
         entries.push({ principalId, principalType, viaGroup: undefined, ...line });

@@ -247,7 +247,7 @@ void describe('built-in roles, assigned at the subscription, acting on a machine
     );
   });
 
-  void it('marks exactly Owner, Contributor and Resource Administrator as indirect administrators (S2)', () => {
+  void it('marks exactly the roles that deploy extensions, guest configuration or policy as indirect administrators', () => {
     const engine = new Authorizer();
     for (const [key, id] of Object.entries(ROLES)) {
       engine.putRoleAssignment({
@@ -263,7 +263,15 @@ void describe('built-in roles, assigned at the subscription, acting on a machine
       .filter((e) => e.indirectAdministrator)
       .map((e) => e.principalId)
       .sort();
-    assert.deepEqual(flagged, ['contributor', 'owner', 'resourceAdministrator']);
+    assert.deepEqual(flagged, [
+      'contributor',
+      'guestConfigurationContributor',
+      'owner',
+      'policyContributor',
+      'resourceAdministrator',
+      // Microsoft.Authorization/* includes policy assignments.
+      'userAccessAdministrator',
+    ]);
   });
 });
 
