@@ -11,6 +11,7 @@ import type { Clock } from '../clock.js';
 import type { MachineTimings } from '../machines/machine-timings.js';
 import { sweepIntervalFor } from '../extensions/extension-expiry-sweep.js';
 import { loadProvidedTls } from '../tls/provided-tls.js';
+import { SERVER_TLS_OPTIONS } from '../tls/server-tls-options.js';
 import { ensureTlsMaterial, type TlsMaterial } from '../tls/tls-material.js';
 import { openDatabase, type DatabaseLocation } from '../store/open-database.js';
 import { GoalStateWaiters } from '../extensions/goal-state-waiters.js';
@@ -60,14 +61,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     let tls = await loadTls(names);
 
     const ready: { app?: FastifyInstance } = {};
-    server = createServer({ key: tls.key, cert: tls.cert }, (request, response) => {
-      // Nothing is announced before the app is ready; a request racing ahead is turned away.
-      if (ready.app === undefined) {
-        response.writeHead(503, { 'retry-after': '1' }).end();
-        return;
-      }
-      ready.app.routing(request, response);
-    });
+    server = createServer(
+      { ...SERVER_TLS_OPTIONS, key: tls.key, cert: tls.cert },
+      (request, response) => {
+        // Nothing is announced before the app is ready; a request racing ahead is turned away.
+        if (ready.app === undefined) {
+          response.writeHead(503, { 'retry-after': '1' }).end();
+          return;
+        }
+        ready.app.routing(request, response);
+      },
+    );
     const port = await listen(server, options.listen);
     const publicUrl = options.publicUrl ?? defaultPublicUrl(options.listen.host, port);
     const plane = await createControlPlaneApp({
@@ -101,7 +105,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           );
           if (renewed.cert === tls.cert) return;
           tls = renewed;
-          server?.setSecureContext({ key: tls.key, cert: tls.cert });
+          server?.setSecureContext({ ...SERVER_TLS_OPTIONS, key: tls.key, cert: tls.cert });
           log.info({ notAfter: new Date(tls.notAfter).toISOString() }, 'TLS certificate replaced');
         },
         log,
