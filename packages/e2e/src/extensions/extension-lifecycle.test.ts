@@ -137,6 +137,66 @@ void describe('extensions end to end', { skip: ROOT_ONLY, timeout: 300_000 }, ()
     assert.ok(removed.ok, JSON.stringify(removed.error));
   });
 
+  void it('masks a protected setting the handler prints before it leaves the machine', async () => {
+    const secret = `TOPSECRET-${randomUUID()}`;
+    const handlerDir = join(
+      fx.agent.root,
+      `var/lib/waagent/${CUSTOM_SCRIPT.publisher}.${CUSTOM_SCRIPT.type}-${customScriptVersion()}`,
+    );
+    const put = await fx.plane.admin.call('PUT', fx.extensionPath('printer'), {
+      body: {
+        location: 'westeurope',
+        properties: {
+          ...CUSTOM_SCRIPT,
+          typeHandlerVersion: customScriptVersion(),
+          // A script that prints a credential it was given, as careless ones do.
+          protectedSettings: {
+            commandToExecute: `grep -ho 'TOPSECRET-[0-9a-f-]\\{36\\}' ${handlerDir}/config/*.settings`,
+            apiToken: secret,
+          },
+        },
+      },
+    });
+    assert.equal(put.status, 201, JSON.stringify(put.body));
+    const operation = new URL(String(put.headers['azure-asyncoperation']));
+    const operationPath = `${operation.pathname}${operation.search}`;
+    const done = await waitFor('the operation to finish', async () => {
+      const answer = await fx.plane.admin.call('GET', operationPath);
+      return answer.body['status'] === 'InProgress' ? undefined : answer;
+    });
+    assert.equal(done.body['status'], 'Succeeded', JSON.stringify(done.body));
+    const got = await fx.get('printer');
+    // The handler did print it: the report carries the output with the value hidden.
+    assert.match(statusMessageOf(got.body), /\[stdout\]\n\*\*\*\n/);
+
+    const activity = await fx.plane.admin.call(
+      'GET',
+      `${fx.agent.machinePath.split('/resourceGroups/')[0]}/providers/Microsoft.Insights/eventtypes/management/values?api-version=2015-04-01&$filter=${encodeURIComponent("eventTimestamp ge '2000-01-01T00:00:00Z'")}`,
+    );
+    assert.equal(activity.status, 200, JSON.stringify(activity.body));
+    const listed = await fx.azcmagent('extension', 'list', '--json');
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.match(listed.stdout, /"printer"/);
+    for (const [what, text] of [
+      ['the extension GET', JSON.stringify(got.body)],
+      ['the operation status', JSON.stringify(done.body)],
+      ['the activity log', JSON.stringify(activity.body)],
+      ['azcmagent extension list', listed.stdout],
+      ['the control plane log', fx.plane.logs()],
+    ] as const) {
+      assert.ok(!text.includes(secret), `${what} holds the secret`);
+    }
+    const clearText = Buffer.from(secret);
+    const database = filesUnder(fx.plane.dataDir);
+    assert.ok(database.length > 0);
+    for (const file of database) {
+      assert.ok(!readFileSync(file).includes(clearText), `${file} holds the secret in clear`);
+    }
+
+    const removed = await fx.remove('printer');
+    assert.ok(removed.ok, JSON.stringify(removed.error));
+  });
+
   void it('completes a request made while the extension service was stopped once it starts', async () => {
     await fx.agent.stopExtensionService();
     const put = await fx.plane.admin.call('PUT', fx.extensionPath('later'), {

@@ -16,6 +16,7 @@ import { handlerProcessEnv } from './handler-process-env.js';
 import { runHandlerCommand, type CommandResult } from './handler-runner.js';
 import { readHandlerStatus } from './handler-status.js';
 import { commandFailure, enableOutcome, failed, type CommandContext } from './outcomes.js';
+import { settingsFileMask, type SecretMask } from './secret-mask.js';
 
 export class InstalledHandler {
   readonly folders: HandlerFolders;
@@ -52,18 +53,24 @@ export class InstalledHandler {
     name: Exclude<HandlerCommandName, 'enable'>,
     sequence: number,
   ): Promise<OperationOutcome | undefined> {
-    const { result, context } = await this.#run(name, sequence);
+    const { result, context, mask } = await this.#run(name, sequence);
     const failure = commandFailure(result, context);
     return failure === undefined
       ? undefined
-      : failed(failure.code, failure.message, this.#context.clock.now());
+      : failed(failure.code, mask(failure.message), this.#context.clock.now());
   }
 
   /** Runs enable and reads status/<seq>.status. */
   async enable(sequence: number): Promise<OperationOutcome> {
-    const { result, context } = await this.#run('enable', sequence);
+    const { result, context, mask } = await this.#run('enable', sequence);
     const status = readHandlerStatus(this.folders.statusFolder, sequence);
-    return enableOutcome(result, status, context, this.#context.clock.now());
+    const outcome = enableOutcome(
+      result,
+      status === undefined ? undefined : { ...status, message: mask(status.message) },
+      context,
+      this.#context.clock.now(),
+    );
+    return maskOutcome(outcome, mask);
   }
 
   /** Starts (or keeps) the hosted process, when the manifest names one. */
@@ -83,7 +90,7 @@ export class InstalledHandler {
   async #run(
     name: HandlerCommandName,
     sequence: number,
-  ): Promise<{ result: CommandResult; context: CommandContext }> {
+  ): Promise<{ result: CommandResult; context: CommandContext; mask: SecretMask }> {
     const command = manifestCommand(this.manifest, name);
     const { clock, commandTimeoutMs, limiter, log } = this.#context;
     log(`${this.label}: ${name} (sequence ${sequence}): ${command}`);
@@ -103,8 +110,11 @@ export class InstalledHandler {
     log(
       `${this.label}: ${name} finished: ${result.kind === 'exited' ? `exit code ${result.code}` : result.kind}`,
     );
+    // Masked before the tail is cut to size, so that no cut can leave part of a secret showing.
+    const mask = settingsFileMask(this.folders.configFolder, sequence);
     return {
-      result,
+      mask,
+      result: result.kind === 'not-started' ? result : { ...result, tail: mask(result.tail) },
       context: {
         extension: this.label,
         name,
@@ -114,4 +124,15 @@ export class InstalledHandler {
       },
     };
   }
+}
+
+/** The outcome with every message it carries masked. */
+function maskOutcome(outcome: OperationOutcome, mask: SecretMask): OperationOutcome {
+  return {
+    ...outcome,
+    status: { ...outcome.status, message: mask(outcome.status.message) },
+    ...(outcome.error === undefined
+      ? {}
+      : { error: { ...outcome.error, message: mask(outcome.error.message) } }),
+  };
 }
