@@ -81,6 +81,15 @@ void describe('control plane checks', () => {
     assert.equal(results['clock-skew']?.status, 'pass', results['clock-skew']?.detail);
   });
 
+  void test('judge the certificate the control plane served (the test one lives 2 days)', async () => {
+    const temp = connectedRoot(endpoint, tls.caCert);
+    const soon = (await run(temp))['server-certificate'];
+    assert.equal(soon?.status, 'warn', soon?.detail);
+    assert.match(soon?.detail ?? '', /expiry in [01] days/);
+    const expired = (await run(temp, Date.now() + 3 * 86_400_000))['server-certificate'];
+    assert.equal(expired?.status, 'fail', expired?.detail);
+  });
+
   void test('warn when the clock is more than 5 minutes off', async () => {
     const temp = connectedRoot(endpoint, tls.caCert);
     const ahead = await run(temp, Date.now() + 10 * 60_000);

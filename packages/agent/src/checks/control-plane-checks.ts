@@ -4,6 +4,7 @@ import { httpsJson, type HttpsAnswer } from '../control-plane/https-json.js';
 import { readAgentState, type AgentState } from '../identity/agent-state.js';
 import { readTrustedCa } from '../identity/trusted-ca.js';
 import type { CheckContext, CheckGroup, CheckResult } from './check.js';
+import { serverCertificateCheck } from './server-certificate-check.js';
 
 /** Tokens signed now are refused by a control plane whose clock differs by more than this. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
@@ -62,7 +63,13 @@ async function probe(context: CheckContext, state: AgentState): Promise<CheckRes
   const url = `${state.endpoint}/${state.tenantId}/v2.0/.well-known/openid-configuration`;
   let answer: HttpsAnswer;
   try {
-    answer = await httpsJson({ method: 'GET', url, ca, timeoutMs: PROBE_TIMEOUT_MS });
+    answer = await httpsJson({
+      method: 'GET',
+      url,
+      ca,
+      timeoutMs: PROBE_TIMEOUT_MS,
+      freshConnection: true,
+    });
   } catch (error) {
     const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
     const code = typeof cause?.code === 'string' ? cause.code : '';
@@ -87,7 +94,11 @@ async function probe(context: CheckContext, state: AgentState): Promise<CheckRes
           status: 'warn',
           detail: `${state.endpoint} answered over verified TLS, but with HTTP ${answer.status} for its discovery document; is this the right endpoint?`,
         } as const);
-  return [reachable, clockSkew(context, answer)];
+  return [
+    reachable,
+    clockSkew(context, answer),
+    serverCertificateCheck(answer.serverCertificate, context.clock.now()),
+  ];
 }
 
 function clockSkew(context: CheckContext, answer: HttpsAnswer): CheckResult {

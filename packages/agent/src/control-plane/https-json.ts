@@ -1,12 +1,19 @@
 // One JSON-over-HTTPS call to the control plane, trusting only the CA connect saved (or the
 // system store when none was given). Network failures become ERR_UNREACHABLE.
+import type { X509Certificate } from 'node:crypto';
 import { request } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { AgentError } from '../errors.js';
 
 export interface HttpsAnswer {
   readonly status: number;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly body: Record<string, unknown>;
+  /**
+   * The certificate the server presented (it verified, or there would be no answer); Node
+   * gives it only on the call that opened the connection, hence `freshConnection`.
+   */
+  readonly serverCertificate?: X509Certificate | undefined;
 }
 
 export interface HttpsCall {
@@ -18,6 +25,8 @@ export interface HttpsCall {
   readonly form?: Readonly<Record<string, string>>;
   readonly headers?: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
+  /** A new connection rather than a kept-alive one, so the server's certificate is seen. */
+  readonly freshConnection?: boolean;
 }
 
 export function httpsJson(call: HttpsCall): Promise<HttpsAnswer> {
@@ -47,9 +56,11 @@ export function httpsJson(call: HttpsCall): Promise<HttpsAnswer> {
         method: call.method,
         headers,
         ...(call.ca === undefined ? {} : { ca: call.ca }),
+        ...(call.freshConnection === true ? { agent: false } : {}),
         timeout: call.timeoutMs ?? 30_000,
       },
       (res) => {
+        const serverCertificate = (res.socket as TLSSocket).getPeerX509Certificate() ?? undefined;
         let text = '';
         res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
         res.on('error', reject);
@@ -64,7 +75,7 @@ export function httpsJson(call: HttpsCall): Promise<HttpsAnswer> {
           } catch {
             body = { text: text.slice(0, 2000) };
           }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, serverCertificate });
         });
       },
     );
