@@ -17,10 +17,20 @@ export function readHandlerStatus(
   statusFolder: string,
   sequence: number,
 ): HandlerStatus | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(statusFolder, `${sequence}.status`), 'utf8');
+  } catch {
+    return undefined;
+  }
+  return parseHandlerStatus(text);
+}
+
+/** The status file's text as a status; anything malformed is undefined, never an error. */
+export function parseHandlerStatus(text: string): HandlerStatus | undefined {
+  if (text.length > MAX_BYTES) return undefined;
   let json: unknown;
   try {
-    const text = readFileSync(join(statusFolder, `${sequence}.status`), 'utf8');
-    if (text.length > MAX_BYTES) return undefined;
     json = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch {
     return undefined;

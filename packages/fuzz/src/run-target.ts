@@ -1,0 +1,87 @@
+// Runs one target for a number of inputs and counts what it finds: crashes (a thrown error the
+// module does not document), 5xx answers, and hangs (an input slower than the per-input budget).
+import fc from 'fast-check';
+import type { FuzzTarget } from './fuzz-target.js';
+
+export interface RunOptions {
+  readonly runs: number;
+  readonly seed: number;
+  /** An input taking longer than this counts as a hang (measured, never asserted in CI). */
+  readonly perInputMs: number;
+  /** Stops the run early (reported); only the long run sets it. */
+  readonly timeLimitMs?: number;
+}
+
+export interface RunReport {
+  readonly target: string;
+  readonly inputs: number;
+  readonly crashes: number;
+  readonly serverErrors: number;
+  readonly hangs: number;
+  readonly elapsedMs: number;
+  readonly interrupted: boolean;
+  /** The first few distinct findings, each with the input that caused it. */
+  readonly examples: readonly { readonly finding: string; readonly input: string }[];
+}
+
+const MAX_EXAMPLES = 5;
+
+export async function runTarget(
+  target: FuzzTarget,
+  options: RunOptions,
+  now: () => number,
+): Promise<RunReport> {
+  const opened = await target.open();
+  let inputs = 0;
+  let crashes = 0;
+  let serverErrors = 0;
+  let hangs = 0;
+  const examples: { finding: string; input: string }[] = [];
+  const seen = new Set<string>();
+  const note = (finding: string, input: unknown): void => {
+    const kind = finding.replace(/\d+/g, 'N').slice(0, 160);
+    if (seen.has(kind) || examples.length >= MAX_EXAMPLES) return;
+    seen.add(kind);
+    examples.push({ finding, input: fc.stringify(input).slice(0, 2000) });
+  };
+  const started = now();
+  try {
+    const result = await fc.check(
+      fc.asyncProperty(opened.arbitrary, async (input) => {
+        inputs += 1;
+        const before = now();
+        const finding = await opened.check(input);
+        const took = now() - before;
+        if (finding !== undefined) {
+          if (finding.startsWith('5xx')) serverErrors += 1;
+          else crashes += 1;
+          note(finding, input);
+        }
+        if (took > options.perInputMs) {
+          hangs += 1;
+          note(`hang: ${took} ms`, input);
+        }
+        return true;
+      }),
+      {
+        numRuns: options.runs,
+        seed: options.seed,
+        ...(options.timeLimitMs === undefined
+          ? {}
+          : { interruptAfterTimeLimit: options.timeLimitMs, markInterruptAsFailure: false }),
+      },
+    );
+    return {
+      target: target.name,
+      inputs,
+      crashes,
+      serverErrors,
+      hangs,
+      elapsedMs: now() - started,
+      interrupted: result.interrupted,
+      examples,
+    };
+  } finally {
+    await opened.close?.();
+  }
+}
