@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeTempRoot, type TempRoot } from '../test-support/temp-root.js';
-import { withFileLock } from './file-lock.js';
+import { acquireFileLock, withFileLock } from './file-lock.js';
 
 let temp: TempRoot;
 let lock: string;
@@ -88,5 +88,21 @@ void describe('withFileLock', () => {
       /held by process 424242/,
     );
     assert.equal(readFileSync(lock, 'utf8'), `${holderPid} cafe\n`);
+  });
+
+  void test('the timeout names what the holder is doing, such as the extension service installing', async () => {
+    const release = await acquireFileLock(lock, {
+      purpose: 'the extension service installing web',
+    });
+    try {
+      await assert.rejects(
+        withFileLock(lock, () => 'ran', { timeoutMs: 50 }),
+        /held by process \d+\. That process is the extension service installing web; try again/,
+      );
+    } finally {
+      release();
+      release(); // a second release is harmless
+    }
+    assert.equal(await withFileLock(lock, () => 'ran', { timeoutMs: 500 }), 'ran');
   });
 });

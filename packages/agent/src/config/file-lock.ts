@@ -14,6 +14,8 @@ export interface FileLockOptions {
   readonly staleAfterMs?: number;
   readonly pollMs?: number;
   readonly isProcessAlive?: (pid: number) => boolean;
+  /** What the holder is doing, shown to whoever times out waiting (one line). */
+  readonly purpose?: string;
 }
 
 /** Locks this process holds now, so a second holder in the same process is not taken for stale. */
@@ -22,6 +24,7 @@ const heldHere = new Set<string>();
 interface Holder {
   readonly raw: string;
   readonly pid: number | undefined;
+  readonly purpose: string | undefined;
   readonly mtimeMs: number;
 }
 
@@ -30,7 +33,7 @@ export async function withFileLock<T>(
   work: () => T | Promise<T>,
   options: FileLockOptions = {},
 ): Promise<T> {
-  const release = await acquire(lockPath, options);
+  const release = await acquireFileLock(lockPath, options);
   try {
     return await work();
   } finally {
@@ -38,11 +41,16 @@ export async function withFileLock<T>(
   }
 }
 
-async function acquire(lockPath: string, options: FileLockOptions): Promise<() => void> {
+/** Takes the lock and returns its release (safe to call more than once). */
+export async function acquireFileLock(
+  lockPath: string,
+  options: FileLockOptions = {},
+): Promise<() => void> {
   const clock = options.clock ?? systemClock;
   const alive = options.isProcessAlive ?? isProcessAlive;
   const staleAfterMs = options.staleAfterMs ?? 10_000;
-  const content = `${process.pid} ${randomBytes(8).toString('hex')}\n`;
+  const purpose = options.purpose?.replace(/[\r\n]+/g, ' ') ?? '';
+  const content = `${process.pid} ${randomBytes(8).toString('hex')} ${purpose}`.trimEnd() + '\n';
   const deadline = clock.now() + (options.timeoutMs ?? 15_000);
   const isStale = (holder: Holder): boolean =>
     holder.pid === undefined
@@ -54,7 +62,10 @@ async function acquire(lockPath: string, options: FileLockOptions): Promise<() =
   for (;;) {
     if (tryCreate(lockPath, content)) {
       heldHere.add(content);
+      let released = false;
       return () => {
+        if (released) return;
+        released = true;
         heldHere.delete(content);
         // Only remove the lock if it is still ours.
         if (readHolder(lockPath)?.raw === content) rmSync(lockPath, { force: true });
@@ -67,10 +78,14 @@ async function acquire(lockPath: string, options: FileLockOptions): Promise<() =
     }
     if (clock.now() >= deadline) {
       const who = holder?.pid === undefined ? 'another process' : `process ${holder.pid}`;
+      const doing =
+        holder?.purpose === undefined
+          ? 'Another azcmagent command or the extension service is using it'
+          : `That process is ${holder.purpose}`;
       throw new AgentError(
         'ERR_CONFIG_LOCKED',
-        `Timed out waiting for the configuration lock ${lockPath}, held by ${who}. ` +
-          'Another azcmagent command is changing the configuration; try again when it has finished.',
+        `Timed out after ${Math.round((options.timeoutMs ?? 15_000) / 1000)} s waiting for the lock ${lockPath}, held by ${who}. ` +
+          `${doing}; try again when it has finished.`,
         { target: lockPath },
       );
     }
@@ -120,7 +135,13 @@ function readHolder(path: string): Holder | undefined {
     const raw = readFileSync(path, 'utf8');
     const mtimeMs = statSync(path).mtimeMs;
     const match = /^([1-9][0-9]*)(?:\s|$)/.exec(raw);
-    return { raw, pid: match?.[1] === undefined ? undefined : Number(match[1]), mtimeMs };
+    const purpose = /^[0-9]+ [0-9a-f]+ (.+)$/.exec(raw.trimEnd())?.[1];
+    return {
+      raw,
+      pid: match?.[1] === undefined ? undefined : Number(match[1]),
+      purpose,
+      mtimeMs,
+    };
   } catch {
     return undefined;
   }

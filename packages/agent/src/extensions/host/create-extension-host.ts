@@ -13,7 +13,7 @@ import type {
   OperationPermit,
   PackageFetcher,
 } from '../extension-host.js';
-import { createCpuLimiter, type CpuLimitReport } from './cgroup.js';
+import { createCpuLimiter, type CpuLimiter, type CpuLimitReport } from './cgroup.js';
 import { applyExtension, removeExtension } from './extension-lifecycle.js';
 import { readExtensionState, updateExtensionRecord } from './extension-state.js';
 import { InstalledHandler } from './handler-commands.js';
@@ -33,6 +33,8 @@ export interface ExtensionHostInternals {
   readonly baseEnv?: NodeJS.ProcessEnv;
   /** How long an operation waits for another process's operation to finish. */
   readonly lockTimeoutMs?: number;
+  /** Wraps the CPU limiter, which is asked for every command just before it is started. */
+  readonly wrapLimiter?: (limiter: CpuLimiter) => CpuLimiter;
 }
 
 export interface TetherExtensionHost extends ExtensionHost {
@@ -49,11 +51,12 @@ export function createExtensionHost(
   options: ExtensionHostOptions & ExtensionHostInternals,
 ): TetherExtensionHost {
   const { paths, clock, log } = options;
-  const limiter = createCpuLimiter({
+  const realLimiter = createCpuLimiter({
     percent: options.cpuLimitPercent,
     log,
     ...(options.cgroupRoot === undefined ? {} : { cgroupRoot: options.cgroupRoot }),
   });
+  const limiter = options.wrapLimiter?.(realLimiter) ?? realLimiter;
   const isEnabled = (name: string): boolean => {
     try {
       const record = readExtensionState(paths)[name];

@@ -16,6 +16,7 @@ import type { HandlerContext } from './handler-context.js';
 import { writeHandlerEnvironment, writeSettings, type HandlerIdentity } from './handler-files.js';
 import { failed, failedFromError, succeeded } from './outcomes.js';
 import { installPackage } from './package-installer.js';
+import { passPolicyGate } from './policy-gate.js';
 
 export async function applyExtension(
   context: HandlerContext,
@@ -64,7 +65,7 @@ export async function applyExtension(
     return install(context, desired, fetch, permit, undefined);
   }
   if (current === undefined) return install(context, desired, fetch, permit, previous);
-  if (current.version === desired.version) return enableAgain(context, desired, current);
+  if (current.version === desired.version) return enableAgain(context, desired, current, permit);
   return updateVersion(context, desired, fetch, permit, current);
 }
 
@@ -87,22 +88,27 @@ async function install(
   } catch (error) {
     return record(context, desired, failedFromError(error, context.clock.now()), previous);
   }
-  // The download may have taken minutes: the policy as it is now decides.
-  const refused = refusal(context, permit);
-  if (refused !== undefined) {
+  // The download may have taken minutes: the policy as it is now decides, and no config change
+  // can come between this check and the install command's start.
+  const gate = await passPolicyGate(context, permit, `installing ${desired.name}`);
+  if (gate.refused !== undefined) {
     rmSync(handler.folders.handlerDir, { recursive: true, force: true });
-    return refused;
+    return gate.refused;
   }
   try {
-    prepareFolders(handler, desired, desired);
-  } catch (error) {
-    return record(context, desired, failedFromError(error, context.clock.now()), previous);
-  }
-  const installFailed = await handler.run('install', desired.sequence);
-  if (installFailed !== undefined) {
-    // Not installed: the next attempt starts from a fresh package.
-    rmSync(handler.folders.handlerDir, { recursive: true, force: true });
-    return record(context, desired, installFailed, previous);
+    try {
+      prepareFolders(handler, desired, desired);
+    } catch (error) {
+      return record(context, desired, failedFromError(error, context.clock.now()), previous);
+    }
+    const installFailed = await handler.run('install', desired.sequence, gate.release);
+    if (installFailed !== undefined) {
+      // Not installed: the next attempt starts from a fresh package.
+      rmSync(handler.folders.handlerDir, { recursive: true, force: true });
+      return record(context, desired, installFailed, previous);
+    }
+  } finally {
+    gate.release();
   }
   return enableAndRecord(context, handler, desired, previous);
 }
@@ -111,19 +117,26 @@ async function enableAgain(
   context: HandlerContext,
   desired: DesiredExtension,
   current: InstalledExtension,
+  permit: OperationPermit,
 ): Promise<OperationOutcome> {
   const handler = new InstalledHandler(context, current);
   if (current.sequence === desired.sequence && current.state === 'enabled') {
     handler.startHosted(desired.name, desired.sequence);
     return { result: 'Succeeded', status: current.status };
   }
-  await context.hosted.stop(desired.name);
+  const gate = await passPolicyGate(context, permit, `enabling ${desired.name}`);
+  if (gate.refused !== undefined) return gate.refused;
   try {
-    prepareFolders(handler, current, desired);
-  } catch (error) {
-    return record(context, desired, failedFromError(error, context.clock.now()), current);
+    await context.hosted.stop(desired.name);
+    try {
+      prepareFolders(handler, current, desired);
+    } catch (error) {
+      return record(context, desired, failedFromError(error, context.clock.now()), current);
+    }
+    return await enableAndRecord(context, handler, desired, current, gate.release);
+  } finally {
+    gate.release();
   }
-  return enableAndRecord(context, handler, desired, current);
 }
 
 async function updateVersion(
@@ -147,11 +160,27 @@ async function updateVersion(
   } catch (error) {
     return failedFromError(error, context.clock.now());
   }
-  const refused = refusal(context, permit);
-  if (refused !== undefined) {
+  const gate = await passPolicyGate(context, permit, `updating ${desired.name}`);
+  if (gate.refused !== undefined) {
     rmSync(next.folders.handlerDir, { recursive: true, force: true });
-    return refused;
+    return gate.refused;
   }
+  try {
+    return await replaceVersion(context, desired, current, old, next, gate.release);
+  } finally {
+    gate.release();
+  }
+}
+
+/** disable old → update new → uninstall old → enable new; `started` once update has started. */
+async function replaceVersion(
+  context: HandlerContext,
+  desired: DesiredExtension,
+  current: InstalledExtension,
+  old: InstalledHandler,
+  next: InstalledHandler,
+  started: () => void,
+): Promise<OperationOutcome> {
   try {
     prepareFolders(next, desired, desired);
   } catch (error) {
@@ -170,7 +199,7 @@ async function updateVersion(
   await context.hosted.stop(desired.name);
   const disableFailed = await old.run('disable', current.sequence);
   if (disableFailed !== undefined) return keepOld(disableFailed);
-  const updateFailed = await next.run('update', desired.sequence);
+  const updateFailed = await next.run('update', desired.sequence, started);
   if (updateFailed !== undefined) return keepOld(updateFailed);
   const uninstallFailed = await old.run('uninstall', current.sequence);
   if (uninstallFailed !== undefined) {
@@ -252,8 +281,9 @@ async function enableAndRecord(
   handler: InstalledHandler,
   desired: DesiredExtension,
   previous: InstalledExtension | undefined,
+  started?: () => void,
 ): Promise<OperationOutcome> {
-  const outcome = await handler.enable(desired.sequence);
+  const outcome = await handler.enable(desired.sequence, started);
   record(context, desired, outcome, previous);
   if (outcome.result === 'Succeeded') handler.startHosted(desired.name, desired.sequence);
   return outcome;

@@ -52,8 +52,9 @@ export class InstalledHandler {
   async run(
     name: Exclude<HandlerCommandName, 'enable'>,
     sequence: number,
+    onStarted?: () => void,
   ): Promise<OperationOutcome | undefined> {
-    const { result, context, mask } = await this.#run(name, sequence);
+    const { result, context, mask } = await this.#run(name, sequence, onStarted);
     const failure = commandFailure(result, context);
     return failure === undefined
       ? undefined
@@ -61,8 +62,8 @@ export class InstalledHandler {
   }
 
   /** Runs enable and reads status/<seq>.status. */
-  async enable(sequence: number): Promise<OperationOutcome> {
-    const { result, context, mask } = await this.#run('enable', sequence);
+  async enable(sequence: number, onStarted?: () => void): Promise<OperationOutcome> {
+    const { result, context, mask } = await this.#run('enable', sequence, onStarted);
     const status = readHandlerStatus(this.folders.statusFolder, sequence);
     const outcome = enableOutcome(
       result,
@@ -90,6 +91,7 @@ export class InstalledHandler {
   async #run(
     name: HandlerCommandName,
     sequence: number,
+    onStarted: (() => void) | undefined,
   ): Promise<{ result: CommandResult; context: CommandContext; mask: SecretMask }> {
     const command = manifestCommand(this.manifest, name);
     const { clock, commandTimeoutMs, limiter, log } = this.#context;
@@ -106,6 +108,7 @@ export class InstalledHandler {
       },
       limiter,
       clock,
+      onStarted,
     );
     log(
       `${this.label}: ${name} finished: ${result.kind === 'exited' ? `exit code ${result.code}` : result.kind}`,

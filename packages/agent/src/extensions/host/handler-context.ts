@@ -15,6 +15,8 @@ export interface HandlerContext {
   readonly limiter: CpuLimiter;
   readonly hosted: HostedProcesses;
   readonly commandTimeoutMs: number;
+  /** How long an operation waits for `azcmagent config set|clear` to finish. */
+  readonly configLockTimeoutMs?: number;
   /** Who may own trusted publisher keys. */
   readonly ownerUid: number;
   readonly extractLimits: ExtractLimits | undefined;

@@ -32,6 +32,8 @@ export async function runHandlerCommand(
   command: HandlerCommand,
   limiter: CpuLimiter,
   clock: Clock,
+  /** Called once the command's process exists (not called if it could not be started). */
+  onStarted?: () => void,
 ): Promise<CommandResult> {
   mkdirSync(dirname(command.logFile), { recursive: true, mode: 0o755 });
   const fd = openSync(command.logFile, 'a', 0o640);
@@ -46,7 +48,7 @@ export async function runHandlerCommand(
     closeSync(fd);
     return { kind: 'not-started', message: (error as Error).message };
   }
-  const result = await spawnAndWait(command, limiter, fd);
+  const result = await spawnAndWait(command, limiter, fd, onStarted);
   const tail = readTail(command.logFile, start);
   const summary =
     result.kind === 'exited'
@@ -74,6 +76,7 @@ function spawnAndWait(
   command: HandlerCommand,
   limiter: CpuLimiter,
   fd: number,
+  onStarted: (() => void) | undefined,
 ): Promise<RawResult> {
   return new Promise((resolve) => {
     const { file, args } = limiter.command(command.group, command.command);
@@ -83,6 +86,7 @@ function spawnAndWait(
       detached: true, // its own process group, killed as one
       stdio: ['ignore', fd, fd],
     });
+    if (onStarted !== undefined) child.once('spawn', onStarted);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
