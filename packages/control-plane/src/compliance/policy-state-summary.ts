@@ -1,5 +1,6 @@
-// summarize: one GROUP BY over the scoped states, folded into Azure's summary shape (overall,
-// per policy assignment, per member definition).
+// summarize: GROUP BYs over the scoped states, folded into Azure's summary shape (overall, per
+// policy assignment, per member definition). A resource counts once, in its worst state over
+// the policies counted: NonCompliant if any is, else Compliant, else Exempt, else Unknown.
 import { sql } from 'kysely';
 import type { Db } from '../guest-configuration/gc-store.js';
 import { scopedStates, type StateFilter, type StateScope } from './policy-state-query.js';
@@ -38,27 +39,47 @@ export async function summarizeStates(
       'q.state',
     ])
     .execute();
-  const resources = await db
+  // Per machine (overall) and per machine within each assignment (an initiative's members
+  // are one resource's several policies), the worst state, then counted.
+  const worst = sql<number>`min(case q.state when 'NonCompliant' then 0 when 'Compliant' then 1 when 'Exempt' then 2 else 3 end)`;
+  const perMachine = db
     .selectFrom(scopedStates(db, scope, filter, now).as('q'))
-    .select(['q.state', sql<number>`count(distinct q.machine_id)`.as('n')])
-    .groupBy('q.state')
+    .select(['q.machine_id', worst.as('rank')])
+    .groupBy('q.machine_id');
+  const resources = await db
+    .selectFrom(perMachine.as('m'))
+    .select(['m.rank', sql<number>`count(*)`.as('n')])
+    .groupBy('m.rank')
     .execute();
+  const perAssignmentMachine = db
+    .selectFrom(scopedStates(db, scope, filter, now).as('q'))
+    .select(['q.policy_assignment_id', 'q.machine_id', worst.as('rank')])
+    .groupBy(['q.policy_assignment_id', 'q.machine_id']);
+  const assignmentResources = await db
+    .selectFrom(perAssignmentMachine.as('am'))
+    .select(['am.policy_assignment_id', 'am.rank', sql<number>`count(*)`.as('n')])
+    .groupBy(['am.policy_assignment_id', 'am.rank'])
+    .execute();
+  const resourcesOf = new Map<string, Map<string, number>>();
+  for (const row of assignmentResources) {
+    const counts = resourcesOf.get(row.policy_assignment_id) ?? new Map<string, number>();
+    counts.set(RANKED[Number(row.rank)] ?? 'Unknown', Number(row.n));
+    resourcesOf.set(row.policy_assignment_id, counts);
+  }
   const assignments = new Map<
     string,
     {
       setId: string | null;
-      counts: Map<string, number>;
       members: Map<string, { id: string; action: string; counts: Map<string, number> }>;
     }
   >();
   for (const g of groups) {
     let a = assignments.get(g.policy_assignment_id);
     if (a === undefined) {
-      a = { setId: g.policy_set_definition_id, counts: new Map(), members: new Map() };
+      a = { setId: g.policy_set_definition_id, members: new Map() };
       assignments.set(g.policy_assignment_id, a);
     }
     const n = Number(g.n);
-    a.counts.set(g.state, (a.counts.get(g.state) ?? 0) + n);
     let m = a.members.get(g.reference_id);
     if (m === undefined) {
       m = { id: g.policy_definition_id, action: g.definition_action, counts: new Map() };
@@ -86,13 +107,14 @@ export async function summarizeStates(
       const nonCompliantPolicies = members.filter(
         (m) => m.results.nonCompliantResources > 0,
       ).length;
+      const machines = resourcesOf.get(id) ?? new Map<string, number>();
       return {
         policyAssignmentId: id,
         policySetDefinitionId: a.setId ?? '',
         results: results(
-          a.counts.get('NonCompliant') ?? 0,
+          machines.get('NonCompliant') ?? 0,
           nonCompliantPolicies,
-          details(a.counts),
+          details(machines),
           [],
         ),
         policyDefinitions: members,
@@ -105,7 +127,9 @@ export async function summarizeStates(
         x.policyAssignmentId.localeCompare(y.policyAssignmentId),
     )
     .slice(0, top);
-  const resourceCounts = new Map(resources.map((r) => [r.state, Number(r.n)]));
+  const resourceCounts = new Map(
+    resources.map((r) => [RANKED[Number(r.rank)] ?? 'Unknown', Number(r.n)]),
+  );
   const nonCompliantPolicies = policyAssignments.reduce(
     (sum, a) => sum + a.results.nonCompliantPolicies,
     0,
@@ -130,6 +154,9 @@ export async function summarizeStates(
     policyAssignments,
   };
 }
+
+/** The states by rank in the `worst` expression above. */
+const RANKED = ['NonCompliant', 'Compliant', 'Exempt', 'Unknown'] as const;
 
 function results(
   nonCompliantResources: number,
