@@ -34,6 +34,18 @@ async function answerOf(app: FastifyInstance, input: HttpInput): Promise<string 
   }
 }
 
+/**
+ * The path as a client can send it: starting with '/', and with control characters, spaces and
+ * non-ASCII percent-encoded (an HTTP request line carries no others), and backslashes: inject reads
+ * the URL with WHATWG rules, where a leading slash and backslash start an authority and throw.
+ */
+function requestTarget(path: string): string {
+  const escaped = path.replace(/[^\x21-\x5b\x5d-\x7e]/gu, (c) =>
+    [...Buffer.from(c)].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join(''),
+  );
+  return `/${escaped.replace(/^\/+/, '')}`;
+}
+
 const b64 = (value: unknown): string =>
   Buffer.from(typeof value === 'string' ? value : (JSON.stringify(value) ?? '')).toString(
     'base64url',
@@ -186,8 +198,7 @@ const armRequests = fuzzTarget(
       }) =>
         answerOf(t.app, {
           method: input.method,
-          // A request line always starts with '/': anything else never reaches a route.
-          url: `/${input.path.replaceAll('SUB', sub).replace(/^\/+/, '')}`,
+          url: requestTarget(input.path.replaceAll('SUB', sub)),
           headers: {
             'content-type': input.contentType,
             ...(input.authorized ? { authorization: `Bearer ${owner}` } : {}),
