@@ -5,6 +5,18 @@ import { sql } from 'kysely';
 import type { Db } from '../guest-configuration/gc-store.js';
 import { scopedStates, type StateFilter, type StateScope } from './policy-state-query.js';
 
+interface SummaryRow {
+  kind: 'member' | 'assignment' | 'overall';
+  policy_assignment_id: string;
+  reference_id: string;
+  policy_definition_id: string;
+  policy_set_definition_id: string | null;
+  definition_action: string;
+  /** The state (members), or the rank of the worst state (machines). */
+  state: string;
+  n: number;
+}
+
 interface Results {
   nonCompliantResources: number;
   nonCompliantPolicies: number;
@@ -19,51 +31,39 @@ export async function summarizeStates(
   now: string,
   top: number,
 ): Promise<Record<string, unknown>> {
-  const groups = await db
-    .selectFrom(scopedStates(db, scope, filter, now).as('q'))
-    .select([
-      'q.policy_assignment_id',
-      'q.reference_id',
-      'q.policy_definition_id',
-      'q.policy_set_definition_id',
-      'q.definition_action',
-      'q.state',
-      sql<number>`count(*)`.as('n'),
-    ])
-    .groupBy([
-      'q.policy_assignment_id',
-      'q.reference_id',
-      'q.policy_definition_id',
-      'q.policy_set_definition_id',
-      'q.definition_action',
-      'q.state',
-    ])
-    .execute();
-  // Per machine (overall) and per machine within each assignment (an initiative's members
-  // are one resource's several policies), the worst state, then counted.
-  const worst = sql<number>`min(case q.state when 'NonCompliant' then 0 when 'Compliant' then 1 when 'Exempt' then 2 else 3 end)`;
-  const perMachine = db
-    .selectFrom(scopedStates(db, scope, filter, now).as('q'))
-    .select(['q.machine_id', worst.as('rank')])
-    .groupBy('q.machine_id');
-  const resources = await db
-    .selectFrom(perMachine.as('m'))
-    .select(['m.rank', sql<number>`count(*)`.as('n')])
-    .groupBy('m.rank')
-    .execute();
-  const perAssignmentMachine = db
-    .selectFrom(scopedStates(db, scope, filter, now).as('q'))
-    .select(['q.policy_assignment_id', 'q.machine_id', worst.as('rank')])
-    .groupBy(['q.policy_assignment_id', 'q.machine_id']);
-  const assignmentResources = await db
-    .selectFrom(perAssignmentMachine.as('am'))
-    .select(['am.policy_assignment_id', 'am.rank', sql<number>`count(*)`.as('n')])
-    .groupBy(['am.policy_assignment_id', 'am.rank'])
-    .execute();
+  // One statement, one pass over the scoped states (materialized once): the member counts,
+  // and per assignment and overall each machine's worst state (an initiative's members are one
+  // machine's several policies), counted.
+  const { rows } = await sql<SummaryRow>`
+    with q as materialized (
+      select policy_assignment_id, reference_id, policy_definition_id, policy_set_definition_id,
+        definition_action, machine_id, state,
+        case state when 'NonCompliant' then 0 when 'Compliant' then 1 when 'Exempt' then 2 else 3 end as rank
+      from (${scopedStates(db, scope, filter, now)}) as scoped
+    )
+    select 'member' as kind, policy_assignment_id, reference_id, policy_definition_id,
+      policy_set_definition_id, definition_action, state, count(*) as n
+    from q
+    group by policy_assignment_id, reference_id, policy_definition_id, policy_set_definition_id,
+      definition_action, state
+    union all
+    select 'assignment', policy_assignment_id, '', '', null, '', cast(worst as text), count(*)
+    from (select policy_assignment_id, machine_id, min(rank) as worst from q
+      group by policy_assignment_id, machine_id) as per_assignment
+    group by policy_assignment_id, worst
+    union all
+    select 'overall', '', '', '', null, '', cast(worst as text), count(*)
+    from (select machine_id, min(rank) as worst from q group by machine_id) as per_machine
+    group by worst`.execute(db);
+  const groups = rows.filter((row) => row.kind === 'member');
+  const resources = rows
+    .filter((row) => row.kind === 'overall')
+    .map((row) => ({ rank: Number(row.state), n: row.n }));
   const resourcesOf = new Map<string, Map<string, number>>();
-  for (const row of assignmentResources) {
+  for (const row of rows) {
+    if (row.kind !== 'assignment') continue;
     const counts = resourcesOf.get(row.policy_assignment_id) ?? new Map<string, number>();
-    counts.set(RANKED[Number(row.rank)] ?? 'Unknown', Number(row.n));
+    counts.set(RANKED[Number(row.state)] ?? 'Unknown', Number(row.n));
     resourcesOf.set(row.policy_assignment_id, counts);
   }
   const assignments = new Map<
