@@ -17,6 +17,7 @@ import { assertKeyFileSafe } from '../identity/key-file-check.js';
 import { readTrustedCa } from '../identity/trusted-ca.js';
 import type { AgentPaths } from '../paths.js';
 import { systemScheduler } from '../scheduler.js';
+import { runUntilSignalled, secondsSetting } from './service-lifecycle.js';
 import type { CommandContext } from './command-module.js';
 
 export async function runGcService(context: CommandContext, paths: AgentPaths): Promise<number> {
@@ -29,7 +30,7 @@ export async function runGcService(context: CommandContext, paths: AgentPaths): 
   const state = requireAgentState(paths);
   assertKeyFileSafe(paths.machineKey, expectedKeyOwner(paths, context.env));
   const ca = readTrustedCa(paths);
-  const frequencyOverrideMs = parseFrequency(context.env.AZCMAGENT_GC_FREQUENCY_SECONDS);
+  const frequencyOverrideMs = secondsSetting(context.env, 'AZCMAGENT_GC_FREQUENCY_SECONDS');
   try {
     mkdirSync(paths.policyLogsDir, { recursive: true, mode: 0o755 });
   } catch {
@@ -88,31 +89,5 @@ export async function runGcService(context: CommandContext, paths: AgentPaths): 
     },
   });
   service.start();
-  return new Promise((resolve) => {
-    const shutdown = (): void => {
-      log('stopping');
-      service.stop().then(
-        () => resolve(0),
-        (error: unknown) => {
-          log(`stopping failed: ${(error as Error).message}`);
-          resolve(1);
-        },
-      );
-    };
-    process.once('SIGTERM', shutdown);
-    process.once('SIGINT', shutdown);
-  });
-}
-
-function parseFrequency(text: string | undefined): number | undefined {
-  if (text === undefined || text === '') return undefined;
-  const seconds = Number(text);
-  if (!(seconds > 0) || !Number.isFinite(seconds)) {
-    throw new AgentError(
-      'ERR_INVALID_VALUE',
-      `AZCMAGENT_GC_FREQUENCY_SECONDS "${text}" must be a positive number of seconds.`,
-      { target: 'AZCMAGENT_GC_FREQUENCY_SECONDS' },
-    );
-  }
-  return seconds * 1000;
+  return runUntilSignalled(service, log);
 }

@@ -27,6 +27,7 @@ import { MachineTokenSource } from '../himds/machine-token-source.js';
 import { writeServiceStatus, type ServiceStatus } from '../himds/service-status.js';
 import type { AgentPaths } from '../paths.js';
 import type { CommandContext, CommandSpec } from './command-module.js';
+import { runUntilSignalled, secondsSetting } from './service-lifecycle.js';
 
 export const spec: CommandSpec = {
   usage: 'service run <himds|gc|extension>',
@@ -189,8 +190,9 @@ async function runExtensionService(context: CommandContext, paths: AgentPaths): 
   // Root trusts only a CA that only root can change; handlers are handed the same file.
   const ca = readTrustedCa(paths);
   const himdsPort = parsePort(context.env.AZCMAGENT_HIMDS_PORT);
-  const commandTimeoutMs = parseCommandTimeout(
-    context.env.AZCMAGENT_EXTENSION_COMMAND_TIMEOUT_SECONDS,
+  const commandTimeoutMs = secondsSetting(
+    context.env,
+    'AZCMAGENT_EXTENSION_COMMAND_TIMEOUT_SECONDS',
   );
   const logFile = paths.extensionServiceLog;
   try {
@@ -263,33 +265,7 @@ async function runExtensionService(context: CommandContext, paths: AgentPaths): 
     },
   });
   service.start();
-  return new Promise((resolve) => {
-    const shutdown = (): void => {
-      log('stopping');
-      service.stop().then(
-        () => resolve(0),
-        (error: unknown) => {
-          log(`stopping failed: ${(error as Error).message}`);
-          resolve(1);
-        },
-      );
-    };
-    process.once('SIGTERM', shutdown);
-    process.once('SIGINT', shutdown);
-  });
-}
-
-function parseCommandTimeout(text: string | undefined): number | undefined {
-  if (text === undefined || text === '') return undefined;
-  const seconds = Number(text);
-  if (!(seconds > 0) || !Number.isFinite(seconds)) {
-    throw new AgentError(
-      'ERR_INVALID_VALUE',
-      `AZCMAGENT_EXTENSION_COMMAND_TIMEOUT_SECONDS "${text}" must be a positive number of seconds.`,
-      { target: 'AZCMAGENT_EXTENSION_COMMAND_TIMEOUT_SECONDS' },
-    );
-  }
-  return seconds * 1000;
+  return runUntilSignalled(service, log);
 }
 
 function removeStaleChallenges(dir: string): void {
