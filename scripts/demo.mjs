@@ -51,9 +51,10 @@ function onListening() {
   const sub = `/subscriptions/${credentials.subscriptionId}`;
   console.log(`
 Tether is running at ${endpoint} (data in ${dataDir}).
-${agent}
-Sign in from another terminal with the bootstrap Owner (credentials in ${credentialsFile}),
-as a profile of its own named demo, so that any other sign-in you keep stays as it is:
+
+First sign in from another terminal with the bootstrap Owner (credentials in ${credentialsFile}),
+as a profile of its own named demo, so that any other sign-in you keep stays as it is; every
+command below uses that profile:
 
   npx tether login --profile demo --service-principal -u ${credentials.appId} \\
     -p "$(node -p "require('${credentialsFile}').password")" \\
@@ -64,6 +65,8 @@ as a profile of its own named demo, so that any other sign-in you keep stays as 
   npx tether access show --scope ${sub}/resourceGroups/demo -o table --profile demo
 
 (or 'export TETHER_PROFILE=demo' once, or 'npx tether account use demo' to make it the default)
+
+${agent}
 
 Azure SDK programs need only NODE_EXTRA_CA_CERTS=${credentials.caCert}. Ctrl-C stops Tether.`);
 }
