@@ -31,8 +31,12 @@ void describe('TLS material', () => {
     assert.equal((await stat(paths.caKey)).mode & 0o777, 0o600);
     assert.equal((await stat(paths.serverKey)).mode & 0o777, 0o600);
 
-    const ca = new X509Certificate(await readFile(paths.caCert));
+    const caPem = await readFile(paths.caCert, 'utf8');
+    const ca = new X509Certificate(caPem);
     const server = new X509Certificate(material.cert);
+    // Joined into a bundle by `cat`, each file must end its last line.
+    assert.ok(caPem.endsWith('-----END CERTIFICATE-----\n'), 'the CA file ends with a newline');
+    assert.ok(material.cert.endsWith('\n'), 'the server certificate ends with a newline');
     assert.ok(ca.ca);
     assert.ok(server.checkIssued(ca) && server.verify(ca.publicKey));
     assert.equal(server.publicKey.asymmetricKeyType, 'ec');

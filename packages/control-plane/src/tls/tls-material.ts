@@ -77,7 +77,7 @@ export async function ensureTlsMaterial(
   });
   const material = {
     key: await privateKeyPem(key),
-    cert: certificate.toString('pem'),
+    cert: pemFile(certificate),
     caCertPath: paths.caCert,
     notAfter: certificate.notAfter.getTime(),
   };
@@ -109,8 +109,16 @@ async function ensureCa(
     isCa: true,
   });
   await writeFileAtomically(paths.caKey, await privateKeyPem(key), 0o600);
-  await writeFileAtomically(paths.caCert, certificate.toString('pem'), 0o644);
+  await writeFileAtomically(paths.caCert, pemFile(certificate), 0o644);
   return { certificate, key };
+}
+
+/**
+ * A certificate's PEM ending in a newline, as every PEM tool writes it: administrators join the
+ * CA file into bundles (`cat ca.crt >> bundle.pem`), which breaks on a missing final newline.
+ */
+function pemFile(certificate: x509.X509Certificate): string {
+  return `${certificate.toString('pem').trimEnd()}\n`;
 }
 
 /** Reused only if the current CA signed it, it names every host, and expiry is not near. */
