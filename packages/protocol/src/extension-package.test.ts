@@ -73,6 +73,17 @@ void describe('extension package signatures', () => {
     );
   });
 
+  void it('refuses a header whose typ is an object with a non-function toString', async () => {
+    // The input fuzzing found: String(typ) threw a TypeError instead of the refusal.
+    const fuzzed =
+      'eyJ0eXAiOnsidG9TdHJpbmciOi03NzkzODMxMjIsImNyaXQiOiJvbFJHTDRMZF84NUx3STVYOFp1RFpjRUZBelU3UG9sV01FNjEwXzY5bDJrIn0sImFsZyI6WyJiNjQiXSwiYS8iOiIifQ.LTE2OTUyOTQ3MzA.TCwyWCVDew';
+    await assert.rejects(
+      verifyPackage(fuzzed, [ed.publicKey], identity, zip),
+      refusal(/is of kind "\{"toString":-779383122,"crit":"olRGL4Ld_85L/),
+    );
+    assert.throws(() => readUnverifiedStatement(fuzzed), refusal(/statement lacks/));
+  });
+
   void it('refuses a tampered signature and a JWS of another type', async () => {
     const signature = await signPackage(ed.privateKey, identity, zip);
     const [header, payload, sig] = signature.split('.');

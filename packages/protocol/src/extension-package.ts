@@ -4,6 +4,7 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { CompactSign, compactVerify, decodeProtectedHeader, errors } from 'jose';
 import { TetherError } from './tether-error.js';
+import { untrustedText } from './untrusted-text.js';
 
 /** The `typ` of every package signature; a JWS of any other kind is refused. */
 export const PACKAGE_SIGNATURE_TYPE = 'tether-extension-package+jws';
@@ -119,7 +120,7 @@ export async function verifyPackage(
   }
   if (header.typ !== signatureType) {
     throw refuse(
-      `The signature of ${name} is of kind "${String(header.typ)}", not "${signatureType}".`,
+      `The signature of ${name} is of kind "${untrustedText(header.typ)}", not "${signatureType}".`,
     );
   }
   let payload: Uint8Array | undefined;

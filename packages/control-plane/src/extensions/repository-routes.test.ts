@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
+  PACKAGE_SIGNATURE_TYPE,
   signPackage,
   verifyPackage,
   type PackageIdentity,
@@ -181,6 +182,10 @@ for (const backend of armTestBackends()) {
       const jwt = await new CompactSign(new TextEncoder().encode('{}'))
         .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT' })
         .sign(key);
+      // Found by fuzzing: a header value whose toString is not a function made the refusal throw.
+      const [, statement, signed] = (await signPackage(key, identity, zip)).split('.');
+      const crafted = (header: unknown) =>
+        `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${statement}.${signed}`;
       const cases: { name: string; url?: string; body?: unknown; code: string; message: RegExp }[] =
         [
           {
@@ -259,6 +264,20 @@ for (const backend of armTestBackends()) {
             body: await good({ signature: jwt }),
             code: 'InvalidRequestContent',
             message: /not a package signature/,
+          },
+          {
+            name: 'a typ that is an object with a toString field',
+            body: await good({ signature: crafted({ alg: 'EdDSA', typ: { toString: 1 } }) }),
+            code: 'InvalidRequestContent',
+            message: /its typ is "\{"toString":1\}"/,
+          },
+          {
+            name: 'an alg that is an object with a toString field',
+            body: await good({
+              signature: crafted({ alg: { toString: 1 }, typ: PACKAGE_SIGNATURE_TYPE }),
+            }),
+            code: 'InvalidRequestContent',
+            message: /uses algorithm "\{"toString":1\}"/,
           },
           {
             name: 'a signature for another version',

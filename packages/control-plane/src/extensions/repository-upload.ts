@@ -1,7 +1,7 @@
 // Reading a package upload `{package, signature}`: the zip must be base64 of a zip no larger
 // than the repository takes, and the signature a package signature whose statement names this
 // very package and these very bytes. Who signed it is the agent's question, not this one's.
-import { GUEST_CONFIGURATION_SIGNATURE_TYPE, TetherError } from '@tether/protocol';
+import { GUEST_CONFIGURATION_SIGNATURE_TYPE, TetherError, untrustedText } from '@tether/protocol';
 import {
   PACKAGE_SIGNATURE_TYPE,
   packageStatement,
@@ -89,13 +89,13 @@ function readStatement(signature: string): PackageStatement {
   if (typeof header.typ !== 'string' || !SIGNATURE_TYPES.includes(header.typ)) {
     throw invalid(
       'signature',
-      `The signature is not a package signature: its typ is "${String(header.typ)}", not ${SIGNATURE_TYPES.map((t) => `"${t}"`).join(' or ')}.`,
+      `The signature is not a package signature: its typ is "${untrustedText(header.typ)}", not ${SIGNATURE_TYPES.map((t) => `"${t}"`).join(' or ')}.`,
     );
   }
   if (header.alg !== 'EdDSA' && header.alg !== 'ES256') {
     throw invalid(
       'signature',
-      `The signature uses algorithm "${String(header.alg)}"; package signatures use EdDSA or ES256.`,
+      `The signature uses algorithm "${untrustedText(header.alg)}"; package signatures use EdDSA or ES256.`,
     );
   }
   return statement;

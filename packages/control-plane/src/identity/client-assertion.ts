@@ -3,6 +3,7 @@
 // identity, its public key found by `kid` (ES256 only); then signature, aud = this token
 // endpoint, iss = sub = client_id, exp/nbf with client clock skew, and a jti used once per audience.
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { untrustedText } from '@tether/protocol';
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 import type { Clock } from '../clock.js';
 import { deriveMachineStatus } from '../machines/machine-status.js';
@@ -42,7 +43,7 @@ export class ClientAssertionVerifier {
     audience: string,
   ): Promise<CredentialRow> {
     const header = this.header(assertion);
-    const alg = String(header.alg);
+    const alg = untrustedText(header.alg);
     const keyType = ALGORITHMS[alg];
     if (keyType === undefined) {
       throw invalidAssertion(
@@ -213,10 +214,11 @@ export class ClientAssertionVerifier {
       );
     }
     const id = clientId.toLowerCase();
-    if (String(payload.iss).toLowerCase() !== id || String(payload.sub).toLowerCase() !== id) {
+    const isClient = (claim: unknown) => typeof claim === 'string' && claim.toLowerCase() === id;
+    if (!isClient(payload.iss) || !isClient(payload.sub)) {
       throw invalidAssertion(
         700021,
-        `Client assertion iss '${String(payload.iss)}' and sub '${String(payload.sub)}' must both be the client_id '${clientId}'.`,
+        `Client assertion iss '${untrustedText(payload.iss)}' and sub '${untrustedText(payload.sub)}' must both be the client_id '${clientId}'.`,
       );
     }
     if (

@@ -78,6 +78,16 @@ void describe('token authenticator', () => {
     await refusal('Bearer not-a-jwt', 'InvalidAuthenticationToken', /not a well-formed JWT/);
   });
 
+  void it('refuses a token whose alg is an object with a non-function toString', async () => {
+    // Found by fuzzing: String(alg) threw, and the request answered 500 instead of 401.
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    await refusal(
+      `Bearer ${b64({ alg: { toString: 1 }, typ: 'JWT' })}.${b64({})}.c2ln`,
+      'InvalidAuthenticationToken',
+      /signed with '\{"toString":1\}', but this server signs and accepts only RS256/,
+    );
+  });
+
   void it('refuses a token whose signature does not verify', async () => {
     const [head, body] = owner.split('.');
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;

@@ -1,6 +1,7 @@
 // Turns `Authorization: Bearer <token>` into a Caller, or refuses with a 401 that says exactly
 // why: no header, not a JWT, unknown key, bad signature, expired, not yet valid, another
 // audience or issuer, or a principal or credential deleted (or expired) since it was issued.
+import { untrustedText } from '@tether/protocol';
 import { decodeProtectedHeader, errors, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
 import type { Authenticator, Caller } from '../api/caller.js';
 import type { Clock } from '../clock.js';
@@ -104,7 +105,7 @@ export class TokenAuthenticator implements Authenticator, TokenRevocations {
     if (header.alg !== ACCESS_TOKEN_ALGORITHM) {
       throw this.refuse(
         'InvalidAuthenticationToken',
-        `The access token is invalid: it is signed with '${String(header.alg)}', but this server signs and accepts only ${ACCESS_TOKEN_ALGORITHM}.`,
+        `The access token is invalid: it is signed with '${untrustedText(header.alg)}', but this server signs and accepts only ${ACCESS_TOKEN_ALGORITHM}.`,
       );
     }
     const kid = typeof header.kid === 'string' ? header.kid : '';

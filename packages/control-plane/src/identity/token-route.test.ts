@@ -2,7 +2,7 @@
 // accepted or refused the way Entra does, with OAuth error bodies msal-node can read.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { decodeJwt } from 'jose';
+import { decodeJwt, SignJWT } from 'jose';
 import {
   MANAGEMENT_SCOPE,
   TEST_PUBLIC_URL,
@@ -348,6 +348,37 @@ void describe('token endpoint', () => {
     assertion({ clientId: '99999999-2222-3333-4444-555555555555' }).then((a) =>
       refused(assertionForm(a), 401, 'invalid_client', 700021, /client_id/),
     ));
+
+  void it('refuses an assertion whose alg is an object with a non-function toString', async () => {
+    // Found by fuzzing: String(alg) threw before the signature was looked at, answering 500.
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    await refused(
+      assertionForm(`${b64({ alg: { toString: 1 } })}.${b64({})}.c2ln`),
+      401,
+      'invalid_client',
+      700027,
+      /signed with '\{"toString":1\}'; the accepted algorithms are RS256, PS256, ES256/,
+    );
+  });
+
+  void it('refuses a signed assertion whose iss and sub are objects, not text', async () => {
+    const now = Math.floor(plane.clock.now() / 1000);
+    // Typed as claims take them; the JSON carries objects, as a crafted client's would.
+    const crafted = JSON.parse('{"toString":1,"valueOf":1}') as string;
+    const signed = await new SignJWT({ iss: crafted, sub: crafted, jti: 'object-claims' })
+      .setProtectedHeader({ alg: 'RS256', 'x5t#S256': certificate.thumbprintS256 })
+      .setAudience(`${TEST_PUBLIC_URL}/${plane.tenantId}/oauth2/v2.0/token`)
+      .setNotBefore(now)
+      .setExpirationTime(now + 600)
+      .sign(certificate.privateKey);
+    await refused(
+      assertionForm(signed),
+      401,
+      'invalid_client',
+      700021,
+      /iss '\{"toString":1,"valueOf":1\}' and sub .* must both be the client_id/,
+    );
+  });
 
   void it('refuses an assertion naming an unknown certificate', () =>
     assertion({ header: { 'x5t#S256': 'bm90LWEtcmVnaXN0ZXJlZC1jZXJ0aWZpY2F0ZQ' } }).then((a) =>
