@@ -13,6 +13,11 @@ export interface AgentPaths {
   readonly localConfigLock: string;
   /** Where `config clear` keeps a damaged localconfig.json it replaces. */
   readonly localConfigDamaged: string;
+  /**
+   * The journal of local configuration changes (who, when, old and new value): written by root
+   * only, readable by the himds group, whose HIMDS reports it with the heartbeat.
+   */
+  readonly localChangeJournal: string;
   readonly logDir: string;
   readonly himdsLog: string;
   readonly agentLog: string;
@@ -83,6 +88,7 @@ export function agentPaths(root: string): AgentPaths {
     localConfigBackup: `${localConfig}.bak`,
     localConfigLock: `${localConfig}.lock`,
     localConfigDamaged: `${localConfig}.corrupt`,
+    localChangeJournal: join(dataDir, 'localconfig-changes.jsonl'),
     logDir,
     himdsLog: join(logDir, 'himds.log'),
     agentLog: join(logDir, 'azcmagent.log'),

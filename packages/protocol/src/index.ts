@@ -8,3 +8,4 @@ export type { MetricSample } from './metric-sample.js';
 export * from './guest-configuration.js';
 export * from './parse-guest-configuration.js';
 export * from './guest-configuration-agent-api.js';
+export * from './local-change.js';

@@ -1,10 +1,20 @@
 // The write path: atomic replacement with a backup, root-style permissions, nothing written
-// on refusal, damaged files kept aside, and no lost update between concurrent writers.
+// on refusal, damaged files kept aside, no lost update between concurrent writers, and every
+// change recorded in the change journal first.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { makeTempRoot, type TempRoot } from '../test-support/temp-root.js';
 import { applySet } from './config-change.js';
+import { readLocalChanges } from './local-change-journal.js';
 import { loadLocalConfig, type LoadedConfig } from './local-config-file.js';
 import { updateLocalConfig } from './local-config-writer.js';
 
@@ -46,6 +56,7 @@ void describe('updateLocalConfig', () => {
     await updateLocalConfig(temp.paths, setter('proxy.url', 'http://p:1'), owner);
     await updateLocalConfig(temp.paths, setter('proxy.url', 'http://p:2'), owner);
     assert.deepEqual(readdirSync(temp.paths.dataDir).sort(), [
+      'localconfig-changes.jsonl',
       'localconfig.json',
       'localconfig.json.bak',
     ]);
@@ -94,5 +105,114 @@ void describe('updateLocalConfig', () => {
     if (loaded.state !== 'ok') return;
     const stored = loaded.settings['extensions.allowlist'].map((n) => `${n.publisher}/${n.type}`);
     assert.deepEqual([...stored].sort(), [...names].sort());
+  });
+});
+
+void describe('updateLocalConfig records every change in the change journal', () => {
+  const clock = { now: () => Date.parse('2026-12-02T10:00:00.000Z') };
+  const actor = { uid: 1000, userName: 'alice', sudoUid: 1000 };
+  const recorded = { ...owner, clock, actor };
+
+  void test('who, when, which property, old and new value, numbered, before the change', async () => {
+    await updateLocalConfig(temp.paths, setter('extensions.allowlist', 'A/B'), recorded);
+    await updateLocalConfig(temp.paths, setter('extensions.allowlist', 'C/D', 'add'), recorded);
+    assert.deepEqual(readLocalChanges(temp.paths.localChangeJournal), [
+      {
+        sequence: 1,
+        time: '2026-12-02T10:00:00.000Z',
+        uid: 1000,
+        userName: 'alice',
+        sudoUid: 1000,
+        property: 'extensions.allowlist',
+        oldValue: '[]',
+        newValue: '[A/B]',
+      },
+      {
+        sequence: 2,
+        time: '2026-12-02T10:00:00.000Z',
+        uid: 1000,
+        userName: 'alice',
+        sudoUid: 1000,
+        property: 'extensions.allowlist',
+        oldValue: '[A/B]',
+        newValue: '[A/B, C/D]',
+      },
+    ]);
+  });
+
+  void test('without an actor given, the real uid of this process is recorded', async () => {
+    await updateLocalConfig(temp.paths, setter('extensions.enabled', 'false'), owner);
+    const [change] = readLocalChanges(temp.paths.localChangeJournal);
+    assert.equal(change?.uid, process.getuid?.());
+    assert.equal(change?.property, 'extensions.enabled');
+    assert.deepEqual([change?.oldValue, change?.newValue], ['true', 'false']);
+  });
+
+  void test('a refused or unchanged write records nothing', async () => {
+    await updateLocalConfig(temp.paths, setter('extensions.enabled', 'false'), recorded);
+    await updateLocalConfig(temp.paths, setter('extensions.enabled', 'FALSE'), recorded);
+    await assert.rejects(
+      updateLocalConfig(temp.paths, setter('extensions.allowlist', 'not-a-name'), recorded),
+    );
+    assert.equal(readLocalChanges(temp.paths.localChangeJournal).length, 1);
+  });
+
+  void test('clearing every property records each one that changes', async () => {
+    await updateLocalConfig(temp.paths, setter('extensions.enabled', 'false'), recorded);
+    await updateLocalConfig(temp.paths, setter('proxy.url', 'http://p:1'), recorded);
+    await updateLocalConfig(temp.paths, () => ({ stored: {} }), recorded);
+    assert.deepEqual(
+      readLocalChanges(temp.paths.localChangeJournal)
+        .slice(2)
+        .map((c) => [c.sequence, c.property, c.oldValue, c.newValue]),
+      [
+        [3, 'proxy.url', 'http://p:1', ''],
+        [4, 'extensions.enabled', 'false', 'true'],
+      ],
+    );
+  });
+
+  void test('repairing a damaged file is recorded as a change of every property', async () => {
+    temp.writeConfig('{ damaged');
+    await updateLocalConfig(temp.paths, () => ({ stored: {} }), recorded);
+    const [change] = readLocalChanges(temp.paths.localChangeJournal);
+    assert.deepEqual(
+      [change?.property, change?.oldValue, change?.newValue],
+      ['*', '(damaged localconfig.json)', '(all defaults)'],
+    );
+  });
+
+  void test('a change that cannot be recorded is not made', async () => {
+    await updateLocalConfig(temp.paths, setter('extensions.allowlist', 'A/B'), recorded);
+    const before = readFileSync(temp.paths.localConfig, 'utf8');
+    chmodSync(temp.paths.localChangeJournal, 0o666);
+    await assert.rejects(
+      updateLocalConfig(temp.paths, setter('extensions.allowlist', 'C/D'), recorded),
+      /Nothing was changed: the change journal .* cannot be used/,
+    );
+    assert.equal(readFileSync(temp.paths.localConfig, 'utf8'), before);
+  });
+
+  void test('compacts only what HIMDS reports the control plane has acknowledged', async () => {
+    const journal = { compactAbove: 3, keepAcknowledged: 0 };
+    for (const value of ['A/B', 'C/D', 'E/F']) {
+      await updateLocalConfig(temp.paths, setter('extensions.allowlist', value), {
+        ...recorded,
+        journal,
+      });
+    }
+    mkdirSync(temp.paths.himdsStatusDir, { recursive: true });
+    writeFileSync(
+      temp.paths.serviceStatus('himds'),
+      JSON.stringify({ service: 'himds', status: 'running', localChangesAcknowledged: 2 }),
+    );
+    await updateLocalConfig(temp.paths, setter('extensions.allowlist', 'G/H'), {
+      ...recorded,
+      journal,
+    });
+    assert.deepEqual(
+      readLocalChanges(temp.paths.localChangeJournal).map((c) => c.sequence),
+      [3, 4],
+    );
   });
 });

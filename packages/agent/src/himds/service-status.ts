@@ -12,6 +12,8 @@ export interface ServiceStatus {
   readonly lastError?: string | undefined;
   /** HIMDS only: the machine credential's expiry after its last renewal. */
   readonly credentialExpiresOn?: string | undefined;
+  /** HIMDS only: the newest local change the control plane has stored (the journal's sequence). */
+  readonly localChangesAcknowledged?: number | undefined;
   /** Why a running service does nothing (guest configuration: the local switch, no contact). */
   readonly detail?: string | undefined;
 }

@@ -1,0 +1,32 @@
+// What a configuration write changes, property by property, as `config get` shows the values:
+// the old → new pairs the audit journal records. Pure.
+import type { StoredConfig } from './local-config.js';
+import type { LoadedConfig } from './local-config-file.js';
+import { PROPERTY_NAMES } from './property-table.js';
+import { formatValue, propertyDefinition } from './property-values.js';
+
+export interface PropertyChange {
+  readonly property: string;
+  readonly oldValue: string;
+  readonly newValue: string;
+}
+
+/** A damaged file has no old values to name: its repair is one change of every property. */
+export const DAMAGED_FILE_CHANGE: PropertyChange = Object.freeze({
+  property: '*',
+  oldValue: '(damaged localconfig.json)',
+  newValue: '(all defaults)',
+});
+
+/** Only properties whose value in force changes; setting a property to its default is none. */
+export function propertyChanges(loaded: LoadedConfig, next: StoredConfig): PropertyChange[] {
+  if (loaded.state === 'corrupt') return [DAMAGED_FILE_CHANGE];
+  const changes: PropertyChange[] = [];
+  for (const name of PROPERTY_NAMES) {
+    const property = propertyDefinition(name);
+    const oldValue = formatValue(property, loaded.stored[name] ?? property.defaultValue);
+    const newValue = formatValue(property, next[name] ?? property.defaultValue);
+    if (oldValue !== newValue) changes.push({ property: name, oldValue, newValue });
+  }
+  return changes;
+}
