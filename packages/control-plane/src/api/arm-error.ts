@@ -32,6 +32,7 @@ export const ARM_ERROR_STATUS = {
   RequestEntityTooLarge: 413,
   RequestUriTooLong: 414,
   UnsupportedMediaType: 415,
+  TooManyRequests: 429,
   PolicyDefinitionNotFound: 404,
   PolicySetDefinitionNotFound: 404,
   PolicyAssignmentNotFound: 404,
@@ -66,5 +67,16 @@ export class ArmError extends TetherError<ArmErrorCode> {
         ...(this.target === undefined ? {} : { target: this.target }),
       },
     };
+  }
+}
+
+/** 429: too many failed attempts; the answer carries `Retry-After`. */
+export class TooManyRequestsError extends ArmError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    target?: string,
+  ) {
+    super('TooManyRequests', message, target === undefined ? {} : { target });
   }
 }

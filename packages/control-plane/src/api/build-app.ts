@@ -5,7 +5,7 @@ import fastify, {
   type FastifyReply,
   type FastifyServerOptions,
 } from 'fastify';
-import { ArmError } from './arm-error.js';
+import { ArmError, TooManyRequestsError } from './arm-error.js';
 import { lazyRequestLoggers } from './request-logger.js';
 import {
   DEFAULT_BODY_LIMIT,
@@ -66,6 +66,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof ArmError) {
+      if (error instanceof TooManyRequestsError) {
+        void reply.header('retry-after', String(error.retryAfterSeconds));
+      }
       return reply.code(error.status).send(error.toBody());
     }
     const fastifyError = error as { statusCode?: number; code?: string; message?: string };

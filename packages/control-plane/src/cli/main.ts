@@ -34,7 +34,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
 };
 
 /** Commands a group module registers besides the one it is named after. */
-const ALSO_IN: Record<string, string> = { logout: 'login', account: 'login' };
+const ALSO_IN: Record<string, string> = { logout: 'login', account: 'login', user: 'ad' };
 
 /** Top-level await is avoided: the program ships as a CommonJS bundle, which starts faster. */
 async function main(argv: readonly string[]): Promise<void> {

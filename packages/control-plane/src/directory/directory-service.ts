@@ -10,6 +10,7 @@ import type { AuthorizationEngine } from '../rbac/types.js';
 import { newKeyCredential, newPasswordCredential } from './credential-factory.js';
 import { conflict, notFound } from './directory-error.js';
 import type { DirectoryStore, PrincipalType } from './directory-store.js';
+import type { UserPasswords } from './user-passwords.js';
 
 /** Enough for overlapping rotation of several secrets and certificates. */
 export const MAX_CREDENTIALS_PER_PRINCIPAL = 20;
@@ -26,6 +27,7 @@ export class DirectoryService {
     private readonly authorizer: AuthorizationEngine,
     private readonly revocations: TokenRevocations,
     private readonly clock: Clock,
+    readonly passwords: UserPasswords,
   ) {}
 
   async get(type: PrincipalType, id: string): Promise<PrincipalRow> {
@@ -45,22 +47,39 @@ export class DirectoryService {
     );
   }
 
-  async createUser(displayName: string, userPrincipalName: string): Promise<PrincipalRow> {
+  /** `password`, when given, is checked against the policy before anything is written. */
+  async createUser(
+    displayName: string,
+    userPrincipalName: string,
+    password?: unknown,
+  ): Promise<PrincipalRow> {
     const taken = (): ArmError =>
       conflict(
         'userPrincipalName',
         `A user with userPrincipalName '${userPrincipalName}' already exists.`,
       );
+    const checked =
+      password === undefined
+        ? undefined
+        : this.passwords.check(
+            password,
+            { userPrincipalName, displayName },
+            'passwordProfile.password',
+          );
     if ((await this.store.principalByUpn(userPrincipalName)) !== undefined) throw taken();
+    const id = randomUUID();
+    const credential =
+      checked === undefined ? undefined : await this.passwords.credential(id, checked);
     try {
-      return this.known(
-        await this.store.insertPrincipal({
-          id: randomUUID(),
-          type: 'User',
-          displayName,
-          userPrincipalName,
-        }),
-      );
+      const user = await this.store.db.transaction().execute(async (trx) => {
+        const row = await this.store.insertPrincipal(
+          { id, type: 'User', displayName, userPrincipalName },
+          trx,
+        );
+        if (credential !== undefined) await this.store.insertCredential(credential, trx);
+        return row;
+      });
+      return this.known(user);
     } catch (error) {
       // Two requests for one name at once: the unique index decides, the loser hears why.
       if ((await this.store.principalByUpn(userPrincipalName)) !== undefined) throw taken();

@@ -102,6 +102,25 @@ export class DirectoryStore {
     await trx.insertInto('credentials').values(row).execute();
   }
 
+  /** Puts `row` in place of the user's password credentials; returns the ids it replaced. */
+  async replacePasswords(userId: string, row: CredentialRow): Promise<string[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const old = await trx
+        .selectFrom('credentials')
+        .select('id')
+        .where('principal_id', '=', userId)
+        .where('kind', '=', 'password')
+        .execute();
+      await trx
+        .deleteFrom('credentials')
+        .where('principal_id', '=', userId)
+        .where('kind', '=', 'password')
+        .execute();
+      await trx.insertInto('credentials').values(row).execute();
+      return old.map((o) => o.id);
+    });
+  }
+
   async deleteCredential(
     principalId: string,
     id: string,

@@ -36,6 +36,25 @@ export class CredentialStore {
       .executeTakeFirst();
   }
 
+  /** A person by sign-in name (user principal names are stored lower-cased). */
+  async userByUpn(userPrincipalName: string): Promise<PrincipalRow | undefined> {
+    return this.db
+      .selectFrom('principals')
+      .selectAll()
+      .where('user_principal_name', '=', userPrincipalName.toLowerCase())
+      .where('type', '=', 'User')
+      .executeTakeFirst();
+  }
+
+  /** Stores a stronger hash of the same password: the credential, and so its tokens, stay. */
+  async rehashPassword(credentialId: string, secretHash: string): Promise<void> {
+    await this.db
+      .updateTable('credentials')
+      .set({ secret_hash: secretHash })
+      .where('id', '=', credentialId)
+      .execute();
+  }
+
   async credentialsOf(principalId: string, kind: CredentialRow['kind']): Promise<CredentialRow[]> {
     return this.db
       .selectFrom('credentials')

@@ -11,6 +11,9 @@ import { ClientAuthenticator } from './client-authenticator.js';
 import { CredentialStore } from './credential-store.js';
 import { discoveryRoutes } from './discovery-routes.js';
 import { identityEndpoints, type IdentityEndpoints } from './identity-endpoints.js';
+import { PasswordAuthenticator } from './password-authenticator.js';
+import { PasswordHasher } from './password-hasher.js';
+import type { ScryptCost } from './scrypt-hash.js';
 import { SigningKeyRing } from './signing-key-ring.js';
 import {
   ACCESS_TOKEN_CLOCK_SKEW_SECONDS,
@@ -29,6 +32,8 @@ export interface IdentityOptions {
   revalidateMs?: number;
   /** Thresholds by which a machine counts as Expired and is refused tokens; defaults otherwise. */
   machineTimings?: Pick<MachineTimings, 'disconnectAfterMs' | 'expireAfterMs'>;
+  /** scrypt cost of people's passwords; OWASP's unless a test lowers it. */
+  passwordCost?: ScryptCost;
 }
 
 export class IdentityProvider {
@@ -38,6 +43,8 @@ export class IdentityProvider {
     readonly issuer: AccessTokenIssuer,
     readonly clients: ClientAuthenticator,
     readonly authenticator: TokenAuthenticator,
+    readonly passwordHasher: PasswordHasher,
+    readonly passwords: PasswordAuthenticator,
     private readonly clock: Clock,
   ) {}
 
@@ -51,6 +58,7 @@ export class IdentityProvider {
     });
     const store = new CredentialStore(db, clock);
     const assertions = new ClientAssertionVerifier(store, endpoints, clock, options.machineTimings);
+    const hasher = new PasswordHasher(options.passwordCost);
     return new IdentityProvider(
       endpoints,
       keys,
@@ -63,6 +71,8 @@ export class IdentityProvider {
         clock,
         options.revalidateMs ?? DEFAULT_REVALIDATE_MS,
       ),
+      hasher,
+      new PasswordAuthenticator(store, hasher, clock),
       clock,
     );
   }

@@ -45,6 +45,8 @@ export class SignInThrottle {
   constructor(
     private readonly clock: Clock,
     private readonly limits: ThrottleLimits = DEFAULT_THROTTLE_LIMITS,
+    /** What the first key names in refusals: a 'client' (application) or an 'account' (person). */
+    private readonly noun: 'client' | 'account' = 'client',
   ) {}
 
   /** Throws 429 when the client or the address has used its failures for this window. */
@@ -103,7 +105,7 @@ export class SignInThrottle {
 
   private keys(clientId: string, address: string): [string, number, string][] {
     const client = clientId.toLowerCase().slice(0, 100);
-    const named = `for client '${clientId.slice(0, 100)}'`;
+    const named = `for ${this.noun} '${clientId.slice(0, 100)}'`;
     return [
       [`pair:${client}@${address}`, this.limits.perClientAddress, `${named} from ${address}`],
       [`client:${client}`, this.limits.perClient, named],

@@ -15,6 +15,8 @@ import { sweepOverdueExtensionOperations } from '../extensions/extension-expiry-
 import { sendAuthenticationChallenges } from '../identity/authentication-error.js';
 import { IdentityError } from '../identity/identity-error.js';
 import { IdentityProvider } from '../identity/identity-provider.js';
+import type { ScryptCost } from '../identity/scrypt-hash.js';
+import { UserPasswords } from '../directory/user-passwords.js';
 import { machineAgentRoutes } from '../machines/machine-agent-routes.js';
 import { machineTimings, type MachineTimings } from '../machines/machine-timings.js';
 import { onboardingTokenRoutes } from '../onboarding/onboarding-token-routes.js';
@@ -34,6 +36,8 @@ export interface ControlPlaneAppOptions {
   tokenLifetimeMs?: number;
   /** Heartbeat interval, Disconnected/Expired thresholds and machine credential lifetimes. */
   machineTimings?: Partial<MachineTimings>;
+  /** scrypt cost of people's passwords; OWASP's unless a test lowers it. */
+  passwordCost?: ScryptCost;
 }
 
 export interface ControlPlaneApp {
@@ -71,6 +75,7 @@ export async function createControlPlaneApp(
     publicUrl: options.publicUrl,
     tenantId,
     ...(options.tokenLifetimeMs === undefined ? {} : { tokenLifetimeMs: options.tokenLifetimeMs }),
+    ...(options.passwordCost === undefined ? {} : { passwordCost: options.passwordCost }),
   });
   const publicUrl = identity.endpoints.publicUrl;
   const activityLog = new SqlActivityLog(db, clock);
@@ -85,11 +90,19 @@ export async function createControlPlaneApp(
     // Guest configuration assignments and compliance follow the policy assignments.
     policy: new PolicyService(db, clock),
   };
+  const directoryStore = new DirectoryStore(db, clock);
   const directory = new DirectoryService(
-    new DirectoryStore(db, clock),
+    directoryStore,
     authorizer,
     identity.authenticator,
     clock,
+    new UserPasswords(
+      directoryStore,
+      identity.passwordHasher,
+      identity.passwords,
+      identity.authenticator,
+      clock,
+    ),
   );
   const app = buildApp({
     routes: [

@@ -10,6 +10,8 @@ import { initializeInstallation, type Installation } from './initialize-installa
 
 export const TEST_PUBLIC_URL = 'https://tether.test:8443';
 export const MANAGEMENT_SCOPE = 'https://management.azure.com/.default';
+/** People's passwords hashed cheaply in process tests; the server itself uses OWASP's cost. */
+export const TEST_PASSWORD_COST = Object.freeze({ N: 1024, r: 8, p: 1 });
 
 export interface Answer {
   status: number;
@@ -46,6 +48,7 @@ export class TestControlPlane {
       clock,
       publicUrl: TEST_PUBLIC_URL,
       machineTimings,
+      passwordCost: TEST_PASSWORD_COST,
     });
     await plane.app.ready();
     return new TestControlPlane(store, clock, installation, plane, machineTimings);
@@ -76,6 +79,7 @@ export class TestControlPlane {
       clock: this.clock,
       publicUrl: TEST_PUBLIC_URL,
       machineTimings: this.machineTimings,
+      passwordCost: TEST_PASSWORD_COST,
     });
     await this.plane.app.ready();
   }

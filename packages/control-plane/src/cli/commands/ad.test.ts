@@ -1,6 +1,8 @@
 // `tether ad group` and `ad user`: group creation and membership with members named by
 // object id, appId or user principal name, as the directory API expects them.
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { CliTestKit, TEST_ENDPOINT } from '../client/cli-test-kit.js';
 import { register } from './ad.js';
@@ -154,5 +156,49 @@ void describe('tether ad', () => {
     assert.equal(run.exitCode, 2);
     assert.match(run.stderr, /Expected name@domain/);
     assert.equal(kit.transport.requests.length, 0);
+  });
+
+  void it('user create sends the password from a file, and tether user is the same group', async () => {
+    kit.transport.on('POST', '/v1.0/users', (r) => ({
+      status: 201,
+      body: { id: 'eeeeeeee-0000-4000-8000-00000000000f', ...(r.body as object) },
+    }));
+    const file = join(kit.configDir, '..', 'password.txt');
+    await writeFile(file, 'correct horse battery staple\nignored\n');
+    const run = await kit.run(
+      'user',
+      'create',
+      '--display-name',
+      'Ada',
+      '--user-principal-name',
+      'ada@contoso.example',
+      '--password-file',
+      file,
+    );
+    assert.equal(run.exitCode, 0, run.stderr);
+    assert.deepEqual(kit.transport.requests.at(-1)?.body, {
+      displayName: 'Ada',
+      userPrincipalName: 'ada@contoso.example',
+      passwordProfile: { password: 'correct horse battery staple' },
+    });
+  });
+
+  void it('user set-password needs a password and refuses both sources at once', async () => {
+    const none = await kit.run('ad', 'user', 'set-password', '--id', 'ada@contoso.example');
+    assert.equal(none.exitCode, 2);
+    assert.match(none.stderr, /--password or --password-file/);
+    const both = await kit.run(
+      'ad',
+      'user',
+      'set-password',
+      '--id',
+      'ada@contoso.example',
+      '--password',
+      'x',
+      '--password-file',
+      'f',
+    );
+    assert.equal(both.exitCode, 2);
+    assert.match(both.stderr, /either --password or --password-file/);
   });
 });

@@ -1,5 +1,6 @@
 // `tether ad`: the directory's principal groups and users (az ad group / az ad user); groups
 // can be assigned roles, and their members inherit them.
+import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { processCliDeps, type CliDeps } from '../client/cli-deps.js';
 import { usageError } from '../client/cli-error.js';
@@ -46,6 +47,31 @@ export function register(program: Command, deps: CliDeps = processCliDeps()): vo
   );
   registerGroups(ad, deps);
   registerUsers(ad, deps);
+  // `tether user …` is the same group under the shorter name.
+  registerUsers(program, deps);
+}
+
+interface PasswordOptions {
+  password?: string;
+  passwordFile?: string;
+}
+
+/** The password from --password or the first line of --password-file; undefined when neither. */
+async function passwordOf(options: PasswordOptions): Promise<string | undefined> {
+  if (options.password !== undefined && options.passwordFile !== undefined) {
+    throw usageError('pass either --password or --password-file, not both.', '--password');
+  }
+  if (options.passwordFile === undefined) return options.password;
+  let text: string;
+  try {
+    text = await readFile(options.passwordFile, 'utf8');
+  } catch (error) {
+    throw usageError(
+      `--password-file '${options.passwordFile}' cannot be read: ${(error as Error).message}.`,
+      '--password-file',
+    );
+  }
+  return text.split(/\r?\n/)[0] ?? '';
 }
 
 function registerGroups(ad: Command, deps: CliDeps): void {
@@ -167,7 +193,9 @@ function registerGroups(ad: Command, deps: CliDeps): void {
 }
 
 function registerUsers(ad: Command, deps: CliDeps): void {
-  const user = ad.command('user').description('Users of the directory.');
+  const user = configureGroup(ad.command('user'), deps).description(
+    'Users of the directory: people who sign in with a password.',
+  );
   user
     .command('create')
     .description('Create a user.')
@@ -177,19 +205,25 @@ function registerUsers(ad: Command, deps: CliDeps): void {
       'sign-in name such as ada@contoso.example',
       parseUserPrincipalName,
     )
+    .option(
+      '--password <password>',
+      'the password the user signs in with (shows in the process list)',
+    )
+    .option('--password-file <file>', 'read the password from the first line of this file')
     .addOption(outputOption())
     .action(
-      defineAction<OutputOptions & { displayName: string; userPrincipalName: string }>(
-        deps,
-        async (o, c) => {
-          const { client } = await c.session();
-          const created = await client.post<DirectoryUser>('/v1.0/users', {
-            displayName: o.displayName,
-            userPrincipalName: o.userPrincipalName,
-          });
-          c.print(created, o.output, USER_COLUMNS);
-        },
-      ),
+      defineAction<
+        OutputOptions & PasswordOptions & { displayName: string; userPrincipalName: string }
+      >(deps, async (o, c) => {
+        const password = await passwordOf(o);
+        const { client } = await c.session();
+        const created = await client.post<DirectoryUser>('/v1.0/users', {
+          displayName: o.displayName,
+          userPrincipalName: o.userPrincipalName,
+          ...(password === undefined ? {} : { passwordProfile: { password } }),
+        });
+        c.print(created, o.output, USER_COLUMNS);
+      }),
     );
   user
     .command('list')
@@ -199,6 +233,31 @@ function registerUsers(ad: Command, deps: CliDeps): void {
       defineAction<OutputOptions>(deps, async (o, c) => {
         const { client } = await c.session();
         c.print(await client.list<DirectoryUser>('/v1.0/users'), o.output, USER_COLUMNS);
+      }),
+    );
+  user
+    .command('set-password')
+    .description("Set a user's password (an administrator's reset); their tokens stop working.")
+    .requiredOption('--id <user>', 'object id or user principal name')
+    .option('--password <password>', 'the new password (shows in the process list)')
+    .option('--password-file <file>', 'read the new password from the first line of this file')
+    .action(
+      defineAction<PasswordOptions & { id: string }>(deps, async (o, c) => {
+        const password = await passwordOf(o);
+        if (password === undefined) {
+          throw usageError(
+            'pass the new password with --password or --password-file.',
+            '--password',
+          );
+        }
+        const { client } = await c.session();
+        const found = await findPrincipal(client, o.id, '--id');
+        if (found.type !== 'User') {
+          throw usageError(`--id '${o.id}' is a ${found.type}, not a user.`, '--id');
+        }
+        await client.patch(`/v1.0/users/${encodeURIComponent(found.id)}`, {
+          passwordProfile: { password },
+        });
       }),
     );
   user
