@@ -7,14 +7,24 @@ export interface OpenTarget<T> {
   readonly arbitrary: Arbitrary<T>;
   readonly check: (input: T) => Promise<string | undefined> | string | undefined;
   readonly close?: () => Promise<void>;
+  /** How often each kind of answer came back (an HTTP status and error code, say). */
+  readonly outcomes?: () => ReadonlyMap<string, number>;
+}
+
+/**
+ * For a target too slow for a million inputs in reasonable time: how long the long run may take,
+ * and why the inputs sent by then still cover its input space (printed when the run stops early).
+ */
+export interface RunBudget {
+  readonly minutes: number;
+  readonly covers: string;
 }
 
 export interface FuzzTarget {
   readonly name: string;
   /** The parser under test, as a user of the report would look for it. */
   readonly parser: string;
-  /** Why the default long-run count differs from the usual one, if it does. */
-  readonly defaultRuns?: { readonly runs: number; readonly why: string };
+  readonly budget?: RunBudget;
   readonly open: () => Promise<OpenTarget<unknown>>;
 }
 
@@ -23,12 +33,12 @@ export function fuzzTarget<T>(
   name: string,
   parser: string,
   open: () => Promise<OpenTarget<T>> | OpenTarget<T>,
-  defaultRuns?: FuzzTarget['defaultRuns'],
+  budget?: RunBudget,
 ): FuzzTarget {
   return {
     name,
     parser,
-    ...(defaultRuns === undefined ? {} : { defaultRuns }),
+    ...(budget === undefined ? {} : { budget }),
     open: async () => (await open()) as OpenTarget<unknown>,
   };
 }

@@ -1,11 +1,14 @@
 // `npm run fuzz [target…] [--runs N] [--seed N] [--minutes M]`: runs each target (default
-// 1,000,000 inputs) and prints inputs, crashes, 5xx, hangs and time, with the first inputs found.
+// 1,000,000 inputs, or a slow target's time budget) and prints inputs, crashes, 5xx, hangs and
+// time, with the first inputs found, then a table of every target.
 import { parseArgs } from 'node:util';
 import { ALL_TARGETS } from './all-targets.js';
 import { runTarget, type RunReport } from './run-target.js';
+import { progressLine, shortRunNote, summaryTable } from './run-summary.js';
 
 const DEFAULT_RUNS = 1_000_000;
 const PER_INPUT_MS = 1_000;
+const PROGRESS_EVERY = 100_000;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -45,17 +48,21 @@ console.log(
 const now = (): number => performance.now();
 const reports: RunReport[] = [];
 for (const target of chosen) {
-  const count = runs ?? target.defaultRuns?.runs ?? DEFAULT_RUNS;
-  if (runs === undefined && target.defaultRuns !== undefined) {
-    console.log(`${target.name}: ${count} inputs because ${target.defaultRuns.why}`);
-  }
+  const count = runs ?? DEFAULT_RUNS;
+  // --minutes overrides a slow target's own budget (and limits every other target).
+  const limit = minutes ?? target.budget?.minutes;
   const report = await runTarget(
     target,
     {
       runs: count,
       seed,
       perInputMs: PER_INPUT_MS,
-      ...(minutes === undefined ? {} : { timeLimitMs: minutes * 60_000 }),
+      ...(limit === undefined ? {} : { timeLimitMs: limit * 60_000 }),
+      progress: {
+        every: PROGRESS_EVERY,
+        report: (inputs, elapsedMs) =>
+          console.log(progressLine(target.name, inputs, elapsedMs, process.memoryUsage())),
+      },
     },
     now,
   );
@@ -67,6 +74,10 @@ for (const target of chosen) {
   for (const example of report.examples) {
     console.log(`  finding: ${example.finding}\n  input:   ${example.input}`);
   }
+  if (report.interrupted && minutes === undefined && target.budget !== undefined) {
+    console.log(shortRunNote(report, count, target.budget));
+  }
 }
+console.log(`\n${summaryTable(reports)}`);
 const found = reports.some((r) => r.crashes + r.serverErrors + r.hangs > 0);
 process.exitCode = found ? 1 : 0;

@@ -10,6 +10,11 @@ export interface RunOptions {
   readonly perInputMs: number;
   /** Stops the run early (reported); only the long run sets it. */
   readonly timeLimitMs?: number;
+  /** Called after every `every` inputs, so a long run shows its rate and memory as it goes. */
+  readonly progress?: {
+    readonly every: number;
+    readonly report: (inputs: number, elapsedMs: number) => void;
+  };
 }
 
 export interface RunReport {
@@ -22,6 +27,8 @@ export interface RunReport {
   readonly interrupted: boolean;
   /** The first few distinct findings, each with the input that caused it. */
   readonly examples: readonly { readonly finding: string; readonly input: string }[];
+  /** How often each kind of answer came back, for targets that count them. */
+  readonly outcomes?: ReadonlyMap<string, number>;
 }
 
 const MAX_EXAMPLES = 5;
@@ -61,6 +68,9 @@ export async function runTarget(
           hangs += 1;
           note(`hang: ${took} ms`, input);
         }
+        if (options.progress !== undefined && inputs % options.progress.every === 0) {
+          options.progress.report(inputs, now() - started);
+        }
         return true;
       }),
       {
@@ -80,6 +90,7 @@ export async function runTarget(
       elapsedMs: now() - started,
       interrupted: result.interrupted,
       examples,
+      ...(opened.outcomes === undefined ? {} : { outcomes: opened.outcomes() }),
     };
   } finally {
     await opened.close?.();

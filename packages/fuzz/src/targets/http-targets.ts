@@ -1,6 +1,7 @@
 // HTTP targets, in process through Fastify's inject: ARM requests (paths, query and bodies),
 // bearer JWTs, and the token endpoint's form bodies and client assertions. Any 5xx is a finding.
 import { randomUUID } from 'node:crypto';
+import { untrustedText } from '@tether/protocol';
 import { ArmTestApp } from '@tether/control-plane/resources/arm-test-app';
 import { OWNER_ROLE_ID } from '@tether/control-plane/rbac/built-in-roles';
 import { TestControlPlane } from '@tether/control-plane/server/test-control-plane';
@@ -18,7 +19,42 @@ interface HttpInput {
   readonly payload?: string;
 }
 
-async function answerOf(app: FastifyInstance, input: HttpInput): Promise<string | undefined> {
+/** Distinct kinds of answer kept apart; past this many, the rest are counted together. */
+const MAX_OUTCOME_KINDS = 60;
+
+/** The kind of an answer: its status and error code (an ARM code, or OAuth's error and AADSTS). */
+function kindOf(status: number, body: string): string {
+  let code = '';
+  try {
+    const parsed = JSON.parse(body) as {
+      error?: { code?: unknown } | string;
+      error_codes?: unknown[];
+    };
+    code =
+      typeof parsed.error === 'string'
+        ? `${parsed.error} ${untrustedText(parsed.error_codes?.[0] ?? '')}`
+        : untrustedText(parsed.error?.code ?? '');
+  } catch {
+    code = '';
+  }
+  return `${status}${code === '' ? '' : ` ${code.trim()}`}`;
+}
+
+/** Counts each kind of answer, so a run can show what its inputs reached. */
+class Outcomes {
+  readonly counts = new Map<string, number>();
+  add(status: number, body: string): void {
+    let kind = kindOf(status, body);
+    if (!this.counts.has(kind) && this.counts.size >= MAX_OUTCOME_KINDS) kind = 'other';
+    this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
+  }
+}
+
+async function answerOf(
+  app: FastifyInstance,
+  input: HttpInput,
+  outcomes: Outcomes,
+): Promise<string | undefined> {
   try {
     const response = await app.inject({
       method: input.method as 'GET',
@@ -26,6 +62,7 @@ async function answerOf(app: FastifyInstance, input: HttpInput): Promise<string 
       headers: input.headers,
       ...(input.payload === undefined ? {} : { payload: input.payload }),
     });
+    outcomes.add(response.statusCode, response.body);
     return response.statusCode >= 500
       ? `5xx ${response.statusCode}: ${response.body.slice(0, 300)}`
       : undefined;
@@ -51,16 +88,23 @@ const b64 = (value: unknown): string =>
     'base64url',
   );
 
+/** Header and claim values that are not what they seem: String() of the first two throws. */
+const CRAFTED_LEAVES: readonly unknown[] = [
+  { toString: 1 },
+  { toString: 'x', valueOf: [] },
+  ['RS256'],
+];
+
 /** JWT-shaped text: forged header and claims, an odd signature, sometimes extra dots. */
 function jwtLike(extraLeaves: readonly unknown[]): fc.Arbitrary<string> {
   const header = jsonAround(
     ['alg', 'typ', 'kid', 'x5t', 'x5t#S256', 'crit', 'jku', 'x5c'],
-    ['RS256', 'ES256', 'PS256', 'none', 'HS256', 'JWT', 'EdDSA', ...extraLeaves],
+    ['RS256', 'ES256', 'PS256', 'none', 'HS256', 'JWT', 'EdDSA', ...CRAFTED_LEAVES, ...extraLeaves],
     2,
   );
   const claims = jsonAround(
     ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'tid', 'oid', 'appid', 'scp', 'roles', 'ver'],
-    [1_700_000_000, 4_000_000_000, -1, 1e300, ...extraLeaves],
+    [1_700_000_000, 4_000_000_000, -1, 1e300, ...CRAFTED_LEAVES, ...extraLeaves],
     2,
   );
   return fc.oneof(
@@ -171,6 +215,7 @@ const armRequests = fuzzTarget(
     await t.addMachine(sub, 'rg1', 'web01');
     const owner = await t.addPrincipal();
     await t.assign(owner, OWNER_ROLE_ID, `/subscriptions/${sub}`);
+    const outcomes = new Outcomes();
     return {
       arbitrary: fc.record({
         method: fc.constantFrom('GET', 'PUT', 'PATCH', 'DELETE', 'POST', 'HEAD'),
@@ -196,17 +241,27 @@ const armRequests = fuzzTarget(
         contentType: string;
         authorized: boolean;
       }) =>
-        answerOf(t.app, {
-          method: input.method,
-          url: requestTarget(input.path.replaceAll('SUB', sub)),
-          headers: {
-            'content-type': input.contentType,
-            ...(input.authorized ? { authorization: `Bearer ${owner}` } : {}),
+        answerOf(
+          t.app,
+          {
+            method: input.method,
+            url: requestTarget(input.path.replaceAll('SUB', sub)),
+            headers: {
+              'content-type': input.contentType,
+              ...(input.authorized ? { authorization: `Bearer ${owner}` } : {}),
+            },
+            ...(input.method === 'GET' || input.method === 'HEAD' ? {} : { payload: input.body }),
           },
-          ...(input.method === 'GET' || input.method === 'HEAD' ? {} : { payload: input.body }),
-        }),
+          outcomes,
+        ),
       close: () => t.close(),
+      outcomes: () => outcomes.counts,
     };
+  },
+  {
+    minutes: 25,
+    covers:
+      'an ARM answer turns on the method (6), the route the path reaches (31 path tokens), the api-version, whether the caller is authorized and the shape of the body, each drawn from a few values, so every route and method is reached thousands of times (the kinds of answer below show it); the parsers beneath the routes (resource ids, $filter, policy rules) run a million inputs each in their own targets.',
   },
 );
 
@@ -215,6 +270,7 @@ const bearerTokens = fuzzTarget(
   'control-plane bearer JWT validation on ARM and Graph requests',
   async () => {
     const plane = await TestControlPlane.start();
+    const outcomes = new Outcomes();
     return {
       arbitrary: fc.record({
         url: fc.constantFrom(
@@ -228,13 +284,23 @@ const bearerTokens = fuzzTarget(
         ),
       }),
       check: (input: { url: string; authorization: string }) =>
-        answerOf(plane.app, {
-          method: 'GET',
-          url: input.url,
-          headers: { authorization: input.authorization },
-        }),
+        answerOf(
+          plane.app,
+          {
+            method: 'GET',
+            url: input.url,
+            headers: { authorization: input.authorization },
+          },
+          outcomes,
+        ),
       close: () => plane.close(),
+      outcomes: () => outcomes.counts,
     };
+  },
+  {
+    minutes: 25,
+    covers:
+      "a forged bearer token is refused at one of a few checks (the scheme, the JWT's form, the header's alg, its kid, then the signature), and the inputs reach each of them many times (the kinds of answer below); without the server's key nothing past the signature check is reachable, so more inputs only repeat these checks.",
   },
 );
 
@@ -271,6 +337,7 @@ const tokenEndpoint = fuzzTarget(
         textFrom(['a', '%', '&', '=', '+', '.default', ' ']),
       ),
     );
+    const outcomes = new Outcomes();
     return {
       arbitrary: fc.record({
         tenant: fc.constantFrom(plane.tenantId, 'common', 'organizations', '', '..', '%00'),
@@ -291,15 +358,25 @@ const tokenEndpoint = fuzzTarget(
       check: (input: { tenant: string; body: string; contentType: string }) => {
         // A fresh failure window per input, so the sign-in limits do not hide deeper checks.
         plane.clock.advance(60_000);
-        return answerOf(plane.app, {
-          method: 'POST',
-          url: `/${input.tenant}/oauth2/v2.0/token`,
-          headers: { 'content-type': input.contentType },
-          payload: input.body,
-        });
+        return answerOf(
+          plane.app,
+          {
+            method: 'POST',
+            url: `/${input.tenant}/oauth2/v2.0/token`,
+            headers: { 'content-type': input.contentType },
+            payload: input.body,
+          },
+          outcomes,
+        );
       },
       close: () => plane.close(),
+      outcomes: () => outcomes.counts,
     };
+  },
+  {
+    minutes: 25,
+    covers:
+      "the endpoint's answer turns on the tenant (6 values), the content type (4), grant_type, scope, client_id and the proof, each drawn from a few values, and on the assertion header's alg, x5t and kid, so every combination of these checks is reached many times (the kinds of answer below); unsigned assertions stop at the signature check, so more inputs only repeat them.",
   },
 );
 

@@ -117,7 +117,17 @@ const packageStatements = fuzzTarget(
     const identity = { publisher: 'Contoso', type: 'Tool', version: '1.0' };
     const header = jsonAround(
       ['alg', 'typ', 'kid', 'crit', 'b64', 'jwk'],
-      ['EdDSA', 'ES256', 'none', 'HS256', PACKAGE_SIGNATURE_TYPE, kid, false, ['b64']],
+      [
+        'EdDSA',
+        'ES256',
+        'none',
+        'HS256',
+        PACKAGE_SIGNATURE_TYPE,
+        kid,
+        false,
+        ['b64'],
+        { toString: 1 },
+      ],
       2,
     );
     const statement = jsonAround(
