@@ -1,10 +1,21 @@
 // OIDC discovery and the JWKS: where msal-node finds the token endpoint, and where anyone
 // checking Tether's tokens finds the keys (the current one and those still accepted).
+// Also under the `organizations`/`common` aliases and an AD FS-shaped authority (`/adfs`),
+// which MSAL Python reads directly instead of asking the public cloud's instance discovery.
 import type { RouteSpec } from '../api/route-spec.js';
 import type { IdentityEndpoints } from './identity-endpoints.js';
 import { OAuthError, sendOAuthError } from './oauth-error.js';
 import type { Clock } from '../clock.js';
 import { ACCESS_TOKEN_ALGORITHM, type SigningKeyRing } from './signing-key-ring.js';
+
+/**
+ * What clients call the installation's one tenant when they do not know its id: the Azure CLI
+ * signs out through `organizations`, other tools use `common`.
+ */
+export const TENANT_ALIASES = ['organizations', 'common'] as const;
+
+/** The AD FS-shaped authority (`https://HOST:PORT/adfs`) the Azure CLI is pointed at. */
+export const ADFS_AUTHORITY_PATH = '/adfs';
 
 export interface DiscoveryServices {
   endpoints: IdentityEndpoints;
@@ -18,11 +29,12 @@ export function discoveryRoutes(services: DiscoveryServices): RouteSpec[] {
     (answer: () => unknown): RouteSpec['handler'] =>
     ({ request, reply }) => {
       const tenant = (request.params as Record<string, string | undefined>)['tenant'] ?? '';
-      if (tenant.toLowerCase() !== endpoints.tenantId.toLowerCase()) {
+      const known = [endpoints.tenantId.toLowerCase(), ...TENANT_ALIASES];
+      if (!known.includes(tenant.toLowerCase())) {
         const error = new OAuthError(
           'invalid_request',
           90002,
-          `Tenant '${tenant.slice(0, 100)}' not found. This server's tenant is '${endpoints.tenantId}'.`,
+          `Tenant '${tenant.slice(0, 100)}' not found. This server's tenant is '${endpoints.tenantId}' (also reachable as ${TENANT_ALIASES.map((a) => `'${a}'`).join(' and ')}).`,
         );
         return Promise.resolve(sendOAuthError(request, reply, error, clock));
       }
@@ -35,6 +47,15 @@ export function discoveryRoutes(services: DiscoveryServices): RouteSpec[] {
       url: '/:tenant/v2.0/.well-known/openid-configuration',
       access: { kind: 'public' },
       handler: forTenant(() => openidConfiguration(endpoints)),
+    },
+    {
+      method: 'GET',
+      url: `${ADFS_AUTHORITY_PATH}/.well-known/openid-configuration`,
+      access: { kind: 'public' },
+      handler: ({ reply }) => {
+        void reply.header('cache-control', 'max-age=300');
+        return Promise.resolve(openidConfiguration(endpoints));
+      },
     },
     {
       method: 'GET',

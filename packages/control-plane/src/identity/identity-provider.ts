@@ -9,6 +9,7 @@ import { AccessTokenIssuer, DEFAULT_TOKEN_LIFETIME_MS } from './access-token-iss
 import { ClientAssertionVerifier } from './client-assertion.js';
 import { ClientAuthenticator } from './client-authenticator.js';
 import { CredentialStore } from './credential-store.js';
+import { cloudMetadataRoutes } from './cloud-metadata-routes.js';
 import { discoveryRoutes } from './discovery-routes.js';
 import { identityEndpoints, type IdentityEndpoints } from './identity-endpoints.js';
 import { PasswordAuthenticator } from './password-authenticator.js';
@@ -81,6 +82,7 @@ export class IdentityProvider {
     const { endpoints, keys, clock } = this;
     return [
       ...discoveryRoutes({ endpoints, keys, clock }),
+      ...cloudMetadataRoutes(endpoints),
       tokenRoute({ endpoints, clients: this.clients, issuer: this.issuer, clock }),
     ];
   }
