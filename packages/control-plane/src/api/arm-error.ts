@@ -16,6 +16,7 @@ export const ARM_ERROR_STATUS = {
   SubscriptionNotFound: 404,
   ResourceGroupNotFound: 404,
   ResourceNotFound: 404,
+  InvalidResourceNamespace: 404,
   RoleDefinitionDoesNotExist: 404,
   RoleAssignmentNotFound: 404,
   PrincipalNotFound: 400,

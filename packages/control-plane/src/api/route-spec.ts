@@ -8,7 +8,10 @@ import { ArmError } from './arm-error.js';
 import { MAX_BODY_DEPTH, tooDeepAt } from './body-depth.js';
 import type { Authenticator, Caller } from './caller.js';
 
-export type HttpMethod = 'GET' | 'PUT' | 'PATCH' | 'DELETE' | 'POST';
+export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'PATCH' | 'DELETE' | 'POST';
+
+/** Methods that only read: never logged as writes. */
+const READ_METHODS: ReadonlySet<HttpMethod> = new Set(['GET', 'HEAD']);
 
 export type RouteAccess =
   /** No token: discovery and token endpoints. */
@@ -155,7 +158,7 @@ async function logRefusal(
   action: string,
   scope: string,
 ): Promise<void> {
-  if (route.method === 'GET' || admission.caller === undefined) return;
+  if (READ_METHODS.has(route.method) || admission.caller === undefined) return;
   await deps.activityLog.record({
     correlationId: admission.correlationId,
     caller: admission.caller.name,
@@ -178,7 +181,7 @@ async function handle(
   if (admission === undefined)
     throw new Error(`${route.method} ${route.url} ran without admission`);
   const { correlationId, caller, resourceId, operationName } = admission;
-  const isWrite = route.method !== 'GET';
+  const isWrite = !READ_METHODS.has(route.method);
   const log = async (
     status: 'Succeeded' | 'Failed',
     subStatus: string,

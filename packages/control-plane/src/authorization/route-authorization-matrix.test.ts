@@ -80,6 +80,31 @@ const REQUIRED: { method: string; url: RegExp; action: string }[] = [
     action: 'Microsoft.Resources/subscriptions/read',
   },
   {
+    method: 'HEAD',
+    url: /\/resourcegroups\/:resourceGroupName$/,
+    action: 'Microsoft.Resources/subscriptions/resourceGroups/read',
+  },
+  {
+    method: 'GET',
+    url: /^\/subscriptions\/:subscriptionId\/resources$/,
+    action: 'Microsoft.Resources/subscriptions/resources/read',
+  },
+  {
+    method: 'GET',
+    url: /\/resourceGroups\/:resourceGroupName\/resources$/,
+    action: 'Microsoft.Resources/subscriptions/resourceGroups/resources/read',
+  },
+  {
+    method: 'GET',
+    url: /^\/subscriptions\/:subscriptionId\/providers(\/:resourceProviderNamespace)?$/,
+    action: 'Microsoft.Resources/subscriptions/providers/read',
+  },
+  {
+    method: 'POST',
+    url: /^\/subscriptions\/:subscriptionId\/providers\/:resourceProviderNamespace\/register$/,
+    action: 'Microsoft.Resources/subscriptions/providers/register/action',
+  },
+  {
     method: 'GET',
     url: /\/resourcegroups(\/:resourceGroupName)?$/,
     action: 'Microsoft.Resources/subscriptions/resourceGroups/read',
@@ -380,6 +405,7 @@ void describe('route authorization matrix', () => {
       resourceGroupName: `rg-${w.n}`,
       machineName: w.machineName,
       resourceProvider: 'Microsoft.HybridCompute',
+      resourceProviderNamespace: 'Microsoft.HybridCompute',
       resourceType: 'machines',
       resourceName: w.machineName,
       childType: 'extensions',
@@ -720,7 +746,9 @@ void describe('route authorization matrix', () => {
             if (!ok) failures.push(`expected success: ${label}`);
           } else if (
             res.status !== 403 ||
-            (res.body['error'] as { code?: string } | undefined)?.code !== 'AuthorizationFailed'
+            // A HEAD answer has no body to carry the code.
+            (route.method !== 'HEAD' &&
+              (res.body['error'] as { code?: string } | undefined)?.code !== 'AuthorizationFailed')
           ) {
             failures.push(`expected 403 AuthorizationFailed: ${label}`);
           }

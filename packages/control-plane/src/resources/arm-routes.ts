@@ -22,7 +22,9 @@ import { policyExemptionRoutes } from '../policy-service/policy-exemption-routes
 import type { AuthorizationEngine } from '../rbac/types.js';
 import type { Database } from '../store/schema.js';
 import { machineRoutes } from './machine-routes.js';
+import { providerRoutes } from './provider-routes.js';
 import { resourceGroupRoutes } from './resource-group-routes.js';
+import { resourceListRoutes } from './resource-list-routes.js';
 import { subscriptionRoutes } from './subscription-routes.js';
 
 export interface ArmServices {
@@ -43,9 +45,10 @@ export interface ArmServices {
 }
 
 export function armRoutes(services: ArmServices): RouteSpec[] {
-  return [
+  const routes: RouteSpec[] = [
     ...subscriptionRoutes(services),
     ...resourceGroupRoutes(services),
+    ...resourceListRoutes(services),
     ...machineRoutes(services),
     ...extensionRoutes(services),
     ...repositoryRoutes(services),
@@ -60,4 +63,7 @@ export function armRoutes(services: ArmServices): RouteSpec[] {
     ...accessRoutes(services),
     ...activityRoutes(services),
   ];
+  // The provider list describes every route above, and itself.
+  routes.push(...providerRoutes(services, () => routes));
+  return routes;
 }

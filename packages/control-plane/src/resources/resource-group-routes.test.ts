@@ -110,6 +110,30 @@ for (const backend of armTestBackends()) {
       );
     });
 
+    void it('answers HEAD on a group with 204 when it exists and 404 when not', async () => {
+      await t.addResourceGroup(sub, 'Head-Probe');
+      const found = await t.inject('HEAD', `/subscriptions/${sub}/resourceGroups/head-probe?${V}`, {
+        as: owner,
+      });
+      assert.equal(found.status, 204);
+      const missing = await t.inject('HEAD', `/subscriptions/${sub}/resourceGroups/absent?${V}`, {
+        as: owner,
+      });
+      assert.equal(missing.status, 404);
+      const stranger = await t.addPrincipal();
+      const denied = await t.inject(
+        'HEAD',
+        `/subscriptions/${sub}/resourceGroups/head-probe?${V}`,
+        {
+          as: stranger,
+        },
+      );
+      assert.equal(denied.status, 403, 'existence is not told to a caller who may not read it');
+      await t.inject('DELETE', `/subscriptions/${sub}/resourceGroups/head-probe?${V}`, {
+        as: owner,
+      });
+    });
+
     void it('pages the list of groups', async () => {
       for (const name of ['g1', 'g2']) await t.addResourceGroup(sub, name);
       const names: string[] = [];

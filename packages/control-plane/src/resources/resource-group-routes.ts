@@ -49,6 +49,20 @@ export function resourceGroupRoutes(services: ArmServices): RouteSpec[] {
   const common = { apiVersions: RESOURCE_GROUP_API_VERSIONS };
   return [
     {
+      // Declared before the GET of the same path, which would otherwise answer HEAD with a
+      // 200 that `az group exists` does not accept: ARM answers 204 or 404.
+      ...common,
+      method: 'HEAD',
+      url: ONE,
+      access: { kind: 'action', action: RESOURCE_GROUP_ACTIONS.read, scope: groupAt },
+      async handler({ request, reply }) {
+        const subscriptionId = checkSubscriptionId(param(request, 'subscriptionId'));
+        await requireResourceGroup(db, subscriptionId, param(request, 'resourceGroupName'));
+        void reply.code(204);
+        return undefined;
+      },
+    },
+    {
       ...common,
       method: 'GET',
       url: LIST,
