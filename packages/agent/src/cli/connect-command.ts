@@ -5,11 +5,13 @@ import { rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { machineResourceId, putMachine } from '../control-plane/machine-api.js';
 import { AgentError } from '../errors.js';
+import { trustedOwnerUid } from '../extensions/host/trusted-owner.js';
 import { prepareAgentDirs } from '../identity/agent-dirs.js';
 import { readAgentState, writeAgentState } from '../identity/agent-state.js';
 import { expectedKeyOwner } from '../identity/himds-account.js';
 import { osFacts } from '../identity/machine-facts.js';
 import { generateMachineKey, writeMachineKey } from '../identity/machine-key.js';
+import { localConfigEgress } from '../network/egress.js';
 import type { CommandContext, CommandSpec } from './command-module.js';
 import {
   CREDENTIAL_FLAGS,
@@ -107,7 +109,9 @@ export async function run(context: CommandContext): Promise<number> {
   const location = flagString(context, 'location') ?? 'local';
   const tags = parseTags(flagString(context, 'tags'));
   const correlationId = flagString(context, 'correlation-id');
-  const tokenFor = operatorTokenSource(context, target);
+  // Read before each call, like the services do, so a proxy set a moment ago already applies.
+  const egress = localConfigEgress(paths, { trustedOwnerUid: trustedOwnerUid(paths) });
+  const tokenFor = operatorTokenSource(context, target, egress);
   const progress = (line: string): void => {
     if (!context.json) context.out.stdout(`${line}\n`);
   };
@@ -131,7 +135,14 @@ export async function run(context: CommandContext): Promise<number> {
     progress('Creating the machine resource');
     const vmId = randomUUID();
     const machine = await putMachine(
-      { endpoint: target.endpoint, ca: target.ca, subscriptionId, resourceGroup, resourceName },
+      {
+        endpoint: target.endpoint,
+        ca: target.ca,
+        egress,
+        subscriptionId,
+        resourceGroup,
+        resourceName,
+      },
       token,
       { location, tags, properties: { ...osFacts(), clientPublicKey: key.clientPublicKey, vmId } },
       correlationId,

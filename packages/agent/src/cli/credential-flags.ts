@@ -6,6 +6,7 @@ import { parseCertificatePem } from '../control-plane/client-assertion.js';
 import { requestToken } from '../control-plane/token-client.js';
 import { AgentError } from '../errors.js';
 import { decodeOnboardingToken, type OnboardingToken } from '../identity/onboarding-token.js';
+import type { Egress } from '../network/egress.js';
 import type { CommandContext, FlagSpec } from './command-module.js';
 
 export const CREDENTIAL_FLAGS: readonly FlagSpec[] = [
@@ -224,6 +225,7 @@ export function resolveTarget(
 export function operatorTokenSource(
   context: CommandContext,
   target: OperatorTarget,
+  egress: Egress,
 ): (nowMs: number) => Promise<string> {
   const accessToken = secretFlag(context, 'access-token');
   const clientId = flagString(context, 'service-principal-id') ?? target.onboarding?.appId;
@@ -296,6 +298,7 @@ export function operatorTokenSource(
         endpoint: target.endpoint,
         tenantId,
         ca: target.ca,
+        egress,
         credential,
         resource: target.endpoint,
         nowMs,

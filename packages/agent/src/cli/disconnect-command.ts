@@ -2,9 +2,11 @@
 // then the local state and key; `--force-local-only` removes only the local part.
 import { rmSync } from 'node:fs';
 import { deleteMachine } from '../control-plane/machine-api.js';
+import { trustedOwnerUid } from '../extensions/host/trusted-owner.js';
 import { requireAgentState } from '../identity/agent-state.js';
 import { removeRetiredKeys } from '../identity/retired-keys.js';
 import { readTrustedCa } from '../identity/trusted-ca.js';
+import { localConfigEgress } from '../network/egress.js';
 import type { CommandContext, CommandSpec } from './command-module.js';
 import { CREDENTIAL_FLAGS, operatorTokenSource, resolveTarget } from './credential-flags.js';
 import { requireRoot } from './require-root.js';
@@ -38,16 +40,19 @@ export async function run(context: CommandContext): Promise<number> {
     // The operator's token goes where this CA says: only a CA only root can change will do.
     const savedCa = readTrustedCa(paths);
     const target = resolveTarget(context, state.endpoint, savedCa);
-    const tokenFor = operatorTokenSource(context, {
-      ...target,
-      tenantId: target.tenantId ?? state.tenantId,
-    });
+    const egress = localConfigEgress(paths, { trustedOwnerUid: trustedOwnerUid(paths) });
+    const tokenFor = operatorTokenSource(
+      context,
+      { ...target, tenantId: target.tenantId ?? state.tenantId },
+      egress,
+    );
     progress(`Deleting ${state.resourceId}`);
     const token = await tokenFor(Date.now());
     const outcome = await deleteMachine(
       {
         endpoint: state.endpoint,
         ca: target.ca,
+        egress,
         subscriptionId: state.subscriptionId,
         resourceGroup: state.resourceGroup,
         resourceName: state.resourceName,

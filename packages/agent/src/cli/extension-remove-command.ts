@@ -13,6 +13,7 @@ import { createExtensionHost } from '../extensions/host/create-extension-host.js
 import { readExtensionState } from '../extensions/host/extension-state.js';
 import { readAgentState } from '../identity/agent-state.js';
 import { readTrustedCa } from '../identity/trusted-ca.js';
+import { handlerProxyEnv } from '../network/handler-proxy-env.js';
 import type { AgentPaths } from '../paths.js';
 import type { CommandContext, CommandSpec } from './command-module.js';
 import { requireRoot } from './require-root.js';
@@ -86,6 +87,10 @@ export async function run(context: CommandContext): Promise<number> {
     himdsPort: himdsPort(context.env),
     ...connection(paths),
     cpuLimitPercent: () => cpuLimit(loaded),
+    proxyEnv: () =>
+      loaded.state === 'ok'
+        ? handlerProxyEnv(loaded.settings, connection(paths).endpoint)
+        : undefined,
   });
   const removed: string[] = [];
   let failure: { code: string; message: string } | undefined;

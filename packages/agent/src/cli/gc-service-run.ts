@@ -15,6 +15,7 @@ import { requireAgentState } from '../identity/agent-state.js';
 import { expectedKeyOwner } from '../identity/himds-account.js';
 import { assertKeyFileSafe } from '../identity/key-file-check.js';
 import { readTrustedCa } from '../identity/trusted-ca.js';
+import { localConfigEgress } from '../network/egress.js';
 import type { AgentPaths } from '../paths.js';
 import { systemScheduler } from '../scheduler.js';
 import { runUntilSignalled, secondsSetting } from './service-lifecycle.js';
@@ -42,8 +43,15 @@ export async function runGcService(context: CommandContext, paths: AgentPaths): 
     appendLogLine(paths.guestConfigServiceLog, now, line);
   };
   const ownerUid = trustedOwnerUid(paths);
+  const egress = localConfigEgress(paths, { trustedOwnerUid: ownerUid });
   const credential = new MachineCredential(
-    { endpoint: state.endpoint, tenantId: state.tenantId, principalId: state.principalId, ca },
+    {
+      endpoint: state.endpoint,
+      tenantId: state.tenantId,
+      principalId: state.principalId,
+      ca,
+      egress,
+    },
     paths.machineKey,
     systemClock,
   );
@@ -51,6 +59,7 @@ export async function runGcService(context: CommandContext, paths: AgentPaths): 
     {
       endpoint: state.endpoint,
       ca,
+      egress,
       subscriptionId: state.subscriptionId,
       resourceGroup: state.resourceGroup,
       resourceName: state.resourceName,

@@ -18,6 +18,8 @@ import { requireAgentState } from '../identity/agent-state.js';
 import { expectedKeyOwner, HIMDS_ACCOUNT, lookupAccount } from '../identity/himds-account.js';
 import { assertKeyFileSafe } from '../identity/key-file-check.js';
 import { parseMachineKey } from '../identity/machine-key.js';
+import { localConfigEgress } from '../network/egress.js';
+import { handlerProxyEnv } from '../network/handler-proxy-env.js';
 import { readTrustedCa } from '../identity/trusted-ca.js';
 import { runGcService } from './gc-service-run.js';
 import { ChallengeStore } from '../himds/challenge-store.js';
@@ -121,8 +123,16 @@ async function runHimds(context: CommandContext, paths: AgentPaths): Promise<num
     appendLogLine(paths.himdsLog, now, line);
   };
   removeStaleChallenges(paths.tokensDir);
+  // Owned by root like every reader of localconfig.json in HIMDS, which runs as himds.
+  const egress = localConfigEgress(paths);
   const tokens = new MachineTokenSource(
-    { endpoint: state.endpoint, tenantId: state.tenantId, principalId: state.principalId, ca },
+    {
+      endpoint: state.endpoint,
+      tenantId: state.tenantId,
+      principalId: state.principalId,
+      ca,
+      egress,
+    },
     key,
     systemClock,
   );
@@ -152,6 +162,7 @@ async function runHimds(context: CommandContext, paths: AgentPaths): Promise<num
     paths,
     state,
     ca,
+    egress,
     tokens,
     clock: systemClock,
     random: Math.random,
@@ -206,8 +217,15 @@ async function runExtensionService(context: CommandContext, paths: AgentPaths): 
     appendLogLine(logFile, now, line);
   };
   const configOwnerUid = trustedOwnerUid(paths);
+  const egress = localConfigEgress(paths, { trustedOwnerUid: configOwnerUid });
   const credential = new MachineCredential(
-    { endpoint: state.endpoint, tenantId: state.tenantId, principalId: state.principalId, ca },
+    {
+      endpoint: state.endpoint,
+      tenantId: state.tenantId,
+      principalId: state.principalId,
+      ca,
+      egress,
+    },
     paths.machineKey,
     systemClock,
   );
@@ -215,6 +233,7 @@ async function runExtensionService(context: CommandContext, paths: AgentPaths): 
     {
       endpoint: state.endpoint,
       ca,
+      egress,
       subscriptionId: state.subscriptionId,
       resourceGroup: state.resourceGroup,
       resourceName: state.resourceName,
@@ -233,6 +252,10 @@ async function runExtensionService(context: CommandContext, paths: AgentPaths): 
       const loaded = loadLocalConfig(paths, { trustedOwnerUid: configOwnerUid });
       const settings = loaded.state === 'ok' ? loaded.settings : defaultConfig();
       return settings['extensions.agent.cpulimit'];
+    },
+    proxyEnv: () => {
+      const loaded = loadLocalConfig(paths, { trustedOwnerUid: configOwnerUid });
+      return loaded.state === 'ok' ? handlerProxyEnv(loaded.settings, state.endpoint) : undefined;
     },
     ...(commandTimeoutMs === undefined ? {} : { commandTimeoutMs }),
   });

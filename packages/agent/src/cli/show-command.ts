@@ -1,8 +1,11 @@
 // `azcmagent show`: the machine's connection as aligned `Label : value` lines (SPEC §4) or JSON;
 // anyone may run it. Reads agentconfig.json and the status files the services write.
+import { loadLocalConfig } from '../config/local-config-file.js';
 import { readAgentState } from '../identity/agent-state.js';
 import { readServiceStatus, type ServiceStatus } from '../himds/service-status.js';
 import { AgentError } from '../errors.js';
+import { describeProxy } from '../network/proxy-route.js';
+import type { AgentPaths } from '../paths.js';
 import { AGENT_VERSION } from '../version.js';
 import type { CommandContext, CommandSpec } from './command-module.js';
 
@@ -28,6 +31,15 @@ export function formatShowLines(lines: readonly ShowLine[]): string {
 function serviceLine(name: string, status: ServiceStatus | undefined): string {
   if (status === undefined) return `${name} (unknown)`;
   return `${name} (${status.status}${status.detail === undefined ? '' : `: ${status.detail}`})`;
+}
+
+/** The proxy the agent's next connection uses, as the services read it per connection. */
+function proxyLine(paths: AgentPaths): string {
+  const loaded = loadLocalConfig(paths);
+  if (loaded.state === 'corrupt') {
+    return `unknown: ${paths.localConfig} cannot be used, so nothing is sent until it is repaired`;
+  }
+  return describeProxy(loaded.settings);
 }
 
 export function run(context: CommandContext): number {
@@ -57,7 +69,7 @@ export function run(context: CommandContext): number {
     ['Agent Error Code', himds?.lastError === undefined ? '' : 'HeartbeatFailed'],
     ['Agent Error Details', himds?.lastError ?? ''],
     ['Credential Expires On', himds?.credentialExpiresOn ?? state?.credentialExpiresOn ?? ''],
-    ['Using HTTPS Proxy', ''],
+    ['Using HTTPS Proxy', proxyLine(paths)],
     ['Dependent Service Status', ''],
     ['  Agent Service (himds)', serviceLine('himds', himds)],
     [

@@ -18,9 +18,10 @@ const HTTPS_BYTES = new URL('../extensions/service/https-request.js', import.met
 const CHILD = `
 const [kind, url] = process.argv.slice(1);
 const ca = process.env.PINNED_CA || undefined;
+const route = { kind: 'direct', why: 'no proxy' };
 const run = kind === 'json'
-  ? (await import(${JSON.stringify(HTTPS_JSON)})).httpsJson({ method: 'GET', url, ca })
-  : (await import(${JSON.stringify(HTTPS_BYTES)})).httpsBytes({ method: 'GET', url, ca, token: 't',
+  ? (await import(${JSON.stringify(HTTPS_JSON)})).httpsJson({ method: 'GET', url, route, ca })
+  : (await import(${JSON.stringify(HTTPS_BYTES)})).httpsBytes({ method: 'GET', url, route, ca, token: 't',
       accept: '*/*', timeoutMs: 5000, deadlineMs: 5000, maxBytes: 1000 });
 try { console.log('ok ' + (await run).status); }
 catch (e) { console.log('error ' + e.code + ' ' + e.cause?.code); }

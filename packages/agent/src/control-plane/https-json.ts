@@ -1,9 +1,17 @@
-// One JSON-over-HTTPS call to the control plane, trusting only the CA connect saved (or the
-// system store when none was given). Network failures become ERR_UNREACHABLE.
+// One JSON-over-HTTPS call to the control plane on its route (direct or through the proxy),
+// trusting only the CA connect saved (or the system store when none was given). Network failures
+// become ERR_UNREACHABLE.
 import type { X509Certificate } from 'node:crypto';
 import { request } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { AgentError } from '../errors.js';
+import {
+  agentFor,
+  failOnRefusedTunnel,
+  throughProxy,
+  tunnelTlsOptions,
+} from '../network/proxy-agent.js';
+import type { ProxyRoute } from '../network/proxy-route.js';
 
 export interface HttpsAnswer {
   readonly status: number;
@@ -19,6 +27,8 @@ export interface HttpsAnswer {
 export interface HttpsCall {
   readonly method: string;
   readonly url: string;
+  /** Direct or through the proxy, as the local configuration says for this call's service. */
+  readonly route: ProxyRoute;
   readonly ca?: string | undefined;
   readonly token?: string | undefined;
   readonly json?: unknown;
@@ -49,6 +59,7 @@ export function httpsJson(call: HttpsCall): Promise<HttpsAnswer> {
       ),
     );
   }
+  const agent = agentFor(call.route, call.freshConnection === true);
   return new Promise((resolve, reject) => {
     const req = request(
       url,
@@ -56,7 +67,8 @@ export function httpsJson(call: HttpsCall): Promise<HttpsAnswer> {
         method: call.method,
         headers,
         ...(call.ca === undefined ? {} : { ca: call.ca }),
-        ...(call.freshConnection === true ? { agent: false } : {}),
+        ...(agent === undefined ? {} : { agent }),
+        ...tunnelTlsOptions(call.route, url),
         timeout: call.timeoutMs ?? 30_000,
       },
       (res) => {
@@ -79,12 +91,13 @@ export function httpsJson(call: HttpsCall): Promise<HttpsAnswer> {
         });
       },
     );
+    failOnRefusedTunnel(req, call.route);
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', (error) => {
       reject(
         new AgentError(
           'ERR_UNREACHABLE',
-          `Cannot reach the control plane at ${url.origin}: ${error.message}.`,
+          `Cannot reach the control plane at ${url.origin}${throughProxy(call.route)}: ${error.message}.`,
           {
             cause: error,
           },

@@ -1,6 +1,7 @@
 // The machine calls of docs/agent-protocol.md: create (PUT with a system-assigned identity),
 // delete, heartbeat and rotateCredential, over the ARM shape.
 import { AgentError } from '../errors.js';
+import type { Egress } from '../network/egress.js';
 import { describeError, httpsJson, type HttpsAnswer } from './https-json.js';
 
 export const API_VERSION = '2024-07-10';
@@ -8,12 +9,16 @@ export const API_VERSION = '2024-07-10';
 export interface MachineTarget {
   readonly endpoint: string;
   readonly ca: string | undefined;
+  /** Asked before every call: the proxy settings may change while a service runs. */
+  readonly egress: Egress;
   readonly subscriptionId: string;
   readonly resourceGroup: string;
   readonly resourceName: string;
 }
 
-export function machineResourceId(target: Omit<MachineTarget, 'endpoint' | 'ca'>): string {
+export function machineResourceId(
+  target: Omit<MachineTarget, 'endpoint' | 'ca' | 'egress'>,
+): string {
   return `/subscriptions/${target.subscriptionId}/resourceGroups/${target.resourceGroup}/providers/Microsoft.HybridCompute/machines/${target.resourceName}`;
 }
 
@@ -51,6 +56,7 @@ export async function putMachine(
     method: 'PUT',
     url: machineUrl(target),
     ca: target.ca,
+    route: target.egress('ARM'),
     token,
     json: { ...body, identity: { type: 'SystemAssigned' } },
     headers: correlationId === undefined ? {} : { 'x-ms-correlation-request-id': correlationId },
@@ -78,6 +84,7 @@ export async function deleteMachine(
     method: 'DELETE',
     url: machineUrl(target),
     ca: target.ca,
+    route: target.egress('ARM'),
     token,
   });
   if (answer.status === 204) return 'absent';
@@ -100,6 +107,7 @@ export async function postHeartbeat(
     method: 'POST',
     url: machineUrl(target, '/heartbeat'),
     ca: target.ca,
+    route: target.egress('Arc'),
     token,
     json: body,
   });
@@ -130,6 +138,7 @@ export async function postRotateCredential(
     method: 'POST',
     url: machineUrl(target, '/rotateCredential'),
     ca: target.ca,
+    route: target.egress('Arc'),
     token,
     json: { clientPublicKey },
   });

@@ -2,6 +2,7 @@
 // secret or certificate (connect, disconnect) or the machine key (HIMDS).
 import type { KeyObject } from 'node:crypto';
 import { AgentError } from '../errors.js';
+import type { Egress } from '../network/egress.js';
 import { signClientAssertion } from './client-assertion.js';
 import { describeError, httpsJson } from './https-json.js';
 
@@ -25,6 +26,7 @@ export interface TokenRequest {
   readonly endpoint: string;
   readonly tenantId: string;
   readonly ca: string | undefined;
+  readonly egress: Egress;
   readonly credential: ClientCredential;
   /** The resource (audience); `/.default` is appended. */
   readonly resource: string;
@@ -56,7 +58,13 @@ export async function requestToken(request: TokenRequest): Promise<AccessToken> 
       nowSeconds: Math.floor(request.nowMs / 1000),
     });
   }
-  const answer = await httpsJson({ method: 'POST', url, ca: request.ca, form });
+  const answer = await httpsJson({
+    method: 'POST',
+    url,
+    route: request.egress('AAD'),
+    ca: request.ca,
+    form,
+  });
   const token = answer.body['access_token'];
   const expiresIn = Number(answer.body['expires_in']);
   if (answer.status !== 200 || typeof token !== 'string' || !Number.isFinite(expiresIn)) {

@@ -115,6 +115,8 @@ export interface ExtensionHostOptions {
   readonly caFile: string | undefined;
   /** extensions.agent.cpulimit, read when a process starts. */
   readonly cpuLimitPercent: () => number;
+  /** The proxy variables of proxy.url and proxy.bypass, read when a command starts. */
+  readonly proxyEnv?: () => Readonly<Record<string, string>> | undefined;
   /** Per handler command; 5 minutes unless a test shortens it. */
   readonly commandTimeoutMs?: number;
 }

@@ -11,6 +11,7 @@ import { findRetiredKey } from '../identity/retired-keys.js';
 import type { Scheduler } from '../scheduler.js';
 import { AgentError } from '../errors.js';
 import { makeTempRoot, type TempRoot } from '../test-support/temp-root.js';
+import { DIRECT_EGRESS } from '../network/egress.js';
 import { fullJitterDelay } from './backoff.js';
 import { HeartbeatLoop, type HeartbeatOptions } from './heartbeat-loop.js';
 import { readServiceStatus } from './service-status.js';
@@ -93,6 +94,7 @@ function makeLoop(extra: Partial<HeartbeatOptions> = {}): HeartbeatLoop {
     paths: temp.paths,
     state,
     ca: undefined,
+    egress: DIRECT_EGRESS,
     tokens: {
       token: () => Promise.resolve({ token: 'machine-token', expiresAt: START + 3_600_000 }),
       useKey: () => undefined,

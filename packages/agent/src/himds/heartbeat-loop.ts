@@ -15,6 +15,7 @@ import type { AgentState } from '../identity/agent-state.js';
 import { osFacts } from '../identity/machine-facts.js';
 import { generateMachineKey, parseMachineKey, writeMachineKey } from '../identity/machine-key.js';
 import { retireMachineKey } from '../identity/retired-keys.js';
+import type { Egress } from '../network/egress.js';
 import type { AgentPaths } from '../paths.js';
 import { systemScheduler, type Scheduler } from '../scheduler.js';
 import { DEFAULT_BACKOFF, fullJitterDelay, type BackoffPolicy } from './backoff.js';
@@ -41,6 +42,8 @@ export interface HeartbeatOptions {
   readonly paths: AgentPaths;
   readonly state: AgentState;
   readonly ca: string | undefined;
+  /** Direct or through the proxy, asked before every call. */
+  readonly egress: Egress;
   readonly tokens: Pick<MachineTokenSource, 'token' | 'useKey' | 'forget'>;
   readonly clock: Clock;
   readonly scheduler?: Scheduler;
@@ -75,6 +78,7 @@ export class HeartbeatLoop {
     this.target = {
       endpoint: state.endpoint,
       ca: options.ca,
+      egress: options.egress,
       subscriptionId: state.subscriptionId,
       resourceGroup: state.resourceGroup,
       resourceName: state.resourceName,

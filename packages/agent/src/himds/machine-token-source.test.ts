@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { generateMachineKey } from '../identity/machine-key.js';
 import { makeTestTls, type TestTls } from '../test-support/test-tls.js';
+import { DIRECT_EGRESS } from '../network/egress.js';
 import { MachineTokenSource } from './machine-token-source.js';
 
 let tls: TestTls;
@@ -41,7 +42,7 @@ void describe('MachineTokenSource', () => {
     scopes.length = 0;
     let now = Date.parse('2030-01-01T00:00:00Z');
     const source = new MachineTokenSource(
-      { endpoint, tenantId: 't', principalId: 'p', ca: tls.caCert },
+      { endpoint, tenantId: 't', principalId: 'p', ca: tls.caCert, egress: DIRECT_EGRESS },
       generateMachineKey(),
       { now: () => now },
     );
@@ -63,7 +64,7 @@ void describe('MachineTokenSource', () => {
   void test('concurrent callers share one request', async () => {
     scopes.length = 0;
     const source = new MachineTokenSource(
-      { endpoint, tenantId: 't', principalId: 'p', ca: tls.caCert },
+      { endpoint, tenantId: 't', principalId: 'p', ca: tls.caCert, egress: DIRECT_EGRESS },
       generateMachineKey(),
       { now: () => Date.parse('2030-01-01T00:00:00Z') },
     );

@@ -4,6 +4,7 @@ import { isTetherError } from '@tether/protocol';
 import type { Clock } from '../clock.js';
 import { requestToken, type AccessToken } from '../control-plane/token-client.js';
 import type { MachineKey } from '../identity/machine-key.js';
+import type { Egress } from '../network/egress.js';
 
 const REFRESH_MARGIN_MS = 5 * 60_000;
 
@@ -12,6 +13,7 @@ export interface MachineIdentity {
   readonly tenantId: string;
   readonly principalId: string;
   readonly ca: string | undefined;
+  readonly egress: Egress;
 }
 
 export class MachineTokenSource {
@@ -69,6 +71,7 @@ export class MachineTokenSource {
       endpoint: this.identity.endpoint,
       tenantId: this.identity.tenantId,
       ca: this.identity.ca,
+      egress: this.identity.egress,
       credential: {
         kind: 'assertion',
         clientId: this.identity.principalId,

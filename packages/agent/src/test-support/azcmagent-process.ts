@@ -15,6 +15,8 @@ export interface RunOptions {
   readonly uid?: number;
   readonly gid?: number;
   readonly env?: NodeJS.ProcessEnv;
+  /** A command the program is started through, e.g. `ip netns exec <ns>`. */
+  readonly launcher?: readonly string[];
 }
 
 export function runAzcmagent(
@@ -23,7 +25,8 @@ export function runAzcmagent(
   options: RunOptions = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [AZCMAGENT_BIN, ...args], {
+    const [command, ...prefix] = [...(options.launcher ?? []), process.execPath];
+    const child = spawn(command ?? process.execPath, [...prefix, AZCMAGENT_BIN, ...args], {
       // A minimal environment: nothing from the test runner leaks into the program.
       env: { PATH: process.env.PATH, AZCMAGENT_ROOT: root, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { requestToken } from '@tether/agent/control-plane/token-client';
 import { parseMachineKey } from '@tether/agent/identity/machine-key';
+import { DIRECT_EGRESS } from '@tether/agent/network/egress';
 import { runAzcmagent } from '@tether/agent/test-support/azcmagent-process';
 import {
   createPrincipalWithSecret,
@@ -246,6 +247,7 @@ void test(
         endpoint: plane.url,
         tenantId: plane.tenantId,
         ca: readFileSync(plane.caCert, 'utf8'),
+        egress: DIRECT_EGRESS,
         credential: {
           kind: 'assertion',
           clientId: state.principalId,

@@ -36,15 +36,31 @@ const READY_TIMEOUT_MS = 30_000;
 
 export async function connectAgent(
   plane: ControlPlane,
-  options: { resourceGroup: string; name: string },
+  options: {
+    resourceGroup: string;
+    name: string;
+    /** A command every agent program is started through, e.g. `ip netns exec <ns>`. */
+    launcher?: readonly string[];
+    /** Run before connect, e.g. `config set proxy.url`. */
+    before?: (run: (args: readonly string[]) => Promise<RunResult>) => Promise<void>;
+  },
 ): Promise<ConnectedAgent> {
   const root = mkdtempSync(join(tmpdir(), 'azcmagent-e2e-'));
   const { resourceGroup, name } = options;
   let logs = '';
   let himdsPort: number | undefined;
   const services = new Map<string, AgentService>();
+  const launcher = options.launcher ?? [];
+  const run = (args: readonly string[]): Promise<RunResult> =>
+    runAzcmagent(root, args, { launcher });
+  try {
+    await options.before?.(run);
+  } catch (error) {
+    rmSync(root, { recursive: true, force: true });
+    throw error;
+  }
 
-  const connect = await runAzcmagent(root, [
+  const connect = await run([
     'connect',
     '--endpoint',
     plane.url,
@@ -75,9 +91,16 @@ export async function connectAgent(
     ready: RegExp,
     env: Record<string, string>,
   ): Promise<string> => {
-    const started = await startAgentService(root, service, ready, env, (chunk) => {
-      logs = (logs + chunk).slice(-2_000_000);
-    });
+    const started = await startAgentService(
+      root,
+      service,
+      ready,
+      env,
+      (chunk) => {
+        logs = (logs + chunk).slice(-2_000_000);
+      },
+      launcher,
+    );
     services.set(service, started);
     return started.match;
   };
@@ -91,7 +114,7 @@ export async function connectAgent(
     name,
     resourceGroup,
     machinePath: `/subscriptions/${plane.subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.HybridCompute/machines/${name}`,
-    run: (args) => runAzcmagent(root, args),
+    run,
     async startHimds() {
       const port = await start('himds', /himds listening on http:\/\/127\.0\.0\.1:(\d+)/, {
         AZCMAGENT_HIMDS_PORT: '0',
@@ -137,8 +160,11 @@ export function startAgentService(
   ready: RegExp,
   env: Record<string, string>,
   onLog: (chunk: string) => void,
+  launcher: readonly string[] = [],
 ): Promise<AgentService> {
-  const child: ChildProcess = spawn(process.execPath, [AZCMAGENT_BIN, 'service', 'run', service], {
+  const [command, ...prefix] = [...launcher, process.execPath];
+  const args = [...prefix, AZCMAGENT_BIN, 'service', 'run', service];
+  const child: ChildProcess = spawn(command ?? process.execPath, args, {
     env: { PATH: process.env.PATH, AZCMAGENT_ROOT: root, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

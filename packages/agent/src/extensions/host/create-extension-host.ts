@@ -82,6 +82,7 @@ export function createExtensionHost(
       endpoint: options.endpoint,
       resourceId: options.resourceId,
       caFile: options.caFile,
+      ...(options.proxyEnv === undefined ? {} : { proxyEnv: options.proxyEnv }),
     },
     baseEnv: options.baseEnv ?? process.env,
     limiter,

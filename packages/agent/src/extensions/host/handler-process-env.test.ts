@@ -60,3 +60,28 @@ void test("nothing else of the service's environment reaches a handler", () => {
   assert.equal(env.ConfigSequenceNumber, '1');
   assert.equal(env.IDENTITY_ENDPOINT, 'http://127.0.0.1:40342/metadata/identity/oauth2/token');
 });
+
+void test("the agent's proxy settings replace the proxy variables the service inherited", () => {
+  const env = handlerProcessEnv(
+    {
+      ...options,
+      proxyEnv: () => ({
+        https_proxy: 'http://agent-proxy:3128',
+        HTTPS_PROXY: 'http://agent-proxy:3128',
+        no_proxy: 'localhost,127.0.0.1',
+        NO_PROXY: 'localhost,127.0.0.1',
+      }),
+    },
+    1,
+    { HTTPS_PROXY: 'http://old:1', no_proxy: '.corp', http_proxy: 'http://plain:80' },
+  );
+  assert.equal(env.https_proxy, 'http://agent-proxy:3128');
+  assert.equal(env.HTTPS_PROXY, 'http://agent-proxy:3128');
+  assert.equal(env.no_proxy, 'localhost,127.0.0.1');
+  assert.equal(env.NO_PROXY, 'localhost,127.0.0.1');
+  assert.equal(env.http_proxy, 'http://plain:80', 'plain http is not the agent proxy setting');
+  const none = handlerProcessEnv({ ...options, proxyEnv: () => undefined }, 1, {
+    https_proxy: 'http://inherited:1',
+  });
+  assert.equal(none.https_proxy, 'http://inherited:1', 'no proxy.url: the inherited one stays');
+});

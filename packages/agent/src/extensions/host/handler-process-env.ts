@@ -1,6 +1,6 @@
 // The environment of handler commands and hosted processes: from the service's own, only what
 // a program needs to run (locale, home, proxies), plus where HIMDS and the control plane are
-// (docs/extensions.md). An allowlist: whatever else the service was started with — a database
+// (docs/extensions.md) and the agent's own proxy settings, which win over inherited ones. An allowlist: whatever else the service was started with — a database
 // URL, a token — never reaches code that runs as root on someone else's behalf.
 import { dirname } from 'node:path';
 
@@ -9,6 +9,8 @@ export interface HandlerEnvOptions {
   readonly endpoint: string | undefined;
   readonly resourceId: string | undefined;
   readonly caFile: string | undefined;
+  /** https_proxy and no_proxy from the local configuration, or undefined when it sets no proxy. */
+  readonly proxyEnv?: () => Readonly<Record<string, string>> | undefined;
 }
 
 const INHERITED =
@@ -34,6 +36,11 @@ export function handlerProcessEnv(
   for (const [name, value] of Object.entries(base)) {
     if (value === undefined || !INHERITED.test(name) || OWN.includes(name)) continue;
     env[name] = value;
+  }
+  const proxy = options.proxyEnv?.();
+  if (proxy !== undefined) {
+    for (const name of Object.keys(env)) if (/^(https|no)_proxy$/i.test(name)) delete env[name];
+    Object.assign(env, proxy);
   }
   const himds = `http://127.0.0.1:${options.himdsPort}`;
   env.ConfigSequenceNumber = String(sequence);

@@ -14,6 +14,7 @@ import {
   type MachineKey,
 } from '../../identity/machine-key.js';
 import { makeTestTls, type TestTls } from '../../test-support/test-tls.js';
+import { DIRECT_EGRESS } from '../../network/egress.js';
 import { HttpsExtensionApi } from './extension-api.js';
 import { MachineCredential } from './machine-credential.js';
 import type { StatusReport } from './status-report.js';
@@ -111,13 +112,14 @@ beforeEach(() => {
 
 function makeApi(waitSeconds = 50): HttpsExtensionApi {
   const credential = new MachineCredential(
-    { endpoint, tenantId: 't1', principalId: 'p1', ca: tls.caCert },
+    { endpoint, tenantId: 't1', principalId: 'p1', ca: tls.caCert, egress: DIRECT_EGRESS },
     keyFile,
     { now: () => Date.now() },
   );
   const target = {
     endpoint,
     ca: tls.caCert,
+    egress: DIRECT_EGRESS,
     subscriptionId: 's1',
     resourceGroup: 'rg1',
     resourceName: 'm1',

@@ -36,6 +36,7 @@ function call(deadlineMs: number): BytesCall {
   return {
     method: 'GET',
     url: `${endpoint}/package?api-version=2024-07-10`,
+    route: { kind: 'direct', why: 'no proxy' },
     ca: tls.caCert,
     token: 't',
     accept: 'application/zip',

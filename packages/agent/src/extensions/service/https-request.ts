@@ -1,14 +1,24 @@
 // One HTTPS call whose answer is kept as bytes: the extension service's long poll (which must be
-// abortable) and package downloads (zip bytes). Trusts only the CA connect saved, like
+// abortable) and package downloads (zip bytes), direct or through the proxy as its route says.
+// Trusts only the CA connect saved, like
 // control-plane/https-json.ts; network failures become ERR_UNREACHABLE. A total deadline bounds
 // every call: a control plane that trickles bytes never trips the idle timeout, and a package
 // download runs while the host holds the extension state lock.
 import { request } from 'node:https';
 import { AgentError } from '../../errors.js';
+import {
+  agentFor,
+  failOnRefusedTunnel,
+  throughProxy,
+  tunnelTlsOptions,
+} from '../../network/proxy-agent.js';
+import type { ProxyRoute } from '../../network/proxy-route.js';
 
 export interface BytesCall {
   readonly method: 'GET' | 'POST';
   readonly url: string;
+  /** Direct or through the proxy, as the local configuration says for this call's service. */
+  readonly route: ProxyRoute;
   readonly ca: string | undefined;
   readonly token: string;
   readonly json?: unknown;
@@ -43,6 +53,7 @@ export function httpsBytes(call: BytesCall): Promise<BytesAnswer> {
   };
   const payload = call.json === undefined ? undefined : JSON.stringify(call.json);
   if (payload !== undefined) headers['content-type'] = 'application/json';
+  const agent = agentFor(call.route, false);
   return new Promise((resolve, reject) => {
     // Why the agent itself ended the request, reported in place of the socket error it causes.
     let failure: AgentError | undefined;
@@ -50,6 +61,8 @@ export function httpsBytes(call: BytesCall): Promise<BytesAnswer> {
       method: call.method,
       headers,
       ...(call.ca === undefined ? {} : { ca: call.ca }),
+      ...(agent === undefined ? {} : { agent }),
+      ...tunnelTlsOptions(call.route, url),
       timeout: call.timeoutMs,
       ...(call.signal === undefined ? {} : { signal: call.signal }),
     });
@@ -84,18 +97,19 @@ export function httpsBytes(call: BytesCall): Promise<BytesAnswer> {
     }, call.deadlineMs);
     const fail = (error: Error): void => {
       clearTimeout(deadline);
-      reject(failure ?? unreachable(url, error));
+      reject(failure ?? unreachable(url, call.route, error));
     };
+    failOnRefusedTunnel(req, call.route);
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', fail);
     req.end(payload);
   });
 }
 
-function unreachable(url: URL, error: Error): AgentError {
+function unreachable(url: URL, route: ProxyRoute, error: Error): AgentError {
   return new AgentError(
     'ERR_UNREACHABLE',
-    `Cannot reach the control plane at ${url.origin}: ${error.message}.`,
+    `Cannot reach the control plane at ${url.origin}${throughProxy(route)}: ${error.message}.`,
     { cause: error },
   );
 }

@@ -22,9 +22,14 @@ export class MachineClient {
     return `${this.target.endpoint}${path}${action}?api-version=${apiVersion}${query}`;
   }
 
-  async call(call: Omit<BytesCall, 'ca' | 'token'>): Promise<BytesAnswer> {
+  async call(call: Omit<BytesCall, 'ca' | 'token' | 'route'>): Promise<BytesAnswer> {
     const send = async (): Promise<BytesAnswer> =>
-      httpsBytes({ ...call, ca: this.target.ca, token: await this.credential.token() });
+      httpsBytes({
+        ...call,
+        route: this.target.egress('Arc'),
+        ca: this.target.ca,
+        token: await this.credential.token(),
+      });
     let answer: BytesAnswer;
     try {
       answer = await send();
