@@ -3,6 +3,7 @@
 import { homedir } from 'node:os';
 import { systemClock, type Clock } from '../../clock.js';
 import { HttpsTransport } from './https-transport.js';
+import { isTerminal, writeStderr, writeStdout } from './standard-output.js';
 import type { Transport } from './transport.js';
 
 export interface CliDeps {
@@ -29,14 +30,14 @@ export function processCliDeps(): CliDeps {
     env: process.env,
     homeDir: homedir(),
     clock: systemClock,
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
+    stdout: writeStdout,
+    stderr: writeStderr,
     setExitCode: (code) => {
       process.exitCode = code;
     },
     exit: (code) => process.exit(code),
     isInteractive: () => process.stdin.isTTY && process.stderr.isTTY,
-    stdoutIsTerminal: () => process.stdout.isTTY,
+    stdoutIsTerminal: () => isTerminal(1),
     confirm: async (question) => {
       const { createInterface } = await import('node:readline/promises');
       const terminal = createInterface({ input: process.stdin, output: process.stderr });

@@ -7,6 +7,7 @@ import { printable, renderOutput, type Column } from './output-format.js';
 import { parseGuid, parseOutputFormat, type OutputFormat } from './parsers.js';
 import { checkProfileName } from './profile-store.js';
 import { openSession, type Session } from './session.js';
+import { terminalQueries } from './standard-output.js';
 
 export interface OutputOptions {
   output: OutputFormat;
@@ -31,7 +32,7 @@ export interface ActionContext {
 /** Applies to a command group before its subcommands are added; they inherit it. */
 export function configureGroup(group: Command, deps: CliDeps): Command {
   return group
-    .configureOutput({ writeOut: deps.stdout, writeErr: deps.stderr })
+    .configureOutput({ ...terminalQueries(), writeOut: deps.stdout, writeErr: deps.stderr })
     .exitOverride((error: CommanderError) =>
       deps.exit(error.exitCode === 0 ? 0 : CLI_EXIT_CODES.ERR_USAGE),
     )
