@@ -96,6 +96,8 @@ export interface HeartbeatAnswer {
   readonly heartbeatIntervalSeconds: number | undefined;
   readonly credentialExpiresOn: string | undefined;
   readonly rotationRequested: boolean;
+  /** The newest local change the control plane has stored, when the heartbeat carried some. */
+  readonly localChangesAcknowledged: number | undefined;
 }
 
 export async function postHeartbeat(
@@ -121,11 +123,16 @@ export async function postHeartbeat(
   if (answer.status !== 200) throw refused('accept the heartbeat', answer);
   const credential = (answer.body['credential'] ?? {}) as Record<string, unknown>;
   const interval = Number(answer.body['heartbeatIntervalSeconds']);
+  const acknowledged = answer.body['localChangesAcknowledged'];
   return {
     heartbeatIntervalSeconds: Number.isFinite(interval) && interval > 0 ? interval : undefined,
     credentialExpiresOn:
       typeof credential['expiresOn'] === 'string' ? credential['expiresOn'] : undefined,
     rotationRequested: credential['rotationRequested'] === true,
+    localChangesAcknowledged:
+      typeof acknowledged === 'number' && Number.isSafeInteger(acknowledged) && acknowledged > 0
+        ? acknowledged
+        : undefined,
   };
 }
 

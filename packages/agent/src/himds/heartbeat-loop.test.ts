@@ -1,7 +1,8 @@
 // The heartbeat loop with a manual clock and scheduler and a stand-in control plane: the server's
-// interval, full-jitter backoff and recovery, an early heartbeat on a config change, clean stop.
+// interval, full-jitter backoff and recovery, an early heartbeat on a config change, local changes
+// sent until acknowledged, clean stop.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { HeartbeatAnswer } from '../control-plane/machine-api.js';
@@ -10,6 +11,7 @@ import { generateMachineKey, parseMachineKey, writeMachineKey } from '../identit
 import { findRetiredKey } from '../identity/retired-keys.js';
 import type { Scheduler } from '../scheduler.js';
 import { AgentError } from '../errors.js';
+import { appendLocalChanges } from '../config/local-change-journal.js';
 import { makeTempRoot, type TempRoot } from '../test-support/temp-root.js';
 import { DIRECT_EGRESS } from '../network/egress.js';
 import { fullJitterDelay } from './backoff.js';
@@ -120,7 +122,12 @@ function makeLoop(extra: Partial<HeartbeatOptions> = {}): HeartbeatLoop {
 }
 
 function ok(heartbeatIntervalSeconds: number): HeartbeatAnswer {
-  return { heartbeatIntervalSeconds, credentialExpiresOn: undefined, rotationRequested: false };
+  return {
+    heartbeatIntervalSeconds,
+    credentialExpiresOn: undefined,
+    rotationRequested: false,
+    localChangesAcknowledged: undefined,
+  };
 }
 
 /** Runs the next scheduled heartbeat and waits until it has finished and scheduled the next. */
@@ -280,5 +287,96 @@ void describe('HeartbeatLoop when the control plane refuses the machine', () => 
     await beat();
     assert.equal(forgotten, 1);
     assert.match(himdsStatus()?.lastError ?? '', /refuses this machine's identity: revoked/);
+  });
+});
+
+void describe('HeartbeatLoop and the local change journal', () => {
+  function journal(count: number): void {
+    mkdirSync(temp.paths.dataDir, { recursive: true });
+    for (let i = 1; i <= count; i += 1) {
+      appendLocalChanges(
+        temp.paths.localChangeJournal,
+        [
+          {
+            time: new Date(START).toISOString(),
+            uid: 0,
+            property: 'extensions.allowlist',
+            oldValue: '[]',
+            newValue: `[Contoso.Ext/T${i}]`,
+          },
+        ],
+        0,
+        { groupId: owner().gid },
+      );
+    }
+  }
+  const sentSequences = (body: unknown): number[] =>
+    ((body as { localChanges?: { sequence: number }[] }).localChanges ?? []).map((c) => c.sequence);
+  /** A control plane that stores what it is sent and acknowledges the newest. */
+  const acknowledging = (lost: () => boolean = () => false) => ({
+    api: {
+      heartbeat: (_t: unknown, _k: string, body: unknown) => {
+        bodies.push(body);
+        if (lost()) return Promise.reject(new Error('connection reset'));
+        const newest = sentSequences(body).at(-1);
+        return Promise.resolve({ ...ok(300), localChangesAcknowledged: newest });
+      },
+      rotateCredential: () => Promise.reject(new Error('no rotation expected')),
+    },
+  });
+
+  void test('sends unacknowledged changes oldest first, 25 at a time, until all are acknowledged', async () => {
+    journal(30);
+    makeLoop(acknowledging()).start();
+    await beat();
+    assert.deepEqual(
+      sentSequences(bodies[0]),
+      Array.from({ length: 25 }, (_, i) => i + 1),
+    );
+    assert.equal(scheduler.pending[0]?.delayMs, 0, 'the rest follows at once');
+    await beat();
+    assert.deepEqual(sentSequences(bodies[1]), [26, 27, 28, 29, 30]);
+    assert.equal(scheduler.pending[0]?.delayMs, 300_000);
+    await beat();
+    assert.equal('localChanges' in (bodies[2] as object), false, 'nothing is sent twice');
+    assert.equal(himdsStatus()?.localChangesAcknowledged, 30);
+  });
+
+  void test('changes whose heartbeat was lost, or whose acknowledgement died with HIMDS, are sent again', async () => {
+    journal(2);
+    let losing = true;
+    makeLoop(acknowledging(() => losing)).start();
+    await beat();
+    assert.deepEqual(sentSequences(bodies[0]), [1, 2]);
+    losing = false;
+    await beat();
+    assert.deepEqual(sentSequences(bodies[1]), [1, 2], 'resent after the failure');
+    assert.equal(himdsStatus()?.localChangesAcknowledged, 2);
+    journal(1);
+    // HIMDS stops after the control plane stored change 3 but before it wrote that down.
+    const status = readFileSync(temp.paths.serviceStatus('himds'), 'utf8');
+    await beat();
+    assert.deepEqual(sentSequences(bodies[2]), [3]);
+    loop.stop();
+    writeFileSync(temp.paths.serviceStatus('himds'), status);
+    scheduler.pending.length = 0;
+    makeLoop(acknowledging()).start();
+    await beat();
+    assert.deepEqual(sentSequences(bodies[3]), [3], 'the restarted HIMDS starts after 2');
+  });
+
+  void test('an acknowledgement beyond what was sent does not skip changes', async () => {
+    journal(2);
+    makeLoop({
+      api: {
+        heartbeat: (_t, _k, body) => {
+          bodies.push(body);
+          return Promise.resolve({ ...ok(300), localChangesAcknowledged: 1000 });
+        },
+        rotateCredential: () => Promise.reject(new Error('no rotation expected')),
+      },
+    }).start();
+    await beat();
+    assert.equal(himdsStatus()?.localChangesAcknowledged, 2);
   });
 });

@@ -1,11 +1,13 @@
 // HIMDS's conversation with the control plane: a heartbeat at the interval the server asks for
-// (sooner when localconfig.json changes), backoff with full jitter while it is unreachable, and
-// credential renewal when 45 days or fewer remain or the server asks for it.
+// (sooner when localconfig.json changes) carrying the local changes not yet acknowledged, backoff
+// with full jitter while it is unreachable, and credential renewal when 45 days or fewer remain
+// or the server asks for it.
 import { readFileSync, renameSync, rmSync, watch, type FSWatcher } from 'node:fs';
-import { isTetherError } from '@tether/protocol';
+import { isTetherError, MAX_LOCAL_CHANGES_PER_HEARTBEAT, type LocalChange } from '@tether/protocol';
 import type { Clock } from '../clock.js';
 import { agentConfigurationReport } from '../agent-configuration-report.js';
 import { loadLocalConfig } from '../config/local-config-file.js';
+import { unacknowledgedLocalChanges } from '../config/local-change-journal.js';
 import {
   postHeartbeat,
   postRotateCredential,
@@ -67,13 +69,16 @@ export class HeartbeatLoop {
   private credentialExpiresOn: string;
   private lastHeartbeat: string | undefined;
   private lastError: string | undefined;
+  /** The newest journal entry the control plane has stored; kept in the status file. */
+  private localChangesAcknowledged: number;
   private readonly target: MachineTarget;
 
   constructor(private readonly options: HeartbeatOptions) {
     this.intervalMs = (options.intervalOverrideSeconds ?? 300) * 1000;
-    this.credentialExpiresOn =
-      readServiceStatus(options.paths.serviceStatus('himds'))?.credentialExpiresOn ??
-      options.state.credentialExpiresOn;
+    const status = readServiceStatus(options.paths.serviceStatus('himds'));
+    this.credentialExpiresOn = status?.credentialExpiresOn ?? options.state.credentialExpiresOn;
+    // Lost or reset, it is 0: changes are sent again, and the control plane stores each once.
+    this.localChangesAcknowledged = status?.localChangesAcknowledged ?? 0;
     const { state } = options;
     this.target = {
       endpoint: state.endpoint,
@@ -125,7 +130,13 @@ export class HeartbeatLoop {
     this.again = false;
     let next: number;
     try {
-      const answer = await this.sendHeartbeat();
+      const { answer, sent, more } = await this.sendHeartbeat();
+      const newest = sent.at(-1)?.sequence;
+      if (answer.localChangesAcknowledged !== undefined && newest !== undefined) {
+        // Never past what this heartbeat carried: a journal started afresh is not skipped.
+        this.localChangesAcknowledged = Math.min(answer.localChangesAcknowledged, newest);
+        if (more && this.localChangesAcknowledged === newest) this.again = true;
+      }
       this.failures = 0;
       this.lastError = undefined;
       this.lastHeartbeat = new Date(this.options.clock.now()).toISOString();
@@ -164,17 +175,22 @@ export class HeartbeatLoop {
     return (Date.parse(this.credentialExpiresOn) - this.options.clock.now()) / DAY_MS;
   }
 
-  private async sendHeartbeat(): ReturnType<typeof postHeartbeat> {
+  private async sendHeartbeat(): Promise<{
+    answer: Awaited<ReturnType<typeof postHeartbeat>>;
+    sent: LocalChange[];
+    more: boolean;
+  }> {
     const { tokens, paths, state } = this.options;
     const token = await tokens.token(state.endpoint);
     const loaded = loadLocalConfig(paths);
+    const { changes, more } = this.pendingLocalChanges();
     const service = (name: 'gc' | 'extension'): { status: string; startupType: string } => ({
       status:
         readServiceStatus(paths.serviceStatus(name))?.status === 'running' ? 'Running' : 'Stopped',
       startupType: 'automatic',
     });
     const { agentVersion, osName, osVersion, osType, machineFqdn } = osFacts();
-    return (this.options.api ?? HTTPS_API).heartbeat(this.target, token.token, {
+    const answer = await (this.options.api ?? HTTPS_API).heartbeat(this.target, token.token, {
       agentVersion,
       osName,
       osVersion,
@@ -189,7 +205,23 @@ export class HeartbeatLoop {
       ...(loaded.state === 'ok'
         ? { agentConfiguration: agentConfigurationReport(loaded.settings) }
         : {}),
+      ...(changes.length > 0 ? { localChanges: changes } : {}),
     });
+    return { answer, sent: changes, more };
+  }
+
+  /** Oldest first, as many as one heartbeat carries; none when the journal cannot be read. */
+  private pendingLocalChanges(): { changes: LocalChange[]; more: boolean } {
+    try {
+      return unacknowledgedLocalChanges(
+        this.options.paths.localChangeJournal,
+        this.localChangesAcknowledged,
+        MAX_LOCAL_CHANGES_PER_HEARTBEAT,
+      );
+    } catch (error) {
+      this.options.log(`cannot report local changes: ${(error as Error).message}`);
+      return { changes: [], more: false };
+    }
   }
 
   /** The new key is written beside the old and replaces it only once the server accepted it. */
@@ -227,6 +259,7 @@ export class HeartbeatLoop {
         lastHeartbeat: this.lastHeartbeat,
         lastError: this.lastError,
         credentialExpiresOn: this.credentialExpiresOn,
+        localChangesAcknowledged: this.localChangesAcknowledged,
       });
     } catch (error) {
       this.options.log(`cannot write the status file: ${(error as Error).message}`);

@@ -65,22 +65,7 @@ export class SqlActivityLog implements ActivityLog {
    * events of concurrent requests share one commit.
    */
   async record(event: ActivityEvent): Promise<void> {
-    const resourceId = event.resourceId.toLowerCase();
-    const row = {
-      event_data_id: randomUUID(),
-      correlation_id: event.correlationId,
-      caller: event.caller,
-      operation_name: event.operationName,
-      status: event.status,
-      sub_status: event.subStatus,
-      resource_id: resourceId,
-      subscription_id: segmentAfter(resourceId, 'subscriptions'),
-      resource_group: segmentAfter(resourceId, 'resourcegroups'),
-      http_method: event.httpMethod,
-      client_ip: event.clientIp,
-      event_timestamp: new Date(this.clock.now()).toISOString(),
-      properties: JSON.stringify(event.properties ?? {}),
-    };
+    const row = activityLogRow(event, randomUUID(), new Date(this.clock.now()).toISOString());
     await GroupCommit.of(this.db).run(async (trx) => {
       await trx.insertInto('activity_log').values(row).execute();
     });
@@ -159,6 +144,30 @@ export class SqlActivityLog implements ActivityLog {
     }
     return names;
   }
+}
+
+/** The stored row of an event; `id` is its eventDataId. */
+export function activityLogRow(
+  event: ActivityEvent,
+  id: string,
+  timestamp: string,
+): ActivityLogTable {
+  const resourceId = event.resourceId.toLowerCase();
+  return {
+    event_data_id: id,
+    correlation_id: event.correlationId,
+    caller: event.caller,
+    operation_name: event.operationName,
+    status: event.status,
+    sub_status: event.subStatus,
+    resource_id: resourceId,
+    subscription_id: segmentAfter(resourceId, 'subscriptions'),
+    resource_group: segmentAfter(resourceId, 'resourcegroups'),
+    http_method: event.httpMethod,
+    client_ip: event.clientIp,
+    event_timestamp: timestamp,
+    properties: JSON.stringify(event.properties ?? {}),
+  };
 }
 
 function segmentAfter(resourceId: string, key: string): string | null {

@@ -1,6 +1,11 @@
-// The body of a heartbeat: the agent's version, OS facts, service statuses and local
-// agentConfiguration, validated field by field; nothing unknown is stored.
-import { isTetherError, parseAgentConfiguration } from '@tether/protocol';
+// The body of a heartbeat: the agent's version, OS facts, service statuses, local
+// agentConfiguration and local changes, validated field by field; nothing unknown is stored.
+import {
+  isTetherError,
+  parseAgentConfiguration,
+  parseLocalChanges,
+  type LocalChange,
+} from '@tether/protocol';
 import { ArmError } from '../api/arm-error.js';
 import {
   asObject,
@@ -14,7 +19,7 @@ import {
 
 const FACTS = ['agentVersion', 'osName', 'osVersion', 'osType', 'machineFqdn'] as const;
 const SERVICES = ['himds', 'gcarcservice', 'extensionservice'] as const;
-const FIELDS = [...FACTS, 'serviceStatuses', 'agentConfiguration'];
+const FIELDS = [...FACTS, 'serviceStatuses', 'agentConfiguration', 'localChanges'];
 const SERVICE_FIELDS = ['status', 'startupType'];
 
 /** What a heartbeat leaves on the machine: shown in its `properties`. */
@@ -66,4 +71,17 @@ export function parseHeartbeat(body: JsonObject): HeartbeatReport {
     throw new ArmError('InvalidRequestContent', error.message, { target });
   }
   return report;
+}
+
+/** The changes made on the machine since the control plane last acknowledged; [] when none. */
+export function parseHeartbeatLocalChanges(body: JsonObject): LocalChange[] {
+  const changes = field(body, 'localChanges');
+  if (changes === undefined || changes === null) return [];
+  try {
+    return parseLocalChanges(changes);
+  } catch (error) {
+    if (!isTetherError(error)) throw error;
+    const target = `localChanges${error.target?.startsWith('[') === true ? error.target : ''}`;
+    throw new ArmError('InvalidRequestContent', error.message, { target });
+  }
 }

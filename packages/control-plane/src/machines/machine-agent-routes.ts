@@ -15,9 +15,10 @@ import { machineScope } from '../resources/arm-scope.js';
 import { MACHINE_API_VERSIONS } from '../resources/machine-routes.js';
 import { parseClientPublicKey } from './client-public-key.js';
 import { HeartbeatBatcher } from './heartbeat-batcher.js';
-import { parseHeartbeat } from './heartbeat-body.js';
+import { parseHeartbeat, parseHeartbeatLocalChanges } from './heartbeat-body.js';
 import { insertPublicKeyCredential } from './machine-identity-store.js';
 import { DEFAULT_MACHINE_TIMINGS } from './machine-timings.js';
+import { recordLocalChanges } from './record-local-changes.js';
 
 export const MACHINE_AGENT_ACTIONS = {
   heartbeat: 'Microsoft.HybridCompute/machines/heartbeat/action',
@@ -60,8 +61,25 @@ export function machineAgentRoutes(services: ArmServices): RouteSpec[] {
       access: { kind: 'action', action: MACHINE_AGENT_ACTIONS.heartbeat, scope: machineAt },
       activityLog: false,
       // The access check has parsed and checked the machine's id already: it is the scope.
-      async handler({ request, scope: machineId }) {
-        const report = parseHeartbeat(bodyObject(request));
+      async handler({ request, scope: machineId, caller, correlationId }) {
+        const body = bodyObject(request);
+        // Both parts are validated before either is stored: a bad entry stores nothing.
+        const report = parseHeartbeat(body);
+        const localChanges = parseHeartbeatLocalChanges(body);
+        const acknowledged =
+          localChanges.length === 0 || caller === undefined
+            ? undefined
+            : await recordLocalChanges(
+                db,
+                {
+                  machineId,
+                  caller,
+                  correlationId,
+                  clientIp: request.ip,
+                  receivedAt: new Date(clock.now()).toISOString(),
+                },
+                localChanges,
+              );
         const record = await batcher.submit({ machineId, report: JSON.stringify(report) });
         if (record === undefined) throw noIdentity(machineId);
         // The interval in every answer lets a restarted control plane spread its agents out.
@@ -71,6 +89,8 @@ export function machineAgentRoutes(services: ArmServices): RouteSpec[] {
             expiresOn: record.credentialExpiresAt,
             rotationRequested: record.rotationRequested,
           },
+          // The agent stops resending changes up to here.
+          ...(acknowledged === undefined ? {} : { localChangesAcknowledged: acknowledged }),
         };
       },
     },

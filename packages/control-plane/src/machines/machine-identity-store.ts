@@ -132,6 +132,7 @@ export async function deleteMachineIdentity(
     .execute();
   const principalIds = principals.map((p) => p.id);
   await trx.deleteFrom('machine_agents').where('machine_id', '=', machineId).execute();
+  await trx.deleteFrom('machine_local_changes').where('machine_id', '=', machineId).execute();
   if (principalIds.length === 0) return { principalIds, credentialIds: [], assignmentNames: [] };
   const credentials = await trx
     .deleteFrom('credentials')

@@ -7,6 +7,7 @@ import { sql, type Kysely } from 'kysely';
 import { SqlActivityLog } from '../activity/sql-activity-log.js';
 import { ArmError } from '../api/arm-error.js';
 import { buildApp } from '../api/build-app.js';
+import type { RouteSpec } from '../api/route-spec.js';
 import type { Authenticator, Caller } from '../api/caller.js';
 import { RoleAssignmentStore } from '../authorization/role-assignment-store.js';
 import { ManualClock } from '../clock.js';
@@ -67,6 +68,8 @@ export class ArmTestApp {
       fast?: boolean;
       backend?: TestBackend;
       policy?: PolicySource;
+      /** Routes beyond the ARM ones, such as the machine agent's heartbeat. */
+      extraRoutes?: (services: ArmServices) => RouteSpec[];
     } = {},
   ): Promise<ArmTestApp> {
     const store = await (options.backend ?? SQLITE).open();
@@ -100,7 +103,7 @@ export class ArmTestApp {
       ...(options.policy === undefined ? {} : { policy: options.policy }),
     };
     const app = buildApp({
-      routes: armRoutes(services),
+      routes: [...armRoutes(services), ...(options.extraRoutes?.(services) ?? [])],
       deps: { authenticator, authorizer, activityLog },
     });
     await app.ready();

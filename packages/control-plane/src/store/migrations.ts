@@ -482,6 +482,18 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0010_local_changes': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // How far each machine identity's journal of local configuration changes is stored in the
+      // activity log: a retried heartbeat adds nothing, and the answer acknowledges this.
+      await db.schema
+        .createTable('machine_local_changes')
+        .addColumn('principal_id', text, (c) => c.primaryKey())
+        .addColumn('machine_id', text, (c) => c.notNull())
+        .addColumn('acknowledged', 'integer', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 /** Brings the schema to the newest migration; fails loudly, changing nothing more, on error. */

@@ -165,6 +165,15 @@ export interface MachineAgentsTable {
   onboarded_at: string;
 }
 
+/** How far a machine identity's local changes are in the activity log (0010). */
+export interface MachineLocalChangesTable {
+  principal_id: string;
+  /** Lower-cased ARM id of the machine. */
+  machine_id: string;
+  /** The highest sequence of the agent's change journal stored. */
+  acknowledged: number;
+}
+
 /** The service principal behind an onboarding token and how many machines it may still create (0003). */
 export interface OnboardingTokensTable {
   principal_id: string;
@@ -416,6 +425,7 @@ export interface Database {
   activity_log: ActivityLogTable;
   client_assertions: ClientAssertionsTable;
   machine_agents: MachineAgentsTable;
+  machine_local_changes: MachineLocalChangesTable;
   onboarding_tokens: OnboardingTokensTable;
   machine_extensions: MachineExtensionsTable;
   extension_operations: ExtensionOperationsTable;

@@ -66,6 +66,7 @@ for (const backend of testBackends()) {
         '0007_guest_configuration',
         '0008_policy',
         '0009_compliance_at_scale',
+        '0010_local_changes',
       ]);
     });
 

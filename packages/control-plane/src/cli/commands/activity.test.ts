@@ -61,11 +61,41 @@ void describe('tether activity list', () => {
     assert.equal(lines.length, 3);
     assert.match(
       lines[0] ?? '',
-      /^Time\s+Caller\s+CallerName\s+Operation\s+Status\s+SubStatus\s+Resource$/,
+      /^Time\s+Caller\s+CallerName\s+Operation\s+Status\s+SubStatus\s+Resource\s+Detail$/,
     );
     assert.match(
       lines[2] ?? '',
       /^2026-06-01T11:01:00.000Z\s+app-a\s+deploy pipeline\s+Microsoft.HybridCompute\/machines\/delete\s+Failed\s+AuthorizationFailed\s+\S+m1$/,
+    );
+  });
+
+  void it('shows the local user and the change of a configuration change made on the machine', async () => {
+    kit.transport.on('GET', PATH, {
+      body: {
+        value: [
+          {
+            ...event(4, 'machine-principal', 'Succeeded'),
+            callerDisplayName: 'web-04',
+            operationName: { value: 'Microsoft.HybridCompute/machines/localConfiguration/write' },
+            properties: {
+              localUserId: 0,
+              localUserName: 'root',
+              sudoUserId: 1000,
+              property: 'extensions.allowlist',
+              oldValue: '[]',
+              newValue: '[Microsoft.Azure.Monitor/AzureMonitorLinuxAgent]',
+              localTime: '2026-06-01T11:03:59.000Z',
+              sequence: 7,
+            },
+          },
+        ],
+      },
+    });
+    const run = await kit.run('activity', 'list', '-o', 'table');
+    assert.equal(run.exitCode, 0, run.stderr);
+    assert.match(
+      run.stdout.trimEnd().split('\n')[2] ?? '',
+      /web-04\s+Microsoft.HybridCompute\/machines\/localConfiguration\/write\s+Succeeded\s+200\s+\S+m4\s+uid 0 \(root, sudo by uid 1000\): extensions.allowlist \[\] -> \[Microsoft.Azure.Monitor\/AzureMonitorLinuxAgent\]$/,
     );
   });
 

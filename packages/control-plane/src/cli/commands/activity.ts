@@ -1,5 +1,6 @@
 // `tether activity list`: the activity log of changes and denied changes, with the flags of
-// `az monitor activity-log list` (time window, resource group or resource, caller, status).
+// `az monitor activity-log list` (time window, resource group or resource, caller, status), and
+// the local user behind each change made on a machine itself.
 import type { Command } from 'commander';
 import { API_VERSIONS } from '../client/api-versions.js';
 import { processCliDeps, type CliDeps } from '../client/cli-deps.js';
@@ -36,6 +37,8 @@ interface ListOptions extends OutputOptions, SubscriptionOptions {
 }
 
 const DEFAULT_OFFSET_MS = 6 * 3_600_000;
+/** A change made with `azcmagent config` on the machine, reported by its agent. */
+const LOCAL_CONFIGURATION_WRITE = 'Microsoft.HybridCompute/machines/localConfiguration/write';
 
 const EVENT_COLUMNS: readonly Column<ActivityEvent>[] = [
   { header: 'Time', value: (e) => e.eventTimestamp },
@@ -48,7 +51,24 @@ const EVENT_COLUMNS: readonly Column<ActivityEvent>[] = [
     value: (e) => (typeof e.subStatus === 'string' ? e.subStatus : e.subStatus?.value),
   },
   { header: 'Resource', value: (e) => e.resourceId },
+  { header: 'Detail', value: detail },
 ];
+
+/** What changed on the machine itself, and which local user changed it (the uid decides). */
+function detail(event: ActivityEvent): string {
+  const p = event.properties ?? {};
+  if (
+    event.operationName.value !== LOCAL_CONFIGURATION_WRITE ||
+    typeof p['localUserId'] !== 'number'
+  )
+    return '';
+  const names = [
+    typeof p['localUserName'] === 'string' ? p['localUserName'] : undefined,
+    typeof p['sudoUserId'] === 'number' ? `sudo by uid ${p['sudoUserId']}` : undefined,
+  ].filter((part) => part !== undefined);
+  const who = `uid ${p['localUserId']}${names.length > 0 ? ` (${names.join(', ')})` : ''}`;
+  return `${who}: ${String(p['property'])} ${String(p['oldValue'])} -> ${String(p['newValue'])}`;
+}
 
 export function register(program: Command, deps: CliDeps = processCliDeps()): void {
   const activity = configureGroup(program.command('activity'), deps).description(
