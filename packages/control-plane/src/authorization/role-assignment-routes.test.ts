@@ -87,6 +87,31 @@ for (const backend of armTestBackends()) {
       }
     });
 
+    void it("takes a service principal's appId for its object id, but no user's or group's", async () => {
+      const sp = await t.addPrincipal();
+      const row = await t.db
+        .selectFrom('principals')
+        .select('app_id')
+        .where('id', '=', sp)
+        .executeTakeFirstOrThrow();
+      const appId = String(row.app_id);
+      const res = await put(rgScope, randomUUID(), {
+        roleDefinitionId: roleId(sub, READER_ROLE_ID),
+        principalId: appId.toUpperCase(),
+      });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      const properties = res.body['properties'] as Record<string, unknown>;
+      assert.equal(properties['principalId'], sp, 'stored and shown under the object id');
+      assert.equal(properties['principalType'], 'ServicePrincipal');
+      const read = await t.inject('GET', `${machineId}?api-version=2021-05-20`, { as: sp });
+      assert.equal(read.status, 200, 'the grant reaches the principal itself');
+      const unknown = await put(rgScope, randomUUID(), {
+        roleDefinitionId: roleId(sub, READER_ROLE_ID),
+        principalId: randomUUID(),
+      });
+      assert.equal(errorOf(unknown.body).code, 'PrincipalNotFound');
+    });
+
     void it('accepts a tenant-level role definition id and a doubled leading slash', async () => {
       const who = await t.addPrincipal();
       const res = await t.inject('PUT', `/${subScope}/${RA}/${randomUUID()}?${V}`, {

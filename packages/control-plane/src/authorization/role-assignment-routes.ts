@@ -80,10 +80,18 @@ export function roleAssignmentRoutes(services: ArmServices): RouteSpec[] {
         const name = checkGuid(param(request, 'roleAssignmentName'), 'roleAssignmentName');
         const put = parseRoleAssignmentPut(bodyObject(request), scope);
         await requireScopeExists(db, scope);
+        // The object id, or a service principal's appId as clients pass it when they know
+        // only the application (`az role assignment create --assignee <appId>`).
+        const given = put.principalId.toLowerCase();
         const principal = await db
           .selectFrom('principals')
           .select(['id', 'type'])
-          .where('id', '=', put.principalId)
+          .where((eb) =>
+            eb.or([
+              eb('id', '=', given),
+              eb.and([eb('type', '=', 'ServicePrincipal'), eb('app_id', '=', given)]),
+            ]),
+          )
           .executeTakeFirst();
         if (principal === undefined) {
           throw new ArmError(
@@ -99,6 +107,7 @@ export function roleAssignmentRoutes(services: ArmServices): RouteSpec[] {
             { target: 'properties.principalType' },
           );
         }
+        const principalId = principal.id;
         const role = authorizer.getRoleDefinition(put.roleDefinitionName);
         if (role === undefined) {
           throw new ArmError(
@@ -118,7 +127,7 @@ export function roleAssignmentRoutes(services: ArmServices): RouteSpec[] {
         if (existing !== undefined) {
           const same =
             existing.scope === scope.scope &&
-            existing.principal_id === put.principalId &&
+            existing.principal_id === principalId &&
             existing.role_definition_name === put.roleDefinitionName;
           if (same) return renderRoleAssignment(existing);
           throw new ArmError(
@@ -126,18 +135,14 @@ export function roleAssignmentRoutes(services: ArmServices): RouteSpec[] {
             `Tenant ID, application ID, principal ID, and scope are not allowed to be updated: role assignment '${name}' already exists with other values. Delete it first or use a new name.`,
           );
         }
-        const duplicate = await store.findSame(
-          scope.scope,
-          put.roleDefinitionName,
-          put.principalId,
-        );
+        const duplicate = await store.findSame(scope.scope, put.roleDefinitionName, principalId);
         if (duplicate !== undefined) throw assignmentExists(duplicate.scope, duplicate.name);
         const now = new Date(clock.now()).toISOString();
         const created = await store.create({
           name,
           scope: scope.scope,
           role_definition_name: put.roleDefinitionName,
-          principal_id: put.principalId,
+          principal_id: principalId,
           principal_type: principal.type,
           created_at: now,
           created_by: caller?.principalId ?? '',
