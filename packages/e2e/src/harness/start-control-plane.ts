@@ -45,9 +45,16 @@ interface InitOutput {
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
 
-export async function startControlPlane(
-  options: { serverArgs?: readonly string[] } = {},
-): Promise<ControlPlane> {
+export interface ControlPlaneOptions {
+  serverArgs?: readonly string[];
+  /**
+   * A command the server runs under, such as `['ip', 'netns', 'exec', NAME]` to listen inside
+   * a network namespace; it must exec the server so that signals reach it.
+   */
+  launcher?: readonly string[];
+}
+
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const root = await mkdtemp(join(tmpdir(), 'tether-e2e-'));
   const dataDir = join(root, 'data');
   try {
@@ -55,7 +62,8 @@ export async function startControlPlane(
       await runTether(['init', '--data-dir', dataDir, '--json']),
     ) as InitOutput;
     const extra = options.serverArgs ?? [];
-    let server = await startServer(dataDir, '127.0.0.1:0', extra);
+    const launcher = options.launcher ?? [];
+    let server = await startServer(dataDir, '127.0.0.1:0', extra, launcher);
     const url = server.url;
     const port = new URL(url).port;
     const admin = new AdminClient(url, init.caCert, init.tenantId, init.appId, init.password);
@@ -69,7 +77,7 @@ export async function startControlPlane(
       async restart(whileStopped) {
         await server.stop();
         await whileStopped?.();
-        server = await startServer(dataDir, `127.0.0.1:${port}`, extra);
+        server = await startServer(dataDir, `127.0.0.1:${port}`, extra, launcher);
         admin.forgetToken();
       },
       async stop() {
@@ -109,14 +117,22 @@ function startServer(
   dataDir: string,
   listen: string,
   extra: readonly string[],
+  launcher: readonly string[],
 ): Promise<ServerProcess> {
-  const child = spawn(
+  const command = [
+    ...launcher,
     process.execPath,
-    [TETHER_BIN, 'server', '--data-dir', dataDir, '--listen', listen, ...extra],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+    TETHER_BIN,
+    'server',
+    '--data-dir',
+    dataDir,
+    '--listen',
+    listen,
+    ...extra,
+  ];
+  const child = spawn(command[0] ?? process.execPath, command.slice(1), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   let stdout = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
