@@ -80,6 +80,38 @@ void describe('SignInThrottle', () => {
     });
   }
 
+  void test('counts a bounded number of windows and refuses, until they end, whom it cannot count', () => {
+    const clock = new ManualClock();
+    const throttle = new SignInThrottle(clock, { ...LIMITS, maxWindows: 30 });
+    // A flood of made-up client ids, each from its own address: three windows a failure.
+    let refused = 0;
+    for (let i = 0; i < 20; i++) {
+      try {
+        throttle.check(`guess-${i}`, `2001:db8::${i}`);
+      } catch (error) {
+        assert.ok(error instanceof OAuthError && error.status === 429);
+        refused += 1;
+        continue;
+      }
+      throttle.failed(`guess-${i}`, `2001:db8::${i}`);
+    }
+    assert.equal(throttle.size, 30);
+    assert.equal(refused, 10);
+    clock.advance(10_000);
+    const error = refusal(() => throttle.check('app', '10.0.0.9'));
+    assert.equal(error.retryAfterSeconds, 50);
+    assert.match(
+      error.message,
+      /Too many failed sign-ins from too many clients and addresses in the last 60 s to count more; try again in 50 s/,
+    );
+    // Those already counted are still judged by their own windows.
+    throttle.check('guess-0', '2001:db8::0');
+    clock.advance(50_000);
+    throttle.check('app', '10.0.0.9');
+    throttle.failed('app', '10.0.0.9');
+    assert.equal(throttle.size, 3);
+  });
+
   void test('hashes run at most two at once, one more waits, the rest are refused at once', async () => {
     const throttle = new SignInThrottle(new ManualClock(), LIMITS);
     const releases: (() => void)[] = [];

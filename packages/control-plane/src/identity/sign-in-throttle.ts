@@ -1,6 +1,7 @@
 // Limits on the token endpoint: failed sign-ins per client and per address within a window
 // (then 429 with Retry-After, before any hashing), and a bounded number of secret hashes at
-// once, so wrong guesses can neither be made quickly nor crowd out real sign-ins.
+// once, so wrong guesses can neither be made quickly nor crowd out real sign-ins. The count it
+// keeps is bounded too: past that, clients and addresses it cannot count are refused.
 import type { Clock } from '../clock.js';
 import { OAuthError } from './oauth-error.js';
 
@@ -18,6 +19,12 @@ export interface ThrottleLimits {
   /** Secret hashes computed at once, and how many more may wait for a turn. */
   readonly concurrentHashes: number;
   readonly queuedHashes: number;
+  /**
+   * Windows counted at once (each about 200 bytes). Every failure from a new client or address
+   * adds some, so without a bound a flood of made-up client ids from many addresses (an IPv6
+   * /64 holds 2^64) grows memory without end.
+   */
+  readonly maxWindows?: number;
 }
 
 export const DEFAULT_THROTTLE_LIMITS: ThrottleLimits = Object.freeze({
@@ -27,10 +34,10 @@ export const DEFAULT_THROTTLE_LIMITS: ThrottleLimits = Object.freeze({
   windowMs: 60_000,
   concurrentHashes: 4,
   queuedHashes: 64,
+  maxWindows: 100_000,
 });
 
-/** Past this many keys, windows that have ended are forgotten. */
-const PRUNE_AT = 10_000;
+const DEFAULT_MAX_WINDOWS = 100_000;
 
 interface Window {
   start: number;
@@ -49,10 +56,16 @@ export class SignInThrottle {
     private readonly noun: 'client' | 'account' = 'client',
   ) {}
 
-  /** Throws 429 when the client or the address has used its failures for this window. */
+  /**
+   * Throws 429 when the client or the address has used its failures for this window, or when
+   * the throttle counts as many windows as it may and this client or address has none: failing
+   * closed, since its failures could not be counted.
+   */
   check(clientId: string, address: string): void {
+    const full = this.full(this.clock.now());
     for (const [key, limit, who] of this.keys(clientId, address)) {
       const window = this.current(key);
+      if (window === undefined && full) throw this.tooManyToCount();
       if (window !== undefined && window.failures >= limit) {
         const retryAfter = Math.max(
           1,
@@ -70,12 +83,17 @@ export class SignInThrottle {
 
   failed(clientId: string, address: string): void {
     const now = this.clock.now();
-    if (this.windows.size > PRUNE_AT) this.prune(now);
     for (const [key] of this.keys(clientId, address)) {
       const window = this.current(key);
-      if (window === undefined) this.windows.set(key, { start: now, failures: 1 });
-      else window.failures += 1;
+      if (window !== undefined) window.failures += 1;
+      // When full, the key stays uncounted, and check() refuses it until windows end.
+      else if (!this.full(now)) this.windows.set(key, { start: now, failures: 1 });
     }
+  }
+
+  /** Windows counted now (for tests and metrics). */
+  get size(): number {
+    return this.windows.size;
   }
 
   /** Runs a hash when a slot is free; refuses at once when too many already wait. */
@@ -125,9 +143,36 @@ export class SignInThrottle {
     return window;
   }
 
+  /** Whether no window can be added, after forgetting those that have ended. */
+  private full(now: number): boolean {
+    const max = this.limits.maxWindows ?? DEFAULT_MAX_WINDOWS;
+    if (this.windows.size < max) return false;
+    this.prune(now);
+    return this.windows.size >= max;
+  }
+
+  /**
+   * Windows are added when they start, so the map holds them oldest first: ended ones are
+   * dropped from the front until the first live one, never by a scan of every window (which,
+   * run for each failure, made a flood of failures cost time in proportion to its size).
+   */
   private prune(now: number): void {
     for (const [key, window] of this.windows) {
-      if (window.start + this.limits.windowMs <= now) this.windows.delete(key);
+      if (now >= window.start && window.start + this.limits.windowMs > now) return;
+      this.windows.delete(key);
     }
+  }
+
+  private tooManyToCount(): OAuthError {
+    const oldest = this.windows.values().next();
+    const ends =
+      oldest.done === true ? this.clock.now() : oldest.value.start + this.limits.windowMs;
+    const retryAfter = Math.max(1, Math.ceil((ends - this.clock.now()) / 1000));
+    return new OAuthError(
+      'temporarily_unavailable',
+      50053,
+      `Too many failed sign-ins from too many ${this.noun}s and addresses in the last ${this.limits.windowMs / 1000} s to count more; try again in ${retryAfter} s.`,
+      retryAfter,
+    );
   }
 }
