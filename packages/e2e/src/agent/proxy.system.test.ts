@@ -11,6 +11,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { readServiceStatus } from '@tether/agent/himds/service-status';
+import { agentPaths } from '@tether/agent/paths';
 import { runAzcmagent } from '@tether/agent/test-support/azcmagent-process';
 import { armInput, createResourceGroup, type ClientAnswer } from '../arm/arm-fixtures.js';
 import {
@@ -246,6 +248,16 @@ void describe('agent behind an HTTP proxy', { skip: SKIP }, () => {
     );
   });
 
+  void test('guest configuration fetches its goal state through the proxy', async () => {
+    const before = tunnels();
+    await agent?.startGcService();
+    // Ready once its first goal-state call is done; the status says whether that failed.
+    const status = readServiceStatus(agentPaths(agent?.root ?? '').serviceStatus('gc'));
+    assert.equal(status?.status, 'running');
+    assert.equal(status?.lastError, undefined);
+    assert.ok(tunnels() > before, 'the guest configuration service took a tunnel of its own');
+  });
+
   void test('check probes through the proxy', async () => {
     const reach = await checkReachability();
     assert.equal(reach.Status, 'pass', reach.Detail);
@@ -302,5 +314,23 @@ void describe('agent behind an HTTP proxy', { skip: SKIP }, () => {
         ? show
         : undefined;
     });
+  });
+
+  void test('disconnect deletes the machine through the proxy', async () => {
+    const before = tunnels();
+    const gone = await agent?.run([
+      'disconnect',
+      '-i',
+      plane?.appId ?? '',
+      '-p',
+      plane?.password ?? '',
+    ]);
+    assert.equal(gone?.status, 0, gone?.stderr);
+    assert.ok(tunnels() > before);
+    const machine = await plane?.admin.call(
+      'GET',
+      `${agent?.machinePath ?? ''}?api-version=2021-05-20`,
+    );
+    assert.equal(machine?.status, 404);
   });
 });
