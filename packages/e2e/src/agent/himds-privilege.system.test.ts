@@ -3,7 +3,8 @@
 // as it, the test tries to change everything root's services rely on (the CA, the local
 // controls, the trusted publishers, the machine's state, root's status files), plants a CA of
 // its own where earlier versions kept it, and checks root still verifies the control plane with
-// the real CA; a CA that turns out to be changeable stops the extension service. Root, alone.
+// the real CA; a CA that turns out to be changeable stops the extension service. It reads root's
+// journal of local changes, which it cannot change, and reports it. Root, alone.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -12,6 +13,7 @@ import {
   chownSync,
   lstatSync,
   mkdtempSync,
+  statSync,
   readdirSync,
   rmSync,
   writeFileSync,
@@ -23,7 +25,8 @@ import { agentPaths, type AgentPaths } from '@tether/agent/paths';
 import { AZCMAGENT_BIN, runAzcmagent } from '@tether/agent/test-support/azcmagent-process';
 import { makeTestTls } from '@tether/agent/test-support/test-tls';
 import { createResourceGroup } from '../arm/arm-fixtures.js';
-import { startControlPlane, type ControlPlane } from '../harness/index.js';
+import { readServiceStatus } from '@tether/agent/himds/service-status';
+import { startControlPlane, waitFor, type ControlPlane } from '../harness/index.js';
 
 const SKIP = process.geteuid?.() !== 0 ? 'needs root: creates an OS user and connects' : false;
 const RG = 'privilege';
@@ -176,6 +179,7 @@ void describe('the himds account and what root trusts', { skip: SKIP }, () => {
     const targets = [
       paths.caCert,
       paths.localConfig,
+      paths.localChangeJournal,
       paths.agentState,
       paths.serviceStatus('extension'),
       join(paths.trustedPublishersDir, 'Contoso', 'evil.pem'),
@@ -209,6 +213,17 @@ void describe('the himds account and what root trusts', { skip: SKIP }, () => {
         );
       }
     }
+  });
+
+  void test('reads the change journal root wrote, and reports the change to the control plane', async () => {
+    const journal = statSync(paths.localChangeJournal);
+    assert.deepEqual([journal.uid, journal.gid, journal.mode & 0o777], [0, gid, 0o640]);
+    const acknowledged = await waitFor('the change to be acknowledged', () => {
+      const status = readServiceStatus(paths.serviceStatus('himds'));
+      const sent = status?.localChangesAcknowledged ?? 0;
+      return sent > 0 ? sent : undefined;
+    });
+    assert.equal(acknowledged, 1, 'the allowlist set before HIMDS started');
   });
 
   void test('a CA planted where earlier versions kept it changes nothing root trusts', async () => {

@@ -1,0 +1,162 @@
+// Local changes are audited centrally: a real `azcmagent config set` on a connected agent shows
+// in the control plane's activity log, and in `tether activity list`, with the local uid that
+// made it, by the first heartbeat HIMDS starts after the change. Real processes throughout.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { agentPaths, type AgentPaths } from '@tether/agent/paths';
+import { readServiceStatus } from '@tether/agent/himds/service-status';
+import { createResourceGroup } from '../arm/arm-fixtures.js';
+import {
+  connectAgent,
+  startControlPlane,
+  waitFor,
+  type ConnectedAgent,
+  type ControlPlane,
+} from '../harness/index.js';
+import { TETHER_BIN } from '../harness/programs.js';
+
+const ROOT_ONLY = process.geteuid?.() === 0 ? false : 'connect and config set need root';
+const RG = 'local-audit';
+const OPERATION = 'Microsoft.HybridCompute/machines/localConfiguration/write';
+const AMA = 'Microsoft.Azure.Monitor/AzureMonitorLinuxAgent';
+
+let plane: ControlPlane;
+let agent: ConnectedAgent;
+let paths: AgentPaths;
+let cliHome = '';
+
+before(async () => {
+  if (ROOT_ONLY !== false) return;
+  plane = await startControlPlane();
+  await createResourceGroup(plane, RG);
+  agent = await connectAgent(plane, { resourceGroup: RG, name: 'audited1' });
+  paths = agentPaths(agent.root);
+  await agent.startHimds();
+  cliHome = mkdtempSync(join(tmpdir(), 'tether-cli-audit-'));
+});
+
+after(async () => {
+  await agent?.stop();
+  await plane?.stop();
+  if (cliHome !== '') rmSync(cliHome, { recursive: true, force: true });
+});
+
+const lastHeartbeat = (): string | undefined =>
+  readServiceStatus(paths.serviceStatus('himds'))?.lastHeartbeat;
+
+/** Resolves once HIMDS has finished a heartbeat that began after this call. */
+async function nextHeartbeat(): Promise<void> {
+  // The first heartbeat to finish may have begun before; the one after it cannot have.
+  for (let finished = 0, seen = lastHeartbeat(); finished < 2; finished += 1) {
+    const before = seen;
+    seen = await waitFor('a heartbeat', () => {
+      const now = lastHeartbeat();
+      return now !== undefined && now !== before ? now : undefined;
+    });
+  }
+}
+
+function tether(
+  args: readonly string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [TETHER_BIN, ...args],
+      {
+        env: {
+          PATH: process.env.PATH,
+          HOME: cliHome,
+          TETHER_CONFIG_DIR: join(cliHome, 'profile'),
+          TETHER_CA_CERT: plane.caCert,
+        },
+        timeout: 60_000,
+      },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+void test(
+  'a config set extensions.allowlist run appears in the activity log with its local uid within one heartbeat',
+  { skip: ROOT_ONLY, timeout: 120_000 },
+  async () => {
+    await waitFor('the first heartbeat', lastHeartbeat);
+    const set = await agent.run(['config', 'set', 'extensions.allowlist', AMA]);
+    assert.equal(set.status, 0, set.stderr);
+    // Root's journal, which the himds group may read and nobody else may change.
+    assert.equal(statSync(paths.localChangeJournal).mode & 0o777, 0o640);
+    assert.equal(statSync(paths.localChangeJournal).uid, 0);
+
+    await nextHeartbeat();
+
+    const events = await plane.admin.call(
+      'GET',
+      `/subscriptions/${plane.subscriptionId}/providers/Microsoft.Insights/eventtypes/management/values?api-version=2015-04-01&$filter=${encodeURIComponent(
+        `eventTimestamp ge '2000-01-01T00:00:00Z' and resourceUri eq '${agent.machinePath}'`,
+      )}`,
+    );
+    assert.equal(events.status, 200, JSON.stringify(events.body));
+    const local = (events.body['value'] as { operationName: { value: string } }[]).filter(
+      (event) => event.operationName.value === OPERATION,
+    ) as unknown as { callerDisplayName: string; properties: Record<string, unknown> }[];
+    assert.equal(local.length, 1, JSON.stringify(local));
+    const [event] = local;
+    assert.equal(event?.callerDisplayName, 'audited1');
+    assert.deepEqual(
+      {
+        ...event?.properties,
+        localTime: typeof event?.properties['localTime'],
+      },
+      {
+        localUserId: process.getuid?.(),
+        localUserName: userInfo().username,
+        property: 'extensions.allowlist',
+        oldValue: '[]',
+        newValue: `[${AMA}]`,
+        localTime: 'string',
+        sequence: 1,
+      },
+    );
+    // Acknowledged: HIMDS sends it no more.
+    assert.equal(readServiceStatus(paths.serviceStatus('himds'))?.localChangesAcknowledged, 1);
+
+    const login = await tether([
+      'login',
+      '--service-principal',
+      '-u',
+      plane.appId,
+      '-p',
+      plane.password,
+      '--tenant',
+      plane.tenantId,
+      '--endpoint',
+      plane.url,
+    ]);
+    assert.equal(login.code, 0, login.stderr);
+    const listed = await tether([
+      'activity',
+      'list',
+      '--resource-id',
+      agent.machinePath,
+      '-o',
+      'table',
+    ]);
+    assert.equal(listed.code, 0, listed.stderr);
+    const line = listed.stdout.split('\n').find((l) => l.includes(OPERATION)) ?? '';
+    assert.match(
+      line,
+      new RegExp(
+        `uid ${process.getuid?.()} \\(${userInfo().username}\\): extensions\\.allowlist \\[\\] -> \\[${AMA.replace(/\./g, '\\.')}\\]$`,
+      ),
+      listed.stdout,
+    );
+  },
+);
