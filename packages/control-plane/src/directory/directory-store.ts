@@ -43,6 +43,7 @@ export class DirectoryStore {
       app_id: input.appId ?? null,
       user_principal_name: input.userPrincipalName ?? null,
       machine_id: null,
+      reply_urls: null,
       description: input.description ?? null,
       created_at: new Date(this.clock.now()).toISOString(),
     };

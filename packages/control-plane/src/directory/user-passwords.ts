@@ -12,6 +12,7 @@ import {
 } from '../identity/password-authenticator.js';
 import type { PasswordHasher } from '../identity/password-hasher.js';
 import { passwordProblem, type PasswordOwner } from '../identity/password-policy.js';
+import type { SignInStore } from '../identity/sign-in-store.js';
 import type { TokenRevocations } from '../identity/token-authenticator.js';
 import { invalid } from './directory-input.js';
 import type { DirectoryStore } from './directory-store.js';
@@ -25,6 +26,7 @@ export class UserPasswords {
     private readonly hasher: PasswordHasher,
     private readonly authenticator: PasswordAuthenticator,
     private readonly revocations: TokenRevocations,
+    private readonly signIns: SignInStore,
     private readonly clock: Clock,
   ) {}
 
@@ -108,6 +110,9 @@ export class UserPasswords {
   private async replace(userId: string, row: CredentialRow): Promise<void> {
     const removed = await this.store.replacePasswords(userId, row);
     for (const id of removed) this.revocations.forgetCredential(id);
+    // Sessions and refresh tokens name the old credential and would fail anyway; revoking
+    // them says so in the database, for whoever looks.
+    await this.signIns.revokeUser(userId, new Date(this.clock.now()).toISOString());
   }
 }
 

@@ -12,6 +12,11 @@ export interface IdentityEndpoints {
   issuer: string;
   authorizationEndpoint: string;
   tokenEndpoint: string;
+  /** Where MSAL asks for a device code: the token endpoint with /devicecode for /token. */
+  deviceAuthorizationEndpoint: string;
+  /** The page where a person enters a device code. */
+  verificationUri: string;
+  endSessionEndpoint: string;
   jwksUri: string;
   /** Every `aud` an access token may carry here, in each spelling clients use. */
   audiences: readonly string[];
@@ -25,6 +30,9 @@ export function identityEndpoints(publicUrl: string, tenantId: string): Identity
     issuer: `${base}/${tenantId}/v2.0`,
     authorizationEndpoint: `${base}/${tenantId}/oauth2/v2.0/authorize`,
     tokenEndpoint: `${base}/${tenantId}/oauth2/v2.0/token`,
+    deviceAuthorizationEndpoint: `${base}/${tenantId}/oauth2/v2.0/devicecode`,
+    verificationUri: `${base}/${tenantId}/oauth2/v2.0/deviceauth`,
+    endSessionEndpoint: `${base}/${tenantId}/oauth2/v2.0/logout`,
     jwksUri: `${base}/${tenantId}/discovery/v2.0/keys`,
     audiences: Object.freeze([
       MANAGEMENT_AUDIENCE,

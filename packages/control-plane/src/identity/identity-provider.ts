@@ -1,6 +1,7 @@
 // The identity service assembled: signing keys, token issuance, client authentication, the
 // bearer-token authenticator and the OIDC/OAuth routes, all for one tenant and public URL.
 import type { Kysely } from 'kysely';
+import type { ActivityLog } from '../api/activity-log.js';
 import type { RouteSpec } from '../api/route-spec.js';
 import type { Clock } from '../clock.js';
 import type { MachineTimings } from '../machines/machine-timings.js';
@@ -22,6 +23,16 @@ import {
   TokenAuthenticator,
 } from './token-authenticator.js';
 import { tokenRoute } from './token-route.js';
+import { authorizeRoutes } from './authorize-route.js';
+import { deviceCodeRoutes } from './device-code-routes.js';
+import { DeviceCodes } from './device-codes.js';
+import { logoutRoutes } from './logout-route.js';
+import { PeopleGrants } from './people-grants.js';
+import { PeopleSignIn } from './people-sign-in.js';
+import { RefreshTokens } from './refresh-tokens.js';
+import { SignInStore } from './sign-in-store.js';
+import { DEFAULT_THROTTLE_LIMITS, SignInThrottle } from './sign-in-throttle.js';
+import { UserTokenIssuer } from './user-token-issuer.js';
 
 export interface IdentityOptions {
   db: Kysely<Database>;
@@ -47,6 +58,9 @@ export class IdentityProvider {
     readonly passwordHasher: PasswordHasher,
     readonly passwords: PasswordAuthenticator,
     private readonly clock: Clock,
+    private readonly credentials: CredentialStore,
+    readonly signIns: SignInStore,
+    private readonly userTokens: UserTokenIssuer,
   ) {}
 
   static async open(options: IdentityOptions): Promise<IdentityProvider> {
@@ -75,15 +89,42 @@ export class IdentityProvider {
       hasher,
       new PasswordAuthenticator(store, hasher, clock),
       clock,
+      store,
+      new SignInStore(db),
+      new UserTokenIssuer(keys, endpoints, clock, lifetime),
     );
   }
 
-  routes(): RouteSpec[] {
-    const { endpoints, keys, clock } = this;
+  /** `activity` records people's sign-ins and sign-outs. */
+  routes(activity: ActivityLog): RouteSpec[] {
+    const { endpoints, keys, clock, credentials, signIns } = this;
+    const deviceCodes = new DeviceCodes(signIns, clock, endpoints.verificationUri);
+    const signIn = new PeopleSignIn(signIns, credentials, this.passwords, activity, clock);
+    const people = new PeopleGrants({
+      endpoints,
+      clock,
+      credentials,
+      signIns,
+      refreshTokens: new RefreshTokens(signIns, clock),
+      deviceCodes,
+      issuer: this.userTokens,
+      clients: this.clients,
+      throttle: new SignInThrottle(clock, DEFAULT_THROTTLE_LIMITS),
+    });
     return [
       ...discoveryRoutes({ endpoints, keys, clock }),
       ...cloudMetadataRoutes(endpoints),
-      tokenRoute({ endpoints, clients: this.clients, issuer: this.issuer, clock }),
+      tokenRoute({ endpoints, clients: this.clients, issuer: this.issuer, clock, people }),
+      ...authorizeRoutes({ endpoints, credentials, signIn }),
+      ...deviceCodeRoutes({
+        endpoints,
+        credentials,
+        deviceCodes,
+        signIn,
+        clock,
+        codeThrottle: new SignInThrottle(clock, DEFAULT_THROTTLE_LIMITS),
+      }),
+      ...logoutRoutes({ endpoints, credentials, signIn }),
     ];
   }
 

@@ -7,12 +7,15 @@ import type { AccessTokenIssuer } from './access-token-issuer.js';
 import type { ClientAuthenticator, ClientProof } from './client-authenticator.js';
 import { audienceFor, MANAGEMENT_AUDIENCE, type IdentityEndpoints } from './identity-endpoints.js';
 import { OAuthError, sendOAuthError } from './oauth-error.js';
+import { PeopleGrants, type PeopleGrantBody } from './people-grants.js';
 
 export interface TokenRouteServices {
   endpoints: IdentityEndpoints;
   clients: ClientAuthenticator;
   issuer: AccessTokenIssuer;
   clock: Clock;
+  /** People's grants: authorization code, refresh token, device code. */
+  people: PeopleGrants;
 }
 
 type TokenRequestBody = ClientProof & { grant_type?: string; scope?: string };
@@ -40,11 +43,14 @@ async function grant(services: TokenRouteServices, request: FastifyRequest) {
   checkTenant(request, services.endpoints);
   const body = formBody(request);
   if (body.grant_type === undefined || body.grant_type === '') throw missing('grant_type');
+  if (PeopleGrants.handles(body.grant_type)) {
+    return services.people.grant(body.grant_type, body as PeopleGrantBody, request.ip);
+  }
   if (body.grant_type !== 'client_credentials') {
     throw new OAuthError(
       'unsupported_grant_type',
       70003,
-      `The app requested an unsupported grant type '${body.grant_type.slice(0, 60)}'; this server supports 'client_credentials'.`,
+      `The app requested an unsupported grant type '${body.grant_type.slice(0, 60)}'; this server supports 'client_credentials', 'authorization_code', 'refresh_token' and 'urn:ietf:params:oauth:grant-type:device_code'.`,
     );
   }
   if (body.scope === undefined || body.scope.trim() === '') throw missing('scope');

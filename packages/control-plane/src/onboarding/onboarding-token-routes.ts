@@ -93,6 +93,7 @@ export function onboardingTokenRoutes(services: ArmServices & { tenantId: string
               app_id: appId,
               user_principal_name: null,
               machine_id: null,
+              reply_urls: null,
               description: `created by ${creator}; at most ${maxMachines} machine(s) until ${expiresOn}`,
               created_at: stamp,
             })

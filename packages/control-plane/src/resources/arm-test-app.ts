@@ -134,6 +134,7 @@ export class ArmTestApp {
         app_id: type === 'ServicePrincipal' ? randomUUID() : null,
         user_principal_name: type === 'User' ? `${displayName}@tether.test` : null,
         machine_id: null,
+        reply_urls: null,
         created_at: new Date(this.clock.now()).toISOString(),
       })
       .execute();

@@ -101,13 +101,14 @@ export async function createControlPlaneApp(
       identity.passwordHasher,
       identity.passwords,
       identity.authenticator,
+      identity.signIns,
       clock,
     ),
   );
   const app = buildApp({
     routes: [
       ...healthRoutes(db),
-      ...identity.routes(),
+      ...identity.routes(activityLog),
       ...directoryRoutes({ directory, clock, publicUrl }),
       ...armRoutes(armServices),
       ...machineAgentRoutes(armServices),

@@ -494,6 +494,69 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0011_sign_in': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('principals').addColumn('reply_urls', text).execute();
+      await db.schema
+        .createTable('sign_in_sessions')
+        .addColumn('id_hash', text, (c) => c.primaryKey())
+        .addColumn('user_id', text, (c) => c.notNull())
+        .addColumn('credential_id', text, (c) => c.notNull())
+        .addColumn('created_at', text, (c) => c.notNull())
+        .addColumn('expires_at', text, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('authorization_codes')
+        .addColumn('code_hash', text, (c) => c.primaryKey())
+        .addColumn('client_id', text, (c) => c.notNull())
+        .addColumn('user_id', text, (c) => c.notNull())
+        .addColumn('credential_id', text, (c) => c.notNull())
+        .addColumn('redirect_uri', text, (c) => c.notNull())
+        .addColumn('code_challenge', text, (c) => c.notNull())
+        .addColumn('scope', text, (c) => c.notNull())
+        .addColumn('nonce', text)
+        .addColumn('expires_at', text, (c) => c.notNull())
+        .addColumn('used_at', text)
+        .execute();
+      await db.schema
+        .createTable('refresh_tokens')
+        .addColumn('token_hash', text, (c) => c.primaryKey())
+        .addColumn('family_id', text, (c) => c.notNull())
+        .addColumn('user_id', text, (c) => c.notNull())
+        .addColumn('client_id', text, (c) => c.notNull())
+        .addColumn('credential_id', text, (c) => c.notNull())
+        .addColumn('scope', text, (c) => c.notNull())
+        .addColumn('created_at', text, (c) => c.notNull())
+        .addColumn('expires_at', text, (c) => c.notNull())
+        .addColumn('used_at', text)
+        .addColumn('revoked_at', text)
+        .execute();
+      // Sign-out and a new password revoke every token of one person; reuse revokes a family.
+      await db.schema
+        .createIndex('refresh_tokens_by_user')
+        .on('refresh_tokens')
+        .column('user_id')
+        .execute();
+      await db.schema
+        .createIndex('refresh_tokens_by_family')
+        .on('refresh_tokens')
+        .column('family_id')
+        .execute();
+      await db.schema
+        .createTable('device_codes')
+        .addColumn('device_code_hash', text, (c) => c.primaryKey())
+        .addColumn('user_code', text, (c) => c.notNull().unique())
+        .addColumn('client_id', text, (c) => c.notNull())
+        .addColumn('scope', text, (c) => c.notNull())
+        .addColumn('status', text, (c) => c.notNull())
+        .addColumn('user_id', text)
+        .addColumn('credential_id', text)
+        .addColumn('created_at', text, (c) => c.notNull())
+        .addColumn('expires_at', text, (c) => c.notNull())
+        .addColumn('last_polled_at', text)
+        .execute();
+    },
+  },
 };
 
 /** Brings the schema to the newest migration; fails loudly, changing nothing more, on error. */

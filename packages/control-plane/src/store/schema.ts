@@ -38,6 +38,8 @@ export interface PrincipalsTable {
   /** Free text a group carries (0002). */
   description: string | null;
   created_at: string;
+  /** JSON string[]: redirect URIs a web app registered for people's sign-in (0011). */
+  reply_urls: string | null;
 }
 
 export interface CredentialsTable {
@@ -411,6 +413,61 @@ export interface PolicyExemptionsTable {
   updated_by: string;
 }
 
+/** A person's browser session at the sign-in pages (0011); the cookie is kept only as a hash. */
+export interface SignInSessionsTable {
+  /** base64url SHA-256 of the session cookie. */
+  id_hash: string;
+  user_id: string;
+  /** The password credential signed in with: a new password ends the session. */
+  credential_id: string;
+  created_at: string;
+  expires_at: string;
+}
+
+/** A one-time authorization code (0011), kept as a hash. */
+export interface AuthorizationCodesTable {
+  code_hash: string;
+  client_id: string;
+  user_id: string;
+  credential_id: string;
+  redirect_uri: string;
+  /** PKCE S256 challenge the token request's code_verifier must answer. */
+  code_challenge: string;
+  scope: string;
+  nonce: string | null;
+  expires_at: string;
+  used_at: string | null;
+}
+
+/** A refresh token (0011), kept as a hash; each use replaces it with the next of its family. */
+export interface RefreshTokensTable {
+  token_hash: string;
+  /** Every token rotated from one sign-in shares this; a reused token revokes them all. */
+  family_id: string;
+  user_id: string;
+  client_id: string;
+  credential_id: string;
+  scope: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+  revoked_at: string | null;
+}
+
+/** A device code sign-in (0011) waiting for its person to enter the user code. */
+export interface DeviceCodesTable {
+  device_code_hash: string;
+  user_code: string;
+  client_id: string;
+  scope: string;
+  status: 'pending' | 'approved' | 'denied' | 'redeemed';
+  user_id: string | null;
+  credential_id: string | null;
+  created_at: string;
+  expires_at: string;
+  last_polled_at: string | null;
+}
+
 export interface Database {
   settings: SettingsTable;
   subscriptions: SubscriptionsTable;
@@ -439,4 +496,8 @@ export interface Database {
   policy_definitions: PolicyDefinitionsTable;
   policy_assignments: PolicyAssignmentsTable;
   policy_exemptions: PolicyExemptionsTable;
+  sign_in_sessions: SignInSessionsTable;
+  authorization_codes: AuthorizationCodesTable;
+  refresh_tokens: RefreshTokensTable;
+  device_codes: DeviceCodesTable;
 }

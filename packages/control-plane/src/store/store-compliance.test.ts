@@ -31,6 +31,7 @@ for (const backend of testBackends()) {
           app_id: null,
           user_principal_name: null,
           machine_id: null,
+          reply_urls: null,
           description: 'line one\nline "two"',
           created_at: T0,
         })
@@ -48,6 +49,7 @@ for (const backend of testBackends()) {
         app_id: null,
         user_principal_name: null,
         machine_id: null,
+        reply_urls: null,
         description: 'line one\nline "two"',
         created_at: T0,
       });
@@ -67,6 +69,7 @@ for (const backend of testBackends()) {
         '0008_policy',
         '0009_compliance_at_scale',
         '0010_local_changes',
+        '0011_sign_in',
       ]);
     });
 
@@ -78,6 +81,7 @@ for (const backend of testBackends()) {
         app_id: 'app-unique',
         user_principal_name: null,
         machine_id: null,
+        reply_urls: null,
         created_at: T0,
       });
       await store.db.insertInto('principals').values(sp('sp-1')).execute();
