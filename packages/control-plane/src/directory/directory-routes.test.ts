@@ -214,6 +214,84 @@ void describe('directory routes', () => {
     ]);
   });
 
+  void it('finds a service principal by its names, as az role does, across pages', async () => {
+    const first = await principalWithToken('named-1');
+    await principalWithToken('named-2');
+    const filter = encodeURIComponent(
+      `servicePrincipalNames/any(c:c eq '${first.appId.toUpperCase()}')`,
+    );
+    const found = await call('GET', `/v1.0/servicePrincipals?$filter=${filter}`);
+    assert.equal(found.status, 200, JSON.stringify(found.body));
+    const value = found.body['value'] as { id: string; servicePrincipalNames: string[] }[];
+    assert.deepEqual(
+      value.map((p) => p.id),
+      [first.id],
+    );
+    assert.deepEqual(value[0]?.servicePrincipalNames, [first.appId]);
+    const paged = await call(
+      'GET',
+      `/v1.0/servicePrincipals?$top=1&$filter=${encodeURIComponent("servicePrincipalNames/any(x:x eq 'nobody')")}`,
+    );
+    assert.deepEqual(paged.body['value'], []);
+    for (const bad of [
+      "servicePrincipalNames eq 'x'",
+      "displayName/any(c:c eq 'x')",
+      "servicePrincipalNames/any(c:d eq 'x')",
+    ]) {
+      const refused = await call(
+        'GET',
+        `/v1.0/servicePrincipals?$filter=${encodeURIComponent(bad)}`,
+      );
+      assert.equal(refused.status, 400, bad);
+      assert.match(errorOf(refused).message, /servicePrincipalNames\/any\(c:c eq/, bad);
+    }
+  });
+
+  void it('gets objects of any kind by id, only the kinds asked for and the caller may read', async () => {
+    const sp = await principalWithToken('by-id');
+    const group = await call('POST', '/v1.0/groups', { displayName: 'by-id-group' });
+    const groupId = String(group.body['id']);
+    const missing = crypto.randomUUID();
+    const all = await call('POST', '/v1.0/directoryObjects/getByIds', {
+      ids: [sp.id, groupId.toUpperCase(), missing],
+      types: ['user', 'group', 'servicePrincipal', 'directoryObjectPartnerReference'],
+    });
+    assert.equal(all.status, 200, JSON.stringify(all.body));
+    const value = all.body['value'] as { id: string; '@odata.type': string }[];
+    assert.deepEqual(
+      value.map((o) => [o.id, o['@odata.type']]).sort(),
+      [
+        [groupId, '#microsoft.graph.group'],
+        [sp.id, '#microsoft.graph.servicePrincipal'],
+      ].sort(),
+    );
+    const onlyGroups = await call('POST', '/v1.0/directoryObjects/getByIds', {
+      ids: [sp.id, groupId],
+      types: ['group'],
+    });
+    assert.deepEqual(
+      (onlyGroups.body['value'] as { id: string }[]).map((o) => o.id),
+      [groupId],
+    );
+    const denied = await call(
+      'POST',
+      '/v1.0/directoryObjects/getByIds',
+      { ids: [groupId] },
+      sp.token,
+    );
+    assert.equal(denied.status, 403, 'reading the directory needs its read actions');
+    for (const [body, target] of [
+      [{ ids: [] }, 'ids'],
+      [{ ids: ['not-a-guid'] }, 'ids'],
+      [{ ids: [sp.id], types: ['planet'] }, 'types'],
+      [{ ids: [sp.id], extra: 1 }, 'extra'],
+    ] as const) {
+      const refused = await call('POST', '/v1.0/directoryObjects/getByIds', body);
+      assert.equal(refused.status, 400, JSON.stringify(body));
+      assert.equal(errorOf(refused).target, target);
+    }
+  });
+
   void it('creates users, refusing a duplicate or malformed userPrincipalName', async () => {
     const created = await call('POST', '/v1.0/users', {
       displayName: 'Alice',

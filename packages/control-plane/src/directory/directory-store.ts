@@ -57,6 +57,17 @@ export class DirectoryStore {
     return query.executeTakeFirst();
   }
 
+  /** The principals among `ids` (lower-cased object ids), in id order. */
+  async principalsByIds(ids: readonly string[]): Promise<PrincipalRow[]> {
+    if (ids.length === 0) return [];
+    return this.db
+      .selectFrom('principals')
+      .selectAll()
+      .where('id', 'in', ids)
+      .orderBy('id')
+      .execute();
+  }
+
   async principalByUpn(userPrincipalName: string): Promise<PrincipalRow | undefined> {
     return this.db
       .selectFrom('principals')

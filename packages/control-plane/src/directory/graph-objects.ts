@@ -52,6 +52,7 @@ export function servicePrincipalObject(
     id: principal.id,
     appId: principal.app_id,
     displayName: principal.display_name,
+    servicePrincipalNames: principal.app_id === null ? [] : [principal.app_id],
     servicePrincipalType: principal.machine_id === null ? 'Application' : 'ManagedIdentity',
     createdDateTime: principal.created_at,
     passwordCredentials: credentials

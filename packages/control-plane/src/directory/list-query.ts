@@ -1,22 +1,28 @@
-// The OData query options directory lists accept: `$filter=<field> eq '<value>'` on the
-// fields a list names, `$top` and the `$skiptoken` of an `@odata.nextLink`.
+// The OData query options directory lists accept: `$filter=<field> eq '<value>'` (or, on a
+// collection field, `<field>/any(c:c eq '<value>')`) on the fields a list names, `$top` and
+// the `$skiptoken` of an `@odata.nextLink`.
 import { invalidInput } from './directory-error.js';
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 999;
 
 export interface ListQuery<Field extends string> {
-  filter: { field: Field; value: string } | undefined;
+  /** `any`: the field is a collection, filtered with `any()`. */
+  filter: { field: Field; value: string; any: boolean } | undefined;
   top: number;
   skipToken: string | undefined;
 }
 
 const FILTER = /^\s*(\w+)\s+eq\s+'((?:[^']|'')*)'\s*$/;
+/** `field/any(x:x eq 'value')`: one member of a collection field equals the value. */
+const ANY_FILTER = /^\s*(\w+)\/any\(\s*(\w+)\s*:\s*\2\s+eq\s+'((?:[^']|'')*)'\s*\)\s*$/;
 const ALLOWED_OPTIONS = ['$filter', '$top', '$skiptoken', '$count', '$select'];
 
+/** `collections` are the fields holding lists, filtered with `any()`; the others with `eq`. */
 export function parseListQuery<Field extends string>(
   raw: unknown,
   fields: readonly Field[],
+  collections: readonly Field[] = [],
 ): ListQuery<Field> {
   const query = (raw ?? {}) as Record<string, unknown>;
   for (const key of Object.keys(query)) {
@@ -28,7 +34,7 @@ export function parseListQuery<Field extends string>(
     }
   }
   return {
-    filter: parseFilter(query['$filter'], fields),
+    filter: parseFilter(query['$filter'], fields, collections),
     top: parseTop(query['$top']),
     skipToken: parseSkipToken(query['$skiptoken']),
   };
@@ -37,18 +43,31 @@ export function parseListQuery<Field extends string>(
 function parseFilter<Field extends string>(
   value: unknown,
   fields: readonly Field[],
+  collections: readonly Field[],
 ): ListQuery<Field>['filter'] {
   if (value === undefined) return undefined;
-  const expected = fields.map((f) => `${f} eq '…'`).join(' or ');
-  const match = typeof value === 'string' ? FILTER.exec(value) : null;
-  const field = match?.[1] as Field | undefined;
-  if (match === null || field === undefined || !fields.includes(field)) {
+  const expected = fields
+    .map((f) => (collections.includes(f) ? `${f}/any(c:c eq '…')` : `${f} eq '…'`))
+    .join(' or ');
+  const text = typeof value === 'string' ? value : '';
+  const plain = FILTER.exec(text);
+  const any = plain === null ? ANY_FILTER.exec(text) : null;
+  const field = (plain?.[1] ?? any?.[1]) as Field | undefined;
+  const known =
+    field !== undefined &&
+    fields.includes(field) &&
+    (plain === null) === collections.includes(field);
+  if (field === undefined || !known) {
     throw invalidInput(
       '$filter',
       `$filter ${JSON.stringify(value)} is not supported here: expected ${expected}.`,
     );
   }
-  return { field, value: (match[2] ?? '').replace(/''/g, "'") };
+  return {
+    field,
+    value: (plain?.[2] ?? any?.[3] ?? '').replace(/''/g, "'"),
+    any: plain === null,
+  };
 }
 
 function parseTop(value: unknown): number {
@@ -85,7 +104,9 @@ export function listPage<T>(
   if (items.length < query.top || last === undefined) return { value: shown };
   const params = new URLSearchParams({ $top: String(query.top), $skiptoken: last.id });
   if (query.filter !== undefined) {
-    params.set('$filter', `${query.filter.field} eq '${query.filter.value.replace(/'/g, "''")}'`);
+    const { field, value, any } = query.filter;
+    const quoted = `'${value.replace(/'/g, "''")}'`;
+    params.set('$filter', any ? `${field}/any(c:c eq ${quoted})` : `${field} eq ${quoted}`);
   }
   return { value: shown, '@odata.nextLink': `${baseUrl}?${params.toString()}` };
 }

@@ -40,11 +40,17 @@ export function servicePrincipalRoutes(services: DirectoryRouteServices): RouteS
       url: BASE,
       access: READ,
       async handler({ request }) {
-        const query = parseListQuery(request.query, ['displayName', 'appId'] as const);
+        // A service principal's names are its appId alone here (no identifier URIs), so
+        // `servicePrincipalNames/any(c:c eq '…')`, how `az role` finds an assignee, is the appId.
+        const query = parseListQuery(
+          request.query,
+          ['displayName', 'appId', 'servicePrincipalNames'] as const,
+          ['servicePrincipalNames'] as const,
+        );
+        const byApp = query.filter !== undefined && query.filter.field !== 'displayName';
         const filter = query.filter && {
-          column: query.filter.field === 'appId' ? ('app_id' as const) : ('display_name' as const),
-          value:
-            query.filter.field === 'appId' ? query.filter.value.toLowerCase() : query.filter.value,
+          column: byApp ? ('app_id' as const) : ('display_name' as const),
+          value: byApp ? query.filter.value.toLowerCase() : query.filter.value,
         };
         const rows = await directory.store.listPrincipals({
           type: 'ServicePrincipal',
