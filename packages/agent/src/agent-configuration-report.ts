@@ -3,6 +3,7 @@
 import type { AgentConfiguration, BooleanString, ExtensionName } from '@tether/protocol';
 import type { LocalConfig } from './config/local-config.js';
 import { effectiveSettings } from './effective-settings.js';
+import { maskProxyUrl } from './network/proxy-route.js';
 
 export function agentConfigurationReport(config: LocalConfig): AgentConfiguration {
   const effective = effectiveSettings(config);
@@ -12,7 +13,8 @@ export function agentConfigurationReport(config: LocalConfig): AgentConfiguratio
     extensionsEnabled: bool(effective.extensionsEnabled),
     guestConfigurationEnabled: bool(effective.guestConfigurationEnabled),
     configMode: effective.mode,
-    proxyUrl: config['proxy.url'],
+    // config set refuses credentials; masked all the same, since this leaves the machine.
+    proxyUrl: maskProxyUrl(config['proxy.url']),
     proxyBypass: [...config['proxy.bypass']],
     incomingConnectionsPorts: config['incomingconnections.ports'].map(String),
     incomingConnectionsEnabled: bool(effective.incomingConnectionsEnabled),

@@ -180,7 +180,7 @@ export const PROPERTY_TABLE: PropertyTable = {
     jsonType: 'string',
     defaultValue: '',
     description:
-      'HTTP proxy the agent uses for outbound traffic, for example http://proxy.example.com:8080. Clear it to connect without a proxy.',
+      'HTTP proxy the agent uses for outbound traffic, for example http://proxy.example.com:8080 (an HTTP CONNECT tunnel; TLS to the control plane is verified inside it). Read at every connection, so a change needs no restart. Clear it to connect without a proxy.',
     accepted: 'an http:// or https:// URL with host and optional port, without credentials',
     modeGoverned: false,
     parse: (text) => parseProxyUrl('proxy.url', text),
@@ -193,7 +193,7 @@ export const PROPERTY_TABLE: PropertyTable = {
     itemJsonType: 'string',
     defaultValue: [],
     description:
-      'Services whose traffic skips the proxy: AAD (identity), ARM (resource manager), AMA (Azure Monitor agent), Arc (agent service and guest configuration), ArcData (SQL Server extension).',
+      "Services whose traffic skips the proxy and goes straight to the control plane: AAD (identity: tokens), ARM (resource manager: connect and disconnect), Arc (heartbeats, extensions and guest configuration). AMA (Azure Monitor agent) and ArcData (SQL Server extension) are accepted for those extensions and change none of the agent's own connections.",
     accepted: `comma-separated, from ${PROXY_BYPASS_SERVICES.join(', ')} (any case)`,
     modeGoverned: false,
     parseItem: (text) => parseChoice('proxy.bypass', text, PROXY_BYPASS_SERVICES),
