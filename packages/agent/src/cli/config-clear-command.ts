@@ -14,7 +14,8 @@ export const spec: CommandSpec = {
   usage: 'config clear [property]',
   summary: 'Reset a configuration property to its default; without a property, reset them all.',
   details:
-    'Clearing every property also repairs a damaged localconfig.json (the damaged file is kept as localconfig.json.corrupt).',
+    'Clearing every property also repairs a damaged localconfig.json (the damaged file is kept as localconfig.json.corrupt). ' +
+    "Every change is recorded and reported to the control plane's activity log, as with config set.",
   flags: [],
   positionals: { min: 0, max: 1 },
   examples: ['azcmagent config clear proxy.url', 'azcmagent config clear'],

@@ -15,6 +15,8 @@ export const spec: CommandSpec = {
   usage: 'config set <property> <value>',
   summary:
     'Set a configuration property. Lists take comma-separated entries and are replaced unless --add or --remove is given.',
+  details:
+    "Every change is recorded first (who by uid, when, old and new value) in var/opt/azcmagent/localconfig-changes.jsonl, and reported to the control plane's activity log with the next heartbeat.",
   flags: [
     {
       long: 'add',
