@@ -43,7 +43,7 @@ const chosen =
   positionals.length === 0 ? ALL_TARGETS : ALL_TARGETS.filter((t) => positionals.includes(t.name));
 
 console.log(
-  `seed ${seed} (replay with --seed ${seed}); an input over ${PER_INPUT_MS} ms counts as a hang`,
+  `seed ${seed} (replay with --seed ${seed}); an input over ${PER_INPUT_MS} ms, and again when sent once more, counts as a hang`,
 );
 const now = (): number => performance.now();
 const reports: RunReport[] = [];
@@ -69,7 +69,7 @@ for (const target of chosen) {
   reports.push(report);
   const stopped = report.interrupted ? ' (stopped at the time limit)' : '';
   console.log(
-    `${report.target.padEnd(20)} inputs ${String(report.inputs).padStart(9)}  crashes ${report.crashes}  5xx ${report.serverErrors}  hangs ${report.hangs}  ${(report.elapsedMs / 1000).toFixed(1)} s${stopped}   [${target.parser}]`,
+    `${report.target.padEnd(20)} inputs ${String(report.inputs).padStart(9)}  crashes ${report.crashes}  5xx ${report.serverErrors}  hangs ${report.hangs}  stalls ${report.stalls}  ${(report.elapsedMs / 1000).toFixed(1)} s${stopped}   [${target.parser}]`,
   );
   for (const example of report.examples) {
     console.log(`  finding: ${example.finding}\n  input:   ${example.input}`);

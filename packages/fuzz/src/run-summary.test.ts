@@ -9,6 +9,7 @@ const report = (overrides: Partial<RunReport>): RunReport => ({
   crashes: 0,
   serverErrors: 0,
   hangs: 0,
+  stalls: 0,
   elapsedMs: 1_500_000,
   interrupted: true,
   examples: [],
@@ -39,11 +40,15 @@ void describe('run summary', () => {
   void it('tabulates every target with its findings, time and rate, marking runs cut short', () => {
     const table = summaryTable([
       report({ target: 'arm-scope', inputs: 1_000_000, elapsedMs: 100_000, interrupted: false }),
-      report({ serverErrors: 2, hangs: 1 }),
+      report({ serverErrors: 2, hangs: 1, stalls: 3 }),
     ]).split('\n');
-    assert.match(table[0] ?? '', /^target\s+inputs\s+crashes\s+hangs\s+5xx\s+time\s+inputs\/s$/);
-    assert.match(table[2] ?? '', /^arm-scope\s+1000000\s+0\s+0\s+0\s+100\.0 s\s+10000$/);
-    assert.match(table[3] ?? '', /^token-endpoint\s+300000\*\s+0\s+1\s+2\s+1500\.0 s\s+200$/);
+    assert.match(
+      table[0] ?? '',
+      /^target\s+inputs\s+crashes\s+hangs\s+5xx\s+time\s+inputs\/s\s+stalls$/,
+    );
+    assert.match(table[2] ?? '', /^arm-scope\s+1000000\s+0\s+0\s+0\s+100\.0 s\s+10000\s+0$/);
+    assert.match(table[3] ?? '', /^token-endpoint\s+300000\*\s+0\s+1\s+2\s+1500\.0 s\s+200\s+3$/);
     assert.match(table[4] ?? '', /stopped at its time limit/);
+    assert.match(table[5] ?? '', /stalls: inputs over the time limit once but not when sent again/);
   });
 });

@@ -38,7 +38,7 @@ export function shortRunNote(report: RunReport, wanted: number, budget: RunBudge
 }
 
 export function summaryTable(reports: readonly RunReport[]): string {
-  const header = ['target', 'inputs', 'crashes', 'hangs', '5xx', 'time', 'inputs/s'];
+  const header = ['target', 'inputs', 'crashes', 'hangs', '5xx', 'time', 'inputs/s', 'stalls'];
   const rows = reports.map((r) => [
     r.target,
     `${r.inputs}${r.interrupted ? '*' : ''}`,
@@ -47,6 +47,7 @@ export function summaryTable(reports: readonly RunReport[]): string {
     String(r.serverErrors),
     `${(r.elapsedMs / 1000).toFixed(1)} s`,
     perSecond(r.inputs, r.elapsedMs).toFixed(0),
+    String(r.stalls),
   ]);
   const widths = header.map((h, i) =>
     Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)),
@@ -58,5 +59,8 @@ export function summaryTable(reports: readonly RunReport[]): string {
       .trimEnd();
   const table = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
   if (reports.some((r) => r.interrupted)) table.push('* stopped at its time limit (see above)');
+  if (reports.some((r) => r.stalls > 0)) {
+    table.push('stalls: inputs over the time limit once but not when sent again (not findings)');
+  }
   return table.join('\n');
 }
