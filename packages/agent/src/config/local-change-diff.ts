@@ -1,5 +1,6 @@
 // What a configuration write changes, property by property, as `config get` shows the values:
 // the old → new pairs the audit journal records. Pure.
+import { maskProxyUrl } from '../network/proxy-route.js';
 import type { StoredConfig } from './local-config.js';
 import type { LoadedConfig } from './local-config-file.js';
 import { PROPERTY_NAMES } from './property-table.js';
@@ -24,8 +25,13 @@ export function propertyChanges(loaded: LoadedConfig, next: StoredConfig): Prope
   const changes: PropertyChange[] = [];
   for (const name of PROPERTY_NAMES) {
     const property = propertyDefinition(name);
-    const oldValue = formatValue(property, loaded.stored[name] ?? property.defaultValue);
-    const newValue = formatValue(property, next[name] ?? property.defaultValue);
+    // config set refuses credentials in proxy.url; masked all the same, since this leaves the machine.
+    const shown = (value: unknown): string => {
+      const text = formatValue(property, value ?? property.defaultValue);
+      return name === 'proxy.url' ? maskProxyUrl(text) : text;
+    };
+    const oldValue = shown(loaded.stored[name]);
+    const newValue = shown(next[name]);
     if (oldValue !== newValue) changes.push({ property: name, oldValue, newValue });
   }
   return changes;
