@@ -105,6 +105,23 @@ void describe('calls on a proxy route', () => {
     assert.ok(proxy.tunnels.length >= 1, 'the attempt went through the proxy');
   });
 
+  void test('still check that the certificate names the host asked for', async () => {
+    // The certificate names 127.0.0.1 only; the same server asked for as localhost is refused.
+    const asLocalhost = endpoint.replace('127.0.0.1', 'localhost');
+    await assert.rejects(
+      httpsJson({ method: 'GET', url: `${asLocalhost}/x`, route: via, ca: tls.caCert }),
+      (error: Error & { code?: string; cause?: { code?: string } }) => {
+        assert.equal(error.code, 'ERR_UNREACHABLE');
+        assert.equal(error.cause?.code, 'ERR_TLS_CERT_ALTNAME_INVALID');
+        return true;
+      },
+    );
+    assert.ok(
+      proxy.tunnels.some((t) => t.startsWith('localhost:')),
+      proxy.tunnels.join(' '),
+    );
+  });
+
   void test("a refused tunnel is the proxy's answer, never taken for the control plane's", async () => {
     // A proxy of its own: no tunnel kept alive from the tests above can carry these calls.
     const refusing = await startTestProxy();
