@@ -134,6 +134,43 @@ for (const backend of armTestBackends()) {
       });
     });
 
+    void it('filters the list by tag, refusing any other filter', async () => {
+      for (const [name, tags] of [
+        ['tag-a', { Env: 'prod' }],
+        ['tag-b', { env: 'test' }],
+        ['tag-c', {}],
+      ] as const) {
+        const res = await t.inject('PUT', `/subscriptions/${sub}/resourceGroups/${name}?${V}`, {
+          as: owner,
+          body: { location: 'westeurope', tags },
+        });
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+      }
+      const names = async (filter: string) => {
+        const res = await t.inject(
+          'GET',
+          `/subscriptions/${sub}/resourcegroups?${V}&$filter=${encodeURIComponent(filter)}`,
+          { as: owner },
+        );
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        return (res.body['value'] as { name: string }[]).map((g) => g.name);
+      };
+      assert.deepEqual(await names("tagName eq 'ENV'"), ['tag-a', 'tag-b']);
+      assert.deepEqual(await names("tagName eq 'env' and tagValue eq 'prod'"), ['tag-a']);
+      const refused = await t.inject(
+        'GET',
+        `/subscriptions/${sub}/resourcegroups?${V}&$filter=${encodeURIComponent("location eq 'westeurope'")}`,
+        { as: owner },
+      );
+      assert.equal(refused.status, 400);
+      assert.match(errorOf(refused.body).target ?? '', /\$filter/);
+      for (const name of ['tag-a', 'tag-b', 'tag-c']) {
+        await t.inject('DELETE', `/subscriptions/${sub}/resourceGroups/${name}?${V}`, {
+          as: owner,
+        });
+      }
+    });
+
     void it('pages the list of groups', async () => {
       for (const name of ['g1', 'g2']) await t.addResourceGroup(sub, name);
       const names: string[] = [];

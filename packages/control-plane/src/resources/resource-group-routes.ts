@@ -8,7 +8,7 @@ import { deleteMachineExtensions } from '../extensions/extension-store.js';
 import type { ResourceGroupsTable } from '../store/schema.js';
 import { checkResourceGroupName, checkSubscriptionId } from './arm-names.js';
 import { DEFAULT_PAGE_SIZE, nextLinkFor, pageOf, skipTokenOf } from './arm-paging.js';
-import { bodyObject, field, param, rejectUnknownFields } from './arm-request.js';
+import { bodyObject, field, param, queryValue, rejectUnknownFields } from './arm-request.js';
 import type { ArmServices } from './arm-routes.js';
 import {
   requireResourceGroup,
@@ -17,6 +17,7 @@ import {
   subscriptionScope,
 } from './arm-scope.js';
 import { parseLocation, parseTags, type Tags } from './arm-tags.js';
+import { parseResourceListQuery } from './resource-list-query.js';
 
 export const RESOURCE_GROUP_API_VERSIONS = [
   '2019-10-01',
@@ -69,6 +70,7 @@ export function resourceGroupRoutes(services: ArmServices): RouteSpec[] {
       access: { kind: 'action', action: RESOURCE_GROUP_ACTIONS.read, scope: subscriptionAt },
       async handler({ request }) {
         const subscriptionId = checkSubscriptionId(param(request, 'subscriptionId'));
+        const tag = groupTagFilter(queryValue(request, '$filter'));
         await requireSubscription(db, subscriptionId);
         const after = skipTokenOf(request);
         let query = db
@@ -76,10 +78,13 @@ export function resourceGroupRoutes(services: ArmServices): RouteSpec[] {
           .selectAll()
           .where('subscription_id', '=', subscriptionId);
         if (after !== undefined) query = query.where('id', '>', after);
-        const rows = await query
-          .orderBy('id')
-          .limit(pageSize + 1)
-          .execute();
+        // A tag filter reads the rest of the subscription's groups (tags are JSON, not
+        // columns); a subscription holds few enough groups for that.
+        const rows = (
+          await (tag === undefined ? query.limit(pageSize + 1) : query).orderBy('id').execute()
+        )
+          .filter((row) => tag === undefined || hasTag(row, tag))
+          .slice(0, pageSize + 1);
         return pageOf(
           rows,
           pageSize,
@@ -215,4 +220,33 @@ export function renderResourceGroup(row: ResourceGroupsTable): Record<string, un
     tags: JSON.parse(row.tags) as Tags,
     properties: { provisioningState: 'Succeeded' },
   };
+}
+
+/** `$filter` on the group list: ARM takes `tagName eq '…'` [`and tagValue eq '…'`] only. */
+function groupTagFilter(
+  raw: string | undefined,
+): { name: string; value: string | undefined } | undefined {
+  const { filter } = parseResourceListQuery({ filter: raw, expand: undefined, top: undefined });
+  const other = Object.keys(filter).find((f) => f !== 'tagName' && f !== 'tagValue');
+  if (other !== undefined) {
+    throw new ArmError(
+      'BadRequest',
+      `The $filter on resource groups may name tagName and tagValue only, not '${other}'.`,
+      { target: '$filter' },
+    );
+  }
+  return filter.tagName === undefined
+    ? undefined
+    : { name: filter.tagName, value: filter.tagValue };
+}
+
+/** Tag names compare case-insensitively, values exactly, as ARM compares them. */
+function hasTag(
+  row: ResourceGroupsTable,
+  tag: { name: string; value: string | undefined },
+): boolean {
+  const found = Object.entries(JSON.parse(row.tags) as Tags).find(
+    ([name]) => name.toLowerCase() === tag.name.toLowerCase(),
+  );
+  return found !== undefined && (tag.value === undefined || found[1] === tag.value);
 }
