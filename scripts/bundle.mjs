@@ -5,7 +5,10 @@
 // command modules are evaluated only when asked for. Tests run the bundles.
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { build } from 'esbuild';
+
+const requireBuiltin = createRequire(import.meta.url);
 
 const common = {
   bundle: true,
@@ -58,6 +61,40 @@ const lazyChildProcessForCommander = {
   },
 };
 
+/**
+ * Built-ins that cost a command milliseconds to load (fs/promises brings readline and watchers,
+ * crypto and zlib their bindings) but that most commands never call: tether's modules import them
+ * as usual and get them on first use, so help, usage errors and local commands skip them.
+ */
+const LAZY_BUILTINS = ['fs/promises', 'crypto', 'https', 'zlib', 'readline/promises'];
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(builder) {
+    const names = LAZY_BUILTINS.flatMap((name) => [name, `node:${name}`]);
+    const filter = new RegExp(`^(?:${names.map((n) => n.replace('/', '\\/')).join('|')})$`);
+    builder.onResolve({ filter }, (args) =>
+      args.namespace === 'lazy-builtin'
+        ? undefined
+        : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' },
+    );
+    // A proxy for the module: it loads the module when anything is read from it. Its keys are
+    // known without loading it, so esbuild's interop copy (getters that read the proxy) stays lazy.
+    builder.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      contents: `let loaded;
+const load = () => (loaded ??= require(${JSON.stringify(`node:${args.path}`)}));
+const keys = ${JSON.stringify(Object.getOwnPropertyNames(requireBuiltin(`node:${args.path}`)))};
+module.exports = new Proxy({}, {
+  get: (_, key) => load()[key],
+  has: (_, key) => key in load(),
+  ownKeys: () => keys,
+  getOwnPropertyDescriptor: (_, key) =>
+    keys.includes(key) ? { configurable: true, enumerable: true, get: () => load()[key] } : undefined,
+});`,
+      loader: 'js',
+    }));
+  },
+};
+
 /** The server's libraries stay in node_modules: native code (better-sqlite3, pg's optional
  * bindings) and files found at run time (pino, fastify's plugins) do not survive bundling. */
 const serverLibraries = ['better-sqlite3', 'pg', 'pino', 'fastify', '@fastify/*'];
@@ -84,7 +121,7 @@ await Promise.all([
     // Less source to read and hash at every start; names are kept for readable stack traces.
     minifyWhitespace: true,
     minifySyntax: true,
-    plugins: [serverAsSecondBundle, lazyChildProcessForCommander],
+    plugins: [serverAsSecondBundle, lazyChildProcessForCommander, lazyBuiltins],
     external: serverLibraries,
     supported: { 'dynamic-import': false },
   }),
