@@ -4,7 +4,8 @@
 // this Node.js accepts it, which saves most of the start-up spent compiling.
 'use strict';
 const { readFileSync } = require('node:fs');
-const { createRequire, wrap } = require('node:module');
+// The Module class itself: require('node:module') would also load the ES module loader (~1 ms).
+const { createRequire, wrap } = module.constructor;
 const { dirname, join } = require('node:path');
 const { Script } = require('node:vm');
 
