@@ -1,11 +1,13 @@
 // S5 with a real OS user: every changing command run as an unprivileged user is refused, exits
-// non-zero and leaves the files unchanged; the read-only commands work for that user.
+// non-zero and leaves the files unchanged (the change journal too, since nothing changed); the
+// read-only commands work for that user, who cannot read the change journal.
 // Creates the user (useradd) and deletes it afterwards, so it runs only as root, alone.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { readLocalChanges } from '../config/local-change-journal.js';
 import { runAzcmagent } from '../test-support/azcmagent-process.js';
 import { snapshotDataDir } from '../test-support/config-snapshot.js';
 import { makeTempRoot } from '../test-support/temp-root.js';
@@ -81,6 +83,17 @@ void describe('an unprivileged OS user', () => {
       assert.deepEqual(snapshotDataDir(temp.paths), before);
     });
   }
+
+  void test('cannot read the change journal, which root wrote before each change', () => {
+    assert.equal(readLocalChanges(temp.paths.localChangeJournal).length, 4);
+    const read = spawnSync(
+      process.execPath,
+      ['-e', `require('node:fs').readFileSync(${JSON.stringify(temp.paths.localChangeJournal)})`],
+      { uid, gid, encoding: 'utf8' },
+    );
+    assert.notEqual(read.status, 0);
+    assert.match(read.stderr, /EACCES/);
+  });
 
   void test("cannot read the extensions and their handlers' output: azcmagent extension list", async () => {
     const result = await runAzcmagent(temp.root, ['extension', 'list'], { uid, gid });
