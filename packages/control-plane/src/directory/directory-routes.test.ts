@@ -188,7 +188,7 @@ void describe('directory routes', () => {
     );
     assert.equal(missing.status, 404);
     assert.equal(errorOf(missing).code, 'ResourceNotFound');
-    const filter = await call('GET', "/v1.0/groups?$filter=startswith(displayName,'a')");
+    const filter = await call('GET', "/v1.0/groups?$filter=endswith(displayName,'a')");
     assert.equal(filter.status, 400);
     assert.match(errorOf(filter).message, /displayName eq/);
     const name = await call('POST', '/v1.0/groups', { displayName: '' });
@@ -245,6 +245,29 @@ void describe('directory routes', () => {
       assert.equal(refused.status, 400, bad);
       assert.match(errorOf(refused).message, /servicePrincipalNames\/any\(c:c eq/, bad);
     }
+  });
+
+  void it('lists by display name prefix, case-insensitively, wildcards taken literally', async () => {
+    for (const name of ['Web_Front', 'web-back', 'WebXFront', 'db']) {
+      await call('POST', '/v1.0/groups', { displayName: name });
+    }
+    const names = async (filter: string) => {
+      const page = await call('GET', `/v1.0/groups?$filter=${encodeURIComponent(filter)}`);
+      assert.equal(page.status, 200, JSON.stringify(page.body));
+      return (page.body['value'] as { displayName: string }[]).map((g) => g.displayName).sort();
+    };
+    assert.deepEqual(await names("startswith(displayName,'WEB')"), [
+      'WebXFront',
+      'Web_Front',
+      'web-back',
+    ]);
+    assert.deepEqual(await names("startswith(displayName,'web_')"), ['Web_Front']);
+    const refused = await call(
+      'GET',
+      `/v1.0/groups?$filter=${encodeURIComponent("endswith(displayName,'x')")}`,
+    );
+    assert.equal(refused.status, 400);
+    assert.match(errorOf(refused).message, /startswith\(displayName,'…'\)/);
   });
 
   void it('gets objects of any kind by id, only the kinds asked for and the caller may read', async () => {

@@ -1,9 +1,10 @@
 // The directory's rows: principals (service principals, users, groups), their credentials and
 // group membership. Deleting a principal removes everything that refers to it, in one
 // transaction.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { CredentialRow, PrincipalRow } from '../identity/credential-store.js';
+import { likePrefix } from '../resources/sql-like.js';
 import type { Database, PrincipalsTable } from '../store/schema.js';
 
 export type PrincipalType = PrincipalsTable['type'];
@@ -19,8 +20,14 @@ export interface NewPrincipal {
 
 export interface PrincipalQuery {
   type: PrincipalType;
-  /** Exact match on one column, from `$filter=<field> eq '…'`. */
-  filter?: { column: 'display_name' | 'app_id' | 'user_principal_name'; value: string } | undefined;
+  /** Match on one column, from `$filter=<field> eq '…'`; a case-insensitive prefix with `prefix`. */
+  filter?:
+    | {
+        column: 'display_name' | 'app_id' | 'user_principal_name';
+        value: string;
+        prefix?: boolean;
+      }
+    | undefined;
   /** Ids sort ascending; the page starts after this one. */
   after?: string | undefined;
   limit: number;
@@ -83,8 +90,14 @@ export class DirectoryStore {
       .where('type', '=', query.type)
       .orderBy('id')
       .limit(query.limit);
-    if (query.filter !== undefined)
-      select = select.where(query.filter.column, '=', query.filter.value);
+    const filter = query.filter;
+    if (filter?.prefix === true) {
+      // lower() on both sides: LIKE is case-insensitive on SQLite and not on PostgreSQL.
+      const pattern = likePrefix(filter.value.toLowerCase());
+      select = select.where(
+        sql<boolean>`lower(${sql.ref(filter.column)}) like ${pattern} escape '\\'`,
+      );
+    } else if (filter !== undefined) select = select.where(filter.column, '=', filter.value);
     if (query.after !== undefined) select = select.where('id', '>', query.after);
     return select.execute();
   }

@@ -29,7 +29,11 @@ export function groupRoutes(services: DirectoryRouteServices): RouteSpec[] {
         const query = parseListQuery(request.query, ['displayName'] as const);
         const rows = await directory.store.listPrincipals({
           type: 'Group',
-          filter: query.filter && { column: 'display_name', value: query.filter.value },
+          filter: query.filter && {
+            column: 'display_name',
+            value: query.filter.value,
+            prefix: query.filter.op === 'startswith',
+          },
           after: query.skipToken,
           limit: query.top,
         });

@@ -1,14 +1,14 @@
-// The OData query options directory lists accept: `$filter=<field> eq '<value>'` (or, on a
-// collection field, `<field>/any(c:c eq '<value>')`) on the fields a list names, `$top` and
-// the `$skiptoken` of an `@odata.nextLink`.
+// The OData query options directory lists accept: `$filter=<field> eq '<value>'` or
+// `startswith(<field>,'<prefix>')` (on a collection field, `<field>/any(c:c eq '<value>')`)
+// on the fields a list names, `$top` and the `$skiptoken` of an `@odata.nextLink`.
 import { invalidInput } from './directory-error.js';
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 999;
 
 export interface ListQuery<Field extends string> {
-  /** `any`: the field is a collection, filtered with `any()`. */
-  filter: { field: Field; value: string; any: boolean } | undefined;
+  /** `any`: a member of a collection field equals the value; `startswith`: a prefix. */
+  filter: { field: Field; value: string; op: 'eq' | 'any' | 'startswith' } | undefined;
   top: number;
   skipToken: string | undefined;
 }
@@ -16,6 +16,8 @@ export interface ListQuery<Field extends string> {
 const FILTER = /^\s*(\w+)\s+eq\s+'((?:[^']|'')*)'\s*$/;
 /** `field/any(x:x eq 'value')`: one member of a collection field equals the value. */
 const ANY_FILTER = /^\s*(\w+)\/any\(\s*(\w+)\s*:\s*\2\s+eq\s+'((?:[^']|'')*)'\s*\)\s*$/;
+/** `startswith(field,'prefix')`, as `az ad … list --display-name` asks. */
+const STARTSWITH_FILTER = /^\s*startswith\(\s*(\w+)\s*,\s*'((?:[^']|'')*)'\s*\)\s*$/i;
 const ALLOWED_OPTIONS = ['$filter', '$top', '$skiptoken', '$count', '$select'];
 
 /** `collections` are the fields holding lists, filtered with `any()`; the others with `eq`. */
@@ -47,17 +49,24 @@ function parseFilter<Field extends string>(
 ): ListQuery<Field>['filter'] {
   if (value === undefined) return undefined;
   const expected = fields
-    .map((f) => (collections.includes(f) ? `${f}/any(c:c eq '…')` : `${f} eq '…'`))
+    .map((f) =>
+      collections.includes(f) ? `${f}/any(c:c eq '…')` : `${f} eq '…' or startswith(${f},'…')`,
+    )
     .join(' or ');
   const text = typeof value === 'string' ? value : '';
-  const plain = FILTER.exec(text);
-  const any = plain === null ? ANY_FILTER.exec(text) : null;
-  const field = (plain?.[1] ?? any?.[1]) as Field | undefined;
+  const forms = [
+    { op: 'eq', match: FILTER.exec(text), valueAt: 2 },
+    { op: 'any', match: ANY_FILTER.exec(text), valueAt: 3 },
+    { op: 'startswith', match: STARTSWITH_FILTER.exec(text), valueAt: 2 },
+  ] as const;
+  const form = forms.find((f) => f.match !== null);
+  const field = form?.match?.[1] as Field | undefined;
   const known =
+    form !== undefined &&
     field !== undefined &&
     fields.includes(field) &&
-    (plain === null) === collections.includes(field);
-  if (field === undefined || !known) {
+    (form.op === 'any') === collections.includes(field);
+  if (form === undefined || field === undefined || !known) {
     throw invalidInput(
       '$filter',
       `$filter ${JSON.stringify(value)} is not supported here: expected ${expected}.`,
@@ -65,8 +74,8 @@ function parseFilter<Field extends string>(
   }
   return {
     field,
-    value: (plain?.[2] ?? any?.[3] ?? '').replace(/''/g, "'"),
-    any: plain === null,
+    value: (form.match?.[form.valueAt] ?? '').replace(/''/g, "'"),
+    op: form.op,
   };
 }
 
@@ -104,9 +113,14 @@ export function listPage<T>(
   if (items.length < query.top || last === undefined) return { value: shown };
   const params = new URLSearchParams({ $top: String(query.top), $skiptoken: last.id });
   if (query.filter !== undefined) {
-    const { field, value, any } = query.filter;
+    const { field, value, op } = query.filter;
     const quoted = `'${value.replace(/'/g, "''")}'`;
-    params.set('$filter', any ? `${field}/any(c:c eq ${quoted})` : `${field} eq ${quoted}`);
+    const filter = {
+      eq: `${field} eq ${quoted}`,
+      any: `${field}/any(c:c eq ${quoted})`,
+      startswith: `startswith(${field},${quoted})`,
+    }[op];
+    params.set('$filter', filter);
   }
   return { value: shown, '@odata.nextLink': `${baseUrl}?${params.toString()}` };
 }

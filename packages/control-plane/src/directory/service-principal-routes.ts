@@ -51,6 +51,7 @@ export function servicePrincipalRoutes(services: DirectoryRouteServices): RouteS
         const filter = query.filter && {
           column: byApp ? ('app_id' as const) : ('display_name' as const),
           value: byApp ? query.filter.value.toLowerCase() : query.filter.value,
+          prefix: query.filter.op === 'startswith',
         };
         const rows = await directory.store.listPrincipals({
           type: 'ServicePrincipal',

@@ -43,6 +43,7 @@ export function userRoutes(services: DirectoryRouteServices): RouteSpec[] {
             query.filter.field === 'userPrincipalName'
               ? query.filter.value.toLowerCase()
               : query.filter.value,
+          prefix: query.filter.op === 'startswith',
         };
         const rows = await directory.store.listPrincipals({
           type: 'User',

@@ -5,3 +5,8 @@
 export function likeBelow(prefix: string): string {
   return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`;
 }
+
+/** Pattern matching every value that starts with `prefix`. */
+export function likePrefix(prefix: string): string {
+  return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}

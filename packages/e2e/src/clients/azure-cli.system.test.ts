@@ -302,6 +302,22 @@ void describe(
         '--body',
         JSON.stringify({ displayName: 'az-reader' }),
       );
+      // With Graph named (the one endpoint the metadata cannot fill in), `az ad` finds the
+      // principal by its appId, through servicePrincipalNames/any().
+      await azJson(
+        'cloud',
+        'update',
+        '--cloud-config',
+        JSON.stringify({ endpoints: { microsoftGraphResourceId: `${url}/` } }),
+      );
+      const shown = await azJson<{ id: string; displayName: string }>(
+        'ad',
+        'sp',
+        'show',
+        '--id',
+        sp.appId,
+      );
+      assert.deepEqual([shown.id, shown.displayName], [sp.id, 'az-reader']);
       const readerId = 'acdd72a7-3385-48ef-bd42-f606fba81ae7';
       const groupScope = `/subscriptions/${sub}/resourceGroups/Arc-EU`;
       const assignment = await azJson<{
