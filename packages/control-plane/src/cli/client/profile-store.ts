@@ -11,6 +11,8 @@ export interface CachedToken {
   accessToken: string;
   /** Epoch milliseconds. */
   expiresOn: number;
+  /** A person's next refresh token, when getting this token rotated it. */
+  refreshToken?: string;
 }
 
 export interface Profile {
@@ -19,7 +21,12 @@ export interface Profile {
   tenantId: string;
   /** The service principal's appId. */
   clientId: string;
+  /** The service principal's secret; '' for a person, who has a refresh token instead. */
   clientSecret: string;
+  /** A person's refresh token (device code sign-in); rotated on each use. */
+  refreshToken?: string;
+  /** A person's sign-in name, for display. */
+  userName?: string;
   subscriptionId?: string;
   /** PEM of the CA that issued the control plane's certificate. */
   caCert?: string;
@@ -216,10 +223,12 @@ function parseProfile(text: string, path: string): Profile {
     throw invalid('not JSON');
   }
   if (!isRecord(value)) throw invalid('not a JSON object');
+  const person = typeof value['refreshToken'] === 'string' && value['refreshToken'] !== '';
   for (const key of ['endpoint', 'tenantId', 'clientId', 'clientSecret'] as const) {
+    if (key === 'clientSecret' && person) continue;
     if (typeof value[key] !== 'string' || value[key] === '') throw invalid(`no ${key}`);
   }
-  for (const key of ['subscriptionId', 'caCert'] as const) {
+  for (const key of ['subscriptionId', 'caCert', 'userName'] as const) {
     if (value[key] !== undefined && typeof value[key] !== 'string')
       throw invalid(`${key} is not a string`);
   }
@@ -232,7 +241,9 @@ function parseProfile(text: string, path: string): Profile {
     endpoint: value['endpoint'] as string,
     tenantId: value['tenantId'] as string,
     clientId: value['clientId'] as string,
-    clientSecret: value['clientSecret'] as string,
+    clientSecret: typeof value['clientSecret'] === 'string' ? value['clientSecret'] : '',
+    ...(person ? { refreshToken: value['refreshToken'] as string } : {}),
+    ...(typeof value['userName'] === 'string' ? { userName: value['userName'] } : {}),
     ...(typeof value['subscriptionId'] === 'string'
       ? { subscriptionId: value['subscriptionId'] }
       : {}),

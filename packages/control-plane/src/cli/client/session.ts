@@ -47,9 +47,17 @@ export async function openSession(deps: CliDeps, subscriptionFlag?: string): Pro
   const cache: TokenCache = {
     load: () => token,
     save: async (fresh: CachedToken) => {
-      token = fresh;
-      // Only a profile the user saved is rewritten; environment credentials stay in memory.
-      if (saved !== undefined) await store.save({ ...saved, token: fresh });
+      const { refreshToken, ...access } = fresh;
+      token = access;
+      // Only a profile the user saved is rewritten; environment credentials stay in memory. A
+      // person's rotated refresh token must be kept: the old one is now spent.
+      if (saved !== undefined) {
+        await store.save({
+          ...saved,
+          token: access,
+          ...(refreshToken === undefined ? {} : { refreshToken }),
+        });
+      }
     },
   };
   const tokens = new TokenProvider(profile, transport, deps.clock, cache);

@@ -114,11 +114,75 @@ void describe('tether login', () => {
     assert.equal((await kit.store.load())?.caCert, pem);
   });
 
+  /** An unsigned JWT-shaped id token: the CLI only reads the name from it. */
+  const idToken = (claims: Record<string, unknown>) =>
+    `${Buffer.from('{"alg":"RS256"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
+
+  void it('signs a person in with a device code, keeping the refresh token in the 0600 profile', async () => {
+    const base = `/${TEST_TENANT}/oauth2/v2.0`;
+    kit.transport.on('POST', `${base}/devicecode`, {
+      body: {
+        device_code: 'device-1',
+        user_code: 'BCDF-GHJK',
+        verification_uri: `${TEST_ENDPOINT}${base}/deviceauth`,
+        expires_in: 900,
+        interval: 5,
+        message: `To sign in, use a web browser to open the page ${TEST_ENDPOINT}${base}/deviceauth and enter the code BCDF-GHJK to authenticate.`,
+      },
+    });
+    let polls = 0;
+    kit.transport.on('POST', `${base}/token`, () => {
+      polls += 1;
+      return polls < 3
+        ? { status: 400, body: { error: 'authorization_pending' } }
+        : {
+            body: {
+              access_token: 'person-token',
+              refresh_token: 'refresh-1',
+              id_token: idToken({ preferred_username: 'ada@contoso.example' }),
+              expires_in: 3600,
+              token_type: 'Bearer',
+            },
+          };
+    });
+    const run = await kit.run('login', '--tenant', TEST_TENANT, '--endpoint', TEST_ENDPOINT);
+    assert.equal(run.exitCode, 0, run.stderr);
+    assert.match(run.stderr, /enter the code BCDF-GHJK/);
+    assert.equal(polls, 3);
+    const poll = kit.transport.requests.find((r) => r.path === `${base}/token`);
+    assert.equal(
+      (poll?.body as Record<string, string>)['grant_type'],
+      'urn:ietf:params:oauth:grant-type:device_code',
+    );
+    const profile = await kit.store.load();
+    assert.equal(profile?.refreshToken, 'refresh-1');
+    assert.equal(profile?.userName, 'ada@contoso.example');
+    assert.equal(profile?.clientSecret, '');
+    assert.equal(profile?.token?.accessToken, 'person-token');
+    if (process.platform !== 'win32')
+      assert.equal((await stat(kit.store.path)).mode & 0o777, 0o600);
+    const accounts = JSON.parse(run.stdout) as { user: unknown }[];
+    assert.deepEqual(accounts[0]?.user, { name: 'ada@contoso.example', type: 'user' });
+
+    // Once the access token is stale, the next command refreshes it and keeps the new refresh token.
+    kit.clock.advance(2 * 3_600_000);
+    kit.transport.on('POST', `${base}/token`, {
+      body: { access_token: 'person-token-2', refresh_token: 'refresh-2', expires_in: 3600 },
+    });
+    const listed = await kit.run('account', 'list', '--subscriptions');
+    assert.equal(listed.exitCode, 0, listed.stderr);
+    const refreshed = kit.transport.requests.find(
+      (r) => (r.body as Record<string, string> | undefined)?.['grant_type'] === 'refresh_token',
+    );
+    assert.equal((refreshed?.body as Record<string, string>)['refresh_token'], 'refresh-1');
+    assert.equal((await kit.store.load())?.refreshToken, 'refresh-2');
+  });
+
   const refusals: [string, string[], RegExp][] = [
     [
-      'no --service-principal',
+      'a secret without --service-principal',
       LOGIN.filter((a) => a !== '--service-principal'),
-      /--service-principal/,
+      /-p\/--password sign in a service principal: add --service-principal/,
     ],
     [
       'no secret',

@@ -26,6 +26,7 @@ import {
   type Profile,
 } from '../client/profile-store.js';
 import { TokenProvider } from '../client/token-provider.js';
+import { deviceCodeLogin, PEOPLE_CLIENT_ID } from '../client/device-code-login.js';
 import type { Subscription } from '../client/wire-types.js';
 
 interface LoginOptions extends OutputOptions, SubscriptionOptions {
@@ -46,7 +47,7 @@ interface AccountEntry {
   state: string;
   tenantId: string;
   isDefault: boolean;
-  user: { name: string; type: 'servicePrincipal' };
+  user: { name: string; type: 'servicePrincipal' | 'user' };
 }
 
 /** One line of `tether account list`: a saved profile, never its secret. */
@@ -77,9 +78,12 @@ const ACCOUNT_COLUMNS: readonly Column<AccountEntry>[] = [
 export function register(program: Command, deps: CliDeps = processCliDeps()): void {
   configureGroup(program.command('login'), deps)
     .description(
-      'Sign in to a Tether control plane with a service principal and keep the profile (--profile NAME keeps another beside it).',
+      'Sign in to a Tether control plane as yourself (a code to enter in a browser) or with --service-principal, and keep the profile (--profile NAME keeps another beside it).',
     )
-    .option('--service-principal', 'sign in as a service principal (the only kind Tether signs in)')
+    .option(
+      '--service-principal',
+      'sign in as a service principal with -u APPID -p SECRET instead of as a person',
+    )
     .option('-u, --username <appId>', 'application (client) id; default AZURE_CLIENT_ID')
     .option('-p, --password <secret>', 'client secret; default AZURE_CLIENT_SECRET')
     .option('-t, --tenant <tenant>', 'tenant id; default AZURE_TENANT_ID')
@@ -168,20 +172,19 @@ export function register(program: Command, deps: CliDeps = processCliDeps()): vo
 
 async function login(options: LoginOptions, context: ActionContext): Promise<void> {
   const { deps } = context;
-  if (options.servicePrincipal !== true) {
+  const person = options.servicePrincipal !== true;
+  if (person && (options.username !== undefined || options.password !== undefined)) {
     throw usageError(
-      'tether signs in service principals only: pass --service-principal with -u APPID -p SECRET --tenant TENANT --endpoint URL.',
+      '-u/--username and -p/--password sign in a service principal: add --service-principal, or leave them out to sign in as yourself with a code shown here.',
       '--service-principal',
     );
   }
-  const clientId = setting(options.username, deps, 'AZURE_CLIENT_ID', '-u/--username', parseGuid);
-  const clientSecret = setting(
-    options.password,
-    deps,
-    'AZURE_CLIENT_SECRET',
-    '-p/--password',
-    parseSecret,
-  );
+  const clientId = person
+    ? PEOPLE_CLIENT_ID
+    : setting(options.username, deps, 'AZURE_CLIENT_ID', '-u/--username', parseGuid);
+  const clientSecret = person
+    ? ''
+    : setting(options.password, deps, 'AZURE_CLIENT_SECRET', '-p/--password', parseSecret);
   const tenantId = setting(options.tenant, deps, 'AZURE_TENANT_ID', '-t/--tenant', parseTenant);
   const endpoint = setting(options.endpoint, deps, 'TETHER_ENDPOINT', '--endpoint', parseEndpoint);
   const caPath = options.caCert ?? nonEmpty(deps.env['TETHER_CA_CERT']);
@@ -196,11 +199,33 @@ async function login(options: LoginOptions, context: ActionContext): Promise<voi
   const transport = deps.createTransport(caCert === undefined ? {} : { ca: caCert });
   try {
     let token: CachedToken | undefined;
-    const credentials = { endpoint, tenantId, clientId, clientSecret };
+    let signedIn: { refreshToken: string; userName: string } | undefined;
+    if (person) {
+      const tokens = await deviceCodeLogin(
+        endpoint,
+        tenantId,
+        transport,
+        deps.clock,
+        deps.sleep,
+        (message) => deps.stderr(`${message}\n`),
+      );
+      token = { accessToken: tokens.accessToken, expiresOn: tokens.expiresOn };
+      signedIn = { refreshToken: tokens.refreshToken, userName: tokens.userName };
+    }
+    const credentials = {
+      endpoint,
+      tenantId,
+      clientId,
+      clientSecret,
+      ...(signedIn === undefined ? {} : { refreshToken: signedIn.refreshToken }),
+    };
     const tokens = new TokenProvider(credentials, transport, deps.clock, {
       load: () => token,
       save: (fresh) => {
-        token = fresh;
+        const { refreshToken, ...access } = fresh;
+        token = access;
+        if (signedIn !== undefined && refreshToken !== undefined)
+          signedIn.refreshToken = refreshToken;
         return Promise.resolve();
       },
     });
@@ -212,16 +237,18 @@ async function login(options: LoginOptions, context: ActionContext): Promise<voi
       clock: deps.clock,
       sleep: deps.sleep,
     });
+    const user = signedIn?.userName ?? clientId;
     let visible: Subscription[] | undefined;
     try {
       visible = await listSubscriptions(client);
     } catch (error) {
       if (!(error instanceof ApiError) || error.status !== 403) throw error;
-      context.warn(`${clientId} may not list subscriptions (${error.apiCode}).`);
+      context.warn(`${user} may not list subscriptions (${error.apiCode}).`);
     }
     const chosen = await chooseSubscription(client, options.subscription, visible, context);
     const profile: Profile = {
       ...credentials,
+      ...(signedIn === undefined ? {} : signedIn),
       ...(chosen === undefined ? {} : { subscriptionId: chosen }),
       ...(caCert === undefined ? {} : { caCert }),
       ...(token === undefined ? {} : { token }),
@@ -234,7 +261,9 @@ async function login(options: LoginOptions, context: ActionContext): Promise<voi
     }
     const known = visible ?? (chosen === undefined ? [] : [{ subscriptionId: chosen }]);
     context.print(
-      known.map((s) => accountEntry(s, endpoint, tenantId, clientId, chosen)),
+      known.map((s) =>
+        accountEntry(s, endpoint, tenantId, user, chosen, person ? 'user' : 'servicePrincipal'),
+      ),
       options.output,
       ACCOUNT_COLUMNS,
     );
@@ -290,7 +319,7 @@ async function profileEntries(context: ActionContext): Promise<ProfileEntry[]> {
       isCurrent: name === current.name,
       endpoint: profile.endpoint,
       tenantId: profile.tenantId,
-      user: profile.clientId,
+      user: profile.userName ?? profile.clientId,
       subscriptionId: profile.subscriptionId ?? null,
     });
   }
@@ -312,7 +341,10 @@ async function accountShow(options: OutputOptions, context: ActionContext): Prom
     endpoint: profile.endpoint,
     id: profile.subscriptionId ?? null,
     tenantId: profile.tenantId,
-    user: { name: profile.clientId, type: 'servicePrincipal' },
+    user:
+      profile.refreshToken === undefined
+        ? { name: profile.clientId, type: 'servicePrincipal' }
+        : { name: profile.userName ?? '', type: 'user' },
     caCertificate: profile.caCert === undefined ? 'system trust store' : 'saved in profile',
     profile: store.path,
   };
@@ -353,6 +385,7 @@ function accountEntry(
   tenantId: string,
   clientId: string,
   defaultId: string | undefined,
+  type: AccountEntry['user']['type'] = 'servicePrincipal',
 ): AccountEntry {
   return {
     cloudName: 'Tether',
@@ -362,7 +395,7 @@ function accountEntry(
     state: subscription.state ?? 'Enabled',
     tenantId: subscription.tenantId ?? tenantId,
     isDefault: subscription.subscriptionId.toLowerCase() === defaultId?.toLowerCase(),
-    user: { name: clientId, type: 'servicePrincipal' },
+    user: { name: clientId, type },
   };
 }
 
