@@ -169,7 +169,12 @@ void describe('agent behind an HTTP proxy', { skip: SKIP }, () => {
     try {
       const direct = await runAzcmagent(
         root,
-        ['connect', '--endpoint', plane?.url ?? '', '--ca-cert', plane?.caCert ?? ''].concat([
+        [
+          'connect',
+          '--endpoint',
+          plane?.url ?? '',
+          '--ca-cert',
+          plane?.caCert ?? '',
           '-t',
           plane?.tenantId ?? '',
           '-s',
@@ -182,7 +187,7 @@ void describe('agent behind an HTTP proxy', { skip: SKIP }, () => {
           plane?.appId ?? '',
           '-p',
           plane?.password ?? '',
-        ]),
+        ],
         { launcher: ['ip', 'netns', 'exec', NS] },
       );
       assert.notEqual(direct.status, 0);
