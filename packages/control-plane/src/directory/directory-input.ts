@@ -122,3 +122,28 @@ function hasControlCharacter(text: string, allowWhitespace: boolean): boolean {
   }
   return false;
 }
+
+/** Where a web app's people may be sent after signing in (Graph `replyUrls`). */
+export function replyUrls(value: unknown): string[] {
+  const why =
+    'expected at most 32 absolute https URLs (or http://localhost ones) without a fragment, each at most 512 characters';
+  if (!Array.isArray(value) || value.length > 32) throw invalid('replyUrls', value, why);
+  return value.map((entry, index) => {
+    let url: URL | undefined;
+    try {
+      url = typeof entry === 'string' && entry.length <= 512 ? new URL(entry) : undefined;
+    } catch {
+      url = undefined;
+    }
+    const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url?.hostname ?? '');
+    if (
+      url === undefined ||
+      url.hash !== '' ||
+      url.username !== '' ||
+      !(url.protocol === 'https:' || (url.protocol === 'http:' && loopback))
+    ) {
+      throw invalid(`replyUrls[${index}]`, entry, why);
+    }
+    return entry as string;
+  });
+}

@@ -36,15 +36,26 @@ export class DirectoryService {
     return principal;
   }
 
-  async createServicePrincipal(displayName: string): Promise<PrincipalRow> {
+  async createServicePrincipal(
+    displayName: string,
+    replyUrls?: readonly string[],
+  ): Promise<PrincipalRow> {
     return this.known(
       await this.store.insertPrincipal({
         id: randomUUID(),
         type: 'ServicePrincipal',
         displayName,
         appId: randomUUID(),
+        ...(replyUrls === undefined ? {} : { replyUrls }),
       }),
     );
+  }
+
+  /** The redirect URIs people signing in to this application may be sent back to. */
+  async setReplyUrls(servicePrincipalId: string, urls: readonly string[]): Promise<void> {
+    const principal = await this.get('ServicePrincipal', servicePrincipalId);
+    refuseMachineIdentity(principal);
+    await this.store.setReplyUrls(principal.id, urls);
   }
 
   /** `password`, when given, is checked against the policy before anything is written. */

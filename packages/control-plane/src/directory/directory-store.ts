@@ -16,6 +16,7 @@ export interface NewPrincipal {
   appId?: string;
   userPrincipalName?: string;
   description?: string | null;
+  replyUrls?: readonly string[];
 }
 
 export interface PrincipalQuery {
@@ -50,8 +51,8 @@ export class DirectoryStore {
       app_id: input.appId ?? null,
       user_principal_name: input.userPrincipalName ?? null,
       machine_id: null,
-      reply_urls: null,
       description: input.description ?? null,
+      reply_urls: input.replyUrls === undefined ? null : JSON.stringify(input.replyUrls),
       created_at: new Date(this.clock.now()).toISOString(),
     };
     await trx.insertInto('principals').values(row).execute();
@@ -111,6 +112,14 @@ export class DirectoryStore {
       await trx.deleteFrom('role_assignments').where('principal_id', '=', id).execute();
       await trx.deleteFrom('principals').where('id', '=', id).execute();
     });
+  }
+
+  async setReplyUrls(id: string, urls: readonly string[]): Promise<void> {
+    await this.db
+      .updateTable('principals')
+      .set({ reply_urls: JSON.stringify(urls) })
+      .where('id', '=', id)
+      .execute();
   }
 
   async credentials(principalId: string): Promise<CredentialRow[]> {

@@ -55,6 +55,7 @@ export function servicePrincipalObject(
     servicePrincipalNames: principal.app_id === null ? [] : [principal.app_id],
     servicePrincipalType: principal.machine_id === null ? 'Application' : 'ManagedIdentity',
     createdDateTime: principal.created_at,
+    replyUrls: replyUrlList(principal.reply_urls),
     passwordCredentials: credentials
       .filter((c) => c.kind === 'password')
       .map(passwordCredentialObject),
@@ -97,5 +98,15 @@ export function memberObject(principal: PrincipalRow) {
         appId: principal.app_id,
         displayName: principal.display_name,
       };
+  }
+}
+
+function replyUrlList(stored: string | null): string[] {
+  if (stored === null) return [];
+  try {
+    const parsed = JSON.parse(stored) as unknown;
+    return Array.isArray(parsed) ? parsed.filter((u): u is string => typeof u === 'string') : [];
+  } catch {
+    return [];
   }
 }

@@ -7,6 +7,7 @@ import { DEFAULT_PASSWORD_LIFETIME_MS, MAX_CREDENTIAL_LIFETIME_MS } from './cred
 import type { DirectoryRouteServices } from './directory-route-services.js';
 import {
   bodyOf,
+  replyUrls,
   displayName,
   endDateTime,
   invalid,
@@ -76,10 +77,24 @@ export function servicePrincipalRoutes(services: DirectoryRouteServices): RouteS
       url: BASE,
       access: WRITE,
       async handler({ request, reply }) {
-        const body = bodyOf(request.body, ['displayName']);
-        const principal = await directory.createServicePrincipal(displayName(body['displayName']));
+        const body = bodyOf(request.body, ['displayName', 'replyUrls']);
+        const principal = await directory.createServicePrincipal(
+          displayName(body['displayName']),
+          body['replyUrls'] === undefined ? undefined : replyUrls(body['replyUrls']),
+        );
         void reply.code(201);
         return servicePrincipalObject(principal, []);
+      },
+    },
+    {
+      method: 'PATCH',
+      url: `${BASE}/:id`,
+      access: WRITE,
+      async handler({ request, reply }) {
+        const body = bodyOf(request.body, ['replyUrls']);
+        await directory.setReplyUrls(idParam(request), replyUrls(body['replyUrls']));
+        void reply.code(204);
+        return undefined;
       },
     },
     {

@@ -366,4 +366,66 @@ void describe('people sign-in', () => {
     });
     assert.equal(late.body['error'], 'expired_token');
   });
+
+  void it('sends a web app back only to its registered redirect URI, and makes it prove its secret', async () => {
+    const app = await plane.request('POST', '/v1.0/servicePrincipals', {
+      token: owner,
+      body: { displayName: 'portal' },
+    });
+    const appId = String(app.body['appId']);
+    const web = 'https://portal.example/signin-oidc';
+    const url = authorizeUrl({ client_id: appId, redirect_uri: web });
+    assert.equal((await plane.request('GET', url)).status, 400, 'not registered yet');
+    const bad = await plane.request('PATCH', `/v1.0/servicePrincipals/${String(app.body['id'])}`, {
+      token: owner,
+      body: { replyUrls: ['http://portal.example/signin-oidc'] },
+    });
+    assert.equal(bad.status, 400);
+    assert.match(JSON.stringify(bad.body), /replyUrls\[0\]/);
+    const registered = await plane.request(
+      'PATCH',
+      `/v1.0/servicePrincipals/${String(app.body['id'])}`,
+      {
+        token: owner,
+        body: { replyUrls: [web] },
+      },
+    );
+    assert.equal(registered.status, 204, JSON.stringify(registered.body));
+    const shown = await plane.request('GET', `/v1.0/servicePrincipals/${String(app.body['id'])}`, {
+      token: owner,
+    });
+    assert.deepEqual(shown.body['replyUrls'], [web]);
+    const secret = await plane.request(
+      'POST',
+      `/v1.0/servicePrincipals/${String(app.body['id'])}/addPassword`,
+      {
+        token: owner,
+        body: {},
+      },
+    );
+    const { posted } = await signIn(PASSWORD, url);
+    assert.equal(posted.status, 302, JSON.stringify(posted.body));
+    const location = new URL(String(posted.headers['location']));
+    assert.equal(location.origin + location.pathname, web);
+    const code = location.searchParams.get('code') ?? '';
+    const form = {
+      grant_type: 'authorization_code',
+      client_id: appId,
+      code,
+      redirect_uri: web,
+      code_verifier: VERIFIER,
+      scope: SCOPE,
+    };
+    const anonymous = await plane.request('POST', `${tenantPath()}/token`, { form });
+    assert.equal(anonymous.status, 401, JSON.stringify(anonymous.body));
+    const code2 =
+      new URL(String((await signIn(PASSWORD, url)).posted.headers['location'])).searchParams.get(
+        'code',
+      ) ?? '';
+    const proven = await plane.request('POST', `${tenantPath()}/token`, {
+      form: { ...form, code: code2, client_secret: String(secret.body['secretText']) },
+    });
+    assert.equal(proven.status, 200, JSON.stringify(proven.body));
+    assert.equal(decodeJwt(String(proven.body['id_token'])).aud, appId);
+  });
 });
