@@ -11,7 +11,7 @@ export const POLICY_INSIGHTS_ACTIONS = {
   operationResults: 'Microsoft.PolicyInsights/asyncOperationResults/read',
 } as const;
 
-export type StateRow = PolicyStatesTable & { state: string };
+export type StateRow = PolicyStatesTable;
 
 export function renderPolicyState(row: StateRow): Record<string, unknown> {
   return {

@@ -1,20 +1,28 @@
-// summarize: GROUP BYs over the scoped states, folded into Azure's summary shape (overall, per
-// policy assignment, per member definition). A resource counts once, in its worst state over
-// the policies counted: NonCompliant if any is, else Compliant, else Exempt, else Unknown.
+// summarize: counts folded into Azure's summary shape (overall, per policy assignment, per member
+// definition). A resource counts once, in its worst state over the policies counted: NonCompliant
+// if any is, else Compliant, else Exempt, else Unknown. The states and each machine's worst are
+// stored (policy-state-restate.ts), so an unfiltered summary is one GROUP BY over an index.
 import { sql } from 'kysely';
 import type { Db } from '../guest-configuration/gc-store.js';
 import { scopedStates, type StateFilter, type StateScope } from './policy-state-query.js';
+import { RANKED } from './policy-state-restate.js';
 
-interface SummaryRow {
-  kind: 'member' | 'assignment' | 'overall';
+interface MemberCount {
   policy_assignment_id: string;
   reference_id: string;
   policy_definition_id: string;
   policy_set_definition_id: string | null;
   definition_action: string;
-  /** The state (members), or the rank of the worst state (machines). */
   state: string;
   n: number;
+}
+
+interface Counts {
+  members: MemberCount[];
+  /** Machines by their worst state, per policy assignment. */
+  perAssignment: Map<string, Map<string, number>>;
+  /** Machines by their worst state over everything counted. */
+  overall: Map<string, number>;
 }
 
 interface Results {
@@ -28,18 +36,76 @@ export async function summarizeStates(
   db: Db,
   scope: StateScope,
   filter: StateFilter,
-  now: string,
   top: number,
 ): Promise<Record<string, unknown>> {
-  // One statement, one pass over the scoped states (materialized once): the member counts,
-  // and per assignment and overall each machine's worst state (an initiative's members are one
-  // machine's several policies), counted.
-  const { rows } = await sql<SummaryRow>`
+  // A state or assignment filter leaves some of a machine's states out, so its stored worst
+  // over all of them does not apply: those summaries work the worst out from the rows left.
+  const counts =
+    filter.complianceState === undefined && filter.policyAssignmentName === undefined
+      ? await storedCounts(db, scope, filter)
+      : await filteredCounts(db, scope, filter);
+  return fold(counts, top);
+}
+
+const add = <K>(map: Map<K, number>, key: K, n: number) => map.set(key, (map.get(key) ?? 0) + n);
+
+/** One GROUP BY: each machine's first row of an assignment, and its first row, carry its worst. */
+async function storedCounts(db: Db, scope: StateScope, filter: StateFilter): Promise<Counts> {
+  const subscription = scope.subscriptionId.toLowerCase();
+  const definitionOf = (column: string) =>
+    sql`(select ${sql.ref(`x.${column}`)} from policy_states x where x.subscription_id = ${subscription}
+      and x.policy_assignment_id = g.policy_assignment_id and x.reference_id = g.reference_id limit 1)`;
+  const grouped = scopedStates(db, scope, filter)
+    .clearSelect()
+    .select([
+      's.policy_assignment_id',
+      's.reference_id',
+      's.state',
+      's.assignment_rank',
+      's.machine_rank',
+      (eb) => eb.fn.countAll<number>().as('n'),
+    ])
+    .groupBy([
+      's.policy_assignment_id',
+      's.reference_id',
+      's.state',
+      's.assignment_rank',
+      's.machine_rank',
+    ]);
+  const { rows } = await sql<
+    MemberCount & { assignment_rank: number | null; machine_rank: number | null }
+  >`select g.*, ${definitionOf('policy_definition_id')} as policy_definition_id,
+      ${definitionOf('policy_set_definition_id')} as policy_set_definition_id,
+      ${definitionOf('definition_action')} as definition_action
+    from (${grouped}) as g`.execute(db);
+  const counts: Counts = { members: rows, perAssignment: new Map(), overall: new Map() };
+  for (const row of rows) {
+    const n = Number(row.n);
+    if (row.assignment_rank !== null) {
+      const machines =
+        counts.perAssignment.get(row.policy_assignment_id) ?? new Map<string, number>();
+      counts.perAssignment.set(
+        row.policy_assignment_id,
+        add(machines, rankName(row.assignment_rank), n),
+      );
+    }
+    if (row.machine_rank !== null) add(counts.overall, rankName(row.machine_rank), n);
+  }
+  return counts;
+}
+
+interface FilteredRow extends MemberCount {
+  kind: 'member' | 'assignment' | 'overall';
+}
+
+/** The filtered rows, materialized once: member counts, and each machine's worst among them. */
+async function filteredCounts(db: Db, scope: StateScope, filter: StateFilter): Promise<Counts> {
+  const { rows } = await sql<FilteredRow>`
     with q as materialized (
       select policy_assignment_id, reference_id, policy_definition_id, policy_set_definition_id,
         definition_action, machine_id, state,
         case state when 'NonCompliant' then 0 when 'Compliant' then 1 when 'Exempt' then 2 else 3 end as rank
-      from (${scopedStates(db, scope, filter, now)}) as scoped
+      from (${scopedStates(db, scope, filter)}) as scoped
     )
     select 'member' as kind, policy_assignment_id, reference_id, policy_definition_id,
       policy_set_definition_id, definition_action, state, count(*) as n
@@ -55,17 +121,33 @@ export async function summarizeStates(
     select 'overall', '', '', '', null, '', cast(worst as text), count(*)
     from (select machine_id, min(rank) as worst from q group by machine_id) as per_machine
     group by worst`.execute(db);
-  const groups = rows.filter((row) => row.kind === 'member');
-  const resources = rows
-    .filter((row) => row.kind === 'overall')
-    .map((row) => ({ rank: Number(row.state), n: row.n }));
-  const resourcesOf = new Map<string, Map<string, number>>();
+  const counts: Counts = {
+    members: rows.filter((row) => row.kind === 'member'),
+    perAssignment: new Map(),
+    overall: new Map(),
+  };
   for (const row of rows) {
-    if (row.kind !== 'assignment') continue;
-    const counts = resourcesOf.get(row.policy_assignment_id) ?? new Map<string, number>();
-    counts.set(RANKED[Number(row.state)] ?? 'Unknown', Number(row.n));
-    resourcesOf.set(row.policy_assignment_id, counts);
+    const n = Number(row.n);
+    if (row.kind === 'assignment') {
+      const machines =
+        counts.perAssignment.get(row.policy_assignment_id) ?? new Map<string, number>();
+      counts.perAssignment.set(
+        row.policy_assignment_id,
+        add(machines, rankName(Number(row.state)), n),
+      );
+    } else if (row.kind === 'overall') add(counts.overall, rankName(Number(row.state)), n);
   }
+  return counts;
+}
+
+function rankName(rank: number): string {
+  return RANKED[rank] ?? 'Unknown';
+}
+
+function fold(
+  { members: groups, perAssignment: resourcesOf, overall: resourceCounts }: Counts,
+  top: number,
+): Record<string, unknown> {
   const assignments = new Map<
     string,
     {
@@ -127,9 +209,6 @@ export async function summarizeStates(
         x.policyAssignmentId.localeCompare(y.policyAssignmentId),
     )
     .slice(0, top);
-  const resourceCounts = new Map(
-    resources.map((r) => [RANKED[Number(r.rank)] ?? 'Unknown', Number(r.n)]),
-  );
   const nonCompliantPolicies = policyAssignments.reduce(
     (sum, a) => sum + a.results.nonCompliantPolicies,
     0,
@@ -154,9 +233,6 @@ export async function summarizeStates(
     policyAssignments,
   };
 }
-
-/** The states by rank in the `worst` expression above. */
-const RANKED = ['NonCompliant', 'Compliant', 'Exempt', 'Unknown'] as const;
 
 function results(
   nonCompliantResources: number,

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { AGENT_V, ExtensionTestWorld } from '../extensions/extension-test-world.js';
+import { GcSwitchWatch, gcSwitchedOff } from '../guest-configuration/gc-switch-watch.js';
 import { armTestBackends } from '../resources/arm-test-app.js';
 import type { PolicyChangeNotice, PolicySource } from '../guest-configuration/policy-source.js';
 import {
@@ -144,6 +145,25 @@ for (const backend of armTestBackends()) {
         { complianceState: 'Compliant', count: 1 },
         { complianceState: 'Unknown', count: 1 },
       ]);
+    });
+
+    void it("follows the guest configuration switch in the machine's heartbeat", async () => {
+      // What the heartbeat route hands on (the route itself is tested with the whole app).
+      const heartbeat = (agentConfiguration: Record<string, unknown>) =>
+        GcSwitchWatch.of(w.t.db).observe(
+          w.machine().toLowerCase(),
+          gcSwitchedOff({ agentVersion: '1.40.0', agentConfiguration }),
+          new Date(w.t.clock.now()).toISOString(),
+        );
+      const mine = `resourceId eq '${w.machine()}'`;
+      await heartbeat({ guestConfigurationEnabled: 'false', configMode: 'full' });
+      assert.deepEqual(await query(mine), [['web-01', 'NonCompliant']]);
+      await heartbeat({ guestConfigurationEnabled: 'true', configMode: 'full' });
+      assert.deepEqual(await query(mine), [['web-01', 'Compliant']]);
+      await heartbeat({ guestConfigurationEnabled: 'true', configMode: 'monitor' });
+      assert.deepEqual(await query(mine), [['web-01', 'NonCompliant']]);
+      await heartbeat({ guestConfigurationEnabled: 'true', configMode: 'full' });
+      assert.deepEqual(await query(mine), [['web-01', 'Compliant']]);
     });
 
     void it('counts an exemption until it expires, on the injected clock', async () => {

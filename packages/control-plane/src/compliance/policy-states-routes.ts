@@ -24,6 +24,7 @@ import {
   type StateRow,
 } from './policy-state-resource.js';
 import { scopedStates, type StateScope } from './policy-state-query.js';
+import { expireExemptions } from './policy-state-restate.js';
 import { summarizeStates } from './policy-state-summary.js';
 
 const INSIGHTS = '/providers/Microsoft.PolicyInsights';
@@ -72,6 +73,7 @@ export function policyStatesRoutes(services: GcServices): RouteSpec[] {
       await requireResourceGroup(db, scope.subscriptionId, scope.resourceGroup);
     else await requireSubscription(db, scope.subscriptionId);
     await reconcileStale(services, scope);
+    await expireExemptions(db, new Date(clock.now()).toISOString());
     return scope;
   };
 
@@ -91,8 +93,7 @@ export function policyStatesRoutes(services: GcServices): RouteSpec[] {
           const top = topOf(queryValue(request, '$top'));
           const skip = skipOf(queryValue(request, '$skiptoken'));
           const [orderColumn, direction] = orderOf(queryValue(request, '$orderby'));
-          const now = new Date(clock.now()).toISOString();
-          const query = scopedStates(db, scope, filter, now);
+          const query = scopedStates(db, scope, filter);
           const count = await db
             .selectFrom(query.as('c'))
             .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -132,8 +133,7 @@ export function policyStatesRoutes(services: GcServices): RouteSpec[] {
           const scope = await prepare(kind, request);
           const filter = parseStateFilter(queryValue(request, '$filter'));
           const top = topOf(queryValue(request, '$top'));
-          const now = new Date(clock.now()).toISOString();
-          const summary = await summarizeStates(db, scope, filter, now, top);
+          const summary = await summarizeStates(db, scope, filter, top);
           return {
             '@odata.context': `${services.publicUrl}/$metadata#summary`,
             '@odata.count': 1,

@@ -7,6 +7,7 @@ import {
   type GuestConfigurationGoalState,
 } from '@tether/protocol';
 import { ArmError } from '../api/arm-error.js';
+import { restateMachines } from '../compliance/policy-state-restate.js';
 import type { RouteSpec } from '../api/route-spec.js';
 import { AGENT_API_VERSIONS } from '../extensions/extension-resource.js';
 import {
@@ -81,10 +82,11 @@ export function gcAgentRoutes(services: GcServices): RouteSpec[] {
         const accepted = await storeReports(db, target.machineId, upload.reports, now, clock.now());
         const before = (await gcMachineState(db, target.machineId)).disabledReason;
         const disabledReason = upload.disabledReason ?? null;
+        if (accepted > 0) await syncGcPolicyStates(db, target.machineId, now);
         if (before !== disabledReason) {
           await updateGcMachine(db, target.machineId, { disabledReason });
+          await restateMachines(db, [target.machineId], now);
         }
-        if (accepted > 0) await syncGcPolicyStates(db, target.machineId, now);
         return { accepted };
       },
     },

@@ -1,5 +1,6 @@
 // After a machine's guest configuration assignments change: its goal state moves on (waking
 // its agent's poll) and the compliance states that read those assignments follow them.
+import { restateMachines } from '../compliance/policy-state-restate.js';
 import type { Db } from './gc-store.js';
 import { machineGcAssignments, updateGcMachine } from './gc-store.js';
 import type { GcServices } from './gc-services.js';
@@ -25,10 +26,12 @@ export async function syncGcPolicyStates(db: Db, machineId: string, now: string)
       a.compliance_status === 'Pending' ? 'Unknown' : a.compliance_status,
     ]),
   );
+  let changed = false;
   for (const row of rows) {
     const state = (statusByName.get(row.gc_assignment_name ?? '') ?? 'Unknown') as
       'Compliant' | 'NonCompliant' | 'Unknown';
     if (state === row.compliance_state) continue;
+    changed = true;
     await db
       .updateTable('policy_states')
       .set({ compliance_state: state, timestamp: now })
@@ -37,4 +40,5 @@ export async function syncGcPolicyStates(db: Db, machineId: string, now: string)
       .where('reference_id', '=', row.reference_id)
       .execute();
   }
+  if (changed) await restateMachines(db, [machineId], now);
 }

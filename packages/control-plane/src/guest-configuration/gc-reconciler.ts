@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Selectable } from 'kysely';
 import { ArmError } from '../api/arm-error.js';
+import { restateMachines } from '../compliance/policy-state-restate.js';
 import { machineView, type PolicyEntry } from '../policy/index.js';
 import type { MachinesTable, PolicyStatesTable } from '../store/schema.js';
 import {
@@ -278,6 +279,10 @@ async function writePolicyStates(
           ? null
           : new Date(Date.parse(entry.exemption.expiresOn)).toISOString(),
       timestamp: now,
+      // Worked out below, with the machine's other states.
+      state: 'Unknown',
+      assignment_rank: null,
+      machine_rank: null,
     });
   }
   await db.deleteFrom('policy_states').where('machine_id', '=', machine.id).execute();
@@ -287,4 +292,5 @@ async function writePolicyStates(
       .values(rows.slice(i, i + 50))
       .execute();
   }
+  await restateMachines(db, [machine.id], now);
 }

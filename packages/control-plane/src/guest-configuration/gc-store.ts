@@ -112,6 +112,8 @@ export interface GcMachineState {
   evaluationRequest: number;
   disabledReason: string | null;
   reconciledFor: string | null;
+  /** The heartbeat says guest configuration is off or in monitor mode. */
+  switchedOff: boolean;
 }
 
 export async function gcMachineState(db: Db, machineId: string): Promise<GcMachineState> {
@@ -125,6 +127,7 @@ export async function gcMachineState(db: Db, machineId: string): Promise<GcMachi
     evaluationRequest: row?.evaluation_request ?? 0,
     disabledReason: row?.disabled_reason ?? null,
     reconciledFor: row?.reconciled_for ?? null,
+    switchedOff: (row?.switched_off ?? 0) !== 0,
   };
 }
 
@@ -136,6 +139,7 @@ export async function updateGcMachine(
     bumpEvaluation?: boolean;
     disabledReason?: string | null;
     reconciledFor?: string;
+    switchedOff?: boolean;
   },
 ): Promise<void> {
   const current = await gcMachineState(db, machineId);
@@ -145,6 +149,7 @@ export async function updateGcMachine(
     disabled_reason:
       change.disabledReason === undefined ? current.disabledReason : change.disabledReason,
     reconciled_for: change.reconciledFor ?? current.reconciledFor,
+    switched_off: (change.switchedOff ?? current.switchedOff) ? 1 : 0,
   };
   await db
     .insertInto('guest_configuration_machines')

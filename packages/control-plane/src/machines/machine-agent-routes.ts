@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { ArmError } from '../api/arm-error.js';
 import type { RouteSpec } from '../api/route-spec.js';
+import { GcSwitchWatch, gcSwitchedOff } from '../guest-configuration/gc-switch-watch.js';
 import {
   checkMachineName,
   checkResourceGroupName,
@@ -82,6 +83,11 @@ export function machineAgentRoutes(services: ArmServices): RouteSpec[] {
               );
         const record = await batcher.submit({ machineId, report: JSON.stringify(report) });
         if (record === undefined) throw noIdentity(machineId);
+        await GcSwitchWatch.of(db).observe(
+          machineId,
+          gcSwitchedOff(report),
+          new Date(clock.now()).toISOString(),
+        );
         // The interval in every answer lets a restarted control plane spread its agents out.
         return {
           heartbeatIntervalSeconds: intervalSeconds,

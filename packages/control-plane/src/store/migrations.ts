@@ -557,6 +557,75 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0012_policy_states_stored': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Each state's effective compliance and its machine's worst, written when an input
+      // changes (compliance/policy-state-restate.ts), so summarize is one GROUP BY over an index.
+      const integer = 'integer' as const;
+      await db.schema
+        .alterTable('guest_configuration_machines')
+        .addColumn('switched_off', integer, (c) => c.notNull().defaultTo(0))
+        .execute();
+      await sql`update guest_configuration_machines set switched_off = 1 where machine_id in (
+        select machine_id from machine_agents where report like '%"guestConfigurationEnabled":"false"%'
+          or report like '%"configMode":"monitor"%')`.execute(db);
+      await sql`insert into guest_configuration_machines
+          (machine_id, generation, evaluation_request, disabled_reason, reconciled_for, switched_off)
+        select machine_id, 0, 0, null, null, 1 from machine_agents
+        where (report like '%"guestConfigurationEnabled":"false"%' or report like '%"configMode":"monitor"%')
+          and machine_id not in (select machine_id from guest_configuration_machines)`.execute(db);
+      await db.schema.dropIndex('machine_agents_guest_configuration_off').execute();
+      await db.schema
+        .alterTable('policy_states')
+        .addColumn('state', text, (c) => c.notNull().defaultTo('Unknown'))
+        .execute();
+      await db.schema.alterTable('policy_states').addColumn('assignment_rank', integer).execute();
+      await db.schema.alterTable('policy_states').addColumn('machine_rank', integer).execute();
+      await db.schema
+        .createIndex('policy_states_summary')
+        .on('policy_states')
+        .columns([
+          'subscription_id',
+          'policy_assignment_id',
+          'reference_id',
+          'state',
+          'assignment_rank',
+          'machine_rank',
+        ])
+        .execute();
+      // The exemptions that will run out: found at each read without scanning the states.
+      await db.schema
+        .createIndex('policy_states_exempt_until')
+        .on('policy_states')
+        .column('exempt_until')
+        .where(sql<SqlBool>`state = 'Exempt'`)
+        .execute();
+      // Existing states: exemptions count as stored until the first read finds them expired.
+      await sql`update policy_states set state = case
+          when exempt = 1 then 'Exempt'
+          when gc_assignment_name is not null and exists (select 1 from guest_configuration_machines g
+            where g.machine_id = policy_states.machine_id
+              and (g.disabled_reason is not null or g.switched_off = 1)) then 'NonCompliant'
+          else compliance_state end`.execute(db);
+      await sql`update policy_states set
+          assignment_rank = case when not exists (select 1 from policy_states p
+              where p.machine_id = policy_states.machine_id
+                and p.policy_assignment_id = policy_states.policy_assignment_id
+                and p.reference_id < policy_states.reference_id)
+            then (select min(case p.state when 'NonCompliant' then 0 when 'Compliant' then 1
+                when 'Exempt' then 2 else 3 end) from policy_states p
+              where p.machine_id = policy_states.machine_id
+                and p.policy_assignment_id = policy_states.policy_assignment_id) end,
+          machine_rank = case when not exists (select 1 from policy_states p
+              where p.machine_id = policy_states.machine_id
+                and (p.policy_assignment_id < policy_states.policy_assignment_id
+                  or (p.policy_assignment_id = policy_states.policy_assignment_id
+                    and p.reference_id < policy_states.reference_id)))
+            then (select min(case p.state when 'NonCompliant' then 0 when 'Compliant' then 1
+                when 'Exempt' then 2 else 3 end) from policy_states p
+              where p.machine_id = policy_states.machine_id) end`.execute(db);
+    },
+  },
 };
 
 /** Brings the schema to the newest migration; fails loudly, changing nothing more, on error. */

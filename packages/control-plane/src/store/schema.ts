@@ -336,6 +336,8 @@ export interface GuestConfigurationMachinesTable {
   disabled_reason: string | null;
   /** The machine's updated_at and the policy generation it was last matched against policy for. */
   reconciled_for: string | null;
+  /** 1 while the agent's heartbeat says guest configuration is off or in monitor mode (0012). */
+  switched_off: number;
 }
 
 /** The latest compliance of one machine for one policy assignment member (0007). */
@@ -354,13 +356,25 @@ export interface PolicyStatesTable {
   definition_action: string;
   /** The guest configuration assignment whose report decides it; null for other policies. */
   gc_assignment_name: string | null;
-  /** Compliant, NonCompliant or Unknown; Exempt and guest configuration off are worked out when read. */
+  /** Compliant, NonCompliant or Unknown, as evaluated or reported. */
   compliance_state: 'Compliant' | 'NonCompliant' | 'Unknown';
   exempt: number;
   /** ISO-8601 UTC when the exemption stops counting; null for never. */
   exempt_until: string | null;
   timestamp: string;
+  /**
+   * What compliance shows: Exempt while an exemption counts, NonCompliant for a guest
+   * configuration audit while the machine has guest configuration switched off, else
+   * compliance_state. Written by restateMachines whenever one of those changes (0012).
+   */
+  state: PolicyState;
+  /** On the machine's first row of each policy assignment: the rank of its worst state. */
+  assignment_rank: number | null;
+  /** On the machine's first row: the rank of its worst state over every policy assignment. */
+  machine_rank: number | null;
 }
+
+export type PolicyState = 'Compliant' | 'NonCompliant' | 'Exempt' | 'Unknown';
 
 export interface PolicyDefinitionsTable {
   /** Lower-cased ARM id: `{scope}/providers/microsoft.authorization/policy[set]definitions/{name}`. */

@@ -70,6 +70,7 @@ for (const backend of testBackends()) {
         '0009_compliance_at_scale',
         '0010_local_changes',
         '0011_sign_in',
+        '0012_policy_states_stored',
       ]);
     });
 
