@@ -1,8 +1,9 @@
 // Bundles the compiled azcmagent and tether CLIs into CommonJS files: Node 20 resolves and loads
 // ES modules one file at a time, which dominated their cold start. azcmagent has two bundles: the
 // commands most runs use, and (azcmagent-heavy.cjs) the services, connect, logs and extension
-// commands with the zip, JOSE and extension-host code only they need. tether has one, whose
-// command modules are evaluated only when asked for. Tests run the bundles.
+// commands with the zip, JOSE and extension-host code only they need. tether has three: the entry
+// (--version), the program with the client commands, whose modules are evaluated only when asked
+// for, and the server. Tests run the bundles.
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -30,7 +31,18 @@ const heavyAsSecondBundle = {
   },
 };
 
-/** tether's main.js reaches init and server only through import('./server-commands.js'). */
+/** tether's main.js reaches the program (commander and the commands) only through import(). */
+const programAsSecondBundle = {
+  name: 'program-as-second-bundle',
+  setup(builder) {
+    builder.onResolve({ filter: /^\.\/run-program\.js$/ }, () => ({
+      path: './tether-program.cjs',
+      external: true,
+    }));
+  },
+};
+
+/** tether's run-program.js reaches init and server only through import('./server-commands.js'). */
 const serverAsSecondBundle = {
   name: 'server-as-second-bundle',
   setup(builder) {
@@ -121,6 +133,15 @@ await Promise.all([
     // Less source to read and hash at every start; names are kept for readable stack traces.
     minifyWhitespace: true,
     minifySyntax: true,
+    plugins: [programAsSecondBundle],
+    supported: { 'dynamic-import': false },
+  }),
+  build({
+    ...common,
+    entryPoints: ['packages/control-plane/dist/cli/run-program.js'],
+    outfile: 'packages/control-plane/dist/bundle/tether-program.cjs',
+    minifyWhitespace: true,
+    minifySyntax: true,
     plugins: [serverAsSecondBundle, lazyChildProcessForCommander, lazyBuiltins],
     external: serverLibraries,
     supported: { 'dynamic-import': false },
@@ -133,9 +154,12 @@ await Promise.all([
   }),
 ]);
 
-// tether's V8 code cache, written by running one client command's help, so the functions every
-// command compiles (commander's parsing and help) are in it; bin/tether.cjs uses it when it can.
-rmSync('packages/control-plane/dist/bundle/tether.cjs.cache', { force: true });
+// tether's V8 code caches (one per bundle bin/tether.cjs loads itself), written by running one
+// client command's help, so the functions every command compiles (commander's parsing and help)
+// are in them; bin/tether.cjs uses them when it can.
+for (const bundle of ['tether.cjs', 'tether-program.cjs']) {
+  rmSync(`packages/control-plane/dist/bundle/${bundle}.cache`, { force: true });
+}
 const warm = spawnSync(
   process.execPath,
   ['packages/control-plane/bin/tether.cjs', 'machine', 'list', '--help'],

@@ -1,7 +1,7 @@
 // `tether`: the control plane's server and admin commands. This entry answers --version by
-// itself; the program (run-program.ts, with commander) is evaluated only for the other commands.
+// itself; the program (run-program.ts, with commander) is loaded only for the other commands.
 import { TETHER_VERSION } from '../version.js';
-import { writeStderr, writeStdout } from './client/standard-output.js';
+import { writeStdout } from './client/standard-output.js';
 
 /** Top-level await is avoided: the program ships as a CommonJS bundle, which starts faster. */
 async function main(argv: readonly string[]): Promise<void> {
@@ -16,7 +16,8 @@ async function main(argv: readonly string[]): Promise<void> {
 }
 
 main(process.argv).catch((error: unknown) => {
-  writeStderr(
+  // The stream, not writeStderr: the program's own copy of that may have written through it.
+  process.stderr.write(
     `tether: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );
   process.exitCode = 1;
