@@ -110,6 +110,7 @@ export class IdentityProvider {
       issuer: this.userTokens,
       clients: this.clients,
       throttle: new SignInThrottle(clock, DEFAULT_THROTTLE_LIMITS),
+      activity,
     });
     return [
       ...discoveryRoutes({ endpoints, keys, clock }),

@@ -1,6 +1,8 @@
 // The token endpoint's grants for people: authorization_code (with PKCE), refresh_token (with
 // rotation) and device_code. Each answers as Entra does — access, id and refresh tokens plus
 // `client_info` — and checks that the person and their password are still current.
+import { randomUUID } from 'node:crypto';
+import type { ActivityLog } from '../api/activity-log.js';
 import type { Clock } from '../clock.js';
 import type { ClientAuthenticator, ClientProof } from './client-authenticator.js';
 import type { CredentialStore } from './credential-store.js';
@@ -31,7 +33,11 @@ export interface PeopleGrantServices {
   clients: ClientAuthenticator;
   /** Failed grants per client and address: guessing codes or tokens is slowed like passwords. */
   throttle: SignInThrottle;
+  /** Each grant, given or refused, is recorded (never the code or token itself). */
+  activity: ActivityLog;
 }
+
+export const TOKEN_OPERATION = 'Microsoft.Authorization/directory/users/token/action';
 
 interface Granted {
   userId: string;
@@ -58,13 +64,33 @@ export class PeopleGrants {
       this.services.credentials,
       this.services.endpoints,
     );
-    this.services.throttle.check(client.clientId, address);
+    const record = (status: 'Succeeded' | 'Failed', subStatus: string, caller: string) =>
+      this.services.activity.record({
+        correlationId: randomUUID(),
+        caller,
+        operationName: TOKEN_OPERATION,
+        status,
+        subStatus,
+        resourceId: '/',
+        httpMethod: 'POST',
+        clientIp: address,
+        properties: { clientId: client.clientId, grantType },
+      });
+    try {
+      this.services.throttle.check(client.clientId, address);
+    } catch (error) {
+      await record('Failed', 'TooManyRequests', client.clientId);
+      throw error;
+    }
     try {
       const granted = await this.redeem(grantType, body, client, address);
-      return await this.answer(granted, body.scope);
+      const answer = await this.answer(granted, body.scope);
+      await record('Succeeded', '200', answer.userName);
+      return answer.body;
     } catch (error) {
       if (error instanceof OAuthError && error.error === 'invalid_grant') {
         this.services.throttle.failed(client.clientId, address);
+        await record('Failed', `invalid_grant (AADSTS${error.aadsts})`, client.clientId);
       }
       throw error;
     }
@@ -176,7 +202,7 @@ export class PeopleGrants {
             ...(granted.familyId === undefined ? {} : { familyId: granted.familyId }),
           })
         : undefined;
-    return {
+    const body = {
       token_type: 'Bearer',
       scope: scopes.granted,
       expires_in: access.expiresIn,
@@ -188,6 +214,7 @@ export class PeopleGrants {
         JSON.stringify({ uid: granted.userId, utid: endpoints.tenantId }),
       ).toString('base64url'),
     };
+    return { body, userName: subject.principal.user_principal_name ?? subject.principal.id };
   }
 }
 

@@ -428,4 +428,26 @@ void describe('people sign-in', () => {
     assert.equal(proven.status, 200, JSON.stringify(proven.body));
     assert.equal(decodeJwt(String(proven.body['id_token'])).aud, appId);
   });
+
+  void it('limits failed token requests per client and address with 429, and logs them without the token', async () => {
+    plane.clock.advance(60_000);
+    for (let i = 0; i < 10; i++) {
+      const refused = await refresh(`made-up-refresh-token-${i}`);
+      assert.equal(refused.status, 400);
+      assert.equal(refused.body['error'], 'invalid_grant');
+    }
+    const limited = await refresh('made-up-refresh-token-10');
+    assert.equal(limited.status, 429);
+    assert.ok(Number(limited.headers['retry-after']) > 0);
+    const rows = await plane.db
+      .selectFrom('activity_log')
+      .selectAll()
+      .where('operation_name', '=', 'Microsoft.Authorization/directory/users/token/action')
+      .execute();
+    assert.ok(rows.some((r) => r.status === 'Succeeded' && r.caller === 'ada@contoso.example'));
+    assert.ok(rows.filter((r) => r.sub_status.startsWith('invalid_grant')).length >= 10);
+    assert.ok(rows.some((r) => r.sub_status === 'TooManyRequests'));
+    assert.ok(!JSON.stringify(rows).includes('made-up-refresh-token'));
+    plane.clock.advance(60_000);
+  });
 });
