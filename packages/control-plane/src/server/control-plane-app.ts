@@ -25,6 +25,7 @@ import { armRoutes } from '../resources/arm-routes.js';
 import type { Database } from '../store/schema.js';
 import { readSetting, SETTING_KEYS } from '../store/settings.js';
 import { healthRoutes } from './health-routes.js';
+import { installRoutes } from '../install/install-routes.js';
 
 export interface ControlPlaneAppOptions {
   db: Kysely<Database>;
@@ -38,6 +39,8 @@ export interface ControlPlaneAppOptions {
   machineTimings?: Partial<MachineTimings>;
   /** scrypt cost of people's passwords; OWASP's unless a test lowers it. */
   passwordCost?: ScryptCost;
+  /** The azcmagent .deb that "Add a server" installs; its install routes answer 404 without. */
+  agentPackage?: string | undefined;
 }
 
 export interface ControlPlaneApp {
@@ -113,6 +116,7 @@ export async function createControlPlaneApp(
       ...armRoutes(armServices),
       ...machineAgentRoutes(armServices),
       ...onboardingTokenRoutes({ ...armServices, tenantId }),
+      ...installRoutes({ publicUrl, agentPackage: options.agentPackage }),
     ],
     deps: { authenticator: identity.authenticator, authorizer, activityLog },
     ...(options.https === undefined ? {} : { https: options.https }),

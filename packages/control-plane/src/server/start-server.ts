@@ -36,6 +36,8 @@ export interface ServerOptions {
   machineTimings?: Partial<MachineTimings> | undefined;
   clock: Clock;
   logLevel?: string;
+  /** The azcmagent .deb served to machines added with the install command. */
+  agentPackage?: string | undefined;
 }
 
 export interface RunningServer {
@@ -80,6 +82,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       publicUrl,
       ...(options.machineTimings === undefined ? {} : { machineTimings: options.machineTimings }),
       logger: { level: options.logLevel ?? 'info', stream: process.stderr },
+      agentPackage: options.agentPackage,
     });
     await plane.app.ready();
     ready.app = plane.app;

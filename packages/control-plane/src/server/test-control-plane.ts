@@ -37,7 +37,7 @@ export class TestControlPlane {
 
   static async start(
     backend: TestBackend = testBackends()[0] as TestBackend,
-    options: { machineTimings?: Partial<MachineTimings> } = {},
+    options: { machineTimings?: Partial<MachineTimings>; agentPackage?: string } = {},
   ): Promise<TestControlPlane> {
     const store = await backend.open();
     const clock = new ManualClock();
@@ -49,6 +49,7 @@ export class TestControlPlane {
       publicUrl: TEST_PUBLIC_URL,
       machineTimings,
       passwordCost: TEST_PASSWORD_COST,
+      agentPackage: options.agentPackage,
     });
     await plane.app.ready();
     return new TestControlPlane(store, clock, installation, plane, machineTimings);

@@ -14,6 +14,8 @@ export interface Session {
   endpoint: string;
   tenantId: string;
   clientId: string;
+  /** The PEM CA certificates this session trusts (TETHER_CA_CERT or the profile's), if any. */
+  ca: string | undefined;
   /** The --subscription flag, else the profile's default; a usage error when neither is set. */
   subscriptionId: () => string;
   close: () => void;
@@ -73,6 +75,7 @@ export async function openSession(deps: CliDeps, subscriptionFlag?: string): Pro
     endpoint: profile.endpoint,
     tenantId: profile.tenantId,
     clientId: profile.clientId,
+    ca,
     subscriptionId: () => {
       const subscription = subscriptionFlag ?? profile.subscriptionId;
       if (subscription === undefined) {

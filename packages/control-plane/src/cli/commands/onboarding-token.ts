@@ -8,6 +8,8 @@ import {
   subscriptionOption,
   type SubscriptionOptions,
 } from '../client/command-kit.js';
+import { usageError } from '../client/cli-error.js';
+import { installCommand } from '../client/install-command.js';
 import { parseResourceGroupName } from '../client/parsers.js';
 import { resourceGroupScope, scopePath } from '../client/scope.js';
 
@@ -18,6 +20,7 @@ interface CreateOptions extends SubscriptionOptions {
   resourceGroup: string;
   expires: number;
   maxMachines: number;
+  installCommand?: boolean;
 }
 
 function parseExpires(raw: string): number {
@@ -47,6 +50,10 @@ export function register(program: Command, deps: CliDeps = processCliDeps()): vo
     .requiredOption('-g, --resource-group <name>', 'resource group', parseResourceGroupName)
     .requiredOption('--expires <duration>', 'lifetime such as 2h (at most 30d)', parseExpires)
     .requiredOption('--max-machines <n>', 'machines the token may create', parseCount)
+    .option(
+      '--install-command',
+      'print the one command that installs the agent on a new machine and connects it with this token',
+    )
     .addOption(subscriptionOption())
     .action(
       defineAction<CreateOptions>(deps, async (o, c) => {
@@ -57,7 +64,19 @@ export function register(program: Command, deps: CliDeps = processCliDeps()): vo
           { expiresInSeconds: o.expires, maxMachines: o.maxMachines },
           { query: QUERY },
         );
-        deps.stdout(`${answer.token}\n`);
+        if (o.installCommand !== true) {
+          deps.stdout(`${answer.token}\n`);
+          return;
+        }
+        if (session.ca === undefined) {
+          throw usageError(
+            "--install-command needs the control plane's CA certificate: sign in with 'tether login --ca-cert FILE' or set TETHER_CA_CERT=FILE.",
+            '--install-command',
+          );
+        }
+        deps.stdout(
+          `Run this as root on the machine to add (it installs the agent and connects it):\n\n${installCommand({ endpoint: session.endpoint, caPem: session.ca, token: answer.token })}\n`,
+        );
       }),
     );
 }

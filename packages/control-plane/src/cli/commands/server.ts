@@ -1,5 +1,7 @@
 // `tether server --data-dir D --listen HOST:PORT`: serves the control plane over HTTPS until
 // SIGTERM or SIGINT, then shuts down gracefully; machine status timings are flags too.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { systemClock } from '../../clock.js';
 import { parseDuration } from '../../server/duration.js';
@@ -24,6 +26,7 @@ interface ServerCommandOptions extends MachineTimingFlags {
   san: string[];
   keyRotation: string;
   logLevel: string;
+  agentPackage?: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
@@ -82,6 +85,10 @@ export function register(program: Command): void {
       'how long an extension operation waits for its machine before it fails (MachineNotReached)',
       MACHINE_TIMING_FLAG_DEFAULTS.extensionRequestTimeout,
     )
+    .option(
+      '--agent-package <file>',
+      'the azcmagent .deb that machines added with `tether onboarding-token create --install-command` install',
+    )
     .option('--log-level <level>', `log level on stderr: ${LOG_LEVELS.join(', ')}`, 'info')
     .action((options: ServerCommandOptions) => runServerCommand(() => serve(options)));
 }
@@ -101,6 +108,13 @@ async function serve(options: ServerCommandOptions): Promise<void> {
       { target: '--log-level' },
     );
   }
+  if (options.agentPackage !== undefined && !existsSync(options.agentPackage)) {
+    throw new ServerError(
+      'ERR_SERVER_CONFIG',
+      `--agent-package ${JSON.stringify(options.agentPackage)} does not exist: give the path of the azcmagent .deb`,
+      { target: '--agent-package' },
+    );
+  }
   const machineTimings = parseMachineTimingFlags(options);
   const running = await startServer({
     dataDir: options.dataDir,
@@ -116,6 +130,7 @@ async function serve(options: ServerCommandOptions): Promise<void> {
     machineTimings,
     clock: systemClock,
     logLevel: options.logLevel,
+    agentPackage: options.agentPackage === undefined ? undefined : resolve(options.agentPackage),
   });
   process.stdout.write(`tether listening on ${running.url}\n`);
   await new Promise<void>((resolve) => {
