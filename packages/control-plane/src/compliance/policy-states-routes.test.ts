@@ -3,6 +3,7 @@
 // a local switch-off and re-scoping show in queryResults and summarize.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { AGENT_V, ExtensionTestWorld } from '../extensions/extension-test-world.js';
 import { GcSwitchWatch, gcSwitchedOff } from '../guest-configuration/gc-switch-watch.js';
@@ -16,7 +17,12 @@ import {
   parsePolicyDefinition,
   type AssignmentRecord,
   type ExemptionRecord,
+  type PolicyResourceView,
 } from '../policy/index.js';
+import { gcServicesOf } from '../guest-configuration/gc-services.js';
+import { policyMatchingIdle } from '../guest-configuration/policy-matcher.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.js';
 import { CONTRIBUTOR_ROLE_ID } from '../rbac/built-in-roles.js';
 
 const V = 'api-version=2024-10-01';
@@ -28,7 +34,7 @@ class HeldPolicy implements PolicySource {
   exemptions: ExemptionRecord[] = [];
   private listeners: ((change: PolicyChangeNotice) => void)[] = [];
   constructor(private readonly now: () => number) {}
-  evaluatePolicies(view: Parameters<PolicySource['evaluatePolicies']>[0]) {
+  evaluator() {
     const definitionId = `/providers/Microsoft.Authorization/policyDefinitions/${LINUX_BASELINE_POLICY}`;
     const compiled = this.assignments.map((record) =>
       compileAssignment(record, {
@@ -37,15 +43,26 @@ class HeldPolicy implements PolicySource {
         document: parsePolicyDefinition(BASELINE?.properties),
       }),
     );
-    return Promise.resolve(evaluatePolicies(view, compiled, this.exemptions, this.now()));
+    const exemptions = this.exemptions;
+    const now = this.now();
+    return Promise.resolve((view: PolicyResourceView) =>
+      evaluatePolicies(view, compiled, exemptions, now),
+    );
   }
   onChange(listener: (change: PolicyChangeNotice) => void): () => void {
     this.listeners.push(listener);
     return () => undefined;
   }
-  changed(): void {
-    const change: PolicyChangeNotice = { kind: 'assignment', change: 'updated', id: '', scope: '' };
+  /** Tells the listeners, as the policy routes do, and waits for the background matching. */
+  async changed(db: Kysely<Database>, scope: string): Promise<void> {
+    const change: PolicyChangeNotice = {
+      kind: 'assignment',
+      change: 'updated',
+      id: '',
+      scope: scope.toLowerCase(),
+    };
     for (const listener of this.listeners) listener(change);
+    await policyMatchingIdle(db);
   }
 }
 
@@ -66,6 +83,25 @@ for (const backend of armTestBackends()) {
         String(r['resourceId']).split('/').at(-1),
         r['complianceState'],
       ]);
+    };
+    /** Agents' goal-state polls held open on both machines: which are woken, and why. */
+    const holdPolls = () => {
+      const { waiters } = gcServicesOf(w.t.services);
+      const woken: string[] = [];
+      const polls = ['web-01', 'web-02'].map((name) => {
+        const poll = waiters.wait(w.machine(name).toLowerCase(), 600_000, new EventEmitter());
+        void poll.done.then((outcome) => {
+          if (outcome === 'changed') woken.push(name);
+        });
+        return poll;
+      });
+      return {
+        woken: async () => {
+          await new Promise((resolve) => setImmediate(resolve));
+          return [...woken].sort();
+        },
+        release: () => polls.forEach((p) => p.cancel()),
+      };
     };
     const upload = (body: Record<string, unknown>) =>
       w.call('POST', `${w.machine()}/guestConfigurationReports?${AGENT_V}`, {
@@ -94,7 +130,7 @@ for (const backend of armTestBackends()) {
           parameters: {},
         },
       ];
-      policy.changed();
+      await policy.changed(w.t.db, group());
     });
     after(() => w.close());
 
@@ -178,7 +214,11 @@ for (const backend of armTestBackends()) {
           expiresOn,
         },
       ];
-      policy.changed();
+      const polls = holdPolls();
+      await policy.changed(w.t.db, group());
+      // An exemption changes compliance, not what any agent runs: no agent is woken for it.
+      assert.deepEqual(await polls.woken(), []);
+      polls.release();
       assert.deepEqual(await query(), [
         ['web-01', 'Compliant'],
         ['web-02', 'Exempt'],
@@ -199,7 +239,11 @@ for (const backend of armTestBackends()) {
           notScopes: [`${group()}/providers/microsoft.hybridcompute/machines/web-02`.toLowerCase()],
         },
       ];
-      policy.changed();
+      const polls = holdPolls();
+      await policy.changed(w.t.db, group());
+      // Only the agent whose assignment went away is told.
+      assert.deepEqual(await polls.woken(), ['web-02']);
+      polls.release();
       assert.deepEqual(await query(), [['web-01', 'Compliant']]);
       const list = await w.call(
         'GET',

@@ -5,7 +5,6 @@ import type { FastifyRequest } from 'fastify';
 import { ArmError } from '../api/arm-error.js';
 import type { RouteSpec } from '../api/route-spec.js';
 import { MACHINE_PATH, machineTargetOf, requireMachine } from '../extensions/extension-target.js';
-import { reconcileStale } from '../guest-configuration/gc-reconciler.js';
 import type { GcServices } from '../guest-configuration/gc-services.js';
 import { updateGcMachine } from '../guest-configuration/gc-store.js';
 import { checkResourceGroupName, checkSubscriptionId } from '../resources/arm-names.js';
@@ -65,14 +64,13 @@ export function policyStatesRoutes(services: GcServices): RouteSpec[] {
   const { db, clock } = services;
   const common = { apiVersions: POLICY_INSIGHTS_API_VERSIONS };
 
-  /** The scope exists, and its machines are matched against any policy change first. */
+  /** The scope exists; exemptions that have run out stop counting. */
   const prepare = async (kind: ScopeKind, request: FastifyRequest): Promise<StateScope> => {
     const { scope } = scopeOf(kind, request);
     if (kind === 'machine') await requireMachine(db, machineTargetOf(request));
     else if (scope.resourceGroup !== undefined)
       await requireResourceGroup(db, scope.subscriptionId, scope.resourceGroup);
     else await requireSubscription(db, scope.subscriptionId);
-    await reconcileStale(services, scope);
     await expireExemptions(db, new Date(clock.now()).toISOString());
     return scope;
   };

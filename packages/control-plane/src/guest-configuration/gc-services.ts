@@ -10,7 +10,7 @@ import { param } from '../resources/arm-request.js';
 import type { ArmServices } from '../resources/arm-routes.js';
 import { resourceNotFound } from '../resources/arm-scope.js';
 import { gcAssignmentIdOf, GC_ASSIGNMENT_TYPE } from './gc-assignment-resource.js';
-import { policyChanged } from './gc-reconciler.js';
+import { PolicyMatcher } from './policy-matcher.js';
 import type { PolicySource } from './policy-source.js';
 import type { Db } from './gc-store.js';
 
@@ -46,8 +46,13 @@ export function gcServicesOf(services: ArmServices): GcServices {
     waiters,
     policy: services.policy,
   };
-  // One listener per database, however many times the routes are built over it.
-  if (fresh) services.policy?.onChange(() => policyChanged(gc));
+  // One listener per database, however many times the routes are built over it; matching asked
+  // for before a restart and not finished resumes now.
+  if (fresh && services.policy !== undefined) {
+    const matcher = PolicyMatcher.of(gc);
+    services.policy.onChange((change) => void matcher.request(change.scope).catch(() => undefined));
+    matcher.start();
+  }
   return gc;
 }
 

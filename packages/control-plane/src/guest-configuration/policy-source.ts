@@ -1,6 +1,6 @@
 // What guest configuration and compliance need from policy: the entries that apply to a
 // machine and a notice when assignments, exemptions or definitions change.
-import type { PolicyResourceView, PolicyVerdicts } from '../policy/index.js';
+import type { PolicyEvaluator } from './gc-machine-match.js';
 
 export interface PolicyChangeNotice {
   kind: 'definition' | 'setDefinition' | 'assignment' | 'exemption';
@@ -13,10 +13,11 @@ export interface PolicyChangeNotice {
 
 export interface PolicySource {
   /**
-   * Every entry whose rule matches the resource, and every Audit or Deny entry covering it whose
-   * rule does not; each with its exemption if one is active now.
+   * The policy as it stands now, ready to evaluate any number of resources: every entry whose
+   * rule matches a resource, and every Audit or Deny entry covering it whose rule does not; each
+   * with its exemption if one is active now.
    */
-  evaluatePolicies(view: PolicyResourceView): Promise<PolicyVerdicts>;
+  evaluator(): Promise<PolicyEvaluator>;
   /** Returns the function that stops listening. */
   onChange(listener: (change: PolicyChangeNotice) => void): () => void;
 }

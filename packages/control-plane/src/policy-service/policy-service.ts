@@ -48,6 +48,17 @@ export class PolicyService {
     return evaluatePolicies(view, compiled, exemptions, this.clock.now());
   }
 
+  /**
+   * The policy as it stands now, loaded and compiled once, to evaluate many resources with: what
+   * evaluatePolicies answers for each, without a query per resource.
+   */
+  async evaluator(): Promise<(view: PolicyResourceView) => PolicyVerdicts> {
+    const compiled = await this.catalog.compile(await this.store.assignments());
+    const exemptions = (await this.store.exemptions()).map(exemptionRecord);
+    const now = this.clock.now();
+    return (view) => evaluatePolicies(view, compiled, exemptions, now);
+  }
+
   /** Every assignment with its scope and notScopes, lower-cased. */
   async assignments(): Promise<AssignmentRecord[]> {
     return (await this.store.assignments()).map(assignmentRecord);

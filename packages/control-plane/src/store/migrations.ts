@@ -626,6 +626,17 @@ const migrations: Record<string, Migration> = {
               where p.machine_id = policy_states.machine_id) end`.execute(db);
     },
   },
+  '0013_policy_match_requests': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Scopes whose machines are still to be matched against a policy change: kept until done,
+      // so matching interrupted by a restart resumes (guest-configuration/policy-matcher.ts).
+      await db.schema
+        .createTable('policy_match_requests')
+        .addColumn('scope', text, (c) => c.primaryKey())
+        .addColumn('requests', 'integer', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 /** Brings the schema to the newest migration; fails loudly, changing nothing more, on error. */

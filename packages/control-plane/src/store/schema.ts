@@ -376,6 +376,14 @@ export interface PolicyStatesTable {
 
 export type PolicyState = 'Compliant' | 'NonCompliant' | 'Exempt' | 'Unknown';
 
+/** A scope whose machines are to be matched against policy again (0013). */
+export interface PolicyMatchRequestsTable {
+  /** Lower-cased; '' or '/' for every machine. */
+  scope: string;
+  /** How many times it was asked for: a request made while matching runs keeps the row. */
+  requests: number;
+}
+
 export interface PolicyDefinitionsTable {
   /** Lower-cased ARM id: `{scope}/providers/microsoft.authorization/policy[set]definitions/{name}`. */
   id: string;
@@ -507,6 +515,7 @@ export interface Database {
   guest_configuration_reports: GuestConfigurationReportsTable;
   guest_configuration_machines: GuestConfigurationMachinesTable;
   policy_states: PolicyStatesTable;
+  policy_match_requests: PolicyMatchRequestsTable;
   policy_definitions: PolicyDefinitionsTable;
   policy_assignments: PolicyAssignmentsTable;
   policy_exemptions: PolicyExemptionsTable;

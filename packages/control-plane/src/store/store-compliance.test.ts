@@ -71,6 +71,7 @@ for (const backend of testBackends()) {
         '0010_local_changes',
         '0011_sign_in',
         '0012_policy_states_stored',
+        '0013_policy_match_requests',
       ]);
     });
 
