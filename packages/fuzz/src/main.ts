@@ -74,8 +74,8 @@ for (const target of chosen) {
   for (const example of report.examples) {
     console.log(`  finding: ${example.finding}\n  input:   ${example.input}`);
   }
-  if (report.interrupted && minutes === undefined && target.budget !== undefined) {
-    console.log(shortRunNote(report, count, target.budget));
+  if (report.interrupted && limit !== undefined && target.budget !== undefined) {
+    console.log(shortRunNote(report, count, { ...target.budget, minutes: limit }));
   }
 }
 console.log(`\n${summaryTable(reports)}`);

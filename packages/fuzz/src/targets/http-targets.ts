@@ -310,6 +310,41 @@ const tokenEndpoint = fuzzTarget(
   async () => {
     const plane = await TestControlPlane.start();
     const appId = plane.installation.appId;
+    const anyValue = fc.oneof(
+      fc.constantFrom('', ' ', plane.installation.password, 'https://graph.microsoft.com/.default'),
+      jwtLike([appId, `https://tether.test:8443/${plane.tenantId}/oauth2/v2.0/token`]),
+      textFrom(['a', '%', '&', '=', '+', '.default', ' ']),
+    );
+    /** Mostly the value a real client sends, so inputs reach the checks behind this one. */
+    const mostly = (good: string) =>
+      fc.oneof({ weight: 4, arbitrary: fc.constant(good) }, { weight: 1, arbitrary: anyValue });
+    // A client-credentials request with each field mostly right: most inputs reach the client
+    // and its proof. A secret is rare, as each wrong one costs a scrypt hash.
+    const request = fc
+      .tuple(
+        fc.record(
+          {
+            grant_type: mostly('client_credentials'),
+            client_id: mostly(appId),
+            scope: mostly('https://management.azure.com/.default'),
+            client_assertion_type: mostly('urn:ietf:params:oauth:client-assertion-type:jwt-bearer'),
+            client_assertion: jwtLike([
+              appId,
+              `https://tether.test:8443/${plane.tenantId}/oauth2/v2.0/token`,
+            ]),
+          },
+          { requiredKeys: ['grant_type', 'client_id', 'scope'] },
+        ),
+        fc.oneof(
+          { weight: 19, arbitrary: fc.constant(undefined) },
+          { weight: 1, arbitrary: anyValue },
+        ),
+      )
+      .map(([form, secret]) =>
+        new URLSearchParams(
+          secret === undefined ? form : { ...form, client_secret: secret },
+        ).toString(),
+      );
     const fields = fc.dictionary(
       fc.constantFrom(
         'grant_type',
@@ -340,19 +375,24 @@ const tokenEndpoint = fuzzTarget(
     const outcomes = new Outcomes();
     return {
       arbitrary: fc.record({
-        tenant: fc.constantFrom(plane.tenantId, 'common', 'organizations', '', '..', '%00'),
+        tenant: fc.oneof(
+          { weight: 8, arbitrary: fc.constant(plane.tenantId) },
+          { weight: 1, arbitrary: fc.constantFrom('common', 'organizations', '', '..', '%00') },
+        ),
         body: fc.oneof(
-          { weight: 5, arbitrary: fields.map((f) => new URLSearchParams(f).toString()) },
+          { weight: 6, arbitrary: request },
+          { weight: 2, arbitrary: fields.map((f) => new URLSearchParams(f).toString()) },
           {
             weight: 1,
             arbitrary: textFrom(['=', '&', '%', 'grant_type', 'client_id', '%zz', '+']),
           },
         ),
-        contentType: fc.constantFrom(
-          'application/x-www-form-urlencoded',
-          'application/json',
-          'text/plain',
-          'multipart/form-data',
+        contentType: fc.oneof(
+          { weight: 8, arbitrary: fc.constant('application/x-www-form-urlencoded') },
+          {
+            weight: 1,
+            arbitrary: fc.constantFrom('application/json', 'text/plain', 'multipart/form-data'),
+          },
         ),
       }),
       check: (input: { tenant: string; body: string; contentType: string }) => {
@@ -376,7 +416,7 @@ const tokenEndpoint = fuzzTarget(
   {
     minutes: 25,
     covers:
-      "the endpoint's answer turns on the tenant (6 values), the content type (4), grant_type, scope, client_id and the proof, each drawn from a few values, and on the assertion header's alg, x5t and kid, so every combination of these checks is reached many times (the kinds of answer below); unsigned assertions stop at the signature check, so more inputs only repeat them.",
+      "most inputs are a client-credentials request with each field mostly right, so they reach the client and its proof: the assertion's form, its header's alg and x5t, the certificate lookup, and (rarely, each costing a hash) a wrong secret; the kinds of answer below show each check reached many times, and without a registered key's signature nothing past the certificate lookup is reachable, so more inputs only repeat these checks.",
   },
 );
 
