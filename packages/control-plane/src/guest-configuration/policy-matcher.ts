@@ -81,7 +81,9 @@ export class PolicyMatcher {
     const failure = this.failure;
     this.failure = undefined;
     if (failure !== undefined)
-      throw failure instanceof Error ? failure : new Error(String(failure));
+      throw failure instanceof Error
+        ? failure
+        : new Error('policy matching failed', { cause: failure });
   }
 
   private async drain(): Promise<void> {
