@@ -220,6 +220,41 @@ for (const backend of testBackends()) {
       assert.deepEqual(left, [{ member_id: 'b' }]);
     });
 
+    void it('counts repeated policy match requests, and keeps one asked for again meanwhile', async () => {
+      const ask = (scope: string) =>
+        store.db
+          .insertInto('policy_match_requests')
+          .values({ scope, requests: 1 })
+          .onConflict((oc) =>
+            oc
+              .column('scope')
+              .doUpdateSet((eb) => ({ requests: eb('policy_match_requests.requests', '+', 1) })),
+          )
+          .execute();
+      const done = (scope: string, requests: number) =>
+        store.db
+          .deleteFrom('policy_match_requests')
+          .where('scope', '=', scope)
+          .where('requests', '=', requests)
+          .execute();
+      await ask('/subscriptions/s1');
+      await ask('/subscriptions/s1');
+      const seen = await store.db.selectFrom('policy_match_requests').selectAll().execute();
+      assert.deepEqual(seen, [{ scope: '/subscriptions/s1', requests: 2 }]);
+      // Asked again while the two were being matched: that third request is not lost.
+      await ask('/subscriptions/s1');
+      await done('/subscriptions/s1', 2);
+      assert.equal(
+        (await store.db.selectFrom('policy_match_requests').selectAll().execute()).length,
+        1,
+      );
+      await done('/subscriptions/s1', 3);
+      assert.deepEqual(
+        await store.db.selectFrom('policy_match_requests').selectAll().execute(),
+        [],
+      );
+    });
+
     void it('runs a statement batch in one transaction, each parameter set with its rows', async () => {
       const batches = statementBatchesOf(store.db);
       const generation = writeGenerationOf(store.db);
