@@ -47,6 +47,7 @@ export const ARM_ERROR_STATUS = {
   InvalidDeletePolicySetDefinitionRequest: 400,
   RequestDisallowedByPolicy: 403,
   InternalServerError: 500,
+  ServiceUnavailable: 503,
 } as const satisfies Record<string, number>;
 
 export type ArmErrorCode = keyof typeof ARM_ERROR_STATUS;

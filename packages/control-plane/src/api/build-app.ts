@@ -5,6 +5,7 @@ import fastify, {
   type FastifyReply,
   type FastifyServerOptions,
 } from 'fastify';
+import { isStoreUnavailable } from '../store/store-unavailable.js';
 import { ArmError, TooManyRequestsError } from './arm-error.js';
 import { lazyRequestLoggers } from './request-logger.js';
 import {
@@ -21,6 +22,21 @@ export interface AppOptions {
   /** PEM key and certificate; omitted only for in-process tests that use inject(). */
   https?: { key: string; cert: string };
   logger?: FastifyServerOptions['logger'];
+  /**
+   * False while what this node holds in memory cannot be trusted (another node's changes may
+   * have been missed): every request but the health checks is answered 503.
+   */
+  available?: () => boolean;
+}
+
+/** What a 503 asks clients to wait while the database cannot be reached. */
+export const STORE_RETRY_AFTER_SECONDS = 5;
+
+export function storeUnavailable(): ArmError {
+  return new ArmError(
+    'ServiceUnavailable',
+    `The control plane cannot reach its database right now; try again in ${STORE_RETRY_AFTER_SECONDS} s.`,
+  );
 }
 
 /** The longest path segment a route matches: ARM names are at most 260 characters. */
@@ -79,6 +95,13 @@ export function buildApp(options: AppOptions): FastifyInstance {
       );
       return reply.code(fastifyError.statusCode === 413 ? 413 : 400).send(invalid.toBody());
     }
+    if (isStoreUnavailable(error)) {
+      request.log.warn({ err: error }, 'database unavailable');
+      return reply
+        .code(503)
+        .header('retry-after', String(STORE_RETRY_AFTER_SECONDS))
+        .send(storeUnavailable().toBody());
+    }
     request.log.error({ err: error }, 'unhandled error');
     const internal = new ArmError(
       'InternalServerError',
@@ -94,6 +117,21 @@ export function buildApp(options: AppOptions): FastifyInstance {
     );
     return reply.code(404).send(error.toBody());
   });
+
+  const available = options.available;
+  if (available !== undefined) {
+    app.addHook('onRequest', (request, reply, done) => {
+      const path = request.url.split('?')[0] ?? '';
+      if (available() || path === '/healthz' || path === '/readyz') {
+        done();
+        return;
+      }
+      void reply
+        .code(503)
+        .header('retry-after', String(STORE_RETRY_AFTER_SECONDS))
+        .send(storeUnavailable().toBody());
+    });
+  }
 
   requireDeclaredAccess(app);
   registerRoutes(app, options.routes, options.deps);

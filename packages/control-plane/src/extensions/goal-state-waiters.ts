@@ -1,6 +1,12 @@
-// In-process wake-up of long polls (B11): a machine's waiting goal-state requests, woken when
-// its goal state changes. Cheap per waiter (one timer, one listener) so a fleet can all wait.
+// Wake-up of long polls: a machine's waiting goal-state requests, woken when its goal state
+// changes, on whichever node holds them (the change is published to every node). Cheap per
+// waiter (one timer, one listener) so a fleet can all wait.
 import type { Kysely } from 'kysely';
+import {
+  clusterChannelOf,
+  type ClusterChannel,
+  type ClusterTopic,
+} from '../cluster/cluster-channel.js';
 import type { Database } from '../store/schema.js';
 
 export type WaitOutcome = 'changed' | 'timeout' | 'closed';
@@ -26,11 +32,24 @@ const BY_DATABASE = new WeakMap<object, GoalStateWaiters>();
 
 export class GoalStateWaiters {
   private readonly waiting = new Map<string, Set<Waiter>>();
+  private readonly channel: ClusterChannel | undefined;
+  private readonly topic: ClusterTopic;
+
+  /** Without a channel, only this process's requests are woken. */
+  constructor(cluster?: { channel: ClusterChannel; topic: ClusterTopic }) {
+    this.channel = cluster?.channel;
+    this.topic = cluster?.topic ?? 'goal-state';
+    if (cluster === undefined) return;
+    cluster.channel.subscribe(cluster.topic, (machineId) => this.wakeHere(machineId));
+    // A change published while this node was not listening is unknown: every poll held here
+    // is answered, and its agent asks again for what is current.
+    cluster.channel.onReset({ resync: () => Promise.resolve(this.wakeAll()) });
+  }
 
   static of(db: Kysely<Database>): GoalStateWaiters {
     let waiters = BY_DATABASE.get(db);
     if (waiters === undefined) {
-      waiters = new GoalStateWaiters();
+      waiters = new GoalStateWaiters({ channel: clusterChannelOf(db), topic: 'goal-state' });
       BY_DATABASE.set(db, waiters);
     }
     return waiters;
@@ -84,13 +103,18 @@ export class GoalStateWaiters {
     return { done, cancel: () => settle('changed') };
   }
 
-  /** On shutdown: answers every waiting request now, so no poll holds the server open. */
+  /** On shutdown: answers every request waiting on this node now, so none holds it open. */
   wakeAll(): void {
-    for (const machineId of [...this.waiting.keys()]) this.wake(machineId);
+    for (const machineId of [...this.waiting.keys()]) this.wakeHere(machineId);
   }
 
-  /** Answers every request waiting for `machineId`'s goal state. */
+  /** Answers every request waiting for `machineId`'s goal state, on every node. */
   wake(machineId: string): void {
+    if (this.channel === undefined) this.wakeHere(machineId);
+    else this.channel.publish(this.topic, machineId);
+  }
+
+  private wakeHere(machineId: string): void {
     const set = this.waiting.get(machineId);
     if (set === undefined) return;
     for (const waiter of [...set]) waiter.settle('changed');

@@ -1,8 +1,9 @@
 // What the guest configuration routes share: the services they run with, the assignment a path
-// names, and the in-process wake-up of the machines' goal-state long polls.
+// names, and the wake-up of the machines' goal-state long polls.
 import type { FastifyRequest } from 'fastify';
 import { ArmError } from '../api/arm-error.js';
 import type { Clock } from '../clock.js';
+import { clusterChannelOf } from '../cluster/cluster-channel.js';
 import { GoalStateWaiters } from '../extensions/goal-state-waiters.js';
 import { machineTargetOf, type MachineTarget } from '../extensions/extension-target.js';
 import { DEFAULT_PAGE_SIZE } from '../resources/arm-paging.js';
@@ -31,11 +32,19 @@ export interface GcServices {
 
 const WAITERS = new WeakMap<object, GoalStateWaiters>();
 
+/** The guest configuration polls held over `db`, if its routes were built. */
+export function gcWaitersOf(db: object): GoalStateWaiters | undefined {
+  return WAITERS.get(db);
+}
+
 export function gcServicesOf(services: ArmServices): GcServices {
   let waiters = WAITERS.get(services.db);
   const fresh = waiters === undefined;
   if (waiters === undefined) {
-    waiters = new GoalStateWaiters();
+    waiters = new GoalStateWaiters({
+      channel: clusterChannelOf(services.db),
+      topic: 'gc-goal-state',
+    });
     WAITERS.set(services.db, waiters);
   }
   const gc: GcServices = {

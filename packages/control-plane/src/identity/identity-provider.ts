@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { ActivityLog } from '../api/activity-log.js';
 import type { RouteSpec } from '../api/route-spec.js';
 import type { Clock } from '../clock.js';
+import { clusterChannelOf, type ClusterChannel } from '../cluster/cluster-channel.js';
 import type { MachineTimings } from '../machines/machine-timings.js';
 import type { Database } from '../store/schema.js';
 import { AccessTokenIssuer, DEFAULT_TOKEN_LIFETIME_MS } from './access-token-issuer.js';
@@ -13,7 +14,7 @@ import { CredentialStore } from './credential-store.js';
 import { cloudMetadataRoutes } from './cloud-metadata-routes.js';
 import { discoveryRoutes } from './discovery-routes.js';
 import { identityEndpoints, type IdentityEndpoints } from './identity-endpoints.js';
-import { PasswordAuthenticator } from './password-authenticator.js';
+import { PASSWORD_THROTTLE_LIMITS, PasswordAuthenticator } from './password-authenticator.js';
 import { PasswordHasher } from './password-hasher.js';
 import type { ScryptCost } from './scrypt-hash.js';
 import { SigningKeyRing } from './signing-key-ring.js';
@@ -61,6 +62,7 @@ export class IdentityProvider {
     private readonly credentials: CredentialStore,
     readonly signIns: SignInStore,
     private readonly userTokens: UserTokenIssuer,
+    private readonly channel: ClusterChannel,
   ) {}
 
   static async open(options: IdentityOptions): Promise<IdentityProvider> {
@@ -74,24 +76,44 @@ export class IdentityProvider {
     const store = new CredentialStore(db, clock);
     const assertions = new ClientAssertionVerifier(store, endpoints, clock, options.machineTimings);
     const hasher = new PasswordHasher(options.passwordCost);
+    // Every node of the control plane counts the failed sign-ins of all of them.
+    const channel = clusterChannelOf(db);
+    const tokens = new TokenAuthenticator(
+      keys,
+      store,
+      endpoints,
+      clock,
+      options.revalidateMs ?? DEFAULT_REVALIDATE_MS,
+    );
+    tokens.share(channel);
+    channel.subscribe('signing-keys', (_payload, origin) => {
+      if (origin === 'remote') void keys.reload().catch(() => undefined);
+    });
+    channel.onReset({ resync: () => keys.reload() });
     return new IdentityProvider(
       endpoints,
       keys,
       new AccessTokenIssuer(keys, endpoints, clock, lifetime),
-      new ClientAuthenticator(store, assertions, endpoints, clock),
-      new TokenAuthenticator(
-        keys,
+      new ClientAuthenticator(
         store,
+        assertions,
         endpoints,
         clock,
-        options.revalidateMs ?? DEFAULT_REVALIDATE_MS,
+        new SignInThrottle(clock).share(channel, 'client'),
       ),
+      tokens,
       hasher,
-      new PasswordAuthenticator(store, hasher, clock),
+      new PasswordAuthenticator(
+        store,
+        hasher,
+        clock,
+        new SignInThrottle(clock, PASSWORD_THROTTLE_LIMITS, 'account').share(channel, 'password'),
+      ),
       clock,
       store,
       new SignInStore(db),
       new UserTokenIssuer(keys, endpoints, clock, lifetime),
+      channel,
     );
   }
 
@@ -109,7 +131,7 @@ export class IdentityProvider {
       deviceCodes,
       issuer: this.userTokens,
       clients: this.clients,
-      throttle: new SignInThrottle(clock, DEFAULT_THROTTLE_LIMITS),
+      throttle: new SignInThrottle(clock, DEFAULT_THROTTLE_LIMITS).share(this.channel, 'people'),
       activity,
     });
     return [
@@ -123,7 +145,10 @@ export class IdentityProvider {
         deviceCodes,
         signIn,
         clock,
-        codeThrottle: new SignInThrottle(clock, DEFAULT_THROTTLE_LIMITS),
+        codeThrottle: new SignInThrottle(clock, DEFAULT_THROTTLE_LIMITS).share(
+          this.channel,
+          'device-code',
+        ),
       }),
       ...logoutRoutes({ endpoints, credentials, signIn }),
     ];
@@ -133,7 +158,9 @@ export class IdentityProvider {
   async rotateIfDue(intervalMs: number): Promise<boolean> {
     const due = this.keys.signingKeyAgeMs() >= intervalMs;
     if (due) await this.keys.rotate();
-    await this.keys.pruneRetired();
+    const pruned = await this.keys.pruneRetired();
+    // The other nodes read the keys again: they verify what this node now signs.
+    if (due || pruned > 0) this.channel.publish('signing-keys', '');
     return due;
   }
 }

@@ -3,6 +3,7 @@
 // once, so wrong guesses can neither be made quickly nor crowd out real sign-ins. The count it
 // keeps is bounded too: past that, clients and addresses it cannot count are refused.
 import type { Clock } from '../clock.js';
+import type { ClusterChannel } from '../cluster/cluster-channel.js';
 import { OAuthError } from './oauth-error.js';
 
 export interface ThrottleLimits {
@@ -48,6 +49,7 @@ export class SignInThrottle {
   private readonly windows = new Map<string, Window>();
   private running = 0;
   private readonly waiting: (() => void)[] = [];
+  private shared: { channel: ClusterChannel; name: string } | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -82,6 +84,29 @@ export class SignInThrottle {
   }
 
   failed(clientId: string, address: string): void {
+    this.count(clientId, address);
+    this.shared?.channel.publish(
+      'sign-in-failure',
+      JSON.stringify([this.shared.name, clientId, address]),
+    );
+  }
+
+  /**
+   * Counts the failures every node of the control plane sees, so that spreading guesses over
+   * the nodes behind a load balancer gains nothing: each node publishes its own failures and
+   * counts the others'. `name` tells this throttle's failures from other throttles'.
+   */
+  share(channel: ClusterChannel, name: string): this {
+    this.shared = { channel, name };
+    channel.subscribe('sign-in-failure', (payload, origin) => {
+      if (origin === 'local') return;
+      const failure = parseFailure(payload);
+      if (failure?.[0] === name) this.count(failure[1], failure[2]);
+    });
+    return this;
+  }
+
+  private count(clientId: string, address: string): void {
     const now = this.clock.now();
     for (const [key] of this.keys(clientId, address)) {
       const window = this.current(key);
@@ -175,4 +200,20 @@ export class SignInThrottle {
       retryAfter,
     );
   }
+}
+
+function parseFailure(payload: string): [string, string, string] | undefined {
+  try {
+    const value: unknown = JSON.parse(payload);
+    if (
+      Array.isArray(value) &&
+      value.length === 3 &&
+      value.every((part): part is string => typeof part === 'string')
+    ) {
+      return [value[0] as string, value[1] as string, value[2] as string];
+    }
+  } catch {
+    // not a failure this version publishes
+  }
+  return undefined;
 }

@@ -5,6 +5,7 @@ import { untrustedText } from '@tether/protocol';
 import { decodeProtectedHeader, errors, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
 import type { Authenticator, Caller } from '../api/caller.js';
 import type { Clock } from '../clock.js';
+import type { ClusterChannel } from '../cluster/cluster-channel.js';
 import { CREDENTIAL_CLAIM } from './access-token-issuer.js';
 import { AuthenticationError, type AuthenticationErrorCode } from './authentication-error.js';
 import type { CredentialStore, LiveSubject } from './credential-store.js';
@@ -34,6 +35,7 @@ export interface TokenRevocations {
 export class TokenAuthenticator implements Authenticator, TokenRevocations {
   private readonly cache = new VerificationCache();
   private lastKeyReload = Number.NEGATIVE_INFINITY;
+  private channel: ClusterChannel | undefined;
 
   constructor(
     private readonly keys: SigningKeyRing,
@@ -86,10 +88,27 @@ export class TokenAuthenticator implements Authenticator, TokenRevocations {
 
   forgetPrincipal(principalId: string): void {
     this.cache.forgetPrincipal(principalId);
+    this.channel?.publish('token-revocation', `principal:${principalId}`);
   }
 
   forgetCredential(credentialId: string): void {
     this.cache.forgetCredential(credentialId);
+    this.channel?.publish('token-revocation', `credential:${credentialId}`);
+  }
+
+  /**
+   * Tells the other nodes what this one forgets, and forgets what they do; while notifications
+   * may be missed, nothing verified is remembered at all.
+   */
+  share(channel: ClusterChannel): void {
+    this.channel = channel;
+    channel.subscribe('token-revocation', (payload, origin) => {
+      if (origin === 'local') return;
+      const [kind, id = ''] = payload.split(/:(.*)/s);
+      if (kind === 'principal') this.cache.forgetPrincipal(id);
+      else if (kind === 'credential') this.cache.forgetCredential(id);
+    });
+    channel.onReset({ lost: () => this.cache.clear() });
   }
 
   private async verify(token: string, now: number): Promise<VerifiedToken> {

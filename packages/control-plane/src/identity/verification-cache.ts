@@ -92,6 +92,11 @@ export class VerificationCache {
     }
   }
 
+  /** Forgets every token: deletions may have been missed. */
+  clear(): void {
+    this.entries.clear();
+  }
+
   get size(): number {
     return this.entries.size;
   }

@@ -40,14 +40,26 @@ const BUILT_IN_KEYS: ReadonlySet<string> = new Set(BUILT_IN_ROLES.map((r) => idK
  * the caller to have kept the two in step.
  */
 export class Authorizer implements AuthorizationEngine {
-  private readonly roles = new RoleTable();
-  private readonly assignments = new AssignmentIndex();
-  private readonly groups = new GroupIndex();
-  private readonly principalTypes = new Map<string, PrincipalType>();
-  private readonly scopes = new ScopeChainCache();
+  private roles = new RoleTable();
+  private assignments = new AssignmentIndex();
+  private groups = new GroupIndex();
+  private principalTypes = new Map<string, PrincipalType>();
+  private scopes = new ScopeChainCache();
 
   constructor() {
     for (const role of BUILT_IN_ROLES) this.roles.set(CompiledRole.compile(role));
+  }
+
+  /**
+   * Takes over everything `loaded` holds, at once: another process sharing the database changed
+   * it, and `loaded` was read back from there. `loaded` must not be used afterwards.
+   */
+  replaceState(loaded: Authorizer): void {
+    this.roles = loaded.roles;
+    this.assignments = loaded.assignments;
+    this.groups = loaded.groups;
+    this.principalTypes = loaded.principalTypes;
+    this.scopes = loaded.scopes;
   }
 
   /** Built-in roles come from code: putting one is accepted only if it is unchanged. */

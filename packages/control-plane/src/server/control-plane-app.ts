@@ -20,7 +20,9 @@ import { UserPasswords } from '../directory/user-passwords.js';
 import { machineAgentRoutes } from '../machines/machine-agent-routes.js';
 import { machineTimings, type MachineTimings } from '../machines/machine-timings.js';
 import { onboardingTokenRoutes } from '../onboarding/onboarding-token-routes.js';
-import { Authorizer } from '../rbac/authorizer.js';
+import type { Authorizer } from '../rbac/authorizer.js';
+import { clusterChannelOf } from '../cluster/cluster-channel.js';
+import { SharedAuthorizer } from '../cluster/shared-authorizer.js';
 import { armRoutes } from '../resources/arm-routes.js';
 import type { Database } from '../store/schema.js';
 import { readSetting, SETTING_KEYS } from '../store/settings.js';
@@ -66,7 +68,8 @@ export async function createControlPlaneApp(
       'the database holds no tenant: run `tether init --data-dir <dir>` first',
     );
   }
-  const authorizer = new Authorizer();
+  const channel = clusterChannelOf(db);
+  const authorizer = new SharedAuthorizer();
   await loadAuthorizationState(db, authorizer);
   // One set of timings for both: the token endpoint refuses an Expired machine by the same
   // thresholds the machine routes show.
@@ -110,7 +113,7 @@ export async function createControlPlaneApp(
   );
   const app = buildApp({
     routes: [
-      ...healthRoutes(db),
+      ...healthRoutes(db, () => channel.subscribed),
       ...identity.routes(activityLog),
       ...directoryRoutes({ directory, clock, publicUrl }),
       ...armRoutes(armServices),
@@ -121,7 +124,11 @@ export async function createControlPlaneApp(
     deps: { authenticator: identity.authenticator, authorizer, activityLog },
     ...(options.https === undefined ? {} : { https: options.https }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
+    available: () => channel.subscribed,
   });
+  authorizer.share(db, channel, (error) =>
+    app.log.error({ err: error }, 'role assignments not read back after a change on another node'),
+  );
   sendAuthenticationChallenges(app);
   return {
     app,

@@ -4,7 +4,11 @@ import { sql, type Kysely } from 'kysely';
 import type { RouteSpec } from '../api/route-spec.js';
 import type { Database } from '../store/schema.js';
 
-export function healthRoutes(db: Kysely<Database>): RouteSpec[] {
+/** `subscribed`: whether this node hears every other node's changes (always, for one node). */
+export function healthRoutes(
+  db: Kysely<Database>,
+  subscribed: () => boolean = () => true,
+): RouteSpec[] {
   return [
     {
       method: 'GET',
@@ -23,12 +27,12 @@ export function healthRoutes(db: Kysely<Database>): RouteSpec[] {
         void reply.header('cache-control', 'no-store');
         try {
           await sql`select 1`.execute(db);
-          return { status: 'ready' };
+          if (subscribed()) return { status: 'ready' };
         } catch {
           // Why the database cannot be reached is for the server's log, not for anonymous callers.
-          void reply.code(503);
-          return { status: 'unavailable' };
         }
+        void reply.code(503);
+        return { status: 'unavailable' };
       },
     },
   ];

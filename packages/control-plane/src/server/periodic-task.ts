@@ -1,5 +1,6 @@
 // Background work on a timer (signing-key rotation, certificate renewal): one run at a time,
-// failures logged rather than lost, and stop() waits for a run in progress.
+// failures logged rather than lost, and stop() waits for a run in progress. A job of the whole
+// control plane (not of this node's own files) runs only while `when()` says this node leads.
 import type { FastifyBaseLogger } from 'fastify';
 
 export class PeriodicTask {
@@ -11,6 +12,7 @@ export class PeriodicTask {
     private readonly everyMs: number,
     private readonly work: () => Promise<void>,
     private readonly log: FastifyBaseLogger,
+    private readonly when: () => boolean = () => true,
   ) {}
 
   start(): void {
@@ -20,7 +22,7 @@ export class PeriodicTask {
 
   /** Runs now unless a run is already under way. */
   runOnce(): void {
-    if (this.running !== undefined) return;
+    if (this.running !== undefined || !this.when()) return;
     this.running = this.work()
       .catch((error: unknown) =>
         this.log.error({ err: error, task: this.name }, `${this.name} failed`),

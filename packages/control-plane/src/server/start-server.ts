@@ -2,7 +2,10 @@
 // or loads the TLS identity, binds HTTPS, then builds the control plane for the URL actually
 // bound (port 0 included) and serves it; background tasks rotate signing keys, renew the
 // server certificate and fail extension requests their machines did not take up in time.
+// Over PostgreSQL any number of nodes share the database: each listens for the others'
+// changes, and one at a time (the leader) runs the jobs of the whole control plane.
 import { existsSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
@@ -15,10 +18,13 @@ import { SERVER_TLS_OPTIONS } from '../tls/server-tls-options.js';
 import { ensureTlsMaterial, type TlsMaterial } from '../tls/tls-material.js';
 import { openDatabase, type DatabaseLocation } from '../store/open-database.js';
 import { GoalStateWaiters } from '../extensions/goal-state-waiters.js';
+import { registerClusterChannel, type ClusterChannel } from '../cluster/cluster-channel.js';
+import { PostgresChannel } from '../cluster/postgres-channel.js';
 import type { Database } from '../store/schema.js';
 import { createControlPlaneApp } from './control-plane-app.js';
 import { dataDirPaths } from './data-dir.js';
 import { certificateNames, defaultPublicUrl, type ListenAddress } from './listen-address.js';
+import { gcWaitersOf } from '../guest-configuration/gc-services.js';
 import { PeriodicTask } from './periodic-task.js';
 import { ServerError } from './server-error.js';
 
@@ -38,6 +44,8 @@ export interface ServerOptions {
   logLevel?: string;
   /** The azcmagent .deb served to machines added with the install command. */
   agentPackage?: string | undefined;
+  /** Over PostgreSQL: how often the node checks its notification connection and the leader lock. */
+  clusterCheckMs?: number | undefined;
 }
 
 export interface RunningServer {
@@ -52,9 +60,19 @@ const KEY_CHECK_MS = 10 * 60_000;
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const paths = dataDirPaths(options.dataDir);
-  const db = await openDatabase(databaseLocation(options, paths.database));
+  const location = databaseLocation(options, paths.database);
+  const db = await openDatabase(location);
   let server: Server | undefined;
+  let channel: ClusterChannel | undefined;
   try {
+    if (location.kind === 'postgres') {
+      channel = await PostgresChannel.open(db, {
+        url: location.url,
+        log: channelLog,
+        ...(options.clusterCheckMs === undefined ? {} : { checkMs: options.clusterCheckMs }),
+      });
+      registerClusterChannel(db as never, channel);
+    }
     const loadTls = (names: readonly string[]): Promise<TlsMaterial> =>
       options.tls === undefined
         ? ensureTlsMaterial(paths.tls, names, options.clock)
@@ -63,6 +81,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     let tls = await loadTls(names);
 
     const ready: { app?: FastifyInstance } = {};
+    const stopping = new StoppingResponses();
     server = createServer(
       { ...SERVER_TLS_OPTIONS, key: tls.key, cert: tls.cert },
       (request, response) => {
@@ -71,6 +90,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           response.writeHead(503, { 'retry-after': '1' }).end();
           return;
         }
+        stopping.track(response);
         ready.app.routing(request, response);
       },
     );
@@ -87,6 +107,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await plane.app.ready();
     ready.app = plane.app;
     const log = plane.app.log;
+    const leads = (): boolean => channel?.leader ?? true;
 
     const tasks = [
       new PeriodicTask(
@@ -98,6 +119,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           }
         },
         log,
+        leads,
       ),
       new PeriodicTask(
         'TLS certificate renewal',
@@ -122,22 +144,70 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
             log.info({ expired }, 'extension operations failed: machine not reached');
         },
         log,
+        leads,
       ),
     ];
     for (const task of tasks) {
       task.runOnce();
       task.start();
     }
+    // A node that becomes the leader catches up at once on what the last one may have left.
+    channel?.onLeadership(() => {
+      for (const task of tasks) task.runOnce();
+    });
     const running = server;
+    const clusterChannel = channel;
     return {
       url: plane.identity.endpoints.publicUrl,
       app: plane.app,
-      close: () => shutdown(running, plane.app, db, tasks, log),
+      close: () => shutdown(running, stopping, plane.app, db, clusterChannel, tasks, log),
     };
   } catch (error) {
     server?.close();
+    await channel?.close();
     await db.destroy();
     throw error;
+  }
+}
+
+/** Until the app's logger exists, the channel logs as the server does: JSON lines on stderr. */
+const channelLog = {
+  info: (object: object, message: string) => writeLogLine(30, object, message),
+  warn: (object: object, message: string) => writeLogLine(40, object, message),
+};
+
+function writeLogLine(level: number, object: object, message: string): void {
+  const err = (object as { err?: unknown }).err;
+  const detail = err instanceof Error ? { err: { message: err.message } } : {};
+  process.stderr.write(
+    `${JSON.stringify({ level, time: Date.now(), ...object, ...detail, msg: message })}\n`,
+  );
+}
+
+/**
+ * The responses being written now. On shutdown each is told to close its connection when it
+ * ends, so that an agent answered there does not poll again on the same connection but opens a
+ * new one, which the load balancer gives to another node.
+ */
+class StoppingResponses {
+  private readonly open = new Set<ServerResponse>();
+  private stopping = false;
+
+  track(response: ServerResponse): void {
+    if (this.stopping) {
+      response.shouldKeepAlive = false;
+      return;
+    }
+    this.open.add(response);
+    response.once('close', () => this.open.delete(response));
+  }
+
+  stop(): void {
+    this.stopping = true;
+    for (const response of this.open) {
+      if (!response.headersSent) response.shouldKeepAlive = false;
+    }
+    this.open.clear();
   }
 }
 
@@ -162,21 +232,33 @@ function listen(server: Server, address: ListenAddress): Promise<number> {
   });
 }
 
-/** Stops accepting, lets requests in flight finish (10 s at most), then closes the database. */
+/**
+ * Stops accepting, answers the long polls held here at once (each response closing its
+ * connection), closes idle keep-alive connections, lets other requests in flight finish (10 s
+ * at most), then closes the database.
+ */
 async function shutdown(
   server: Server,
+  stopping: StoppingResponses,
   app: FastifyInstance,
   db: Kysely<Database>,
+  channel: ClusterChannel | undefined,
   tasks: readonly PeriodicTask[],
   log: FastifyBaseLogger,
 ): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  stopping.stop();
   // Agents' long polls would otherwise hold their connections for up to a minute.
   GoalStateWaiters.of(db).wakeAll();
+  gcWaitersOf(db)?.wakeAll();
   server.closeIdleConnections();
+  // A connection whose last answer is still being written becomes idle a moment later.
+  const sweep = setInterval(() => server.closeIdleConnections(), 50);
   const deadline = setTimeout(() => server.closeAllConnections(), 10_000);
   await closed;
+  clearInterval(sweep);
   clearTimeout(deadline);
+  await channel?.close();
   await Promise.all(tasks.map((t) => t.stop()));
   await app.close();
   await db.destroy();

@@ -4,6 +4,9 @@
 import type { FastifyInstance } from 'fastify';
 import { ManualClock } from '../clock.js';
 import type { MachineTimings } from '../machines/machine-timings.js';
+import { registerClusterChannel } from '../cluster/cluster-channel.js';
+import { PostgresChannel } from '../cluster/postgres-channel.js';
+import { openDatabase } from '../store/open-database.js';
 import { testBackends, type TestBackend, type TestDatabase } from '../store/test-databases.js';
 import { createControlPlaneApp, type ControlPlaneApp } from './control-plane-app.js';
 import { initializeInstallation, type Installation } from './initialize-installation.js';
@@ -53,6 +56,49 @@ export class TestControlPlane {
     });
     await plane.app.ready();
     return new TestControlPlane(store, clock, installation, plane, machineTimings);
+  }
+
+  /**
+   * `count` nodes of one control plane over one fresh PostgreSQL schema, each with its own
+   * connections and its own channel, as separate servers would have. The first owns the schema.
+   */
+  static async startNodes(backend: TestBackend, count: number): Promise<TestControlPlane[]> {
+    const store = await backend.open();
+    const location = store.location;
+    if (location.kind !== 'postgres') throw new Error('several nodes need PostgreSQL');
+    const clock = new ManualClock();
+    const installation = await initializeInstallation(store.db, clock);
+    const nodes: TestControlPlane[] = [];
+    for (let i = 0; i < count; i++) {
+      const db = i === 0 ? store.db : await openDatabase(location);
+      const channel = await PostgresChannel.open(db, {
+        url: location.url,
+        schema: location.schema,
+        log: { info: () => undefined, warn: () => undefined },
+        checkMs: 100,
+        applicationName: `tether-test-node-${i}`,
+      });
+      registerClusterChannel(db as never, channel);
+      const own: TestDatabase = {
+        db,
+        location,
+        reopen: () => Promise.reject(new Error('a node of several is not reopened')),
+        dispose: async () => {
+          await channel.close();
+          if (i === 0) await store.dispose();
+          else await db.destroy();
+        },
+      };
+      const plane = await createControlPlaneApp({
+        db,
+        clock,
+        publicUrl: TEST_PUBLIC_URL,
+        passwordCost: TEST_PASSWORD_COST,
+      });
+      await plane.app.ready();
+      nodes.push(new TestControlPlane(own, clock, installation, plane, {}));
+    }
+    return nodes;
   }
 
   get app(): FastifyInstance {

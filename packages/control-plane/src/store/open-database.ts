@@ -44,6 +44,8 @@ export async function openDatabase(location: DatabaseLocation): Promise<Kysely<D
   return db;
 }
 
+const POSTGRES_CONNECT_TIMEOUT_MS = 5_000;
+
 async function postgresDialect(
   location: Extract<DatabaseLocation, { kind: 'postgres' }>,
 ): Promise<PostgresDialect> {
@@ -55,12 +57,17 @@ async function postgresDialect(
       `PostgreSQL schema ${JSON.stringify(schema)} is not valid: expected lower-case letters, digits and "_", at most 63`,
     );
   }
-  return new PostgresDialect({
-    pool: new pg.Pool({
-      connectionString: location.url,
-      ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
-    }),
+  const pool = new pg.Pool({
+    connectionString: location.url,
+    ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+    // A database that does not answer fails the request (503) rather than holding it.
+    connectionTimeoutMillis: POSTGRES_CONNECT_TIMEOUT_MS,
+    keepAlive: true,
   });
+  // An idle connection cut by a restart of PostgreSQL is dropped from the pool, which opens a
+  // new one when next asked; without a listener the error would end the process.
+  pool.on('error', () => undefined);
+  return new PostgresDialect({ pool });
 }
 
 async function openSqlite(file: string): Promise<BetterSqlite3> {

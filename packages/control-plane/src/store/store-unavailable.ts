@@ -1,0 +1,43 @@
+// Whether an error says the database cannot be reached right now (PostgreSQL stopped,
+// restarting, or the connection cut) rather than that the request or the code is wrong: such a
+// request is answered 503 with Retry-After, and is worth trying again shortly.
+const UNAVAILABLE_SQLSTATES = new Set([
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (starting up, shutting down, recovering)
+  '53300', // too_many_connections
+]);
+
+const UNAVAILABLE_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+]);
+
+const UNAVAILABLE_MESSAGES = [
+  'Connection terminated',
+  'connection is not queryable',
+  'timeout exceeded when trying to connect',
+  'Client was closed and is not queryable',
+];
+
+export function isStoreUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      // Class 08: connection exceptions.
+      if (code.startsWith('08') && code.length === 5) return true;
+      if (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_ERRNOS.has(code)) return true;
+    }
+    if (
+      UNAVAILABLE_MESSAGES.some(
+        (text) => current instanceof Error && current.message.includes(text),
+      )
+    )
+      return true;
+    current = current.cause;
+  }
+  return false;
+}
