@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:tls';
 import { summarize, type Row } from './stats.js';
 
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+export const CLOCK_TICKS = Number(
+  execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim(),
+);
 
 export interface LoadTarget {
   port: number;
@@ -101,6 +103,19 @@ export async function compareWithFloor(
   return { tether: combine(results.tether), floor: combine(results.floor) };
 }
 
+export interface FramedResponse {
+  status: number;
+  /** Status line and headers, latin1. */
+  head: string;
+  body: Buffer;
+}
+
+/** A header of a framed response's head, or undefined. */
+export function headerOf(head: string, name: string): string | undefined {
+  const match = new RegExp(`\\r\\n${name}:[ \\t]*([^\\r]*)`, 'i').exec(head);
+  return match?.[1];
+}
+
 /**
  * Splits an HTTP/1.1 response stream on Content-Length (no chunked bodies: the servers measured
  * here send none); push() returns the responses completed by a chunk.
@@ -108,9 +123,9 @@ export async function compareWithFloor(
 export class ResponseFramer {
   private buffer: Buffer = Buffer.alloc(0);
 
-  push(chunk: Buffer): Array<{ status: number; body: Buffer }> {
+  push(chunk: Buffer): FramedResponse[] {
     this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-    const complete: Array<{ status: number; body: Buffer }> = [];
+    const complete: FramedResponse[] = [];
     for (;;) {
       const headerEnd = this.buffer.indexOf('\r\n\r\n');
       if (headerEnd < 0) return complete;
@@ -120,6 +135,7 @@ export class ResponseFramer {
       if (this.buffer.length < total) return complete;
       complete.push({
         status: Number(head.slice(9, 12)),
+        head,
         body: this.buffer.subarray(headerEnd + 4, total),
       });
       this.buffer = this.buffer.subarray(total);

@@ -137,6 +137,48 @@ export interface Fleet {
   readonly tokenSeconds: number;
 }
 
+export interface OnboardedMachine {
+  readonly name: string;
+  /** `/subscriptions/…/machines/{name}`. */
+  readonly path: string;
+  readonly principalId: string;
+  readonly kid: string;
+  readonly privateKey: KeyObject;
+}
+
+/**
+ * Onboards `count` machines `{prefix}<i>` into `group` (a resource group path) through the API,
+ * SETUP_PARALLEL at a time, each with its own P-256 key, as `azcmagent connect` does.
+ */
+export async function onboardMachines(
+  api: TetherApi,
+  admin: string,
+  group: string,
+  count: number,
+  prefix = 'node-',
+): Promise<OnboardedMachine[]> {
+  return inParallel(count, async (i) => {
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const der = publicKey.export({ format: 'der', type: 'spki' });
+    const name = `${prefix}${i}`;
+    const path = `${group}/providers/Microsoft.HybridCompute/machines/${name}`;
+    const put = await api.call('PUT', `${path}?${V}`, admin, {
+      location: 'westeurope',
+      identity: { type: 'SystemAssigned' },
+      properties: {
+        clientPublicKey: der.toString('base64'),
+        osName: 'linux',
+        agentVersion: '1.0',
+      },
+    });
+    if (put.status !== 201) throw new Error(`PUT ${name} answered ${put.status}: ${put.text}`);
+    const principalId = (JSON.parse(put.text) as { identity: { principalId: string } }).identity
+      .principalId;
+    const kid = createHash('sha256').update(der).digest('base64url');
+    return { name, path, principalId, kid, privateKey };
+  });
+}
+
 /**
  * Onboards `count` machines `node-<i>` into `group` (a resource group path) through the API,
  * SETUP_PARALLEL at a time, then gets each a token through the token endpoint.
@@ -149,30 +191,7 @@ export async function onboardFleet(
   count: number,
 ): Promise<Fleet> {
   let started = performance.now();
-  const onboarded = await inParallel(count, async (i) => {
-    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const der = publicKey.export({ format: 'der', type: 'spki' });
-    const name = `node-${i}`;
-    const put = await api.call(
-      'PUT',
-      `${group}/providers/Microsoft.HybridCompute/machines/${name}?${V}`,
-      admin,
-      {
-        location: 'westeurope',
-        identity: { type: 'SystemAssigned' },
-        properties: {
-          clientPublicKey: der.toString('base64'),
-          osName: 'linux',
-          agentVersion: '1.0',
-        },
-      },
-    );
-    if (put.status !== 201) throw new Error(`PUT ${name} answered ${put.status}: ${put.text}`);
-    const principalId = (JSON.parse(put.text) as { identity: { principalId: string } }).identity
-      .principalId;
-    const kid = createHash('sha256').update(der).digest('base64url');
-    return { name, principalId, kid, privateKey };
-  });
+  const onboarded = await onboardMachines(api, admin, group, count);
   const onboardSeconds = (performance.now() - started) / 1000;
 
   started = performance.now();
@@ -198,7 +217,8 @@ export async function onboardFleet(
       client_assertion: assertion,
       scope: `${api.url}/.default`,
     });
-    return { ...m, token };
+    const { name, principalId, kid, privateKey } = m;
+    return { name, principalId, kid, privateKey, token };
   });
   return { machines, onboardSeconds, tokenSeconds: (performance.now() - started) / 1000 };
 }

@@ -1,4 +1,5 @@
-// `npm run bench [name…]`: runs the named benchmarks (all when none is named).
+// `npm run bench [name…] [-- --flag value…]`: runs the named benchmarks (all when none is
+// named); flags after the names go to each benchmark's run().
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -7,13 +8,18 @@ const available = readdirSync(dir)
   .filter((f) => f.endsWith('.js'))
   .map((f) => f.slice(0, -3))
   .sort();
-const wanted = process.argv.slice(2);
+const args = process.argv.slice(2);
+const firstFlag = args.findIndex((a) => a.startsWith('-'));
+const wanted = firstFlag < 0 ? args : args.slice(0, firstFlag);
+const flags = firstFlag < 0 ? [] : args.slice(firstFlag);
 const unknown = wanted.filter((w) => !available.includes(w));
 if (unknown.length > 0) {
   console.error(`unknown benchmark ${unknown.join(', ')}; available: ${available.join(', ')}`);
   process.exit(2);
 }
 for (const name of wanted.length > 0 ? wanted : available) {
-  const bench = (await import(`./benches/${name}.js`)) as { run: () => Promise<void> };
-  await bench.run();
+  const bench = (await import(`./benches/${name}.js`)) as {
+    run: (flags: readonly string[]) => Promise<void>;
+  };
+  await bench.run(flags);
 }

@@ -1,0 +1,463 @@
+// `npm run bench fleet -- --machines N --nodes K --heartbeat-interval S [--database sqlite|postgres]
+// [--largest M] [--workers W] [--seconds T]`: a simulated fleet (fleet/simulated-fleet.ts) against
+// the real `tether server`, side by side in one run:
+// - server CPU per heartbeat with one node and with K nodes over PostgreSQL (PostgreSQL's own
+//   CPU shown apart);
+// - API p99 latency (GET of a machine) with the fleet's heartbeats against without them;
+// - memory per connected machine (each holding its long poll) against a bare node:https server
+//   holding the same connections;
+// - with --largest M, whether one node holds M machines at a 5-minute heartbeat, every one of
+//   them holding its long poll.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dataDirPaths } from '@tether/control-plane/server/data-dir';
+import { serveBareFloor } from '../fleet/bare-floor.js';
+import {
+  FLEET_FD_LIMIT,
+  FLEET_PUBLIC_URL,
+  initInstallation,
+  PostgresCluster,
+  postgresBinDir,
+  startNode,
+  stopNode,
+  withFdLimit,
+  type TetherNode,
+} from '../fleet/cluster.js';
+import type { SimulatedMachine } from '../fleet/fleet-protocol.js';
+import { onboardSimulatedMachines, SimulatedFleet } from '../fleet/simulated-fleet.js';
+import { cpuMsOf } from '../keep-alive-load.js';
+import { TetherApi, type Installation } from '../machine-fleet.js';
+import { exited, listening } from '../tether-process.js';
+import { report, summarize, type Row } from '../stats.js';
+
+interface FleetArgs {
+  machines: number;
+  nodes: number;
+  heartbeatSeconds: number;
+  database: 'sqlite' | 'postgres';
+  largest: number;
+  workers: number;
+  seconds: number;
+}
+
+function parse(argv: readonly string[]): FleetArgs {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      machines: { type: 'string', default: '2000' },
+      nodes: { type: 'string', default: '3' },
+      'heartbeat-interval': { type: 'string', default: '10' },
+      database: { type: 'string', default: postgresBinDir() === undefined ? 'sqlite' : 'postgres' },
+      largest: { type: 'string', default: '0' },
+      workers: { type: 'string', default: '2' },
+      seconds: { type: 'string', default: '20' },
+    },
+    strict: true,
+  });
+  const positive = (name: string, text: string | undefined, min = 1): number => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min) {
+      throw new Error(
+        `--${name} ${JSON.stringify(text)} is not valid: expected a whole number of at least ${min}`,
+      );
+    }
+    return n;
+  };
+  const database = values.database;
+  if (database !== 'sqlite' && database !== 'postgres') {
+    throw new Error(
+      `--database ${JSON.stringify(database)} is not valid: expected sqlite or postgres`,
+    );
+  }
+  return {
+    machines: positive('machines', values.machines),
+    nodes: positive('nodes', values.nodes),
+    heartbeatSeconds: positive('heartbeat-interval', values['heartbeat-interval']),
+    database,
+    largest: positive('largest', values.largest, 0),
+    workers: positive('workers', values.workers),
+    seconds: positive('seconds', values.seconds),
+  };
+}
+
+/** Resident memory of a process, in bytes. */
+function rssOf(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(match?.[1] ?? 0) * 1024;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+interface Deployment {
+  readonly install: Installation;
+  readonly ca: string;
+  readonly dataDir: string;
+  readonly databaseUrl: string | undefined;
+  readonly postgres: PostgresCluster | undefined;
+}
+
+interface HeartbeatWindow {
+  heartbeats: number;
+  perSecond: number;
+  nodeCpuMs: number;
+  postgresCpuMs: number;
+  latencies: number[];
+  failures: number;
+  /** Failed heartbeats by status (0: no answer). */
+  failedBy: Record<string, number>;
+  samples: string[];
+}
+
+/** Heartbeats of the fleet over `seconds`, with the nodes' and PostgreSQL's CPU time. */
+async function heartbeatWindow(
+  fleet: SimulatedFleet,
+  nodes: readonly TetherNode[],
+  postgres: PostgresCluster | undefined,
+  seconds: number,
+): Promise<HeartbeatWindow> {
+  await fleet.stats(true);
+  const nodeBefore = nodes.reduce((s, n) => s + cpuMsOf(n.pid), 0);
+  const pgBefore = postgres?.cpuMs() ?? 0;
+  const started = performance.now();
+  await sleep(seconds * 1000);
+  const stats = await fleet.stats(true);
+  const ms = performance.now() - started;
+  const failures = Object.values(stats.heartbeatFailures).reduce((a, b) => a + b, 0);
+  return {
+    heartbeats: stats.heartbeatsOk,
+    perSecond: (stats.heartbeatsOk * 1000) / ms,
+    nodeCpuMs: nodes.reduce((s, n) => s + cpuMsOf(n.pid), 0) - nodeBefore,
+    postgresCpuMs: (postgres?.cpuMs() ?? 0) - pgBefore,
+    latencies: stats.heartbeatLatencies,
+    failures,
+    failedBy: stats.heartbeatFailures,
+    samples: stats.failureSamples,
+  };
+}
+
+/** API latency: GETs of machines, one after another every 20 ms, over `seconds`. */
+async function probeApi(
+  api: TetherApi,
+  admin: string,
+  machines: readonly SimulatedMachine[],
+  seconds: number,
+): Promise<number[]> {
+  const latencies: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  for (let i = 0; performance.now() < end; i++) {
+    const machine = machines[i % machines.length] as SimulatedMachine;
+    const started = performance.now();
+    const answer = await api.call('GET', `${machine.path}?api-version=2024-07-10`, admin);
+    if (answer.status !== 200) throw new Error(`GET ${machine.name} answered ${answer.status}`);
+    latencies.push(performance.now() - started);
+    await sleep(20);
+  }
+  return latencies;
+}
+
+function cpuPerHeartbeat(w: HeartbeatWindow, part: 'nodeCpuMs' | 'postgresCpuMs'): number {
+  return w.heartbeats === 0 ? Number.NaN : Math.round((w[part] * 10_000) / w.heartbeats) / 10;
+}
+
+const round2 = (n: number): number => Math.round(n * 100) / 100;
+
+export async function run(argv: readonly string[] = []): Promise<void> {
+  const args = parse(argv);
+  const root = await mkdtemp(join(tmpdir(), 'tether-fleet-'));
+  const children: ChildProcess[] = [];
+  let postgres: PostgresCluster | undefined;
+  const fleets: SimulatedFleet[] = [];
+  try {
+    postgres = args.database === 'postgres' ? await PostgresCluster.start() : undefined;
+    const dataDir = join(root, 'data');
+    const install = await initInstallation(dataDir, postgres?.url);
+    const deployment: Deployment = {
+      install,
+      ca: readFileSync(install.caCert, 'utf8'),
+      dataDir,
+      databaseUrl: postgres?.url,
+      postgres,
+    };
+    const nodeOptions = {
+      dataDir,
+      databaseUrl: postgres?.url,
+      flags: ['--heartbeat-interval', `${args.heartbeatSeconds}s`],
+      fdLimit: FLEET_FD_LIMIT,
+    };
+
+    // One node: onboarding (setup, untimed), memory per connected machine, API latency with and
+    // without heartbeats, CPU per heartbeat.
+    const first = await startNode(nodeOptions, children);
+    const api = new TetherApi(FLEET_PUBLIC_URL, first.port, Buffer.from(deployment.ca));
+    const admin = await api.adminToken(install);
+    const group = `/subscriptions/${install.subscriptionId}/resourceGroups/fleet`;
+    await api.call('PUT', `${group}?api-version=2021-04-01`, admin, { location: 'westeurope' });
+    let started = performance.now();
+    const machines = await onboardSimulatedMachines(api, admin, group, args.machines);
+    const onboardSeconds = (performance.now() - started) / 1000;
+
+    const floor = await startBareFloor(dataDir, children);
+    const floorFleetRss = rssOf(floor.pid);
+    const floorFleet = await SimulatedFleet.start({
+      nodes: [{ host: '127.0.0.1', port: floor.port }],
+      ca: deployment.ca,
+      tenantId: install.tenantId,
+      publicUrl: FLEET_PUBLIC_URL,
+      machines,
+      workers: args.workers,
+      longPoll: true,
+    });
+    fleets.push(floorFleet);
+    await sleep(2000);
+    const floorPerMachine = (rssOf(floor.pid) - floorFleetRss) / machines.length;
+    await floorFleet.stop();
+    floor.child.kill('SIGTERM');
+    await exited(floor.child);
+
+    const rssBefore = rssOf(first.pid);
+    started = performance.now();
+    const fleet = await SimulatedFleet.start({
+      nodes: [{ host: '127.0.0.1', port: first.port }],
+      ca: deployment.ca,
+      tenantId: install.tenantId,
+      publicUrl: FLEET_PUBLIC_URL,
+      machines,
+      workers: args.workers,
+      longPoll: true,
+    });
+    fleets.push(fleet);
+    const connectSeconds = (performance.now() - started) / 1000;
+    await sleep(2000);
+    const held = (await fleet.stats(true)).pollsHeld.reduce((a, b) => a + b, 0);
+    const tetherPerMachine = (rssOf(first.pid) - rssBefore) / machines.length;
+
+    const unloaded = await probeApi(api, admin, machines, args.seconds);
+    fleet.heartbeats(args.heartbeatSeconds * 1000);
+    await sleep(args.heartbeatSeconds * 1000); // every machine's first heartbeat: warm-up
+    const single = await heartbeatWindow(fleet, [first], postgres, args.seconds);
+    const loadedProbe = probeApi(api, admin, machines, args.seconds);
+    const loaded = await loadedProbe;
+    await fleet.stop();
+    api.destroy();
+    await stopNode(first);
+
+    const offered = args.machines / args.heartbeatSeconds;
+    const rows: Row[] = [
+      {
+        metric: 'memory per connected machine (long poll held)',
+        value: Math.round(tetherPerMachine),
+        unit: 'B',
+        floor: Math.round(floorPerMachine),
+        target: '<= 1.3x floor',
+      },
+      {
+        metric: 'API p99 (GET machine) under heartbeats',
+        value: round2(summarize(loaded).p99),
+        unit: 'ms',
+        floor: round2(summarize(unloaded).p99),
+        target: '<= 2x unloaded',
+      },
+      {
+        metric: 'API p50 (GET machine) under heartbeats',
+        value: round2(summarize(loaded).p50),
+        unit: 'ms',
+        floor: round2(summarize(unloaded).p50),
+      },
+      {
+        metric: 'heartbeats/s, one node',
+        value: Math.round(single.perSecond),
+        unit: 'req/s',
+        floor: Math.round(offered),
+      },
+      {
+        metric: 'heartbeat latency p50 / p99, one node',
+        value: round2(summarize(single.latencies).p50),
+        unit: 'ms',
+      },
+      { metric: '', value: round2(summarize(single.latencies).p99), unit: 'ms' },
+      {
+        metric: 'server CPU per heartbeat, one node',
+        value: cpuPerHeartbeat(single, 'nodeCpuMs'),
+        unit: 'µs',
+      },
+    ];
+    if (postgres !== undefined) {
+      rows.push({
+        metric: 'PostgreSQL CPU per heartbeat, one node',
+        value: cpuPerHeartbeat(single, 'postgresCpuMs'),
+        unit: 'µs',
+      });
+    }
+
+    if (postgres !== undefined && args.nodes > 1) {
+      const nodes: TetherNode[] = [];
+      for (let i = 0; i < args.nodes; i++) nodes.push(await startNode(nodeOptions, children));
+      const spread = await SimulatedFleet.start({
+        nodes: nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
+        ca: deployment.ca,
+        tenantId: install.tenantId,
+        publicUrl: FLEET_PUBLIC_URL,
+        machines,
+        workers: args.workers,
+        longPoll: true,
+      });
+      fleets.push(spread);
+      spread.heartbeats(args.heartbeatSeconds * 1000);
+      await sleep(args.heartbeatSeconds * 1000);
+      const many = await heartbeatWindow(spread, nodes, postgres, args.seconds);
+      await spread.stop();
+      await Promise.all(nodes.map((n) => stopNode(n)));
+      rows.push(
+        {
+          metric: `heartbeats/s, ${args.nodes} nodes`,
+          value: Math.round(many.perSecond),
+          unit: 'req/s',
+          floor: Math.round(offered),
+        },
+        {
+          metric: `server CPU per heartbeat, ${args.nodes} nodes (sum) vs one`,
+          value: cpuPerHeartbeat(many, 'nodeCpuMs'),
+          unit: 'µs',
+          floor: cpuPerHeartbeat(single, 'nodeCpuMs'),
+          target: '<= 1.2x one node',
+        },
+        {
+          metric: `PostgreSQL CPU per heartbeat, ${args.nodes} nodes vs one`,
+          value: cpuPerHeartbeat(many, 'postgresCpuMs'),
+          unit: 'µs',
+          floor: cpuPerHeartbeat(single, 'postgresCpuMs'),
+        },
+      );
+      if (many.failures > 0)
+        throw new Error(
+          `${many.failures} heartbeats failed on ${args.nodes} nodes: ${JSON.stringify(many.failedBy)}; ${many.samples.slice(0, 3).join('; ')}`,
+        );
+    }
+    if (single.failures > 0)
+      throw new Error(
+        `${single.failures} heartbeats failed on one node: ${JSON.stringify(single.failedBy)}; ${single.samples.slice(0, 3).join('; ')}`,
+      );
+    if (held !== machines.length)
+      throw new Error(`only ${held} of ${machines.length} long polls held`);
+
+    report(
+      `fleet: ${args.machines} simulated machines (onboarded through the API in ${onboardSeconds.toFixed(0)} s, setup untimed; tokens, long polls armed in ${connectSeconds.toFixed(0)} s) at a ${args.heartbeatSeconds} s heartbeat, ${args.workers} simulator processes, ${args.database}, ${args.seconds} s windows (${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(1) ?? '?'})`,
+      rows,
+    );
+
+    if (args.largest > 0) await largestFleet(args, deployment, nodeOptions, children, fleets);
+  } finally {
+    await Promise.all(fleets.map((f) => f.stop().catch(() => undefined)));
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(children.map(exited));
+    await postgres?.destroy();
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+/** One node, `--largest` machines at a 5-minute heartbeat, every one holding its long poll. */
+async function largestFleet(
+  args: FleetArgs,
+  deployment: Deployment,
+  nodeOptions: Parameters<typeof startNode>[0],
+  children: ChildProcess[],
+  fleets: SimulatedFleet[],
+): Promise<void> {
+  const node = await startNode({ ...nodeOptions, flags: ['--heartbeat-interval', '5m'] }, children);
+  const api = new TetherApi(FLEET_PUBLIC_URL, node.port, Buffer.from(deployment.ca));
+  const admin = await api.adminToken(deployment.install);
+  const group = `/subscriptions/${deployment.install.subscriptionId}/resourceGroups/largest`;
+  await api.call('PUT', `${group}?api-version=2021-04-01`, admin, { location: 'westeurope' });
+  let started = performance.now();
+  const machines = await onboardSimulatedMachines(api, admin, group, args.largest, 'big-');
+  const onboardSeconds = (performance.now() - started) / 1000;
+  api.destroy();
+  const rssBefore = rssOf(node.pid);
+  // Each (source, destination) pair has ~28,000 ephemeral ports: one source address per 20,000.
+  const sources = Array.from(
+    { length: Math.ceil(args.largest / 20_000) },
+    (_, i) => `127.0.0.${i + 1}`,
+  );
+  started = performance.now();
+  const fleet = await SimulatedFleet.start({
+    nodes: [{ host: '127.0.0.1', port: node.port }],
+    ca: deployment.ca,
+    tenantId: deployment.install.tenantId,
+    publicUrl: FLEET_PUBLIC_URL,
+    machines,
+    workers: Math.max(args.workers, Math.ceil(args.largest / 15_000)),
+    longPoll: true,
+    sourceAddresses: sources,
+  });
+  fleets.push(fleet);
+  const armSeconds = (performance.now() - started) / 1000;
+  fleet.heartbeats(300_000);
+  // A minute of the steady state: every long poll answered and renewed once, a fifth of the
+  // heartbeats sent.
+  const cpuBefore = cpuMsOf(node.pid);
+  await fleet.stats(true);
+  await sleep(61_000);
+  const stats = await fleet.stats(true);
+  const cpuMs = cpuMsOf(node.pid) - cpuBefore;
+  const held = stats.pollsHeld.reduce((a, b) => a + b, 0);
+  const failures =
+    Object.values(stats.heartbeatFailures).reduce((a, b) => a + b, 0) +
+    Object.values(stats.pollFailures).reduce((a, b) => a + b, 0);
+  const rss = rssOf(node.pid);
+  await fleet.stop();
+  await stopNode(node);
+  report(
+    `fleet, largest: one node, ${args.largest} machines onboarded (${onboardSeconds.toFixed(0)} s) and connected with tokens and long polls (${armSeconds.toFixed(0)} s), 5-minute heartbeat, one minute of steady state`,
+    [
+      {
+        metric: 'machines holding their long poll',
+        value: held,
+        unit: 'machines',
+        floor: 100_000,
+        target: '>= 100,000',
+      },
+      { metric: 'failed heartbeats and polls in the minute', value: failures, unit: 'requests' },
+      { metric: 'heartbeats answered in the minute', value: stats.heartbeatsOk, unit: 'req' },
+      { metric: 'long polls renewed in the minute', value: stats.pollAnswers, unit: 'req' },
+      { metric: 'node CPU busy', value: round2(cpuMs / 61_000), unit: 'CPUs' },
+      { metric: 'node resident memory', value: Math.round(rss / 1048576), unit: 'MiB' },
+      {
+        metric: 'memory per connected machine',
+        value: Math.round((rss - rssBefore) / args.largest),
+        unit: 'B',
+      },
+    ],
+  );
+}
+
+async function startBareFloor(
+  dataDir: string,
+  children: ChildProcess[],
+): Promise<{ port: number; pid: number; child: ChildProcess }> {
+  const tls = dataDirPaths(dataDir).tls;
+  const [command, ...rest] = withFdLimit(FLEET_FD_LIMIT, [
+    process.execPath,
+    fileURLToPath(import.meta.url),
+    '--bare-floor',
+    join(tls, 'server.crt'),
+    join(tls, 'server.key'),
+  ]);
+  const child = spawn(command as string, rest, { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  const port = Number(await listening(child, /^floor listening on (\d+)$/m));
+  return { port, pid: child.pid ?? 0, child };
+}
+
+if (
+  process.argv[2] === '--bare-floor' &&
+  import.meta.url === pathToFileURL(process.argv[1] ?? '').href
+) {
+  serveBareFloor(process.argv[3] ?? '', process.argv[4] ?? '');
+}

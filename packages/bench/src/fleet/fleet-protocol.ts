@@ -1,0 +1,70 @@
+// What the fleet simulator's coordinator and its worker processes say to each other over IPC.
+import type { Endpoint } from './raw-connection.js';
+
+/** One simulated machine, onboarded through the API; its private key travels as PKCS#8 PEM. */
+export interface SimulatedMachine {
+  readonly name: string;
+  /** `/subscriptions/…/machines/{name}`. */
+  readonly path: string;
+  readonly principalId: string;
+  readonly kid: string;
+  readonly keyPem: string;
+}
+
+export interface WorkerSetup {
+  readonly nodes: readonly Endpoint[];
+  readonly ca: string;
+  readonly tenantId: string;
+  /** The public URL every node shares: the token endpoint's audience and the token scope. */
+  readonly publicUrl: string;
+  readonly machines: readonly SimulatedMachine[];
+  /** Index of the worker among all, which spreads machines over nodes. */
+  readonly workerIndex: number;
+  readonly longPoll: boolean;
+  readonly pollWaitSeconds: number;
+  /** Keep-alive connections per node for heartbeats and token requests. */
+  readonly sharedConnections: number;
+  /** Local addresses (127.0.0.x) the long polls are spread over, so ephemeral ports last. */
+  readonly sourceAddresses: readonly string[];
+}
+
+export type ToWorker =
+  | { type: 'setup'; setup: WorkerSetup }
+  /** Heartbeats every `intervalMs` from each machine, phases spread evenly; 0 stops them. */
+  | { type: 'heartbeats'; intervalMs: number }
+  | { type: 'stats'; reset: boolean }
+  | { type: 'stop' };
+
+/** A request answered 2xx: what the fault suite reads back afterwards. */
+export interface Acknowledged {
+  /** Latest acknowledged heartbeat per machine: when it was sent (ms since the epoch). */
+  readonly heartbeats: Record<string, number>;
+}
+
+export interface WorkerStats {
+  readonly heartbeatsOk: number;
+  /** Heartbeats answered something else, or not at all, by status (0: connection lost). */
+  readonly heartbeatFailures: Record<string, number>;
+  /** The first few answers that were not 2xx: `status body`. */
+  readonly failureSamples: string[];
+  /** Retry-After values seen on 503 answers. */
+  readonly retryAfter: string[];
+  /** Milliseconds, heartbeats answered 2xx since the last reset. */
+  readonly heartbeatLatencies: number[];
+  /** Machines whose long poll is held right now, by node index. */
+  readonly pollsHeld: number[];
+  /** Long-poll answers (the wait ran out, or a change) since the last reset. */
+  readonly pollAnswers: number;
+  readonly pollFailures: Record<string, number>;
+  /**
+   * Each machine's way back after losing its node: when the loss was seen and when it was
+   * served 2xx again by another node (ms since the epoch).
+   */
+  readonly reconnects: { lostAt: number; backAt: number; from: number; to: number }[];
+  readonly acknowledged: Acknowledged;
+}
+
+export type FromWorker =
+  | { type: 'ready'; tokenMs: number; armMs: number }
+  | { type: 'stats'; stats: WorkerStats }
+  | { type: 'error'; message: string };

@@ -1,0 +1,421 @@
+// A worker process of the fleet simulator: its share of the simulated machines, each speaking the
+// agent's protocol with its own key — a token by client assertion, heartbeats on a schedule, the
+// extension goal-state long poll held on a connection of its own — and moving to another node
+// when its own goes away, with the agent's full-jitter backoff.
+import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { SignJWT } from 'jose';
+import { DEFAULT_BACKOFF, fullJitterDelay } from '@tether/agent/himds/backoff';
+import { headerOf, type FramedResponse } from '../keep-alive-load.js';
+import { inParallel, V } from '../machine-fleet.js';
+import type {
+  FromWorker,
+  SimulatedMachine,
+  ToWorker,
+  WorkerSetup,
+  WorkerStats,
+} from './fleet-protocol.js';
+import { ConnectionLost, RawConnection } from './raw-connection.js';
+
+const PARALLEL = 64;
+/** How long a node whose connection failed is avoided by this worker's machines. */
+const NODE_DOWN_MS = 30_000;
+
+interface Sim {
+  readonly machine: SimulatedMachine;
+  readonly key: KeyObject;
+  readonly index: number;
+  node: number;
+  token: string;
+  poll: RawConnection | undefined;
+  polling: boolean;
+  generation: number | undefined;
+  heartbeatInFlight: boolean;
+  lostAt: number | undefined;
+  lostFrom: number;
+  failures: number;
+}
+
+const HEARTBEAT_BODY = (name: string): string =>
+  JSON.stringify({
+    agentVersion: '1.0',
+    osName: 'linux',
+    osType: 'linux',
+    osVersion: '24.04',
+    machineFqdn: `${name}.fleet.test`,
+    serviceStatuses: {
+      himds: { status: 'running', startupType: 'automatic' },
+      gcarcservice: { status: 'running', startupType: 'automatic' },
+      extensionservice: { status: 'running', startupType: 'automatic' },
+    },
+    agentConfiguration: {
+      extensionsAllowList: [],
+      extensionsBlockList: [],
+      extensionsEnabled: 'true',
+      guestConfigurationEnabled: 'true',
+      configMode: 'full',
+      proxyUrl: '',
+      proxyBypass: [],
+      incomingConnectionsPorts: [],
+      incomingConnectionsEnabled: 'true',
+    },
+  });
+
+class Worker {
+  readonly #context: SecureContext;
+  readonly #sims: Sim[];
+  readonly #shared: RawConnection[][];
+  readonly #downUntil: number[];
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #intervalMs = 0;
+  #stopped = false;
+  #stats = emptyStats();
+  readonly #acknowledged: Record<string, number> = {};
+
+  constructor(private readonly setup: WorkerSetup) {
+    this.#context = createSecureContext({ ca: setup.ca });
+    this.#shared = setup.nodes.map(() => []);
+    this.#downUntil = setup.nodes.map(() => 0);
+    this.#sims = setup.machines.map((machine, index) => ({
+      machine,
+      key: createPrivateKey(machine.keyPem),
+      index,
+      node: (setup.workerIndex + index) % setup.nodes.length,
+      token: '',
+      poll: undefined,
+      polling: false,
+      generation: undefined,
+      heartbeatInFlight: false,
+      lostAt: undefined,
+      lostFrom: 0,
+      failures: 0,
+    }));
+  }
+
+  async start(): Promise<{ tokenMs: number; armMs: number }> {
+    let started = performance.now();
+    await inParallel(this.#sims.length, (i) => this.#token(this.#sims[i] as Sim), PARALLEL);
+    const tokenMs = performance.now() - started;
+    started = performance.now();
+    if (this.setup.longPoll) {
+      await inParallel(this.#sims.length, (i) => this.#firstPoll(this.#sims[i] as Sim), PARALLEL);
+    }
+    return { tokenMs, armMs: performance.now() - started };
+  }
+
+  heartbeats(intervalMs: number): void {
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    this.#intervalMs = intervalMs;
+    if (intervalMs <= 0) return;
+    const count = this.#sims.length;
+    this.#sims.forEach((sim, i) => {
+      // Phases spread evenly over the interval, as agents started at different times are.
+      this.#later(((i + Math.random()) / count) * intervalMs, () => this.#beat(sim));
+    });
+  }
+
+  stats(reset: boolean): WorkerStats {
+    const pollsHeld = this.setup.nodes.map(() => 0);
+    for (const sim of this.#sims)
+      if (sim.polling) pollsHeld[sim.node] = (pollsHeld[sim.node] ?? 0) + 1;
+    const stats: WorkerStats = {
+      ...this.#stats,
+      pollsHeld,
+      acknowledged: { heartbeats: { ...this.#acknowledged } },
+    };
+    if (reset) this.#stats = emptyStats();
+    return stats;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.heartbeats(0);
+    for (const sim of this.#sims) sim.poll?.destroy();
+    for (const pool of this.#shared) for (const c of pool) c.destroy();
+  }
+
+  #later(ms: number, work: () => void): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      if (!this.#stopped) work();
+    }, ms);
+    this.#timers.add(timer);
+  }
+
+  /** The least busy of this worker's keep-alive connections to a node. */
+  #connection(node: number): RawConnection {
+    const pool = this.#shared[node] as RawConnection[];
+    for (let i = pool.length - 1; i >= 0; i--) if (pool[i]?.closed === true) pool.splice(i, 1);
+    if (pool.length < this.setup.sharedConnections) {
+      const fresh = new RawConnection(
+        this.setup.nodes[node] as RawConnection['endpoint'],
+        this.#context,
+      );
+      pool.push(fresh);
+      return fresh;
+    }
+    return pool.reduce((a, b) => (b.load < a.load ? b : a));
+  }
+
+  async #send(sim: Sim, request: Parameters<RawConnection['request']>[0]): Promise<FramedResponse> {
+    return this.#connection(sim.node).request(request);
+  }
+
+  async #token(sim: Sim): Promise<void> {
+    const { machine } = sim;
+    for (;;) {
+      const audience = `${this.setup.publicUrl}/${this.setup.tenantId}/oauth2/v2.0/token`;
+      const now = Math.floor(Date.now() / 1000);
+      const assertion = await new SignJWT({})
+        .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: machine.kid })
+        .setIssuer(machine.principalId)
+        .setSubject(machine.principalId)
+        .setAudience(audience)
+        .setJti(randomUUID())
+        .setIssuedAt(now)
+        .setNotBefore(now)
+        .setExpirationTime(now + 600)
+        .sign(sim.key);
+      const form = new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: machine.principalId,
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: assertion,
+        scope: `${this.setup.publicUrl}/.default`,
+      }).toString();
+      try {
+        const answer = await this.#send(sim, {
+          method: 'POST',
+          path: `/${this.setup.tenantId}/oauth2/v2.0/token`,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: form,
+        });
+        if (answer.status === 200) {
+          sim.token = (
+            JSON.parse(answer.body.toString('utf8')) as { access_token: string }
+          ).access_token;
+          return;
+        }
+        if (answer.status < 500) {
+          throw new Error(
+            `token for ${machine.name} answered ${answer.status}: ${answer.body.toString('utf8')}`,
+          );
+        }
+      } catch (error) {
+        if (!(error instanceof ConnectionLost)) throw error;
+        this.#lost(sim);
+      }
+      await sleep(fullJitterDelay(++sim.failures, DEFAULT_BACKOFF, Math.random));
+    }
+  }
+
+  #beat(sim: Sim): void {
+    if (this.#intervalMs <= 0) return;
+    if (sim.heartbeatInFlight) {
+      this.#later(this.#intervalMs, () => this.#beat(sim));
+      return;
+    }
+    sim.heartbeatInFlight = true;
+    const sentAt = Date.now();
+    const started = performance.now();
+    const node = sim.node;
+    this.#send(sim, {
+      method: 'POST',
+      path: `${sim.machine.path}/heartbeat?${V}`,
+      headers: { authorization: `Bearer ${sim.token}`, 'content-type': 'application/json' },
+      body: HEARTBEAT_BODY(sim.machine.name),
+    }).then(
+      async (answer) => {
+        sim.heartbeatInFlight = false;
+        if (answer.status === 200) {
+          this.#stats.heartbeatsOk++;
+          this.#stats.heartbeatLatencies.push(performance.now() - started);
+          this.#acknowledged[sim.machine.name] = sentAt;
+          this.#back(sim, node);
+          this.#later(this.#intervalMs, () => this.#beat(sim));
+          return;
+        }
+        count(this.#stats.heartbeatFailures, answer.status);
+        this.#sample(answer);
+        if (answer.status === 503) {
+          const retryAfter = headerOf(answer.head, 'retry-after');
+          if (this.#stats.retryAfter.length < 100) this.#stats.retryAfter.push(retryAfter ?? '');
+        }
+        if (answer.status === 401) await this.#token(sim).catch(() => undefined);
+        this.#retry(sim);
+      },
+      () => {
+        sim.heartbeatInFlight = false;
+        count(this.#stats.heartbeatFailures, 0);
+        this.#lost(sim);
+        this.#retry(sim);
+      },
+    );
+  }
+
+  #sample(answer: FramedResponse): void {
+    if (this.#stats.failureSamples.length < 20)
+      this.#stats.failureSamples.push(
+        `${answer.status} ${answer.body.toString('utf8').slice(0, 500)}`,
+      );
+  }
+
+  /** A failed heartbeat is tried again after the agent's backoff, not a whole interval later. */
+  #retry(sim: Sim): void {
+    sim.failures++;
+    const delay = Math.min(
+      this.#intervalMs,
+      fullJitterDelay(sim.failures, DEFAULT_BACKOFF, Math.random),
+    );
+    this.#later(delay, () => this.#beat(sim));
+  }
+
+  /** The machine's node failed it: note when, and move it to another node if one is up. */
+  #lost(sim: Sim): void {
+    const now = Date.now();
+    if (sim.lostAt === undefined) {
+      sim.lostAt = now;
+      sim.lostFrom = sim.node;
+    }
+    this.#downUntil[sim.node] = now + NODE_DOWN_MS;
+    const up = this.setup.nodes.map((_, i) => i).filter((i) => (this.#downUntil[i] ?? 0) <= now);
+    if (up.length > 0) sim.node = up[Math.floor(Math.random() * up.length)] as number;
+  }
+
+  /** Served 2xx by `node`: a machine that had lost its node is back. */
+  #back(sim: Sim, node: number): void {
+    sim.failures = 0;
+    if (sim.lostAt === undefined) return;
+    this.#stats.reconnects.push({
+      lostAt: sim.lostAt,
+      backAt: Date.now(),
+      from: sim.lostFrom,
+      to: node,
+    });
+    sim.lostAt = undefined;
+  }
+
+  #firstPoll(sim: Sim): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#poll(sim, () => resolve(), reject);
+    });
+  }
+
+  /** Holds the machine's long poll: asks for its goal state, then waits for the next. */
+  #poll(sim: Sim, armed?: () => void, failed?: (error: Error) => void): void {
+    if (this.#stopped) return;
+    const addresses = this.setup.sourceAddresses;
+    const connection =
+      sim.poll !== undefined && !sim.poll.closed && sim.poll.endpoint === this.setup.nodes[sim.node]
+        ? sim.poll
+        : new RawConnection(
+            this.setup.nodes[sim.node] as RawConnection['endpoint'],
+            this.#context,
+            addresses.length === 0 ? undefined : addresses[sim.index % addresses.length],
+          );
+    if (connection !== sim.poll) sim.poll?.destroy();
+    sim.poll = connection;
+    const node = sim.node;
+    const query =
+      sim.generation === undefined
+        ? ''
+        : `&after=${sim.generation}&wait=${this.setup.pollWaitSeconds}`;
+    sim.polling = sim.generation !== undefined;
+    const request = connection.request({
+      method: 'GET',
+      path: `${sim.machine.path}/extensionGoalState?${V}${query}`,
+      headers: { authorization: `Bearer ${sim.token}` },
+    });
+    if (sim.generation !== undefined) armed?.();
+    request.then(
+      async (answer) => {
+        sim.polling = false;
+        if (answer.status === 200) {
+          if (query !== '') this.#stats.pollAnswers++;
+          sim.generation = (
+            JSON.parse(answer.body.toString('utf8')) as { generation: number }
+          ).generation;
+          this.#back(sim, node);
+          this.#poll(sim, armed, failed);
+          return;
+        }
+        count(this.#stats.pollFailures, answer.status);
+        this.#sample(answer);
+        if (answer.status === 401) await this.#token(sim).catch(() => undefined);
+        else if (answer.status < 500 && armed !== undefined && sim.generation === undefined) {
+          failed?.(
+            new Error(
+              `goal state of ${sim.machine.name} answered ${answer.status}: ${answer.body.toString('utf8')}`,
+            ),
+          );
+          return;
+        }
+        sim.failures++;
+        await sleep(fullJitterDelay(sim.failures, DEFAULT_BACKOFF, Math.random));
+        this.#poll(sim, armed, failed);
+      },
+      async () => {
+        sim.polling = false;
+        if (this.#stopped) return;
+        count(this.#stats.pollFailures, 0);
+        this.#lost(sim);
+        sim.failures++;
+        await sleep(fullJitterDelay(sim.failures, DEFAULT_BACKOFF, Math.random));
+        this.#poll(sim, armed, failed);
+      },
+    );
+  }
+}
+
+function emptyStats(): Omit<WorkerStats, 'pollsHeld' | 'acknowledged'> & {
+  heartbeatsOk: number;
+  pollAnswers: number;
+} {
+  return {
+    heartbeatsOk: 0,
+    heartbeatFailures: {},
+    failureSamples: [],
+    retryAfter: [],
+    heartbeatLatencies: [],
+    pollAnswers: 0,
+    pollFailures: {},
+    reconnects: [],
+  };
+}
+
+function count(counts: Record<string, number>, status: number): void {
+  counts[String(status)] = (counts[String(status)] ?? 0) + 1;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function send(message: FromWorker): void {
+  process.send?.(message);
+}
+
+let worker: Worker | undefined;
+process.on('message', (message: ToWorker) => {
+  switch (message.type) {
+    case 'setup':
+      worker = new Worker(message.setup);
+      worker.start().then(
+        (timing) => send({ type: 'ready', ...timing }),
+        (error: unknown) =>
+          send({ type: 'error', message: error instanceof Error ? error.message : String(error) }),
+      );
+      break;
+    case 'heartbeats':
+      worker?.heartbeats(message.intervalMs);
+      break;
+    case 'stats':
+      if (worker !== undefined) send({ type: 'stats', stats: worker.stats(message.reset) });
+      break;
+    case 'stop':
+      worker?.stop();
+      process.disconnect();
+      break;
+  }
+});
