@@ -19,6 +19,7 @@ async function serverCommand(name: keyof typeof ServerCommands): Promise<Command
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   init: () => serverCommand('init'),
   server: () => serverCommand('server'),
+  keys: () => serverCommand('keys'),
   login: () => import('./commands/login.js'),
   sp: () => import('./commands/sp.js'),
   ad: () => import('./commands/ad.js'),

@@ -2,4 +2,5 @@
 // second bundle (scripts/bundle.mjs) that only these commands load, so that every client command
 // starts without parsing them.
 export * as init from './commands/init.js';
+export * as keys from './commands/keys.js';
 export * as server from './commands/server.js';

@@ -17,7 +17,9 @@ import { identityEndpoints, type IdentityEndpoints } from './identity-endpoints.
 import { PASSWORD_THROTTLE_LIMITS, PasswordAuthenticator } from './password-authenticator.js';
 import { PasswordHasher } from './password-hasher.js';
 import type { ScryptCost } from './scrypt-hash.js';
+import { KeyEncryptionKeys } from './key-encryption-keys.js';
 import { SigningKeyRing } from './signing-key-ring.js';
+import { prepareSigningKeyStorage, type SigningKeyStorage } from './signing-key-wrapping.js';
 import {
   ACCESS_TOKEN_CLOCK_SKEW_SECONDS,
   DEFAULT_REVALIDATE_MS,
@@ -47,6 +49,8 @@ export interface IdentityOptions {
   machineTimings?: Pick<MachineTimings, 'disconnectAfterMs' | 'expireAfterMs'>;
   /** scrypt cost of people's passwords; OWASP's unless a test lowers it. */
   passwordCost?: ScryptCost;
+  /** Key-encryption keys the signing keys are wrapped with; none leaves them in the clear. */
+  keyEncryptionKeys?: KeyEncryptionKeys | undefined;
 }
 
 export class IdentityProvider {
@@ -63,16 +67,22 @@ export class IdentityProvider {
     readonly signIns: SignInStore,
     private readonly userTokens: UserTokenIssuer,
     private readonly channel: ClusterChannel,
+    /** How the signing keys are stored, for the start-up log. */
+    readonly keyStorage: SigningKeyStorage,
   ) {}
 
   static async open(options: IdentityOptions): Promise<IdentityProvider> {
     const { db, clock } = options;
     const lifetime = options.tokenLifetimeMs ?? DEFAULT_TOKEN_LIFETIME_MS;
     const endpoints = identityEndpoints(options.publicUrl, options.tenantId);
-    const keys = await SigningKeyRing.open(db, clock, {
-      tokenLifetimeMs: lifetime,
-      clockSkewMs: ACCESS_TOKEN_CLOCK_SKEW_SECONDS * 1000,
-    });
+    const keks = options.keyEncryptionKeys ?? KeyEncryptionKeys.none();
+    const keyStorage = await prepareSigningKeyStorage(db, keks);
+    const keys = await SigningKeyRing.open(
+      db,
+      clock,
+      { tokenLifetimeMs: lifetime, clockSkewMs: ACCESS_TOKEN_CLOCK_SKEW_SECONDS * 1000 },
+      keks,
+    );
     const store = new CredentialStore(db, clock);
     const assertions = new ClientAssertionVerifier(store, endpoints, clock, options.machineTimings);
     const hasher = new PasswordHasher(options.passwordCost);
@@ -114,6 +124,7 @@ export class IdentityProvider {
       new SignInStore(db),
       new UserTokenIssuer(keys, endpoints, clock, lifetime),
       channel,
+      keyStorage,
     );
   }
 

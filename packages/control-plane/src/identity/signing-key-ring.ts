@@ -4,6 +4,7 @@
 // RS256 (RSA-2048): verifying is what every authenticated request costs, and an RSA
 // signature with e=65537 verifies several times faster than ECDSA P-256; signing (once per
 // token) is the slower side, which is the right trade. Entra signs with RS256 as well.
+// Private keys are stored wrapped with the key-encryption key (signing-key-wrapping.ts).
 import { generateKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
 import { calculateJwkThumbprint, importJWK, type CryptoKey, type JWK } from 'jose';
@@ -11,6 +12,8 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database } from '../store/schema.js';
 import { IdentityError } from './identity-error.js';
+import { KeyEncryptionKeys } from './key-encryption-keys.js';
+import { openPrivateJwk, sealPrivateJwk } from './signing-key-wrapping.js';
 
 export const ACCESS_TOKEN_ALGORITHM = 'RS256';
 
@@ -37,15 +40,20 @@ export class SigningKeyRing {
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
     readonly policy: SigningKeyPolicy,
+    private readonly keks: KeyEncryptionKeys,
   ) {}
 
-  /** Loads the keys, creating the first signing key if there is none. */
+  /**
+   * Loads the keys, creating the first signing key if there is none. `keks` must hold the
+   * key-encryption key the signing key is wrapped with (signing-key-wrapping.ts checks first).
+   */
   static async open(
     db: Kysely<Database>,
     clock: Clock,
     policy: SigningKeyPolicy,
+    keks: KeyEncryptionKeys = KeyEncryptionKeys.none(),
   ): Promise<SigningKeyRing> {
-    const ring = new SigningKeyRing(db, clock, policy);
+    const ring = new SigningKeyRing(db, clock, policy, keks);
     await ring.reload();
     if (ring.signer === undefined) await ring.rotate();
     return ring;
@@ -94,7 +102,7 @@ export class SigningKeyRing {
         .values({
           kid,
           alg: ACCESS_TOKEN_ALGORITHM,
-          private_jwk: JSON.stringify(privateJwk),
+          ...(await sealPrivateJwk(trx, this.keks, privateJwk)),
           public_jwk: JSON.stringify(publicJwk),
           created_at: now,
           retired_at: null,
@@ -138,7 +146,7 @@ export class SigningKeyRing {
         retiredAt,
       });
       if (signer === undefined && retiredAt === undefined) {
-        const privateJwk = JSON.parse(row.private_jwk) as JWK;
+        const privateJwk = await openPrivateJwk(row, this.keks);
         signer = {
           kid: row.kid,
           key: (await importJWK(privateJwk, ACCESS_TOKEN_ALGORITHM)) as CryptoKey,

@@ -15,6 +15,7 @@ import { sweepOverdueExtensionOperations } from '../extensions/extension-expiry-
 import { sendAuthenticationChallenges } from '../identity/authentication-error.js';
 import { IdentityError } from '../identity/identity-error.js';
 import { IdentityProvider } from '../identity/identity-provider.js';
+import type { KeyEncryptionKeys } from '../identity/key-encryption-keys.js';
 import type { ScryptCost } from '../identity/scrypt-hash.js';
 import { UserPasswords } from '../directory/user-passwords.js';
 import { machineAgentRoutes } from '../machines/machine-agent-routes.js';
@@ -43,6 +44,8 @@ export interface ControlPlaneAppOptions {
   passwordCost?: ScryptCost;
   /** The azcmagent .deb that "Add a server" installs; its install routes answer 404 without. */
   agentPackage?: string | undefined;
+  /** Key-encryption keys the token signing keys are wrapped with; none: in the clear. */
+  keyEncryptionKeys?: KeyEncryptionKeys | undefined;
 }
 
 export interface ControlPlaneApp {
@@ -80,6 +83,7 @@ export async function createControlPlaneApp(
     machineTimings: timings,
     publicUrl: options.publicUrl,
     tenantId,
+    keyEncryptionKeys: options.keyEncryptionKeys,
     ...(options.tokenLifetimeMs === undefined ? {} : { tokenLifetimeMs: options.tokenLifetimeMs }),
     ...(options.passwordCost === undefined ? {} : { passwordCost: options.passwordCost }),
   });

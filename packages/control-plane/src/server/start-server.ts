@@ -16,6 +16,8 @@ import { sweepIntervalFor } from '../extensions/extension-expiry-sweep.js';
 import { loadProvidedTls } from '../tls/provided-tls.js';
 import { SERVER_TLS_OPTIONS } from '../tls/server-tls-options.js';
 import { ensureTlsMaterial, type TlsMaterial } from '../tls/tls-material.js';
+import { KeyEncryptionKeys } from '../identity/key-encryption-keys.js';
+import type { SigningKeyStorage } from '../identity/signing-key-wrapping.js';
 import { openDatabase, type DatabaseLocation } from '../store/open-database.js';
 import { GoalStateWaiters } from '../extensions/goal-state-waiters.js';
 import { registerClusterChannel, type ClusterChannel } from '../cluster/cluster-channel.js';
@@ -46,6 +48,11 @@ export interface ServerOptions {
   agentPackage?: string | undefined;
   /** Over PostgreSQL: how often the node checks its notification connection and the leader lock. */
   clusterCheckMs?: number | undefined;
+  /**
+   * Key-encryption key files (two while a rotation is rolled out); the data directory's
+   * `key-encryption.key` when absent and that file exists.
+   */
+  keyEncryptionKeyFiles?: readonly string[] | undefined;
 }
 
 export interface RunningServer {
@@ -60,6 +67,11 @@ const KEY_CHECK_MS = 10 * 60_000;
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const paths = dataDirPaths(options.dataDir);
+  // Read before the database is opened: a missing or malformed file changes nothing.
+  const keks = await KeyEncryptionKeys.load(
+    options.keyEncryptionKeyFiles ??
+      (existsSync(paths.keyEncryptionKey) ? [paths.keyEncryptionKey] : []),
+  );
   const location = databaseLocation(options, paths.database);
   const db = await openDatabase(location);
   let server: Server | undefined;
@@ -103,11 +115,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ...(options.machineTimings === undefined ? {} : { machineTimings: options.machineTimings }),
       logger: { level: options.logLevel ?? 'info', stream: process.stderr },
       agentPackage: options.agentPackage,
+      keyEncryptionKeys: keks,
     });
     await plane.app.ready();
     ready.app = plane.app;
     const log = plane.app.log;
     const leads = (): boolean => channel?.leader ?? true;
+    logKeyStorage(log, plane.identity.keyStorage);
 
     const tasks = [
       new PeriodicTask(
@@ -167,6 +181,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await channel?.close();
     await db.destroy();
     throw error;
+  }
+}
+
+function logKeyStorage(log: FastifyBaseLogger, storage: SigningKeyStorage): void {
+  if (storage.kind === 'clear') {
+    log.warn(
+      'token signing keys are stored unencrypted: give --key-encryption-key-file to wrap them',
+    );
+  } else if (storage.wrappedNow > 0) {
+    log.info(
+      { kekId: storage.kekId, keys: storage.wrappedNow },
+      'token signing keys wrapped with the key-encryption key',
+    );
   }
 }
 

@@ -637,6 +637,14 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0014_signing_key_encryption': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Which key-encryption key wraps each private key; existing keys stay in the clear until
+      // a server is given a key-encryption key, and then are wrapped all at once
+      // (identity/signing-key-wrapping.ts).
+      await db.schema.alterTable('signing_keys').addColumn('kek_id', text).execute();
+    },
+  },
 };
 
 /** Brings the schema to the newest migration; fails loudly, changing nothing more, on error. */

@@ -12,6 +12,7 @@ import {
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrations.js';
 import { StoreError } from './store-error.js';
+import { registerSqliteHandle } from './sqlite-handle.js';
 import { registerSyncBatchRunner, type SyncBatchRunner } from './statement-batch.js';
 import { registerWriteGeneration, WriteCounter } from './write-generation.js';
 
@@ -29,6 +30,7 @@ export async function openDatabase(location: DatabaseLocation): Promise<Kysely<D
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
     registerWriteGeneration(db, writes);
     registerSyncBatchRunner(db, syncBatchRunner(sqlite, statements));
+    registerSqliteHandle(db, sqlite);
   } else {
     db = new Kysely<Database>({ dialect: await postgresDialect(location) });
   }

@@ -74,8 +74,11 @@ export interface GroupMembersTable {
 export interface SigningKeysTable {
   kid: string;
   alg: string;
+  /** The private JWK: a compact JWE wrapped with the key-encryption key `kek_id`, or JSON. */
   private_jwk: string;
   public_jwk: string;
+  /** Id of the key-encryption key that wraps `private_jwk`; null when stored in the clear (0014). */
+  kek_id: string | null;
   created_at: string;
   /** When it stopped signing; it stays published until no token it signed can be live. */
   retired_at: string | null;

@@ -8,6 +8,8 @@ export const SETTING_KEYS = {
   tenantId: 'tenant_id',
   /** When `tether init` ran (ISO 8601). */
   initializedAt: 'initialized_at',
+  /** Id of the key-encryption key new signing keys are wrapped with; absent: in the clear. */
+  keyEncryptionKeyId: 'key_encryption_key_id',
 } as const;
 
 export type SettingKey = (typeof SETTING_KEYS)[keyof typeof SETTING_KEYS];

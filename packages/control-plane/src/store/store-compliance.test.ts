@@ -2,14 +2,38 @@
 // plane can run on (SQLite always; PostgreSQL when TETHER_TEST_POSTGRES_URL is set).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import { isTetherError } from '@tether/protocol';
+import { ManualClock } from '../clock.js';
+import {
+  createKeyEncryptionKeyFile,
+  KeyEncryptionKeys,
+  type KeyEncryptionKey,
+} from '../identity/key-encryption-keys.js';
+import { SigningKeyRing } from '../identity/signing-key-ring.js';
+import {
+  openPrivateJwk,
+  prepareSigningKeyStorage,
+  rewrapSigningKeys,
+} from '../identity/signing-key-wrapping.js';
+import { readSetting, SETTING_KEYS } from './settings.js';
 import { openDatabase } from './open-database.js';
 import { statementBatchesOf } from './statement-batch.js';
 import { writeGenerationOf } from './write-generation.js';
 import { testBackends, type TestDatabase } from './test-databases.js';
 
 const T0 = '2026-01-01T00:00:00.000Z';
+
+/** The start-up error of a node not holding key-encryption key `id`. */
+function missingKek(id: string): (error: unknown) => boolean {
+  return (error: unknown) =>
+    isTetherError(error) &&
+    error.code === 'ERR_KEY_ENCRYPTION_KEY' &&
+    error.message.includes(`key-encryption key ${id}`);
+}
 
 for (const backend of testBackends()) {
   void describe(`store compliance: ${backend.name}`, () => {
@@ -72,6 +96,7 @@ for (const backend of testBackends()) {
         '0011_sign_in',
         '0012_policy_states_stored',
         '0013_policy_match_requests',
+        '0014_signing_key_encryption',
       ]);
     });
 
@@ -334,6 +359,118 @@ for (const backend of testBackends()) {
         .where('key', 'like', 'apart/%')
         .execute();
       assert.deepEqual(keys, [{ key: 'apart/batch' }]);
+    });
+
+    void describe('token signing keys at rest', () => {
+      const policy = { tokenLifetimeMs: 3_600_000, clockSkewMs: 300_000 };
+      const clock = new ManualClock();
+      let keyStore: TestDatabase;
+      let dir: string;
+      let keks: KeyEncryptionKey[];
+      before(async () => {
+        keyStore = await backend.open();
+        dir = await mkdtemp(join(tmpdir(), 'tether-kek-'));
+        keks = [];
+        for (const name of ['a', 'b', 'c']) {
+          keks.push(await createKeyEncryptionKeyFile(join(dir, `${name}.key`)));
+        }
+      });
+      after(async () => {
+        await keyStore.dispose();
+        await rm(dir, { recursive: true, force: true });
+      });
+      const keyAt = (i: number): KeyEncryptionKey => {
+        const key = keks[i];
+        if (key === undefined) throw new Error(`no key ${i}`);
+        return key;
+      };
+      const [a, b, c] = [() => keyAt(0), () => keyAt(1), () => keyAt(2)];
+      const held = (...keys: (() => KeyEncryptionKey)[]) =>
+        KeyEncryptionKeys.of(keys.map((k) => k()));
+      const rows = () =>
+        keyStore.db.selectFrom('signing_keys').selectAll().orderBy('kid').execute();
+      const privateParts = async (holding: KeyEncryptionKeys) => {
+        const parts: string[] = [];
+        for (const row of await rows()) {
+          const jwk = await openPrivateJwk(row, holding);
+          parts.push(...[jwk.d, jwk.p, jwk.q, jwk.dp, jwk.dq].map(String));
+        }
+        return parts;
+      };
+      /** Every byte the backend keeps for the installation that a reader could see. */
+      const storedText = async () => {
+        const text = JSON.stringify(await rows());
+        if (keyStore.location.kind !== 'sqlite') return text;
+        // The file itself, free pages and WAL included (the WAL is folded in on reopen).
+        await keyStore.reopen();
+        const file = keyStore.location.file;
+        const wal = await readFile(`${file}-wal`).catch(() => Buffer.alloc(0));
+        return text + (await readFile(file)).toString('latin1') + wal.toString('latin1');
+      };
+
+      void it('wraps keys made in the clear once a key-encryption key is given, leaving no clear copy', async () => {
+        const clear = await SigningKeyRing.open(keyStore.db, clock, policy);
+        await clear.rotate();
+        const parts = await privateParts(KeyEncryptionKeys.none());
+        assert.ok((await storedText()).includes(parts[0] ?? '?'), 'held in the clear at first');
+
+        const storage = await prepareSigningKeyStorage(keyStore.db, held(a));
+        assert.deepEqual(storage, { kind: 'wrapped', kekId: a().id, wrappedNow: 2 });
+        const ring = await SigningKeyRing.open(keyStore.db, clock, policy, held(a));
+        await ring.rotate();
+        const all = await privateParts(held(a));
+        assert.equal(all.length, 15);
+        assert.ok(
+          parts.every((part) => all.includes(part)),
+          'the keys made in the clear are kept',
+        );
+        const stored = await storedText();
+        for (const part of all) assert.ok(!stored.includes(part), 'no private part is stored');
+        assert.deepEqual(
+          (await rows()).map((r) => r.kek_id),
+          [a().id, a().id, a().id],
+        );
+      });
+
+      void it('re-wraps every key with a new key-encryption key; nodes holding either one open them', async () => {
+        const before = await privateParts(held(a));
+        await rewrapSigningKeys(keyStore.db, held(a, b), b());
+        assert.deepEqual(new Set((await rows()).map((r) => r.kek_id)), new Set([b().id]));
+        assert.deepEqual(await privateParts(held(b)), before);
+        const stored = await storedText();
+        for (const part of before) assert.ok(!stored.includes(part));
+
+        // A node still holding the old key as well keeps working, and wraps new keys with the new one.
+        assert.equal((await prepareSigningKeyStorage(keyStore.db, held(a, b))).kind, 'wrapped');
+        const ring = await SigningKeyRing.open(keyStore.db, clock, policy, held(a, b));
+        const kid = await ring.rotate();
+        const row = (await rows()).find((r) => r.kid === kid);
+        assert.equal(row?.kek_id, b().id);
+        await assert.rejects(prepareSigningKeyStorage(keyStore.db, held(a)), missingKek(b().id));
+      });
+
+      void it('refuses a wrong or missing key-encryption key, changing nothing', async () => {
+        const before = await rows();
+        await assert.rejects(prepareSigningKeyStorage(keyStore.db, held(c)), missingKek(b().id));
+        await assert.rejects(
+          prepareSigningKeyStorage(keyStore.db, KeyEncryptionKeys.none()),
+          missingKek(b().id),
+        );
+        await assert.rejects(
+          SigningKeyRing.open(keyStore.db, clock, policy, held(c)),
+          missingKek(b().id),
+        );
+        await assert.rejects(rewrapSigningKeys(keyStore.db, held(a, c), c()), missingKek(b().id));
+        assert.deepEqual(await rows(), before);
+        assert.equal(await readSetting(keyStore.db, SETTING_KEYS.keyEncryptionKeyId), b().id);
+
+        // The right id with other bytes (a file replaced under the same name) does not open either.
+        const forged = { ...b(), secret: c().secret };
+        await assert.rejects(
+          openPrivateJwk(before[0] as (typeof before)[number], KeyEncryptionKeys.of([forged])),
+          (error: unknown) => isTetherError(error) && error.code === 'ERR_KEY_ENCRYPTION_KEY',
+        );
+      });
     });
 
     if (backend.name === 'sqlite') {

@@ -60,11 +60,13 @@ void describe('tether init', () => {
     assert.deepEqual(Object.keys(output).sort(), [
       'appId',
       'caCert',
+      'keyEncryptionKeyFile',
       'password',
       'subscriptionId',
       'tenantId',
     ]);
     assert.equal(output['caCert'], join(dataDir, 'tls', 'ca.crt'));
+    assert.equal(output['keyEncryptionKeyFile'], join(dataDir, 'key-encryption.key'));
     assert.ok((output['password'] ?? '').length >= 43);
     const before = await snapshot(dataDir);
     assert.ok(

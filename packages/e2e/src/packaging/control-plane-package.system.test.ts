@@ -36,6 +36,7 @@ interface Bootstrap {
   appId: string;
   password: string;
   caCert: string;
+  keyEncryptionKeyFile: string;
 }
 
 /** KEY=value lines of an environment file, as systemd reads them. */
@@ -117,6 +118,13 @@ void describe(
       const settings = statSync('/etc/tether/tether.env');
       assert.equal(settings.uid, 0);
       assert.equal(settings.mode & 0o777, 0o600, 'the settings may hold a database password');
+      const kek = statSync('/etc/tether/key-encryption.key');
+      assert.equal(kek.uid, account.uid);
+      assert.equal(kek.mode & 0o777, 0o600, 'the key-encryption key is the tether account’s alone');
+      assert.match(
+        readFileSync('/etc/tether/key-encryption.key', 'utf8'),
+        /^[A-Za-z0-9+/]{43}=\n$/,
+      );
       const verify = spawnSync('systemd-analyze', ['verify', UNIT], { encoding: 'utf8' });
       assert.equal(verify.status, 0, verify.stderr);
       assert.doesNotMatch(verify.stderr, /tether\.service/, verify.stderr);
@@ -147,6 +155,7 @@ void describe(
       bootstrap = JSON.parse(
         readFileSync(`${STATE}/bootstrap-credentials.json`, 'utf8'),
       ) as Bootstrap;
+      assert.equal(bootstrap.keyEncryptionKeyFile, '/etc/tether/key-encryption.key');
       assert.equal(statSync(`${STATE}/bootstrap-credentials.json`).mode & 0o777, 0o600);
       // A second start initialises nothing again.
       const again = spawnSync(

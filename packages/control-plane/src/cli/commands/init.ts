@@ -1,7 +1,9 @@
 // `tether init --data-dir D [--json]`: creates a new installation (tenant, default subscription,
-// bootstrap Owner service principal, TLS CA) and prints its one-time secret; refuses, changing
-// nothing, if D is already initialized.
+// bootstrap Owner service principal, TLS CA, and the key-encryption key that wraps the token
+// signing keys) and prints its one-time secret; refuses, changing nothing, if D is already
+// initialized.
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { systemClock } from '../../clock.js';
 import { dataDirPaths, ensureDataDir } from '../../server/data-dir.js';
@@ -10,6 +12,11 @@ import {
   initializeInstallation,
   type Installation,
 } from '../../server/initialize-installation.js';
+import {
+  KeyEncryptionKeys,
+  useOrCreateKeyEncryptionKey,
+} from '../../identity/key-encryption-keys.js';
+import { rewrapSigningKeys } from '../../identity/signing-key-wrapping.js';
 import { certificateNames } from '../../server/listen-address.js';
 import { openDatabase, type DatabaseLocation } from '../../store/open-database.js';
 import { peekSqliteTenantId } from '../../store/settings.js';
@@ -21,6 +28,7 @@ interface InitOptions {
   json?: boolean;
   databaseUrl?: string;
   san: string[];
+  keyEncryptionKeyFile?: string;
 }
 
 export function register(program: Command): void {
@@ -33,12 +41,19 @@ export function register(program: Command): void {
       '--data-dir <dir>',
       'directory for the database and TLS material (created with mode 0700)',
     )
-    .option('--json', 'print {tenantId, subscriptionId, appId, password, caCert} as JSON')
+    .option(
+      '--json',
+      'print {tenantId, subscriptionId, appId, password, caCert, keyEncryptionKeyFile} as JSON',
+    )
     .option(
       '--database-url <url>',
       'PostgreSQL URL (postgres://…) instead of SQLite in the data directory',
     )
     .option('--san <name...>', 'extra DNS names or IP addresses for the server certificate', [])
+    .option(
+      '--key-encryption-key-file <file>',
+      'key that wraps the token signing keys, kept outside the database (created 0600 if missing); default: key-encryption.key in the data directory',
+    )
     .action((options: InitOptions) => runServerCommand(() => init(options)));
 }
 
@@ -53,6 +68,9 @@ async function init(options: InitOptions): Promise<void> {
     if (tenant !== undefined) throw alreadyInitialized(options.dataDir, tenant);
   }
   await ensureDataDir(paths);
+  const kekFile = options.keyEncryptionKeyFile ?? paths.keyEncryptionKey;
+  const kekExisted = existsSync(kekFile);
+  const kek = await useOrCreateKeyEncryptionKey(kekFile);
   const tls = await ensureTlsMaterial(
     paths.tls,
     certificateNames('localhost', undefined, options.san),
@@ -62,6 +80,12 @@ async function init(options: InitOptions): Promise<void> {
   let installation: Installation;
   try {
     installation = await initializeInstallation(db, systemClock);
+    // Signing keys are made on the server's first start, wrapped with this key from the start.
+    await rewrapSigningKeys(db, KeyEncryptionKeys.of([kek]), kek);
+  } catch (error) {
+    // An installation that already exists keeps the key it was given; none is left behind.
+    if (!kekExisted) await rm(kek.file, { force: true });
+    throw error;
   } finally {
     await db.destroy();
   }
@@ -71,6 +95,7 @@ async function init(options: InitOptions): Promise<void> {
     appId: installation.appId,
     password: installation.password,
     caCert: tls.caCertPath ?? '',
+    keyEncryptionKeyFile: kek.file,
   };
   if (options.json === true) {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -84,10 +109,11 @@ async function init(options: InitOptions): Promise<void> {
       `  bootstrap appId  ${result.appId} (Owner at /)`,
       `  password         ${result.password}`,
       `  CA certificate   ${result.caCert}`,
+      `  key-encryption   ${result.keyEncryptionKeyFile} (not in the database or its backups: keep a copy)`,
       '',
       'The password is shown only this once; store it safely. Clients trust the server with',
       `NODE_EXTRA_CA_CERTS=${result.caCert}. Start the server with:`,
-      `  tether server --data-dir ${options.dataDir} --listen 127.0.0.1:8443`,
+      `  tether server --data-dir ${options.dataDir} --listen 127.0.0.1:8443${options.keyEncryptionKeyFile === undefined ? '' : ` --key-encryption-key-file ${kek.file}`}`,
       '',
     ].join('\n'),
   );

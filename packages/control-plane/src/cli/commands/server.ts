@@ -27,6 +27,7 @@ interface ServerCommandOptions extends MachineTimingFlags {
   keyRotation: string;
   logLevel: string;
   agentPackage?: string;
+  keyEncryptionKeyFile: string[];
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
@@ -89,6 +90,12 @@ export function register(program: Command): void {
       '--agent-package <file>',
       'the azcmagent .deb that machines added with `tether onboarding-token create --install-command` install',
     )
+    .option(
+      '--key-encryption-key-file <file>',
+      'key that wraps the token signing keys (repeat to hold the old and the new key while a rotation rolls out); default: key-encryption.key in the data directory if it exists',
+      (file: string, files: string[]) => [...files, file],
+      [],
+    )
     .option('--log-level <level>', `log level on stderr: ${LOG_LEVELS.join(', ')}`, 'info')
     .action((options: ServerCommandOptions) => runServerCommand(() => serve(options)));
 }
@@ -131,6 +138,8 @@ async function serve(options: ServerCommandOptions): Promise<void> {
     clock: systemClock,
     logLevel: options.logLevel,
     agentPackage: options.agentPackage === undefined ? undefined : resolve(options.agentPackage),
+    keyEncryptionKeyFiles:
+      options.keyEncryptionKeyFile.length === 0 ? undefined : options.keyEncryptionKeyFile,
   });
   process.stdout.write(`tether listening on ${running.url}\n`);
   await new Promise<void>((resolve) => {
