@@ -3,10 +3,13 @@
 // package already cached — a settings change (enable with a new sequence) and install/remove
 // cycles of a fresh extension name. Floor, interleaved in the same run: the handler commands
 // the agent runs, spawned directly (`/bin/sh -c "node handler.cjs …"`) in a prepared copy of
-// the handler folder.
+// the handler folder. The settings change is also made through the unmodified
+// @azure/arm-hybridcompute SDK (beginCreateOrUpdateAndWait), timed from its call to its result.
+import { HybridComputeManagementClient } from '@azure/arm-hybridcompute';
 import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { Agent } from 'node:https';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
@@ -77,6 +80,31 @@ export async function run(): Promise<void> {
     const remove = (name: string): Promise<Answer> =>
       (api as TetherApi).call('DELETE', `${machine}/extensions/${name}?${MACHINE_API}`, admin);
     const service = extensionService;
+    const sdk = sdkClient(endpoint, install.subscriptionId, admin, await readFile(install.caCert));
+    const sdkSettings = async (command: string): Promise<number> => {
+      const started = performance.now();
+      const result = await sdk.machineExtensions.beginCreateOrUpdateAndWait(
+        'bench',
+        'bench-machine',
+        'CustomScript',
+        {
+          location: 'westeurope',
+          properties: {
+            publisher: ref.publisher,
+            type: ref.type,
+            typeHandlerVersion: `${major}.${minor}`,
+            settings: { commandToExecute: command },
+          },
+        },
+      );
+      const ms = performance.now() - started;
+      if (result.properties?.provisioningState !== 'Succeeded') {
+        throw new Error(
+          `SDK settings change ended ${String(result.properties?.provisioningState)}`,
+        );
+      }
+      return ms;
+    };
     const complete = async (what: string, answer: Answer, expected: number): Promise<number> => {
       if (answer.status !== expected) {
         throw new Error(`${what} answered ${answer.status} (expected ${expected}): ${answer.text}`);
@@ -96,18 +124,26 @@ export async function run(): Promise<void> {
     await floor.install();
 
     const samples = new Map<string, number[]>(
-      ['settings', 'floor settings', 'install', 'floor install', 'remove', 'floor remove'].map(
-        (k) => [k, []],
-      ),
+      [
+        'settings',
+        'sdk settings',
+        'floor settings',
+        'install',
+        'floor install',
+        'remove',
+        'floor remove',
+      ].map((k) => [k, []]),
     );
     const add = (label: string, ms: number): void => void samples.get(label)?.push(ms);
     const loadBefore = loadavg()[0] ?? 0;
     for (let round = 1; round <= ROUNDS; round++) {
-      const agent = async (): Promise<void> =>
+      const agent = async (): Promise<void> => {
         add(
           'settings',
           await complete('PUT settings', await put('CustomScript', `true ${round}`), 200),
         );
+        add('sdk settings', await sdkSettings(`true sdk ${round}`));
+      };
       const bare = async (): Promise<void> => add('floor settings', await floor.enable());
       await inTurn(round, agent, bare);
     }
@@ -152,6 +188,12 @@ export async function run(): Promise<void> {
         `(first install with download: ${ms(firstInstall)} ms, untimed; 1-min load ${loadBefore.toFixed(1)} -> ${loadAfter.toFixed(1)})`,
       [
         ...rows('settings change (enable)', 'settings', 'floor settings', 'median < 1000 ms'),
+        ...rows(
+          'settings change, SDK call -> result',
+          'sdk settings',
+          'floor settings',
+          'median < 500 ms',
+        ),
         ...rows('install + enable', 'install', 'floor install', 'median < 1000 ms'),
         ...rows('remove', 'remove', 'floor remove'),
       ],
@@ -160,6 +202,32 @@ export async function run(): Promise<void> {
     api?.destroy();
     await fixture?.stop();
   }
+}
+
+/** The unmodified SDK over keep-alive HTTPS trusting the installation's CA, as the admin. */
+function sdkClient(
+  endpoint: string,
+  subscriptionId: string,
+  token: string,
+  ca: Buffer,
+): HybridComputeManagementClient {
+  const credential = {
+    getToken: () => Promise.resolve({ token, expiresOnTimestamp: Date.now() + 3_600_000 }),
+  };
+  const client = new HybridComputeManagementClient(credential, subscriptionId, {
+    endpoint,
+    $host: endpoint,
+    credentialScopes: [`${endpoint}/.default`],
+  });
+  const agent = new Agent({ keepAlive: true, ca });
+  client.pipeline.addPolicy({
+    name: 'tether-bench-ca',
+    sendRequest: (request, next) => {
+      request.agent = agent;
+      return next(request);
+    },
+  });
+  return client;
 }
 
 /** Polls the operation status URL (Azure-AsyncOperation) until it leaves InProgress. */

@@ -2,8 +2,10 @@
 // PUT → goal state → status report → Succeeded; PATCH; upgradeExtensions; DELETE → removed.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { OWNER_ROLE_ID } from '../rbac/built-in-roles.js';
 import { CUSTOM_SCRIPT, ExtensionTestWorld, V } from './extension-test-world.js';
+import { operationWaitersOf } from './operation-waiters.js';
 
 interface GoalExtension {
   name: string;
@@ -83,6 +85,9 @@ void describe('extension lifecycle', () => {
       .executeTakeFirstOrThrow();
     assert.notEqual(delivered.delivered_at, null, 'answering marks the operation delivered');
 
+    // A poll made while the operation runs is held and answered once the agent reports.
+    const held = w.call('GET', statusPath, { as: w.admin });
+    while (operationWaitersOf(w.t.db).size === 0) await setImmediatePromise();
     const done = await w.report({
       name: 'CustomScript',
       operationId: first.extension.operation?.id,
@@ -91,8 +96,9 @@ void describe('extension lifecycle', () => {
       instanceView: VIEW,
     });
     assert.deepEqual(done.body, { accepted: true });
-    const finished = await w.call('GET', statusPath, { as: w.admin });
+    const finished = await held;
     assert.equal(finished.body['status'], 'Succeeded');
+    assert.equal(operationWaitersOf(w.t.db).size, 0);
     assert.equal(finished.headers['retry-after'], undefined);
     const shown = await w.call('GET', `${w.extension('CustomScript')}?${V}`, { as: w.reader });
     const shownProperties = shown.body['properties'] as Record<string, unknown>;

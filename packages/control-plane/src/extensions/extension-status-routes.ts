@@ -18,6 +18,7 @@ import { checkExtensionName } from './extension-input.js';
 import { expireOverdueOperations, type OperationError } from './extension-operations.js';
 import { AGENT_API_VERSIONS, EXTENSION_ACTIONS, extensionIdOf } from './extension-resource.js';
 import { bumpGeneration, findExtension } from './extension-store.js';
+import { operationWaitersOf } from './operation-waiters.js';
 import {
   MACHINE_PATH,
   machineAt,
@@ -111,6 +112,7 @@ export function extensionStatusRoutes(services: ExtensionServices): RouteSpec[] 
           );
         }
         waiters.wake(target.machineId);
+        operationWaitersOf(db).wake(operationId);
         await services.activityLog.record({
           correlationId,
           caller: caller?.name ?? 'unknown',

@@ -1,6 +1,8 @@
 // Where ARM clients poll an extension operation: `operationStatuses/{id}` (Azure-AsyncOperation)
 // and `operationResults/{id}` (the Location of a delete). Who may read it is decided by the
-// extension it is about, so the check comes after the lookup.
+// extension it is about, so the check comes after the lookup. A read of a running operation is
+// held until it ends or OPERATION_HOLD_MS pass, so the poll that follows a write answers as soon
+// as the agent has reported.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ArmError } from '../api/arm-error.js';
 import type { RouteContext, RouteSpec } from '../api/route-spec.js';
@@ -15,6 +17,7 @@ import {
 import { EXTENSION_ACTIONS } from './extension-resource.js';
 import { findOperation, type OperationRow } from './extension-store.js';
 import type { ExtensionServices } from './extension-target.js';
+import { OPERATION_HOLD_MS, operationWaitersOf } from './operation-waiters.js';
 
 const LOCATION_PATH =
   '/subscriptions/:subscriptionId/providers/Microsoft.HybridCompute/locations/:location';
@@ -31,7 +34,15 @@ export function operationStatusRoutes(services: ExtensionServices): RouteSpec[] 
     if (found === undefined || found.subscription_id !== subscriptionId) throw notFound(id);
     await context.demand(EXTENSION_ACTIONS.read, found.extension_id);
     await expireOverdueOperations(db, clock, { operationId: id });
-    return (await findOperation(db, id)) ?? found;
+    const current = (await findOperation(db, id)) ?? found;
+    if (current.status !== 'InProgress') return current;
+    // Waiting first, then reading again: a report landing in between is not missed.
+    const wait = operationWaitersOf(db).wait(id, OPERATION_HOLD_MS, request.raw);
+    const reread = await findOperation(db, id);
+    if (reread?.status !== 'InProgress') wait.cancel();
+    if ((await wait.done) === 'closed') return current;
+    await expireOverdueOperations(db, clock, { operationId: id });
+    return (await findOperation(db, id)) ?? current;
   }
 
   return [

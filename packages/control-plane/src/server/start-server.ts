@@ -22,6 +22,7 @@ import { openDatabase, type DatabaseLocation } from '../store/open-database.js';
 import { GoalStateWaiters } from '../extensions/goal-state-waiters.js';
 import { registerClusterChannel, type ClusterChannel } from '../cluster/cluster-channel.js';
 import { PostgresChannel } from '../cluster/postgres-channel.js';
+import { operationWaitersOf } from '../extensions/operation-waiters.js';
 import type { Database } from '../store/schema.js';
 import { createControlPlaneApp } from './control-plane-app.js';
 import { dataDirPaths } from './data-dir.js';
@@ -278,6 +279,7 @@ async function shutdown(
   // Agents' long polls would otherwise hold their connections for up to a minute.
   GoalStateWaiters.of(db).wakeAll();
   gcWaitersOf(db)?.wakeAll();
+  operationWaitersOf(db).wakeAll();
   server.closeIdleConnections();
   // A connection whose last answer is still being written becomes idle a moment later.
   const sweep = setInterval(() => server.closeIdleConnections(), 50);
