@@ -6,14 +6,18 @@ import {
   Kysely,
   PostgresDialect,
   SqliteDialect,
+  type Driver,
   type SqliteDatabase,
+  type SqliteDialectConfig,
   type SqliteStatement,
 } from 'kysely';
+import { DurableSqliteDriver } from './durable-sqlite-driver.js';
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrations.js';
 import { StoreError } from './store-error.js';
 import { registerSqliteHandle } from './sqlite-handle.js';
 import { registerSyncBatchRunner, type SyncBatchRunner } from './statement-batch.js';
+import { WalSync } from './wal-sync.js';
 import { registerWriteGeneration, WriteCounter } from './write-generation.js';
 
 export type DatabaseLocation =
@@ -27,7 +31,16 @@ export async function openDatabase(location: DatabaseLocation): Promise<Kysely<D
     const writes = new WriteCounter();
     const sqlite = await openSqlite(location.file);
     const statements = withStatementCache(sqlite, writes);
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
+    const dialect =
+      location.file === ':memory:'
+        ? new SqliteDialect({ database: statements })
+        : new DurableSqliteDialect(
+            { database: statements },
+            writes,
+            await openWalSync(sqlite, location.file),
+            () => void sqlite.pragma('wal_checkpoint(PASSIVE)'),
+          );
+    db = new Kysely<Database>({ dialect });
     registerWriteGeneration(db, writes);
     registerSyncBatchRunner(db, syncBatchRunner(sqlite, statements));
     registerSqliteHandle(db, sqlite);
@@ -86,7 +99,8 @@ async function openSqlite(file: string): Promise<BetterSqlite3> {
     sqlite.pragma('busy_timeout = 0');
     sqlite.pragma('locking_mode = EXCLUSIVE');
     sqlite.pragma('journal_mode = WAL');
-    // WAL with synchronous=FULL: a commit is on disk before it is acknowledged.
+    // A commit is on disk before it is acknowledged: WAL with synchronous=FULL, or for a file,
+    // the same flushes made off the event loop by WalSync (see openWalSync).
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.exec('BEGIN IMMEDIATE; COMMIT');
@@ -101,6 +115,33 @@ async function openSqlite(file: string): Promise<BetterSqlite3> {
       `the database ${file} is in use by another tether process; stop that process first (only one may open a data directory)`,
       { cause: error },
     );
+  }
+}
+
+/**
+ * From here on SQLite only writes; WalSync flushes the log after commits and runs the
+ * checkpoints. Closing goes back to FULL first, so the checkpoint SQLite makes as it closes
+ * flushes the database file before it deletes the log.
+ */
+async function openWalSync(sqlite: BetterSqlite3, file: string): Promise<WalSync> {
+  const wal = await WalSync.open(file);
+  sqlite.pragma('wal_autocheckpoint = 0');
+  sqlite.pragma('synchronous = OFF');
+  return wal;
+}
+
+class DurableSqliteDialect extends SqliteDialect {
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly writes: WriteCounter,
+    private readonly wal: WalSync,
+    private readonly checkpoint: () => void,
+  ) {
+    super(config);
+  }
+
+  override createDriver(): Driver {
+    return new DurableSqliteDriver(super.createDriver(), this.writes, this.wal, this.checkpoint);
   }
 }
 
@@ -125,7 +166,10 @@ const STATEMENT_CACHE_LIMIT = 1000;
 function withStatementCache(sqlite: BetterSqlite3, writes: WriteCounter): SqliteDatabase {
   const statements = new Map<string, SqliteStatement>();
   return {
-    close: () => sqlite.close(),
+    close: () => {
+      if (sqlite.open) sqlite.pragma('synchronous = FULL');
+      sqlite.close();
+    },
     prepare(sql: string): SqliteStatement {
       let statement = statements.get(sql);
       if (statement === undefined) {
