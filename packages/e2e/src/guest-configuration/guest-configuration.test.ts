@@ -57,7 +57,7 @@ interface GcAssignment {
   };
 }
 
-void describe('guest configuration end to end', { skip: ROOT_ONLY, timeout: 180_000 }, () => {
+void describe('guest configuration end to end', { skip: ROOT_ONLY, timeout: 600_000 }, () => {
   let plane: ControlPlane;
   let agent: ConnectedAgent;
   let scratch: string;

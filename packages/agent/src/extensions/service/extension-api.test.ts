@@ -159,7 +159,10 @@ void describe('HttpsExtensionApi', () => {
     holdMs = 1_500;
     const controller = new AbortController();
     const poll = makeApi().goalState(3, controller.signal);
-    setTimeout(() => controller.abort(), 50);
+    // Abort once the server holds the poll, so it is in flight and cannot reach the server
+    // after this test (when the next one counts requests).
+    while (requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    controller.abort();
     await assert.rejects(poll, { code: 'ERR_UNREACHABLE' });
   });
 
