@@ -27,6 +27,8 @@ export interface AppOptions {
    * have been missed): every request but the health checks is answered 503.
    */
   available?: () => boolean;
+  /** Addresses whose X-Forwarded-For is believed (the load balancer's); nobody's by default. */
+  trustedProxies?: readonly string[] | undefined;
 }
 
 /** What a 503 asks clients to wait while the database cannot be reached. */
@@ -56,7 +58,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
       ignoreTrailingSlash: true,
     },
     bodyLimit: DEFAULT_BODY_LIMIT,
-    trustProxy: false,
+    trustProxy:
+      options.trustedProxies === undefined || options.trustedProxies.length === 0
+        ? false
+        : [...options.trustedProxies],
     // Errors the router answers before any route runs (a path segment longer than a resource
     // name can be, a malformed URL) in the same ARM shape as every other error.
     frameworkErrors: (error, _request, reply) => {

@@ -46,6 +46,8 @@ export interface ControlPlaneAppOptions {
   agentPackage?: string | undefined;
   /** Key-encryption keys the token signing keys are wrapped with; none: in the clear. */
   keyEncryptionKeys?: KeyEncryptionKeys | undefined;
+  /** Load balancers whose X-Forwarded-For names the client; none by default. */
+  trustedProxies?: readonly string[] | undefined;
 }
 
 export interface ControlPlaneApp {
@@ -129,6 +131,7 @@ export async function createControlPlaneApp(
     ...(options.https === undefined ? {} : { https: options.https }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     available: () => channel.subscribed,
+    trustedProxies: options.trustedProxies,
   });
   authorizer.share(db, channel, (error) =>
     app.log.error({ err: error }, 'role assignments not read back after a change on another node'),

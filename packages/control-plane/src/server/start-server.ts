@@ -47,6 +47,8 @@ export interface ServerOptions {
   logLevel?: string;
   /** The azcmagent .deb served to machines added with the install command. */
   agentPackage?: string | undefined;
+  /** Load balancers whose X-Forwarded-For names the client (addresses or address/prefix). */
+  trustedProxies?: readonly string[] | undefined;
   /** Over PostgreSQL: how often the node checks its notification connection and the leader lock. */
   clusterCheckMs?: number | undefined;
   /**
@@ -117,6 +119,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       logger: { level: options.logLevel ?? 'info', stream: process.stderr },
       agentPackage: options.agentPackage,
       keyEncryptionKeys: keks,
+      trustedProxies: options.trustedProxies,
     });
     await plane.app.ready();
     ready.app = plane.app;
@@ -283,7 +286,10 @@ async function shutdown(
   server.closeIdleConnections();
   // A connection whose last answer is still being written becomes idle a moment later.
   const sweep = setInterval(() => server.closeIdleConnections(), 50);
-  const deadline = setTimeout(() => server.closeAllConnections(), 10_000);
+  const deadline = setTimeout(() => {
+    log.warn('requests still running at the 10 s shutdown cut-off: their connections are closed');
+    server.closeAllConnections();
+  }, 10_000);
   await closed;
   clearInterval(sweep);
   clearTimeout(deadline);

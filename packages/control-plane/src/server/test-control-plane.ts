@@ -40,7 +40,11 @@ export class TestControlPlane {
 
   static async start(
     backend: TestBackend = testBackends()[0] as TestBackend,
-    options: { machineTimings?: Partial<MachineTimings>; agentPackage?: string } = {},
+    options: {
+      machineTimings?: Partial<MachineTimings>;
+      agentPackage?: string;
+      trustedProxies?: readonly string[];
+    } = {},
   ): Promise<TestControlPlane> {
     const store = await backend.open();
     const clock = new ManualClock();
@@ -53,6 +57,7 @@ export class TestControlPlane {
       machineTimings,
       passwordCost: TEST_PASSWORD_COST,
       agentPackage: options.agentPackage,
+      trustedProxies: options.trustedProxies,
     });
     await plane.app.ready();
     return new TestControlPlane(store, clock, installation, plane, machineTimings);

@@ -52,10 +52,16 @@ export interface SdkExtension {
 }
 
 export async function startExtensionFixture(
-  options: { serverArgs?: readonly string[]; machine?: string } = {},
+  options: {
+    serverArgs?: readonly string[];
+    machine?: string;
+    /** A control plane already running (stopped with the fixture); a new one otherwise. */
+    plane?: ControlPlane;
+  } = {},
 ): Promise<ExtensionFixture> {
   const scratch = mkdtempSync(join(tmpdir(), 'tether-ext-e2e-'));
-  const plane = await startControlPlane({ serverArgs: options.serverArgs ?? [] });
+  const plane =
+    options.plane ?? (await startControlPlane({ serverArgs: options.serverArgs ?? [] }));
   let agent: ConnectedAgent | undefined;
   try {
     const key = await makePublisherKey(plane, join(scratch, 'publisher'));

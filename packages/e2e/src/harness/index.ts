@@ -28,3 +28,8 @@ export {
   type GuestConfigurationRef,
 } from './guest-configuration-publisher.js';
 export { waitFor } from './wait-for.js';
+export {
+  controlPlaneNodesUnavailable,
+  startControlPlaneNodes,
+  type ControlPlaneNodes,
+} from './control-plane-nodes.js';

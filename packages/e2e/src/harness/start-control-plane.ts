@@ -34,7 +34,7 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-interface InitOutput {
+export interface InitOutput {
   tenantId: string;
   subscriptionId: string;
   appId: string;
@@ -91,7 +91,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   }
 }
 
-function runTether(args: readonly string[]): Promise<string> {
+export function runTether(args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
@@ -106,14 +106,17 @@ function runTether(args: readonly string[]): Promise<string> {
   });
 }
 
-interface ServerProcess {
+export interface ServerProcess {
   url: string;
   logs(): string;
+  /** SIGTERM, and resolves once the process has exited. */
   stop(): Promise<void>;
+  /** SIGKILL: no clean-up at all, as a crash or a lost host. */
+  kill(): Promise<void>;
 }
 
 /** Resolves once the server prints `tether listening on <url>`. */
-function startServer(
+export function startServer(
   dataDir: string,
   listen: string,
   extra: readonly string[],
@@ -157,7 +160,15 @@ function startServer(
       const match = /^tether listening on (https:\/\/\S+)$/m.exec(stdout);
       if (match?.[1] === undefined) return;
       clearTimeout(timer);
-      resolve({ url: match[1], logs: () => stderr, stop: () => stopProcess(child, exited) });
+      resolve({
+        url: match[1],
+        logs: () => stderr,
+        stop: () => stopProcess(child, exited),
+        kill: async () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+          await exited;
+        },
+      });
     });
   });
 }

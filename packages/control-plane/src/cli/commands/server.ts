@@ -11,6 +11,7 @@ import {
   type MachineTimingFlags,
 } from '../../server/machine-timing-flags.js';
 import { checkSubjectAltName, parseListenAddress } from '../../server/listen-address.js';
+import { checkTrustedProxy } from '../../server/trusted-proxies.js';
 import { ServerError } from '../../server/server-error.js';
 import { startServer } from '../../server/start-server.js';
 import { normalizePublicUrl } from '../../identity/identity-endpoints.js';
@@ -28,6 +29,7 @@ interface ServerCommandOptions extends MachineTimingFlags {
   logLevel: string;
   agentPackage?: string;
   keyEncryptionKeyFile: string[];
+  trustedProxy: string[];
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
@@ -96,6 +98,11 @@ export function register(program: Command): void {
       (file: string, files: string[]) => [...files, file],
       [],
     )
+    .option(
+      '--trusted-proxy <address...>',
+      "load balancers (IP or address/prefix) whose X-Forwarded-For gives the client's address",
+      [],
+    )
     .option('--log-level <level>', `log level on stderr: ${LOG_LEVELS.join(', ')}`, 'info')
     .action((options: ServerCommandOptions) => runServerCommand(() => serve(options)));
 }
@@ -133,6 +140,7 @@ async function serve(options: ServerCommandOptions): Promise<void> {
         ? undefined
         : { certFile: options.tlsCert, keyFile: options.tlsKey },
     subjectAltNames: options.san.map(checkSubjectAltName),
+    trustedProxies: options.trustedProxy.map(checkTrustedProxy),
     keyRotationMs: parseDuration(options.keyRotation, '--key-rotation', 60_000),
     machineTimings,
     clock: systemClock,

@@ -1,0 +1,117 @@
+// The documented scale-out: three real `tether server` nodes over one PostgreSQL database behind
+// HAProxy, and a real agent connected through it. An extension written through the API
+// completes; the node holding the agent's connections is killed (-9) and the agent keeps
+// sending heartbeats and receives the next extension request through another node; a node stopped
+// with SIGTERM hands its agents on the same way, and is gone within its shutdown, not its
+// 10-second cut-off.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import {
+  controlPlaneNodesUnavailable,
+  firstPartyPackages,
+  startControlPlaneNodes,
+  type ControlPlaneNodes,
+} from '../harness/index.js';
+import {
+  CUSTOM_SCRIPT,
+  startExtensionFixture,
+  waitFor,
+  type ExtensionFixture,
+} from '../extensions/extension-fixture.js';
+
+const unavailable = controlPlaneNodesUnavailable();
+
+const customScriptVersion = (): string => {
+  const found = firstPartyPackages().find(
+    (p) => p.publisher === CUSTOM_SCRIPT.publisher && p.type === CUSTOM_SCRIPT.type,
+  );
+  if (found === undefined) throw new Error('CustomScript is not among the first-party packages');
+  return found.version.split('.').slice(0, 2).join('.');
+};
+
+void describe('three nodes behind HAProxy', { skip: unavailable ?? false }, () => {
+  let cluster: ControlPlaneNodes;
+  let fx: ExtensionFixture;
+  let database: pg.Client;
+  /** Nodes not yet killed or stopped. */
+  const alive = new Set([0, 1, 2]);
+
+  before(async () => {
+    cluster = await startControlPlaneNodes(3, [
+      '--heartbeat-interval',
+      '2s',
+      '--log-level',
+      'warn',
+    ]);
+    fx = await startExtensionFixture({ plane: cluster.plane, machine: 'ha-01' });
+    database = new pg.Client({ connectionString: cluster.databaseUrl });
+    await database.connect();
+  });
+  after(async () => {
+    await database?.end();
+    await fx?.stop();
+  });
+
+  const lastHeartbeat = async (): Promise<string> => {
+    const result = await database.query<{ at: string | null }>(
+      'SELECT max(last_heartbeat_at)::text AS at FROM machine_agents',
+    );
+    return result.rows[0]?.at ?? '';
+  };
+
+  /** Writes the one CustomScript extension with a new command: a new request each time. */
+  const deploy = async (message: string) => {
+    const deployed = await fx.deploy('hello', {
+      ...CUSTOM_SCRIPT,
+      typeHandlerVersion: customScriptVersion(),
+      settings: { commandToExecute: `echo ${message}` },
+    });
+    assert.ok(deployed.ok, `${JSON.stringify(deployed.error)}\n${cluster.plane.logs()}`);
+    assert.equal(deployed.result?.properties?.provisioningState, 'Succeeded');
+    assert.match(
+      deployed.result?.properties?.instanceView?.status?.message ?? '',
+      new RegExp(message),
+    );
+  };
+
+  /** The live node serving most requests now: the one holding the agent's long poll. */
+  const busiestNode = async (alive: ReadonlySet<number>): Promise<number> => {
+    const found = await waitFor('a node holding the agent’s long poll', async () => {
+      const sessions = await cluster.connectionsPerNode();
+      let best = -1;
+      for (const [i, count] of sessions.entries()) {
+        if (alive.has(i) && count > 0 && (best === -1 || count > (sessions[best] ?? 0))) best = i;
+      }
+      return best === -1 ? undefined : best;
+    });
+    return found;
+  };
+
+  void it('an extension completes, then survives kill -9 of the node serving the agent', async () => {
+    await deploy('before-the-kill');
+    const victim = await busiestNode(alive);
+    await cluster.nodes[victim]!.kill();
+    alive.delete(victim);
+
+    const before = await lastHeartbeat();
+    await waitFor('a heartbeat through another node', async () =>
+      (await lastHeartbeat()) > before ? true : undefined,
+    );
+    await deploy('after-the-kill');
+  });
+
+  void it('a node stopped with SIGTERM lets its agent go at once, and the agent carries on', async () => {
+    const victim = await busiestNode(alive);
+    alive.delete(victim);
+    await cluster.nodes[victim]!.stop();
+    // Its held long polls were answered and its connections closed, so it stopped at once:
+    // the cut-off that closes connections still open after 10 s never came.
+    assert.doesNotMatch(cluster.nodes[victim]!.logs(), /cut-off/);
+    const before = await lastHeartbeat();
+    await waitFor('a heartbeat through the last node', async () =>
+      (await lastHeartbeat()) > before ? true : undefined,
+    );
+    await deploy('after-the-stop');
+  });
+});
