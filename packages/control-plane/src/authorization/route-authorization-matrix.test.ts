@@ -191,6 +191,11 @@ const REQUIRED: { method: string; url: RegExp; action: string }[] = [
   },
   {
     method: 'GET',
+    url: /\/Tether\.Authorization\/rootAccess$/,
+    action: 'Microsoft.Authorization/roleAssignments/read',
+  },
+  {
+    method: 'GET',
     url: /\/eventtypes\/management\/values$/,
     action: 'Microsoft.Insights/eventtypes/values/read',
   },

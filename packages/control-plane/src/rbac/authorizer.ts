@@ -208,6 +208,11 @@ export class Authorizer implements AuthorizationEngine {
     return entries;
   }
 
+  roleAllows(roleDefinitionName: string, action: string): boolean {
+    if (typeof roleDefinitionName !== 'string' || typeof action !== 'string') return false;
+    return this.roles.get(roleDefinitionName)?.allows(action) === true;
+  }
+
   /**
    * Only the scope and its few ancestors can hold a relevant assignment. Their ids, matched
    * against each principal's packed pairs, decide without touching assignment objects; they

@@ -73,4 +73,6 @@ export interface AuthorizationEngine {
   /** The caller's effective permissions at a scope (Microsoft.Authorization/permissions). */
   permissionsAt(principalId: string, scope: string): Permission[];
   accessAt(scope: string): AccessEntry[];
+  /** Whether the role (built in or custom) grants `action`; false for an unknown role. */
+  roleAllows(roleDefinitionName: string, action: string): boolean;
 }

@@ -19,6 +19,7 @@ import { metricsRoutes } from '../metrics/metrics-routes.js';
 import { policyAssignmentRoutes } from '../policy-service/policy-assignment-routes.js';
 import { policyDefinitionRoutes } from '../policy-service/policy-definition-routes.js';
 import { policyExemptionRoutes } from '../policy-service/policy-exemption-routes.js';
+import { rootAccessRoutes } from '../root-access/root-access-routes.js';
 import type { AuthorizationEngine } from '../rbac/types.js';
 import type { Database } from '../store/schema.js';
 import { machineRoutes } from './machine-routes.js';
@@ -61,6 +62,7 @@ export function armRoutes(services: ArmServices): RouteSpec[] {
     ...policyExemptionRoutes(services),
     ...permissionsRoutes(services),
     ...accessRoutes(services),
+    ...rootAccessRoutes(services),
     ...activityRoutes(services),
   ];
   // The provider list describes every route above, and itself.

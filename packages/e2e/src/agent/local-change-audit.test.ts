@@ -2,7 +2,6 @@
 // in the control plane's activity log, and in `tether activity list`, with the local uid that
 // made it, by the first heartbeat HIMDS starts after the change. Real processes throughout.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -12,12 +11,14 @@ import { readServiceStatus } from '@tether/agent/himds/service-status';
 import { createResourceGroup } from '../arm/arm-fixtures.js';
 import {
   connectAgent,
+  heartbeatWatch,
   startControlPlane,
+  tetherCli,
   waitFor,
   type ConnectedAgent,
   type ControlPlane,
+  type HeartbeatWatch,
 } from '../harness/index.js';
-import { TETHER_BIN } from '../harness/programs.js';
 
 const ROOT_ONLY = process.geteuid?.() === 0 ? false : 'connect and config set need root';
 const RG = 'local-audit';
@@ -27,6 +28,7 @@ const AMA = 'Microsoft.Azure.Monitor/AzureMonitorLinuxAgent';
 let plane: ControlPlane;
 let agent: ConnectedAgent;
 let paths: AgentPaths;
+let heartbeats: HeartbeatWatch;
 let cliHome = '';
 
 before(async () => {
@@ -35,6 +37,7 @@ before(async () => {
   await createResourceGroup(plane, RG);
   agent = await connectAgent(plane, { resourceGroup: RG, name: 'audited1' });
   paths = agentPaths(agent.root);
+  heartbeats = heartbeatWatch(paths);
   await agent.startHimds();
   cliHome = mkdtempSync(join(tmpdir(), 'tether-cli-audit-'));
 });
@@ -45,57 +48,18 @@ after(async () => {
   if (cliHome !== '') rmSync(cliHome, { recursive: true, force: true });
 });
 
-const lastHeartbeat = (): string | undefined =>
-  readServiceStatus(paths.serviceStatus('himds'))?.lastHeartbeat;
-
-/** Resolves once HIMDS has finished a heartbeat that began after this call. */
-async function nextHeartbeat(): Promise<void> {
-  // The first heartbeat to finish may have begun before; the one after it cannot have.
-  for (let finished = 0, seen = lastHeartbeat(); finished < 2; finished += 1) {
-    const before = seen;
-    seen = await waitFor('a heartbeat', () => {
-      const now = lastHeartbeat();
-      return now !== undefined && now !== before ? now : undefined;
-    });
-  }
-}
-
-function tether(
-  args: readonly string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [TETHER_BIN, ...args],
-      {
-        env: {
-          PATH: process.env.PATH,
-          HOME: cliHome,
-          TETHER_CONFIG_DIR: join(cliHome, 'profile'),
-          TETHER_CA_CERT: plane.caCert,
-        },
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
 void test(
   'a config set extensions.allowlist run appears in the activity log with its local uid within one heartbeat',
   { skip: ROOT_ONLY, timeout: 120_000 },
   async () => {
-    await waitFor('the first heartbeat', lastHeartbeat);
+    await waitFor('the first heartbeat', () => heartbeats.last());
     const set = await agent.run(['config', 'set', 'extensions.allowlist', AMA]);
     assert.equal(set.status, 0, set.stderr);
     // Root's journal, which the himds group may read and nobody else may change.
     assert.equal(statSync(paths.localChangeJournal).mode & 0o777, 0o640);
     assert.equal(statSync(paths.localChangeJournal).uid, 0);
 
-    await nextHeartbeat();
+    await heartbeats.next();
 
     const events = await plane.admin.call(
       'GET',
@@ -128,20 +92,10 @@ void test(
     // Acknowledged: HIMDS sends it no more.
     assert.equal(readServiceStatus(paths.serviceStatus('himds'))?.localChangesAcknowledged, 1);
 
-    const login = await tether([
-      'login',
-      '--service-principal',
-      '-u',
-      plane.appId,
-      '-p',
-      plane.password,
-      '--tenant',
-      plane.tenantId,
-      '--endpoint',
-      plane.url,
-    ]);
+    const cli = tetherCli(plane, cliHome);
+    const login = await cli.login();
     assert.equal(login.code, 0, login.stderr);
-    const listed = await tether([
+    const listed = await cli.run([
       'activity',
       'list',
       '--resource-id',

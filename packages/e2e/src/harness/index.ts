@@ -27,6 +27,8 @@ export {
   publishGuestConfiguration,
   type GuestConfigurationRef,
 } from './guest-configuration-publisher.js';
+export { heartbeatWatch, type HeartbeatWatch } from './heartbeat-watch.js';
+export { tetherCli, type CliRun, type TetherCli } from './tether-cli.js';
 export { waitFor } from './wait-for.js';
 export {
   controlPlaneNodesUnavailable,

@@ -6,6 +6,7 @@ export const API_VERSIONS = {
   authorization: '2022-04-01',
   activityLog: '2015-04-01',
   access: '2026-11-01',
+  rootAccess: '2026-11-01',
   policy: '2024-05-01',
   policyExemptions: '2022-07-01-preview',
   policyInsights: '2024-10-01',

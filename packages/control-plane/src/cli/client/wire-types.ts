@@ -101,6 +101,47 @@ export interface AccessEntry {
   indirectAdministrator: boolean;
 }
 
+export type RootDoorName = 'extensions' | 'guestConfiguration' | 'machineWrite';
+
+export interface RootDoor {
+  name: RootDoorName;
+  open: boolean;
+  closedBy: string | null;
+  openBecause: string | null;
+}
+
+/** One principal that can run code as root on a machine, and through which doors. */
+export interface RootPrincipal {
+  principalId: string;
+  principalType: PrincipalType | 'MachineIdentity';
+  displayName: string | null;
+  viaGroup: { id: string; displayName: string | null } | null;
+  doors: RootDoorName[];
+  grants: { roleName: string; assignmentId: string; assignedAt: string; actions: string[] }[];
+  indirectAdministrator: boolean;
+}
+
+export interface RootAccessReport {
+  machineId: string;
+  localConfiguration: Record<string, unknown>;
+  doors: RootDoor[];
+  principals: RootPrincipal[];
+  heldOffCount: number;
+  nobody: boolean;
+  summary: string;
+}
+
+/** One machine of the fleet view of root access. */
+export interface RootAccessRow {
+  machineId: string;
+  name: string;
+  resourceGroup: string;
+  reported: boolean;
+  openDoors: RootDoorName[];
+  principalCount: number;
+  nobody: boolean;
+}
+
 export interface ActivityEvent {
   eventDataId: string;
   correlationId: string;

@@ -90,3 +90,101 @@ void describe('tether access show', () => {
     assert.equal(kit.transport.requests.length, 1);
   });
 });
+
+const REPORT = {
+  machineId: MACHINE,
+  localConfiguration: {
+    reported: true,
+    allowlist: ['Microsoft.Azure.Monitor/AzureMonitorLinuxAgent'],
+  },
+  doors: [
+    {
+      name: 'extensions',
+      open: false,
+      closedBy: 'extensions.allowlist admits no script-capable extension',
+      openBecause: null,
+    },
+    {
+      name: 'guestConfiguration',
+      open: true,
+      closedBy: null,
+      openBecause: 'guestconfiguration.enabled is true',
+    },
+  ],
+  principals: [
+    {
+      principalId: 'p1',
+      principalType: 'User',
+      displayName: 'Ada',
+      viaGroup: { id: 'g1', displayName: 'ops' },
+      doors: ['guestConfiguration'],
+      grants: [{ roleName: 'Contributor', assignmentId: 'a1', assignedAt: SUB, actions: [] }],
+      indirectAdministrator: true,
+    },
+  ],
+  heldOffCount: 0,
+  nobody: false,
+  summary: '1 principal can run code as root on web-01 through Tether: Ada (guest configuration).',
+};
+
+void describe('tether access root', () => {
+  let kit: CliTestKit;
+  beforeEach(async () => {
+    kit = await CliTestKit.create(register);
+    await kit.signIn();
+    kit.transport.on('GET', /machines\/web-01\/providers\/Tether\.Authorization\/rootAccess$/, {
+      body: REPORT,
+    });
+    kit.transport.on('GET', /resourceGroups\/rg\/providers\/Tether\.Authorization\/rootAccess$/, {
+      body: {
+        value: [
+          {
+            machineId: MACHINE,
+            name: 'web-01',
+            resourceGroup: 'rg',
+            reported: true,
+            openDoors: ['guestConfiguration'],
+            principalCount: 1,
+            nobody: false,
+          },
+        ],
+      },
+    });
+  });
+  afterEach(() => kit.dispose());
+
+  void it('prints one machine report as JSON, asking the machine with the report api-version', async () => {
+    const run = await kit.run('access', 'root', '-g', 'rg', '--machine-name', 'web-01');
+    assert.equal(run.exitCode, 0, run.stderr);
+    const [request] = kit.transport.requests;
+    assert.equal(request?.path, `${MACHINE}/providers/Tether.Authorization/rootAccess`);
+    assert.equal(request?.query.get('api-version'), '2026-11-01');
+    assert.deepEqual(JSON.parse(run.stdout), REPORT);
+  });
+
+  void it('as a table names each principal with its doors, then each door and the summary', async () => {
+    const run = await kit.run('access', 'root', '-g', 'rg', '-n', 'web-01', '-o', 'table');
+    assert.equal(run.exitCode, 0, run.stderr);
+    const lines = run.stdout.split('\n');
+    assert.match(lines[0] ?? '', /^Principal\s+Type\s+ViaGroup\s+Doors\s+Roles$/);
+    assert.match(lines[2] ?? '', /^Ada\s+User\s+ops\s+guestConfiguration\s+Contributor$/);
+    assert.match(
+      run.stdout,
+      /\nextensions: closed by extensions\.allowlist admits no script-capable extension\nguestConfiguration: open \(guestconfiguration\.enabled is true\)\n\n1 principal can run code as root on web-01/,
+    );
+  });
+
+  void it('lists the machines of a group, and refuses --machine-name without its group', async () => {
+    const run = await kit.run('access', 'root', '-g', 'rg', '-o', 'table');
+    assert.equal(run.exitCode, 0, run.stderr);
+    assert.match(
+      run.stdout,
+      /^Machine\s+ResourceGroup\s+Reported\s+OpenDoors\s+Principals\s+Nobody\n/,
+    );
+    assert.match(run.stdout, /\nweb-01\s+rg\s+True\s+guestConfiguration\s+1\s+False\n/);
+    const refused = await kit.run('access', 'root', '--machine-name', 'web-01');
+    assert.equal(refused.exitCode, 2);
+    assert.match(refused.stderr, /--machine-name needs --resource-group/);
+    assert.equal(kit.transport.requests.length, 1);
+  });
+});

@@ -12,14 +12,19 @@ import {
   type OutputOptions,
   type SubscriptionOptions,
 } from '../client/command-kit.js';
-import type { Column } from '../client/output-format.js';
+import { printable, type Column } from '../client/output-format.js';
 import {
   parseResourceGroupName,
   parseResourceName,
   parseScopeArgument,
 } from '../client/parsers.js';
 import { machineId, resourceGroupScope, scopePath, subscriptionScope } from '../client/scope.js';
-import type { AccessEntry } from '../client/wire-types.js';
+import type {
+  AccessEntry,
+  RootAccessReport,
+  RootAccessRow,
+  RootPrincipal,
+} from '../client/wire-types.js';
 
 interface ShowOptions extends OutputOptions, SubscriptionOptions {
   scope?: string;
@@ -48,6 +53,28 @@ function accessColumns(entries: readonly AccessEntry[]): Column<AccessEntry>[] {
     { header: 'IndirectAdmin', value: (e) => (e.indirectAdministrator ? 'YES' : 'no') },
   ];
 }
+
+interface RootOptions extends OutputOptions, SubscriptionOptions {
+  resourceGroup?: string;
+  machineName?: string;
+}
+
+const ROOT_PRINCIPAL_COLUMNS: Column<RootPrincipal>[] = [
+  { header: 'Principal', value: (p) => p.displayName ?? p.principalId },
+  { header: 'Type', value: (p) => p.principalType },
+  { header: 'ViaGroup', value: (p) => p.viaGroup?.displayName ?? p.viaGroup?.id },
+  { header: 'Doors', value: (p) => p.doors.join(', ') },
+  { header: 'Roles', value: (p) => [...new Set(p.grants.map((g) => g.roleName))].join(', ') },
+];
+
+const ROOT_FLEET_COLUMNS: Column<RootAccessRow>[] = [
+  { header: 'Machine', value: (r) => r.name },
+  { header: 'ResourceGroup', value: (r) => r.resourceGroup },
+  { header: 'Reported', value: (r) => r.reported },
+  { header: 'OpenDoors', value: (r) => r.openDoors.join(', ') },
+  { header: 'Principals', value: (r) => r.principalCount },
+  { header: 'Nobody', value: (r) => r.nobody },
+];
 
 export function register(program: Command, deps: CliDeps = processCliDeps()): void {
   const access = configureGroup(program.command('access'), deps).description(
@@ -102,6 +129,60 @@ export function register(program: Command, deps: CliDeps = processCliDeps()): vo
             `\n${indirect.size} principal(s) marked IndirectAdmin can deploy extensions, which run as root: they are indirect administrators of the servers at ${scope}.\n`,
           );
         }
+      }),
+    );
+  access
+    .command('root')
+    .description(
+      "Who can run code as root through Tether: role holders crossed with each machine's own settings.",
+    )
+    .option('-g, --resource-group <name>', 'the resource group', parseResourceGroupName)
+    .option(
+      '-n, --machine-name <name>',
+      'one machine in --resource-group: its full report',
+      parseResourceName,
+    )
+    .addOption(subscriptionOption())
+    .addOption(outputOption())
+    .action(
+      defineAction<RootOptions>(deps, async (o, c) => {
+        if (o.machineName !== undefined && o.resourceGroup === undefined) {
+          throw usageError(
+            '--machine-name needs --resource-group, the group the machine is in.',
+            '--machine-name',
+          );
+        }
+        const session = await c.session(o.subscription);
+        const query = { 'api-version': API_VERSIONS.rootAccess };
+        if (o.machineName === undefined || o.resourceGroup === undefined) {
+          const scope =
+            o.resourceGroup === undefined
+              ? subscriptionScope(session.subscriptionId())
+              : resourceGroupScope(session.subscriptionId(), o.resourceGroup);
+          const rows = await session.client.list<RootAccessRow>(
+            `${scopePath(scope)}/providers/Tether.Authorization/rootAccess`,
+            query,
+          );
+          c.print(rows, o.output, ROOT_FLEET_COLUMNS);
+          return;
+        }
+        const id = machineId(session.subscriptionId(), o.resourceGroup, o.machineName);
+        const report = await session.client.get<RootAccessReport>(
+          `${scopePath(id)}/providers/Tether.Authorization/rootAccess`,
+          query,
+        );
+        if (o.output === 'json') {
+          c.print(report, 'json', []);
+          return;
+        }
+        c.print(report.principals, 'table', ROOT_PRINCIPAL_COLUMNS);
+        const doors = report.doors.map((d) =>
+          printable(
+            `${d.name}: ${d.open ? `open (${d.openBecause ?? ''})` : `closed by ${d.closedBy ?? ''}`}`,
+          ),
+        );
+        const gap = report.principals.length > 0 ? '\n' : '';
+        deps.stdout(`${gap}${doors.join('\n')}\n\n${printable(report.summary)}\n`);
       }),
     );
 }
