@@ -122,6 +122,7 @@ export async function startControlPlaneNodes(
           `--- haproxy\n${haproxyLog}`,
         ].join('\n'),
       restart: () => Promise.reject(new Error('restart one of the nodes instead')),
+      crash: () => Promise.reject(new Error('kill one of the nodes instead')),
       stop,
     };
     return {

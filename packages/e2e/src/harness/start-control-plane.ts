@@ -30,6 +30,8 @@ export interface ControlPlane {
    * the server's back), start again on the same port over the same data.
    */
   restart(whileStopped?: () => void | Promise<void>): Promise<void>;
+  /** SIGKILL, whatever it is doing, then start again on the same port over the same data. */
+  crash(): Promise<void>;
   /** Stops the server and deletes the data directory. */
   stop(): Promise<void>;
 }
@@ -77,6 +79,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       async restart(whileStopped) {
         await server.stop();
         await whileStopped?.();
+        server = await startServer(dataDir, `127.0.0.1:${port}`, extra, launcher);
+        admin.forgetToken();
+      },
+      async crash() {
+        await server.kill();
         server = await startServer(dataDir, `127.0.0.1:${port}`, extra, launcher);
         admin.forgetToken();
       },
