@@ -1,6 +1,6 @@
 // Several nodes of one control plane over one PostgreSQL database, in process: what one node
 // changes, another honours at once (role assignments, deleted principals, failed sign-ins,
-// goal-state long polls); a node that loses its notifications refuses requests until it has
+// goal-state long polls, guest configuration switches); a node that loses its notifications refuses requests until it has
 // read everything back; one node at a time leads. Needs TETHER_TEST_POSTGRES_URL.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -8,6 +8,8 @@ import { EventEmitter } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { GoalStateWaiters } from '../extensions/goal-state-waiters.js';
+import { gcMachineState } from '../guest-configuration/gc-store.js';
+import { GcSwitchWatch } from '../guest-configuration/gc-switch-watch.js';
 import { READER_ROLE_ID } from '../rbac/built-in-roles.js';
 import { TestControlPlane } from '../server/test-control-plane.js';
 import { testBackends } from '../store/test-databases.js';
@@ -128,6 +130,19 @@ void describe(
         new Promise((resolve) => setTimeout(() => resolve('not woken'), 5_000)),
       ]);
       assert.equal(outcome, 'changed');
+    });
+
+    void it('a guest configuration switch stored by one node is not skipped by another that remembered it', async () => {
+      const machineId = randomUUID();
+      const now = new Date(a.clock.now()).toISOString();
+      // The machine's heartbeats say "off" through B, "on" through A, then "off" through B again.
+      await GcSwitchWatch.of(b.db).observe(machineId, true, now);
+      await GcSwitchWatch.of(a.db).observe(machineId, false, now);
+      assert.equal((await gcMachineState(a.db, machineId)).switchedOff, false);
+      await eventually('node B stores the switch again', async () => {
+        await GcSwitchWatch.of(b.db).observe(machineId, true, now);
+        return (await gcMachineState(a.db, machineId)).switchedOff;
+      });
     });
 
     void it('a node that loses its notifications answers 503 until it has read everything back', async () => {
