@@ -20,13 +20,20 @@ export interface IdentityEndpoints {
   jwksUri: string;
   /** Every `aud` an access token may carry here, in each spelling clients use. */
   audiences: readonly string[];
+  /** `https://host:port` of the web portal this server also serves, when it does. */
+  portalUrl: string | undefined;
 }
 
-export function identityEndpoints(publicUrl: string, tenantId: string): IdentityEndpoints {
+export function identityEndpoints(
+  publicUrl: string,
+  tenantId: string,
+  portalUrl?: string,
+): IdentityEndpoints {
   const base = normalizePublicUrl(publicUrl);
   return Object.freeze({
     tenantId,
     publicUrl: base,
+    portalUrl: portalUrl === undefined ? undefined : normalizePublicUrl(portalUrl),
     issuer: `${base}/${tenantId}/v2.0`,
     authorizationEndpoint: `${base}/${tenantId}/oauth2/v2.0/authorize`,
     tokenEndpoint: `${base}/${tenantId}/oauth2/v2.0/token`,

@@ -51,6 +51,8 @@ export interface IdentityOptions {
   passwordCost?: ScryptCost;
   /** Key-encryption keys the signing keys are wrapped with; none leaves them in the clear. */
   keyEncryptionKeys?: KeyEncryptionKeys | undefined;
+  /** `https://host:port` of the web portal: its sign-in client may redirect there. */
+  portalUrl?: string | undefined;
 }
 
 export class IdentityProvider {
@@ -74,7 +76,7 @@ export class IdentityProvider {
   static async open(options: IdentityOptions): Promise<IdentityProvider> {
     const { db, clock } = options;
     const lifetime = options.tokenLifetimeMs ?? DEFAULT_TOKEN_LIFETIME_MS;
-    const endpoints = identityEndpoints(options.publicUrl, options.tenantId);
+    const endpoints = identityEndpoints(options.publicUrl, options.tenantId, options.portalUrl);
     const keks = options.keyEncryptionKeys ?? KeyEncryptionKeys.none();
     const keyStorage = await prepareSigningKeyStorage(db, keks);
     const keys = await SigningKeyRing.open(

@@ -1,12 +1,19 @@
 // Which applications people may sign in to, and where the answer may be sent: the public client
 // the Azure CLI and @azure/identity use by default (any loopback port, RFC 8252), any
-// registered application the same way, and a registered application's own redirect URIs.
+// registered application the same way, a registered application's own redirect URIs, and the
+// portal's public client, whose one redirect URI is the portal this server serves.
 import type { CredentialStore } from './credential-store.js';
 import type { IdentityEndpoints } from './identity-endpoints.js';
 import { OAuthError } from './oauth-error.js';
 
 /** The Azure CLI's public client id: @azure/identity's default for people's credentials. */
 export const AZURE_CLI_CLIENT_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46';
+
+/**
+ * The web portal's public client id: built in like the Azure CLI's, it signs in with PKCE and no
+ * secret, and may be sent back only to the portal's own origin.
+ */
+export const TETHER_PORTAL_CLIENT_ID = '7e1a7b4c-3f0d-4b6e-9c52-1d8f0a6e2b94';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -15,6 +22,8 @@ export interface PeopleClient {
   /** A registered application, which may have redirect URIs of its own and a secret. */
   registered: boolean;
   replyUrls: readonly string[];
+  /** A public client (no secret) even at its registered redirect URIs: the portal. */
+  publicClient?: boolean;
 }
 
 /** `http://localhost|127.0.0.1|[::1][:port][/path]`: a native app's own listener. */
@@ -48,6 +57,10 @@ export async function peopleClient(
   }
   const id = clientId.toLowerCase();
   if (id === AZURE_CLI_CLIENT_ID) return { clientId: id, registered: false, replyUrls: [] };
+  if (id === TETHER_PORTAL_CLIENT_ID && endpoints.portalUrl !== undefined) {
+    const replyUrls = [`${endpoints.portalUrl}/`];
+    return { clientId: id, registered: true, replyUrls, publicClient: true };
+  }
   const principal = GUID.test(id) ? await store.servicePrincipalByAppId(id) : undefined;
   if (principal === undefined || principal.machine_id !== null) {
     throw new OAuthError(
@@ -68,7 +81,9 @@ export function checkRedirectUri(client: PeopleClient, redirectUri: string | und
       "The request must contain the parameter 'redirect_uri'.",
     );
   }
-  if (client.replyUrls.includes(redirectUri)) return !isLoopbackRedirect(redirectUri);
+  if (client.replyUrls.includes(redirectUri)) {
+    return client.publicClient !== true && !isLoopbackRedirect(redirectUri);
+  }
   if (isLoopbackRedirect(redirectUri)) return false;
   throw new OAuthError(
     'invalid_request',

@@ -8,6 +8,8 @@ import type { MachineTimings } from './machine-timings.js';
 export interface MachineAgentView {
   status: MachineStatus;
   lastStatusChange: string;
+  /** When the last heartbeat arrived; absent before the first one. */
+  lastHeartbeat: string | undefined;
   /** The last heartbeat's properties, absent before the first one. */
   report: Record<string, unknown> | undefined;
 }
@@ -42,6 +44,7 @@ export function agentViewOf(
   return {
     status: derived.status,
     lastStatusChange: new Date(derived.lastStatusChange).toISOString(),
+    lastHeartbeat: row.last_heartbeat_at ?? undefined,
     report: row.report === null ? undefined : (JSON.parse(row.report) as Record<string, unknown>),
   };
 }

@@ -89,6 +89,52 @@ export class MachineReader {
     return query.orderBy('id').limit(limit).execute();
   }
 
+  /** Every machine of a subscription or group with its agent's row: what a query sorts. */
+  async listWithAgents(
+    subscriptionId: string,
+    resourceGroup: string | undefined,
+  ): Promise<(MachinesTable & { agent: AgentStatusRow | undefined })[]> {
+    let query = this.db
+      .selectFrom('machines')
+      .leftJoin('machine_agents', 'machine_agents.machine_id', 'machines.id')
+      .selectAll('machines')
+      .select([
+        'machine_agents.onboarded_at as agent_onboarded_at',
+        'machine_agents.last_heartbeat_at as agent_last_heartbeat_at',
+        'machine_agents.connected_since as agent_connected_since',
+        'machine_agents.credential_expires_at as agent_credential_expires_at',
+        'machine_agents.revoked_at as agent_revoked_at',
+        'machine_agents.report as agent_report',
+      ])
+      .where('machines.subscription_id', '=', subscriptionId);
+    if (resourceGroup !== undefined)
+      query = query.where('machines.resource_group', '=', resourceGroup.toLowerCase());
+    const rows = await query.execute();
+    return rows.map((found) => {
+      const {
+        agent_onboarded_at,
+        agent_last_heartbeat_at,
+        agent_connected_since,
+        agent_credential_expires_at,
+        agent_revoked_at,
+        agent_report,
+        ...row
+      } = found;
+      const agent =
+        agent_onboarded_at === null || agent_credential_expires_at === null
+          ? undefined
+          : {
+              onboarded_at: agent_onboarded_at,
+              last_heartbeat_at: agent_last_heartbeat_at,
+              connected_since: agent_connected_since,
+              credential_expires_at: agent_credential_expires_at,
+              revoked_at: agent_revoked_at,
+              report: agent_report,
+            };
+      return { ...row, agent };
+    });
+  }
+
   /**
    * One machine with its group's spelling, its identity and its agent's row in a single
    * statement: this is the hottest read of the API (every agent and portal poll), so it costs

@@ -197,6 +197,7 @@ export function renderMachine(view: MachineView): JsonObject {
       // Until the agent's first heartbeat says otherwise, nobody has heard from the machine.
       status: agent?.status ?? stored['status'] ?? 'Disconnected',
       lastStatusChange: agent?.lastStatusChange ?? stored['lastStatusChange'] ?? row.created_at,
+      ...(agent?.lastHeartbeat === undefined ? {} : { lastHeartbeat: agent.lastHeartbeat }),
       displayName: row.name,
       errorDetails: stored['errorDetails'] ?? [],
     },

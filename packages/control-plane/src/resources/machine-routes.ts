@@ -9,7 +9,7 @@ import { deleteAssignmentsWithin, forgetAssignments } from '../authorization/ass
 import { parseClientPublicKey, type ClientPublicKey } from '../machines/client-public-key.js';
 import { deleteMachineExtensions } from '../extensions/extension-store.js';
 import { GoalStateWaiters } from '../extensions/goal-state-waiters.js';
-import { agentViewOf, agentViews } from '../machines/machine-agent-view.js';
+import { agentViewOf, agentViews, type AgentStatusRow } from '../machines/machine-agent-view.js';
 import {
   createMachineIdentity,
   deleteMachineIdentity,
@@ -22,8 +22,21 @@ import { machineView } from '../policy/index.js';
 import { PolicyService } from '../policy-service/policy-service.js';
 import type { MachinesTable } from '../store/schema.js';
 import { checkMachineName, checkResourceGroupName, checkSubscriptionId } from './arm-names.js';
-import { DEFAULT_PAGE_SIZE, nextLinkFor, pageOf, skipTokenOf } from './arm-paging.js';
-import { bodyObject, param } from './arm-request.js';
+import {
+  DEFAULT_PAGE_SIZE,
+  encodeSkipToken,
+  nextLinkFor,
+  pageOf,
+  skipTokenOf,
+} from './arm-paging.js';
+import { bodyObject, param, queryValue } from './arm-request.js';
+import {
+  compareEntries,
+  matchesFilter,
+  parseMachineListQuery,
+  type MachineListEntry,
+  type MachineListQuery,
+} from './machine-list-query.js';
 import type { ArmServices } from './arm-routes.js';
 import {
   machineScope,
@@ -119,6 +132,12 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
     subscriptionId: string,
     groupName: string | undefined,
   ): Promise<unknown> {
+    const query = parseMachineListQuery({
+      $filter: queryValue(request, '$filter'),
+      $orderby: queryValue(request, '$orderby'),
+      $top: queryValue(request, '$top'),
+    });
+    if (query !== undefined) return queryPage(request, caller, subscriptionId, groupName, query);
     const rows = await reader.list(subscriptionId, groupName, skipTokenOf(request), pageSize + 1);
     const views = await withAgents(await reader.views(rows, caller));
     return pageOf(
@@ -128,6 +147,62 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
       renderMachine,
       (token) => nextLinkFor(services.publicUrl, request, token),
     );
+  }
+
+  /** A filtered, sorted page: every machine is weighed, only the page's are rendered. */
+  async function queryPage(
+    request: FastifyRequest,
+    caller: Caller | undefined,
+    subscriptionId: string,
+    groupName: string | undefined,
+    query: MachineListQuery,
+  ): Promise<unknown> {
+    const offset = offsetOf(skipTokenOf(request));
+    const now = clock.now();
+    const rows = await reader.listWithAgents(subscriptionId, groupName);
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    const matching = rows
+      .map((row) => listEntryOf(row, now))
+      .filter((entry) => matchesFilter(entry, query.filter))
+      .sort(compareEntries(query.orderBy));
+    const size = query.top ?? pageSize;
+    const chosen = matching.slice(offset, offset + size).flatMap((e) => byId.get(e.id) ?? []);
+    const views = await withAgents(await reader.views(chosen, caller));
+    const list: Record<string, unknown> = {
+      '@odata.count': matching.length,
+      value: views.map(renderMachine),
+    };
+    if (offset + size < matching.length) {
+      list['nextLink'] = nextLinkFor(
+        services.publicUrl,
+        request,
+        encodeSkipToken(`offset:${offset + size}`),
+      );
+    }
+    return list;
+  }
+
+  function listEntryOf(
+    row: MachinesTable & { agent: AgentStatusRow | undefined },
+    now: number,
+  ): MachineListEntry {
+    const properties = parseObject(row.properties);
+    const report = row.agent?.report === null ? {} : parseObject(row.agent?.report ?? '{}');
+    const agent = row.agent === undefined ? undefined : agentViewOf(row.agent, now, timings);
+    const text = (key: string): string => {
+      const value = report[key] ?? properties[key];
+      return typeof value === 'string' ? value : '';
+    };
+    return {
+      id: row.id,
+      name: row.name,
+      resourceGroup: row.resource_group,
+      status: agent?.status ?? 'Disconnected',
+      osType: text('osType'),
+      osName: text('osName'),
+      lastStatusChange: agent?.lastStatusChange ?? row.created_at,
+      tags: parseObject(row.tags) as Record<string, string>,
+    };
   }
 
   /** The error for a machine that is not there, naming its group or subscription if they are not either. */
@@ -362,4 +437,29 @@ function concurrentCreate(name: string): ArmError {
     'Conflict',
     `The machine '${name}' was created by another request at the same time; retry the request.`,
   );
+}
+
+/** The position a query's `$skiptoken` resumes at; 0 for the first page. */
+function offsetOf(after: string | undefined): number {
+  if (after === undefined) return 0;
+  const match = /^offset:(\d{1,9})$/.exec(after);
+  if (match === null) {
+    throw new ArmError(
+      'BadRequest',
+      "The $skiptoken is not one this list issued; pass back the one from the previous page's nextLink with the same $filter and $orderby.",
+      { target: '$skiptoken' },
+    );
+  }
+  return Number(match[1]);
+}
+
+function parseObject(text: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
 }

@@ -48,6 +48,8 @@ export interface ControlPlaneAppOptions {
   keyEncryptionKeys?: KeyEncryptionKeys | undefined;
   /** Load balancers whose X-Forwarded-For names the client; none by default. */
   trustedProxies?: readonly string[] | undefined;
+  /** `https://HOST:PORT` of the web portal: its client's redirect URI. */
+  portalUrl?: string | undefined;
 }
 
 export interface ControlPlaneApp {
@@ -88,6 +90,7 @@ export async function createControlPlaneApp(
     keyEncryptionKeys: options.keyEncryptionKeys,
     ...(options.tokenLifetimeMs === undefined ? {} : { tokenLifetimeMs: options.tokenLifetimeMs }),
     ...(options.passwordCost === undefined ? {} : { passwordCost: options.passwordCost }),
+    portalUrl: options.portalUrl,
   });
   const publicUrl = identity.endpoints.publicUrl;
   const activityLog = new SqlActivityLog(db, clock);

@@ -12,7 +12,7 @@ export interface ListenAddress {
 const DNS_NAME =
   /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
-export function parseListenAddress(raw: string): ListenAddress {
+export function parseListenAddress(raw: string, flag = '--listen'): ListenAddress {
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(raw);
   const host = match?.[1] ?? match?.[2];
   const port = Number(match?.[3]);
@@ -23,8 +23,8 @@ export function parseListenAddress(raw: string): ListenAddress {
   ) {
     throw new ServerError(
       'ERR_SERVER_CONFIG',
-      `--listen ${JSON.stringify(raw)} is not valid: expected HOST:PORT such as 127.0.0.1:8443, 0.0.0.0:443 or [::1]:8443 (port 0 picks a free port)`,
-      { target: '--listen' },
+      `${flag} ${JSON.stringify(raw)} is not valid: expected HOST:PORT such as 127.0.0.1:8443, 0.0.0.0:443 or [::1]:8443 (port 0 picks a free port)`,
+      { target: flag },
     );
   }
   return { host, port };

@@ -4,7 +4,7 @@
 // server certificate and fail extension requests their machines did not take up in time.
 // Over PostgreSQL any number of nodes share the database: each listens for the others'
 // changes, and one at a time (the leader) runs the jobs of the whole control plane.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -29,6 +29,10 @@ import { dataDirPaths } from './data-dir.js';
 import { certificateNames, defaultPublicUrl, type ListenAddress } from './listen-address.js';
 import { gcWaitersOf } from '../guest-configuration/gc-services.js';
 import { PeriodicTask } from './periodic-task.js';
+import { answerCors } from './portal-cors.js';
+import { PortalSite } from './portal-site.js';
+import { normalizePublicUrl } from '../identity/identity-endpoints.js';
+import { TETHER_PORTAL_CLIENT_ID } from '../identity/people-clients.js';
 import { ServerError } from './server-error.js';
 
 export interface ServerOptions {
@@ -56,10 +60,21 @@ export interface ServerOptions {
    * `key-encryption.key` when absent and that file exists.
    */
   keyEncryptionKeyFiles?: readonly string[] | undefined;
+  /** Serve the web portal's build in `dir` on an origin of its own. */
+  portal?: PortalOptions | undefined;
+}
+
+export interface PortalOptions {
+  listen: ListenAddress;
+  dir: string;
+  /** Defaults to https://<listen host or this host's name>:<bound port>. */
+  publicUrl?: string | undefined;
 }
 
 export interface RunningServer {
   url: string;
+  /** The portal's URL when it is served. */
+  portalUrl: string | undefined;
   app: FastifyInstance;
   close(): Promise<void>;
 }
@@ -78,6 +93,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const location = databaseLocation(options, paths.database);
   const db = await openDatabase(location);
   let server: Server | undefined;
+  let portalServer: Server | undefined;
   let channel: ClusterChannel | undefined;
   try {
     if (location.kind === 'postgres') {
@@ -95,7 +111,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const names = certificateNames(options.listen.host, options.publicUrl, options.subjectAltNames);
     let tls = await loadTls(names);
 
-    const ready: { app?: FastifyInstance } = {};
+    const ready: { app?: FastifyInstance; portal?: PortalSite; portalOrigin?: string } = {};
     const stopping = new StoppingResponses();
     server = createServer(
       { ...SERVER_TLS_OPTIONS, key: tls.key, cert: tls.cert },
@@ -106,11 +122,29 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           return;
         }
         stopping.track(response);
+        if (answerCors(request, response, ready.portalOrigin)) return;
         ready.app.routing(request, response);
       },
     );
     const port = await listen(server, options.listen);
     const publicUrl = options.publicUrl ?? defaultPublicUrl(options.listen.host, port);
+    let portalUrl: string | undefined;
+    if (options.portal !== undefined) {
+      portalServer = createServer(
+        { ...SERVER_TLS_OPTIONS, key: tls.key, cert: tls.cert },
+        (request, response) => {
+          if (ready.portal === undefined) {
+            response.writeHead(503, { 'retry-after': '1' }).end();
+            return;
+          }
+          ready.portal.handle(request, response);
+        },
+      );
+      const portalPort = await listen(portalServer, options.portal.listen);
+      portalUrl = normalizePublicUrl(
+        options.portal.publicUrl ?? defaultPublicUrl(options.portal.listen.host, portalPort),
+      );
+    }
     const plane = await createControlPlaneApp({
       db,
       clock: options.clock,
@@ -120,8 +154,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       agentPackage: options.agentPackage,
       keyEncryptionKeys: keks,
       trustedProxies: options.trustedProxies,
+      portalUrl,
     });
     await plane.app.ready();
+    if (options.portal !== undefined && portalUrl !== undefined) {
+      ready.portal = PortalSite.load(options.portal.dir, {
+        apiUrl: plane.identity.endpoints.publicUrl,
+        tenantId: plane.tenantId,
+        clientId: TETHER_PORTAL_CLIENT_ID,
+        portalUrl,
+        caCert: tls.caCertPath === undefined ? undefined : readFileSync(tls.caCertPath, 'utf8'),
+      });
+      ready.portalOrigin = portalUrl;
+    }
     ready.app = plane.app;
     const log = plane.app.log;
     const leads = (): boolean => channel?.leader ?? true;
@@ -148,7 +193,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           );
           if (renewed.cert === tls.cert) return;
           tls = renewed;
-          server?.setSecureContext({ ...SERVER_TLS_OPTIONS, key: tls.key, cert: tls.cert });
+          for (const s of [server, portalServer]) {
+            s?.setSecureContext({ ...SERVER_TLS_OPTIONS, key: tls.key, cert: tls.cert });
+          }
           log.info({ notAfter: new Date(tls.notAfter).toISOString() }, 'TLS certificate replaced');
         },
         log,
@@ -175,13 +222,25 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
     const running = server;
     const clusterChannel = channel;
+    const portal = portalServer;
     return {
       url: plane.identity.endpoints.publicUrl,
+      portalUrl,
       app: plane.app,
-      close: () => shutdown(running, stopping, plane.app, db, clusterChannel, tasks, log),
+      close: async () => {
+        // The portal's files are answered at once; nothing there is long-lived.
+        const portalClosed =
+          portal === undefined
+            ? Promise.resolve()
+            : new Promise<void>((resolve) => portal.close(() => resolve()));
+        portal?.closeAllConnections();
+        await shutdown(running, stopping, plane.app, db, clusterChannel, tasks, log);
+        await portalClosed;
+      },
     };
   } catch (error) {
     server?.close();
+    portalServer?.close();
     await channel?.close();
     await db.destroy();
     throw error;

@@ -1,7 +1,7 @@
 // `tether server --data-dir D --listen HOST:PORT`: serves the control plane over HTTPS until
 // SIGTERM or SIGINT, then shuts down gracefully; machine status timings are flags too.
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { systemClock } from '../../clock.js';
 import { parseDuration } from '../../server/duration.js';
@@ -30,6 +30,9 @@ interface ServerCommandOptions extends MachineTimingFlags {
   agentPackage?: string;
   keyEncryptionKeyFile: string[];
   trustedProxy: string[];
+  portalListen?: string;
+  portalUrl?: string;
+  portalDir?: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
@@ -103,8 +106,29 @@ export function register(program: Command): void {
       "load balancers (IP or address/prefix) whose X-Forwarded-For gives the client's address",
       [],
     )
+    .option(
+      '--portal-listen <host:port>',
+      'also serve the web portal on this address, an origin of its own (port 0 picks a free one)',
+    )
+    .option(
+      '--portal-url <url>',
+      'https://HOST:PORT people open the portal at; defaults to the portal listen address',
+    )
+    .option(
+      '--portal-dir <dir>',
+      "the portal's built files; defaults to the checkout's packages/portal/dist/site",
+    )
     .option('--log-level <level>', `log level on stderr: ${LOG_LEVELS.join(', ')}`, 'info')
     .action((options: ServerCommandOptions) => runServerCommand(() => serve(options)));
+}
+
+/** packages/portal/dist/site beside this program's package (bin/tether.cjs or its bundles). */
+function defaultPortalDir(): string {
+  const program = process.argv[1] ?? '.';
+  const controlPlane = program.includes(`${sep}dist${sep}`)
+    ? program.slice(0, program.lastIndexOf(`${sep}dist${sep}`))
+    : dirname(dirname(program));
+  return join(dirname(controlPlane), 'portal', 'dist', 'site');
 }
 
 async function serve(options: ServerCommandOptions): Promise<void> {
@@ -130,6 +154,16 @@ async function serve(options: ServerCommandOptions): Promise<void> {
     );
   }
   const machineTimings = parseMachineTimingFlags(options);
+  if (
+    options.portalListen === undefined &&
+    (options.portalUrl ?? options.portalDir) !== undefined
+  ) {
+    throw new ServerError(
+      'ERR_SERVER_CONFIG',
+      '--portal-url and --portal-dir need --portal-listen HOST:PORT: the portal is served only on an address of its own',
+      { target: '--portal-listen' },
+    );
+  }
   const running = await startServer({
     dataDir: options.dataDir,
     listen: parseListenAddress(options.listen),
@@ -148,8 +182,20 @@ async function serve(options: ServerCommandOptions): Promise<void> {
     agentPackage: options.agentPackage === undefined ? undefined : resolve(options.agentPackage),
     keyEncryptionKeyFiles:
       options.keyEncryptionKeyFile.length === 0 ? undefined : options.keyEncryptionKeyFile,
+    portal:
+      options.portalListen === undefined
+        ? undefined
+        : {
+            listen: parseListenAddress(options.portalListen, '--portal-listen'),
+            dir: resolve(options.portalDir ?? defaultPortalDir()),
+            publicUrl:
+              options.portalUrl === undefined ? undefined : normalizePublicUrl(options.portalUrl),
+          },
   });
-  process.stdout.write(`tether listening on ${running.url}\n`);
+  // The portal's line first: whoever waits for "listening" has both then.
+  const portalLine =
+    running.portalUrl === undefined ? '' : `tether portal on ${running.portalUrl}\n`;
+  process.stdout.write(`${portalLine}tether listening on ${running.url}\n`);
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       running.app.log.info({ signal }, 'shutting down');
