@@ -4,17 +4,23 @@
 // .tether/demo/agent (AZCMAGENT_ROOT) that trusts that key, with its HIMDS, extension and guest
 // configuration services. The first run creates everything; later runs reuse it.
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 const root = resolve(process.env.TETHER_DEMO_DIR ?? '.tether/demo');
 const listen = process.env.TETHER_DEMO_LISTEN ?? '127.0.0.1:8443';
+/** The web portal, on an origin of its own: the API's port plus one unless set. */
+const portalListen =
+  process.env.TETHER_DEMO_PORTAL_LISTEN ??
+  listen.replace(/:(\d+)$/, (_, port) => `:${Number(port) + 1}`);
 const himdsPort = process.env.TETHER_DEMO_HIMDS_PORT ?? '40342';
 const tether = resolve('packages/control-plane/bin/tether.cjs');
 const azcmagent = resolve('packages/agent/bin/azcmagent.cjs');
 const dataDir = resolve(root, 'control-plane');
 const agentRoot = resolve(root, 'agent');
 const credentialsFile = resolve(root, 'credentials.json');
+const portalUserFile = resolve(root, 'portal-user.json');
 const profile = { TETHER_CONFIG_DIR: resolve(root, 'profile') };
 const publisherDir = resolve(root, 'publisher');
 const firstParty = resolve('packages/extensions/dist/packages');
@@ -35,7 +41,17 @@ const credentials = JSON.parse(readFileSync(credentialsFile, 'utf8'));
 
 const server = start(
   tether,
-  ['server', '--data-dir', dataDir, '--listen', listen, '--log-level', 'warn'],
+  [
+    'server',
+    '--data-dir',
+    dataDir,
+    '--listen',
+    listen,
+    '--portal-listen',
+    portalListen,
+    '--log-level',
+    'warn',
+  ],
   {},
 );
 server.stdout.on('data', (chunk) => {
@@ -45,12 +61,17 @@ server.stdout.on('data', (chunk) => {
 
 function onListening() {
   signIn();
+  const person = ensurePortalUser();
   publishFirstPartyExtensions();
   publishBuiltInConfigurations();
   const agent = startDemoAgent();
   const sub = `/subscriptions/${credentials.subscriptionId}`;
   console.log(`
 Tether is running at ${endpoint} (data in ${dataDir}).
+
+Open the portal at https://${portalListen}/ (your browser will ask you to accept the demo
+certificate, from the CA in ${credentials.caCert}) and sign in as ${person.userPrincipalName}
+with the password in ${portalUserFile}.
 
 First sign in from another terminal with the bootstrap Owner (credentials in ${credentialsFile}),
 as a profile of its own named demo, so that any other sign-in you keep stays as it is; every
@@ -171,6 +192,48 @@ function signIn() {
     ],
     profile,
   );
+}
+
+/** A person to sign in to the portal as: Owner at the tenant root, made on the first run. */
+function ensurePortalUser() {
+  if (existsSync(portalUserFile)) return JSON.parse(readFileSync(portalUserFile, 'utf8'));
+  const person = {
+    userPrincipalName: 'admin@tether.demo',
+    password: randomBytes(18).toString('base64url'),
+  };
+  const passwordFile = resolve(root, 'portal-password.txt');
+  writeFileSync(passwordFile, person.password, { mode: 0o600 });
+  run(
+    tether,
+    [
+      'user',
+      'create',
+      '--display-name',
+      'Demo Administrator',
+      '--user-principal-name',
+      person.userPrincipalName,
+      '--password-file',
+      passwordFile,
+    ],
+    profile,
+  );
+  run(
+    tether,
+    [
+      'role',
+      'assignment',
+      'create',
+      '--assignee',
+      person.userPrincipalName,
+      '--role',
+      'Owner',
+      '--scope',
+      '/',
+    ],
+    profile,
+  );
+  writeFileSync(portalUserFile, JSON.stringify(person, null, 2), { mode: 0o600 });
+  return person;
 }
 
 function firstPartyIndex() {

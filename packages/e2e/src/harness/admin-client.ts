@@ -14,6 +14,8 @@ export interface CallOptions {
   token?: string | null;
   body?: unknown;
   form?: Record<string, string>;
+  /** Extra request headers, such as an Origin. */
+  headers?: Record<string, string>;
 }
 
 export class AdminClient {
@@ -57,7 +59,7 @@ export class AdminClient {
       options.token === null
         ? undefined
         : (options.token ?? (this.token ??= await this.tokenFor(this.appId, this.password)));
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...options.headers };
     if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
     let payload: string | undefined;
     if (options.form !== undefined) {

@@ -11,6 +11,8 @@ import type { ClientEnv } from './run-node-client.js';
 export interface ControlPlane {
   /** `https://127.0.0.1:PORT`; the same across restart(). */
   url: string;
+  /** The web portal's URL, when the server was started with `--portal-listen`. */
+  readonly portalUrl: string | undefined;
   tenantId: string;
   subscriptionId: string;
   /** The bootstrap service principal (Owner at `/`). */
@@ -71,6 +73,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const admin = new AdminClient(url, init.caCert, init.tenantId, init.appId, init.password);
     return {
       url,
+      get portalUrl() {
+        return server.portalUrl;
+      },
       ...init,
       dataDir,
       admin,
@@ -115,6 +120,7 @@ export function runTether(args: readonly string[]): Promise<string> {
 
 export interface ServerProcess {
   url: string;
+  portalUrl: string | undefined;
   logs(): string;
   /** SIGTERM, and resolves once the process has exited. */
   stop(): Promise<void>;
@@ -167,8 +173,10 @@ export function startServer(
       const match = /^tether listening on (https:\/\/\S+)$/m.exec(stdout);
       if (match?.[1] === undefined) return;
       clearTimeout(timer);
+      const portalUrl = /^tether portal on (https:\/\/\S+)$/m.exec(stdout)?.[1];
       resolve({
         url: match[1],
+        portalUrl,
         logs: () => stderr,
         stop: () => stopProcess(child, exited),
         kill: async () => {

@@ -1,0 +1,248 @@
+// The web portal end to end in real headless Chromium: a real `tether server` serving the portal
+// on its own origin and a real agent. A person signs in with a password on the API's sign-in
+// page, sees the fleet, opens the machine, deploys CustomScript and watches it succeed, sees
+// the machine's own refusal of a script its allowlist does not admit, assigns a role and signs
+// out; a Reader sees no write control and the API refuses a write forced with their token.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { waitFor } from '../harness/index.js';
+import { startExtensionFixture, type ExtensionFixture } from '../extensions/extension-fixture.js';
+import { launchChromium, screenshotDir, seriousViolations } from './portal-browser.js';
+
+const ROOT_ONLY = process.geteuid?.() === 0 ? false : 'azcmagent connect needs root';
+const OWNER_ROLE = '8e3af657-a8ff-443c-a75c-2fe8c4bcb635';
+const READER_ROLE = 'acdd72a7-3385-48ef-bd42-f606fba81ae7';
+const PASSWORD = 'correct horse battery staple';
+
+void describe('the web portal in headless Chromium', { skip: ROOT_ONLY, timeout: 240_000 }, () => {
+  let fx: ExtensionFixture;
+  let browser: Browser;
+  let portal: string;
+  const shots = screenshotDir();
+
+  const createUser = async (name: string, upn: string): Promise<string> => {
+    const created = await fx.plane.admin.call('POST', '/v1.0/users', {
+      body: { displayName: name, userPrincipalName: upn, passwordProfile: { password: PASSWORD } },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    return String(created.body['id']);
+  };
+  /** At the subscription, or with `tenantRoot` at `/`, which reading the directory needs. */
+  const assign = async (principalId: string, role: string, tenantRoot = false): Promise<void> => {
+    const scope = tenantRoot ? '' : `/subscriptions/${fx.plane.subscriptionId}`;
+    const put = await fx.plane.admin.call(
+      'PUT',
+      `${scope}/providers/Microsoft.Authorization/roleAssignments/${crypto.randomUUID()}?api-version=2022-04-01`,
+      {
+        body: {
+          properties: {
+            roleDefinitionId: `${scope}/providers/Microsoft.Authorization/roleDefinitions/${role}`,
+            principalId,
+          },
+        },
+      },
+    );
+    assert.equal(put.status, 201, JSON.stringify(put.body));
+  };
+
+  /** A fresh browser profile signed in as `upn` through the API's own sign-in page. */
+  const signIn = async (upn: string): Promise<{ context: BrowserContext; page: Page }> => {
+    const context = await browser.newContext({
+      ignoreHTTPSErrors: true,
+      viewport: { width: 1280, height: 900 },
+    });
+    const page = await context.newPage();
+    await page.goto(portal);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((url) => url.origin === fx.plane.url);
+    await page.fill('input[name=username]', upn);
+    await page.fill('input[name=password]', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForURL((url) => url.origin === portal);
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    return { context, page };
+  };
+
+  const machineName = (): string => fx.agent.name;
+
+  const openMachine = async (page: Page): Promise<void> => {
+    await page
+      .getByRole('navigation', { name: 'Portal' })
+      .getByRole('link', { name: 'Machines' })
+      .click();
+    await page.getByRole('link', { name: machineName() }).click();
+    await page.getByRole('heading', { name: machineName(), level: 1 }).waitFor();
+  };
+
+  before(async () => {
+    fx = await startExtensionFixture({
+      serverArgs: ['--portal-listen', '127.0.0.1:0', '--heartbeat-interval', '2s'],
+    });
+    portal = fx.plane.portalUrl ?? '';
+    assert.match(portal, /^https:\/\/127\.0\.0\.1:\d+$/);
+    assert.notEqual(portal, fx.plane.url, 'the portal has an origin of its own');
+    // An administrator: Owner at the tenant root, so the directory's users can be looked up.
+    await assign(await createUser('Ada Lovelace', 'ada@contoso.example'), OWNER_ROLE, true);
+    await assign(await createUser('Rita Reader', 'rita@contoso.example'), READER_ROLE);
+    await createUser('Carl Contributor', 'carl@contoso.example');
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await fx?.stop();
+  });
+
+  void it('serves the portal with a strict policy and lets only its origin call the API', async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const tab = await context.newPage();
+    const answer = await tab.goto(portal);
+    const headers = answer?.headers() ?? {};
+    const csp = headers['content-security-policy'] ?? '';
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.equal(headers['x-frame-options'], 'DENY');
+    assert.match(headers['strict-transport-security'] ?? '', /max-age=\d+/);
+
+    // The browser itself enforces CORS: a fetch the API did not admit would throw.
+    const status = await tab.evaluate(
+      async (api) => (await fetch(`${api}/healthz`)).status,
+      fx.plane.url,
+    );
+    assert.equal(status, 200);
+    const admitted = await fx.plane.admin.call('GET', '/healthz', { headers: { origin: portal } });
+    assert.equal(admitted.headers['access-control-allow-origin'], portal);
+    const foreign = await fx.plane.admin.call('GET', '/healthz', {
+      headers: { origin: 'https://evil.example' },
+    });
+    assert.equal(foreign.headers['access-control-allow-origin'], undefined);
+    await context.close();
+  });
+
+  void it('an Owner signs in, sees the fleet, deploys CustomScript and sees a local refusal', async () => {
+    const { context, page } = await signIn('ada@contoso.example');
+    const connected = page.locator('.stat-list li', { hasText: 'Connected' }).first();
+    await waitFor('the fleet counted', async () =>
+      /^1\b/.test((await connected.innerText()).trim()) ? true : undefined,
+    );
+    await page.screenshot({ path: join(shots, 'overview.png'), fullPage: true });
+    assert.deepEqual(await seriousViolations(page), []);
+
+    await page
+      .getByRole('navigation', { name: 'Portal' })
+      .getByRole('link', { name: 'Machines' })
+      .click();
+    await page.getByText(/1–1 of 1 machines/).waitFor();
+    await page.screenshot({ path: join(shots, 'machines.png'), fullPage: true });
+    assert.deepEqual(await seriousViolations(page), []);
+
+    await openMachine(page);
+    await page.locator('#overview').getByText('Connected').waitFor();
+
+    // Deploy CustomScript with its settings and watch the operation end.
+    const form = page.getByRole('form', { name: 'Deploy CustomScript' });
+    await form.getByLabel('Extension name').fill('hello');
+    await form.getByLabel(/Command to execute/).fill('echo hello from the portal');
+    await form.getByRole('button', { name: 'Deploy' }).click();
+    await page
+      .getByRole('status')
+      .getByText('Deploying hello: Succeeded')
+      .waitFor({ timeout: 90_000 });
+    const row = page.locator('tr[data-extension=hello]');
+    await row.locator('.badge', { hasText: 'Succeeded' }).waitFor();
+    await row.getByText(/hello from the portal/).waitFor();
+
+    // The server's own allowlist refuses a script; the portal shows the machine's reason.
+    const set = await fx.azcmagent(
+      'config',
+      'set',
+      'extensions.allowlist',
+      'Microsoft.Azure.Monitor/AzureMonitorLinuxAgent',
+    );
+    assert.equal(set.status, 0, set.stderr);
+    await form.getByLabel('Extension name').fill('refused');
+    await form.getByLabel(/Command to execute/).fill('echo must not run');
+    await form.getByRole('button', { name: 'Deploy' }).click();
+    await page
+      .getByRole('status')
+      .getByText('Deploying refused: Failed')
+      .waitFor({ timeout: 90_000 });
+    await page
+      .locator('tr[data-extension=refused]')
+      .getByText(/allowlist/)
+      .first()
+      .waitFor();
+    await page.screenshot({ path: join(shots, 'machine.png'), fullPage: true });
+    assert.deepEqual(await seriousViolations(page), []);
+
+    // Access control: Carl gets Contributor on this machine, and is shown as able to run code.
+    const access = page.getByRole('form', { name: 'Add role assignment' });
+    await access.getByLabel(/User principal name/).fill('carl@contoso.example');
+    await access.getByLabel('Role').selectOption({ label: 'Contributor' });
+    await access.getByRole('button', { name: 'Assign' }).click();
+    await access.getByText('Contributor assigned to carl@contoso.example.').waitFor();
+    const carl = page.locator('#access-control tr', { hasText: 'Carl Contributor' });
+    await carl.getByText('Yes: indirect administrator').waitFor();
+
+    // The activity log has the deployment, the refusal's operation and the role assignment.
+    await page
+      .getByRole('navigation', { name: 'Portal' })
+      .getByRole('link', { name: 'Activity log' })
+      .click();
+    await page.getByText('Microsoft.Authorization/roleAssignments/write').first().waitFor();
+    await page.getByText('Microsoft.HybridCompute/machines/extensions/write').first().waitFor();
+    await page.screenshot({ path: join(shots, 'activity.png'), fullPage: true });
+    assert.deepEqual(await seriousViolations(page), []);
+
+    // Sign out: the API ends the browser session, so the portal cannot sign in silently again.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL((url) => url.origin === portal);
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((url) => url.origin === fx.plane.url);
+    assert.equal(
+      await page.locator('input[name=password]').count(),
+      1,
+      'asked for the password again',
+    );
+    await context.close();
+  });
+
+  void it('a Reader sees no write control, and a write forced with their token is refused', async () => {
+    const { context, page } = await signIn('rita@contoso.example');
+    let token: string | undefined;
+    page.on('request', (request) => {
+      const header = request.headers()['authorization'];
+      if (header?.startsWith('Bearer ') === true) token = header.slice('Bearer '.length);
+    });
+    await openMachine(page);
+    await page.getByText('You can read this machine’s extensions', { exact: false }).waitFor();
+    assert.equal(await page.getByRole('form', { name: 'Deploy CustomScript' }).count(), 0);
+    assert.equal(await page.getByRole('button', { name: /^Remove / }).count(), 0);
+    assert.equal(await page.getByRole('form', { name: 'Add role assignment' }).count(), 0);
+    await page.screenshot({ path: join(shots, 'machine-reader.png'), fullPage: true });
+
+    assert.ok(token !== undefined, 'the portal called the API with the reader token');
+    const forced = await fx.plane.admin.call(
+      'PUT',
+      `${fx.agent.machinePath}/extensions/forced?api-version=2024-07-10`,
+      {
+        token,
+        body: {
+          location: 'westeurope',
+          properties: {
+            publisher: 'Microsoft.Azure.Extensions',
+            type: 'CustomScript',
+            settings: { commandToExecute: 'id' },
+          },
+        },
+      },
+    );
+    assert.equal(forced.status, 403, JSON.stringify(forced.body));
+    await context.close();
+  });
+});

@@ -1,0 +1,170 @@
+// Access control (IAM) at a scope: who has access, which of them are indirect administrators of
+// the servers there, and adding a role assignment.
+import { useState } from 'preact/hooks';
+import { ApiError, type ArmList } from '../api.js';
+import { usePortal } from '../context.js';
+import { useLoad } from '../use-load.js';
+import { ErrorMessage, Loading, Section } from '../widgets.js';
+
+interface AccessEntry {
+  principalId: string;
+  principalType: string;
+  displayName: string | null;
+  roleName: string;
+  assignmentId: string;
+  assignedAt: string;
+  inherited: boolean;
+  viaGroup: { displayName?: string } | null;
+  indirectAdministrator: boolean;
+}
+
+interface RoleDefinition {
+  id: string;
+  properties: { roleName: string };
+}
+
+export function AccessControl(props: { scope: string; canWrite: boolean }) {
+  const { api } = usePortal();
+  const access = useLoad(
+    () =>
+      api.get<ArmList<AccessEntry>>(
+        `${props.scope}/providers/Tether.Authorization/access?api-version=2026-11-01`,
+      ),
+    [props.scope],
+  );
+  return (
+    <Section title="Access control" id="access-control">
+      <Loading loading={access.loading && access.data === undefined} />
+      <ErrorMessage error={access.error} />
+      {access.data !== undefined && (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Who</th>
+              <th scope="col">Type</th>
+              <th scope="col">Role</th>
+              <th scope="col">Assigned at</th>
+              <th scope="col">Can run code as root</th>
+            </tr>
+          </thead>
+          <tbody>
+            {access.data.value.map((a) => (
+              <tr key={`${a.assignmentId}-${a.principalId}`}>
+                <td>
+                  {a.displayName ?? a.principalId}
+                  {a.viaGroup !== null && (
+                    <span class="muted"> (via {a.viaGroup.displayName})</span>
+                  )}
+                </td>
+                <td>{a.principalType}</td>
+                <td>{a.roleName}</td>
+                <td class="wrap">
+                  {a.inherited ? `${a.assignedAt} (inherited)` : 'this resource'}
+                </td>
+                <td>
+                  {a.indirectAdministrator ? (
+                    <strong class="warning-text">Yes: indirect administrator</strong>
+                  ) : (
+                    'No'
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {props.canWrite ? (
+        <AddAssignment scope={props.scope} onAdded={access.reload} />
+      ) : (
+        <p class="muted">Adding a role assignment needs Owner or User Access Administrator here.</p>
+      )}
+    </Section>
+  );
+}
+
+function AddAssignment(props: { scope: string; onAdded: () => void }) {
+  const { api } = usePortal();
+  const roles = useLoad(
+    () =>
+      api.get<ArmList<RoleDefinition>>(
+        `${props.scope}/providers/Microsoft.Authorization/roleDefinitions?api-version=2022-04-01`,
+      ),
+    [props.scope],
+  );
+  const [who, setWho] = useState('');
+  const [role, setRole] = useState('');
+  const [message, setMessage] = useState<string | undefined>();
+  const [error, setError] = useState<string | undefined>();
+
+  async function add() {
+    setError(undefined);
+    setMessage(undefined);
+    try {
+      const principalId = await resolvePrincipal(who.trim());
+      await api.request(
+        'PUT',
+        `${props.scope}/providers/Microsoft.Authorization/roleAssignments/${crypto.randomUUID()}?api-version=2022-04-01`,
+        {
+          properties: { roleDefinitionId: role, principalId },
+        },
+      );
+      setMessage(
+        `${roles.data?.value.find((r) => r.id === role)?.properties.roleName ?? 'Role'} assigned to ${who.trim()}.`,
+      );
+      props.onAdded();
+    } catch (caught) {
+      setError(caught instanceof Error ? caught.message : String(caught));
+    }
+  }
+
+  /** An object id as it is; a user principal name looked up in the directory. */
+  async function resolvePrincipal(text: string): Promise<string> {
+    if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(text)) return text;
+    const users = await api.get<{ value: { id: string }[] }>(
+      `/v1.0/users?$filter=${encodeURIComponent(`userPrincipalName eq '${text.replace(/'/g, "''")}'`)}`,
+    );
+    const found = users.value[0];
+    if (found === undefined)
+      throw new ApiError(
+        404,
+        'PrincipalNotFound',
+        `No user '${text}' in the directory; give a user principal name or an object id.`,
+      );
+    return found.id;
+  }
+
+  return (
+    <form
+      class="stacked"
+      aria-label="Add role assignment"
+      onSubmit={(event) => {
+        event.preventDefault();
+        void add();
+      }}
+    >
+      <h3>Add role assignment</h3>
+      <label>
+        User principal name or object id
+        <input required value={who} onInput={(e) => setWho(e.currentTarget.value)} />
+      </label>
+      <label>
+        Role
+        <select required value={role} onChange={(e) => setRole(e.currentTarget.value)}>
+          <option value="">Choose a role</option>
+          {(roles.data?.value ?? []).map((r) => (
+            <option key={r.id} value={r.id}>
+              {r.properties.roleName}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="submit">Assign</button>
+      {message !== undefined && (
+        <p class="success" role="status">
+          {message}
+        </p>
+      )}
+      <ErrorMessage error={error} />
+    </form>
+  );
+}

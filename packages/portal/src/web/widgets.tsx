@@ -1,0 +1,52 @@
+// Small pieces the pages share: links that navigate in place, status badges, messages.
+import type { ComponentChildren } from 'preact';
+import { usePortal } from './context.js';
+
+export function Link(props: { href: string; children: ComponentChildren; class?: string }) {
+  const { navigate } = usePortal();
+  return (
+    <a
+      href={props.href}
+      class={props.class}
+      onClick={(event) => {
+        if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+        event.preventDefault();
+        navigate(props.href);
+      }}
+    >
+      {props.children}
+    </a>
+  );
+}
+
+export function StatusBadge(props: { status: string | undefined }) {
+  const status = props.status ?? 'Unknown';
+  return <span class={`badge badge-${status.toLowerCase()}`}>{status}</span>;
+}
+
+export function ErrorMessage(props: { error: string | undefined }) {
+  if (props.error === undefined) return null;
+  return (
+    <p class="error" role="alert">
+      {props.error}
+    </p>
+  );
+}
+
+export function Loading(props: { loading: boolean }) {
+  return props.loading ? (
+    <p class="muted" aria-live="polite">
+      Loading…
+    </p>
+  ) : null;
+}
+
+export function Section(props: { title: string; id?: string; children: ComponentChildren }) {
+  const headingId = `${props.id ?? props.title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-heading`;
+  return (
+    <section class="card" id={props.id} aria-labelledby={headingId}>
+      <h2 id={headingId}>{props.title}</h2>
+      {props.children}
+    </section>
+  );
+}
