@@ -12,7 +12,7 @@ export interface ControlPlane {
   /** `https://127.0.0.1:PORT`; the same across restart(). */
   url: string;
   /** The web portal's URL, when the server was started with `--portal-listen`. */
-  readonly portalUrl: string | undefined;
+  readonly portalUrl?: string | undefined;
   tenantId: string;
   subscriptionId: string;
   /** The bootstrap service principal (Owner at `/`). */
