@@ -48,6 +48,7 @@ export const ARM_ERROR_STATUS = {
   RequestDisallowedByPolicy: 403,
   InternalServerError: 500,
   ServiceUnavailable: 503,
+  InsufficientStorage: 507,
 } as const satisfies Record<string, number>;
 
 export type ArmErrorCode = keyof typeof ARM_ERROR_STATUS;

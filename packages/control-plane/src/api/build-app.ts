@@ -5,7 +5,7 @@ import fastify, {
   type FastifyReply,
   type FastifyServerOptions,
 } from 'fastify';
-import { isStoreUnavailable } from '../store/store-unavailable.js';
+import { isStorageFull, isStoreUnavailable } from '../store/store-unavailable.js';
 import { ArmError, TooManyRequestsError } from './arm-error.js';
 import { lazyRequestLoggers } from './request-logger.js';
 import {
@@ -38,6 +38,16 @@ export function storeUnavailable(): ArmError {
   return new ArmError(
     'ServiceUnavailable',
     `The control plane cannot reach its database right now; try again in ${STORE_RETRY_AFTER_SECONDS} s.`,
+  );
+}
+
+/** What a 507 asks clients to wait while the database's disk is full. */
+export const STORAGE_FULL_RETRY_AFTER_SECONDS = 30;
+
+export function storageFull(): ArmError {
+  return new ArmError(
+    'InsufficientStorage',
+    "The control plane's database disk is full, so the request was not applied; free space on its data disk and try again.",
   );
 }
 
@@ -106,6 +116,13 @@ export function buildApp(options: AppOptions): FastifyInstance {
         .code(503)
         .header('retry-after', String(STORE_RETRY_AFTER_SECONDS))
         .send(storeUnavailable().toBody());
+    }
+    if (isStorageFull(error)) {
+      request.log.error({ err: error }, 'database disk full');
+      return reply
+        .code(507)
+        .header('retry-after', String(STORAGE_FULL_RETRY_AFTER_SECONDS))
+        .send(storageFull().toBody());
     }
     request.log.error({ err: error }, 'unhandled error');
     const internal = new ArmError(

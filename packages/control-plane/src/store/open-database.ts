@@ -82,6 +82,11 @@ async function postgresDialect(
   // An idle connection cut by a restart of PostgreSQL is dropped from the pool, which opens a
   // new one when next asked; without a listener the error would end the process.
   pool.on('error', () => undefined);
+  // The same for a connection in use but between queries (a transaction's): PostgreSQL's
+  // "terminating connection" arrives as an 'error' event on the client itself, which the pool
+  // only listens to while the client is idle; the next query on it fails (503) and the pool
+  // drops it when it is released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new PostgresDialect({ pool });
 }
 
@@ -174,7 +179,13 @@ function withStatementCache(sqlite: BetterSqlite3, writes: WriteCounter): Sqlite
       let statement = statements.get(sql);
       if (statement === undefined) {
         const prepared = sqlite.prepare(sql);
-        statement = prepared.readonly ? prepared : countingWrites(prepared, writes);
+        // ROLLBACK is read-only to SQLite (it writes nothing): it is told apart first.
+        statement =
+          sql === 'rollback'
+            ? rollbackIfActive(sqlite, prepared)
+            : prepared.readonly
+              ? prepared
+              : countingWrites(prepared, writes);
         if (statements.size >= STATEMENT_CACHE_LIMIT) {
           const oldest = statements.keys().next();
           if (oldest.done !== true) statements.delete(oldest.value);
@@ -204,6 +215,21 @@ function syncBatchRunner(sqlite: BetterSqlite3, statements: SqliteDatabase): Syn
       return [];
     };
     return sqlite.transaction(() => parameterSets.map(runOne))();
+  };
+}
+
+/**
+ * Kysely's ROLLBACK after a failed transaction, skipped when SQLite has already ended the
+ * transaction itself — as it does when a COMMIT fails for a full disk or an I/O error — so that
+ * the error the caller sees is that one (SQLITE_FULL), not "cannot rollback".
+ */
+function rollbackIfActive(sqlite: BetterSqlite3, rollback: SqliteStatement): SqliteStatement {
+  return {
+    reader: false,
+    all: (parameters) => (sqlite.inTransaction ? rollback.all(parameters) : []),
+    run: (parameters) =>
+      sqlite.inTransaction ? rollback.run(parameters) : { changes: 0, lastInsertRowid: 0 },
+    iterate: (parameters) => rollback.iterate(parameters),
   };
 }
 

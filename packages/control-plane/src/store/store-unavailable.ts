@@ -41,3 +41,19 @@ export function isStoreUnavailable(error: unknown): boolean {
   }
   return false;
 }
+
+/** SQLite's and PostgreSQL's "disk full", and the file system's. */
+const FULL_CODES = new Set(['SQLITE_FULL', '53100', 'ENOSPC']);
+
+/**
+ * Whether an error says the database's disk is full: the write was not applied, and will not
+ * be until space is freed on the data disk.
+ */
+export function isStorageFull(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && FULL_CODES.has(code)) return true;
+    current = current.cause;
+  }
+  return false;
+}
