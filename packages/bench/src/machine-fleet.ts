@@ -79,8 +79,14 @@ export class TetherApi {
     this.agent = new Agent({ keepAlive: true, maxSockets, ca });
   }
 
-  call(method: string, path: string, token: string | undefined, body?: unknown): Promise<Answer> {
-    return httpsCall(this.agent, this.port, method, path, token, body);
+  call(
+    method: string,
+    path: string,
+    token: string | undefined,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<Answer> {
+    return httpsCall(this.agent, this.port, method, path, token, body, headers);
   }
 
   /** A token from the token endpoint for a client-credentials form. */
@@ -257,6 +263,7 @@ export function httpsCall(
   path: string,
   token: string | undefined,
   body?: unknown,
+  extraHeaders: Record<string, string> = {},
 ): Promise<Answer> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -271,6 +278,7 @@ export function httpsCall(
         headers: {
           ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
           ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+          ...extraHeaders,
         },
       },
       (res) => collect(res, resolve),

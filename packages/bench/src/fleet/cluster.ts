@@ -3,7 +3,7 @@
 // nodes sharing one data directory's TLS material and one public URL, so that a token one node
 // issues is good at every other, as behind a load balancer.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
@@ -174,6 +174,12 @@ export interface NodeOptions {
   readonly flags?: readonly string[];
   /** Node.js flags, e.g. `--cpu-prof`. */
   readonly nodeFlags?: readonly string[];
+  /** The URL every node answers for; FLEET_PUBLIC_URL when not given. */
+  readonly publicUrl?: string;
+  /** The port to listen on; a free one when not given. */
+  readonly port?: number;
+  /** Where the node's log (stderr) goes; this process's stderr when not given. */
+  readonly logFile?: string;
   /** Raise the open-file limit (needs root beyond the hard limit). */
   readonly fdLimit?: number;
 }
@@ -185,14 +191,14 @@ export interface TetherNode {
 }
 
 /**
- * One `tether server` on a free port of 127.0.0.1, answering for FLEET_PUBLIC_URL; the child is
+ * One `tether server` on 127.0.0.1, answering for the public URL given; the child is
  * pushed to `children` before it is waited on, so the caller's clean-up ends it.
  */
 export async function startNode(
   options: NodeOptions,
   children: ChildProcess[],
 ): Promise<TetherNode> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const args = [
     ...(options.nodeFlags ?? []),
     TETHER_BIN,
@@ -202,17 +208,19 @@ export async function startNode(
     '--listen',
     `127.0.0.1:${port}`,
     '--public-url',
-    FLEET_PUBLIC_URL,
+    options.publicUrl ?? FLEET_PUBLIC_URL,
     '--log-level',
     'warn',
     ...(options.databaseUrl === undefined ? [] : ['--database-url', options.databaseUrl]),
     ...(options.flags ?? []),
   ];
   const [command, ...rest] = withFdLimit(options.fdLimit, [process.execPath, ...args]);
+  const log = options.logFile === undefined ? undefined : openSync(options.logFile, 'a');
   const child = spawn(command as string, rest, {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', log ?? 'inherit'],
     env: { ...process.env },
   });
+  if (log !== undefined) closeSync(log);
   children.push(child);
   await listening(child, /^tether listening on (https:\/\/\S+)$/m);
   return { port, child, pid: child.pid ?? 0 };

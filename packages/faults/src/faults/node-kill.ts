@@ -1,0 +1,104 @@
+// `kill -9` of one of three nodes over PostgreSQL under a simulated fleet (heartbeats, long polls)
+// and machine writes: every heartbeat and write answered 2xx is found afterwards (with its
+// activity log entry), the killed node's agents are back on the other nodes within 30 s, and
+// their reconnects are spread out rather than all at once.
+import { Deployment } from '../support/deployment.js';
+import { WriteLedger } from '../support/ledger.js';
+import { lostHeartbeats, sleep, Verdict, waitFor, type FaultOptions } from '../support/verdict.js';
+
+const BACK_WITHIN_MS = 30_000;
+
+export async function run(options: FaultOptions): Promise<Verdict> {
+  const verdict = new Verdict('kill -9 of one of three nodes over PostgreSQL');
+  const deployment = await Deployment.start({ nodes: 3, database: 'postgres' });
+  try {
+    const machines = await deployment.onboard('faults', options.short ? 60 : 900);
+    const fleet = await deployment.fleet(machines, true);
+    const since = new Date();
+    fleet.heartbeats(options.short ? 1000 : 5000);
+    const admin = await deployment.adminToken();
+    const ledger = new WriteLedger(
+      machines,
+      [0, 1, 2].map((i) => deployment.api(i)),
+      admin,
+    );
+    ledger.start(10);
+    await sleep(options.short ? 3000 : 15_000);
+
+    const before = await fleet.stats(true);
+    const victims = before.pollsHeld[1] ?? 0;
+    const killedAt = Date.now();
+    await deployment.kill(1, 'SIGKILL');
+    // Back: each of the killed node's agents answered 2xx by another node.
+    const back = await waitFor(
+      async () => (await fleet.stats()).reconnects.length >= victims,
+      BACK_WITHIN_MS + 5_000,
+    );
+    await sleep(1000);
+    await ledger.stop();
+    const after = await fleet.stats();
+    fleet.heartbeats(0);
+
+    const delays = after.reconnects.map((r) => r.backAt - killedAt).sort((a, b) => a - b);
+    const slowest = delays.at(-1) ?? Number.NaN;
+    // The most reconnects that fell in any 100 ms: a stampede puts them all in one.
+    const buckets = new Map<number, number>();
+    for (const d of delays)
+      buckets.set(Math.floor(d / 100), (buckets.get(Math.floor(d / 100)) ?? 0) + 1);
+    const peak = Math.max(0, ...buckets.values());
+    const pct = (p: number): number =>
+      delays[Math.min(delays.length - 1, Math.floor((p / 100) * delays.length))] ?? Number.NaN;
+    verdict.figure('machines on the killed node (long polls held)', victims);
+    verdict.figure('machines back on another node', after.reconnects.length);
+    verdict.figure(
+      'back after the kill: p10 / p50 / p90 / max',
+      `${pct(10)} / ${pct(50)} / ${pct(90)} / ${slowest} ms`,
+    );
+    verdict.figure('most reconnects in any 100 ms', `${peak} of ${delays.length}`);
+    verdict.figure(
+      'reconnects moved to',
+      JSON.stringify(countBy(after.reconnects.map((r) => r.to))),
+    );
+    verdict.figure('heartbeats answered 200', before.heartbeatsOk + after.heartbeatsOk);
+    verdict.figure('machine writes answered 2xx', ledger.acknowledged.length);
+    verdict.figure('machine writes refused or unanswered', JSON.stringify(ledger.refused));
+    verdict.expect(victims > 0, 'the killed node held agents');
+    verdict.expect(
+      back && slowest <= BACK_WITHIN_MS,
+      `every agent is back within 30 s (slowest ${slowest} ms)`,
+    );
+    verdict.expect(
+      after.reconnects.every((r) => r.to !== 1),
+      'agents move to the nodes still up',
+    );
+    verdict.expect(
+      delays.length < 10 || peak <= Math.ceil(delays.length / 4),
+      `reconnects are spread out (${peak} of ${delays.length} in one 100 ms)`,
+    );
+
+    const lost = lostHeartbeats(
+      after.acknowledgedHeartbeats,
+      await deployment.heartbeatsOnRecord(),
+    );
+    verdict.figure('acknowledged heartbeats lost', lost.length);
+    verdict.expect(
+      lost.length === 0,
+      `no acknowledged heartbeat is lost: ${lost.slice(0, 3).join('; ')}`,
+    );
+    const missing = await ledger.missing(deployment.api(0), deployment.subscriptionId, since);
+    verdict.figure('acknowledged writes or activity entries lost', missing.length);
+    verdict.expect(
+      missing.length === 0,
+      `no acknowledged write is lost: ${missing.slice(0, 3).join('; ')}`,
+    );
+  } finally {
+    await deployment.stop();
+  }
+  return verdict;
+}
+
+function countBy(values: readonly number[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const v of values) counts[`node ${v}`] = (counts[`node ${v}`] ?? 0) + 1;
+  return counts;
+}
