@@ -21,7 +21,7 @@ import type { SigningKeyStorage } from '../identity/signing-key-wrapping.js';
 import { openDatabase, type DatabaseLocation } from '../store/open-database.js';
 import { GoalStateWaiters } from '../extensions/goal-state-waiters.js';
 import { registerClusterChannel, type ClusterChannel } from '../cluster/cluster-channel.js';
-import { PostgresChannel } from '../cluster/postgres-channel.js';
+import { PostgresChannel, type ChannelLog } from '../cluster/postgres-channel.js';
 import { operationWaitersOf } from '../extensions/operation-waiters.js';
 import type { Database } from '../store/schema.js';
 import { createControlPlaneApp } from './control-plane-app.js';
@@ -99,7 +99,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (location.kind === 'postgres') {
       channel = await PostgresChannel.open(db, {
         url: location.url,
-        log: channelLog,
+        log: channelLog(options.logLevel ?? 'info'),
         ...(options.clusterCheckMs === undefined ? {} : { checkMs: options.clusterCheckMs }),
       });
       registerClusterChannel(db as never, channel);
@@ -261,9 +261,22 @@ function logKeyStorage(log: FastifyBaseLogger, storage: SigningKeyStorage): void
 }
 
 /** Until the app's logger exists, the channel logs as the server does: JSON lines on stderr. */
-const channelLog = {
-  info: (object: object, message: string) => writeLogLine(30, object, message),
-  warn: (object: object, message: string) => writeLogLine(40, object, message),
+function channelLog(threshold: string): ChannelLog {
+  const least = LOG_LEVEL_VALUES[threshold] ?? 30;
+  const at = (level: number) => (object: object, message: string) => {
+    if (level >= least) writeLogLine(level, object, message);
+  };
+  return { info: at(30), warn: at(40) };
+}
+
+/** pino's numbers for its level names. */
+const LOG_LEVEL_VALUES: Record<string, number> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
 };
 
 function writeLogLine(level: number, object: object, message: string): void {

@@ -1,9 +1,9 @@
 // The documented scale-out: three real `tether server` nodes over one PostgreSQL database behind
 // HAProxy, and a real agent connected through it. An extension written through the API
 // completes; the node holding the agent's connections is killed (-9) and the agent keeps
-// sending heartbeats and receives the next extension request through another node; a node stopped
-// with SIGTERM hands its agents on the same way, and is gone within its shutdown, not its
-// 10-second cut-off.
+// sending heartbeats and receives the next extension request through another node; the leader
+// killed with -9 hands the periodic jobs to another node; a node stopped with SIGTERM hands its
+// agents on the same way, and is gone within its shutdown, not its 10-second cut-off.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
@@ -21,6 +21,8 @@ import {
 } from '../extensions/extension-fixture.js';
 
 const unavailable = controlPlaneNodesUnavailable();
+const LEADS = 'this node now runs the periodic jobs';
+const LOST = 'lost the database change notifications';
 
 const customScriptVersion = (): string => {
   const found = firstPartyPackages().find(
@@ -38,12 +40,7 @@ void describe('three nodes behind HAProxy', { skip: unavailable ?? false }, () =
   const alive = new Set([0, 1, 2]);
 
   before(async () => {
-    cluster = await startControlPlaneNodes(3, [
-      '--heartbeat-interval',
-      '2s',
-      '--log-level',
-      'warn',
-    ]);
+    cluster = await startControlPlaneNodes(3, ['--heartbeat-interval', '2s']);
     fx = await startExtensionFixture({ plane: cluster.plane, machine: 'ha-01' });
     database = new pg.Client({ connectionString: cluster.databaseUrl });
     await database.connect();
@@ -99,6 +96,34 @@ void describe('three nodes behind HAProxy', { skip: unavailable ?? false }, () =
       (await lastHeartbeat()) > before ? true : undefined,
     );
     await deploy('after-the-kill');
+  });
+
+  /** Live nodes that took the leader lock and have not lost their connection since. */
+  const leaders = (): number[] =>
+    [...alive].filter((i) => {
+      const logs = cluster.nodes[i]!.logs();
+      return logs.includes(LEADS) && !logs.includes(LOST);
+    });
+
+  void it('the leader killed with -9 hands the periodic jobs to another node', async () => {
+    // Three nodes again: the one killed before starts anew.
+    for (const i of [0, 1, 2].filter((n) => !alive.has(n))) {
+      await cluster.startNode(i);
+      alive.add(i);
+    }
+    const [leader] = await waitFor('one node leading', () => {
+      const found = leaders();
+      return found.length === 1 ? found : undefined;
+    });
+    await cluster.nodes[leader!]!.kill();
+    alive.delete(leader!);
+    const [next] = await waitFor('another node leading', () => {
+      const found = leaders();
+      return found.length === 1 ? found : undefined;
+    });
+    assert.notEqual(next, leader);
+    await cluster.startNode(leader!);
+    alive.add(leader!);
   });
 
   void it('a node stopped with SIGTERM lets its agent go at once, and the agent carries on', async () => {

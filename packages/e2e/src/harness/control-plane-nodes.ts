@@ -24,7 +24,13 @@ export interface ControlPlaneNodes {
   plane: ControlPlane;
   /** PostgreSQL URL of the database the nodes share. */
   databaseUrl: string;
+  database: TestPostgres;
+  /** The node processes; `startNode(i)` replaces one that was stopped or killed. */
   nodes: ServerProcess[];
+  /** Each node's own address (`https://127.0.0.1:PORT`), HAProxy bypassed. */
+  nodeUrls: string[];
+  /** Starts node `i` again, on its port, once its process is gone. */
+  startNode(i: number): Promise<void>;
   /** Current connections HAProxy holds to each node, by index. */
   connectionsPerNode(): Promise<number[]>;
   stop(): Promise<void>;
@@ -33,17 +39,21 @@ export interface ControlPlaneNodes {
 export const HAPROXY = '/usr/sbin/haproxy';
 
 /** Why the nodes cannot run here, or undefined when they can. */
-export function controlPlaneNodesUnavailable(): string | undefined {
+export function controlPlaneNodesUnavailable(
+  options: { ownPostgres?: boolean } = {},
+): string | undefined {
   if (!existsSync(HAPROXY)) return 'needs HAProxy (Debian haproxy)';
-  return postgresUnavailable();
+  return postgresUnavailable({ own: options.ownPostgres === true });
 }
 
+/** `ownPostgres`: a PostgreSQL cluster of the test's own, which it may stop and start. */
 export async function startControlPlaneNodes(
   count: number,
   serverArgs: readonly string[] = [],
+  options: { ownPostgres?: boolean } = {},
 ): Promise<ControlPlaneNodes> {
   const root = mkdtempSync(join(tmpdir(), 'tether-nodes-'));
-  const database = await startTestPostgres();
+  const database = await startTestPostgres({ own: options.ownPostgres === true });
   const nodes: ServerProcess[] = [];
   let haproxy: ChildProcess | undefined;
   const stop = async () => {
@@ -69,9 +79,10 @@ export async function startControlPlaneNodes(
     const frontPort = await freePort();
     const url = `https://127.0.0.1:${frontPort}`;
     const ports: number[] = [];
+    const argsOf: string[][] = [];
     for (let i = 0; i < count; i++) {
       ports.push(await freePort());
-      const common = [
+      const args = [
         '--database-url',
         database.url,
         '--public-url',
@@ -88,8 +99,9 @@ export async function startControlPlaneNodes(
             ]),
         ...serverArgs,
       ];
+      argsOf.push(args);
       // The first node makes the certificate the others then serve too.
-      nodes.push(await startServer(dataDir, `127.0.0.1:${String(ports[i])}`, common, []));
+      nodes.push(await startServer(dataDir, `127.0.0.1:${String(ports[i])}`, args, []));
     }
     const config = join(root, 'haproxy.cfg');
     const socket = join(root, 'haproxy.sock');
@@ -128,7 +140,12 @@ export async function startControlPlaneNodes(
     return {
       plane,
       databaseUrl: database.url,
+      database,
       nodes,
+      nodeUrls: ports.map((port) => `https://127.0.0.1:${port}`),
+      async startNode(i) {
+        nodes[i] = await startServer(dataDir, `127.0.0.1:${String(ports[i])}`, argsOf[i] ?? [], []);
+      },
       connectionsPerNode: () => currentSessions(socket, count),
       stop,
     };
@@ -161,6 +178,8 @@ defaults
     timeout http-request 10s
     timeout http-keep-alive 30s
     timeout check 2s
+    # No node ready (the database away, say): an answer in the nodes' own shape, not a page.
+    http-error status 503 content-type application/json hdr retry-after 5 string "{\\"error\\":{\\"code\\":\\"ServiceUnavailable\\",\\"message\\":\\"No control-plane node is ready; try again in 5 s.\\"}}"
 
 frontend tether
     bind 127.0.0.1:${front} ssl crt ${certificate}

@@ -12,21 +12,29 @@ import { freePort } from './free-port.js';
 export interface TestPostgres {
   /** A database nothing else uses. */
   url: string;
+  /** A cluster of the test's own only: stops PostgreSQL (fast shutdown), and starts it again. */
+  server?: { stop(): void; start(): void };
   dispose(): Promise<void>;
 }
 
-/** Why no PostgreSQL can be had here, or undefined when one can. */
-export function postgresUnavailable(): string | undefined {
-  if ((process.env['TETHER_TEST_POSTGRES_URL'] ?? '') !== '') return undefined;
-  if (postgresBin() === undefined)
+/**
+ * Why no PostgreSQL can be had here, or undefined when one can. `own`: a cluster of the test's
+ * own is needed (to stop it, say), not a database on a shared server.
+ */
+export function postgresUnavailable(options: { own?: boolean } = {}): string | undefined {
+  if (options.own !== true && (process.env['TETHER_TEST_POSTGRES_URL'] ?? '') !== '') {
+    return undefined;
+  }
+  if (postgresBin() === undefined) {
     return 'needs PostgreSQL (Debian postgresql) or TETHER_TEST_POSTGRES_URL';
+  }
   if (process.getuid?.() !== 0) return 'starting a PostgreSQL cluster of its own needs root';
   return undefined;
 }
 
-export async function startTestPostgres(): Promise<TestPostgres> {
+export async function startTestPostgres(options: { own?: boolean } = {}): Promise<TestPostgres> {
   const shared = process.env['TETHER_TEST_POSTGRES_URL'] ?? '';
-  if (shared !== '') return freshDatabase(shared);
+  if (shared !== '' && options.own !== true) return freshDatabase(shared);
   return ownCluster();
 }
 
@@ -72,18 +80,24 @@ async function ownCluster(): Promise<TestPostgres> {
     execFileSync('chown', ['postgres:', dir]);
     asPostgres('initdb', ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'tether']);
     const port = await freePort();
-    asPostgres('pg_ctl', [
-      '-D',
-      join(dir, 'data'),
-      '-l',
-      join(dir, 'log'),
-      '-w',
-      '-o',
-      `-c listen_addresses=127.0.0.1 -c port=${port} -k ${dir}`,
-      'start',
-    ]);
+    const start = () =>
+      asPostgres('pg_ctl', [
+        '-D',
+        join(dir, 'data'),
+        '-l',
+        join(dir, 'log'),
+        '-w',
+        '-o',
+        `-c listen_addresses=127.0.0.1 -c port=${port} -k ${dir}`,
+        'start',
+      ]);
+    start();
     return {
       url: `postgres://tether@127.0.0.1:${port}/postgres`,
+      server: {
+        stop: () => asPostgres('pg_ctl', ['-D', join(dir, 'data'), '-m', 'fast', '-w', 'stop']),
+        start,
+      },
       dispose() {
         try {
           asPostgres('pg_ctl', ['-D', join(dir, 'data'), '-m', 'immediate', 'stop']);
