@@ -4,9 +4,11 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   MAX_LOCAL_CHANGES_PER_HEARTBEAT,
+  parseLocalChangeJournalId,
   parseLocalChanges,
   type LocalChange,
 } from './local-change.js';
+import type { TetherError } from './tether-error.js';
 
 const valid: LocalChange = {
   sequence: 7,
@@ -89,3 +91,29 @@ void describe('parseLocalChanges', () => {
     });
   }
 });
+
+void describe('parseLocalChangeJournalId', () => {
+  void test('a lower-case UUID, or nothing for a journal without an id', () => {
+    const id = '2f4c8a1e-6b3d-4e7f-9a0c-1d2e3f4a5b6c';
+    assert.equal(parseLocalChangeJournalId(id), id);
+    assert.equal(parseLocalChangeJournalId(undefined), '');
+    assert.equal(parseLocalChangeJournalId(null), '');
+  });
+
+  void test('anything else is refused, naming the field', () => {
+    for (const bad of ['', 'x', id().toUpperCase(), `${id()}\n`, 42, {}, [id()]]) {
+      assert.throws(
+        () => parseLocalChangeJournalId(bad),
+        (error: TetherError) =>
+          error.code === 'ERR_INVALID_LOCAL_CHANGE' &&
+          error.target === 'localChangesJournal' &&
+          /localChangesJournal is .*, not a journal id/.test(error.message),
+        JSON.stringify(bad),
+      );
+    }
+  });
+});
+
+function id(): string {
+  return '2f4c8a1e-6b3d-4e7f-9a0c-1d2e3f4a5b6c';
+}

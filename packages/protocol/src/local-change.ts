@@ -27,6 +27,25 @@ export const MAX_LOCAL_CHANGE_VALUE_LENGTH = 8192;
 
 export type LocalChangeErrorCode = 'ERR_INVALID_LOCAL_CHANGE';
 
+/**
+ * A change journal's identity: a random UUID, the journal's first line (`{"journalId":"…"}`) from
+ * the moment it is created, and sent with its changes. Numbering starts again at 1 in a journal
+ * created afresh (the old one deleted), so a sequence means something only within its journal.
+ * A journal written before journals had an identity has none (the empty string).
+ */
+const JOURNAL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The `localChangesJournal` of a heartbeat: '' when absent (a journal with no identity). */
+export function parseLocalChangeJournalId(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string' || !JOURNAL_ID.test(value)) {
+    // Quoted as JSON: a control character in it must not forge a line of a log.
+    const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 60)) : typeof value;
+    fail('localChangesJournal', `is ${shown}, not a journal id (a lower-case UUID)`);
+  }
+  return value;
+}
+
 const KEYS = [
   'sequence',
   'time',

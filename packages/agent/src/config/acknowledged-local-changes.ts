@@ -4,8 +4,11 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 
 const MAX_STATUS_BYTES = 64 * 1024;
 
-/** 0 (nothing acknowledged, keep everything) when the file is absent, odd or unreadable. */
-export function acknowledgedLocalChanges(himdsStatusFile: string): number {
+/**
+ * How far the journal with this id is acknowledged: 0 (nothing, keep everything) when the file is
+ * absent, odd or unreadable, or counts in another journal (one deleted since).
+ */
+export function acknowledgedLocalChanges(himdsStatusFile: string, journalId: string): number {
   let fd: number;
   try {
     // The himds account owns the folder: a link or a FIFO in its place must lead root nowhere.
@@ -22,10 +25,11 @@ export function acknowledgedLocalChanges(himdsStatusFile: string): number {
     const buffer = Buffer.alloc(stat.size);
     const length = readSync(fd, buffer, 0, buffer.length, 0);
     const status = JSON.parse(buffer.subarray(0, length).toString('utf8')) as unknown;
-    const value =
-      typeof status === 'object' && status !== null
-        ? (status as Record<string, unknown>)['localChangesAcknowledged']
-        : undefined;
+    if (typeof status !== 'object' || status === null) return 0;
+    const record = status as Record<string, unknown>;
+    // Written before journals had an id: it counts in a journal without one.
+    if ((record['localChangesJournal'] ?? '') !== journalId) return 0;
+    const value = record['localChangesAcknowledged'];
     return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : 0;
   } catch {
     return 0;

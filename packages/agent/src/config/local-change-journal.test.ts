@@ -1,11 +1,13 @@
 // The change journal: numbered appends readable by the himds group only, compaction of what the
 // control plane acknowledged, a torn last line left by a crash, and refusals that write nothing.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import {
   appendFileSync,
   chmodSync,
   mkdirSync,
   readFileSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -15,6 +17,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { makeTempRoot, type TempRoot } from '../test-support/temp-root.js';
 import {
   appendLocalChanges,
+  readLocalChangeJournal,
   readLocalChanges,
   unacknowledgedLocalChanges,
   type NewLocalChange,
@@ -47,7 +50,7 @@ function appendMany(count: number, acknowledged: number, options = {}): void {
 }
 
 void describe('the local change journal', () => {
-  void test('numbers changes from 1 without gaps, one JSON line each, mode 0640', () => {
+  void test('numbers changes from 1 without gaps, one JSON line each after its id, mode 0640', () => {
     const first = appendLocalChanges(journal, [change('[A.B/C]')], 0, { groupId });
     const next = appendLocalChanges(journal, [change('[X.Y/Z]'), change('[]')], 0, { groupId });
     assert.deepEqual(
@@ -56,14 +59,24 @@ void describe('the local change journal', () => {
     );
     assert.equal(statSync(journal).mode & 0o777, 0o640);
     const lines = readFileSync(journal, 'utf8').trimEnd().split('\n');
-    assert.equal(lines.length, 3);
-    assert.deepEqual(JSON.parse(lines[1] ?? ''), { sequence: 2, ...change('[X.Y/Z]') });
+    assert.equal(lines.length, 4);
+    const { journalId } = JSON.parse(lines[0] ?? '') as { journalId: string };
+    assert.match(
+      journalId,
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    assert.deepEqual(JSON.parse(lines[2] ?? ''), { sequence: 2, ...change('[X.Y/Z]') });
     assert.deepEqual(readLocalChanges(journal), [...first, ...next]);
+    assert.equal(readLocalChangeJournal(journal).journalId, journalId);
   });
 
   void test('no journal yet reads as no changes', () => {
     assert.deepEqual(readLocalChanges(journal), []);
-    assert.deepEqual(unacknowledgedLocalChanges(journal, 0, 10), { changes: [], more: false });
+    assert.deepEqual(unacknowledgedLocalChanges(journal, 0, 10), {
+      journalId: '',
+      changes: [],
+      more: false,
+    });
   });
 
   void test('unacknowledged changes come oldest first, at most the limit', () => {
@@ -113,7 +126,7 @@ void describe('the local change journal', () => {
     );
     appendLocalChanges(journal, [change('[A.F/TER]')], 0, { groupId });
     const lines = readFileSync(journal, 'utf8').split('\n');
-    assert.equal(lines.length, 4, 'three whole lines and nothing after the last newline');
+    assert.equal(lines.length, 5, 'the id, three whole lines and nothing after the last newline');
     assert.deepEqual(
       readLocalChanges(journal).map((c) => [c.sequence, c.newValue]),
       [
@@ -121,6 +134,66 @@ void describe('the local change journal', () => {
         [2, '[A.B/C1]'],
         [3, '[A.F/TER]'],
       ],
+    );
+  });
+
+  void test('a journal deleted and started again has a new id, so its numbering is told apart', () => {
+    appendMany(3, 0);
+    const old = readLocalChangeJournal(journal).journalId;
+    rmSync(journal);
+    // Acknowledged up to 3 in the old journal: nothing of the new one is.
+    const acknowledged = (id: string): number => (id === old ? 3 : 0);
+    appendLocalChanges(journal, [change('[N.E/W]')], acknowledged, { groupId });
+    const fresh = unacknowledgedLocalChanges(journal, acknowledged, 10);
+    assert.notEqual(fresh.journalId, old);
+    assert.notEqual(fresh.journalId, '');
+    assert.deepEqual(
+      fresh.changes.map((c) => [c.sequence, c.newValue]),
+      [[1, '[N.E/W]']],
+    );
+  });
+
+  void test('compaction keeps the id; a journal written without one keeps having none', () => {
+    const options = { compactAbove: 3, keepAcknowledged: 1 };
+    appendMany(3, 0, options);
+    const id = readLocalChangeJournal(journal).journalId;
+    appendLocalChanges(journal, [change('[N.E/W]')], 3, { groupId, ...options });
+    assert.equal(readLocalChangeJournal(journal).journalId, id);
+    assert.deepEqual(
+      readLocalChanges(journal).map((c) => c.sequence),
+      [3, 4],
+    );
+
+    // A journal from before journals had an id: its acknowledgement counts as the empty id's.
+    const lines = readFileSync(journal, 'utf8').split('\n').slice(1).join('\n');
+    writeFileSync(journal, lines, { mode: 0o640 });
+    const seen: string[] = [];
+    appendLocalChanges(journal, [change('[]')], (journalId) => (seen.push(journalId), 4), {
+      groupId,
+      ...options,
+      compactAbove: 2,
+    });
+    assert.deepEqual(seen, ['']);
+    assert.equal(readLocalChangeJournal(journal).journalId, '');
+    assert.deepEqual(
+      readLocalChanges(journal).map((c) => c.sequence),
+      [4, 5],
+    );
+  });
+
+  void test('only the first line names the journal; an id line elsewhere is a damaged line', () => {
+    appendMany(1, 0);
+    appendFileSync(journal, `${JSON.stringify({ journalId: randomUUID() })}\n`);
+    appendMany(1, 0);
+    const first = readLocalChangeJournal(journal);
+    assert.deepEqual(
+      first.changes.map((c) => c.sequence),
+      [1, 2],
+    );
+    assert.equal(
+      (JSON.parse(readFileSync(journal, 'utf8').split('\n')[0] ?? '') as { journalId: string })
+        .journalId,
+      first.journalId,
     );
   });
 

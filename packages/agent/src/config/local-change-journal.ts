@@ -1,5 +1,8 @@
 // The append-only journal of local configuration changes: one JSON line per change, numbered per
-// machine, fsynced before the change it records is made. Root writes it; HIMDS reads it.
+// machine, fsynced before the change it records is made. Root writes it; HIMDS reads it. Its first
+// line is its identity (`{"journalId":"<random UUID>"}`): a journal deleted and created again
+// numbers from 1 again, and the id tells the control plane that these are new changes.
+import { randomUUID } from 'node:crypto';
 import {
   closeSync,
   constants,
@@ -12,7 +15,7 @@ import {
   readFileSync,
   writeSync,
 } from 'node:fs';
-import { parseLocalChange, type LocalChange } from '@tether/protocol';
+import { parseLocalChange, parseLocalChangeJournalId, type LocalChange } from '@tether/protocol';
 import { AgentError } from '../errors.js';
 import { replaceFileAtomically } from './atomic-file.js';
 
@@ -32,7 +35,12 @@ export interface JournalOptions {
 const MODE = 0o640;
 const MAX_JOURNAL_BYTES = 64 * 1024 * 1024;
 
+/** How far the control plane has stored the journal with the given id ('' for one without). */
+export type Acknowledged = number | ((journalId: string) => number);
+
 interface JournalContents {
+  /** '' for a journal written before journals had an identity (it keeps having none). */
+  readonly journalId: string;
   readonly changes: LocalChange[];
   /** Bytes after the last newline: a write cut short by a crash, never part of the journal. */
   readonly tornBytes: number;
@@ -41,17 +49,32 @@ interface JournalContents {
 
 /** The journal's changes, oldest first; [] when there is none yet. Lines that do not parse are skipped. */
 export function readLocalChanges(path: string): LocalChange[] {
-  return readJournal(path, undefined, refuseRead(path)).changes;
+  return readLocalChangeJournal(path).changes;
 }
 
-/** Changes after `acknowledged`, oldest first, at most `limit` of them. */
+/** The journal's id ('' when it has none, or there is no journal) and its changes, oldest first. */
+export function readLocalChangeJournal(path: string): {
+  journalId: string;
+  changes: LocalChange[];
+} {
+  const { journalId, changes } = readJournal(path, undefined, refuseRead(path));
+  return { journalId, changes };
+}
+
+/** Changes after `acknowledged` in this journal, oldest first, at most `limit` of them. */
 export function unacknowledgedLocalChanges(
   path: string,
-  acknowledged: number,
+  acknowledged: Acknowledged,
   limit: number,
-): { changes: LocalChange[]; more: boolean } {
-  const pending = readLocalChanges(path).filter((change) => change.sequence > acknowledged);
-  return { changes: pending.slice(0, limit), more: pending.length > limit };
+): { journalId: string; changes: LocalChange[]; more: boolean } {
+  const { journalId, changes } = readLocalChangeJournal(path);
+  const stored = sequenceIn(journalId, acknowledged);
+  const pending = changes.filter((change) => change.sequence > stored);
+  return { journalId, changes: pending.slice(0, limit), more: pending.length > limit };
+}
+
+function sequenceIn(journalId: string, acknowledged: Acknowledged): number {
+  return typeof acknowledged === 'number' ? acknowledged : acknowledged(journalId);
 }
 
 /**
@@ -63,11 +86,12 @@ export function unacknowledgedLocalChanges(
 export function appendLocalChanges(
   path: string,
   changes: readonly NewLocalChange[],
-  acknowledged: number,
+  acknowledgedIn: Acknowledged,
   options: JournalOptions,
 ): LocalChange[] {
   const trustedUid = process.geteuid?.() ?? 0;
   const journal = readJournal(path, trustedUid, refuseChange(path));
+  const acknowledged = sequenceIn(journal.journalId, acknowledgedIn);
   const last = journal.changes.at(-1)?.sequence ?? 0;
   const numbered = changes.map((change, index) =>
     Object.freeze({ sequence: last + index + 1, ...change }),
@@ -91,8 +115,12 @@ export function appendLocalChanges(
     const acknowledgedKept = journal.changes
       .filter((change) => change.sequence <= acknowledged)
       .slice(keep === 0 ? Infinity : -keep);
+    // A new journal gets its identity; a compacted one keeps it (or keeps having none).
+    const journalId = journal.exists ? journal.journalId : randomUUID();
+    const header = journalId === '' ? '' : `${JSON.stringify({ journalId })}\n`;
     // The newest change always stays, so the numbering continues after compaction.
-    replaceFileAtomically(path, lines([...acknowledgedKept, ...unacknowledged, ...numbered]), {
+    const body = lines([...acknowledgedKept, ...unacknowledged, ...numbered]);
+    replaceFileAtomically(path, header + body, {
       mode: MODE,
       ownerUid: 0,
       ownerGid: options.groupId,
@@ -133,7 +161,7 @@ function readJournal(path: string, trustedUid: number | undefined, fail: Fail): 
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { changes: [], tornBytes: 0, exists: false };
+    if (code === 'ENOENT') return { journalId: '', changes: [], tornBytes: 0, exists: false };
     fail(
       code === 'ELOOP' ? 'it is a symbolic link' : `it cannot be opened (${code ?? String(error)})`,
       error,
@@ -156,7 +184,9 @@ function readJournal(path: string, trustedUid: number | undefined, fail: Fail): 
   }
   const end = bytes.lastIndexOf(0x0a) + 1;
   const changes: LocalChange[] = [];
-  for (const line of bytes.subarray(0, end).toString('utf8').split('\n')) {
+  const lines = bytes.subarray(0, end).toString('utf8').split('\n');
+  const journalId = journalIdOf(lines[0] ?? '');
+  for (const line of journalId === '' ? lines : lines.slice(1)) {
     if (line === '') continue;
     try {
       const change = parseLocalChange(JSON.parse(line));
@@ -166,7 +196,20 @@ function readJournal(path: string, trustedUid: number | undefined, fail: Fail): 
       // A damaged line is skipped; the lines around it still count.
     }
   }
-  return { changes, tornBytes: bytes.length - end, exists: true };
+  return { journalId, changes, tornBytes: bytes.length - end, exists: true };
+}
+
+/** The id a journal's first line names; '' when that line is anything else. */
+function journalIdOf(line: string): string {
+  try {
+    const value = JSON.parse(line) as unknown;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return '';
+    const keys = Object.keys(value);
+    if (keys.length !== 1 || keys[0] !== 'journalId') return '';
+    return parseLocalChangeJournalId((value as { journalId: unknown }).journalId);
+  } catch {
+    return '';
+  }
 }
 
 function refuseChange(path: string): Fail {

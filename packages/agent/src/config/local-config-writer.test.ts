@@ -14,7 +14,7 @@ import {
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { makeTempRoot, type TempRoot } from '../test-support/temp-root.js';
 import { applySet } from './config-change.js';
-import { readLocalChanges } from './local-change-journal.js';
+import { readLocalChangeJournal, readLocalChanges } from './local-change-journal.js';
 import { loadLocalConfig, type LoadedConfig } from './local-config-file.js';
 import { updateLocalConfig } from './local-config-writer.js';
 
@@ -202,17 +202,34 @@ void describe('updateLocalConfig records every change in the change journal', ()
       });
     }
     mkdirSync(temp.paths.himdsStatusDir, { recursive: true });
-    writeFileSync(
-      temp.paths.serviceStatus('himds'),
-      JSON.stringify({ service: 'himds', status: 'running', localChangesAcknowledged: 2 }),
-    );
+    const acknowledge = (localChangesJournal: string): void =>
+      writeFileSync(
+        temp.paths.serviceStatus('himds'),
+        JSON.stringify({
+          service: 'himds',
+          status: 'running',
+          localChangesAcknowledged: 2,
+          localChangesJournal,
+        }),
+      );
+    // Acknowledged in another journal (this one's predecessor): nothing of this one is.
+    acknowledge('6f1d2c3b-0a9e-4d8c-b7a6-5e4f3d2c1b0a');
     await updateLocalConfig(temp.paths, setter('extensions.allowlist', 'G/H'), {
       ...recorded,
       journal,
     });
     assert.deepEqual(
       readLocalChanges(temp.paths.localChangeJournal).map((c) => c.sequence),
-      [3, 4],
+      [1, 2, 3, 4],
+    );
+    acknowledge(readLocalChangeJournal(temp.paths.localChangeJournal).journalId);
+    await updateLocalConfig(temp.paths, setter('extensions.allowlist', 'I/J'), {
+      ...recorded,
+      journal,
+    });
+    assert.deepEqual(
+      readLocalChanges(temp.paths.localChangeJournal).map((c) => c.sequence),
+      [3, 4, 5],
     );
   });
 });

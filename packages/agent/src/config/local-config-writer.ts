@@ -92,7 +92,7 @@ function recordChanges(
     appendLocalChanges(
       paths.localChangeJournal,
       changes.map((change) => ({ time, ...actor, ...change })),
-      acknowledgedLocalChanges(paths.serviceStatus('himds')),
+      (journalId) => acknowledgedLocalChanges(paths.serviceStatus('himds'), journalId),
       { groupId: expectedKeyOwner(paths).gid, ...options.journal },
     );
   } catch (error) {

@@ -2,7 +2,7 @@
 // interval, full-jitter backoff and recovery, an early heartbeat on a config change, local changes
 // sent until acknowledged, clean stop.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { HeartbeatAnswer } from '../control-plane/machine-api.js';
@@ -378,5 +378,23 @@ void describe('HeartbeatLoop and the local change journal', () => {
     }).start();
     await beat();
     assert.equal(himdsStatus()?.localChangesAcknowledged, 2);
+  });
+
+  void test('a journal deleted and started again is sent from its first change, with its new id', async () => {
+    journal(3);
+    makeLoop(acknowledging()).start();
+    await beat();
+    const first = (bodies[0] as { localChangesJournal?: string }).localChangesJournal ?? '';
+    assert.match(first, /^[0-9a-f-]{36}$/);
+    assert.equal(himdsStatus()?.localChangesAcknowledged, 3);
+    assert.equal(himdsStatus()?.localChangesJournal, first);
+    rmSync(temp.paths.localChangeJournal);
+    journal(1);
+    await beat();
+    assert.deepEqual(sentSequences(bodies[1]), [1], 'not taken as acknowledged by the old 3');
+    const second = (bodies[1] as { localChangesJournal?: string }).localChangesJournal;
+    assert.notEqual(second, first);
+    assert.equal(himdsStatus()?.localChangesAcknowledged, 1);
+    assert.equal(himdsStatus()?.localChangesJournal, second);
   });
 });

@@ -71,6 +71,8 @@ export class HeartbeatLoop {
   private lastError: string | undefined;
   /** The newest journal entry the control plane has stored; kept in the status file. */
   private localChangesAcknowledged: number;
+  /** The journal that sequence counts in: another one (deleted and created again) starts at 0. */
+  private localChangesJournal: string;
   private readonly target: MachineTarget;
 
   constructor(private readonly options: HeartbeatOptions) {
@@ -79,6 +81,7 @@ export class HeartbeatLoop {
     this.credentialExpiresOn = status?.credentialExpiresOn ?? options.state.credentialExpiresOn;
     // Lost or reset, it is 0: changes are sent again, and the control plane stores each once.
     this.localChangesAcknowledged = status?.localChangesAcknowledged ?? 0;
+    this.localChangesJournal = status?.localChangesJournal ?? '';
     const { state } = options;
     this.target = {
       endpoint: state.endpoint,
@@ -130,11 +133,12 @@ export class HeartbeatLoop {
     this.again = false;
     let next: number;
     try {
-      const { answer, sent, more } = await this.sendHeartbeat();
+      const { answer, journal, sent, more } = await this.sendHeartbeat();
       const newest = sent.at(-1)?.sequence;
       if (answer.localChangesAcknowledged !== undefined && newest !== undefined) {
-        // Never past what this heartbeat carried: a journal started afresh is not skipped.
+        // Never past what this heartbeat carried, and only for the journal it came from.
         this.localChangesAcknowledged = Math.min(answer.localChangesAcknowledged, newest);
+        this.localChangesJournal = journal;
         if (more && this.localChangesAcknowledged === newest) this.again = true;
       }
       this.failures = 0;
@@ -177,13 +181,14 @@ export class HeartbeatLoop {
 
   private async sendHeartbeat(): Promise<{
     answer: Awaited<ReturnType<typeof postHeartbeat>>;
+    journal: string;
     sent: LocalChange[];
     more: boolean;
   }> {
     const { tokens, paths, state } = this.options;
     const token = await tokens.token(state.endpoint);
     const loaded = loadLocalConfig(paths);
-    const { changes, more } = this.pendingLocalChanges();
+    const { journalId, changes, more } = this.pendingLocalChanges();
     const service = (name: 'gc' | 'extension'): { status: string; startupType: string } => ({
       status:
         readServiceStatus(paths.serviceStatus(name))?.status === 'running' ? 'Running' : 'Stopped',
@@ -206,21 +211,22 @@ export class HeartbeatLoop {
         ? { agentConfiguration: agentConfigurationReport(loaded.settings) }
         : {}),
       ...(changes.length > 0 ? { localChanges: changes } : {}),
+      ...(changes.length > 0 && journalId !== '' ? { localChangesJournal: journalId } : {}),
     });
-    return { answer, sent: changes, more };
+    return { answer, journal: journalId, sent: changes, more };
   }
 
   /** Oldest first, as many as one heartbeat carries; none when the journal cannot be read. */
-  private pendingLocalChanges(): { changes: LocalChange[]; more: boolean } {
+  private pendingLocalChanges(): { journalId: string; changes: LocalChange[]; more: boolean } {
     try {
       return unacknowledgedLocalChanges(
         this.options.paths.localChangeJournal,
-        this.localChangesAcknowledged,
+        (journalId) => (journalId === this.localChangesJournal ? this.localChangesAcknowledged : 0),
         MAX_LOCAL_CHANGES_PER_HEARTBEAT,
       );
     } catch (error) {
       this.options.log(`cannot report local changes: ${(error as Error).message}`);
-      return { changes: [], more: false };
+      return { journalId: '', changes: [], more: false };
     }
   }
 
@@ -260,6 +266,7 @@ export class HeartbeatLoop {
         lastError: this.lastError,
         credentialExpiresOn: this.credentialExpiresOn,
         localChangesAcknowledged: this.localChangesAcknowledged,
+        localChangesJournal: this.localChangesJournal,
       });
     } catch (error) {
       this.options.log(`cannot write the status file: ${(error as Error).message}`);

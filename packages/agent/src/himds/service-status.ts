@@ -14,6 +14,8 @@ export interface ServiceStatus {
   readonly credentialExpiresOn?: string | undefined;
   /** HIMDS only: the newest local change the control plane has stored (the journal's sequence). */
   readonly localChangesAcknowledged?: number | undefined;
+  /** HIMDS only: the id of the journal that sequence counts in ('' for a journal without one). */
+  readonly localChangesJournal?: string | undefined;
   /** Why a running service does nothing (guest configuration: the local switch, no contact). */
   readonly detail?: string | undefined;
 }

@@ -3,6 +3,7 @@
 import {
   isTetherError,
   parseAgentConfiguration,
+  parseLocalChangeJournalId,
   parseLocalChanges,
   type LocalChange,
 } from '@tether/protocol';
@@ -19,7 +20,13 @@ import {
 
 const FACTS = ['agentVersion', 'osName', 'osVersion', 'osType', 'machineFqdn'] as const;
 const SERVICES = ['himds', 'gcarcservice', 'extensionservice'] as const;
-const FIELDS = [...FACTS, 'serviceStatuses', 'agentConfiguration', 'localChanges'];
+const FIELDS = [
+  ...FACTS,
+  'serviceStatuses',
+  'agentConfiguration',
+  'localChanges',
+  'localChangesJournal',
+];
 const SERVICE_FIELDS = ['status', 'startupType'];
 
 /** What a heartbeat leaves on the machine: shown in its `properties`. */
@@ -73,15 +80,26 @@ export function parseHeartbeat(body: JsonObject): HeartbeatReport {
   return report;
 }
 
+/** What a heartbeat reports of the machine's change journal: which journal, and its new changes. */
+export interface HeartbeatLocalChanges {
+  /** The journal's id; '' for a journal without one. */
+  readonly journal: string;
+  readonly changes: LocalChange[];
+}
+
 /** The changes made on the machine since the control plane last acknowledged; [] when none. */
-export function parseHeartbeatLocalChanges(body: JsonObject): LocalChange[] {
+export function parseHeartbeatLocalChanges(body: JsonObject): HeartbeatLocalChanges {
   const changes = field(body, 'localChanges');
-  if (changes === undefined || changes === null) return [];
   try {
-    return parseLocalChanges(changes);
+    const journal = parseLocalChangeJournalId(field(body, 'localChangesJournal'));
+    if (changes === undefined || changes === null) return { journal, changes: [] };
+    return { journal, changes: parseLocalChanges(changes) };
   } catch (error) {
     if (!isTetherError(error)) throw error;
-    const target = `localChanges${error.target?.startsWith('[') === true ? error.target : ''}`;
+    const target =
+      error.target === 'localChangesJournal'
+        ? error.target
+        : `localChanges${error.target?.startsWith('[') === true ? error.target : ''}`;
     throw new ArmError('InvalidRequestContent', error.message, { target });
   }
 }

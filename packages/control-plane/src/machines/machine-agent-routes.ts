@@ -68,7 +68,7 @@ export function machineAgentRoutes(services: ArmServices): RouteSpec[] {
         const report = parseHeartbeat(body);
         const localChanges = parseHeartbeatLocalChanges(body);
         const acknowledged =
-          localChanges.length === 0 || caller === undefined
+          localChanges.changes.length === 0 || caller === undefined
             ? undefined
             : await recordLocalChanges(
                 db,

@@ -47,10 +47,20 @@ for (const backend of armTestBackends()) {
 
     const machinePath = () =>
       `/subscriptions/${sub}/resourceGroups/servers/providers/Microsoft.HybridCompute/machines/web-01`;
-    const heartbeat = (localChanges: unknown, as = machinePrincipal) =>
+    const heartbeat = (
+      localChanges: unknown,
+      as = machinePrincipal,
+      localChangesJournal?: unknown,
+    ) =>
       t.inject('POST', `${machinePath()}/heartbeat?${V}`, {
         as,
-        body: { agentVersion: '1.0', osName: 'linux', agentConfiguration: CONFIG, localChanges },
+        body: {
+          agentVersion: '1.0',
+          osName: 'linux',
+          agentConfiguration: CONFIG,
+          localChanges,
+          ...(localChangesJournal === undefined ? {} : { localChangesJournal }),
+        },
       });
     const events = async (resourceUri = machineId, as = owner): Promise<ActivityEventData[]> => {
       const filter = `eventTimestamp ge '2000-01-01T00:00:00Z' and resourceUri eq '${resourceUri}'`;
@@ -202,6 +212,33 @@ for (const backend of armTestBackends()) {
         { as: otherReader },
       );
       assert.equal(refused.status, 403, JSON.stringify(refused.body));
+    });
+
+    void it('a journal created afresh numbers from 1 again: its id tells its changes from those stored', async () => {
+      const fresh = '2f4c8a1e-6b3d-4e7f-9a0c-1d2e3f4a5b6c';
+      // Stored up to 5 so far; the machine's journal was deleted and started again at 1.
+      const answer = await heartbeat([change(1, '[New.Journal/One]')], machinePrincipal, fresh);
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(answer.body['localChangesAcknowledged'], 1);
+      const stored = (await events()).filter((e) => e.properties['journalId'] === fresh);
+      assert.deepEqual(
+        stored.map((e) => [e.properties['sequence'], e.properties['newValue']]),
+        [[1, '[New.Journal/One]']],
+      );
+      // Retried: stored once; the next change of the same journal follows on.
+      await heartbeat([change(1, '[New.Journal/One]'), change(2)], machinePrincipal, fresh);
+      assert.equal((await events()).filter((e) => e.properties['journalId'] === fresh).length, 2);
+      assert.equal((await events()).length, 7, 'the first journal’s five events stay');
+    });
+
+    void it('a journal id that is not a UUID is refused with 400, storing nothing', async () => {
+      const answer = await heartbeat([change(9)], machinePrincipal, 'not-a-journal');
+      assert.equal(answer.status, 400, JSON.stringify(answer.body));
+      const error = answer.body['error'] as { code: string; target: string; message: string };
+      assert.equal(error.code, 'InvalidRequestContent');
+      assert.equal(error.target, 'localChangesJournal');
+      assert.match(error.message, /localChangesJournal is "not-a-journal", not a journal id/);
+      assert.equal((await events()).length, 7);
     });
   });
 }

@@ -1,8 +1,9 @@
 // A machine's local configuration changes, reported with its heartbeat, become activity-log
-// events for that machine: once each, keyed on the machine identity and the change's sequence.
+// events for that machine: once each, keyed on the machine identity, the journal and the change's
+// sequence. A journal created afresh numbers from 1 again and is recognised by its new id.
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { LocalChange } from '@tether/protocol';
+import type { HeartbeatLocalChanges } from './heartbeat-body.js';
 import { activityLogRow } from '../activity/sql-activity-log.js';
 import { ArmError } from '../api/arm-error.js';
 import type { Caller } from '../api/caller.js';
@@ -27,7 +28,7 @@ export interface LocalChangeReport {
 export async function recordLocalChanges(
   db: Kysely<Database>,
   report: LocalChangeReport,
-  changes: readonly LocalChange[],
+  { journal, changes }: HeartbeatLocalChanges,
 ): Promise<number> {
   return db.transaction().execute(async (trx) => {
     const agent = await trx
@@ -45,10 +46,11 @@ export async function recordLocalChanges(
     const principalId = agent.principal_id;
     const mark = await trx
       .selectFrom('machine_local_changes')
-      .select('acknowledged')
+      .select(['acknowledged', 'journal_id'])
       .where('principal_id', '=', principalId)
       .executeTakeFirst();
-    const acknowledged = Number(mark?.acknowledged ?? 0);
+    // Another journal (the old one deleted, its numbering started again): nothing of it is stored.
+    const acknowledged = mark?.journal_id === journal ? Number(mark.acknowledged) : 0;
     const fresh = changes.filter((change) => change.sequence > acknowledged);
     const last = fresh.at(-1);
     if (last === undefined) return acknowledged;
@@ -72,9 +74,10 @@ export async function recordLocalChanges(
             newValue: change.newValue,
             localTime: change.time,
             sequence: change.sequence,
+            ...(journal === '' ? {} : { journalId: journal }),
           },
         },
-        eventId(principalId, change.sequence),
+        eventId(principalId, journal, change.sequence),
         report.receivedAt,
       ),
     );
@@ -90,13 +93,19 @@ export async function recordLocalChanges(
       .values({
         principal_id: principalId,
         machine_id: report.machineId,
+        journal_id: journal,
         acknowledged: last.sequence,
       })
       .onConflict((oc) =>
         oc
           .column('principal_id')
-          .doUpdateSet({ acknowledged: last.sequence })
-          .where('machine_local_changes.acknowledged', '<', last.sequence),
+          .doUpdateSet({ acknowledged: last.sequence, journal_id: journal })
+          .where((eb) =>
+            eb.or([
+              eb('machine_local_changes.journal_id', '!=', journal),
+              eb('machine_local_changes.acknowledged', '<', last.sequence),
+            ]),
+          ),
       )
       .execute();
     return last.sequence;
@@ -104,10 +113,11 @@ export async function recordLocalChanges(
 }
 
 /** A UUID-shaped id that is the same whenever the same identity reports the same change. */
-function eventId(principalId: string, sequence: number): string {
-  const hex = createHash('sha256')
-    .update(`local-change\n${principalId}\n${sequence}`)
-    .digest('hex');
+function eventId(principalId: string, journal: string, sequence: number): string {
+  // A journal without an id keeps the ids its changes were first stored under.
+  const key =
+    journal === '' ? `${principalId}\n${sequence}` : `${principalId}\n${journal}\n${sequence}`;
+  const hex = createHash('sha256').update(`local-change\n${key}`).digest('hex');
   const variant = ((parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

@@ -645,6 +645,16 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('signing_keys').addColumn('kek_id', text).execute();
     },
   },
+  '0015_local_change_journal_id': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Which journal the acknowledgement counts in: a journal created afresh numbers from 1
+      // again. Journals stored so far had no id ('').
+      await db.schema
+        .alterTable('machine_local_changes')
+        .addColumn('journal_id', text, (c) => c.notNull().defaultTo(''))
+        .execute();
+    },
+  },
 };
 
 /** Brings the schema to the newest migration; fails loudly, changing nothing more, on error. */

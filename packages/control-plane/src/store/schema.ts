@@ -175,6 +175,8 @@ export interface MachineLocalChangesTable {
   principal_id: string;
   /** Lower-cased ARM id of the machine. */
   machine_id: string;
+  /** The id of the journal `acknowledged` counts in; '' for a journal without one (0015). */
+  journal_id: string;
   /** The highest sequence of the agent's change journal stored. */
   acknowledged: number;
 }

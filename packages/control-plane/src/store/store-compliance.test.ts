@@ -97,6 +97,7 @@ for (const backend of testBackends()) {
         '0012_policy_states_stored',
         '0013_policy_match_requests',
         '0014_signing_key_encryption',
+        '0015_local_change_journal_id',
       ]);
     });
 

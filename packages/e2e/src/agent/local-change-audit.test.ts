@@ -2,7 +2,7 @@
 // in the control plane's activity log, and in `tether activity list`, with the local uid that
 // made it, by the first heartbeat HIMDS starts after the change. Real processes throughout.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -48,6 +48,31 @@ after(async () => {
   if (cliHome !== '') rmSync(cliHome, { recursive: true, force: true });
 });
 
+interface LocalEvent {
+  readonly callerDisplayName: string;
+  readonly properties: Record<string, unknown>;
+}
+
+async function localEvents(): Promise<LocalEvent[]> {
+  const events = await plane.admin.call(
+    'GET',
+    `/subscriptions/${plane.subscriptionId}/providers/Microsoft.Insights/eventtypes/management/values?api-version=2015-04-01&$filter=${encodeURIComponent(
+      `eventTimestamp ge '2000-01-01T00:00:00Z' and resourceUri eq '${agent.machinePath}'`,
+    )}`,
+  );
+  assert.equal(events.status, 200, JSON.stringify(events.body));
+  return (events.body['value'] as { operationName: { value: string } }[]).filter(
+    (event) => event.operationName.value === OPERATION,
+  ) as unknown as LocalEvent[];
+}
+
+const journalIdOf = (): string =>
+  (
+    JSON.parse(readFileSync(paths.localChangeJournal, 'utf8').split('\n')[0] ?? '') as {
+      journalId: string;
+    }
+  ).journalId;
+
 void test(
   'a config set extensions.allowlist run appears in the activity log with its local uid within one heartbeat',
   { skip: ROOT_ONLY, timeout: 120_000 },
@@ -78,6 +103,7 @@ void test(
       {
         ...event?.properties,
         localTime: typeof event?.properties['localTime'],
+        journalId: typeof event?.properties['journalId'],
       },
       {
         localUserId: process.getuid?.(),
@@ -87,6 +113,7 @@ void test(
         newValue: `[${AMA}]`,
         localTime: 'string',
         sequence: 1,
+        journalId: 'string',
       },
     );
     // Acknowledged: HIMDS sends it no more.
@@ -112,5 +139,56 @@ void test(
       ),
       listed.stdout,
     );
+  },
+);
+
+void test(
+  'after root deletes the change journal, the next change (numbered 1 again) still reaches the activity log',
+  { skip: ROOT_ONLY, timeout: 120_000 },
+  async () => {
+    await waitFor('the first heartbeat', () => heartbeats.last());
+    const first = await agent.run(['config', 'set', 'extensions.blocklist', 'Bad.Pub/One']);
+    assert.equal(first.status, 0, first.stderr);
+    await heartbeats.next();
+    const before = await localEvents();
+    assert.deepEqual(
+      before.map((e) => [e.properties['sequence'], e.properties['newValue']]).sort(),
+      [
+        [1, `[${AMA}]`],
+        [2, '[Bad.Pub/One]'],
+      ],
+    );
+    const oldJournal = journalIdOf();
+
+    rmSync(paths.localChangeJournal);
+    const set = await agent.run(['config', 'set', 'extensions.blocklist', 'Bad.Pub/Two']);
+    assert.equal(set.status, 0, set.stderr);
+    const newJournal = journalIdOf();
+    assert.notEqual(newJournal, oldJournal);
+    await heartbeats.next();
+
+    const fresh = (await localEvents()).filter((e) => e.properties['journalId'] === newJournal);
+    assert.deepEqual(
+      fresh.map((e) => ({
+        sequence: e.properties['sequence'],
+        property: e.properties['property'],
+        oldValue: e.properties['oldValue'],
+        newValue: e.properties['newValue'],
+        localUserId: e.properties['localUserId'],
+      })),
+      [
+        {
+          sequence: 1,
+          property: 'extensions.blocklist',
+          oldValue: '[Bad.Pub/One]',
+          newValue: '[Bad.Pub/Two]',
+          localUserId: process.getuid?.(),
+        },
+      ],
+    );
+    assert.equal((await localEvents()).length, before.length + 1);
+    const status = readServiceStatus(paths.serviceStatus('himds'));
+    assert.equal(status?.localChangesJournal, newJournal);
+    assert.equal(status?.localChangesAcknowledged, 1);
   },
 );

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseLocalChange, type LocalChange } from '@tether/protocol';
 import { acknowledgedLocalChanges } from '@tether/agent/config/acknowledged-local-changes';
-import { readLocalChanges } from '@tether/agent/config/local-change-journal';
+import { readLocalChangeJournal } from '@tether/agent/config/local-change-journal';
 import { parseHeartbeatLocalChanges } from '@tether/control-plane/machines/heartbeat-body';
 import fc from 'fast-check';
 import { jsonAround, textFrom } from '../arbitraries.js';
@@ -99,14 +99,28 @@ const heartbeatLocalChanges = fuzzTarget(
     check: (value: unknown) => {
       let changes: LocalChange[] = [];
       const thrown = expectOnly(tetherError, () => {
-        changes = parseHeartbeatLocalChanges({ localChanges: value });
+        changes = parseHeartbeatLocalChanges({ localChanges: value }).changes;
       });
       return thrown ?? orderFinding(changes);
     },
   }),
 );
 
+const JOURNAL_ID = '0b9e7d36-5c1f-4c59-9a7e-3f6d2b1c8e41';
+
+/** The identity line a journal starts with, or something that resembles it. */
+const journalHeader: fc.Arbitrary<string> = fc.oneof(
+  fc.constant(''),
+  fc.constant(`{"journalId":"${JOURNAL_ID}"}\n`),
+  jsonAround(
+    ['journalId', 'sequence'],
+    [JOURNAL_ID, JOURNAL_ID.toUpperCase(), `${JOURNAL_ID}\n`, '', 'x', 1],
+    1,
+  ).map((value) => `${JSON.stringify(value) ?? ''}\n`),
+);
+
 interface JournalInput {
+  readonly header: string;
   readonly lines: readonly string[];
   readonly tail: string;
   readonly damage: readonly { at: number; byte: number }[];
@@ -120,8 +134,8 @@ const journalLine: fc.Arbitrary<string> = fc.oneof(
 
 const statusText: fc.Arbitrary<string> = fc.oneof(
   jsonAround(
-    ['localChangesAcknowledged', 'service', 'status', 'credentialExpiresOn'],
-    [1, 2, 0, -1, 1.5, Number.MAX_SAFE_INTEGER + 2, '3', 'himds', 'running'],
+    ['localChangesAcknowledged', 'localChangesJournal', 'service', 'status'],
+    [1, 2, 0, -1, 1.5, Number.MAX_SAFE_INTEGER + 2, '3', 'himds', 'running', JOURNAL_ID, ''],
     2,
   ).map((value) => JSON.stringify(value) ?? ''),
   textFrom(['{', '}', '"localChangesAcknowledged"', ':', '7', ',', 'null']),
@@ -140,13 +154,14 @@ function scratchFolder(): string {
 
 const changeJournal = fuzzTarget(
   'change-journal',
-  'agent config/local-change-journal readLocalChanges and acknowledgedLocalChanges (localconfig-changes.jsonl, himds status)',
+  'agent config/local-change-journal readLocalChangeJournal and acknowledgedLocalChanges (localconfig-changes.jsonl, himds status)',
   () => {
     const dir = scratchFolder();
     const journal = join(dir, 'localconfig-changes.jsonl');
     const status = join(dir, 'himds.status.json');
     return {
       arbitrary: fc.record({
+        header: journalHeader,
         lines: fc.array(journalLine, { maxLength: 6 }),
         tail: fc.oneof(fc.constant(''), fc.string({ maxLength: 8 })),
         damage: fc.array(fc.record({ at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }), {
@@ -155,24 +170,28 @@ const changeJournal = fuzzTarget(
         status: statusText,
       }),
       check: (input: JournalInput) => {
-        const bytes = Buffer.from(input.lines.map((line) => `${line}\n`).join('') + input.tail);
+        const text = input.lines.map((line) => `${line}\n`).join('');
+        const bytes = Buffer.from(input.header + text + input.tail);
         for (const { at, byte } of input.damage) {
           if (bytes.length > 0) bytes[at % bytes.length] = byte;
         }
         writeFileSync(journal, bytes);
         writeFileSync(status, input.status);
         // Documented: a regular file the reader can open never throws; damaged lines are skipped.
-        let changes: LocalChange[];
+        let read: { journalId: string; changes: LocalChange[] };
         try {
-          changes = readLocalChanges(journal);
+          read = readLocalChangeJournal(journal);
         } catch (error) {
           return `crash: ${describeError(error)}`;
         }
-        const order = orderFinding(changes);
+        if (read.journalId !== '' && read.journalId !== JOURNAL_ID) {
+          return `crash: read journal id "${read.journalId}" from ${JSON.stringify(input.header)}`;
+        }
+        const order = orderFinding(read.changes);
         if (order !== undefined) return order;
         let acknowledged: number;
         try {
-          acknowledged = acknowledgedLocalChanges(status);
+          acknowledged = acknowledgedLocalChanges(status, read.journalId);
         } catch (error) {
           return `crash: acknowledgedLocalChanges threw ${describeError(error)}`;
         }
