@@ -70,7 +70,8 @@ void describe('GoalStatePoller', () => {
       await until('the retry to be scheduled', () => scheduler.pending.length === 1);
       const delay = scheduler.delays()[0] ?? -1;
       delays.push(delay);
-      assert.equal(delay, Math.max(1_000, fullJitterDelay(failure, POLICY, expected)));
+      const window = { baseMs: POLICY.baseMs, capMs: POLICY.capMs - POLICY.baseMs };
+      assert.equal(delay, POLICY.baseMs + fullJitterDelay(failure, window, expected));
       assert.ok(delay >= 1_000 && delay <= 300_000, String(delay));
     }
     assert.ok(Math.max(...delays) > 60_000, 'the ceiling grows towards the cap');

@@ -87,10 +87,16 @@ export class GoalStatePoller<S extends { readonly generation: number }> {
       this.failures += 1;
       const message = (error as Error).message;
       const policy = this.options.backoff ?? DEFAULT_BACKOFF;
-      delayMs = Math.max(
-        policy.baseMs,
-        fullJitterDelay(this.failures, policy, this.options.random),
-      );
+      // At least the base, then spread over the growing window (never more than the cap):
+      // the agents of a node that went away come back at different moments, not half of them
+      // together at exactly the base, as a floor on plain full jitter would have them.
+      delayMs =
+        policy.baseMs +
+        fullJitterDelay(
+          this.failures,
+          { baseMs: policy.baseMs, capMs: policy.capMs - policy.baseMs },
+          this.options.random,
+        );
       // Once per change of state, not once per attempt: an unreachable server is one line.
       if (message !== this.lastError) {
         log(`cannot fetch the goal state: ${message} (retrying with backoff; polling continues)`);
