@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   init: () => serverCommand('init'),
   server: () => serverCommand('server'),
   keys: () => serverCommand('keys'),
+  backup: () => serverCommand('backup'),
   login: () => import('./commands/login.js'),
   sp: () => import('./commands/sp.js'),
   ad: () => import('./commands/ad.js'),
@@ -35,7 +36,12 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
 };
 
 /** Commands a group module registers besides the one it is named after. */
-const ALSO_IN: Record<string, string> = { logout: 'login', account: 'login', user: 'ad' };
+const ALSO_IN: Record<string, string> = {
+  logout: 'login',
+  account: 'login',
+  user: 'ad',
+  restore: 'backup',
+};
 
 export async function runProgram(argv: readonly string[]): Promise<void> {
   const program = new Command('tether')

@@ -24,6 +24,7 @@ import { registerClusterChannel, type ClusterChannel } from '../cluster/cluster-
 import { PostgresChannel, type ChannelLog } from '../cluster/postgres-channel.js';
 import { operationWaitersOf } from '../extensions/operation-waiters.js';
 import type { Database } from '../store/schema.js';
+import { AdminSocket } from './admin-socket.js';
 import { createControlPlaneApp } from './control-plane-app.js';
 import { dataDirPaths } from './data-dir.js';
 import { certificateNames, defaultPublicUrl, type ListenAddress } from './listen-address.js';
@@ -220,6 +221,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     channel?.onLeadership(() => {
       for (const task of tasks) task.runOnce();
     });
+    // `tether backup` reaches a running SQLite server here (the file is this process's alone).
+    const admin =
+      location.kind === 'sqlite' ? await AdminSocket.listen(paths.root, db, log) : undefined;
     const running = server;
     const clusterChannel = channel;
     const portal = portalServer;
@@ -234,7 +238,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
             ? Promise.resolve()
             : new Promise<void>((resolve) => portal.close(() => resolve()));
         portal?.closeAllConnections();
-        await shutdown(running, stopping, plane.app, db, clusterChannel, tasks, log);
+        await shutdown(running, stopping, plane.app, db, clusterChannel, admin, tasks, log);
         await portalClosed;
       },
     };
@@ -346,6 +350,7 @@ async function shutdown(
   app: FastifyInstance,
   db: Kysely<Database>,
   channel: ClusterChannel | undefined,
+  admin: AdminSocket | undefined,
   tasks: readonly PeriodicTask[],
   log: FastifyBaseLogger,
 ): Promise<void> {
@@ -366,6 +371,7 @@ async function shutdown(
   clearInterval(sweep);
   clearTimeout(deadline);
   await channel?.close();
+  await admin?.close();
   await Promise.all(tasks.map((t) => t.stop()));
   await app.close();
   await db.destroy();
