@@ -140,6 +140,10 @@ void describe('the web portal in headless Chromium', { skip: ROOT_ONLY, timeout:
 
     await openMachine(page);
     await page.locator('#overview').getByText('Connected').waitFor();
+    // No local list yet: whoever may write extensions can run a script as root here.
+    const extensionsDoor = page.locator('#root-access li[data-door=extensions]');
+    await extensionsDoor.locator('.badge', { hasText: 'open' }).waitFor();
+    await page.locator('#root-access tr', { hasText: 'Ada Lovelace' }).first().waitFor();
 
     // Deploy CustomScript with its settings and watch the operation end.
     const form = page.getByRole('form', { name: 'Deploy CustomScript' });
@@ -174,6 +178,23 @@ void describe('the web portal in headless Chromium', { skip: ROOT_ONLY, timeout:
       .getByText(/allowlist/)
       .first()
       .waitFor();
+
+    // Once the machine has reported its allowlist, the extensions door shows closed, and why.
+    await waitFor('the extensions door closed by the allowlist', async () => {
+      await page.reload();
+      const door = page.locator('#root-access li[data-door=extensions]');
+      await door.waitFor();
+      return (await door.innerText()).includes('closed by extensions.allowlist') ? true : undefined;
+    });
+    await page
+      .locator('#local-security')
+      .getByText('Microsoft.Azure.Monitor/AzureMonitorLinuxAgent')
+      .waitFor();
+    await page
+      .locator('tr[data-extension=refused]')
+      .getByText(/allowlist/)
+      .first()
+      .waitFor();
     await page.screenshot({ path: join(shots, 'machine.png'), fullPage: true });
     assert.deepEqual(await seriousViolations(page), []);
 
@@ -185,6 +206,17 @@ void describe('the web portal in headless Chromium', { skip: ROOT_ONLY, timeout:
     await access.getByText('Contributor assigned to carl@contoso.example.').waitFor();
     const carl = page.locator('#access-control tr', { hasText: 'Carl Contributor' });
     await carl.getByText('Yes: indirect administrator').waitFor();
+
+    // The fleet view says the same of every machine.
+    await page
+      .getByRole('navigation', { name: 'Portal' })
+      .getByRole('link', { name: 'Root access' })
+      .click();
+    const fleetRow = page.locator('main tr', { hasText: machineName() });
+    await fleetRow.waitFor();
+    assert.doesNotMatch(await fleetRow.innerText(), /Extensions/);
+    await page.screenshot({ path: join(shots, 'root-access.png'), fullPage: true });
+    assert.deepEqual(await seriousViolations(page), []);
 
     // The activity log has the deployment, the refusal's operation and the role assignment.
     await page

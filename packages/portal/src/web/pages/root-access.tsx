@@ -1,8 +1,8 @@
 // Who can run code as root on a machine through Tether: principals whose roles open a door
 // (extensions, guest configuration, overwriting the machine), crossed with the machine's own
 // local settings, which may close each door whatever the roles say. Also the fleet view.
+import { useState } from 'preact/hooks';
 import type { ArmList } from '../api.js';
-import { ApiError } from '../api.js';
 import { parseMachineId, machinePath } from '../../logic/arm-id.js';
 import { usePortal } from '../context.js';
 import { useLoad } from '../use-load.js';
@@ -11,11 +11,22 @@ import { ErrorMessage, Link, Loading, Section } from '../widgets.js';
 export interface Door {
   name: string;
   open: boolean;
+  openBecause?: string | null;
   closedBy: string | null;
 }
 
+const DOOR_NAMES: Record<string, string> = {
+  extensions: 'Extensions',
+  guestConfiguration: 'Guest configuration',
+  machineWrite: 'Overwriting the machine',
+};
+
+const doorName = (name: string): string => DOOR_NAMES[name] ?? name;
+
 export interface RootAccessReport {
   machineId: string;
+  localConfiguration?: { reported: boolean; reportedAt?: string | null };
+  heldOffCount?: number;
   doors: Door[];
   principals: {
     principalId: string;
@@ -33,6 +44,7 @@ interface FleetEntry {
   machineId: string;
   name: string;
   resourceGroup: string;
+  reported?: boolean;
   openDoors: string[];
   principalCount: number;
   nobody: boolean;
@@ -40,45 +52,51 @@ interface FleetEntry {
 
 const API_VERSION = '2026-11-01';
 
-function unavailable(error: string | undefined): string | undefined {
-  return error;
-}
-
 export function RootAccess(props: { machineId: string }) {
   const { api } = usePortal();
-  const report = useLoad(async () => {
-    try {
-      return await api.get<RootAccessReport>(
+  const report = useLoad(
+    () =>
+      api.get<RootAccessReport>(
         `${props.machineId}/providers/Tether.Authorization/rootAccess?api-version=${API_VERSION}`,
-      );
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 404 && error.code === 'ResourceNotFound') {
-        throw new Error('This control plane does not answer who can run code as root yet.');
-      }
-      throw error;
-    }
-  }, [props.machineId]);
+      ),
+    [props.machineId],
+  );
   const r = report.data;
   return (
     <Section title="Who can run code as root here" id="root-access">
       <Loading loading={report.loading && r === undefined} />
-      <ErrorMessage error={unavailable(report.error)} />
+      <ErrorMessage error={report.error} />
       {r !== undefined && (
         <>
           <p class={r.nobody ? 'success' : 'warning'} id="root-access-summary">
             {r.summary}
           </p>
+          {r.localConfiguration?.reported === false && (
+            <p class="warning">
+              The machine has not reported its local settings: every door they could close counts as
+              open.
+            </p>
+          )}
           <ul class="doors">
             {r.doors.map((d) => (
-              <li key={d.name}>
+              <li key={d.name} data-door={d.name}>
                 <span class={`badge ${d.open ? 'badge-open' : 'badge-closed'}`}>
                   {d.open ? 'open' : 'closed'}
                 </span>{' '}
-                {d.name}
-                {d.closedBy !== null && <span class="muted"> — closed by {d.closedBy}</span>}
+                <strong>{doorName(d.name)}</strong>
+                <span class="muted">
+                  {' — '}
+                  {d.open ? (d.openBecause ?? 'open') : `closed by ${d.closedBy ?? 'this server'}`}
+                </span>
               </li>
             ))}
           </ul>
+          {(r.heldOffCount ?? 0) > 0 && (
+            <p class="muted">
+              {r.heldOffCount} more principal(s) hold roles that would reach a door this machine
+              keeps closed.
+            </p>
+          )}
           {r.principals.length > 0 && (
             <table>
               <thead>
@@ -99,7 +117,7 @@ export function RootAccess(props: { machineId: string }) {
                       )}
                     </td>
                     <td>{p.principalType}</td>
-                    <td>{p.doors.join(', ')}</td>
+                    <td>{p.doors.map(doorName).join(', ')}</td>
                     <td>{p.grants.map((g) => g.roleName).join(', ')}</td>
                   </tr>
                 ))}
@@ -114,13 +132,10 @@ export function RootAccess(props: { machineId: string }) {
 
 export function RootAccessFleetPage() {
   const { api, subscriptionId } = usePortal();
-  const fleet = useLoad(
-    () =>
-      api.get<ArmList<FleetEntry>>(
-        `/subscriptions/${subscriptionId}/providers/Tether.Authorization/rootAccess?api-version=${API_VERSION}`,
-      ),
-    [subscriptionId],
-  );
+  const [pages, setPages] = useState<string[]>([]);
+  const first = `/subscriptions/${subscriptionId}/providers/Tether.Authorization/rootAccess?api-version=${API_VERSION}`;
+  const current = pages.at(-1) ?? first;
+  const fleet = useLoad(() => api.get<ArmList<FleetEntry>>(current), [current]);
   return (
     <>
       <h1>Who can run code as root</h1>
@@ -159,8 +174,9 @@ export function RootAccessFleetPage() {
                       {m.nobody ? (
                         <span class="badge badge-closed">nobody, through Tether</span>
                       ) : (
-                        m.openDoors.join(', ')
+                        m.openDoors.map(doorName).join(', ')
                       )}
+                      {m.reported === false && <span class="muted"> (not reported yet)</span>}
                     </td>
                     <td>{m.principalCount}</td>
                   </tr>
@@ -169,6 +185,24 @@ export function RootAccessFleetPage() {
             </tbody>
           </table>
         )}
+        <nav class="pager" aria-label="Pages">
+          <button
+            type="button"
+            disabled={pages.length === 0}
+            onClick={() => setPages(pages.slice(0, -1))}
+          >
+            Previous
+          </button>
+          <button
+            type="button"
+            disabled={fleet.data?.nextLink === undefined}
+            onClick={() =>
+              fleet.data?.nextLink !== undefined && setPages([...pages, fleet.data.nextLink])
+            }
+          >
+            Next
+          </button>
+        </nav>
       </Section>
     </>
   );
