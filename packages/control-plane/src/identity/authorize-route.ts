@@ -16,6 +16,7 @@ import {
 import type { CredentialStore } from './credential-store.js';
 import type { IdentityEndpoints } from './identity-endpoints.js';
 import { OAuthError } from './oauth-error.js';
+import { isOwnTenant, tenantNotFound } from './own-tenant.js';
 import { checkRedirectUri, peopleClient } from './people-clients.js';
 import { parsePeopleScopes } from './people-scopes.js';
 import { SIGN_IN_OPERATIONS, type PeopleSignIn } from './people-sign-in.js';
@@ -72,11 +73,15 @@ async function authorize(
   const path = `/${endpoints.tenantId}/oauth2/`;
   pageHeaders(reply);
   if (tenant.toLowerCase() !== endpoints.tenantId.toLowerCase()) {
+    if (!posted && isOwnTenant(tenant, endpoints)) {
+      // `organizations`/`common`: the same request at the tenant's own address, where the
+      // session and CSRF cookies (scoped to the tenant's path) belong.
+      const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
+      void reply.code(302).header('location', `${endpoints.authorizationEndpoint}${query}`);
+      return '';
+    }
     void reply.code(404);
-    return renderPage({
-      title: 'Cannot sign in',
-      error: `Tenant '${tenant.slice(0, 100)}' not found. This server's tenant is '${endpoints.tenantId}'.`,
-    });
+    return renderPage({ title: 'Cannot sign in', error: tenantNotFound(tenant, endpoints) });
   }
   let redirectUri: string;
   let clientId: string;
@@ -108,6 +113,10 @@ async function authorize(
       return signInPage(reply, request, path, clientId, params['login_hint'] ?? '');
     }
     const body = (request.body ?? {}) as Params;
+    if (body['cancel'] !== undefined && csrfValid(request, body['csrf_token'])) {
+      // The person declined: the application hears so, as OAuth says, and nothing is issued.
+      throw new RedirectError('access_denied', 'The user declined to sign in.');
+    }
     if (!csrfValid(request, body['csrf_token'])) {
       void reply.code(400);
       return signInPage(
@@ -204,6 +213,7 @@ function signInPage(
       },
       { name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password' },
     ],
+    cancel: 'Cancel',
   });
 }
 

@@ -10,6 +10,7 @@ import type { CredentialStore } from './credential-store.js';
 import type { DeviceCodes } from './device-codes.js';
 import type { IdentityEndpoints } from './identity-endpoints.js';
 import { OAuthError, sendOAuthError } from './oauth-error.js';
+import { checkTenant } from './own-tenant.js';
 import { peopleClient } from './people-clients.js';
 import { parsePeopleScopes } from './people-scopes.js';
 import { SIGN_IN_OPERATIONS, type PeopleSignIn } from './people-sign-in.js';
@@ -156,17 +157,6 @@ async function approve(
     title: 'You are signed in',
     note: `${user.principal.user_principal_name ?? ''} is signed in to application ${pending.client_id} on your device. You can close this window.`,
   });
-}
-
-function checkTenant(request: FastifyRequest, endpoints: IdentityEndpoints): void {
-  const tenant = (request.params as Params)['tenant'] ?? '';
-  if (tenant.toLowerCase() !== endpoints.tenantId.toLowerCase()) {
-    throw new OAuthError(
-      'invalid_request',
-      90002,
-      `Tenant '${tenant.slice(0, 100)}' not found. This server's tenant is '${endpoints.tenantId}'.`,
-    );
-  }
 }
 
 function formBody(request: FastifyRequest): Params {

@@ -5,14 +5,11 @@
 import type { RouteSpec } from '../api/route-spec.js';
 import type { IdentityEndpoints } from './identity-endpoints.js';
 import { OAuthError, sendOAuthError } from './oauth-error.js';
+import { isOwnTenant, tenantNotFound } from './own-tenant.js';
 import type { Clock } from '../clock.js';
 import { ACCESS_TOKEN_ALGORITHM, type SigningKeyRing } from './signing-key-ring.js';
 
-/**
- * What clients call the installation's one tenant when they do not know its id: the Azure CLI
- * signs out through `organizations`, other tools use `common`.
- */
-export const TENANT_ALIASES = ['organizations', 'common'] as const;
+export { TENANT_ALIASES } from './own-tenant.js';
 
 /** The AD FS-shaped authority (`https://HOST:PORT/adfs`) the Azure CLI is pointed at. */
 export const ADFS_AUTHORITY_PATH = '/adfs';
@@ -29,13 +26,8 @@ export function discoveryRoutes(services: DiscoveryServices): RouteSpec[] {
     (answer: () => unknown): RouteSpec['handler'] =>
     ({ request, reply }) => {
       const tenant = (request.params as Record<string, string | undefined>)['tenant'] ?? '';
-      const known = [endpoints.tenantId.toLowerCase(), ...TENANT_ALIASES];
-      if (!known.includes(tenant.toLowerCase())) {
-        const error = new OAuthError(
-          'invalid_request',
-          90002,
-          `Tenant '${tenant.slice(0, 100)}' not found. This server's tenant is '${endpoints.tenantId}' (also reachable as ${TENANT_ALIASES.map((a) => `'${a}'`).join(' and ')}).`,
-        );
+      if (!isOwnTenant(tenant, endpoints)) {
+        const error = new OAuthError('invalid_request', 90002, tenantNotFound(tenant, endpoints));
         return Promise.resolve(sendOAuthError(request, reply, error, clock));
       }
       void reply.header('cache-control', 'max-age=300');
@@ -73,6 +65,7 @@ function openidConfiguration(endpoints: IdentityEndpoints) {
     token_endpoint: endpoints.tokenEndpoint,
     device_authorization_endpoint: endpoints.deviceAuthorizationEndpoint,
     end_session_endpoint: endpoints.endSessionEndpoint,
+    revocation_endpoint: endpoints.revocationEndpoint,
     jwks_uri: endpoints.jwksUri,
     token_endpoint_auth_methods_supported: ['none', 'client_secret_post', 'private_key_jwt'],
     token_endpoint_auth_signing_alg_values_supported: ['RS256', 'PS256', 'ES256'],

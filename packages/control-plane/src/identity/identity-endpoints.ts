@@ -17,6 +17,8 @@ export interface IdentityEndpoints {
   /** The page where a person enters a device code. */
   verificationUri: string;
   endSessionEndpoint: string;
+  /** Where a client revokes a person's refresh token (RFC 7009). */
+  revocationEndpoint: string;
   jwksUri: string;
   /** Every `aud` an access token may carry here, in each spelling clients use. */
   audiences: readonly string[];
@@ -40,6 +42,7 @@ export function identityEndpoints(
     deviceAuthorizationEndpoint: `${base}/${tenantId}/oauth2/v2.0/devicecode`,
     verificationUri: `${base}/${tenantId}/oauth2/v2.0/deviceauth`,
     endSessionEndpoint: `${base}/${tenantId}/oauth2/v2.0/logout`,
+    revocationEndpoint: `${base}/${tenantId}/oauth2/v2.0/revoke`,
     jwksUri: `${base}/${tenantId}/discovery/v2.0/keys`,
     audiences: Object.freeze([
       MANAGEMENT_AUDIENCE,

@@ -30,6 +30,7 @@ import { authorizeRoutes } from './authorize-route.js';
 import { deviceCodeRoutes } from './device-code-routes.js';
 import { DeviceCodes } from './device-codes.js';
 import { logoutRoutes } from './logout-route.js';
+import { revokeRoute } from './revoke-route.js';
 import { PeopleGrants } from './people-grants.js';
 import { PeopleSignIn } from './people-sign-in.js';
 import { RefreshTokens } from './refresh-tokens.js';
@@ -135,12 +136,13 @@ export class IdentityProvider {
     const { endpoints, keys, clock, credentials, signIns } = this;
     const deviceCodes = new DeviceCodes(signIns, clock, endpoints.verificationUri);
     const signIn = new PeopleSignIn(signIns, credentials, this.passwords, activity, clock);
+    const refreshTokens = new RefreshTokens(signIns, clock);
     const people = new PeopleGrants({
       endpoints,
       clock,
       credentials,
       signIns,
-      refreshTokens: new RefreshTokens(signIns, clock),
+      refreshTokens,
       deviceCodes,
       issuer: this.userTokens,
       clients: this.clients,
@@ -164,6 +166,7 @@ export class IdentityProvider {
         ),
       }),
       ...logoutRoutes({ endpoints, credentials, signIn }),
+      revokeRoute({ endpoints, refreshTokens, clock }),
     ];
   }
 

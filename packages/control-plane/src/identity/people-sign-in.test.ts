@@ -8,6 +8,7 @@ import { decodeJwt } from 'jose';
 import { READER_ROLE_ID } from '../rbac/built-in-roles.js';
 import { TestControlPlane, type Answer } from '../server/test-control-plane.js';
 import { AZURE_CLI_CLIENT_ID } from './people-clients.js';
+import { REFRESH_REUSE_GRACE_MS } from './refresh-tokens.js';
 
 const PASSWORD = 'correct horse battery staple';
 const VERIFIER = 'v'.repeat(20) + randomUUID();
@@ -215,12 +216,113 @@ void describe('people sign-in', () => {
     assert.equal(second.status, 200, JSON.stringify(second.body));
     const rt2 = String(second.body['refresh_token']);
     assert.notEqual(rt2, rt1);
+    // Past the grace window for concurrent refreshes, a second use is a stolen copy.
+    plane.clock.advance(REFRESH_REUSE_GRACE_MS + 1);
     const reused = await refresh(rt1);
     assert.equal(reused.body['error'], 'invalid_grant');
     assert.match(String(reused.body['error_description']), /already used once/);
     const afterReuse = await refresh(rt2);
     assert.equal(afterReuse.body['error'], 'invalid_grant');
     assert.match(String(afterReuse.body['error_description']), /revoked/);
+  });
+
+  void it('two refreshes of one token at once: one gets tokens, the other nothing, and the sign-in lives on', async () => {
+    const rt1 = String((await redeem(codeOf((await signIn()).posted))).body['refresh_token']);
+    const [a, b] = await Promise.all([refresh(rt1), refresh(rt1)]);
+    const won = [a, b].filter((r) => r.status === 200);
+    const lost = [a, b].filter((r) => r.status !== 200);
+    assert.equal(won.length, 1, JSON.stringify([a.body, b.body]));
+    assert.equal(lost[0]?.body['error'], 'invalid_grant');
+    assert.match(
+      String(lost[0]?.body['error_description']),
+      /used by another request .* still valid/,
+    );
+    assert.equal(lost[0]?.body['refresh_token'], undefined);
+    assert.equal(lost[0]?.body['access_token'], undefined);
+    // A third use inside the window gets nothing either: the window is no replay hole.
+    plane.clock.advance(REFRESH_REUSE_GRACE_MS - 1);
+    const copy = await refresh(rt1);
+    assert.equal(copy.body['error'], 'invalid_grant');
+    assert.equal(copy.body['access_token'], undefined);
+    // The winner's successor still works: nobody was signed out.
+    const next = await refresh(String(won[0]?.body['refresh_token']));
+    assert.equal(next.status, 200, JSON.stringify(next.body));
+  });
+
+  void it('a Cancel on the sign-in page returns access_denied to the application, and needs the CSRF cookie', async () => {
+    const page = await plane.request('GET', authorizeUrl());
+    assert.match(
+      String(page.body['text']),
+      /<button type="submit" name="cancel" value="1" formnovalidate/,
+    );
+    const cookies = cookiesOf(page);
+    const declined = await plane.request('POST', authorizeUrl(), {
+      form: { csrf_token: csrfOf(page), cancel: '1' },
+      headers: { cookie: cookies.join('; ') },
+    });
+    assert.equal(declined.status, 302);
+    const location = new URL(String(declined.headers['location']));
+    assert.equal(location.origin + location.pathname, REDIRECT);
+    assert.equal(location.searchParams.get('error'), 'access_denied');
+    assert.equal(location.searchParams.get('state'), 'state-1');
+    assert.equal(location.searchParams.get('code'), null);
+    assert.equal(cookiesOf(declined).filter((c) => c.startsWith('tether_session=')).length, 0);
+    const forged = await plane.request('POST', authorizeUrl(), { form: { cancel: '1' } });
+    assert.equal(forged.status, 400, 'without the CSRF cookie: the page again, no redirect');
+    assert.equal(forged.headers['location'], undefined);
+  });
+
+  void it('organizations and common reach the tenant: authorize moves there, the token endpoint answers', async () => {
+    for (const alias of ['organizations', 'common']) {
+      const moved = await plane.request('GET', authorizeUrl().replace(plane.tenantId, alias));
+      assert.equal(moved.status, 302);
+      assert.equal(String(moved.headers['location']), `https://tether.test:8443${authorizeUrl()}`);
+    }
+    const rt = String((await redeem(codeOf((await signIn()).posted))).body['refresh_token']);
+    const viaAlias = await plane.request('POST', `/organizations/oauth2/v2.0/token`, {
+      form: {
+        client_id: AZURE_CLI_CLIENT_ID,
+        grant_type: 'refresh_token',
+        refresh_token: rt,
+        scope: SCOPE,
+      },
+    });
+    assert.equal(viaAlias.status, 200, JSON.stringify(viaAlias.body));
+    const other = await plane.request('GET', authorizeUrl().replace(plane.tenantId, 'contoso'));
+    assert.equal(other.status, 404);
+    assert.match(String(other.body['text']), /also reachable as &#39;organizations&#39;/);
+  });
+
+  void it('revokes a refresh token at the revocation endpoint: that sign-in ends, unknown tokens change nothing', async () => {
+    const doc = await plane.request(
+      'GET',
+      `/${plane.tenantId}/v2.0/.well-known/openid-configuration`,
+    );
+    assert.equal(doc.body['revocation_endpoint'], `https://tether.test:8443${tenantPath()}/revoke`);
+    const first = await redeem(codeOf((await signIn()).posted));
+    const rt = String(first.body['refresh_token']);
+    const revoke = (form: Record<string, string>) =>
+      plane.request('POST', `${tenantPath()}/revoke`, { form });
+    const wrongClient = await revoke({ token: rt, client_id: randomUUID() });
+    assert.equal(wrongClient.status, 400);
+    assert.equal(wrongClient.body['error'], 'unauthorized_client');
+    assert.equal(
+      (await revoke({ client_id: AZURE_CLI_CLIENT_ID })).body['error'],
+      'invalid_request',
+    );
+    const unknown = await revoke({ token: 'not-a-token-of-ours', client_id: AZURE_CLI_CLIENT_ID });
+    assert.equal(unknown.status, 200);
+    const done = await revoke({
+      token: rt,
+      client_id: AZURE_CLI_CLIENT_ID,
+      token_type_hint: 'refresh_token',
+    });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    const refused = await refresh(rt);
+    assert.equal(refused.body['error'], 'invalid_grant');
+    assert.match(String(refused.body['error_description']), /revoked/);
+    // Revoking twice is still a success: the token is gone either way.
+    assert.equal((await revoke({ token: rt, client_id: AZURE_CLI_CLIENT_ID })).status, 200);
   });
 
   void it('reuses the browser session for the next sign-in, and sign-out ends it and revokes refresh tokens', async () => {

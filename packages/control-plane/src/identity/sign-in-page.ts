@@ -7,6 +7,7 @@ main{max-width:24rem;margin:4rem auto;background:#fff;padding:2rem;border-radius
 h1{font-size:1.4rem;margin:0 0 1rem}label{display:block;margin:.75rem 0 .25rem;font-weight:600}
 input{box-sizing:border-box;width:100%;padding:.5rem;font-size:1rem;border:1px solid #6b7280;border-radius:.25rem}
 button{margin-top:1.25rem;width:100%;padding:.6rem;font-size:1rem;background:#1d4ed8;color:#fff;border:0;border-radius:.25rem}
+.secondary{background:#e5e7eb;color:#111827}
 .error{color:#991b1b;background:#fee2e2;padding:.5rem;border-radius:.25rem}.note{color:#374151}`;
 
 /** The CSP source that admits the page's one stylesheet and nothing else inline. */
@@ -30,6 +31,8 @@ export interface FormPage {
   csrf?: string;
   fields?: readonly PageField[];
   submit?: string;
+  /** A second button that declines (submits `cancel`, skipping the fields' validation). */
+  cancel?: string;
 }
 
 export function escapeHtml(text: string): string {
@@ -59,7 +62,13 @@ export function renderPage(page: FormPage): string {
         `<input id="${id}" name="${escapeHtml(field.name)}" type="${field.type}" autocomplete="${field.autocomplete}" required value="${escapeHtml(field.value ?? '')}">`,
       );
     }
-    parts.push(`<button type="submit">${escapeHtml(page.submit ?? 'Sign in')}</button></form>`);
+    parts.push(`<button type="submit">${escapeHtml(page.submit ?? 'Sign in')}</button>`);
+    if (page.cancel !== undefined) {
+      parts.push(
+        `<button type="submit" name="cancel" value="1" formnovalidate class="secondary">${escapeHtml(page.cancel)}</button>`,
+      );
+    }
+    parts.push('</form>');
   }
   parts.push('</main></body></html>');
   return parts.join('\n');

@@ -7,6 +7,7 @@ import type { AccessTokenIssuer } from './access-token-issuer.js';
 import type { ClientAuthenticator, ClientProof } from './client-authenticator.js';
 import { audienceFor, MANAGEMENT_AUDIENCE, type IdentityEndpoints } from './identity-endpoints.js';
 import { OAuthError, sendOAuthError } from './oauth-error.js';
+import { checkTenant } from './own-tenant.js';
 import { PeopleGrants, type PeopleGrantBody } from './people-grants.js';
 
 export interface TokenRouteServices {
@@ -75,17 +76,6 @@ async function grant(services: TokenRouteServices, request: FastifyRequest) {
     ext_expires_in: token.expiresIn,
     access_token: token.accessToken,
   };
-}
-
-function checkTenant(request: FastifyRequest, endpoints: IdentityEndpoints): void {
-  const tenant = (request.params as Record<string, string | undefined>)['tenant'] ?? '';
-  if (tenant.toLowerCase() !== endpoints.tenantId.toLowerCase()) {
-    throw new OAuthError(
-      'invalid_request',
-      90002,
-      `Tenant '${tenant.slice(0, 100)}' not found. This server's tenant is '${endpoints.tenantId}'.`,
-    );
-  }
 }
 
 function formBody(request: FastifyRequest): TokenRequestBody {

@@ -178,6 +178,52 @@ void describe('tether login', () => {
     assert.equal((await kit.store.load())?.refreshToken, 'refresh-2');
   });
 
+  void it("logout ends a person's sign-in at the control plane before forgetting the profile", async () => {
+    await kit.store.save({
+      endpoint: TEST_ENDPOINT,
+      tenantId: TEST_TENANT,
+      clientId: '04b07795-8ddb-461a-bbee-02f9e1bf7b46',
+      clientSecret: '',
+      refreshToken: 'refresh-9',
+      userName: 'ada@contoso.example',
+    });
+    const revoke = `/${TEST_TENANT}/oauth2/v2.0/revoke`;
+    kit.transport.on('POST', revoke, { status: 503, body: { error: 'temporarily_unavailable' } });
+    const failed = await kit.run('logout');
+    assert.equal(failed.exitCode, 1);
+    assert.match(
+      failed.stderr,
+      /did not end the sign-in: HTTP 503\. The profile is kept; run 'tether logout --local-only'/,
+    );
+    assert.equal((await kit.store.load())?.refreshToken, 'refresh-9', 'kept when not revoked');
+
+    kit.transport.on('POST', revoke, { body: {} });
+    const done = await kit.run('logout');
+    assert.equal(done.exitCode, 0, done.stderr);
+    const sent = kit.transport.requests.filter((r) => r.path === revoke).at(-1);
+    assert.deepEqual(sent?.body, {
+      token: 'refresh-9',
+      token_type_hint: 'refresh_token',
+      client_id: '04b07795-8ddb-461a-bbee-02f9e1bf7b46',
+    });
+    assert.equal(await kit.store.load(), undefined);
+  });
+
+  void it('logout --local-only forgets a person without reaching the server, and says what that leaves', async () => {
+    await kit.store.save({
+      endpoint: TEST_ENDPOINT,
+      tenantId: TEST_TENANT,
+      clientId: '04b07795-8ddb-461a-bbee-02f9e1bf7b46',
+      clientSecret: '',
+      refreshToken: 'refresh-9',
+    });
+    const run = await kit.run('logout', '--local-only');
+    assert.equal(run.exitCode, 0, run.stderr);
+    assert.match(run.stderr, /WARNING: the sign-in was not ended at the control plane/);
+    assert.equal(kit.transport.requests.length, 0);
+    assert.equal(await kit.store.load(), undefined);
+  });
+
   const refusals: [string, string[], RegExp][] = [
     [
       'a secret without --service-principal',

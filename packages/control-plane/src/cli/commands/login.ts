@@ -27,6 +27,7 @@ import {
 } from '../client/profile-store.js';
 import { TokenProvider } from '../client/token-provider.js';
 import { deviceCodeLogin, PEOPLE_CLIENT_ID } from '../client/device-code-login.js';
+import { revokeSignIn } from '../client/revoke-sign-in.js';
 import type { Subscription } from '../client/wire-types.js';
 
 interface LoginOptions extends OutputOptions, SubscriptionOptions {
@@ -94,16 +95,41 @@ export function register(program: Command, deps: CliDeps = processCliDeps()): vo
     .action(defineAction<LoginOptions>(deps, login));
 
   configureGroup(program.command('logout'), deps)
-    .description('Forget the saved profile (the current one, or --profile NAME) and its secret.')
+    .description(
+      "Forget the saved profile (the current one, or --profile NAME) and its secret; a person's sign-in is ended at the control plane first.",
+    )
+    .option(
+      '--local-only',
+      'forget the profile without reaching the control plane (the sign-in stays valid there until it lapses)',
+    )
     .action(
-      defineAction<object>(deps, async (_options, { deps: d }) => {
+      defineAction<{ localOnly?: boolean }>(deps, async (options, context) => {
+        const d = context.deps;
         const store = ProfileStore.locate(d.env, d.homeDir);
-        if (!(await store.remove())) {
+        const profile = await store.load();
+        if (profile === undefined) {
           throw new CliError(
             'ERR_NOT_LOGGED_IN',
             `there is no saved profile '${store.name}' (${store.path}).`,
           );
         }
+        if (options.localOnly === true) {
+          if (profile.refreshToken !== undefined) {
+            context.warn(
+              'the sign-in was not ended at the control plane: its refresh token stays valid there until it lapses (30 days unused).',
+            );
+          }
+        } else {
+          const transport = d.createTransport(
+            profile.caCert === undefined ? {} : { ca: profile.caCert },
+          );
+          try {
+            await revokeSignIn(profile, transport);
+          } finally {
+            transport.close();
+          }
+        }
+        await store.remove();
       }),
     );
 
