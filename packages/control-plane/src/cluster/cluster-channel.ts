@@ -1,12 +1,14 @@
 // How the nodes of one control plane tell each other what changed: a write that other nodes
 // hold in memory (role assignments, revoked tokens, signing keys, failed sign-ins) or wait on
-// (goal-state long polls) is published on a topic, and every node's subscribers hear it. One
-// node (SQLite) needs no more than this process; several over PostgreSQL use LISTEN/NOTIFY.
+// (goal-state long polls, operation-status reads) is published on a topic, and every node's
+// subscribers hear it. One node (SQLite) needs no more than this process; several over
+// PostgreSQL use LISTEN/NOTIFY.
 import type { Kysely } from 'kysely';
 
 export type ClusterTopic =
   | 'goal-state'
   | 'gc-goal-state'
+  | 'extension-operation'
   | 'authorization'
   | 'token-revocation'
   | 'signing-keys'

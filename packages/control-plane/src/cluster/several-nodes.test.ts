@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { GoalStateWaiters } from '../extensions/goal-state-waiters.js';
+import { operationWaitersOf } from '../extensions/operation-waiters.js';
 import { gcMachineState } from '../guest-configuration/gc-store.js';
 import { GcSwitchWatch } from '../guest-configuration/gc-switch-watch.js';
 import { READER_ROLE_ID } from '../rbac/built-in-roles.js';
@@ -143,6 +144,17 @@ void describe(
         await GcSwitchWatch.of(b.db).observe(machineId, true, now);
         return (await gcMachineState(a.db, machineId)).switchedOff;
       });
+    });
+
+    void it('an extension operation reported through one node answers its status read held by another', async () => {
+      const operationId = randomUUID();
+      const held = operationWaitersOf(b.db).wait(operationId, 30_000, new EventEmitter());
+      operationWaitersOf(a.db).wake(operationId);
+      const outcome = await Promise.race([
+        held.done,
+        new Promise((resolve) => setTimeout(() => resolve('not woken'), 5_000)),
+      ]);
+      assert.equal(outcome, 'changed');
     });
 
     void it('a node that loses its notifications answers 503 until it has read everything back', async () => {
