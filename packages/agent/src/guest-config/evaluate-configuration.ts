@@ -1,6 +1,7 @@
 // Evaluates a validated guest configuration on this server: gathers each rule's facts under the
 // agent's root folder and judges them with the pure engine, into the report the service sends;
-// for remediating assignment types it first brings non-compliant rules into line and re-judges.
+// for remediating assignment types it first brings non-compliant rules into line and re-judges
+// (ApplyAndAutoCorrect every time, ApplyAndMonitor until applied once, then it reports drift).
 import type {
   AssignmentType,
   CommandRule,
@@ -21,15 +22,36 @@ export interface EvaluationOptions {
   readonly root: string;
   /** Runs command rules confined; without one they are reported as not run. */
   readonly runCommand?: CommandRunner;
-  /** `ApplyAndMonitor` and `ApplyAndAutoCorrect` remediate; `Audit` (the default) only reads. */
+  /**
+   * `Audit` (the default) only reads; `ApplyAndAutoCorrect` remediates at every evaluation;
+   * `ApplyAndMonitor` remediates until it has been applied once, then only reports drift.
+   */
   readonly assignmentType?: AssignmentType;
+  /** ApplyAndMonitor: this version of the assignment was applied before. */
+  readonly applied?: boolean;
+}
+
+/** The reason beside a rule that drifted after an ApplyAndMonitor assignment was applied. */
+export const DRIFT_NOT_CORRECTED = {
+  code: 'applyAndMonitor.driftNotCorrected',
+  phrase:
+    'ApplyAndMonitor applied this configuration once and now only reports drift; it is corrected when the assignment changes, or at every evaluation with ApplyAndAutoCorrect',
+} as const;
+
+/** Whether this evaluation brings non-compliant rules into line. */
+export function remediates(assignmentType: AssignmentType, applied: boolean): boolean {
+  return (
+    assignmentType === 'ApplyAndAutoCorrect' || (assignmentType === 'ApplyAndMonitor' && !applied)
+  );
 }
 
 export async function evaluateConfiguration(
   configuration: GuestConfiguration,
   options: EvaluationOptions,
 ): Promise<GuestConfigurationReport> {
-  const remediate = (options.assignmentType ?? 'Audit') !== 'Audit';
+  const type = options.assignmentType ?? 'Audit';
+  const remediate = remediates(type, options.applied ?? false);
+  const monitoring = type === 'ApplyAndMonitor' && !remediate;
   let system = new SystemFacts(options.root);
   const rules: RuleResult[] = [];
   for (const rule of configuration.rules) {
@@ -44,6 +66,10 @@ export async function evaluateConfiguration(
           }
         : gatherFacts(rule, system);
     const audited = evaluateRule(rule, facts);
+    if (monitoring && audited.complianceStatus !== 'Compliant' && rule.kind !== 'command') {
+      rules.push({ ...audited, reasons: [...audited.reasons, DRIFT_NOT_CORRECTED] });
+      continue;
+    }
     if (!remediate || audited.complianceStatus === 'Compliant') {
       rules.push(audited);
       continue;

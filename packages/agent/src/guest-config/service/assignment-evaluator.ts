@@ -17,10 +17,14 @@ import {
 import type { GcCache } from './gc-cache.js';
 import type { GuestConfigurationApi } from './guest-configuration-api.js';
 
-/** Evaluates (and for ApplyAndMonitor / ApplyAndAutoCorrect first remediates) a configuration. */
+/**
+ * Evaluates (and for ApplyAndAutoCorrect, or ApplyAndMonitor not yet `applied`, first
+ * remediates) a configuration.
+ */
 export type RunConfiguration = (
   configuration: GuestConfiguration,
   assignment: GuestConfigurationGoalAssignment,
+  applied: boolean,
 ) => Promise<GuestConfigurationReport>;
 
 export type AssignmentOutcome =
@@ -34,6 +38,8 @@ export interface AssignmentEvaluatorOptions {
   readonly trustedKeys: (publisher: string) => readonly KeyObject[];
   readonly run: RunConfiguration;
   readonly log: (line: string) => void;
+  /** ApplyAndMonitor: this version of the assignment was applied before (drift is only reported). */
+  readonly applied?: boolean;
 }
 
 export async function evaluateAssignment(
@@ -73,7 +79,10 @@ export async function evaluateAssignment(
     }
   }
   try {
-    return { kind: 'evaluated', report: await options.run(configuration, assignment) };
+    return {
+      kind: 'evaluated',
+      report: await options.run(configuration, assignment, options.applied ?? false),
+    };
   } catch (error) {
     return failed(error);
   }

@@ -17,10 +17,14 @@ export interface CachedGoalState {
   readonly lastContactAt: number;
 }
 
-/** Per assignment name: evaluated before (Initial vs Consistency) and the last trigger answered. */
+/**
+ * Per assignment name: evaluated before (Initial vs Consistency), the last trigger answered, and
+ * for ApplyAndMonitor which version of the assignment was applied (it is applied once).
+ */
 export interface AssignmentMemory {
   readonly evaluated: boolean;
   readonly evaluationRequest: number;
+  readonly appliedKey?: string;
 }
 
 export class GcCache {
@@ -59,9 +63,14 @@ export class GcCache {
     const memory = new Map<string, AssignmentMemory>();
     if (typeof json !== 'object' || json === null) return memory;
     for (const [name, value] of Object.entries(json as Record<string, unknown>)) {
-      const { evaluated, evaluationRequest } = (value ?? {}) as Partial<AssignmentMemory>;
+      const { evaluated, evaluationRequest, appliedKey } = (value ??
+        {}) as Partial<AssignmentMemory>;
       if (typeof evaluated === 'boolean' && typeof evaluationRequest === 'number') {
-        memory.set(name, { evaluated, evaluationRequest });
+        memory.set(name, {
+          evaluated,
+          evaluationRequest,
+          ...(typeof appliedKey === 'string' ? { appliedKey } : {}),
+        });
       }
     }
     return memory;

@@ -325,4 +325,101 @@ void describe('GuestConfigurationService', () => {
       assert.equal(api.reports[0]?.complianceStatus, status);
     });
   }
+
+  void describe('drift after the first evaluation', () => {
+    const SSHD_MODE = {
+      ...CONFIGURATION,
+      rules: [
+        {
+          id: '5.2.1',
+          title: 'sshd_config',
+          kind: 'file',
+          path: '/etc/ssh/sshd_config',
+          maxMode: '0600',
+        },
+      ],
+    };
+    let file = '';
+    beforeEach(() => {
+      mkdirSync(join(temp.root, 'etc/ssh'), { recursive: true });
+      file = join(temp.root, 'etc/ssh/sshd_config');
+      writeFileSync(file, 'PermitRootLogin no\n');
+      chmodSync(file, 0o644);
+    });
+    const mode = (): number => statSync(file).mode & 0o777;
+    const last = () => api.reports.at(-1);
+
+    void test('ApplyAndAutoCorrect corrects drift at every evaluation', async () => {
+      const service = startService();
+      await answer(service, 1, [
+        await published(keys.privateKey, { assignmentType: 'ApplyAndAutoCorrect' }, SSHD_MODE),
+      ]);
+      assert.equal(mode(), 0o600);
+      chmodSync(file, 0o644);
+      await advance(service, FREQUENCY_MS);
+      assert.equal(api.reports.length, 2);
+      assert.equal(mode(), 0o600, 'corrected again');
+      assert.equal(last()?.complianceStatus, 'Compliant');
+      assert.deepEqual(
+        last()?.resources[0]?.reasons.map((r) => r.code),
+        ['file.mode.remediated', 'file.ok'],
+      );
+    });
+
+    void test('ApplyAndMonitor applies once, then reports drift without correcting it, across a restart; a new version applies again', async () => {
+      const first = startService();
+      const assignment = await published(
+        keys.privateKey,
+        { assignmentType: 'ApplyAndMonitor' },
+        SSHD_MODE,
+      );
+      await answer(first, 1, [assignment]);
+      assert.equal(mode(), 0o600, 'applied');
+      assert.equal(last()?.complianceStatus, 'Compliant');
+
+      chmodSync(file, 0o644);
+      await advance(first, FREQUENCY_MS);
+      assert.equal(api.reports.length, 2);
+      assert.equal(mode(), 0o644, 'drift is not corrected');
+      assert.equal(last()?.complianceStatus, 'NonCompliant');
+      const reasons = last()?.resources[0]?.reasons ?? [];
+      assert.equal(reasons.at(-1)?.code, 'applyAndMonitor.driftNotCorrected');
+      assert.match(reasons.at(-1)?.phrase ?? '', /applied this configuration once/);
+
+      // A trigger evaluates, and a restart remembers what was applied: neither applies again.
+      await answer(first, 2, [{ ...assignment, evaluationRequest: 1 }]);
+      assert.equal(api.reports.length, 3);
+      assert.equal(mode(), 0o644);
+      await first.stop();
+      const second = startService();
+      await settle(second);
+      await advance(second, 60_000);
+      assert.equal(mode(), 0o644, 'not applied again after a restart');
+
+      // A new version of the assignment (other parameters) is applied once more.
+      await answer(second, 3, [
+        { ...assignment, evaluationRequest: 1, parameters: [{ name: 'x', value: '1' }] },
+      ]);
+      assert.equal(mode(), 0o600);
+      assert.equal(last()?.complianceStatus, 'Compliant');
+    });
+
+    void test('Audit never changes the file, and its drift carries no ApplyAndMonitor reason', async () => {
+      const service = startService();
+      await answer(service, 1, [
+        await published(keys.privateKey, { assignmentType: 'Audit' }, SSHD_MODE),
+      ]);
+      await advance(service, FREQUENCY_MS);
+      assert.equal(mode(), 0o644);
+      assert.deepEqual(
+        api.reports.map((r) => r.complianceStatus),
+        ['NonCompliant', 'NonCompliant'],
+      );
+      for (const report of api.reports) {
+        assert.ok(
+          report.resources[0]?.reasons.every((r) => r.code !== 'applyAndMonitor.driftNotCorrected'),
+        );
+      }
+    });
+  });
 });

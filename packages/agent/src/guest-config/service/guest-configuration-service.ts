@@ -1,6 +1,7 @@
 // The guest configuration service (`azcmagent service run gc`): long-polls the goal state,
-// evaluates each assignment on its schedule and at once when it is new, changed or asked for,
-// and sends the reports. It follows localconfig.json every cycle (off: nothing downloaded or
+// evaluates each assignment on its schedule and at once when it is new, changed or asked for
+// (ApplyAndAutoCorrect correcting drift every time, ApplyAndMonitor applying once per version of
+// the assignment and then only reporting drift), and sends the reports. It follows localconfig.json every cycle (off: nothing downloaded or
 // evaluated, the control plane told why) and keeps working from its disk cache for 14 days
 // without contact, queueing what it reports.
 import { randomUUID } from 'node:crypto';
@@ -228,6 +229,8 @@ export class GuestConfigurationService {
     for (const [index, entry] of entries.entries()) {
       if (this.stopped || entry.dueAt > this.options.clock.now()) continue;
       const startedAt = this.options.clock.now();
+      const applyKey = applyKeyOf(entry.assignment);
+      const applied = this.memory.get(entry.assignment.name)?.appliedKey === applyKey;
       const outcome =
         index < MAX_ASSIGNMENTS
           ? await evaluateAssignment(entry.assignment, {
@@ -236,6 +239,7 @@ export class GuestConfigurationService {
               cache: this.cache,
               api: this.options.api,
               log: this.options.log,
+              applied,
             })
           : ({
               kind: 'failed',
@@ -244,6 +248,12 @@ export class GuestConfigurationService {
             } as const);
       if (this.stopped || this.scheduled.get(entry.assignment.name) !== entry) continue;
       const report = this.reportOf(entry.assignment, outcome, startedAt);
+      // ApplyAndMonitor is applied once per version of the assignment, then only monitors.
+      if (outcome.kind === 'evaluated' && entry.assignment.assignmentType === 'ApplyAndMonitor') {
+        const known = this.memory.get(entry.assignment.name);
+        if (known !== undefined)
+          this.memory.set(entry.assignment.name, { ...known, appliedKey: applyKey });
+      }
       this.outbox.add({ reports: [report] });
       if (outcome.kind === 'failed')
         this.options.log(`${entry.assignment.name}: ${outcome.message}`);
@@ -266,6 +276,7 @@ export class GuestConfigurationService {
     this.memory.set(assignment.name, {
       evaluated: (known?.evaluated ?? false) || evaluated,
       evaluationRequest: assignment.evaluationRequest,
+      ...(known?.appliedKey === undefined ? {} : { appliedKey: known.appliedKey }),
     });
     return {
       assignmentName: assignment.name,
@@ -373,6 +384,21 @@ export class GuestConfigurationService {
       this.writeStatus(),
     );
   }
+}
+
+/**
+ * What, when it changes, makes an ApplyAndMonitor assignment apply again: its content, parameters
+ * and type, not its schedule.
+ */
+function applyKeyOf(a: GuestConfigurationGoalAssignment): string {
+  return JSON.stringify([
+    a.configurationName,
+    a.version,
+    a.contentHash,
+    a.publisher,
+    a.assignmentType,
+    a.parameters,
+  ]);
 }
 
 /** What, when it changes, makes an assignment new again: evaluated at once. */

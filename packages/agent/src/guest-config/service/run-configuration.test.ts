@@ -47,6 +47,7 @@ void describe('engineRunner under a test root', () => {
     const report = await engineRunner('/tmp/azcmagent-nonexistent-root')(
       { name: 'Custom', version: '1.0', rules: [{ ...RULE, command: ['/bin/false'] }] },
       { assignmentType: 'Audit' } as Parameters<ReturnType<typeof engineRunner>>[1],
+      false,
     );
     assert.equal(report.complianceStatus, 'NonCompliant');
     const reason = report.rules[0]?.reasons[0];

@@ -1,6 +1,7 @@
 // How the service runs a loaded configuration on this server: the engine under the agent's root,
-// told the assignment type — Audit only reads; ApplyAndMonitor and ApplyAndAutoCorrect first
-// bring what can be remediated into line (never under the agent's folders), then judge again.
+// told the assignment type — Audit only reads; ApplyAndAutoCorrect first brings what can be
+// remediated into line (never under the agent's folders), then judges again; ApplyAndMonitor does
+// so until it has been applied once, then reports drift without correcting it.
 import { resolve } from 'node:path';
 import { createConfinedCommandRunner } from '../confined-command-runner.linux.js';
 import { evaluateConfiguration, type CommandRunner } from '../evaluate-configuration.js';
@@ -8,11 +9,12 @@ import type { RunConfiguration } from './assignment-evaluator.js';
 
 export function engineRunner(root: string): RunConfiguration {
   const runCommand = commandRunnerFor(root);
-  return (configuration, assignment) =>
+  return (configuration, assignment, applied) =>
     evaluateConfiguration(configuration, {
       root,
       runCommand,
       assignmentType: assignment.assignmentType,
+      applied,
     });
 }
 
