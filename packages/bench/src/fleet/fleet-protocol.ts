@@ -62,6 +62,8 @@ export interface WorkerStats {
    */
   readonly reconnects: { lostAt: number; backAt: number; from: number; to: number }[];
   readonly acknowledged: Acknowledged;
+  /** Per machine, the extensions whose operation its latest goal state carried. */
+  readonly operations: Record<string, string[]>;
 }
 
 export type FromWorker =

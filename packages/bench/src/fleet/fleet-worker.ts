@@ -71,6 +71,7 @@ class Worker {
   #stopped = false;
   #stats = emptyStats();
   readonly #acknowledged: Record<string, number> = {};
+  readonly #operations: Record<string, string[]> = {};
 
   constructor(private readonly setup: WorkerSetup) {
     this.#context = createSecureContext({ ca: setup.ca });
@@ -123,6 +124,7 @@ class Worker {
       ...this.#stats,
       pollsHeld,
       acknowledged: { heartbeats: { ...this.#acknowledged } },
+      operations: { ...this.#operations },
     };
     if (reset) this.#stats = emptyStats();
     return stats;
@@ -333,9 +335,14 @@ class Worker {
         sim.polling = false;
         if (answer.status === 200) {
           if (query !== '') this.#stats.pollAnswers++;
-          sim.generation = (
-            JSON.parse(answer.body.toString('utf8')) as { generation: number }
-          ).generation;
+          const goal = JSON.parse(answer.body.toString('utf8')) as {
+            generation: number;
+            extensions?: { name: string; operation: unknown }[];
+          };
+          sim.generation = goal.generation;
+          this.#operations[sim.machine.name] = (goal.extensions ?? [])
+            .filter((e) => e.operation != null)
+            .map((e) => e.name);
           this.#back(sim, node);
           this.#poll(sim, armed, failed);
           return;
@@ -368,7 +375,7 @@ class Worker {
   }
 }
 
-function emptyStats(): Omit<WorkerStats, 'pollsHeld' | 'acknowledged'> & {
+function emptyStats(): Omit<WorkerStats, 'pollsHeld' | 'acknowledged' | 'operations'> & {
   heartbeatsOk: number;
   pollAnswers: number;
 } {

@@ -60,6 +60,8 @@ export interface FleetStats {
   reconnects: WorkerStats['reconnects'];
   /** Latest acknowledged heartbeat per machine (when it was sent). */
   acknowledgedHeartbeats: Map<string, number>;
+  /** Per machine, the extensions whose operation its latest goal state carried. */
+  operations: Map<string, string[]>;
 }
 
 export class SimulatedFleet {
@@ -162,6 +164,7 @@ export class SimulatedFleet {
       pollFailures: {},
       reconnects: [],
       acknowledgedHeartbeats: new Map(),
+      operations: new Map(),
     };
     for (const s of all) {
       merged.heartbeatsOk += s.heartbeatsOk;
@@ -175,6 +178,7 @@ export class SimulatedFleet {
       merged.reconnects.push(...s.reconnects);
       for (const [name, at] of Object.entries(s.acknowledged.heartbeats))
         merged.acknowledgedHeartbeats.set(name, at);
+      for (const [name, names] of Object.entries(s.operations)) merged.operations.set(name, names);
     }
     return merged;
   }
