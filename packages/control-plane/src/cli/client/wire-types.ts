@@ -4,6 +4,8 @@ export interface ServicePrincipal {
   id: string;
   appId: string;
   displayName: string;
+  /** Where a web app's people may be sent after signing in. */
+  replyUrls?: string[];
   passwordCredentials?: PasswordCredential[];
   keyCredentials?: KeyCredential[];
 }

@@ -292,4 +292,40 @@ void describe('tether sp', () => {
     assert.equal(run.exitCode, 3);
     assert.match(run.stderr, /no service principal has appId or object id '99999999-/);
   });
+  void it('set-reply-urls replaces the list through Graph and shows it; bad combinations send nothing', async () => {
+    const path = `/v1.0/servicePrincipals/${NEW_SP.id}`;
+    let stored: string[] = [];
+    kit.transport
+      .on('GET', '/v1.0/servicePrincipals', { body: { value: [NEW_SP] } })
+      .on('PATCH', path, (r) => {
+        stored = (r.body as { replyUrls: string[] }).replyUrls;
+        return { status: 204 };
+      })
+      .on('GET', path, () => ({ body: { ...NEW_SP, replyUrls: stored } }));
+    const set = await kit.run(
+      'sp',
+      'set-reply-urls',
+      '--id',
+      NEW_SP.appId,
+      '--reply-urls',
+      'https://portal.example/callback',
+      'https://portal.example/other',
+      '-o',
+      'table',
+    );
+    assert.equal(set.exitCode, 0, set.stderr);
+    assert.deepEqual(stored, ['https://portal.example/callback', 'https://portal.example/other']);
+    assert.match(
+      set.stdout,
+      /onboarding\s+\S+\s+\S+\s+https:\/\/portal\.example\/callback https:\/\/portal\.example\/other/,
+    );
+    const cleared = await kit.run('sp', 'set-reply-urls', '--id', NEW_SP.appId, '--clear');
+    assert.equal(cleared.exitCode, 0, cleared.stderr);
+    assert.deepEqual(stored, []);
+    const sent = kit.transport.requests.length;
+    const neither = await kit.run('sp', 'set-reply-urls', '--id', NEW_SP.appId);
+    assert.equal(neither.exitCode, 2);
+    assert.match(neither.stderr, /pass either --reply-urls URL… or --clear/);
+    assert.equal(kit.transport.requests.length, sent);
+  });
 });

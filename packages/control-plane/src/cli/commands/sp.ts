@@ -129,6 +129,33 @@ export function register(program: Command, deps: CliDeps = processCliDeps()): vo
       }),
     );
 
+  sp.command('set-reply-urls')
+    .description(
+      "Set the addresses a web app's people may be sent to after signing in (Graph replyUrls); loopback addresses need none.",
+    )
+    .requiredOption('--id <appIdOrObjectId>', 'appId or object id')
+    .option('--reply-urls <url...>', 'space-separated https addresses, replacing the current list')
+    .option('--clear', 'remove every reply address')
+    .addOption(outputOption())
+    .action(
+      defineAction<OutputOptions & { id: string; replyUrls?: string[]; clear?: boolean }>(
+        deps,
+        async (o, c) => {
+          if ((o.replyUrls === undefined) === (o.clear !== true)) {
+            throw usageError('pass either --reply-urls URL… or --clear.', '--reply-urls');
+          }
+          const { client } = await c.session();
+          const found = await findServicePrincipal(client, o.id);
+          const path = `/v1.0/servicePrincipals/${encodeURIComponent(found.id)}`;
+          await client.patch(path, { replyUrls: o.replyUrls ?? [] });
+          c.print(await client.get<ServicePrincipal>(path), o.output, [
+            ...SP_COLUMNS,
+            { header: 'ReplyUrls', value: (p) => (p.replyUrls ?? []).join(' ') },
+          ]);
+        },
+      ),
+    );
+
   const credential = sp.command('credential').description("A service principal's credentials.");
   credential
     .command('reset')
