@@ -2,7 +2,7 @@
 // builds azcmagent_<version>_amd64.deb and tether_<version>_amd64.deb from the built bundles.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -49,7 +49,12 @@ for (const bundle of [
   if (!existsSync(join(workspace, bundle))) fail(`${bundle} is missing; run npm run build first.`);
 }
 
-const cacheDir = join(workspace, 'node_modules/.cache/tether-packaging');
+// What takes minutes and never changes for one runtime version — the runtime's tarball and
+// better-sqlite3 compiled for it — is kept outside the checkout, so that `npm ci` and a new
+// clone on the same machine reuse it.
+const cacheDir =
+  process.env['TETHER_PACKAGING_CACHE'] ??
+  join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'tether-packaging');
 const runtime = nodeRuntime(cacheDir);
 const date = execFileSync('git', ['log', '-1', '--format=%aD'], {
   cwd: workspace,
