@@ -29,6 +29,7 @@ import { createControlPlaneApp } from './control-plane-app.js';
 import { dataDirPaths } from './data-dir.js';
 import { certificateNames, defaultPublicUrl, type ListenAddress } from './listen-address.js';
 import { gcWaitersOf } from '../guest-configuration/gc-services.js';
+import { PolicyMatcher } from '../guest-configuration/policy-matcher.js';
 import { PeriodicTask } from './periodic-task.js';
 import { answerCors } from './portal-cors.js';
 import { PortalSite } from './portal-site.js';
@@ -81,6 +82,8 @@ export interface RunningServer {
 }
 
 const TLS_CHECK_MS = 12 * 3_600_000;
+/** How often the leader looks for policy matching left unfinished by a node that went away. */
+const POLICY_MATCH_RESUME_MS = 60_000;
 /** Key rotation is checked at least this often, so a due rotation is never much late. */
 const KEY_CHECK_MS = 10 * 60_000;
 
@@ -208,6 +211,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           const expired = await plane.sweepExtensionOperations();
           if (expired > 0)
             log.info({ expired }, 'extension operations failed: machine not reached');
+        },
+        log,
+        leads,
+      ),
+      // Matching a node asked for and did not finish (it died) is taken up by the leader.
+      new PeriodicTask(
+        'unfinished policy matching',
+        POLICY_MATCH_RESUME_MS,
+        () => {
+          PolicyMatcher.existing(db)?.start();
+          return Promise.resolve();
         },
         log,
         leads,
