@@ -20,6 +20,7 @@ import { serveBareFloor } from '../fleet/bare-floor.js';
 import {
   FLEET_FD_LIMIT,
   FLEET_PUBLIC_URL,
+  fdLimits,
   initInstallation,
   PostgresCluster,
   postgresBinDir,
@@ -428,6 +429,12 @@ async function largestFleet(
       { metric: 'long polls renewed in the minute', value: stats.pollAnswers, unit: 'req' },
       { metric: 'node CPU busy', value: round2(cpuMs / 61_000), unit: 'CPUs' },
       { metric: 'node resident memory', value: Math.round(rss / 1048576), unit: 'MiB' },
+      {
+        // One connection is one file descriptor: past this a single process cannot go here.
+        metric: 'open-file hard limit of a process here',
+        value: fdLimits()[1],
+        unit: 'fds',
+      },
       {
         metric: 'memory per connected machine',
         value: Math.round((rss - rssBefore) / args.largest),

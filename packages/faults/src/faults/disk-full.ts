@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Deployment } from '../support/deployment.js';
 import { WriteLedger } from '../support/ledger.js';
-import { lostHeartbeats, sleep, Verdict, waitFor, type FaultOptions } from '../support/verdict.js';
+import { expectNothingLost } from '../support/read-back.js';
+import { sleep, Verdict, waitFor, type FaultOptions } from '../support/verdict.js';
 
 const SIZE = '24m';
 
@@ -104,19 +105,13 @@ async function exercise(
   const integrity = deployment.integrityCheck();
   verdict.figure('integrity_check', integrity);
   verdict.expect(integrity === 'ok', `the database is intact (integrity_check: ${integrity})`);
-  const lost = lostHeartbeats(after.acknowledgedHeartbeats, await deployment.heartbeatsOnRecord());
-  verdict.figure('acknowledged heartbeats lost', lost.length);
-  verdict.expect(
-    lost.length === 0,
-    `no acknowledged heartbeat is lost: ${lost.slice(0, 3).join('; ')}`,
-  );
-  await deployment.startNode(0);
-  const missing = await ledger.missing(deployment.api(), deployment.subscriptionId, since);
-  verdict.figure('acknowledged writes or activity entries lost', missing.length);
-  verdict.expect(
-    missing.length === 0,
-    `no acknowledged write is lost: ${missing.slice(0, 3).join('; ')}`,
-  );
+  await expectNothingLost(verdict, {
+    deployment,
+    heartbeats: after.acknowledgedHeartbeats,
+    ledger,
+    since,
+    between: () => deployment.startNode(0),
+  });
 }
 
 /** Writes `file` until the file system has no room left. */

@@ -4,7 +4,8 @@
 // their reconnects are spread out rather than all at once.
 import { Deployment } from '../support/deployment.js';
 import { WriteLedger } from '../support/ledger.js';
-import { lostHeartbeats, sleep, Verdict, waitFor, type FaultOptions } from '../support/verdict.js';
+import { expectNothingLost } from '../support/read-back.js';
+import { sleep, Verdict, waitFor, type FaultOptions } from '../support/verdict.js';
 
 const BACK_WITHIN_MS = 30_000;
 
@@ -76,21 +77,12 @@ export async function run(options: FaultOptions): Promise<Verdict> {
       `reconnects are spread out (${peak} of ${delays.length} in one 100 ms)`,
     );
 
-    const lost = lostHeartbeats(
-      after.acknowledgedHeartbeats,
-      await deployment.heartbeatsOnRecord(),
-    );
-    verdict.figure('acknowledged heartbeats lost', lost.length);
-    verdict.expect(
-      lost.length === 0,
-      `no acknowledged heartbeat is lost: ${lost.slice(0, 3).join('; ')}`,
-    );
-    const missing = await ledger.missing(deployment.api(0), deployment.subscriptionId, since);
-    verdict.figure('acknowledged writes or activity entries lost', missing.length);
-    verdict.expect(
-      missing.length === 0,
-      `no acknowledged write is lost: ${missing.slice(0, 3).join('; ')}`,
-    );
+    await expectNothingLost(verdict, {
+      deployment,
+      heartbeats: after.acknowledgedHeartbeats,
+      ledger,
+      since,
+    });
   } finally {
     await deployment.stop();
   }

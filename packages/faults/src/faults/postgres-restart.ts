@@ -3,7 +3,8 @@
 // recover by themselves once it is back, and everything answered 2xx is found afterwards.
 import { Deployment } from '../support/deployment.js';
 import { WriteLedger } from '../support/ledger.js';
-import { lostHeartbeats, sleep, Verdict, waitFor, type FaultOptions } from '../support/verdict.js';
+import { expectNothingLost } from '../support/read-back.js';
+import { sleep, Verdict, waitFor, type FaultOptions } from '../support/verdict.js';
 
 export async function run(options: FaultOptions): Promise<Verdict> {
   const verdict = new Verdict('PostgreSQL restarted under load');
@@ -81,21 +82,12 @@ export async function run(options: FaultOptions): Promise<Verdict> {
     );
     verdict.expect(recovered, 'the nodes recover by themselves within 30 s');
 
-    const lost = lostHeartbeats(
-      after.acknowledgedHeartbeats,
-      await deployment.heartbeatsOnRecord(),
-    );
-    verdict.figure('acknowledged heartbeats lost', lost.length);
-    verdict.expect(
-      lost.length === 0,
-      `no acknowledged heartbeat is lost: ${lost.slice(0, 3).join('; ')}`,
-    );
-    const missing = await ledger.missing(deployment.api(0), deployment.subscriptionId, since);
-    verdict.figure('acknowledged writes or activity entries lost', missing.length);
-    verdict.expect(
-      missing.length === 0,
-      `no acknowledged write is lost: ${missing.slice(0, 3).join('; ')}`,
-    );
+    await expectNothingLost(verdict, {
+      deployment,
+      heartbeats: after.acknowledgedHeartbeats,
+      ledger,
+      since,
+    });
   } finally {
     await deployment.stop();
   }

@@ -3,7 +3,8 @@
 // (integrity_check), every heartbeat and write answered 2xx is there, and the server starts again.
 import { Deployment } from '../support/deployment.js';
 import { WriteLedger } from '../support/ledger.js';
-import { lostHeartbeats, sleep, Verdict, type FaultOptions } from '../support/verdict.js';
+import { expectNothingLost } from '../support/read-back.js';
+import { sleep, Verdict, type FaultOptions } from '../support/verdict.js';
 
 export async function run(options: FaultOptions): Promise<Verdict> {
   const verdict = new Verdict('kill -9 of a SQLite server during group commits');
@@ -31,23 +32,13 @@ export async function run(options: FaultOptions): Promise<Verdict> {
       `the database opens cleanly (integrity_check: ${integrity})`,
     );
     verdict.expect(stats.heartbeatsOk > 0 && ledger.acknowledged.length > 0, 'load was answered');
-    const lost = lostHeartbeats(
-      stats.acknowledgedHeartbeats,
-      await deployment.heartbeatsOnRecord(),
-    );
-    verdict.figure('acknowledged heartbeats lost', lost.length);
-    verdict.expect(
-      lost.length === 0,
-      `no acknowledged heartbeat is lost: ${lost.slice(0, 3).join('; ')}`,
-    );
-
-    await deployment.startNode(0);
-    const missing = await ledger.missing(deployment.api(), deployment.subscriptionId, since);
-    verdict.figure('acknowledged writes or activity entries lost', missing.length);
-    verdict.expect(
-      missing.length === 0,
-      `no acknowledged write is lost: ${missing.slice(0, 3).join('; ')}`,
-    );
+    await expectNothingLost(verdict, {
+      deployment,
+      heartbeats: stats.acknowledgedHeartbeats,
+      ledger,
+      since,
+      between: () => deployment.startNode(0),
+    });
   } finally {
     await deployment.stop();
   }
