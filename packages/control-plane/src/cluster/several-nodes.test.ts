@@ -63,22 +63,28 @@ void describe(
       return { id, appId: String(sp.body['appId']), token };
     };
 
-    void it('a role assignment made through one node grants on another at once, and its deletion revokes', async () => {
-      const sp = await principalWithToken();
-      const groups = `/subscriptions/${a.installation.subscriptionId}/resourceGroups?${RG_API}`;
-      assert.equal((await b.request('GET', groups, { token: sp.token })).status, 403);
-
+    /** Reader at the tenant root for `principalId`, written through node A; returns its path. */
+    const grantReader = async (principalId: string): Promise<string> => {
       const assignment = `/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?${RA_API}`;
       const put = await a.request('PUT', assignment, {
         token: owner,
         body: {
           properties: {
             roleDefinitionId: `/providers/Microsoft.Authorization/roleDefinitions/${READER_ROLE_ID}`,
-            principalId: sp.id,
+            principalId,
           },
         },
       });
       assert.equal(put.status, 201, JSON.stringify(put.body));
+      return assignment;
+    };
+
+    void it('a role assignment made through one node grants on another at once, and its deletion revokes', async () => {
+      const sp = await principalWithToken();
+      const groups = `/subscriptions/${a.installation.subscriptionId}/resourceGroups?${RG_API}`;
+      assert.equal((await b.request('GET', groups, { token: sp.token })).status, 403);
+
+      const assignment = await grantReader(sp.id);
       await eventually('node B grants the new assignment', async () => {
         return (await b.request('GET', groups, { token: sp.token })).status === 200;
       });
@@ -172,17 +178,7 @@ void describe(
           return answer.status === 503 && answer.headers['retry-after'] !== undefined;
         });
         assert.equal((await b.request('GET', '/readyz')).status, 503);
-        const assignment = `/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?${RA_API}`;
-        const put = await a.request('PUT', assignment, {
-          token: owner,
-          body: {
-            properties: {
-              roleDefinitionId: `/providers/Microsoft.Authorization/roleDefinitions/${READER_ROLE_ID}`,
-              principalId: sp.id,
-            },
-          },
-        });
-        assert.equal(put.status, 201, JSON.stringify(put.body));
+        await grantReader(sp.id);
         // Back, B has read the grant it never heard of.
         await eventually('node B serves again, with the grant', async () => {
           return (await b.request('GET', groups, { token: sp.token })).status === 200;
