@@ -1,6 +1,6 @@
 // Reads machines with what their ARM shape needs besides the row: the resource group's own
 // spelling and the machine's managed identity.
-import type { CompiledQuery, Kysely } from 'kysely';
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type { Caller } from '../api/caller.js';
 import type { AgentStatusRow } from '../machines/machine-agent-view.js';
 import type { Database, MachinesTable } from '../store/schema.js';
@@ -93,6 +93,7 @@ export class MachineReader {
   async listWithAgents(
     subscriptionId: string,
     resourceGroup: string | undefined,
+    withReport: boolean,
   ): Promise<(MachinesTable & { agent: AgentStatusRow | undefined })[]> {
     let query = this.db
       .selectFrom('machines')
@@ -104,8 +105,13 @@ export class MachineReader {
         'machine_agents.connected_since as agent_connected_since',
         'machine_agents.credential_expires_at as agent_credential_expires_at',
         'machine_agents.revoked_at as agent_revoked_at',
-        'machine_agents.report as agent_report',
       ])
+      // The last heartbeat's report is the largest column: read only when asked for.
+      .select((eb) =>
+        withReport
+          ? eb.ref('machine_agents.report').as('agent_report')
+          : sql<string | null>`null`.as('agent_report'),
+      )
       .where('machines.subscription_id', '=', subscriptionId);
     if (resourceGroup !== undefined)
       query = query.where('machines.resource_group', '=', resourceGroup.toLowerCase());

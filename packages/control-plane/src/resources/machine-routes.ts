@@ -9,6 +9,7 @@ import { deleteAssignmentsWithin, forgetAssignments } from '../authorization/ass
 import { parseClientPublicKey, type ClientPublicKey } from '../machines/client-public-key.js';
 import { deleteMachineExtensions } from '../extensions/extension-store.js';
 import { GoalStateWaiters } from '../extensions/goal-state-waiters.js';
+import { deriveMachineStatus } from '../machines/machine-status.js';
 import { agentViewOf, agentViews, type AgentStatusRow } from '../machines/machine-agent-view.js';
 import {
   createMachineIdentity,
@@ -159,10 +160,14 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
   ): Promise<unknown> {
     const offset = offsetOf(skipTokenOf(request));
     const now = clock.now();
-    const rows = await reader.listWithAgents(subscriptionId, groupName);
+    const needs = {
+      os: query.filter.osType !== undefined || query.orderBy.field === 'osName',
+      tags: query.filter.tagName !== undefined,
+    };
+    const rows = await reader.listWithAgents(subscriptionId, groupName, needs.os);
     const byId = new Map(rows.map((row) => [row.id, row]));
     const matching = rows
-      .map((row) => listEntryOf(row, now))
+      .map((row) => listEntryOf(row, now, needs))
       .filter((entry) => matchesFilter(entry, query.filter))
       .sort(compareEntries(query.orderBy));
     const size = query.top ?? pageSize;
@@ -182,26 +187,52 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
     return list;
   }
 
+  /**
+   * What a query weighs a machine by. The status is derived from the agent's times alone; the
+   * JSON columns are parsed only when the query filters or sorts by what they hold.
+   */
   function listEntryOf(
     row: MachinesTable & { agent: AgentStatusRow | undefined },
     now: number,
+    needs: { os: boolean; tags: boolean },
   ): MachineListEntry {
-    const properties = parseObject(row.properties);
-    const report = row.agent?.report === null ? {} : parseObject(row.agent?.report ?? '{}');
-    const agent = row.agent === undefined ? undefined : agentViewOf(row.agent, now, timings);
-    const text = (key: string): string => {
-      const value = report[key] ?? properties[key];
-      return typeof value === 'string' ? value : '';
-    };
+    const agent = row.agent;
+    const derived =
+      agent === undefined
+        ? undefined
+        : deriveMachineStatus(
+            {
+              onboardedAt: Date.parse(agent.onboarded_at),
+              lastHeartbeatAt: timeOf(agent.last_heartbeat_at),
+              connectedSince: timeOf(agent.connected_since),
+              credentialExpiresAt: Date.parse(agent.credential_expires_at),
+              revokedAt: timeOf(agent.revoked_at),
+            },
+            now,
+            timings,
+          );
+    let osType = '';
+    let osName = '';
+    if (needs.os) {
+      const properties = parseObject(row.properties);
+      const report = parseObject(agent?.report ?? '{}');
+      const text = (key: string): string => {
+        const value = report[key] ?? properties[key];
+        return typeof value === 'string' ? value : '';
+      };
+      osType = text('osType');
+      osName = text('osName');
+    }
     return {
       id: row.id,
       name: row.name,
       resourceGroup: row.resource_group,
-      status: agent?.status ?? 'Disconnected',
-      osType: text('osType'),
-      osName: text('osName'),
-      lastStatusChange: agent?.lastStatusChange ?? row.created_at,
-      tags: parseObject(row.tags) as Record<string, string>,
+      status: derived?.status ?? 'Disconnected',
+      osType,
+      osName,
+      lastStatusChange:
+        derived === undefined ? row.created_at : new Date(derived.lastStatusChange).toISOString(),
+      tags: needs.tags ? (parseObject(row.tags) as Record<string, string>) : {},
     };
   }
 
@@ -451,6 +482,10 @@ function offsetOf(after: string | undefined): number {
     );
   }
   return Number(match[1]);
+}
+
+function timeOf(value: string | null): number | undefined {
+  return value === null ? undefined : Date.parse(value);
 }
 
 function parseObject(text: string): Record<string, unknown> {
