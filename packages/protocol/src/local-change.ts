@@ -46,7 +46,8 @@ export function parseLocalChangeJournalId(value: unknown): string {
   return value;
 }
 
-const KEYS = [
+/** Every field a change may carry. */
+export const LOCAL_CHANGE_FIELDS = [
   'sequence',
   'time',
   'uid',
@@ -92,7 +93,9 @@ export function parseLocalChange(value: unknown, target = ''): LocalChange {
     fail(target, 'must be a JSON object');
   }
   const record = value as Record<string, unknown>;
-  const unknown = Object.keys(record).find((k) => !(KEYS as readonly string[]).includes(k));
+  const unknown = Object.keys(record).find(
+    (k) => !(LOCAL_CHANGE_FIELDS as readonly string[]).includes(k),
+  );
   if (unknown !== undefined) fail(`${target}.${unknown}`, 'is not a known local change field');
   const at = (key: string): string => `${target}.${key}`;
   const time = stringField(record, 'time', at('time'), 40);

@@ -86,16 +86,7 @@ void test(
 
     await heartbeats.next();
 
-    const events = await plane.admin.call(
-      'GET',
-      `/subscriptions/${plane.subscriptionId}/providers/Microsoft.Insights/eventtypes/management/values?api-version=2015-04-01&$filter=${encodeURIComponent(
-        `eventTimestamp ge '2000-01-01T00:00:00Z' and resourceUri eq '${agent.machinePath}'`,
-      )}`,
-    );
-    assert.equal(events.status, 200, JSON.stringify(events.body));
-    const local = (events.body['value'] as { operationName: { value: string } }[]).filter(
-      (event) => event.operationName.value === OPERATION,
-    ) as unknown as { callerDisplayName: string; properties: Record<string, unknown> }[];
+    const local = await localEvents();
     assert.equal(local.length, 1, JSON.stringify(local));
     const [event] = local;
     assert.equal(event?.callerDisplayName, 'audited1');

@@ -3,7 +3,7 @@
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseLocalChange, type LocalChange } from '@tether/protocol';
+import { LOCAL_CHANGE_FIELDS, parseLocalChange, type LocalChange } from '@tether/protocol';
 import { acknowledgedLocalChanges } from '@tether/agent/config/acknowledged-local-changes';
 import { readLocalChangeJournal } from '@tether/agent/config/local-change-journal';
 import { parseHeartbeatLocalChanges } from '@tether/control-plane/machines/heartbeat-body';
@@ -12,16 +12,7 @@ import { jsonAround, textFrom } from '../arbitraries.js';
 import { describeError, expectOnly, tetherError } from '../expect-only.js';
 import { fuzzTarget, type FuzzTarget } from '../fuzz-target.js';
 
-const CHANGE_KEYS = [
-  'sequence',
-  'time',
-  'uid',
-  'userName',
-  'sudoUid',
-  'property',
-  'oldValue',
-  'newValue',
-];
+const CHANGE_KEYS = LOCAL_CHANGE_FIELDS;
 
 const CHANGE_LEAVES = [
   1,

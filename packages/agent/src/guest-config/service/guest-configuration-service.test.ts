@@ -42,6 +42,20 @@ const CONFIGURATION = {
   ],
 };
 
+/** A remediable rule: sshd_config no more open than 0600. */
+const SSHD_MODE = {
+  ...CONFIGURATION,
+  rules: [
+    {
+      id: '5.2.1',
+      title: 'sshd_config',
+      kind: 'file',
+      path: '/etc/ssh/sshd_config',
+      maxMode: '0600',
+    },
+  ],
+};
+
 let temp: TempRoot;
 let api: FakeGuestConfigurationApi;
 let scheduler: ManualScheduler;
@@ -64,6 +78,15 @@ afterEach(async () => {
   for (const service of services) await service.stop();
   temp.remove();
 });
+
+/** An sshd_config of mode 0644 under the test root; answers its path. */
+function sshdConfig(): string {
+  mkdirSync(join(temp.root, 'etc/ssh'), { recursive: true });
+  const file = join(temp.root, 'etc/ssh/sshd_config');
+  writeFileSync(file, 'PermitRootLogin no\n');
+  chmodSync(file, 0o644);
+  return file;
+}
 
 function motd(present: boolean): void {
   const file = join(temp.root, 'etc/motd');
@@ -301,50 +324,18 @@ void describe('GuestConfigurationService', () => {
     ['ApplyAndAutoCorrect', 0o600, 'Compliant'],
   ] as const) {
     void test(`${assignmentType}: the file ends with mode ${mode.toString(8)} and the report says ${status}`, async () => {
-      mkdirSync(join(temp.root, 'etc/ssh'), { recursive: true });
-      const file = join(temp.root, 'etc/ssh/sshd_config');
-      writeFileSync(file, 'PermitRootLogin no\n');
-      chmodSync(file, 0o644);
+      const file = sshdConfig();
       const service = startService();
-      const configuration = {
-        ...CONFIGURATION,
-        rules: [
-          {
-            id: '5.2.1',
-            title: 'sshd_config',
-            kind: 'file',
-            path: '/etc/ssh/sshd_config',
-            maxMode: '0600',
-          },
-        ],
-      };
-      await answer(service, 1, [
-        await published(keys.privateKey, { assignmentType }, configuration),
-      ]);
+      await answer(service, 1, [await published(keys.privateKey, { assignmentType }, SSHD_MODE)]);
       assert.equal(statSync(file).mode & 0o777, mode);
       assert.equal(api.reports[0]?.complianceStatus, status);
     });
   }
 
   void describe('drift after the first evaluation', () => {
-    const SSHD_MODE = {
-      ...CONFIGURATION,
-      rules: [
-        {
-          id: '5.2.1',
-          title: 'sshd_config',
-          kind: 'file',
-          path: '/etc/ssh/sshd_config',
-          maxMode: '0600',
-        },
-      ],
-    };
     let file = '';
     beforeEach(() => {
-      mkdirSync(join(temp.root, 'etc/ssh'), { recursive: true });
-      file = join(temp.root, 'etc/ssh/sshd_config');
-      writeFileSync(file, 'PermitRootLogin no\n');
-      chmodSync(file, 0o644);
+      file = sshdConfig();
     });
     const mode = (): number => statSync(file).mode & 0o777;
     const last = () => api.reports.at(-1);

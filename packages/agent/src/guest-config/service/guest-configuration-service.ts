@@ -403,13 +403,5 @@ function applyKeyOf(a: GuestConfigurationGoalAssignment): string {
 
 /** What, when it changes, makes an assignment new again: evaluated at once. */
 function keyOf(a: GuestConfigurationGoalAssignment): string {
-  return JSON.stringify([
-    a.configurationName,
-    a.version,
-    a.contentHash,
-    a.publisher,
-    a.assignmentType,
-    a.parameters,
-    a.frequencyMinutes,
-  ]);
+  return JSON.stringify([applyKeyOf(a), a.frequencyMinutes]);
 }
