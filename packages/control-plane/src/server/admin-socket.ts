@@ -18,6 +18,7 @@ export type AdminAnswer =
   ({ ok: true; file: string } & BackupFacts) | { ok: false; message: string };
 
 const REQUEST_LIMIT = 1024;
+const MAX_SOCKET_PATH = 107;
 
 export class AdminSocket {
   private constructor(
@@ -32,6 +33,12 @@ export class AdminSocket {
     log: FastifyBaseLogger,
   ): Promise<AdminSocket> {
     const path = join(dataDir, ADMIN_SOCKET_NAME);
+    // Linux cuts a longer path short and would put the socket somewhere else.
+    if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
+      throw new Error(
+        `${path} is longer than a Unix socket path may be (${MAX_SOCKET_PATH} bytes)`,
+      );
+    }
     const server = createServer((socket) => serve(socket, dataDir, db, log));
     if (await answers(path)) {
       throw new Error(`another server answers on ${path}`);
@@ -106,6 +113,7 @@ async function answer(
 
 /** Whether a server answers on the socket at `path` (a connection is accepted). */
 export function answers(path: string): Promise<boolean> {
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH) return Promise.resolve(false);
   return new Promise((resolve) => {
     const socket = createConnection(path);
     socket.once('connect', () => {

@@ -237,7 +237,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
     // `tether backup` reaches a running SQLite server here (the file is this process's alone).
     const admin =
-      location.kind === 'sqlite' ? await AdminSocket.listen(paths.root, db, log) : undefined;
+      location.kind === 'sqlite' ? await listenForAdministration(paths.root, db, log) : undefined;
     const running = server;
     const clusterChannel = channel;
     const portal = portalServer;
@@ -262,6 +262,26 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await channel?.close();
     await db.destroy();
     throw error;
+  }
+}
+
+/**
+ * The admin socket, if the data directory allows one: a Unix socket path is limited to about
+ * 100 bytes, and a server on a deeper directory still serves, backed up only while stopped.
+ */
+async function listenForAdministration(
+  dataDir: string,
+  db: Kysely<Database>,
+  log: FastifyBaseLogger,
+): Promise<AdminSocket | undefined> {
+  try {
+    return await AdminSocket.listen(dataDir, db, log);
+  } catch (error) {
+    log.warn(
+      { err: error, dataDir },
+      'no admin socket in the data directory: tether backup works only while the server is stopped',
+    );
+    return undefined;
   }
 }
 
