@@ -228,6 +228,21 @@ void describe('the web portal in headless Chromium', { skip: ROOT_ONLY, timeout:
     await page.screenshot({ path: join(shots, 'activity.png'), fullPage: true });
     assert.deepEqual(await seriousViolations(page), []);
 
+    // Add a server: a fresh onboarding token and the one command that installs and connects.
+    await page
+      .getByRole('navigation', { name: 'Portal' })
+      .getByRole('link', { name: 'Add a server' })
+      .click();
+    const add = page.getByRole('form', { name: 'Create an onboarding token' });
+    await add.getByLabel('Resource group').fill('servers');
+    await add.getByRole('button', { name: 'Create the install command' }).click();
+    const command = await page.locator('pre.command').innerText();
+    assert.match(command, /^sudo sh -c '/);
+    assert.ok(command.includes(`'${fx.plane.url}'`), 'the command names the API');
+    assert.ok(command.includes('-----BEGIN CERTIFICATE-----'), 'the command carries the CA');
+    await page.screenshot({ path: join(shots, 'add-server.png'), fullPage: true });
+    assert.deepEqual(await seriousViolations(page), []);
+
     // Sign out: the API ends the browser session, so the portal cannot sign in silently again.
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL((url) => url.origin === portal);

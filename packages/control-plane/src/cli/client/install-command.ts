@@ -1,42 +1,20 @@
-// The one command "Add a server" prints: run as root on the new machine, it fetches the install
-// script trusting only the control plane's CA (written from the command itself), and the script
-// installs the agent package and connects with the onboarding token.
+// The one command "Add a server" prints, from the shared builder; a value that cannot go into it
+// is a usage error of the command.
+import {
+  installCommand as buildInstallCommand,
+  InstallCommandError,
+} from '@tether/protocol/install-command';
 import { CliError } from './cli-error.js';
-
-const SCRIPT = [
-  'set -e',
-  'd=$(mktemp -d)',
-  'trap "rm -rf $d" EXIT',
-  'printf "%s\\n" "$1" > "$d/ca.crt"',
-  'curl -fsS --cacert "$d/ca.crt" -o "$d/azcmagent.sh" "$2/install/azcmagent.sh" || { echo "tether install: could not fetch the install script from $2 trusting only the CA in this command: the server certificate is not from that CA, or the server cannot be reached. Nothing was installed." >&2; exit 1; }',
-  'sh "$d/azcmagent.sh" --ca-cert "$d/ca.crt" --onboarding-token "$3"',
-].join('; ');
 
 export function installCommand(options: {
   endpoint: string;
   caPem: string;
   token: string;
 }): string {
-  const { endpoint, caPem, token } = options;
-  if (!/^https:\/\/[A-Za-z0-9.:[\]-]+$/.test(endpoint.replace(/\/$/, ''))) {
-    throw new CliError(
-      'ERR_USAGE',
-      `the endpoint ${endpoint} cannot go into a shell command; sign in with an https://HOST:PORT endpoint.`,
-    );
+  try {
+    return buildInstallCommand(options);
+  } catch (error) {
+    if (error instanceof InstallCommandError) throw new CliError('ERR_USAGE', error.message);
+    throw error;
   }
-  if (caPem.includes("'") || !caPem.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new CliError('ERR_USAGE', 'the CA certificate in use is not a PEM certificate.');
-  }
-  if (!/^[A-Za-z0-9._~+/=-]+$/.test(token)) {
-    throw new CliError('ERR_USAGE', 'the onboarding token has characters a shell would alter.');
-  }
-  const quote = (text: string): string => `'${text}'`;
-  return [
-    'sudo sh -c',
-    quote(SCRIPT),
-    'tether-install',
-    quote(caPem.trim()),
-    quote(endpoint.replace(/\/$/, '')),
-    quote(token),
-  ].join(' ');
 }

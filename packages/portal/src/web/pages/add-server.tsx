@@ -1,7 +1,7 @@
 // "Add a server": a fresh onboarding token for one resource group, and the one command to run
 // as root on the new server, which installs the agent and connects it.
 import { useState } from 'preact/hooks';
-import { installCommand } from '../../logic/install-command.js';
+import { installCommand } from '@tether/protocol/install-command';
 import { usePortal } from '../context.js';
 import { ErrorMessage } from '../widgets.js';
 
