@@ -89,6 +89,38 @@ export class MachineReader {
     return query.orderBy('id').limit(limit).execute();
   }
 
+  /**
+   * A page of machines sorted by name in SQL, with how many match: for queries that filter
+   * only by group and name, so the common list costs one page, not every machine.
+   */
+  async pageByName(
+    subscriptionId: string,
+    resourceGroup: string | undefined,
+    nameContains: string | undefined,
+    descending: boolean,
+    offset: number,
+    limit: number,
+  ): Promise<{ rows: MachinesTable[]; count: number }> {
+    let query = this.db.selectFrom('machines').where('subscription_id', '=', subscriptionId);
+    if (resourceGroup !== undefined)
+      query = query.where('resource_group', '=', resourceGroup.toLowerCase());
+    if (nameContains !== undefined) {
+      const pattern = `%${nameContains.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      query = query.where(sql<boolean>`lower(name) like ${pattern} escape '\\'`);
+    }
+    const [rows, counted] = await Promise.all([
+      query
+        .selectAll()
+        .orderBy(sql`lower(name)`, descending ? 'desc' : 'asc')
+        .orderBy('id')
+        .offset(offset)
+        .limit(limit)
+        .execute(),
+      query.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirst(),
+    ]);
+    return { rows, count: Number(counted?.n ?? 0) };
+  }
+
   /** Every machine of a subscription or group with its agent's row: what a query sorts. */
   async listWithAgents(
     subscriptionId: string,

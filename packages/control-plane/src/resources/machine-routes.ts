@@ -159,6 +159,31 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
     query: MachineListQuery,
   ): Promise<unknown> {
     const offset = offsetOf(skipTokenOf(request));
+    const size = query.top ?? pageSize;
+    const { filter, orderBy } = query;
+    if (
+      orderBy.field === 'name' &&
+      filter.status === undefined &&
+      filter.osType === undefined &&
+      filter.tagName === undefined
+    ) {
+      const group = filter.resourceGroup ?? groupName;
+      const found =
+        groupName !== undefined &&
+        filter.resourceGroup !== undefined &&
+        filter.resourceGroup !== groupName.toLowerCase()
+          ? { rows: [], count: 0 }
+          : await reader.pageByName(
+              subscriptionId,
+              group,
+              filter.nameContains,
+              orderBy.descending,
+              offset,
+              size,
+            );
+      const views = await withAgents(await reader.views(found.rows, caller));
+      return queryAnswer(request, views, found.count, offset, size);
+    }
     const now = clock.now();
     const needs = {
       os: query.filter.osType !== undefined || query.orderBy.field === 'osName',
@@ -170,14 +195,23 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
       .map((row) => listEntryOf(row, now, needs))
       .filter((entry) => matchesFilter(entry, query.filter))
       .sort(compareEntries(query.orderBy));
-    const size = query.top ?? pageSize;
     const chosen = matching.slice(offset, offset + size).flatMap((e) => byId.get(e.id) ?? []);
     const views = await withAgents(await reader.views(chosen, caller));
+    return queryAnswer(request, views, matching.length, offset, size);
+  }
+
+  function queryAnswer(
+    request: FastifyRequest,
+    views: readonly MachineView[],
+    count: number,
+    offset: number,
+    size: number,
+  ): Record<string, unknown> {
     const list: Record<string, unknown> = {
-      '@odata.count': matching.length,
+      '@odata.count': count,
       value: views.map(renderMachine),
     };
-    if (offset + size < matching.length) {
+    if (offset + size < count) {
       list['nextLink'] = nextLinkFor(
         services.publicUrl,
         request,
