@@ -33,7 +33,10 @@ interface Sim {
   heartbeatInFlight: boolean;
   lostAt: number | undefined;
   lostFrom: number;
+  /** Consecutive failures of the long poll (and token requests), for its backoff. */
   failures: number;
+  /** Consecutive failures of heartbeats, for theirs: each service backs off on its own. */
+  beatFailures: number;
 }
 
 const HEARTBEAT_BODY = (name: string): string =>
@@ -90,6 +93,7 @@ class Worker {
       lostAt: undefined,
       lostFrom: 0,
       failures: 0,
+      beatFailures: 0,
     }));
   }
 
@@ -265,10 +269,10 @@ class Worker {
 
   /** A failed heartbeat is tried again after the agent's backoff, not a whole interval later. */
   #retry(sim: Sim): void {
-    sim.failures++;
+    sim.beatFailures++;
     const delay = Math.min(
       this.#intervalMs,
-      fullJitterDelay(sim.failures, DEFAULT_BACKOFF, Math.random),
+      fullJitterDelay(sim.beatFailures, DEFAULT_BACKOFF, Math.random),
     );
     this.#later(delay, () => this.#beat(sim));
   }
@@ -288,6 +292,7 @@ class Worker {
   /** Served 2xx by `node`: a machine that had lost its node is back. */
   #back(sim: Sim, node: number): void {
     sim.failures = 0;
+    sim.beatFailures = 0;
     if (sim.lostAt === undefined) return;
     this.#stats.reconnects.push({
       lostAt: sim.lostAt,
@@ -367,6 +372,9 @@ class Worker {
         if (this.#stopped) return;
         count(this.#stats.pollFailures, 0);
         this.#lost(sim);
+        // On a new connection the agent asks for its goal state afresh, as it does on start:
+        // it may have missed changes meanwhile.
+        sim.generation = undefined;
         sim.failures++;
         await sleep(fullJitterDelay(sim.failures, DEFAULT_BACKOFF, Math.random));
         this.#poll(sim, armed, failed);
