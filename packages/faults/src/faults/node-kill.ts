@@ -60,6 +60,12 @@ export async function run(options: FaultOptions): Promise<Verdict> {
       'reconnects moved to',
       JSON.stringify(countBy(after.reconnects.map((r) => r.to))),
     );
+    // Why a machine is slow to come back: the answers it had meanwhile (0: no answer).
+    verdict.figure(
+      'after the kill, answers not 200',
+      `polls ${JSON.stringify(after.pollFailures)}, heartbeats ${JSON.stringify(after.heartbeatFailures)}`,
+    );
+    verdict.figure('first of them', after.failureSamples.slice(0, 2).join(' | '));
     verdict.figure('heartbeats answered 200', before.heartbeatsOk + after.heartbeatsOk);
     verdict.figure('machine writes answered 2xx', ledger.acknowledged.length);
     verdict.figure('machine writes refused or unanswered', JSON.stringify(ledger.refused));
