@@ -45,6 +45,7 @@ if (compression !== 'xz' && compression !== 'gzip') {
 for (const bundle of [
   'packages/agent/dist/bundle/azcmagent.cjs',
   'packages/control-plane/dist/bundle/tether.cjs',
+  'packages/portal/dist/site/index.html',
 ]) {
   if (!existsSync(join(workspace, bundle))) fail(`${bundle} is missing; run npm run build first.`);
 }

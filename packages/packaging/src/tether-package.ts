@@ -1,6 +1,6 @@
 // The tether package: the control plane's bundles, the libraries they load at run time and its
-// own Node.js runtime under /usr/lib/tether, `tether` on the PATH, tether.service and the
-// settings file it reads.
+// own Node.js runtime under /usr/lib/tether, the web portal's files, `tether` on the PATH,
+// tether.service and the settings file it reads.
 import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -56,6 +56,10 @@ export function buildTetherPackage(inputs: PackageInputs & { cacheDir: string })
     `#!/bin/sh\nexec ${TETHER_PROGRAM_DIR}/node/bin/node ${TETHER_PROGRAM_DIR}/bin/tether.cjs "$@"\n`,
     0o755,
   );
+  // The web portal's static files, served with TETHER_PORTAL_LISTEN set.
+  cpSync(join(workspace, 'packages/portal/dist/site'), join(stage, program, 'portal'), {
+    recursive: true,
+  });
   putFile(stage, `${program}/tether-service`, join(debian, 'tether-service'), 0o755);
   putText(
     stage,
