@@ -285,8 +285,13 @@ class Worker {
       sim.lostFrom = sim.node;
     }
     this.#downUntil[sim.node] = now + NODE_DOWN_MS;
-    const up = this.setup.nodes.map((_, i) => i).filter((i) => (this.#downUntil[i] ?? 0) <= now);
-    if (up.length > 0) sim.node = up[Math.floor(Math.random() * up.length)] as number;
+    // Another node, one not seen failing lately if there is one: never the one that just failed,
+    // unless it is the only one.
+    const others = this.setup.nodes.map((_, i) => i).filter((i) => i !== sim.node);
+    const up = others.filter((i) => (this.#downUntil[i] ?? 0) <= now);
+    const choices = up.length > 0 ? up : others;
+    if (choices.length > 0)
+      sim.node = choices[Math.floor(Math.random() * choices.length)] as number;
   }
 
   /** Served 2xx by `node`: a machine that had lost its node is back. */
