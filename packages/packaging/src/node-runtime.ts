@@ -2,7 +2,7 @@
 // version, checked against the integrity the registry published for it, never the build machine's.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** A current LTS line; the integrity is the registry's `dist.integrity` for this exact version. */
@@ -29,9 +29,16 @@ export function nodeRuntime(cacheDir: string): NodeRuntime {
   mkdirSync(cacheDir, { recursive: true });
   const tarball = join(cacheDir, `${name}-${version}.tgz`);
   if (!existsSync(tarball)) {
-    execFileSync('npm', ['pack', `${name}@${version}`, '--pack-destination', cacheDir], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    // Fetched into a folder of its own and renamed into place, as builds may run at once.
+    const download = mkdtempSync(join(cacheDir, 'download-'));
+    try {
+      execFileSync('npm', ['pack', `${name}@${version}`, '--pack-destination', download], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      renameSync(join(download, `${name}-${version}.tgz`), tarball);
+    } finally {
+      rmSync(download, { recursive: true, force: true });
+    }
   }
   const actual = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
   if (actual !== integrity) {
@@ -40,10 +47,23 @@ export function nodeRuntime(cacheDir: string): NodeRuntime {
       `${tarball} does not match the registry's integrity for ${name}@${version} (expected ${integrity}, got ${actual}); it was deleted, run the build again.`,
     );
   }
-  const partial = `${dir}.partial`;
-  rmSync(partial, { recursive: true, force: true });
-  mkdirSync(partial);
-  execFileSync('tar', ['-xzf', tarball, '-C', partial, '--strip-components=1', '--no-same-owner']);
-  renameSync(partial, dir);
+  const partial = mkdtempSync(`${dir}.partial-`);
+  try {
+    execFileSync('tar', [
+      '-xzf',
+      tarball,
+      '-C',
+      partial,
+      '--strip-components=1',
+      '--no-same-owner',
+    ]);
+    try {
+      renameSync(partial, dir);
+    } catch (error) {
+      if (!existsSync(nodeBinary)) throw error; // not another build having finished first
+    }
+  } finally {
+    rmSync(partial, { recursive: true, force: true });
+  }
   return { version, dir, nodeBinary };
 }

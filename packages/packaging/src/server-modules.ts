@@ -2,7 +2,16 @@
 // everything they depend on from the workspace's node_modules, and better-sqlite3 compiled for the
 // packaged runtime, whose module ABI is not the build machine's.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import type { NodeRuntime } from './node-runtime.js';
 
@@ -101,15 +110,29 @@ function betterSqliteAddon(source: string, runtime: NodeRuntime, cacheDir: strin
   const work = join(cacheDir, `better-sqlite3-${version}-node-${runtime.version}`);
   const addon = join(work, 'build/Release/better_sqlite3.node');
   if (existsSync(addon)) return addon;
-  rmSync(work, { recursive: true, force: true });
-  cpSync(source, work, { recursive: true, filter: (src) => !src.endsWith('/build') });
-  // npm's own node-gyp: the one tool that knows how to compile a Node.js addon.
-  const globalModules = execFileSync('npm', ['root', '-g'], { encoding: 'utf8' }).trim();
-  const nodeGyp = join(globalModules, 'npm/node_modules/node-gyp/bin/node-gyp.js');
-  execFileSync(
-    process.execPath,
-    [nodeGyp, 'rebuild', '--release', `--nodedir=${runtime.dir}`, '-j', '2'],
-    { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  return addon;
+  // Compiled in a folder of this build's own and renamed into place whole, so builds running
+  // at once (or one killed halfway) never see or leave a half-compiled cache entry.
+  const partial = mkdtempSync(`${work}.partial-`);
+  try {
+    cpSync(source, partial, { recursive: true, filter: (src) => !src.endsWith('/build') });
+    // npm's own node-gyp: the one tool that knows how to compile a Node.js addon.
+    const globalModules = execFileSync('npm', ['root', '-g'], { encoding: 'utf8' }).trim();
+    const nodeGyp = join(globalModules, 'npm/node_modules/node-gyp/bin/node-gyp.js');
+    execFileSync(
+      process.execPath,
+      [nodeGyp, 'rebuild', '--release', `--nodedir=${runtime.dir}`, '-j', '2'],
+      { cwd: partial, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    try {
+      renameSync(partial, work);
+    } catch {
+      if (existsSync(addon)) return addon; // another build finished first
+      // An unfinished entry left by an older build, which compiled in place.
+      rmSync(work, { recursive: true, force: true });
+      renameSync(partial, work);
+    }
+    return addon;
+  } finally {
+    rmSync(partial, { recursive: true, force: true });
+  }
 }
