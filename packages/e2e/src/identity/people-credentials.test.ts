@@ -1,6 +1,6 @@
 // People sign in to a real `tether server` with the unmodified @azure/identity
-// DeviceCodeCredential and InteractiveBrowserCredential, their sign-in pages driven over HTTP as
-// a browser would; the unmodified @azure/arm-hybridcompute then lists machines with the token,
+// DeviceCodeCredential (its code entered over HTTP as a browser would send it) and
+// InteractiveBrowserCredential (its sign-in page in real headless Chromium); the unmodified @azure/arm-hybridcompute then lists machines with the token,
 // refused until the person holds a role.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -112,12 +112,13 @@ void describe('people sign in with @azure/identity', () => {
     );
     assert.equal(assigned.status, 201, JSON.stringify(assigned.body));
 
-    // InteractiveBrowserCredential opens the sign-in page with `open`, which runs $BROWSER.
+    // InteractiveBrowserCredential opens the sign-in page with `open`, which runs $BROWSER:
+    // here real headless Chromium, where the person types the password and presses Sign in.
     const browser = join(dir, 'browser.sh');
     const log = join(dir, 'browser.log');
     await writeFile(
       browser,
-      `#!/bin/sh\nexec '${process.execPath}' '${join(CLIENTS_DIR, 'sign-in-page-driver.js')}' "$1"\n`,
+      `#!/bin/sh\nexec '${process.execPath}' '${join(CLIENTS_DIR, 'sign-in-chromium-driver.js')}' "$1"\n`,
     );
     await chmod(browser, 0o755);
     const interactive = await runNodeClient<ClientAnswer>(
@@ -139,7 +140,11 @@ void describe('people sign in with @azure/identity', () => {
     const claims = decodeJwt(interactive.result?.token ?? '');
     assert.equal(claims['oid'], userId);
     assert.equal(claims['idtyp'], 'user');
-    const lines = (await readFile(log, 'utf8')).trim().split('\n');
+    // The browser writes its log as it closes, which may be just after the app has its code.
+    const lines = await waitFor('the browser to log its sign-in', async () => {
+      const text = await readFile(log, 'utf8').catch(() => '');
+      return text.endsWith('\n') ? text.trim().split('\n') : undefined;
+    });
     // One sign-in: the second token came from the credential's cache.
     assert.equal(lines.length, 1, lines.join('\n'));
     const driven = JSON.parse(lines[0] ?? '') as {
