@@ -116,7 +116,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     let tls = await loadTls(names);
 
     const ready: { app?: FastifyInstance; portal?: PortalSite; portalOrigin?: string } = {};
-    const stopping = new StoppingResponses();
+    const requests = new RunningRequests();
     server = createServer(
       { ...SERVER_TLS_OPTIONS, key: tls.key, cert: tls.cert },
       (request, response) => {
@@ -125,7 +125,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           response.writeHead(503, { 'retry-after': '1' }).end();
           return;
         }
-        stopping.track(response);
+        requests.track(response);
         if (answerCors(request, response, ready.portalOrigin)) return;
         ready.app.routing(request, response);
       },
@@ -252,7 +252,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
             ? Promise.resolve()
             : new Promise<void>((resolve) => portal.close(() => resolve()));
         portal?.closeAllConnections();
-        await shutdown(running, stopping, plane.app, db, clusterChannel, admin, tasks, log);
+        await shutdown(running, requests, plane.app, db, clusterChannel, admin, tasks, log);
         await portalClosed;
       },
     };
@@ -326,29 +326,43 @@ function writeLogLine(level: number, object: object, message: string): void {
 }
 
 /**
- * The responses being written now. On shutdown each is told to close its connection when it
- * ends, so that an agent answered there does not poll again on the same connection but opens a
- * new one, which the load balancer gives to another node.
+ * The requests being answered now: from the moment one reaches the server until its answer has
+ * been ended, even when its client went away first. On shutdown each is told to close its
+ * connection when it ends, so that an agent answered there does not poll again on the same
+ * connection but opens a new one, which the load balancer gives to another node; and the store
+ * is closed only once none is left running.
  */
-class StoppingResponses {
-  private readonly open = new Set<ServerResponse>();
+class RunningRequests {
+  private readonly running = new Set<ServerResponse>();
+  /** Answers whose connection closed before they were ended: their handlers still run. */
+  private readonly abandoned = new Set<ServerResponse>();
   private stopping = false;
 
   track(response: ServerResponse): void {
-    if (this.stopping) {
-      response.shouldKeepAlive = false;
-      return;
-    }
-    this.open.add(response);
-    response.once('close', () => this.open.delete(response));
+    if (this.stopping) response.shouldKeepAlive = false;
+    this.running.add(response);
+    response.once('close', () => {
+      this.running.delete(response);
+      if (response.writableEnded) return;
+      for (const earlier of this.abandoned) {
+        if (earlier.writableEnded) this.abandoned.delete(earlier);
+      }
+      this.abandoned.add(response);
+    });
   }
 
   stop(): void {
     this.stopping = true;
-    for (const response of this.open) {
+    for (const response of this.running) {
       if (!response.headersSent) response.shouldKeepAlive = false;
     }
-    this.open.clear();
+  }
+
+  /** Whether every request that reached the server has had its answer ended. */
+  get settled(): boolean {
+    for (const response of this.running) if (!response.writableEnded) return false;
+    for (const response of this.abandoned) if (!response.writableEnded) return false;
+    return true;
   }
 }
 
@@ -373,14 +387,18 @@ function listen(server: Server, address: ListenAddress): Promise<number> {
   });
 }
 
+/** How long running requests may take to finish once a node is stopping. */
+const SHUTDOWN_CUT_OFF_MS = 10_000;
+
 /**
  * Stops accepting, answers the long polls held here at once (each response closing its
- * connection), closes idle keep-alive connections, lets other requests in flight finish (10 s
- * at most), then closes the database.
+ * connection), closes idle keep-alive connections, lets the requests still running finish
+ * (10 s at most), including those whose client has gone away, then closes the database: a
+ * request is never left to find the store closed under it.
  */
 async function shutdown(
   server: Server,
-  stopping: StoppingResponses,
+  requests: RunningRequests,
   app: FastifyInstance,
   db: Kysely<Database>,
   channel: ClusterChannel | undefined,
@@ -388,22 +406,37 @@ async function shutdown(
   tasks: readonly PeriodicTask[],
   log: FastifyBaseLogger,
 ): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  stopping.stop();
-  // Agents' long polls would otherwise hold their connections for up to a minute.
-  GoalStateWaiters.of(db).wakeAll();
-  gcWaitersOf(db)?.wakeAll();
-  operationWaitersOf(db).wakeAll();
+  let connectionsClosed = false;
+  server.close(() => (connectionsClosed = true));
+  requests.stop();
+  // Agents' long polls would otherwise hold their connections for up to a minute; a poll that
+  // arrives on an open connection after this is answered at the next sweep.
+  const answerPolls = (): void => {
+    GoalStateWaiters.of(db).wakeAll();
+    gcWaitersOf(db)?.wakeAll();
+    operationWaitersOf(db).wakeAll();
+  };
+  answerPolls();
   server.closeIdleConnections();
-  // A connection whose last answer is still being written becomes idle a moment later.
-  const sweep = setInterval(() => server.closeIdleConnections(), 50);
-  const deadline = setTimeout(() => {
-    log.warn('requests still running at the 10 s shutdown cut-off: their connections are closed');
-    server.closeAllConnections();
-  }, 10_000);
-  await closed;
-  clearInterval(sweep);
-  clearTimeout(deadline);
+  const cutOff = Date.now() + SHUTDOWN_CUT_OFF_MS;
+  await new Promise<void>((resolve) => {
+    // A connection whose last answer is still being written becomes idle a moment later.
+    const sweep = setInterval(() => {
+      answerPolls();
+      server.closeIdleConnections();
+      if (connectionsClosed && requests.settled) {
+        clearInterval(sweep);
+        resolve();
+      } else if (Date.now() >= cutOff) {
+        clearInterval(sweep);
+        log.warn(
+          'requests still running at the 10 s shutdown cut-off: their connections are closed',
+        );
+        server.closeAllConnections();
+        resolve();
+      }
+    }, 50);
+  });
   await channel?.close();
   await admin?.close();
   await Promise.all(tasks.map((t) => t.stop()));
