@@ -2,7 +2,7 @@
 // and seconds of load. Needs root (a tmpfs mount; PostgreSQL run as its own user).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { postgresBinDir } from '@tether/bench/dist/fleet/cluster.js';
+import { postgresBinDir } from '@tether/e2e/dist/harness/postgres-server.js';
 import { FAULTS } from './faults/index.js';
 
 const NEEDS_POSTGRES = new Set(['node-kill', 'postgres-restart']);

@@ -3,7 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { agentPaths } from '@tether/agent/paths';
-import { freePort, startAgentFixture, waitUntil, type AgentFixture } from '../agent-fixture.js';
+import { freePort } from '@tether/e2e/dist/harness/free-port.js';
+import { startAgentFixture, waitUntil, type AgentFixture } from '../agent-fixture.js';
 import { report } from '../stats.js';
 
 const IDLE_MS = 5_000;

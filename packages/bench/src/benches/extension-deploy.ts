@@ -13,12 +13,12 @@ import { Agent } from 'node:https';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
-  freePort,
   startAgentFixture,
   waitForLine,
   type AgentFixture,
   type RunningService,
 } from '../agent-fixture.js';
+import { freePort } from '@tether/e2e/dist/harness/free-port.js';
 import {
   firstPartyPackage,
   makePublisherKey,

@@ -22,13 +22,13 @@ import {
   FLEET_PUBLIC_URL,
   fdLimits,
   initInstallation,
-  PostgresCluster,
-  postgresBinDir,
+  postgresCpuMs,
   startNode,
   stopNode,
   withFdLimit,
   type TetherNode,
 } from '../fleet/cluster.js';
+import { PostgresCluster, postgresBinDir } from '@tether/e2e/dist/harness/postgres-server.js';
 import type { SimulatedMachine } from '../fleet/fleet-protocol.js';
 import { onboardSimulatedMachines, SimulatedFleet } from '../fleet/simulated-fleet.js';
 import { cpuMsOf } from '../keep-alive-load.js';
@@ -125,7 +125,7 @@ async function heartbeatWindow(
 ): Promise<HeartbeatWindow> {
   await fleet.stats(true);
   const nodeBefore = nodes.reduce((s, n) => s + cpuMsOf(n.pid), 0);
-  const pgBefore = postgres?.cpuMs() ?? 0;
+  const pgBefore = postgres === undefined ? 0 : postgresCpuMs(postgres);
   const started = performance.now();
   await sleep(seconds * 1000);
   const stats = await fleet.stats(true);
@@ -135,7 +135,7 @@ async function heartbeatWindow(
     heartbeats: stats.heartbeatsOk,
     perSecond: (stats.heartbeatsOk * 1000) / ms,
     nodeCpuMs: nodes.reduce((s, n) => s + cpuMsOf(n.pid), 0) - nodeBefore,
-    postgresCpuMs: (postgres?.cpuMs() ?? 0) - pgBefore,
+    postgresCpuMs: (postgres === undefined ? 0 : postgresCpuMs(postgres)) - pgBefore,
     latencies: stats.heartbeatLatencies,
     failures,
     failedBy: stats.heartbeatFailures,

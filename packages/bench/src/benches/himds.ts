@@ -6,13 +6,8 @@ import { Agent, createServer, request } from 'node:http';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import {
-  freePort,
-  startAgentFixture,
-  waitForLine,
-  waitUntil,
-  type AgentFixture,
-} from '../agent-fixture.js';
+import { startAgentFixture, waitForLine, waitUntil, type AgentFixture } from '../agent-fixture.js';
+import { freePort } from '@tether/e2e/dist/harness/free-port.js';
 import { serveFloorUntilTerminated } from '../floor-server.js';
 import { report, summarize } from '../stats.js';
 

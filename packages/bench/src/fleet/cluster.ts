@@ -1,19 +1,14 @@
-// The processes a fleet runs against: a PostgreSQL cluster of its own (initdb in a scratch
+// The processes a fleet runs against: a PostgreSQL cluster of its own (the e2e harness's, in a scratch
 // directory, a port of its own, as the `postgres` user when run as root) and `tether server`
 // nodes sharing one data directory's TLS material and one public URL, so that a token one node
 // issues is good at every other, as behind a load balancer.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { freePort } from '@tether/e2e/dist/harness/free-port.js';
+import type { PostgresCluster } from '@tether/e2e/dist/harness/postgres-server.js';
 import { CLOCK_TICKS } from '../keep-alive-load.js';
 import type { Installation } from '../machine-fleet.js';
 import { exited, listening, runTether, TETHER_BIN } from '../tether-process.js';
-
-const run = promisify(execFile);
 
 /** The public URL every node of a simulated deployment answers for (its load balancer's). */
 export const FLEET_PUBLIC_URL = 'https://localhost:8443';
@@ -21,140 +16,31 @@ export const FLEET_PUBLIC_URL = 'https://localhost:8443';
 /** File descriptors a process that holds a large fleet's connections is given. */
 export const FLEET_FD_LIMIT = 1_048_576;
 
-export function postgresBinDir(): string | undefined {
-  const root = '/usr/lib/postgresql';
-  if (!existsSync(root)) return undefined;
-  const versions = readdirSync(root)
-    .filter((v) => existsSync(join(root, v, 'bin', 'initdb')))
-    .sort((a, b) => Number(a) - Number(b));
-  const newest = versions.at(-1);
-  return newest === undefined ? undefined : join(root, newest, 'bin');
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /**
- * A PostgreSQL cluster in a scratch directory of its own (owned by `postgres` when run as root)
- * on a port of its own; `destroy()` stops it and removes the directory.
+ * CPU time of a PostgreSQL cluster's postmaster and every backend it started, in milliseconds:
+ * its own, its ended children's (which it waited for), and its live children's so far.
  */
-export class PostgresCluster {
-  private constructor(
-    readonly bin: string,
-    readonly dir: string,
-    readonly port: number,
-  ) {}
-
-  get url(): string {
-    return `postgres://tether@127.0.0.1:${this.port}/postgres`;
-  }
-
-  static async start(): Promise<PostgresCluster> {
-    const bin = postgresBinDir();
-    if (bin === undefined) throw new Error('PostgreSQL is not installed (/usr/lib/postgresql)');
-    const dir = await mkdtemp(join(tmpdir(), 'tether-pg-'));
-    if (process.getuid?.() === 0) await chown(dir, ...postgresIds());
-    const cluster = new PostgresCluster(bin, dir, await freePort());
-    await cluster.#as(join(bin, 'initdb'), [
-      '-D',
-      join(dir, 'data'),
-      '-A',
-      'trust',
-      '-U',
-      'tether',
-    ]);
-    await cluster.start();
-    return cluster;
-  }
-
-  async start(): Promise<void> {
-    await this.#as(join(this.bin, 'pg_ctl'), [
-      '-D',
-      join(this.dir, 'data'),
-      '-l',
-      join(this.dir, 'log'),
-      '-w',
-      '-o',
-      `-c listen_addresses=127.0.0.1 -c port=${this.port} -k ${this.dir} -c max_connections=300 -c fsync=on`,
-      'start',
-    ]);
-  }
-
-  async stop(mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
-    if (!existsSync(join(this.dir, 'data', 'postmaster.pid'))) return;
-    await this.#as(join(this.bin, 'pg_ctl'), [
-      '-D',
-      join(this.dir, 'data'),
-      '-m',
-      mode,
-      '-w',
-      'stop',
-    ]);
-  }
-
-  async destroy(): Promise<void> {
-    await this.stop('immediate').catch(() => undefined);
-    await rm(this.dir, { recursive: true, force: true });
-  }
-
-  /** The postmaster's process id. */
-  get pid(): number {
-    const text = readFileSync(join(this.dir, 'data', 'postmaster.pid'), 'utf8');
-    return Number(text.split('\n')[0]);
-  }
-
-  /**
-   * CPU time of the postmaster and every backend it started, in milliseconds: its own, its
-   * ended children's (which it waited for), and its live children's so far.
-   */
-  cpuMs(): number {
-    const postmaster = this.pid;
-    const fields = statFields(postmaster);
-    // utime, stime, cutime, cstime: fields 14-17.
-    let ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const child = statFields(Number(entry));
-        if (Number(child[1]) === postmaster) ticks += Number(child[11]) + Number(child[12]);
-      } catch {
-        // The process ended while being read.
-      }
+export function postgresCpuMs(postgres: PostgresCluster): number {
+  const postmaster = postgres.pid;
+  const fields = statFields(postmaster);
+  // utime, stime, cutime, cstime: fields 14-17.
+  let ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const child = statFields(Number(entry));
+      if (Number(child[1]) === postmaster) ticks += Number(child[11]) + Number(child[12]);
+    } catch {
+      // The process ended while being read.
     }
-    return (ticks * 1000) / CLOCK_TICKS;
   }
-
-  async #as(program: string, args: readonly string[]): Promise<void> {
-    const [command, ...rest] =
-      process.getuid?.() === 0
-        ? ['runuser', '-u', 'postgres', '--', program, ...args]
-        : [program, ...args];
-    await run(command, rest, { cwd: this.dir });
-  }
+  return (ticks * 1000) / CLOCK_TICKS;
 }
 
 /** The fields of /proc/<pid>/stat after the command name (field 3 onwards). */
 function statFields(pid: number): string[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-}
-
-function postgresIds(): [number, number] {
-  const line = readFileSync('/etc/passwd', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('postgres:'));
-  if (line === undefined) throw new Error('no postgres user to run PostgreSQL as');
-  const [, , uid, gid] = line.split(':');
-  return [Number(uid), Number(gid)];
 }
 
 /** `tether init` of a data directory, on PostgreSQL when a URL is given. */

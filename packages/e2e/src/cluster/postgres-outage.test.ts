@@ -32,7 +32,7 @@ void describe('PostgreSQL stopped under the nodes', { skip: unavailable ?? false
     const token = await plane.admin.tokenFor(plane.appId, plane.password);
     assert.equal((await plane.admin.call('GET', groups(), { token })).status, 200);
 
-    cluster.database.server!.stop();
+    await cluster.database.server!.stop();
     try {
       for (const url of cluster.nodeUrls) {
         const node = new AdminClient(
@@ -63,7 +63,7 @@ void describe('PostgreSQL stopped under the nodes', { skip: unavailable ?? false
         assert.doesNotMatch(node.logs(), /"level":(50|60)/, 'no error or fatal while it is away');
       }
     } finally {
-      cluster.database.server!.start();
+      await cluster.database.server!.start();
     }
 
     await waitFor('the nodes serving again', async () => {

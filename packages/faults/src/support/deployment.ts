@@ -8,13 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import {
-  freePort,
-  initInstallation,
-  PostgresCluster,
-  startNode,
-  type TetherNode,
-} from '@tether/bench/dist/fleet/cluster.js';
+import { initInstallation, startNode, type TetherNode } from '@tether/bench/dist/fleet/cluster.js';
+import { freePort } from '@tether/e2e/dist/harness/free-port.js';
+import { PostgresCluster } from '@tether/e2e/dist/harness/postgres-server.js';
 import type { SimulatedMachine } from '@tether/bench/dist/fleet/fleet-protocol.js';
 import {
   onboardSimulatedMachines,
