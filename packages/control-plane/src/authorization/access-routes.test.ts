@@ -136,6 +136,77 @@ for (const backend of armTestBackends()) {
       );
     });
 
+    void it("checks access for one principal: its own and its groups' grants reaching the scope, and their actions", async () => {
+      const group = await t.addPrincipal('Group', 'web admins');
+      const person = await t.addPrincipal('User', 'Wes Webadmin');
+      const other = await t.addPrincipal('User', 'Otto Other');
+      await t.db
+        .insertInto('group_members')
+        .values({ group_id: group, member_id: person })
+        .execute();
+      t.authorizer.setGroupMembers(group, [person]);
+      await t.assign(person, READER_ROLE_ID, rg);
+      await t.assign(group, CONNECTED_MACHINE_RESOURCE_ADMINISTRATOR_ROLE_ID, machine);
+      await t.assign(other, CONTRIBUTOR_ROLE_ID, machine);
+      const elsewhere = await t.addResourceGroup(sub, 'rg-check');
+      await t.assign(person, OWNER_ROLE_ID, elsewhere);
+      const check = (scope: string, id: string, as = owner) =>
+        t.inject(
+          'GET',
+          `${scope}/providers/Tether.Authorization/access/${id}?api-version=2026-11-01`,
+          {
+            as,
+          },
+        );
+
+      const res = await check(machine, person);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body['displayName'], 'Wes Webadmin');
+      assert.equal(res.body['principalType'], 'User');
+      const lines = res.body['assignments'] as (Entry & { viaGroupName: string | null })[];
+      assert.deepEqual(
+        lines.map((l) => [l.roleName, l.assignedAt, l.inherited, l.viaGroupName]).sort(),
+        [
+          ['Azure Connected Machine Resource Administrator', machine, false, 'web admins'],
+          ['Reader', rg, true, null],
+        ],
+        'the Reader grant is inherited from the group, the administrator one comes via the group; Owner elsewhere and the other person are not here',
+      );
+      assert.ok(lines.every((l) => l.principalId === person));
+      const actions = (res.body['permissions'] as { actions: string[] }[]).flatMap(
+        (p) => p.actions,
+      );
+      assert.ok(actions.includes('*/read'));
+      assert.ok(actions.includes('Microsoft.HybridCompute/machines/extensions/*'));
+      assert.ok(!actions.includes('*'), 'Owner at another group does not reach here');
+
+      // Above the machine, only the inherited Reader grant remains.
+      const atGroup = await check(rg, person);
+      assert.deepEqual(
+        (atGroup.body['assignments'] as Entry[]).map((l) => l.roleName),
+        ['Reader'],
+      );
+      // A principal with nothing here has an empty answer, not an error.
+      const stranger = await t.addPrincipal('ServicePrincipal', 'idle-bot');
+      const none = await check(machine, stranger);
+      assert.equal(none.status, 200);
+      assert.deepEqual(none.body['assignments'], []);
+      assert.deepEqual(none.body['permissions'], []);
+
+      const unknown = await check(machine, '00000000-0000-0000-0000-00000000abcd');
+      assert.equal(unknown.status, 404);
+      assert.match(JSON.stringify(unknown.body), /no user, group or service principal/);
+      const malformed = await check(machine, 'not-a-guid');
+      assert.equal(malformed.status, 400);
+
+      // Only who may read role assignments here may ask; the person asking about themselves is
+      // no exception without that right.
+      const onboarder = await t.addPrincipal();
+      await t.assign(onboarder, CONNECTED_MACHINE_ONBOARDING_ROLE_ID, rg);
+      assert.equal((await check(machine, person, onboarder)).status, 403);
+      assert.equal((await check(machine, onboarder, onboarder)).status, 403);
+    });
+
     void it('needs roleAssignments/read: a Reader may look, an Onboarding principal may not', async () => {
       const onboarder = await t.addPrincipal();
       await t.assign(onboarder, CONNECTED_MACHINE_ONBOARDING_ROLE_ID, rg);

@@ -191,6 +191,11 @@ const REQUIRED: { method: string; url: RegExp; action: string }[] = [
   },
   {
     method: 'GET',
+    url: /\/Tether\.Authorization\/access\/:principalId$/,
+    action: 'Microsoft.Authorization/roleAssignments/read',
+  },
+  {
+    method: 'GET',
     url: /\/Tether\.Authorization\/rootAccess$/,
     action: 'Microsoft.Authorization/roleAssignments/read',
   },
@@ -491,6 +496,8 @@ void describe('route authorization matrix', () => {
           },
         };
       }
+    } else if (route.url.endsWith('/access/:principalId')) {
+      extra['principalId'] = await t.addPrincipal();
     } else if (/\/policy(Set)?Definitions\/:name$/.test(route.url)) {
       const set = route.url.includes('policySetDefinitions');
       extra['name'] = route.method === 'GET' ? LINUX_SSH_KEYS_POLICY : `custom-${w.n}`;

@@ -5,6 +5,7 @@ import type { SqlActivityLog } from '../activity/sql-activity-log.js';
 import { activityRoutes } from '../activity/activity-routes.js';
 import type { RouteSpec } from '../api/route-spec.js';
 import { accessRoutes } from '../authorization/access-routes.js';
+import { checkAccessRoutes } from '../authorization/check-access-routes.js';
 import { permissionsRoutes } from '../authorization/permissions-routes.js';
 import { roleAssignmentRoutes } from '../authorization/role-assignment-routes.js';
 import { roleDefinitionRoutes } from '../authorization/role-definition-routes.js';
@@ -62,6 +63,7 @@ export function armRoutes(services: ArmServices): RouteSpec[] {
     ...policyExemptionRoutes(services),
     ...permissionsRoutes(services),
     ...accessRoutes(services),
+    ...checkAccessRoutes(services),
     ...rootAccessRoutes(services),
     ...activityRoutes(services),
   ];

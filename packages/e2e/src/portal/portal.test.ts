@@ -1,8 +1,9 @@
 // The web portal end to end in real headless Chromium: a real `tether server` serving the portal
 // on its own origin and a real agent. A person signs in with a password on the API's sign-in
 // page, sees the fleet, opens the machine, deploys CustomScript and watches it succeed, sees
-// the machine's own refusal of a script its allowlist does not admit, assigns a role and signs
-// out; a Reader sees no write control and the API refuses a write forced with their token.
+// the machine's own refusal of a script its allowlist does not admit, assigns a role, checks one
+// person's access, removes the role again, reads the extension repository and signs out; a
+// Reader sees no write control and the API refuses writes forced with their token.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -20,6 +21,7 @@ void describe('the web portal in headless Chromium', { skip: ROOT_ONLY, timeout:
   let fx: ExtensionFixture;
   let browser: Browser;
   let portal: string;
+  let readerAssignment: string;
   const shots = screenshotDir();
 
   const createUser = async (name: string, upn: string): Promise<string> => {
@@ -29,23 +31,39 @@ void describe('the web portal in headless Chromium', { skip: ROOT_ONLY, timeout:
     assert.equal(created.status, 201, JSON.stringify(created.body));
     return String(created.body['id']);
   };
-  /** At the subscription, or with `tenantRoot` at `/`, which reading the directory needs. */
-  const assign = async (principalId: string, role: string, tenantRoot = false): Promise<void> => {
+  /**
+   * At the subscription, or with `tenantRoot` at `/`, which reading the directory needs; returns
+   * the assignment's id.
+   */
+  const assign = async (principalId: string, role: string, tenantRoot = false): Promise<string> => {
     const scope = tenantRoot ? '' : `/subscriptions/${fx.plane.subscriptionId}`;
-    const put = await fx.plane.admin.call(
-      'PUT',
-      `${scope}/providers/Microsoft.Authorization/roleAssignments/${crypto.randomUUID()}?api-version=2022-04-01`,
-      {
-        body: {
-          properties: {
-            roleDefinitionId: `${scope}/providers/Microsoft.Authorization/roleDefinitions/${role}`,
-            principalId,
-          },
+    const id = `${scope}/providers/Microsoft.Authorization/roleAssignments/${crypto.randomUUID()}`;
+    const put = await fx.plane.admin.call('PUT', `${id}?api-version=2022-04-01`, {
+      body: {
+        properties: {
+          roleDefinitionId: `${scope}/providers/Microsoft.Authorization/roleDefinitions/${role}`,
+          principalId,
         },
       },
-    );
+    });
     assert.equal(put.status, 201, JSON.stringify(put.body));
+    return id;
   };
+
+  /** Waits until no section of the page is still loading, so a screenshot shows content. */
+  const settled = async (page: Page): Promise<void> => {
+    await waitFor('the page loaded', async () =>
+      (await page.getByText('Loading…').count()) === 0 ? true : undefined,
+    );
+  };
+
+  /** The number of principals the machine page's root-access summary names. */
+  const rootPrincipals = async (page: Page): Promise<number> =>
+    Number(
+      /^(\d+) principals? can run code/.exec(
+        await page.locator('#root-access-summary').innerText(),
+      )?.[1] ?? 0,
+    );
 
   /** A fresh browser profile signed in as `upn` through the API's own sign-in page. */
   const signIn = async (upn: string): Promise<{ context: BrowserContext; page: Page }> => {
@@ -85,7 +103,10 @@ void describe('the web portal in headless Chromium', { skip: ROOT_ONLY, timeout:
     assert.notEqual(portal, fx.plane.url, 'the portal has an origin of its own');
     // An administrator: Owner at the tenant root, so the directory's users can be looked up.
     await assign(await createUser('Ada Lovelace', 'ada@contoso.example'), OWNER_ROLE, true);
-    await assign(await createUser('Rita Reader', 'rita@contoso.example'), READER_ROLE);
+    readerAssignment = await assign(
+      await createUser('Rita Reader', 'rita@contoso.example'),
+      READER_ROLE,
+    );
     await createUser('Carl Contributor', 'carl@contoso.example');
     browser = await launchChromium();
   });
@@ -127,6 +148,7 @@ void describe('the web portal in headless Chromium', { skip: ROOT_ONLY, timeout:
     await waitFor('the fleet counted', async () =>
       /^1\b/.test((await connected.innerText()).trim()) ? true : undefined,
     );
+    await settled(page);
     await page.screenshot({ path: join(shots, 'overview.png'), fullPage: true });
     assert.deepEqual(await seriousViolations(page), []);
 
@@ -135,6 +157,7 @@ void describe('the web portal in headless Chromium', { skip: ROOT_ONLY, timeout:
       .getByRole('link', { name: 'Machines' })
       .click();
     await page.getByText(/1–1 of 1 machines/).waitFor();
+    await settled(page);
     await page.screenshot({ path: join(shots, 'machines.png'), fullPage: true });
     assert.deepEqual(await seriousViolations(page), []);
 
@@ -145,8 +168,13 @@ void describe('the web portal in headless Chromium', { skip: ROOT_ONLY, timeout:
     await extensionsDoor.locator('.badge', { hasText: 'open' }).waitFor();
     await page.locator('#root-access tr', { hasText: 'Ada Lovelace' }).first().waitFor();
 
-    // Deploy CustomScript with its settings and watch the operation end.
+    // Deploy CustomScript with its settings and watch the operation end; the version offered is
+    // the newest the repository holds.
     const form = page.getByRole('form', { name: 'Deploy CustomScript' });
+    await waitFor('the repository versions offered', async () =>
+      /^\d+(\.\d+)+$/.test(await form.getByLabel(/^Version/).inputValue()) ? true : undefined,
+    );
+    const offered = await form.getByLabel(/^Version/).inputValue();
     await form.getByLabel('Extension name').fill('hello');
     await form.getByLabel(/Command to execute/).fill('echo hello from the portal');
     await form.getByRole('button', { name: 'Deploy' }).click();
@@ -157,6 +185,7 @@ void describe('the web portal in headless Chromium', { skip: ROOT_ONLY, timeout:
     const row = page.locator('tr[data-extension=hello]');
     await row.locator('.badge', { hasText: 'Succeeded' }).waitFor();
     await row.getByText(/hello from the portal/).waitFor();
+    assert.equal(await row.locator('td').nth(2).innerText(), offered);
 
     // The server's own allowlist refuses a script; the portal shows the machine's reason.
     const set = await fx.azcmagent(
@@ -195,6 +224,7 @@ void describe('the web portal in headless Chromium', { skip: ROOT_ONLY, timeout:
       .getByText(/allowlist/)
       .first()
       .waitFor();
+    await settled(page);
     await page.screenshot({ path: join(shots, 'machine.png'), fullPage: true });
     assert.deepEqual(await seriousViolations(page), []);
 
@@ -206,8 +236,12 @@ void describe('the web portal in headless Chromium', { skip: ROOT_ONLY, timeout:
     await access.getByText('Contributor assigned to carl@contoso.example.').waitFor();
     const carl = page.locator('#access-control tr', { hasText: 'Carl Contributor' });
     await carl.getByText('Yes: indirect administrator').waitFor();
+    // The machine's root-access section follows at once: Carl reaches guest configuration.
+    await page.locator('#root-access tr', { hasText: 'Carl Contributor' }).waitFor();
+    const onMachine = await rootPrincipals(page);
+    assert.equal(onMachine, 3, 'the bootstrap principal, Ada and Carl');
 
-    // The fleet view says the same of every machine.
+    // The fleet view counts the same principals for the machine.
     await page
       .getByRole('navigation', { name: 'Portal' })
       .getByRole('link', { name: 'Root access' })
@@ -215,7 +249,56 @@ void describe('the web portal in headless Chromium', { skip: ROOT_ONLY, timeout:
     const fleetRow = page.locator('main tr', { hasText: machineName() });
     await fleetRow.waitFor();
     assert.doesNotMatch(await fleetRow.innerText(), /Extensions/);
+    assert.equal(await fleetRow.locator('td').last().innerText(), String(onMachine));
     await page.screenshot({ path: join(shots, 'root-access.png'), fullPage: true });
+    assert.deepEqual(await seriousViolations(page), []);
+
+    // Check access for Carl: found by name in the directory, his one grant, made right here.
+    await openMachine(page);
+    const check = page.getByRole('form', { name: 'Check access' });
+    await check.getByLabel(/Name of a user/).fill('Carl');
+    await check.getByRole('button', { name: 'Search' }).click();
+    await page
+      .getByRole('list', { name: 'Principals found' })
+      .getByRole('button', { name: 'Carl Contributor' })
+      .click();
+    const checked = page.locator('#check-access section');
+    await checked.getByRole('heading', { name: /Carl Contributor/ }).waitFor();
+    const grants = checked.locator('tbody tr');
+    assert.equal(await grants.count(), 1);
+    assert.match(
+      await grants.innerText(),
+      /Contributor\s+this scope\s+direct\s+Yes: indirect administrator/,
+    );
+    await checked.getByText(/except .*Microsoft\.Authorization\/\*\/Write/).waitFor();
+    await settled(page);
+    await page.locator('#access-control').screenshot({ path: join(shots, 'access-control.png') });
+    assert.deepEqual(await seriousViolations(page), []);
+
+    // Remove Carl's role, which asks first; he then has neither access nor root here.
+    await carl.getByRole('button', { name: 'Remove Contributor of Carl Contributor' }).click();
+    const confirm = page.getByRole('alertdialog');
+    await confirm.getByText(/Remove the Contributor role of Carl Contributor here\?/).waitFor();
+    assert.deepEqual(await seriousViolations(page), []);
+    await confirm.getByRole('button', { name: 'Yes, remove' }).click();
+    await page.getByText('Contributor removed from Carl Contributor.').waitFor();
+    await carl.waitFor({ state: 'detached' });
+    await page
+      .locator('#root-access tr', { hasText: 'Carl Contributor' })
+      .waitFor({ state: 'detached' });
+    assert.equal(await rootPrincipals(page), 2);
+
+    // The extension repository: publishers, their types and versions, the deployed one among them.
+    await page
+      .getByRole('navigation', { name: 'Portal' })
+      .getByRole('link', { name: 'Extension repository' })
+      .click();
+    const customScript = page.locator(
+      '[data-extension-type="Microsoft.Azure.Extensions/CustomScript"]',
+    );
+    await customScript.getByRole('cell', { name: offered, exact: true }).waitFor();
+    await settled(page);
+    await page.screenshot({ path: join(shots, 'repository.png'), fullPage: true });
     assert.deepEqual(await seriousViolations(page), []);
 
     // The activity log has the deployment, the refusal's operation and the role assignment.
@@ -225,6 +308,7 @@ void describe('the web portal in headless Chromium', { skip: ROOT_ONLY, timeout:
       .click();
     await page.getByText('Microsoft.Authorization/roleAssignments/write').first().waitFor();
     await page.getByText('Microsoft.HybridCompute/machines/extensions/write').first().waitFor();
+    await settled(page);
     await page.screenshot({ path: join(shots, 'activity.png'), fullPage: true });
     assert.deepEqual(await seriousViolations(page), []);
 
@@ -271,6 +355,7 @@ void describe('the web portal in headless Chromium', { skip: ROOT_ONLY, timeout:
     assert.equal(await page.getByRole('form', { name: 'Deploy CustomScript' }).count(), 0);
     assert.equal(await page.getByRole('button', { name: /^Remove / }).count(), 0);
     assert.equal(await page.getByRole('form', { name: 'Add role assignment' }).count(), 0);
+    await settled(page);
     await page.screenshot({ path: join(shots, 'machine-reader.png'), fullPage: true });
 
     assert.ok(token !== undefined, 'the portal called the API with the reader token');
@@ -290,6 +375,12 @@ void describe('the web portal in headless Chromium', { skip: ROOT_ONLY, timeout:
       },
     );
     assert.equal(forced.status, 403, JSON.stringify(forced.body));
+    const removal = await fx.plane.admin.call(
+      'DELETE',
+      `${readerAssignment}?api-version=2022-04-01`,
+      { token },
+    );
+    assert.equal(removal.status, 403, JSON.stringify(removal.body));
     await context.close();
   });
 });

@@ -26,5 +26,6 @@ export const ACTIONS = {
   extensionWrite: 'Microsoft.HybridCompute/machines/extensions/write',
   extensionDelete: 'Microsoft.HybridCompute/machines/extensions/delete',
   roleAssignmentWrite: 'Microsoft.Authorization/roleAssignments/write',
+  roleAssignmentDelete: 'Microsoft.Authorization/roleAssignments/delete',
   onboardingTokenWrite: 'Microsoft.Authorization/roleAssignments/write',
 } as const;

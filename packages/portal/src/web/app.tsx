@@ -13,6 +13,7 @@ import { AddServerPage } from './pages/add-server.js';
 import { MachinePage } from './pages/machine.js';
 import { MachinesPage } from './pages/machines.js';
 import { OverviewPage } from './pages/overview.js';
+import { RepositoryPage } from './pages/repository.js';
 import { RootAccessFleetPage } from './pages/root-access.js';
 import { AccessControl } from './pages/access-control.js';
 
@@ -22,6 +23,7 @@ const NAV = [
   ['/root-access', 'Root access'],
   ['/access', 'Access control'],
   ['/activity', 'Activity log'],
+  ['/repository', 'Extension repository'],
   ['/add-server', 'Add a server'],
 ] as const;
 
@@ -144,6 +146,8 @@ function Page(props: { path: string; search: string }) {
       return <ActivityPage />;
     case '/add-server':
       return <AddServerPage />;
+    case '/repository':
+      return <RepositoryPage />;
     case '/root-access':
       return <RootAccessFleetPage />;
     case '/access':
@@ -176,6 +180,12 @@ function AccessControlAt(props: { scope: string }) {
       ).value,
     [props.scope],
   );
-  const canWrite = allows(permissions.data ?? [], ACTIONS.roleAssignmentWrite);
-  return <AccessControl scope={props.scope} canWrite={canWrite} />;
+  const can = (action: string) => allows(permissions.data ?? [], action);
+  return (
+    <AccessControl
+      scope={props.scope}
+      canWrite={can(ACTIONS.roleAssignmentWrite)}
+      canDelete={can(ACTIONS.roleAssignmentDelete)}
+    />
+  );
 }

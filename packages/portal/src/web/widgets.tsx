@@ -50,3 +50,33 @@ export function Section(props: { title: string; id?: string; children: Component
     </section>
   );
 }
+
+/**
+ * Previous and Next over an ARM list: `pages` holds the nextLinks followed to reach the page
+ * shown, so going back is dropping the last one.
+ */
+export function Pager(props: {
+  pages: readonly string[];
+  nextLink: string | undefined;
+  onPages: (pages: string[]) => void;
+}) {
+  const { nextLink } = props;
+  return (
+    <nav class="pager" aria-label="Pages">
+      <button
+        type="button"
+        disabled={props.pages.length === 0}
+        onClick={() => props.onPages(props.pages.slice(0, -1))}
+      >
+        Previous
+      </button>
+      <button
+        type="button"
+        disabled={nextLink === undefined}
+        onClick={() => nextLink !== undefined && props.onPages([...props.pages, nextLink])}
+      >
+        Next
+      </button>
+    </nav>
+  );
+}

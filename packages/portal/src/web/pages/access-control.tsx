@@ -1,12 +1,13 @@
 // Access control (IAM) at a scope: who has access, which of them are indirect administrators of
-// the servers there, and adding a role assignment.
+// the servers there, adding and removing a role assignment, and checking one principal's access.
 import { useState } from 'preact/hooks';
 import { ApiError, type ArmList } from '../api.js';
 import { usePortal } from '../context.js';
 import { useLoad } from '../use-load.js';
 import { ErrorMessage, Loading, Section } from '../widgets.js';
+import { CheckAccess } from './check-access.js';
 
-interface AccessEntry {
+export interface AccessEntry {
   principalId: string;
   principalType: string;
   displayName: string | null;
@@ -14,7 +15,9 @@ interface AccessEntry {
   assignmentId: string;
   assignedAt: string;
   inherited: boolean;
-  viaGroup: { displayName?: string } | null;
+  /** Object id of the group whose membership brings this line. */
+  viaGroup: string | null;
+  viaGroupName: string | null;
   indirectAdministrator: boolean;
 }
 
@@ -23,8 +26,17 @@ interface RoleDefinition {
   properties: { roleName: string };
 }
 
-export function AccessControl(props: { scope: string; canWrite: boolean }) {
+export function AccessControl(props: {
+  scope: string;
+  canWrite: boolean;
+  canDelete: boolean;
+  /** Called after this section added or removed a role assignment. */
+  onChanged?: () => void;
+}) {
   const { api } = usePortal();
+  const [removing, setRemoving] = useState<AccessEntry | undefined>();
+  const [removed, setRemoved] = useState<string | undefined>();
+  const [removeError, setRemoveError] = useState<string | undefined>();
   const access = useLoad(
     () =>
       api.get<ArmList<AccessEntry>>(
@@ -45,6 +57,7 @@ export function AccessControl(props: { scope: string; canWrite: boolean }) {
               <th scope="col">Role</th>
               <th scope="col">Assigned at</th>
               <th scope="col">Can run code as root</th>
+              {props.canDelete && <th scope="col">Actions</th>}
             </tr>
           </thead>
           <tbody>
@@ -53,7 +66,7 @@ export function AccessControl(props: { scope: string; canWrite: boolean }) {
                 <td>
                   {a.displayName ?? a.principalId}
                   {a.viaGroup !== null && (
-                    <span class="muted"> (via {a.viaGroup.displayName})</span>
+                    <span class="muted"> (via {a.viaGroupName ?? a.viaGroup})</span>
                   )}
                 </td>
                 <td>{a.principalType}</td>
@@ -68,17 +81,102 @@ export function AccessControl(props: { scope: string; canWrite: boolean }) {
                     'No'
                   )}
                 </td>
+                {props.canDelete && (
+                  <td>
+                    {a.inherited ? (
+                      <span class="muted">inherited: remove at {a.assignedAt}</span>
+                    ) : a.viaGroup === null ? (
+                      <button
+                        type="button"
+                        class="danger"
+                        onClick={() => {
+                          setRemoved(undefined);
+                          setRemoveError(undefined);
+                          setRemoving(a);
+                        }}
+                      >
+                        Remove {a.roleName} of {a.displayName ?? a.principalId}
+                      </button>
+                    ) : (
+                      <span class="muted">through the group</span>
+                    )}
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>
         </table>
       )}
+      {removing !== undefined && (
+        <ConfirmRemoval
+          entry={removing}
+          onCancel={() => setRemoving(undefined)}
+          onRemoved={(text) => {
+            setRemoving(undefined);
+            setRemoved(text);
+            access.reload();
+            props.onChanged?.();
+          }}
+          onError={(text) => {
+            setRemoving(undefined);
+            setRemoveError(text);
+          }}
+        />
+      )}
+      {removed !== undefined && (
+        <p class="success" role="status">
+          {removed}
+        </p>
+      )}
+      <ErrorMessage error={removeError} />
       {props.canWrite ? (
-        <AddAssignment scope={props.scope} onAdded={access.reload} />
+        <AddAssignment
+          scope={props.scope}
+          onAdded={() => {
+            access.reload();
+            props.onChanged?.();
+          }}
+        />
       ) : (
         <p class="muted">Adding a role assignment needs Owner or User Access Administrator here.</p>
       )}
+      <CheckAccess scope={props.scope} />
     </Section>
+  );
+}
+
+/** Asks before a role assignment is removed; the API decides whether the caller may. */
+function ConfirmRemoval(props: {
+  entry: AccessEntry;
+  onCancel: () => void;
+  onRemoved: (message: string) => void;
+  onError: (message: string) => void;
+}) {
+  const { api } = usePortal();
+  const [busy, setBusy] = useState(false);
+  const who = props.entry.displayName ?? props.entry.principalId;
+  async function remove() {
+    setBusy(true);
+    try {
+      await api.request('DELETE', `${props.entry.assignmentId}?api-version=2022-04-01`);
+      props.onRemoved(`${props.entry.roleName} removed from ${who}.`);
+    } catch (caught) {
+      props.onError(caught instanceof Error ? caught.message : String(caught));
+    }
+  }
+  return (
+    <div class="confirm" role="alertdialog" aria-labelledby="confirm-removal-text">
+      <p id="confirm-removal-text">
+        Remove the {props.entry.roleName} role of {who} here? They lose what it grants at this scope
+        and below at once.
+      </p>
+      <button type="button" class="danger" disabled={busy} onClick={() => void remove()}>
+        Yes, remove
+      </button>{' '}
+      <button type="button" disabled={busy} onClick={props.onCancel}>
+        Cancel
+      </button>
+    </div>
   );
 }
 

@@ -5,6 +5,7 @@ import { ApiError, type ArmList } from '../api.js';
 import { usePortal } from '../context.js';
 import { useLoad } from '../use-load.js';
 import { ErrorMessage, Loading, Section } from '../widgets.js';
+import { REPOSITORY_API_VERSION, type PackageMetadata } from './repository.js';
 
 interface Extension {
   name: string;
@@ -17,12 +18,6 @@ interface Extension {
       status?: { code?: string; level?: string; displayStatus?: string; message?: string };
     };
   };
-}
-
-interface PackageMetadata {
-  publisher: string;
-  type: string;
-  version: string;
 }
 
 const CUSTOM_SCRIPT = { publisher: 'Microsoft.Azure.Extensions', type: 'CustomScript' };
@@ -62,20 +57,7 @@ export function Extensions(props: {
     list.reload();
   }
 
-  async function deploy(name: string, command: string) {
-    const packages = await api.get<ArmList<PackageMetadata>>(
-      '/providers/Tether.Extensions/packages?api-version=2024-07-10',
-    );
-    const newest = packages.value
-      .filter((p) => p.publisher === CUSTOM_SCRIPT.publisher && p.type === CUSTOM_SCRIPT.type)
-      .map((p) => p.version)
-      .sort((a, b) => b.localeCompare(a, undefined, { numeric: true }))[0];
-    if (newest === undefined) {
-      setError(
-        'No CustomScript package is published in this control plane’s extension repository.',
-      );
-      return;
-    }
+  async function deploy(name: string, version: string, command: string) {
     await run(
       () =>
         api.request(
@@ -85,7 +67,7 @@ export function Extensions(props: {
             location: props.location,
             properties: {
               ...CUSTOM_SCRIPT,
-              typeHandlerVersion: newest,
+              typeHandlerVersion: version,
               settings: { commandToExecute: command },
             },
           },
@@ -161,7 +143,7 @@ export function Extensions(props: {
       )}
       <ErrorMessage error={error} />
       {props.canWrite ? (
-        <DeployForm onDeploy={(name, command) => void deploy(name, command)} />
+        <DeployForm onDeploy={(name, version, command) => void deploy(name, version, command)} />
       ) : (
         <p class="muted">
           You can read this machine’s extensions; deploying one needs a role with extension writes.
@@ -171,16 +153,29 @@ export function Extensions(props: {
   );
 }
 
-function DeployForm(props: { onDeploy: (name: string, command: string) => void }) {
+function DeployForm(props: { onDeploy: (name: string, version: string, command: string) => void }) {
+  const { api } = usePortal();
+  // The versions the repository holds, newest first: a machine installs nothing else.
+  const versions = useLoad(
+    async () =>
+      (
+        await api.get<ArmList<PackageMetadata>>(
+          `/providers/Tether.Extensions/publishers/${CUSTOM_SCRIPT.publisher}/types/${CUSTOM_SCRIPT.type}/versions?api-version=${REPOSITORY_API_VERSION}`,
+        )
+      ).value.map((p) => p.version),
+    [],
+  );
   const [name, setName] = useState('CustomScript');
+  const [version, setVersion] = useState('');
   const [command, setCommand] = useState('');
+  const chosen = version || versions.data?.[0] || '';
   return (
     <form
       class="stacked"
       aria-label="Deploy CustomScript"
       onSubmit={(event) => {
         event.preventDefault();
-        props.onDeploy(name.trim(), command);
+        props.onDeploy(name.trim(), chosen, command);
       }}
     >
       <h3>Deploy CustomScript</h3>
@@ -193,6 +188,22 @@ function DeployForm(props: { onDeploy: (name: string, command: string) => void }
         <input required value={name} onInput={(e) => setName(e.currentTarget.value)} />
       </label>
       <label>
+        Version (from the extension repository)
+        <select required value={chosen} onChange={(e) => setVersion(e.currentTarget.value)}>
+          {(versions.data ?? []).map((v) => (
+            <option key={v} value={v}>
+              {v}
+            </option>
+          ))}
+        </select>
+      </label>
+      <ErrorMessage error={versions.error} />
+      {versions.data !== undefined && versions.data.length === 0 && (
+        <p class="error" role="alert">
+          No CustomScript package is published in this control plane’s extension repository.
+        </p>
+      )}
+      <label>
         Command to execute (settings.commandToExecute)
         <textarea
           required
@@ -201,7 +212,9 @@ function DeployForm(props: { onDeploy: (name: string, command: string) => void }
           onInput={(e) => setCommand(e.currentTarget.value)}
         />
       </label>
-      <button type="submit">Deploy</button>
+      <button type="submit" disabled={chosen === ''}>
+        Deploy
+      </button>
     </form>
   );
 }

@@ -1,6 +1,7 @@
 // One machine, as the Arc machine blade shows it: status, agent, OS and the server's own local
 // security configuration; extensions; guest configuration with per-rule reasons; metrics; who
 // can run code as root on it; its activity; access control.
+import { useState } from 'preact/hooks';
 import { machineId, type MachineRef } from '../../logic/arm-id.js';
 import { relativeTime, tagText } from '../../logic/format.js';
 import { ACTIONS, allows, type Permission } from '../../logic/permissions.js';
@@ -30,6 +31,8 @@ export function MachinePage(props: { machine: MachineRef }) {
     [id],
   );
   const can = (action: string) => allows(permissions.data ?? [], action);
+  // Who can run code as root follows the role assignments: a change below reloads it.
+  const [assignments, setAssignments] = useState(0);
   const m = machine.data;
   return (
     <>
@@ -86,9 +89,14 @@ export function MachinePage(props: { machine: MachineRef }) {
       />
       <GuestConfiguration machineId={id} />
       <Metrics machineId={id} />
-      <RootAccess machineId={id} />
+      <RootAccess machineId={id} generation={assignments} />
       <MachineActivity machine={props.machine} />
-      <AccessControl scope={id} canWrite={can(ACTIONS.roleAssignmentWrite)} />
+      <AccessControl
+        scope={id}
+        canWrite={can(ACTIONS.roleAssignmentWrite)}
+        canDelete={can(ACTIONS.roleAssignmentDelete)}
+        onChanged={() => setAssignments((n) => n + 1)}
+      />
     </>
   );
 }

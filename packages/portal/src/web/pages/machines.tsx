@@ -12,7 +12,7 @@ import {
 import type { ArmList } from '../api.js';
 import { usePortal } from '../context.js';
 import { useLoad } from '../use-load.js';
-import { ErrorMessage, Link, Loading, StatusBadge } from '../widgets.js';
+import { ErrorMessage, Link, Loading, Pager, StatusBadge } from '../widgets.js';
 
 export interface Machine {
   id: string;
@@ -184,24 +184,7 @@ export function MachinesPage(props: { initialStatus?: string }) {
         </tbody>
       </table>
       <Loading loading={list.loading && list.data === undefined} />
-      <nav class="pager" aria-label="Pages">
-        <button
-          type="button"
-          disabled={pages.length === 0}
-          onClick={() => setPages(pages.slice(0, -1))}
-        >
-          Previous
-        </button>
-        <button
-          type="button"
-          disabled={list.data?.nextLink === undefined}
-          onClick={() =>
-            list.data?.nextLink !== undefined && setPages([...pages, list.data.nextLink])
-          }
-        >
-          Next
-        </button>
-      </nav>
+      <Pager pages={pages} nextLink={list.data?.nextLink} onPages={setPages} />
     </>
   );
 }

@@ -6,7 +6,7 @@ import type { ArmList } from '../api.js';
 import { parseMachineId, machinePath } from '../../logic/arm-id.js';
 import { usePortal } from '../context.js';
 import { useLoad } from '../use-load.js';
-import { ErrorMessage, Link, Loading, Section } from '../widgets.js';
+import { ErrorMessage, Link, Loading, Pager, Section } from '../widgets.js';
 
 export interface Door {
   name: string;
@@ -52,14 +52,15 @@ interface FleetEntry {
 
 const API_VERSION = '2026-11-01';
 
-export function RootAccess(props: { machineId: string }) {
+/** `generation` changes when the role assignments may have: the report is read again. */
+export function RootAccess(props: { machineId: string; generation?: number }) {
   const { api } = usePortal();
   const report = useLoad(
     () =>
       api.get<RootAccessReport>(
         `${props.machineId}/providers/Tether.Authorization/rootAccess?api-version=${API_VERSION}`,
       ),
-    [props.machineId],
+    [props.machineId, props.generation],
   );
   const r = report.data;
   return (
@@ -185,24 +186,7 @@ export function RootAccessFleetPage() {
             </tbody>
           </table>
         )}
-        <nav class="pager" aria-label="Pages">
-          <button
-            type="button"
-            disabled={pages.length === 0}
-            onClick={() => setPages(pages.slice(0, -1))}
-          >
-            Previous
-          </button>
-          <button
-            type="button"
-            disabled={fleet.data?.nextLink === undefined}
-            onClick={() =>
-              fleet.data?.nextLink !== undefined && setPages([...pages, fleet.data.nextLink])
-            }
-          >
-            Next
-          </button>
-        </nav>
+        <Pager pages={pages} nextLink={fleet.data?.nextLink} onPages={setPages} />
       </Section>
     </>
   );
