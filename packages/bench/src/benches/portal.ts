@@ -17,6 +17,7 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { chromium, type Page } from 'playwright-core';
 import { openDatabase } from '@tether/control-plane/store/open-database';
 import { dataDirPaths } from '@tether/control-plane/server/data-dir';
+import { seedMachines } from '../fixtures/seed-machines.js';
 import { report, summarize } from '../stats.js';
 import { exited, listening, runTether, TETHER_BIN } from '../tether-process.js';
 
@@ -242,67 +243,20 @@ function shippedBytes(): { js: number; jsBrotli: number; jsGzip: number; cssBrot
 async function seed(dataDir: string, subscriptionId: string): Promise<void> {
   const db = await openDatabase({ kind: 'sqlite', file: dataDirPaths(dataDir).database });
   const now = Date.now();
-  const stamp = new Date(now).toISOString();
   try {
-    await db.transaction().execute(async (trx) => {
-      for (let g = 0; g < GROUPS; g++) {
-        await trx
-          .insertInto('resource_groups')
-          .values({
-            id: `/subscriptions/${subscriptionId}/resourcegroups/rg-${g}`,
-            subscription_id: subscriptionId,
-            name: `rg-${g}`,
-            location: 'westeurope',
-            tags: '{}',
-            created_at: stamp,
-          })
-          .execute();
-      }
-      for (let start = 0; start < MACHINES; start += 500) {
-        const ids = Array.from({ length: Math.min(500, MACHINES - start) }, (_, k) => start + k);
-        const idOf = (i: number) =>
-          `/subscriptions/${subscriptionId}/resourcegroups/rg-${i % GROUPS}/providers/microsoft.hybridcompute/machines/node-${i}`;
-        await trx
-          .insertInto('machines')
-          .values(
-            ids.map((i) => ({
-              id: idOf(i),
-              subscription_id: subscriptionId,
-              resource_group: `rg-${i % GROUPS}`,
-              name: `node-${i}`,
-              location: 'westeurope',
-              tags: JSON.stringify({ role: i % 3 === 0 ? 'db' : 'web' }),
-              properties: JSON.stringify(
-                i % 10 === 0
-                  ? { osName: 'windows', osType: 'windows', osVersion: '10.0.20348' }
-                  : { osName: 'ubuntu', osType: 'linux', osVersion: '24.04' },
-              ),
-              created_at: stamp,
-              updated_at: stamp,
-            })),
-          )
-          .execute();
-        await trx
-          .insertInto('machine_agents')
-          .values(
-            ids.map((i) => ({
-              machine_id: idOf(i),
-              principal_id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-              credential_expires_at: '2099-01-01T00:00:00.000Z',
-              revoked_at: null,
-              rotation_requested: 0,
-              // A third heard from a minute ago; the rest silent for a day (Disconnected).
-              last_heartbeat_at: new Date(now - (i % 3 === 0 ? 60_000 : 86_400_000)).toISOString(),
-              connected_since: stamp,
-              report: JSON.stringify({
-                agentVersion: '1.40.0',
-                machineFqdn: `node-${i}.bench.test`,
-              }),
-              onboarded_at: stamp,
-            })),
-          )
-          .execute();
-      }
+    await seedMachines(db, subscriptionId, {
+      machines: MACHINES,
+      groups: GROUPS,
+      now,
+      tags: (i) => ({ role: i % 3 === 0 ? 'db' : 'web' }),
+      properties: (i) =>
+        i % 10 === 0
+          ? { osName: 'windows', osType: 'windows', osVersion: '10.0.20348' }
+          : { osName: 'ubuntu', osType: 'linux', osVersion: '24.04' },
+      // A third heard from a minute ago; the rest silent for a day (Disconnected).
+      lastHeartbeatAt: (i) => now - (i % 3 === 0 ? 60_000 : 86_400_000),
+      report: (i) =>
+        JSON.stringify({ agentVersion: '1.40.0', machineFqdn: `node-${i}.bench.test` }),
     });
   } finally {
     await db.destroy();

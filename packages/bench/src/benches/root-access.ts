@@ -6,6 +6,7 @@ import { cpus, loadavg } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { TestControlPlane } from '@tether/control-plane/server/test-control-plane';
 import { testBackends, type TestBackend } from '@tether/control-plane/store/test-databases';
+import { seedMachines } from '../fixtures/seed-machines.js';
 import { report, summarize } from '../stats.js';
 
 const MACHINES = 10_000;
@@ -36,61 +37,12 @@ function configuration(i: number): Record<string, unknown> {
 }
 
 async function seed(plane: TestControlPlane, subscriptionId: string): Promise<void> {
-  const now = new Date(plane.clock.now()).toISOString();
-  await plane.db.transaction().execute(async (trx) => {
-    for (let g = 0; g < GROUPS; g++) {
-      await trx
-        .insertInto('resource_groups')
-        .values({
-          id: `/subscriptions/${subscriptionId}/resourcegroups/rg-${g}`,
-          subscription_id: subscriptionId,
-          name: `rg-${g}`,
-          location: 'westeurope',
-          tags: '{}',
-          created_at: now,
-        })
-        .execute();
-    }
-    for (let start = 0; start < MACHINES; start += 500) {
-      const ids = Array.from({ length: Math.min(500, MACHINES - start) }, (_, k) => start + k);
-      const idOf = (i: number) =>
-        `/subscriptions/${subscriptionId}/resourcegroups/rg-${i % GROUPS}/providers/microsoft.hybridcompute/machines/node-${i}`;
-      await trx
-        .insertInto('machines')
-        .values(
-          ids.map((i) => ({
-            id: idOf(i),
-            subscription_id: subscriptionId,
-            resource_group: `rg-${i % GROUPS}`,
-            name: `node-${i}`,
-            location: 'westeurope',
-            tags: '{}',
-            properties: JSON.stringify({ osName: 'ubuntu', osType: 'linux' }),
-            created_at: now,
-            updated_at: now,
-          })),
-        )
-        .execute();
-      await trx
-        .insertInto('machine_agents')
-        .values(
-          ids.map((i) => ({
-            machine_id: idOf(i),
-            principal_id: randomUUID(),
-            credential_expires_at: '2099-01-01T00:00:00.000Z',
-            revoked_at: null,
-            rotation_requested: 0,
-            last_heartbeat_at: now,
-            connected_since: now,
-            report: JSON.stringify({
-              agentVersion: '1.40.0',
-              agentConfiguration: configuration(i),
-            }),
-            onboarded_at: now,
-          })),
-        )
-        .execute();
-    }
+  await seedMachines(plane.db, subscriptionId, {
+    machines: MACHINES,
+    groups: GROUPS,
+    now: plane.clock.now(),
+    properties: () => ({ osName: 'ubuntu', osType: 'linux' }),
+    report: (i) => JSON.stringify({ agentVersion: '1.40.0', agentConfiguration: configuration(i) }),
   });
 }
 

@@ -140,3 +140,120 @@ for (const backend of armTestBackends()) {
     });
   });
 }
+
+for (const backend of armTestBackends()) {
+  void describe(`machine status in the list's SQL (${backend.name})`, () => {
+    let t: ArmTestApp;
+    let sub: string;
+    let reader: string;
+    const MINUTE = 60_000;
+    const DAY = 86_400_000;
+    const list = async (query: string) => {
+      const answer = await t.inject(
+        'GET',
+        `/subscriptions/${sub}/providers/Microsoft.HybridCompute/machines?${V}&${encodeURI(query)}`,
+        { as: reader },
+      );
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      return answer.body['value'] as { name: string; properties: { status: string } }[];
+    };
+
+    before(async () => {
+      t = await ArmTestApp.start({ backend });
+      sub = await t.addSubscription();
+      reader = await t.addPrincipal();
+      await t.assign(reader, READER_ROLE_ID, `/subscriptions/${sub}`);
+      await t.addResourceGroup(sub, 'rg');
+      const now = t.clock.now();
+      const iso = (ms: number) => new Date(ms).toISOString();
+      // Every way a machine reaches each status: silence, the key's expiry, a revocation, no
+      // heartbeat yet, no agent at all.
+      const agents: [string, Partial<Record<string, string | null>> | undefined][] = [
+        ['m-fresh', { last_heartbeat_at: iso(now - MINUTE) }],
+        ['m-recent', { last_heartbeat_at: iso(now - 10 * MINUTE) }],
+        ['m-silent', { last_heartbeat_at: iso(now - 20 * MINUTE) }],
+        ['m-never', { last_heartbeat_at: null, onboarded_at: iso(now - DAY) }],
+        ['m-gone', { last_heartbeat_at: iso(now - 50 * DAY) }],
+        ['m-never-old', { last_heartbeat_at: null, onboarded_at: iso(now - 60 * DAY) }],
+        ['m-key-lapsed', { last_heartbeat_at: iso(now - MINUTE), credential_expires_at: iso(now) }],
+        ['m-revoked', { last_heartbeat_at: iso(now - MINUTE), revoked_at: iso(now - DAY) }],
+        ['m-revoked-later', { last_heartbeat_at: iso(now - MINUTE), revoked_at: iso(now + DAY) }],
+        ['m-no-agent', undefined],
+      ];
+      for (const [name, agent] of agents) {
+        const id = await t.addMachine(sub, 'rg', name);
+        if (agent === undefined) continue;
+        await t.db
+          .insertInto('machine_agents')
+          .values({
+            machine_id: id,
+            principal_id: crypto.randomUUID(),
+            credential_expires_at: iso(now + 30 * DAY),
+            revoked_at: null,
+            rotation_requested: 0,
+            last_heartbeat_at: null,
+            connected_since: null,
+            report: null,
+            onboarded_at: iso(now - 2 * DAY),
+            ...agent,
+          })
+          .execute();
+      }
+    });
+    after(() => t.close());
+
+    /** Each machine's status as its own resource derives it, the oracle for the SQL. */
+    const statuses = async (): Promise<Map<string, string>> =>
+      new Map((await list('$top=100')).map((m) => [m.name, m.properties.status]));
+
+    const checkAgainstResources = async (): Promise<Map<string, string>> => {
+      const derived = await statuses();
+      const rank = (s: string | undefined) =>
+        ['Connected', 'Disconnected', 'Expired'].indexOf(s ?? '');
+      for (const status of ['Connected', 'Disconnected', 'Expired']) {
+        const listed = (await list(`$filter=status eq '${status}'&$orderby=name`)).map(
+          (m) => m.name,
+        );
+        const expected = [...derived].filter(([, s]) => s === status).map(([n]) => n);
+        assert.deepEqual(listed, expected.sort(), status);
+      }
+      // Sorted by status, ties by id (here the name, all in one group); descending keeps the ties.
+      const byStatus = [...derived.keys()].sort(
+        (a, b) => rank(derived.get(a)) - rank(derived.get(b)) || (a < b ? -1 : 1),
+      );
+      assert.deepEqual(
+        (await list('$orderby=status')).map((m) => m.name),
+        byStatus.slice(0, 10),
+      );
+      const descending = [...derived.keys()].sort(
+        (a, b) => rank(derived.get(b)) - rank(derived.get(a)) || (a < b ? -1 : 1),
+      );
+      assert.deepEqual(
+        (await list('$orderby=status desc&$top=4')).map((m) => m.name),
+        descending.slice(0, 4),
+      );
+      return derived;
+    };
+
+    void it('filters and sorts by status as each machine derives it, at the time asked', async () => {
+      const derived = await checkAgainstResources();
+      assert.deepEqual(Object.fromEntries(derived), {
+        'm-fresh': 'Connected',
+        'm-gone': 'Expired',
+        'm-key-lapsed': 'Expired',
+        'm-never': 'Disconnected',
+        'm-never-old': 'Expired',
+        'm-no-agent': 'Disconnected',
+        'm-recent': 'Connected',
+        'm-revoked': 'Expired',
+        'm-revoked-later': 'Connected',
+        'm-silent': 'Disconnected',
+      });
+      // Nothing stored goes stale: ten minutes on, the recent one is Disconnected in SQL too.
+      t.clock.advance(10 * MINUTE);
+      const later = await checkAgainstResources();
+      assert.equal(later.get('m-recent'), 'Disconnected');
+      assert.equal(later.get('m-fresh'), 'Connected');
+    });
+  });
+}

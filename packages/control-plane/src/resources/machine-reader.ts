@@ -1,8 +1,10 @@
 // Reads machines with what their ARM shape needs besides the row: the resource group's own
-// spelling and the machine's managed identity.
+// spelling and the machine's managed identity; and pages of them filtered and sorted in SQL.
 import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type { Caller } from '../api/caller.js';
 import type { AgentStatusRow } from '../machines/machine-agent-view.js';
+import type { MachineStatus } from '../machines/machine-status.js';
+import type { MachineTimings } from '../machines/machine-timings.js';
 import type { Database, MachinesTable } from '../store/schema.js';
 import { WriteGuardedCache, writeGenerationOf } from '../store/write-generation.js';
 import { resourceGroupScope } from './arm-scope.js';
@@ -33,6 +35,93 @@ interface StoredMachine {
   agent: AgentStatusRow | undefined;
 }
 
+/** The agent's columns every read of a machine with its agent selects, as `agent_…`. */
+const AGENT_COLUMNS = [
+  'machine_agents.onboarded_at as agent_onboarded_at',
+  'machine_agents.last_heartbeat_at as agent_last_heartbeat_at',
+  'machine_agents.connected_since as agent_connected_since',
+  'machine_agents.credential_expires_at as agent_credential_expires_at',
+  'machine_agents.revoked_at as agent_revoked_at',
+] as const;
+
+type AgentColumns = Pick<
+  FoundRow,
+  | 'agent_onboarded_at'
+  | 'agent_last_heartbeat_at'
+  | 'agent_connected_since'
+  | 'agent_credential_expires_at'
+  | 'agent_revoked_at'
+  | 'agent_report'
+>;
+
+/** The row without its `agent_…` columns, and the agent's row (undefined when it has none). */
+function splitAgent<T extends AgentColumns>(
+  found: T,
+): { row: Omit<T, keyof AgentColumns>; agent: AgentStatusRow | undefined } {
+  const {
+    agent_onboarded_at,
+    agent_last_heartbeat_at,
+    agent_connected_since,
+    agent_credential_expires_at,
+    agent_revoked_at,
+    agent_report,
+    ...row
+  } = found;
+  // Both columns are NOT NULL in machine_agents, so null means the join found no agent.
+  const agent =
+    agent_onboarded_at === null || agent_credential_expires_at === null
+      ? undefined
+      : {
+          onboarded_at: agent_onboarded_at,
+          last_heartbeat_at: agent_last_heartbeat_at,
+          connected_since: agent_connected_since,
+          credential_expires_at: agent_credential_expires_at,
+          revoked_at: agent_revoked_at,
+          report: agent_report,
+        };
+  return { row, agent };
+}
+
+/** What a page of machines is chosen by; each of these runs in SQL. */
+export interface MachinePageQuery {
+  subscriptionId: string;
+  resourceGroup: string | undefined;
+  nameContains: string | undefined;
+  status: MachineStatus | undefined;
+  orderBy: { field: 'name' | 'status' | 'resourceGroup'; descending: boolean };
+  offset: number;
+  limit: number;
+  /** The moment the status is derived at, in ms. */
+  now: number;
+  timings: Pick<MachineTimings, 'disconnectAfterMs' | 'expireAfterMs'>;
+}
+
+/** Status in the order a sort by it lists: Connected, Disconnected, Expired. */
+const STATUS_RANK: Readonly<Record<MachineStatus, number>> = {
+  Connected: 0,
+  Disconnected: 1,
+  Expired: 2,
+};
+
+/**
+ * The status deriveMachineStatus() gives, as SQL over the agent's times (ISO strings, which
+ * compare as the times do) and the moment asked: 0 Connected, 1 Disconnected, 2 Expired. A
+ * machine without an agent counts as Disconnected, as its resource says.
+ */
+function statusRank(now: number, timings: MachinePageQuery['timings']) {
+  const at = new Date(now).toISOString();
+  const expiredBefore = new Date(now - timings.expireAfterMs).toISOString();
+  const disconnectedBefore = new Date(now - timings.disconnectAfterMs).toISOString();
+  return sql<number>`case
+    when machine_agents.machine_id is null then 1
+    when coalesce(machine_agents.last_heartbeat_at, machine_agents.onboarded_at) <= ${expiredBefore}
+      or machine_agents.credential_expires_at <= ${at}
+      or machine_agents.revoked_at <= ${at} then 2
+    when machine_agents.last_heartbeat_at is null
+      or machine_agents.last_heartbeat_at <= ${disconnectedBefore} then 1
+    else 0 end`;
+}
+
 /** Placeholders the one-time compiled find query is filled in at. */
 const GROUP_ID = '\u0000group-id';
 const MACHINE_ID = '\u0000machine-id';
@@ -48,14 +137,7 @@ export class MachineReader {
       .selectFrom('machines')
       .leftJoin('machine_agents', 'machine_agents.machine_id', 'machines.id')
       .selectAll('machines')
-      .select([
-        'machine_agents.onboarded_at as agent_onboarded_at',
-        'machine_agents.last_heartbeat_at as agent_last_heartbeat_at',
-        'machine_agents.connected_since as agent_connected_since',
-        'machine_agents.credential_expires_at as agent_credential_expires_at',
-        'machine_agents.revoked_at as agent_revoked_at',
-        'machine_agents.report as agent_report',
-      ])
+      .select([...AGENT_COLUMNS, 'machine_agents.report as agent_report'])
       .select((eb) => [
         eb
           .selectFrom('resource_groups')
@@ -72,6 +154,17 @@ export class MachineReader {
       .compile();
   }
 
+  /** The machines of a subscription, or of one of its groups, each with its agent if any. */
+  private machinesIn(subscriptionId: string, resourceGroup: string | undefined) {
+    const query = this.db
+      .selectFrom('machines')
+      .leftJoin('machine_agents', 'machine_agents.machine_id', 'machines.id')
+      .where('machines.subscription_id', '=', subscriptionId);
+    return resourceGroup === undefined
+      ? query
+      : query.where('machines.resource_group', '=', resourceGroup.toLowerCase());
+  }
+
   /** Up to `limit` machines after the id `after`, by id; a whole subscription or one group. */
   async list(
     subscriptionId: string,
@@ -79,42 +172,43 @@ export class MachineReader {
     after: string | undefined,
     limit: number,
   ): Promise<MachinesTable[]> {
-    let query = this.db
-      .selectFrom('machines')
-      .selectAll()
-      .where('subscription_id', '=', subscriptionId);
-    if (resourceGroup !== undefined)
-      query = query.where('resource_group', '=', resourceGroup.toLowerCase());
-    if (after !== undefined) query = query.where('id', '>', after);
-    return query.orderBy('id').limit(limit).execute();
+    let query = this.machinesIn(subscriptionId, resourceGroup).selectAll('machines');
+    if (after !== undefined) query = query.where('machines.id', '>', after);
+    return query.orderBy('machines.id').limit(limit).execute();
   }
 
   /**
-   * A page of machines sorted by name in SQL, with how many match: for queries that filter
-   * only by group and name, so the common list costs one page, not every machine.
+   * A page of machines filtered and sorted in SQL, with how many match: the status is derived
+   * in the statement from the agent's times and `now`, so no stored status goes stale, and the
+   * list costs one page however large the fleet.
    */
-  async pageByName(
-    subscriptionId: string,
-    resourceGroup: string | undefined,
-    nameContains: string | undefined,
-    descending: boolean,
-    offset: number,
-    limit: number,
-  ): Promise<{ rows: MachinesTable[]; count: number }> {
-    let query = this.db.selectFrom('machines').where('subscription_id', '=', subscriptionId);
-    if (resourceGroup !== undefined)
-      query = query.where('resource_group', '=', resourceGroup.toLowerCase());
-    if (nameContains !== undefined) {
-      const pattern = `%${nameContains.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      query = query.where(sql<boolean>`lower(name) like ${pattern} escape '\\'`);
+  async page(q: MachinePageQuery): Promise<{ rows: MachinesTable[]; count: number }> {
+    const rank = statusRank(q.now, q.timings);
+    let query = this.machinesIn(q.subscriptionId, q.resourceGroup);
+    if (q.nameContains !== undefined) {
+      const pattern = `%${q.nameContains.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      query = query.where(sql<boolean>`lower(machines.name) like ${pattern} escape '\\'`);
     }
+    if (q.status !== undefined) query = query.where(rank, '=', STATUS_RANK[q.status]);
+    if (q.status === 'Connected') {
+      // Implied by the rank, said again so the last-heartbeat index finds the few that are.
+      const disconnectedBefore = new Date(q.now - q.timings.disconnectAfterMs).toISOString();
+      query = query.where('machine_agents.last_heartbeat_at', '>', disconnectedBefore);
+    }
+    const direction = q.orderBy.descending ? 'desc' : 'asc';
+    const sortBy =
+      q.orderBy.field === 'name'
+        ? sql`lower(machines.name)`
+        : q.orderBy.field === 'status'
+          ? rank
+          : sql`machines.resource_group`;
     const [rows, counted] = await Promise.all([
       query
-        .selectAll()
-        .orderBy(sql`lower(name)`, descending ? 'desc' : 'asc')
-        .orderBy('id')
-        .offset(offset)
-        .limit(limit)
+        .selectAll('machines')
+        .orderBy(sortBy, direction)
+        .orderBy('machines.id')
+        .offset(q.offset)
+        .limit(q.limit)
         .execute(),
       query.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirst(),
     ]);
@@ -127,48 +221,18 @@ export class MachineReader {
     resourceGroup: string | undefined,
     withReport: boolean,
   ): Promise<(MachinesTable & { agent: AgentStatusRow | undefined })[]> {
-    let query = this.db
-      .selectFrom('machines')
-      .leftJoin('machine_agents', 'machine_agents.machine_id', 'machines.id')
+    const rows = await this.machinesIn(subscriptionId, resourceGroup)
       .selectAll('machines')
-      .select([
-        'machine_agents.onboarded_at as agent_onboarded_at',
-        'machine_agents.last_heartbeat_at as agent_last_heartbeat_at',
-        'machine_agents.connected_since as agent_connected_since',
-        'machine_agents.credential_expires_at as agent_credential_expires_at',
-        'machine_agents.revoked_at as agent_revoked_at',
-      ])
+      .select(AGENT_COLUMNS)
       // The last heartbeat's report is the largest column: read only when asked for.
       .select((eb) =>
         withReport
           ? eb.ref('machine_agents.report').as('agent_report')
           : sql<string | null>`null`.as('agent_report'),
       )
-      .where('machines.subscription_id', '=', subscriptionId);
-    if (resourceGroup !== undefined)
-      query = query.where('machines.resource_group', '=', resourceGroup.toLowerCase());
-    const rows = await query.execute();
+      .execute();
     return rows.map((found) => {
-      const {
-        agent_onboarded_at,
-        agent_last_heartbeat_at,
-        agent_connected_since,
-        agent_credential_expires_at,
-        agent_revoked_at,
-        agent_report,
-        ...row
-      } = found;
-      const agent =
-        agent_onboarded_at === null || agent_credential_expires_at === null
-          ? undefined
-          : {
-              onboarded_at: agent_onboarded_at,
-              last_heartbeat_at: agent_last_heartbeat_at,
-              connected_since: agent_connected_since,
-              credential_expires_at: agent_credential_expires_at,
-              revoked_at: agent_revoked_at,
-              report: agent_report,
-            };
+      const { row, agent } = splitAgent(found);
       return { ...row, agent };
     });
   }
@@ -197,35 +261,14 @@ export class MachineReader {
     const { rows } = await this.db.executeQuery(query);
     const found = rows[0];
     if (found === undefined) return undefined;
-    const {
-      group_name,
-      identity_id,
-      agent_onboarded_at,
-      agent_last_heartbeat_at,
-      agent_connected_since,
-      agent_credential_expires_at,
-      agent_revoked_at,
-      agent_report,
-      ...row
-    } = found;
-    // Both columns are NOT NULL in machine_agents, so null means the join found no agent.
-    const agent =
-      agent_onboarded_at === null || agent_credential_expires_at === null
-        ? undefined
-        : Object.freeze({
-            onboarded_at: agent_onboarded_at,
-            last_heartbeat_at: agent_last_heartbeat_at,
-            connected_since: agent_connected_since,
-            credential_expires_at: agent_credential_expires_at,
-            revoked_at: agent_revoked_at,
-            report: agent_report,
-          });
+    const { row: rest, agent } = splitAgent(found);
+    const { group_name, identity_id, ...row } = rest;
     // Shared by every reader until the next write, so nobody may change them.
     return Object.freeze({
       row: Object.freeze(row),
       resourceGroupName: group_name ?? row.resource_group,
       identityPrincipalId: identity_id ?? undefined,
-      agent,
+      agent: agent === undefined ? undefined : Object.freeze(agent),
     });
   }
 

@@ -150,7 +150,11 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
     );
   }
 
-  /** A filtered, sorted page: every machine is weighed, only the page's are rendered. */
+  /**
+   * A filtered, sorted page. By name, group or status, filtered by those, it is one page in SQL;
+   * by what only the JSON columns hold, every machine is weighed here. Only the page's are
+   * rendered.
+   */
   async function queryPage(
     request: FastifyRequest,
     caller: Caller | undefined,
@@ -161,26 +165,28 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
     const offset = offsetOf(skipTokenOf(request));
     const size = query.top ?? pageSize;
     const { filter, orderBy } = query;
+    const field = orderBy.field;
     if (
-      orderBy.field === 'name' &&
-      filter.status === undefined &&
+      (field === 'name' || field === 'status' || field === 'resourceGroup') &&
       filter.osType === undefined &&
       filter.tagName === undefined
     ) {
-      const group = filter.resourceGroup ?? groupName;
       const found =
         groupName !== undefined &&
         filter.resourceGroup !== undefined &&
         filter.resourceGroup !== groupName.toLowerCase()
           ? { rows: [], count: 0 }
-          : await reader.pageByName(
+          : await reader.page({
               subscriptionId,
-              group,
-              filter.nameContains,
-              orderBy.descending,
+              resourceGroup: filter.resourceGroup ?? groupName,
+              nameContains: filter.nameContains,
+              status: filter.status,
+              orderBy: { field, descending: orderBy.descending },
               offset,
-              size,
-            );
+              limit: size,
+              now: clock.now(),
+              timings,
+            });
       const views = await withAgents(await reader.views(found.rows, caller));
       return queryAnswer(request, views, found.count, offset, size);
     }

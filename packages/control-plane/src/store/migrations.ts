@@ -655,6 +655,17 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0016_machine_agents_last_heartbeat': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // A machine's status is a function of its last heartbeat and the time: listing the
+      // Connected ones is a range of this index, not a pass over every agent.
+      await db.schema
+        .createIndex('machine_agents_last_heartbeat')
+        .on('machine_agents')
+        .column('last_heartbeat_at')
+        .execute();
+    },
+  },
 };
 
 /** Brings the schema to the newest migration; fails loudly, changing nothing more, on error. */

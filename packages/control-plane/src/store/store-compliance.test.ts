@@ -98,6 +98,7 @@ for (const backend of testBackends()) {
         '0013_policy_match_requests',
         '0014_signing_key_encryption',
         '0015_local_change_journal_id',
+        '0016_machine_agents_last_heartbeat',
       ]);
     });
 
