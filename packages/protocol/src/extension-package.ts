@@ -21,6 +21,18 @@ export interface PackageIdentity {
   readonly version: string;
 }
 
+/** What the repository's lists and reads say of a package; the zip itself is only in the download. */
+export interface PackageMetadata {
+  publisher: string;
+  type: string;
+  version: string;
+  sha256: string;
+  size: number;
+  signature: string;
+  publishedAt: string;
+  publishedBy: string;
+}
+
 /** What a publisher signs. */
 export interface PackageStatement extends PackageIdentity {
   /** Lower-case hex SHA-256 of the package zip. */

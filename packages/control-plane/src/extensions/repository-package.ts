@@ -1,21 +1,15 @@
 // A package in the repository: its identity taken from the request path (checked with the rules
 // every extension name follows), its row key, and the metadata the API answers with.
 import { parseExtensionName, TetherError, type ExtensionName } from '@tether/protocol';
-import { PACKAGE_VERSION_PATTERN, type PackageIdentity } from '@tether/protocol/extension-package';
+import {
+  PACKAGE_VERSION_PATTERN,
+  type PackageIdentity,
+  type PackageMetadata,
+} from '@tether/protocol/extension-package';
 import { ArmError } from '../api/arm-error.js';
 import type { ExtensionPackagesTable } from '../store/schema.js';
 
-/** What every answer says about a package; the zip itself is only in the download. */
-export interface PackageMetadata {
-  publisher: string;
-  type: string;
-  version: string;
-  sha256: string;
-  size: number;
-  signature: string;
-  publishedAt: string;
-  publishedBy: string;
-}
+export type { PackageMetadata };
 
 /** Every column but `content`, which lists and metadata never need to read. */
 export const METADATA_COLUMNS = [

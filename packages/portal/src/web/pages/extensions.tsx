@@ -5,7 +5,8 @@ import { ApiError, type ArmList } from '../api.js';
 import { usePortal } from '../context.js';
 import { useLoad } from '../use-load.js';
 import { ErrorMessage, Loading, Section } from '../widgets.js';
-import { REPOSITORY_API_VERSION, type PackageMetadata } from './repository.js';
+import type { PackageMetadata } from '@tether/protocol/extension-package';
+import { REPOSITORY_API_VERSION } from './repository.js';
 
 interface Extension {
   name: string;

@@ -1,20 +1,11 @@
 // The extension repository: every publisher, its extension types and their signed versions, as
 // the control plane's repository holds them. Machines install only what is here.
+import type { PackageMetadata } from '@tether/protocol/extension-package';
 import { bytes } from '../../logic/format.js';
 import type { ArmList } from '../api.js';
 import { usePortal } from '../context.js';
 import { useLoad } from '../use-load.js';
 import { ErrorMessage, Loading, Section } from '../widgets.js';
-
-export interface PackageMetadata {
-  publisher: string;
-  type: string;
-  version: string;
-  sha256: string;
-  size: number;
-  publishedAt: string;
-  publishedBy: string;
-}
 
 export const REPOSITORY_API_VERSION = '2024-07-10';
 
