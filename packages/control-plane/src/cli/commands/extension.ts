@@ -10,6 +10,7 @@ import {
   publisherKeyId,
   signPackage,
   type PackageIdentity,
+  type PackageMetadata,
 } from '@tether/protocol/extension-package';
 import { InvalidArgumentError, type Command } from 'commander';
 import { processCliDeps, type CliDeps } from '../client/cli-deps.js';
@@ -35,17 +36,6 @@ const MANIFEST_COMMANDS = [
   'uninstallCommand',
   'updateCommand',
 ] as const;
-
-interface PackageMetadata {
-  publisher: string;
-  type: string;
-  version: string;
-  sha256: string;
-  size: number;
-  signature: string;
-  publishedAt: string;
-  publishedBy: string;
-}
 
 interface NameOptions extends OutputOptions {
   publisher: string;

@@ -10,7 +10,11 @@ import {
   parseGuestConfiguration,
   type GuestConfiguration,
 } from '@tether/protocol';
-import { PACKAGE_VERSION_PATTERN, signPackage } from '@tether/protocol/extension-package';
+import {
+  PACKAGE_VERSION_PATTERN,
+  signPackage,
+  type PackageMetadata,
+} from '@tether/protocol/extension-package';
 import { InvalidArgumentError, type Command } from 'commander';
 import { decodeProtectedHeader } from 'jose';
 import { API_VERSIONS } from '../client/api-versions.js';
@@ -28,17 +32,6 @@ import { readPrivateKey } from '../client/publisher-key.js';
 
 const QUERY = { 'api-version': API_VERSIONS.extensionRepository };
 const MAX_PACKAGE_BYTES = 32 * 1024 * 1024;
-
-interface PackageMetadata {
-  publisher: string;
-  type: string;
-  version: string;
-  sha256: string;
-  size: number;
-  signature: string;
-  publishedAt: string;
-  publishedBy: string;
-}
 
 interface PublishOptions extends OutputOptions {
   dir?: string;
