@@ -28,6 +28,7 @@ export const ARM_ERROR_STATUS = {
   InvalidResourceGroupLocation: 409,
   Conflict: 409,
   ExtensionPackageNotFound: 400,
+  AgentPackageNotFound: 400,
   MachineHasNoKey: 400,
   MethodNotAllowed: 405,
   RequestEntityTooLarge: 413,

@@ -211,6 +211,17 @@ const REQUIRED: { method: string; url: RegExp; action: string }[] = [
   },
   { method: 'GET', url: /^\/providers\/Tether\.Extensions\//, action: 'authenticated' },
   {
+    method: 'POST',
+    url: /^\/providers\/Tether\.Agent\/packages$/,
+    action: 'Tether.Agent/packages/write',
+  },
+  { method: 'GET', url: /^\/providers\/Tether\.Agent\//, action: 'authenticated' },
+  {
+    method: 'POST',
+    url: /\/agentUpgradeReport$/,
+    action: 'Microsoft.HybridCompute/machines/agentUpgradeReport/action',
+  },
+  {
     method: 'GET',
     url: /\/extensions(\/:extensionName)?$/,
     action: 'Microsoft.HybridCompute/machines/extensions/read',
@@ -380,6 +391,18 @@ void describe('route authorization matrix', () => {
         published_by: 'test',
       })
       .execute();
+    // The agent package the agent package read routes name.
+    await t.db
+      .insertInto('agent_packages')
+      .values({
+        version: '1.0',
+        sha256: '0'.repeat(64),
+        size: 4,
+        content: Buffer.from('!<arch>\n', 'latin1').toString('base64'),
+        published_at: new Date(t.clock.now()).toISOString(),
+        published_by: 'test',
+      })
+      .execute();
   });
   after(() => t.close());
 
@@ -471,6 +494,14 @@ void describe('route authorization matrix', () => {
       body = { extensionTargets: { 'Contoso.Widget': { targetVersion: '1.0' } } };
     } else if (route.url.endsWith('/Microsoft.Insights/metrics') && route.method === 'POST') {
       body = { samples: [] };
+    } else if (route.url.endsWith('/agentUpgradeReport')) {
+      body = {
+        desiredVersion: '1.0',
+        correlationId: randomUUID(),
+        status: 'Success',
+        message: 'upgraded',
+        timestamp: new Date(t.clock.now()).toISOString(),
+      };
     } else if (route.url.endsWith('/extensionStatus')) {
       body = { name: 'ama', result: 'Succeeded' };
     } else if (route.url.endsWith(':machineName') && route.method === 'PUT' && !overwrite) {

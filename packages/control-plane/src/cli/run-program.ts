@@ -31,6 +31,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   activity: () => import('./commands/activity.js'),
   'onboarding-token': () => import('./commands/onboarding-token.js'),
   extension: () => import('./commands/extension.js'),
+  'agent-package': () => import('./commands/agent-package.js'),
   policy: () => import('./commands/policy.js'),
   'guest-config': () => import('./commands/guest-config.js'),
 };

@@ -21,7 +21,7 @@ void describe('goal-state long poll', () => {
     { timeout: 10_000 },
     async () => {
       const first = await w.goalState();
-      assert.deepEqual(first.body, { generation: 0, extensions: [] });
+      assert.deepEqual(first.body, { generation: 0, extensions: [], agentUpgrade: null });
       const waiters = GoalStateWaiters.of(w.t.db);
       assert.equal((await w.goalState('&after=7&wait=30')).status, 200);
       assert.equal(waiters.size, 0, 'nothing waited');

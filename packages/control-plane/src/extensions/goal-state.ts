@@ -1,7 +1,9 @@
 // A machine's extension goal state (B11): what its extension service must converge to, read
 // from the database each time it is asked for, and the operations handed out with it.
 import type { Kysely } from 'kysely';
+import type { AgentUpgradeGoal } from '@tether/protocol/agent-upgrade';
 import type { SealedSettings } from '@tether/protocol/protected-settings';
+import { agentUpgradeGoal } from '../agent-upgrade/agent-upgrade-request.js';
 import { GroupCommit } from '../store/group-commit.js';
 import type { Database } from '../store/schema.js';
 import { readGeneration, type OperationKind } from './extension-store.js';
@@ -22,6 +24,8 @@ export interface GoalStateExtension {
 export interface GoalState {
   generation: number;
   extensions: GoalStateExtension[];
+  /** The agent package the machine should run, when an upgrade was asked for (agent-upgrade/). */
+  agentUpgrade: AgentUpgradeGoal | null;
 }
 
 export async function readGoalState(db: Kysely<Database>, machineId: string): Promise<GoalState> {
@@ -39,8 +43,17 @@ export async function readGoalState(db: Kysely<Database>, machineId: string): Pr
     .where('status', '=', 'InProgress')
     .execute();
   const byExtension = new Map(operations.map((o) => [o.extension_id, o]));
+  const machine = await db
+    .selectFrom('machines')
+    .select('properties')
+    .where('id', '=', machineId)
+    .executeTakeFirst();
   return {
     generation,
+    agentUpgrade:
+      machine === undefined
+        ? null
+        : await agentUpgradeGoal(db, JSON.parse(machine.properties) as Record<string, unknown>),
     extensions: rows.map((row) => {
       const operation = byExtension.get(row.id);
       return {

@@ -134,7 +134,7 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = deepFreeze([
   builtIn(
     TETHER_CONNECTED_MACHINE_ROLE_ID,
     'Tether Connected Machine',
-    "Held by a machine's own identity: read its machine, report heartbeats, rotate its key, receive its extension requests and guest configuration assignments and report their results, its compliance and its metrics.",
+    "Held by a machine's own identity: read its machine, report heartbeats, rotate its key, receive its extension requests, agent upgrades and guest configuration assignments and report their results, its compliance and its metrics.",
     [
       permission([
         'Microsoft.HybridCompute/machines/read',
@@ -142,6 +142,7 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = deepFreeze([
         'Microsoft.HybridCompute/machines/rotateCredential/action',
         'Microsoft.HybridCompute/machines/extensionGoalState/read',
         'Microsoft.HybridCompute/machines/extensionStatus/action',
+        'Microsoft.HybridCompute/machines/agentUpgradeReport/action',
         'Microsoft.HybridCompute/machines/guestConfigurationGoalState/read',
         'Microsoft.HybridCompute/machines/guestConfigurationReports/action',
         'Microsoft.Insights/metrics/write',

@@ -3,6 +3,8 @@
 import type { Kysely } from 'kysely';
 import type { SqlActivityLog } from '../activity/sql-activity-log.js';
 import { activityRoutes } from '../activity/activity-routes.js';
+import { agentPackageRoutes } from '../agent-upgrade/agent-package-routes.js';
+import { agentUpgradeReportRoutes } from '../agent-upgrade/agent-upgrade-report-routes.js';
 import type { RouteSpec } from '../api/route-spec.js';
 import { accessRoutes } from '../authorization/access-routes.js';
 import { checkAccessRoutes } from '../authorization/check-access-routes.js';
@@ -54,6 +56,8 @@ export function armRoutes(services: ArmServices): RouteSpec[] {
     ...machineRoutes(services),
     ...extensionRoutes(services),
     ...repositoryRoutes(services),
+    ...agentPackageRoutes(services),
+    ...agentUpgradeReportRoutes(services),
     ...guestConfigurationRoutes(services),
     ...metricsRoutes(services),
     ...roleAssignmentRoutes(services),

@@ -12,6 +12,10 @@ import {
   rejectUnknownFields,
   type JsonObject,
 } from './arm-request.js';
+import {
+  parseAgentUpgradeRequest,
+  type AgentUpgradeRequest,
+} from '../agent-upgrade/agent-upgrade-request.js';
 import { isGuid } from './arm-names.js';
 import { parseLocation, parseTags, type Tags } from './arm-tags.js';
 
@@ -48,7 +52,6 @@ const READ_ONLY = [
   'displayName',
   'osProfile',
   'cloudMetadata',
-  'agentUpgrade',
   'licenseProfile',
 ] as const;
 
@@ -59,6 +62,8 @@ export interface MachinePut {
   properties: JsonObject;
   /** The body asks for the system-assigned identity (created, or replaced on re-onboarding). */
   systemAssignedIdentity: boolean;
+  /** `properties.agentUpgrade`: an agent upgrade asked for (docs/agent-upgrade.md). */
+  agentUpgrade: AgentUpgradeRequest | undefined;
 }
 
 /** Validates a PUT body for the machine `name`; every refusal names the field. */
@@ -74,12 +79,14 @@ export function parseMachinePut(body: JsonObject, name: string): MachinePut {
   const properties =
     rawProperties === undefined || rawProperties === null
       ? {}
-      : asObject(rawProperties, 'properties');
+      : { ...asObject(rawProperties, 'properties') };
+  const agentUpgrade = takeAgentUpgrade(properties);
   return {
     location: parseLocation(field(body, 'location')),
     tags: parseTags(field(body, 'tags')) ?? {},
     properties: parseWritableProperties(properties),
     systemAssignedIdentity,
+    agentUpgrade,
   };
 }
 
@@ -150,10 +157,35 @@ function parseWritableProperties(properties: JsonObject): JsonObject {
   return parsed;
 }
 
-/** PATCH takes tags only; the machine's facts come from its agent. */
-export function parseMachinePatch(body: JsonObject): { tags: Tags | undefined } {
-  rejectUnknownFields(body, ['tags'], '');
-  return { tags: parseTags(field(body, 'tags')) };
+/** Removes `agentUpgrade` from `properties` and parses it. */
+function takeAgentUpgrade(properties: JsonObject): AgentUpgradeRequest | undefined {
+  const key = Object.keys(properties).find((k) => k.toLowerCase() === 'agentupgrade');
+  if (key === undefined) return undefined;
+  const value = properties[key];
+  delete properties[key];
+  return value === null ? undefined : parseAgentUpgradeRequest(value);
+}
+
+/** PATCH takes tags and an agent upgrade; the machine's facts come from its agent. */
+export function parseMachinePatch(body: JsonObject): {
+  tags: Tags | undefined;
+  agentUpgrade: AgentUpgradeRequest | undefined;
+} {
+  rejectUnknownFields(body, ['tags', 'properties'], '');
+  const raw = field(body, 'properties');
+  let agentUpgrade: AgentUpgradeRequest | undefined;
+  if (raw !== undefined && raw !== null) {
+    const properties = { ...asObject(raw, 'properties') };
+    agentUpgrade = takeAgentUpgrade(properties);
+    const other = Object.keys(properties)[0];
+    if (other !== undefined) {
+      throw invalidContent(
+        `properties.${other}`,
+        "cannot be changed by PATCH: a machine's facts come from its agent; PATCH takes tags and properties.agentUpgrade",
+      );
+    }
+  }
+  return { tags: parseTags(field(body, 'tags')), agentUpgrade };
 }
 
 export interface MachineView {

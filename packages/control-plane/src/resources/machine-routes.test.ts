@@ -152,7 +152,7 @@ for (const backend of armTestBackends()) {
         body: { properties: { osName: 'windows' } },
       });
       assert.equal(bad.status, 400);
-      assert.equal((bad.body['error'] as { target: string }).target, 'properties');
+      assert.equal((bad.body['error'] as { target: string }).target, 'properties.osName');
     });
 
     void it('a GET after any change, through the API or not, shows the change', async () => {

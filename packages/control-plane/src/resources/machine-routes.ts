@@ -2,6 +2,11 @@
 // re-onboard (PUT), tags (PATCH) and delete. Each route declares the action it needs.
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import {
+  resolveAgentUpgrade,
+  storedAgentUpgrade,
+  writeAgentUpgrade,
+} from '../agent-upgrade/agent-upgrade-request.js';
 import type { Caller } from '../api/caller.js';
 import { ArmError } from '../api/arm-error.js';
 import type { RouteSpec } from '../api/route-spec.js';
@@ -371,6 +376,17 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
             },
           }),
         );
+        // Checked before anything is written: a version that is not published changes nothing.
+        const agentUpgrade =
+          put.agentUpgrade === undefined
+            ? undefined
+            : await resolveAgentUpgrade(
+                db,
+                before === undefined
+                  ? {}
+                  : storedAgentUpgrade(JSON.parse(before.properties) as Record<string, unknown>),
+                put.agentUpgrade,
+              );
         if (before === undefined) {
           const created = await db.transaction().execute(async (trx) => {
             // A bounded onboarding token pays for the machine in the same transaction (B3).
@@ -424,6 +440,9 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
             learnMachineIdentity(replaced.created, authorizer);
           }
         }
+        if (agentUpgrade !== undefined) {
+          await writeAgentUpgrade(db, clock, await existing(target), agentUpgrade);
+        }
         const [view] = await withAgents([await reader.view(await existing(target), caller)]);
         if (view === undefined) throw await missing(target);
         return renderMachine(view);
@@ -447,6 +466,15 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
             properties: JSON.parse(row.properties) as Record<string, unknown>,
           }),
         );
+        const agentUpgrade =
+          patch.agentUpgrade === undefined
+            ? undefined
+            : await resolveAgentUpgrade(
+                db,
+                storedAgentUpgrade(JSON.parse(row.properties) as Record<string, unknown>),
+                patch.agentUpgrade,
+              );
+        if (agentUpgrade !== undefined) await writeAgentUpgrade(db, clock, row, agentUpgrade);
         if (patch.tags !== undefined) {
           await db
             .updateTable('machines')

@@ -666,6 +666,21 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0017_agent_packages': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Agent packages the control plane can roll out to machines (agent-upgrade/); a version
+      // is immutable once published.
+      await db.schema
+        .createTable('agent_packages')
+        .addColumn('version', text, (c) => c.primaryKey())
+        .addColumn('sha256', text, (c) => c.notNull())
+        .addColumn('size', 'integer', (c) => c.notNull())
+        .addColumn('content', text, (c) => c.notNull())
+        .addColumn('published_at', text, (c) => c.notNull())
+        .addColumn('published_by', text, (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 /** Brings the schema to the newest migration; fails loudly, changing nothing more, on error. */

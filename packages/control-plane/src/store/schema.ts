@@ -257,6 +257,19 @@ export interface ExtensionGoalStatesTable {
 }
 
 /** A signed extension package in the repository (B1, 0004). */
+/** Agent packages (azcmagent .debs) to roll out to machines (0017). */
+export interface AgentPackagesTable {
+  /** The package's Debian version, as its control file states it. */
+  version: string;
+  /** Lower-case hex SHA-256 of the .deb. */
+  sha256: string;
+  size: number;
+  /** base64 of the .deb. */
+  content: string;
+  published_at: string;
+  published_by: string;
+}
+
 export interface ExtensionPackagesTable {
   /** Lower-cased `publisher/type/version`. */
   id: string;
@@ -515,6 +528,7 @@ export interface Database {
   extension_operations: ExtensionOperationsTable;
   extension_goal_states: ExtensionGoalStatesTable;
   extension_packages: ExtensionPackagesTable;
+  agent_packages: AgentPackagesTable;
   machine_metrics: MachineMetricsTable;
   guest_configuration_assignments: GuestConfigurationAssignmentsTable;
   guest_configuration_reports: GuestConfigurationReportsTable;

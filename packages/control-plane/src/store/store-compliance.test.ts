@@ -99,6 +99,7 @@ for (const backend of testBackends()) {
         '0014_signing_key_encryption',
         '0015_local_change_journal_id',
         '0016_machine_agents_last_heartbeat',
+        '0017_agent_packages',
       ]);
     });
 

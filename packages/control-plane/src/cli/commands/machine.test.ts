@@ -101,6 +101,70 @@ void describe('tether machine', () => {
   });
 });
 
+void describe('tether machine upgrade-agent', () => {
+  let kit: CliTestKit;
+  beforeEach(async () => {
+    kit = await CliTestKit.create(register);
+    await kit.signIn();
+  });
+  afterEach(() => kit.dispose());
+
+  const upgraded = (name: string) => ({
+    id: `${MACHINES}/${name}`,
+    name,
+    properties: {
+      agentVersion: '1.0.0',
+      agentUpgrade: { desiredVersion: '1.1.0', enableAutomaticUpgrade: false },
+    },
+  });
+
+  void it('asks one machine for a version with a PATCH of agentUpgrade', async () => {
+    kit.transport.on('PATCH', `${MACHINES}/web-01`, { body: upgraded('web-01') });
+    const run = await kit.run(
+      'machine',
+      'upgrade-agent',
+      '--version',
+      '1.1.0',
+      '-g',
+      'rg',
+      '-n',
+      'web-01',
+      '-o',
+      'table',
+    );
+    assert.equal(run.exitCode, 0, run.stderr);
+    assert.deepEqual(kit.transport.requests[0]?.body, {
+      properties: { agentUpgrade: { desiredVersion: '1.1.0' } },
+    });
+    assert.match(run.stdout.split('\n')[2] ?? '', /^web-01\s+rg\s+1\.0\.0\s+1\.1\.0\s+False/);
+  });
+
+  void it('rolls out to every machine of a group, or turns on automatic upgrades', async () => {
+    kit.transport.on('GET', MACHINES, { body: { value: [upgraded('a'), upgraded('b')] } });
+    kit.transport.on('PATCH', `${MACHINES}/a`, { body: upgraded('a') });
+    kit.transport.on('PATCH', `${MACHINES}/b`, { body: upgraded('b') });
+    const run = await kit.run('machine', 'upgrade-agent', '--automatic', '-g', 'rg');
+    assert.equal(run.exitCode, 0, run.stderr);
+    assert.deepEqual(kit.transport.calls(), [
+      `GET ${MACHINES}`,
+      `PATCH ${MACHINES}/a`,
+      `PATCH ${MACHINES}/b`,
+    ]);
+    assert.deepEqual(kit.transport.requests[1]?.body, {
+      properties: { agentUpgrade: { enableAutomaticUpgrade: true } },
+    });
+  });
+
+  void it('refuses to guess what to install, or a name without its group', async () => {
+    const none = await kit.run('machine', 'upgrade-agent', '-g', 'rg');
+    assert.equal(none.exitCode, 2);
+    assert.match(none.stderr, /--version V/);
+    const nameOnly = await kit.run('machine', 'upgrade-agent', '--version', '1.1.0', '-n', 'x');
+    assert.equal(nameOnly.exitCode, 2);
+    assert.equal(kit.transport.requests.length, 0);
+  });
+});
+
 void describe('tether machine extension', () => {
   const EXTENSIONS = `${MACHINES}/web-01/extensions`;
   const OPERATION = `${SUB}/providers/Microsoft.HybridCompute/locations/westeurope/operationStatuses/op-1`;

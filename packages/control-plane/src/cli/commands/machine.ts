@@ -3,6 +3,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { API_VERSIONS } from '../client/api-versions.js';
 import { processCliDeps, type CliDeps } from '../client/cli-deps.js';
+import { usageError } from '../client/cli-error.js';
 import {
   configureGroup,
   defineAction,
@@ -90,6 +91,7 @@ export function register(program: Command, deps: CliDeps = processCliDeps()): vo
     );
   registerExtension(machine, deps);
   registerMetrics(machine, deps);
+  registerUpgradeAgent(machine, deps);
   machine
     .command('delete')
     .description('Delete a machine resource (the agent on the server is not uninstalled).')
@@ -110,6 +112,90 @@ export function register(program: Command, deps: CliDeps = processCliDeps()): vo
             query: QUERY,
           },
         );
+      }),
+    );
+}
+
+const UPGRADE_COLUMNS: readonly Column<ArmResource>[] = [
+  { header: 'Name', value: (m) => m.name },
+  { header: 'ResourceGroup', value: (m) => resourceGroupOf(m.id) },
+  { header: 'AgentVersion', value: (m) => m.properties?.['agentVersion'] },
+  { header: 'DesiredVersion', value: (m) => upgradeOf(m)['desiredVersion'] },
+  { header: 'Automatic', value: (m) => upgradeOf(m)['enableAutomaticUpgrade'] },
+  { header: 'LastAttempt', value: (m) => upgradeOf(m)['lastAttemptStatus'] },
+  { header: 'LastAttemptMessage', value: (m) => upgradeOf(m)['lastAttemptMessage'] },
+];
+
+function upgradeOf(machine: ArmResource): Record<string, unknown> {
+  const value = machine.properties?.['agentUpgrade'];
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+}
+
+/**
+ * `tether machine upgrade-agent`: asks machines' agents to install a published agent package —
+ * one machine, every machine of a group, or of the subscription — as an ordinary machine write.
+ */
+function registerUpgradeAgent(machine: Command, deps: CliDeps): void {
+  machine
+    .command('upgrade-agent')
+    .description(
+      'Roll out a published agent package (tether agent-package list) to one machine (-n), a resource group (-g) or the whole subscription.',
+    )
+    .option('--version <version>', 'the published azcmagent version to install')
+    .option('--automatic', 'from now on, install every newer version as it is published')
+    .option('--no-automatic', 'stop installing newer versions automatically')
+    .option('-n, --name <name>', 'only this machine (needs -g)', parseResourceName)
+    .option('-g, --resource-group <name>', 'resource group', parseResourceGroupName)
+    .addOption(subscriptionOption())
+    .addOption(outputOption())
+    .action(
+      defineAction<
+        OutputOptions &
+          SubscriptionOptions & {
+            version?: string;
+            automatic?: boolean;
+            name?: string;
+            resourceGroup?: string;
+          }
+      >(deps, async (o, c) => {
+        if (o.version === undefined && o.automatic === undefined) {
+          throw usageError(
+            'Name what to install: --version V (a published version), or --automatic for every newer one.',
+            '--version',
+          );
+        }
+        if (o.name !== undefined && o.resourceGroup === undefined) {
+          throw usageError(
+            '--name needs --resource-group: a machine is named within its group.',
+            '--name',
+          );
+        }
+        const session = await c.session(o.subscription);
+        const sub = session.subscriptionId();
+        const paths =
+          o.name !== undefined && o.resourceGroup !== undefined
+            ? [scopePath(machineId(sub, o.resourceGroup, o.name))]
+            : (
+                await session.client.list<ArmResource>(
+                  `${scopePath(o.resourceGroup === undefined ? subscriptionScope(sub) : resourceGroupScope(sub, o.resourceGroup))}/providers/Microsoft.HybridCompute/machines`,
+                  QUERY,
+                )
+              ).map((m) => scopePath(m.id));
+        const agentUpgrade = {
+          ...(o.version === undefined ? {} : { desiredVersion: o.version }),
+          ...(o.automatic === undefined ? {} : { enableAutomaticUpgrade: o.automatic }),
+        };
+        const updated: ArmResource[] = [];
+        for (const path of paths) {
+          updated.push(
+            await session.client.patch<ArmResource>(
+              path,
+              { properties: { agentUpgrade } },
+              { query: QUERY },
+            ),
+          );
+        }
+        c.print(updated, o.output, UPGRADE_COLUMNS);
       }),
     );
 }

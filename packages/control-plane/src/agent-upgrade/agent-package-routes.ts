@@ -1,0 +1,161 @@
+// The agent package repository (docs/agent-upgrade.md): administrators publish azcmagent .debs,
+// checked with dpkg-deb and immutable once there; any signed-in caller (agents included) lists
+// them and downloads one. Publishing a newer version moves machines that upgrade automatically.
+import { createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { isDebianVersion } from '@tether/protocol/agent-upgrade';
+import { ArmError } from '../api/arm-error.js';
+import type { RouteSpec } from '../api/route-spec.js';
+import { bodyObject, field, param, rejectUnknownFields } from '../resources/arm-request.js';
+import type { ArmServices } from '../resources/arm-routes.js';
+import {
+  AGENT_PACKAGE_API_VERSIONS,
+  AGENT_PACKAGES_PATH,
+  agentPackageContent,
+  findAgentPackage,
+  listAgentPackages,
+  renderAgentPackage,
+} from './agent-package-store.js';
+import { followNewestPackage } from './agent-upgrade-request.js';
+import { inspectAgentDeb } from './deb-inspection.js';
+
+export const AGENT_PACKAGE_PUBLISH_ACTION = 'Tether.Agent/packages/write';
+
+/** The largest agent package taken: today's is about 40 MB, its own Node.js runtime included. */
+export const MAX_AGENT_PACKAGE_BYTES = 160 * 1024 * 1024;
+const BODY_LIMIT = Math.ceil(MAX_AGENT_PACKAGE_BYTES / 3) * 4 + 64 * 1024;
+
+function versionOf(request: FastifyRequest): string {
+  const version = param(request, 'version');
+  if (!isDebianVersion(version)) {
+    throw new ArmError(
+      'InvalidResourceName',
+      `'${version.slice(0, 80)}' is not a Debian version (digits first, then letters, digits, '.', '+', '~', '-').`,
+      { target: 'version' },
+    );
+  }
+  return version;
+}
+
+function notFound(version: string): ArmError {
+  return new ArmError(
+    'ResourceNotFound',
+    `No agent package of version ${version} is published; list them with 'tether agent-package list'.`,
+  );
+}
+
+function readDeb(request: FastifyRequest): Buffer {
+  const body = bodyObject(request);
+  rejectUnknownFields(body, ['package'], '');
+  const content = field(body, 'package');
+  if (typeof content !== 'string' || content === '') {
+    throw new ArmError(
+      'InvalidRequestContent',
+      "'package' is required: the azcmagent .deb, base64-encoded.",
+      { target: 'package' },
+    );
+  }
+  const bytes = Buffer.from(content, 'base64');
+  if (bytes.toString('base64') !== content) {
+    throw new ArmError(
+      'InvalidRequestContent',
+      "'package' is not valid base64: use A-Z, a-z, 0-9, '+' and '/' with '=' padding, no line breaks.",
+      { target: 'package' },
+    );
+  }
+  if (bytes.byteLength > MAX_AGENT_PACKAGE_BYTES) {
+    throw new ArmError(
+      'InvalidRequestContent',
+      `The package has ${bytes.byteLength} bytes; at most ${MAX_AGENT_PACKAGE_BYTES} are taken.`,
+      { target: 'package' },
+    );
+  }
+  return bytes;
+}
+
+export function agentPackageRoutes(services: ArmServices): RouteSpec[] {
+  const { db, clock } = services;
+  const common = { apiVersions: AGENT_PACKAGE_API_VERSIONS };
+  const read = { kind: 'authenticated' } as const;
+  return [
+    {
+      ...common,
+      method: 'POST',
+      url: AGENT_PACKAGES_PATH,
+      access: { kind: 'action', action: AGENT_PACKAGE_PUBLISH_ACTION, scope: () => '/' },
+      bodyLimit: BODY_LIMIT,
+      async handler({ request, reply, caller }) {
+        const deb = readDeb(request);
+        const control = await inspectAgentDeb(deb);
+        const sha256 = createHash('sha256').update(deb).digest('hex');
+        const same = await findAgentPackage(db, control.version);
+        if (same !== undefined) {
+          if (same.sha256 === sha256) return same;
+          throw new ArmError(
+            'Conflict',
+            `Agent package version ${same.version} is already published with other contents (SHA-256 ${same.sha256}); versions are immutable, so build the change as a new version.`,
+            { target: 'package' },
+          );
+        }
+        const row = {
+          version: control.version,
+          sha256,
+          size: deb.byteLength,
+          content: deb.toString('base64'),
+          published_at: new Date(clock.now()).toISOString(),
+          published_by: caller?.name ?? '',
+        };
+        const result = await db
+          .insertInto('agent_packages')
+          .values(row)
+          .onConflict((oc) => oc.column('version').doNothing())
+          .executeTakeFirstOrThrow();
+        if (result.numInsertedOrUpdatedRows === 0n) {
+          throw new ArmError(
+            'Conflict',
+            `Agent package version ${control.version} was published by another request at the same time.`,
+          );
+        }
+        await followNewestPackage(db, clock);
+        void reply.code(201);
+        return renderAgentPackage(row);
+      },
+    },
+    {
+      ...common,
+      method: 'GET',
+      url: AGENT_PACKAGES_PATH,
+      access: read,
+      async handler() {
+        return { value: await listAgentPackages(db) };
+      },
+    },
+    {
+      ...common,
+      method: 'GET',
+      url: `${AGENT_PACKAGES_PATH}/:version`,
+      access: read,
+      async handler({ request }) {
+        const version = versionOf(request);
+        const found = await findAgentPackage(db, version);
+        if (found === undefined) throw notFound(version);
+        return found;
+      },
+    },
+    {
+      ...common,
+      method: 'GET',
+      url: `${AGENT_PACKAGES_PATH}/:version/content`,
+      access: read,
+      async handler({ request, reply }) {
+        const version = versionOf(request);
+        const found = await findAgentPackage(db, version);
+        const content =
+          found === undefined ? undefined : await agentPackageContent(db, found.version);
+        if (content === undefined) throw notFound(version);
+        void reply.header('content-type', 'application/vnd.debian.binary-package');
+        return content;
+      },
+    },
+  ];
+}
