@@ -287,6 +287,14 @@ void describe('the web portal in headless Chromium', { skip: ROOT_ONLY, timeout:
       .locator('#root-access tr', { hasText: 'Carl Contributor' })
       .waitFor({ state: 'detached' });
     assert.equal(await rootPrincipals(page), 2);
+    // Removing the machine's own role says it cuts the machine off; Cancel keeps the role.
+    await page
+      .locator('#access-control')
+      .getByRole('button', { name: /^Remove Tether Connected Machine of / })
+      .click();
+    await confirm.getByText(/the machine’s own identity/).waitFor();
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await confirm.waitFor({ state: 'detached' });
 
     // The extension repository: publishers, their types and versions, the deployed one among them.
     await page

@@ -145,6 +145,9 @@ export function AccessControl(props: {
   );
 }
 
+/** The role a machine's own identity holds at its machine, which the agent needs to work. */
+const MACHINE_ROLE = 'Tether Connected Machine';
+
 /** Asks before a role assignment is removed; the API decides whether the caller may. */
 function ConfirmRemoval(props: {
   entry: AccessEntry;
@@ -169,6 +172,13 @@ function ConfirmRemoval(props: {
       <p id="confirm-removal-text">
         Remove the {props.entry.roleName} role of {who} here? They lose what it grants at this scope
         and below at once.
+        {props.entry.roleName === MACHINE_ROLE && (
+          <strong>
+            {' '}
+            This is the machine’s own identity: without it the machine can no longer report or
+            receive its extensions until it is onboarded again.
+          </strong>
+        )}
       </p>
       <button type="button" class="danger" disabled={busy} onClick={() => void remove()}>
         Yes, remove
