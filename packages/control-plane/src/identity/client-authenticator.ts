@@ -47,7 +47,7 @@ export class ClientAuthenticator {
   ): Promise<AuthenticatedClient> {
     const clientId = proof.client_id;
     if (clientId === undefined || clientId === '') throw missing('client_id');
-    this.throttle.check(clientId, address);
+    await this.throttle.check(clientId, address);
     try {
       return await this.prove(proof, clientId, audience);
     } catch (error) {
@@ -55,7 +55,7 @@ export class ClientAuthenticator {
         error instanceof OAuthError &&
         (error.status === 401 || error.error === 'unauthorized_client')
       ) {
-        this.throttle.failed(clientId, address);
+        await this.throttle.failed(clientId, address);
       }
       throw error;
     }

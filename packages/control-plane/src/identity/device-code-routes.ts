@@ -117,7 +117,7 @@ async function approve(
     return page(services, request, reply, kept, 'The form expired. Please enter the code again.');
   }
   try {
-    services.codeThrottle.check('device-code', request.ip);
+    await services.codeThrottle.check('device-code', request.ip);
   } catch (error) {
     if (!(error instanceof OAuthError)) throw error;
     return failedSignIn(reply, request, '', '', '', error, (message) =>
@@ -126,7 +126,7 @@ async function approve(
   }
   const pending = await services.deviceCodes.pending(kept.user_code);
   if (pending === undefined) {
-    services.codeThrottle.failed('device-code', request.ip);
+    await services.codeThrottle.failed('device-code', request.ip);
     void reply.code(400);
     return page(
       services,

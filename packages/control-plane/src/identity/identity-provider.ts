@@ -35,6 +35,7 @@ import { PeopleGrants } from './people-grants.js';
 import { PeopleSignIn } from './people-sign-in.js';
 import { RefreshTokens } from './refresh-tokens.js';
 import { SignInStore } from './sign-in-store.js';
+import { SignInFailureStore } from './sign-in-failure-store.js';
 import { DEFAULT_THROTTLE_LIMITS, SignInThrottle } from './sign-in-throttle.js';
 import { UserTokenIssuer } from './user-token-issuer.js';
 
@@ -70,6 +71,8 @@ export class IdentityProvider {
     readonly signIns: SignInStore,
     private readonly userTokens: UserTokenIssuer,
     private readonly channel: ClusterChannel,
+    /** Failed sign-ins, kept for every node to read back. */
+    private readonly failures: SignInFailureStore,
     /** How the signing keys are stored, for the start-up log. */
     readonly keyStorage: SigningKeyStorage,
   ) {}
@@ -103,6 +106,7 @@ export class IdentityProvider {
       if (origin === 'remote') void keys.reload().catch(() => undefined);
     });
     channel.onReset({ resync: () => keys.reload() });
+    const failures = new SignInFailureStore(db);
     return new IdentityProvider(
       endpoints,
       keys,
@@ -112,7 +116,7 @@ export class IdentityProvider {
         assertions,
         endpoints,
         clock,
-        new SignInThrottle(clock).share(channel, 'client'),
+        new SignInThrottle(clock).share(channel, 'client', failures),
       ),
       tokens,
       hasher,
@@ -120,13 +124,18 @@ export class IdentityProvider {
         store,
         hasher,
         clock,
-        new SignInThrottle(clock, PASSWORD_THROTTLE_LIMITS, 'account').share(channel, 'password'),
+        new SignInThrottle(clock, PASSWORD_THROTTLE_LIMITS, 'account').share(
+          channel,
+          'password',
+          failures,
+        ),
       ),
       clock,
       store,
       new SignInStore(db),
       new UserTokenIssuer(keys, endpoints, clock, lifetime),
       channel,
+      failures,
       keyStorage,
     );
   }
@@ -146,7 +155,11 @@ export class IdentityProvider {
       deviceCodes,
       issuer: this.userTokens,
       clients: this.clients,
-      throttle: new SignInThrottle(clock, DEFAULT_THROTTLE_LIMITS).share(this.channel, 'people'),
+      throttle: new SignInThrottle(clock, DEFAULT_THROTTLE_LIMITS).share(
+        this.channel,
+        'people',
+        this.failures,
+      ),
       activity,
     });
     return [
@@ -163,6 +176,7 @@ export class IdentityProvider {
         codeThrottle: new SignInThrottle(clock, DEFAULT_THROTTLE_LIMITS).share(
           this.channel,
           'device-code',
+          this.failures,
         ),
       }),
       ...logoutRoutes({ endpoints, credentials, signIn }),

@@ -40,10 +40,10 @@ export class PasswordAuthenticator {
   /** The user, or OAuthError `invalid_grant` (wrong name or password) or 429 `temporarily_unavailable`. */
   async signIn(userName: string, password: string, address: string): Promise<SignedInUser> {
     const account = userName.trim().toLowerCase();
-    this.throttle.check(account, address);
+    await this.throttle.check(account, address);
     const user = await this.check(account, password);
     if (user === undefined) {
-      this.throttle.failed(account, address);
+      await this.throttle.failed(account, address);
       throw new OAuthError(
         'invalid_grant',
         50126,

@@ -77,7 +77,7 @@ export class PeopleGrants {
         properties: { clientId: client.clientId, grantType },
       });
     try {
-      this.services.throttle.check(client.clientId, address);
+      await this.services.throttle.check(client.clientId, address);
     } catch (error) {
       await record('Failed', 'TooManyRequests', client.clientId);
       throw error;
@@ -89,7 +89,7 @@ export class PeopleGrants {
       return answer.body;
     } catch (error) {
       if (error instanceof OAuthError && error.error === 'invalid_grant') {
-        this.services.throttle.failed(client.clientId, address);
+        await this.services.throttle.failed(client.clientId, address);
         await record('Failed', `invalid_grant (AADSTS${error.aadsts})`, client.clientId);
       }
       throw error;

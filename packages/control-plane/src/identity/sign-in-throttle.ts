@@ -1,10 +1,13 @@
 // Limits on the token endpoint: failed sign-ins per client and per address within a window
 // (then 429 with Retry-After, before any hashing), and a bounded number of secret hashes at
 // once, so wrong guesses can neither be made quickly nor crowd out real sign-ins. The count it
-// keeps is bounded too: past that, clients and addresses it cannot count are refused.
+// keeps is bounded too: past that, clients and addresses it cannot count are refused. Shared by
+// several nodes, it counts in memory what every node publishes, and keeps every failure in the
+// database too, which a node reads back when it starts and after losing notifications.
 import type { Clock } from '../clock.js';
 import type { ClusterChannel } from '../cluster/cluster-channel.js';
 import { OAuthError } from './oauth-error.js';
+import type { SignInFailureStore } from './sign-in-failure-store.js';
 
 export interface ThrottleLimits {
   /** Failed attempts for one client_id from one address per window. */
@@ -40,6 +43,9 @@ export const DEFAULT_THROTTLE_LIMITS: ThrottleLimits = Object.freeze({
 
 const DEFAULT_MAX_WINDOWS = 100_000;
 
+/** Every this many failures stored, the windows that have ended are deleted. */
+const PRUNE_EVERY = 1_000;
+
 interface Window {
   start: number;
   failures: number;
@@ -49,7 +55,12 @@ export class SignInThrottle {
   private readonly windows = new Map<string, Window>();
   private running = 0;
   private readonly waiting: (() => void)[] = [];
-  private shared: { channel: ClusterChannel; name: string } | undefined;
+  private shared:
+    { channel: ClusterChannel; name: string; store: SignInFailureStore | undefined } | undefined;
+  /** Set while the counts are to be read back from the store (at start, after a lost channel). */
+  private reading: Promise<void> | undefined;
+  private stale = false;
+  private stored = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -61,9 +72,11 @@ export class SignInThrottle {
   /**
    * Throws 429 when the client or the address has used its failures for this window, or when
    * the throttle counts as many windows as it may and this client or address has none: failing
-   * closed, since its failures could not be counted.
+   * closed, since its failures could not be counted. A shared throttle first reads back the
+   * counts it may have missed; until it can, every sign-in is refused (the store's error).
    */
-  check(clientId: string, address: string): void {
+  async check(clientId: string, address: string): Promise<void> {
+    await this.readBack();
     const full = this.full(this.clock.now());
     for (const [key, limit, who] of this.keys(clientId, address)) {
       const window = this.current(key);
@@ -83,27 +96,74 @@ export class SignInThrottle {
     }
   }
 
-  failed(clientId: string, address: string): void {
+  /** Counts a failure here, on the other nodes, and in the store (whose error it passes on). */
+  async failed(clientId: string, address: string): Promise<void> {
     this.count(clientId, address);
-    this.shared?.channel.publish(
-      'sign-in-failure',
-      JSON.stringify([this.shared.name, clientId, address]),
-    );
+    const shared = this.shared;
+    if (shared === undefined) return;
+    shared.channel.publish('sign-in-failure', JSON.stringify([shared.name, clientId, address]));
+    if (shared.store === undefined) return;
+    const now = this.clock.now();
+    const keys = this.keys(clientId, address).map(([key]) => key);
+    await shared.store.add(shared.name, keys, now, this.limits.windowMs);
+    this.stored += 1;
+    if (this.stored % PRUNE_EVERY === 0) {
+      await shared.store.prune(shared.name, now, this.limits.windowMs);
+    }
   }
 
   /**
    * Counts the failures every node of the control plane sees, so that spreading guesses over
    * the nodes behind a load balancer gains nothing: each node publishes its own failures and
-   * counts the others'. `name` tells this throttle's failures from other throttles'.
+   * counts the others'. `name` tells this throttle's failures from other throttles'. With a
+   * store, every failure is kept there too, and read back before the first check and after the
+   * channel was lost, when notifications may have been missed: a node started during a window,
+   * or cut from the others for a while, still counts every failure of that window.
    */
-  share(channel: ClusterChannel, name: string): this {
-    this.shared = { channel, name };
+  share(channel: ClusterChannel, name: string, store?: SignInFailureStore): this {
+    this.shared = { channel, name, store };
     channel.subscribe('sign-in-failure', (payload, origin) => {
       if (origin === 'local') return;
       const failure = parseFailure(payload);
       if (failure?.[0] === name) this.count(failure[1], failure[2]);
     });
+    if (store !== undefined) {
+      this.stale = true;
+      channel.onReset({
+        lost: () => (this.stale = true),
+        resync: async () => {
+          await this.reading?.catch(() => undefined);
+          this.stale = true;
+          await this.readBack();
+        },
+      });
+    }
     return this;
+  }
+
+  /** Replaces the counts with the store's when they may have missed failures; one read at once. */
+  private async readBack(): Promise<void> {
+    const store = this.shared?.store;
+    if (store === undefined || !this.stale) return;
+    this.reading ??= (async () => {
+      try {
+        const now = this.clock.now();
+        const open = await store.open(
+          this.shared!.name,
+          now,
+          this.limits.windowMs,
+          this.limits.maxWindows ?? DEFAULT_MAX_WINDOWS,
+        );
+        this.windows.clear();
+        for (const window of open) {
+          this.windows.set(window.key, { start: window.start, failures: window.failures });
+        }
+        this.stale = false;
+      } finally {
+        this.reading = undefined;
+      }
+    })();
+    await this.reading;
   }
 
   private count(clientId: string, address: string): void {

@@ -681,6 +681,20 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0018_sign_in_failures': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Failed sign-ins counted in the database, so that a node started later, or one that
+      // lost its notifications, reads the counts every node made (identity/sign-in-throttle.ts).
+      await db.schema
+        .createTable('sign_in_failures')
+        .addColumn('throttle', text, (c) => c.notNull())
+        .addColumn('key', text, (c) => c.notNull())
+        .addColumn('window_start', 'bigint', (c) => c.notNull())
+        .addColumn('failures', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('sign_in_failures_pk', ['throttle', 'key'])
+        .execute();
+    },
+  },
 };
 
 /** Brings the schema to the newest migration; fails loudly, changing nothing more, on error. */

@@ -453,6 +453,18 @@ export interface PolicyExemptionsTable {
   updated_by: string;
 }
 
+/**
+ * Failed sign-ins in one window (0018), per throttle (clients, passwords, people, device codes)
+ * and key (a client, an address, or the pair).
+ */
+export interface SignInFailuresTable {
+  throttle: string;
+  key: string;
+  /** Milliseconds since the epoch (PostgreSQL gives a bigint back as a string). */
+  window_start: number | string;
+  failures: number;
+}
+
 /** A person's browser session at the sign-in pages (0011); the cookie is kept only as a hash. */
 export interface SignInSessionsTable {
   /** base64url SHA-256 of the session cookie. */
@@ -542,4 +554,5 @@ export interface Database {
   authorization_codes: AuthorizationCodesTable;
   refresh_tokens: RefreshTokensTable;
   device_codes: DeviceCodesTable;
+  sign_in_failures: SignInFailuresTable;
 }

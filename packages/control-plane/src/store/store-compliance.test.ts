@@ -100,6 +100,7 @@ for (const backend of testBackends()) {
         '0015_local_change_journal_id',
         '0016_machine_agents_last_heartbeat',
         '0017_agent_packages',
+        '0018_sign_in_failures',
       ]);
     });
 
