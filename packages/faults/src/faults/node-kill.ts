@@ -1,9 +1,17 @@
-// `kill -9` of one of three nodes over PostgreSQL under a simulated fleet (heartbeats, long polls)
-// and machine writes: every heartbeat and write answered 2xx is found afterwards (with its
-// activity log entry), the killed node's agents are back on the other nodes within 30 s, and
-// their reconnects are spread out rather than all at once.
+// `kill -9` of one of three nodes over PostgreSQL under a simulated fleet (heartbeats, long polls),
+// machine writes and extension requests: every heartbeat, write and extension request answered
+// 2xx is found afterwards (writes with their activity log entry, requests with their settings and
+// operation), the killed node's agents are back on the other nodes within 30 s, and their
+// reconnects are spread out rather than all at once.
+import { mkdtemp } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  firstPartyPackage,
+  makePublisherKey,
+  publishPackage,
+} from '@tether/bench/dist/extension-publisher.js';
 import { Deployment } from '../support/deployment.js';
-import { WriteLedger } from '../support/ledger.js';
+import { ExtensionLedger, WriteLedger } from '../support/ledger.js';
 import { expectNothingLost } from '../support/read-back.js';
 import { sleep, Verdict, waitFor, type FaultOptions } from '../support/verdict.js';
 
@@ -13,6 +21,10 @@ export async function run(options: FaultOptions): Promise<Verdict> {
   const verdict = new Verdict('kill -9 of one of three nodes over PostgreSQL');
   const deployment = await Deployment.start({ nodes: 3, database: 'postgres' });
   try {
+    const configDir = await mkdtemp(join(deployment.root, 'cli-'));
+    const cli = { install: deployment.install, url: deployment.publicUrl, configDir };
+    const ref = firstPartyPackage('Microsoft.Azure.Extensions', 'CustomScript');
+    await publishPackage(cli, await makePublisherKey(cli, join(configDir, 'key')), ref);
     const machines = await deployment.onboard('faults', options.short ? 60 : 900);
     const fleet = await deployment.fleet(machines, true);
     const since = new Date();
@@ -24,7 +36,16 @@ export async function run(options: FaultOptions): Promise<Verdict> {
       admin,
     );
     ledger.start(10);
-    await sleep(options.short ? 3000 : 15_000);
+    const requests = new ExtensionLedger(
+      machines,
+      [0, 1, 2].map((i) => deployment.api(i)),
+      admin,
+      ref,
+    );
+    // One request per machine, spread over the time before and after the kill.
+    const loadMs = options.short ? 3000 : 15_000;
+    requests.start((2 * loadMs) / machines.length);
+    await sleep(loadMs);
 
     const before = await fleet.stats(true);
     const victims = before.pollsHeld[1] ?? 0;
@@ -37,6 +58,7 @@ export async function run(options: FaultOptions): Promise<Verdict> {
     );
     await sleep(1000);
     await ledger.stop();
+    await requests.stop();
     const after = await fleet.stats();
     fleet.heartbeats(0);
 
@@ -69,6 +91,8 @@ export async function run(options: FaultOptions): Promise<Verdict> {
     verdict.figure('heartbeats answered 200', before.heartbeatsOk + after.heartbeatsOk);
     verdict.figure('machine writes answered 2xx', ledger.acknowledged.length);
     verdict.figure('machine writes refused or unanswered', JSON.stringify(ledger.refused));
+    verdict.figure('extension requests answered 2xx', requests.acknowledged.length);
+    verdict.figure('extension requests refused or unanswered', JSON.stringify(requests.refused));
     verdict.expect(victims > 0, 'the killed node held agents');
     verdict.expect(
       back && slowest <= BACK_WITHIN_MS,
@@ -89,6 +113,13 @@ export async function run(options: FaultOptions): Promise<Verdict> {
       ledger,
       since,
     });
+    const live = deployment.nodes.findIndex((n) => n !== undefined);
+    const missing = await requests.missing(deployment.api(Math.max(0, live)));
+    verdict.figure('acknowledged extension requests lost', missing.length);
+    verdict.expect(
+      requests.acknowledged.length > 0 && missing.length === 0,
+      `every extension request answered 2xx is found with its settings and operation: ${missing.slice(0, 3).join('; ')}`,
+    );
   } finally {
     await deployment.stop();
   }

@@ -122,3 +122,105 @@ export class WriteLedger {
     return ids;
   }
 }
+
+/** An extension request answered 2xx, and the operation the SDK would follow for it. */
+export interface AcknowledgedRequest {
+  readonly machine: string;
+  readonly command: string;
+  readonly operation: string;
+}
+
+/**
+ * Extension requests made through the API while a fault strikes, one per machine (a machine
+ * takes one at a time), each recorded only once answered 2xx, and read back afterwards: the
+ * extension carries the request's settings, and its operation is found.
+ */
+export class ExtensionLedger {
+  readonly acknowledged: AcknowledgedRequest[] = [];
+  /** Answers that were not 2xx, by status (0: no answer). */
+  readonly refused: Record<string, number> = {};
+  #running = false;
+  #loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly machines: readonly SimulatedMachine[],
+    /** The API clients to write through, one after another. */
+    private readonly apis: readonly TetherApi[],
+    private readonly token: string,
+    /** The published package each request installs. */
+    private readonly ref: {
+      readonly publisher: string;
+      readonly type: string;
+      readonly version: string;
+    },
+  ) {}
+
+  /** Requests one machine's extension after another, every `pauseMs`, until stop() or done. */
+  start(pauseMs: number): void {
+    this.#running = true;
+    this.#loop = (async () => {
+      for (let i = 0; this.#running && i < this.machines.length; i++) {
+        const machine = this.machines[i] as SimulatedMachine;
+        const client = this.apis[i % this.apis.length] as TetherApi;
+        const command = `echo ${randomUUID()}`;
+        try {
+          const answer = await client.call('PUT', this.#path(machine), this.token, {
+            location: 'westeurope',
+            properties: {
+              publisher: this.ref.publisher,
+              type: this.ref.type,
+              typeHandlerVersion: this.ref.version.split('.').slice(0, 2).join('.'),
+              settings: { commandToExecute: command },
+            },
+          });
+          const operation = answer.headers['azure-asyncoperation'];
+          if (answer.status >= 200 && answer.status < 300 && typeof operation === 'string') {
+            const url = new URL(operation);
+            this.acknowledged.push({
+              machine: machine.name,
+              command,
+              operation: url.pathname + url.search,
+            });
+          } else {
+            this.refused[answer.status] = (this.refused[answer.status] ?? 0) + 1;
+          }
+        } catch {
+          this.refused[0] = (this.refused[0] ?? 0) + 1;
+        }
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#loop;
+  }
+
+  /** Reads every acknowledged request back through `api`; returns what is missing. */
+  async missing(api: TetherApi): Promise<string[]> {
+    const lost: string[] = [];
+    const byName = new Map(this.machines.map((m) => [m.name, m]));
+    for (const a of this.acknowledged) {
+      const machine = byName.get(a.machine) as SimulatedMachine;
+      const extension = await api.call('GET', this.#path(machine), this.token);
+      const settings = (
+        JSON.parse(extension.text) as { properties?: { settings?: { commandToExecute?: string } } }
+      ).properties?.settings;
+      if (extension.status !== 200 || settings?.commandToExecute !== a.command) {
+        lost.push(
+          `${a.machine}: extension answered ${extension.status} with ${JSON.stringify(settings)}, not "${a.command}"`,
+        );
+      }
+      const operation = await api.call('GET', a.operation, this.token);
+      if (operation.status !== 200) {
+        lost.push(`${a.machine}: its request's operation answered ${operation.status}`);
+      }
+    }
+    return lost;
+  }
+
+  #path(machine: SimulatedMachine): string {
+    return `${machine.path}/extensions/${this.ref.type}?${MACHINE_VERSION}`;
+  }
+}
