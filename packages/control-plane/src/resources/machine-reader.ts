@@ -190,11 +190,6 @@ export class MachineReader {
       query = query.where(sql<boolean>`lower(machines.name) like ${pattern} escape '\\'`);
     }
     if (q.status !== undefined) query = query.where(rank, '=', STATUS_RANK[q.status]);
-    if (q.status === 'Connected') {
-      // Implied by the rank, said again so the last-heartbeat index finds the few that are.
-      const disconnectedBefore = new Date(q.now - q.timings.disconnectAfterMs).toISOString();
-      query = query.where('machine_agents.last_heartbeat_at', '>', disconnectedBefore);
-    }
     const direction = q.orderBy.descending ? 'desc' : 'asc';
     const sortBy =
       q.orderBy.field === 'name'

@@ -695,6 +695,14 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0019_machine_agents_without_last_heartbeat_index': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Every heartbeat rewrites last_heartbeat_at, and keeping 0016's index made that update
+      // about three times dearer, while the status filters it was for gained a millisecond or
+      // two at 10,000 machines: the status is worked out in the query over the join instead.
+      await db.schema.dropIndex('machine_agents_last_heartbeat').execute();
+    },
+  },
 };
 
 /** Brings the schema to the newest migration; fails loudly, changing nothing more, on error. */

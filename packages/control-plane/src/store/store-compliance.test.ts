@@ -101,6 +101,7 @@ for (const backend of testBackends()) {
         '0016_machine_agents_last_heartbeat',
         '0017_agent_packages',
         '0018_sign_in_failures',
+        '0019_machine_agents_without_last_heartbeat_index',
       ]);
     });
 
