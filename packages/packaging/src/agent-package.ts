@@ -33,6 +33,9 @@ export function buildAgentPackage(inputs: PackageInputs): string {
   );
   const bundles = join(workspace, 'packages/agent/dist/bundle');
   cpSync(bundles, join(stage, program, 'dist/bundle'), { recursive: true });
+  // The agent reports this as its version (agent/src/version.ts), so a machine shows the
+  // package it runs.
+  putText(stage, `${program}/package-version`, `${inputs.version}\n`);
   putText(
     stage,
     'usr/bin/azcmagent',

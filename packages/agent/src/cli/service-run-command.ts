@@ -12,6 +12,9 @@ import type { CpuLimitReport } from '../extensions/host/cgroup.js';
 import { createExtensionHost } from '../extensions/host/create-extension-host.js';
 import { trustedOwnerUid } from '../extensions/host/trusted-owner.js';
 import { HttpsExtensionApi } from '../extensions/service/extension-api.js';
+import { AgentUpgrader } from '../agent-upgrade/agent-upgrader.js';
+import { installDeb, readDebFields } from '../agent-upgrade/dpkg-installer.js';
+import { agentVersion, installedPackage } from '../version.js';
 import { ExtensionService } from '../extensions/service/extension-service.js';
 import { MachineCredential } from '../extensions/service/machine-credential.js';
 import { requireAgentState } from '../identity/agent-state.js';
@@ -28,6 +31,7 @@ import { createHimdsServer } from '../himds/himds-server.js';
 import { MachineTokenSource } from '../himds/machine-token-source.js';
 import { writeServiceStatus, type ServiceStatus } from '../himds/service-status.js';
 import type { AgentPaths } from '../paths.js';
+import { systemScheduler } from '../scheduler.js';
 import type { CommandContext, CommandSpec } from './command-module.js';
 import { runUntilSignalled, secondsSetting } from './service-lifecycle.js';
 
@@ -259,8 +263,25 @@ async function runExtensionService(context: CommandContext, paths: AgentPaths): 
     },
     ...(commandTimeoutMs === undefined ? {} : { commandTimeoutMs }),
   });
+  const packaged = installedPackage();
+  const upgrader = new AgentUpgrader({
+    dataDir: paths.dataDir,
+    api,
+    clock: systemClock,
+    scheduler: systemScheduler,
+    log,
+    loadConfig: () => loadLocalConfig(paths, { trustedOwnerUid: configOwnerUid }),
+    runningVersion: agentVersion(),
+    notPackaged:
+      packaged !== undefined && paths.root === '/'
+        ? undefined
+        : `${process.argv[1] ?? 'an unknown program'}${paths.root === '/' ? '' : ` with AZCMAGENT_ROOT=${paths.root}`}`,
+    readFields: readDebFields,
+    install: installDeb,
+  });
   const statusFile = paths.serviceStatus('extension');
   const service = new ExtensionService({
+    upgrader,
     paths,
     host,
     api,

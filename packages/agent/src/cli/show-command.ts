@@ -6,7 +6,7 @@ import { readServiceStatus, type ServiceStatus } from '../himds/service-status.j
 import { AgentError } from '../errors.js';
 import { describeProxy } from '../network/proxy-route.js';
 import type { AgentPaths } from '../paths.js';
-import { AGENT_VERSION } from '../version.js';
+import { agentVersion } from '../version.js';
 import type { CommandContext, CommandSpec } from './command-module.js';
 
 export const spec: CommandSpec = {
@@ -62,7 +62,7 @@ export function run(context: CommandContext): number {
     ['Tenant ID', state?.tenantId ?? ''],
     ['VM ID', state?.vmId ?? ''],
     ['Location', state?.location ?? ''],
-    ['Agent Version', AGENT_VERSION],
+    ['Agent Version', agentVersion()],
     ['Agent Logfile', paths.agentLog],
     ['Agent Status', status],
     ['Agent Last Heartbeat', himds?.lastHeartbeat ?? ''],

@@ -1,5 +1,5 @@
 // `azcmagent version`: the version of the installed agent.
-import { AGENT_VERSION } from '../version.js';
+import { agentVersion } from '../version.js';
 import type { CommandContext, CommandSpec } from './command-module.js';
 
 export const spec: CommandSpec = {
@@ -10,7 +10,8 @@ export const spec: CommandSpec = {
 };
 
 export function run(context: CommandContext): number {
-  if (context.json) context.printJson({ Version: AGENT_VERSION });
-  else context.out.stdout(`azcmagent version ${AGENT_VERSION}\n`);
+  const version = agentVersion();
+  if (context.json) context.printJson({ Version: version });
+  else context.out.stdout(`azcmagent version ${version}\n`);
   return 0;
 }

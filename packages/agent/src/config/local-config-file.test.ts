@@ -16,7 +16,7 @@ beforeEach(() => {
 afterEach(() => temp.remove());
 
 void describe('loadLocalConfig', () => {
-  void test('a missing file is a fresh install: the defaults of SPEC §4', () => {
+  void test('a missing file is a fresh install: the defaults of SPEC §4, and agent upgrades on', () => {
     const loaded = loadLocalConfig(temp.paths, owner);
     assert.equal(loaded.state, 'ok');
     if (loaded.state !== 'ok') return;
@@ -34,6 +34,7 @@ void describe('loadLocalConfig', () => {
       'config.mode': 'full',
       'guestconfiguration.agent.cpulimit': 5,
       'extensions.agent.cpulimit': 5,
+      'agentupgrade.enabled': true,
     });
   });
 

@@ -20,6 +20,7 @@ export interface LocalConfig {
   readonly 'config.mode': ConfigMode;
   readonly 'guestconfiguration.agent.cpulimit': number;
   readonly 'extensions.agent.cpulimit': number;
+  readonly 'agentupgrade.enabled': boolean;
 }
 
 export type PropertyName = keyof LocalConfig;

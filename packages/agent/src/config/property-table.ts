@@ -257,6 +257,11 @@ export const PROPERTY_TABLE: PropertyTable = {
     'guest configuration service',
   ),
   'extensions.agent.cpulimit': cpuLimit('extensions.agent.cpulimit', 'extension service'),
+  'agentupgrade.enabled': boolean(
+    'agentupgrade.enabled',
+    true,
+    'Whether the control plane may upgrade this agent to a package it publishes. When false every upgrade it asks for is refused here and shows as failed, naming this setting; upgrading by hand (dpkg -i) still works.',
+  ),
 };
 
 /** Every property, in the order `config list` shows them (SPEC §4). */

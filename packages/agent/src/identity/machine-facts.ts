@@ -2,7 +2,7 @@
 // fully qualified name and agent version.
 import { readFileSync } from 'node:fs';
 import { hostname, release } from 'node:os';
-import { AGENT_VERSION } from '../version.js';
+import { agentVersion } from '../version.js';
 
 export interface OsFacts {
   readonly osName: string;
@@ -29,6 +29,6 @@ export function osFacts(): OsFacts {
     osType: 'linux',
     osVersion,
     machineFqdn: hostname(),
-    agentVersion: AGENT_VERSION,
+    agentVersion: agentVersion(),
   };
 }

@@ -1,5 +1,6 @@
 // The extension service's calls to the control plane (docs/extensions.md "Agent calls"): the
 // goal-state long poll, status reports, and package signature + bytes, as the machine identity.
+import type { AgentUpgradeReport } from '@tether/protocol/agent-upgrade';
 import type { PackageIdentity } from '@tether/protocol/extension-package';
 import { AgentError } from '../../errors.js';
 import type { MachineTarget } from '../../control-plane/machine-api.js';
@@ -18,6 +19,8 @@ export const LONG_POLL_MARGIN_MS = 20_000;
 const CALL_TIMEOUT_MS = 30_000;
 const CALL_DEADLINE_MS = 60_000;
 const MAX_JSON_BYTES = 16 * 1024 * 1024;
+/** An agent package carries its own runtime: tens of megabytes, over whatever link there is. */
+const AGENT_PACKAGE_DEADLINE_MS = 15 * 60_000;
 
 /** What a status report came to: accepted, or dropped for good (stale id, gone extension). */
 export type ReportResult = 'accepted' | { readonly dropped: string };
@@ -86,5 +89,33 @@ export class HttpsExtensionApi implements ExtensionApi {
     const entry = `${this.target.endpoint}/providers/Tether.Extensions/publishers/${encodeURIComponent(identity.publisher)}/types/${encodeURIComponent(identity.type)}/versions/${encodeURIComponent(identity.version)}`;
     const what = `${identity.publisher}.${identity.type} ${identity.version}`;
     return downloadSignedPackage(this.client, entry, EXTENSION_API_VERSION, what);
+  }
+
+  /** The bytes at `downloadPath` on the control plane, at most `maxBytes` of them. */
+  async fetchAgentPackage(downloadPath: string, maxBytes: number): Promise<Buffer> {
+    const answer = await this.client.call({
+      method: 'GET',
+      url: `${this.target.endpoint}${downloadPath}`,
+      accept: 'application/vnd.debian.binary-package',
+      timeoutMs: CALL_TIMEOUT_MS,
+      deadlineMs: AGENT_PACKAGE_DEADLINE_MS,
+      maxBytes,
+    });
+    if (answer.status !== 200) throw refusedAnswer('serve the agent package', answer);
+    return answer.body;
+  }
+
+  /** Throws when the report should be sent again later. */
+  async reportAgentUpgrade(report: AgentUpgradeReport): Promise<void> {
+    const answer = await this.client.call({
+      method: 'POST',
+      url: this.client.machineUrl('/agentUpgradeReport', EXTENSION_API_VERSION),
+      json: report,
+      accept: 'application/json',
+      timeoutMs: CALL_TIMEOUT_MS,
+      deadlineMs: CALL_DEADLINE_MS,
+      maxBytes: MAX_JSON_BYTES,
+    });
+    if (answer.status !== 200) throw refusedAnswer('accept the agent upgrade report', answer);
   }
 }

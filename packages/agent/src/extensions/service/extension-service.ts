@@ -4,6 +4,7 @@
 // extension processes and refuses operations until it is enabled again (S11).
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { AgentUpgrader } from '../../agent-upgrade/agent-upgrader.js';
 import type { Clock } from '../../clock.js';
 import { loadLocalConfig, type LoadedConfig } from '../../config/local-config-file.js';
 import { effectiveSettings } from '../../effective-settings.js';
@@ -36,6 +37,8 @@ export interface ExtensionServiceOptions {
   readonly configOwnerUid?: number;
   /** Once, after the first goal-state request was answered or failed. */
   readonly onReady?: () => void;
+  /** Carries out the goal state's agent upgrade; none in tests that do not need one. */
+  readonly upgrader?: AgentUpgrader;
   /** The service status file (`azcmagent show`, heartbeats). */
   readonly writeStatus?: (status: 'running' | 'stopped', lastError: string | undefined) => void;
 }
@@ -77,7 +80,10 @@ export class ExtensionService {
       random,
       log,
       ...backoffOf(backoff),
-      onGoalState: (state) => this.reconciler.update(state),
+      onGoalState: (state) => {
+        this.reconciler.update(state);
+        options.upgrader?.update(state.agentUpgrade ?? null);
+      },
       onAttempt: (error) => this.attempted(error),
     });
     const { paths } = options;
@@ -122,6 +128,7 @@ export class ExtensionService {
     this.configWatcher.stop();
     this.stateWatcher.stop();
     this.reconciler.stop();
+    this.options.upgrader?.stop();
     this.reports.stop();
     this.cancelRefresh?.();
     await this.configChange;
@@ -137,6 +144,7 @@ export class ExtensionService {
   async settled(): Promise<void> {
     await this.configChange;
     await this.reconciler.idle();
+    await this.options.upgrader?.idle();
     await this.reports.idle();
   }
 

@@ -1,5 +1,6 @@
 // The goal state the control plane answers to `GET …/extensionGoalState` (docs/extensions.md),
 // checked field by field: the reconciler acts only on a well-formed answer.
+import { isDebianVersion, type AgentUpgradeGoal } from '@tether/protocol/agent-upgrade';
 import type { SealedSettings } from '@tether/protocol/protected-settings';
 
 export type OperationKind = 'install' | 'update' | 'upgrade' | 'remove';
@@ -28,6 +29,8 @@ export interface GoalStateExtension {
 export interface GoalState {
   readonly generation: number;
   readonly extensions: readonly GoalStateExtension[];
+  /** The agent package to run, when an upgrade was asked for (docs/agent-upgrade.md). */
+  readonly agentUpgrade?: AgentUpgradeGoal | null;
 }
 
 const KINDS: readonly OperationKind[] = ['install', 'update', 'upgrade', 'remove'];
@@ -41,7 +44,35 @@ export function parseGoalState(body: unknown): GoalState {
   }
   const list = record['extensions'];
   if (!Array.isArray(list)) throw new Error('the goal state has no "extensions" list');
-  return { generation, extensions: list.map((item, index) => parseExtension(item, index)) };
+  return {
+    generation,
+    extensions: list.map((item, index) => parseExtension(item, index)),
+    agentUpgrade: agentUpgrade(record['agentUpgrade']),
+  };
+}
+
+/** A control plane from before agent upgrades sends none: the same as null. */
+function agentUpgrade(value: unknown): AgentUpgradeGoal | null {
+  if (value == null) return null;
+  const record = object(value, 'agentUpgrade');
+  const { version, sha256, size, downloadPath, correlationId } = record;
+  if (typeof version !== 'string' || !isDebianVersion(version)) {
+    throw new Error('agentUpgrade.version is not a Debian version');
+  }
+  if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) {
+    throw new Error('agentUpgrade.sha256 is not a lower-case hex SHA-256');
+  }
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0) {
+    throw new Error('agentUpgrade.size is not a positive integer');
+  }
+  // A path on the control plane itself: the package comes from where the goal state came from.
+  if (typeof downloadPath !== 'string' || !/^\/providers\/[^\s]*$/.test(downloadPath)) {
+    throw new Error('agentUpgrade.downloadPath is not a path on the control plane');
+  }
+  if (typeof correlationId !== 'string' || !/^[0-9a-f-]{36}$/.test(correlationId)) {
+    throw new Error('agentUpgrade.correlationId is not a GUID');
+  }
+  return { version, sha256, size, downloadPath, correlationId };
 }
 
 function parseExtension(value: unknown, index: number): GoalStateExtension {
