@@ -1,8 +1,9 @@
 // Stopping a server (SIGTERM, close()) while an agent holds its goal-state long poll over a
 // keep-alive connection and another client sits idle on one: the poll is answered at once with
 // `Connection: close`, both connections are closed by the server, and close() is done long
-// before the 10-second cut-off for requests still running. The test's own timeout (8 s) is that
-// bound: finishing at all shows the cut-off was not needed.
+// before the 10-second cut-off for requests still running — a poll whose client went away
+// included, though nothing is ever sent to it. The test's own timeout (8 s) is that bound:
+// finishing at all shows the cut-off was not needed.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -143,6 +144,18 @@ void describe('stopping a server', () => {
       await call(`${running.url}/healthz`, { ca, agent: idle });
       assert.ok(idleSockets.length > 0, 'the idle connection was kept alive');
       const idleClosed = new Promise<void>((resolve) => idleSockets[0]!.once('close', resolve));
+
+      // A poll held, then left by its client: its handler ends without answering anyone.
+      const leaving = new Agent({ keepAlive: true, maxSockets: 1 });
+      const left = request(
+        `${running.url}${machinePath}/extensionGoalState?api-version=2024-07-10&after=0&wait=60`,
+        { ca, agent: leaving, headers: { authorization: `Bearer ${token}` } },
+      );
+      left.on('error', () => undefined);
+      left.end();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      left.destroy();
+      leaving.destroy();
 
       // Generation 0 is current: the poll waits (up to 60 s) for a change.
       let sent!: () => void;

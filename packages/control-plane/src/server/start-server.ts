@@ -4,6 +4,7 @@
 // server certificate and fail extension requests their machines did not take up in time.
 // Over PostgreSQL any number of nodes share the database: each listens for the others'
 // changes, and one at a time (the leader) runs the jobs of the whole control plane.
+import { tracingChannel } from 'node:diagnostics_channel';
 import { existsSync, readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
@@ -326,15 +327,35 @@ function writeLogLine(level: number, object: object, message: string): void {
 }
 
 /**
+ * Responses whose route handler is running now, as Fastify reports it on its tracing channel
+ * (Node.js 20.13 and later publish it): a handler whose client left may still be working, and
+ * may never end its response (Fastify sends nothing once the client has gone).
+ */
+const handling = new WeakSet<ServerResponse>();
+interface HandlerStore {
+  readonly reply: { readonly raw: ServerResponse };
+  readonly async: boolean;
+}
+tracingChannel<string, HandlerStore & object>('fastify.request.handler').subscribe({
+  start: (store) => void handling.add(store.reply.raw),
+  end: (store) => {
+    if (!store.async) handling.delete(store.reply.raw);
+  },
+  asyncStart: () => undefined,
+  asyncEnd: (store) => void handling.delete(store.reply.raw),
+  error: () => undefined,
+});
+
+/**
  * The requests being answered now: from the moment one reaches the server until its answer has
- * been ended, even when its client went away first. On shutdown each is told to close its
- * connection when it ends, so that an agent answered there does not poll again on the same
- * connection but opens a new one, which the load balancer gives to another node; and the store
- * is closed only once none is left running.
+ * been ended, or, when its client went away first, until its handler has returned. On shutdown
+ * each is told to close its connection when it ends, so that an agent answered there does not
+ * poll again on the same connection but opens a new one, which the load balancer gives to
+ * another node; and the store is closed only once none is left running.
  */
 class RunningRequests {
   private readonly running = new Set<ServerResponse>();
-  /** Answers whose connection closed before they were ended: their handlers still run. */
+  /** Requests whose connection closed while their handler was still running. */
   private readonly abandoned = new Set<ServerResponse>();
   private stopping = false;
 
@@ -343,11 +364,8 @@ class RunningRequests {
     this.running.add(response);
     response.once('close', () => {
       this.running.delete(response);
-      if (response.writableEnded) return;
-      for (const earlier of this.abandoned) {
-        if (earlier.writableEnded) this.abandoned.delete(earlier);
-      }
-      this.abandoned.add(response);
+      this.pruneAbandoned();
+      if (!response.writableEnded && handling.has(response)) this.abandoned.add(response);
     });
   }
 
@@ -358,11 +376,18 @@ class RunningRequests {
     }
   }
 
-  /** Whether every request that reached the server has had its answer ended. */
+  /** Whether every request that reached the server has been answered or has given up. */
   get settled(): boolean {
+    this.pruneAbandoned();
+    if (this.abandoned.size > 0) return false;
     for (const response of this.running) if (!response.writableEnded) return false;
-    for (const response of this.abandoned) if (!response.writableEnded) return false;
     return true;
+  }
+
+  private pruneAbandoned(): void {
+    for (const response of this.abandoned) {
+      if (response.writableEnded || !handling.has(response)) this.abandoned.delete(response);
+    }
   }
 }
 
