@@ -1,5 +1,6 @@
-// The install routes hand a new machine, without a token, the configured agent package and a
-// script that checks it against the package's digest; without a package both say how to add one.
+// The install routes hand a new machine, without a token, the configured agent package (else the
+// newest published one) and a script that checks it against the package's digest; without a
+// package both say how to add one.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -58,5 +59,31 @@ void describe('install routes', () => {
       assert.equal(answer.status, 404, url);
       assert.match(JSON.stringify(answer.body), /--agent-package FILE/);
     }
+  });
+
+  void it('without a configured file, serves the newest agent package published for upgrades', async () => {
+    const published = [
+      { version: '1.9.0', bytes: randomBytes(512) },
+      { version: '1.10.0', bytes: randomBytes(512) },
+    ];
+    for (const { version, bytes } of published) {
+      await bare.db
+        .insertInto('agent_packages')
+        .values({
+          version,
+          sha256: createHash('sha256').update(bytes).digest('hex'),
+          size: bytes.byteLength,
+          content: bytes.toString('base64'),
+          published_at: new Date(bare.clock.now()).toISOString(),
+          published_by: 'test',
+        })
+        .execute();
+    }
+    const newest = published[1]?.bytes ?? Buffer.alloc(0);
+    const answer = await bare.app.inject({ method: 'GET', url: '/install/azcmagent_amd64.deb' });
+    assert.equal(answer.statusCode, 200);
+    assert.deepEqual(answer.rawPayload, newest);
+    const script = await bare.app.inject({ method: 'GET', url: '/install/azcmagent.sh' });
+    assert.ok(script.body.includes(createHash('sha256').update(newest).digest('hex')));
   });
 });

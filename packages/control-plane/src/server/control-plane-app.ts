@@ -128,7 +128,7 @@ export async function createControlPlaneApp(
       ...armRoutes(armServices),
       ...machineAgentRoutes(armServices),
       ...onboardingTokenRoutes({ ...armServices, tenantId }),
-      ...installRoutes({ publicUrl, agentPackage: options.agentPackage }),
+      ...installRoutes({ publicUrl, agentPackage: options.agentPackage, db }),
     ],
     deps: { authenticator: identity.authenticator, authorizer, activityLog },
     ...(options.https === undefined ? {} : { https: options.https }),

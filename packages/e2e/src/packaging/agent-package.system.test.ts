@@ -4,7 +4,6 @@
 // keeps the machine's state; remove stops at the data; purge leaves the machine as it was.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,19 +19,17 @@ import {
   waitFor,
   type ControlPlane,
 } from '../harness/index.js';
-import { builtPackage, laterVersion, packageVersion } from './built-packages.js';
+import {
+  builtPackage,
+  fileSha256,
+  INSTALL_SKIP,
+  laterVersion,
+  packageVersion,
+} from './built-packages.js';
 import { machineSnapshot } from './machine-snapshot.js';
 import { readUnit, startUnit, type UnitProcess } from './unit-process.js';
 
-const installed = spawnSync('dpkg-query', ['-W', '-f=${Status}', 'azcmagent'], {
-  encoding: 'utf8',
-}).stdout;
-const SKIP =
-  process.geteuid?.() !== 0
-    ? 'installing a package needs root'
-    : installed.includes('installed')
-      ? 'azcmagent is installed on this machine; the test leaves a real installation alone'
-      : false;
+const SKIP = INSTALL_SKIP;
 
 const PROGRAM_DIR = '/usr/lib/azcmagent';
 const DATA = '/var/opt/azcmagent';
@@ -56,8 +53,7 @@ function ownerAndMode(path: string): string {
   return `${(stats.mode & 0o7777).toString(8).padStart(4, '0')} ${name(stats.uid, '/etc/passwd')}:${name(stats.gid, '/etc/group')}`;
 }
 
-const sha256 = (path: string): string =>
-  createHash('sha256').update(readFileSync(path)).digest('hex');
+const sha256 = fileSha256;
 
 /** As the himds account: whether `sh -c script` succeeds. */
 function asHimds(script: string): boolean {

@@ -5,32 +5,28 @@
 // configuration and keys kept. Then purge leaves the machine as it was.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { createResourceGroup } from '../arm/arm-fixtures.js';
 import { startControlPlane, waitFor, type ControlPlane } from '../harness/index.js';
-import { builtPackage, laterVersion, packageVersion } from './built-packages.js';
+import {
+  builtPackage,
+  fileSha256,
+  INSTALL_SKIP,
+  laterVersion,
+  packageVersion,
+} from './built-packages.js';
 import { machineSnapshot } from './machine-snapshot.js';
 import { readUnit, startUnit, type UnitProcess } from './unit-process.js';
 
-const installed = spawnSync('dpkg-query', ['-W', '-f=${Status}', 'azcmagent'], {
-  encoding: 'utf8',
-}).stdout;
-const SKIP =
-  process.geteuid?.() !== 0
-    ? 'installing a package needs root'
-    : installed.includes('installed')
-      ? 'azcmagent is installed on this machine; the test leaves a real installation alone'
-      : false;
+const SKIP = INSTALL_SKIP;
 
 const DATA = '/var/opt/azcmagent';
 const UNITS = '/lib/systemd/system';
 const VERSION_FILE = 'usr/lib/azcmagent/package-version';
 const API = 'api-version=2024-07-10';
 
-const sha256 = (path: string): string =>
-  createHash('sha256').update(readFileSync(path)).digest('hex');
+const sha256 = fileSha256;
 
 void describe(
   'an agent upgrade rolled out from the control plane',

@@ -1,6 +1,7 @@
 // The Debian packages under test: the ones `npm run package` left in dist/packages (CI builds them
 // once per run), built here only when they are missing; and a second version for upgrades.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,19 @@ import { fileURLToPath } from 'node:url';
 
 const WORKSPACE = fileURLToPath(new URL('../../../../', import.meta.url));
 export const PACKAGES_DIR = join(WORKSPACE, 'dist/packages');
+
+/** Why a test that installs the agent package cannot run here, or false when it can. */
+export const INSTALL_SKIP: string | false =
+  process.geteuid?.() !== 0
+    ? 'installing a package needs root'
+    : spawnSync('dpkg-query', ['-W', '-f=${Status}', 'azcmagent'], {
+          encoding: 'utf8',
+        }).stdout.includes('installed')
+      ? 'azcmagent is installed on this machine; the test leaves a real installation alone'
+      : false;
+
+export const fileSha256 = (path: string): string =>
+  createHash('sha256').update(readFileSync(path)).digest('hex');
 
 export function packageVersion(): string {
   const manifest = join(WORKSPACE, 'packages/agent/package.json');
