@@ -126,7 +126,8 @@ void describe('azcmagent version and help', () => {
     const body = JSON.parse(result.stdout) as {
       Properties: { Name: string; Default: unknown; Description: string }[];
     };
-    assert.equal(body.Properties.length, 12);
+    // SPEC §4's twelve and agentupgrade.enabled.
+    assert.equal(body.Properties.length, 13);
     for (const property of body.Properties)
       assert.ok(property.Description.length > 20, property.Name);
     assert.deepEqual(
@@ -135,7 +136,7 @@ void describe('azcmagent version and help', () => {
     );
   });
 
-  void test('config list on a fresh install matches SPEC §4 line for line', async () => {
+  void test('config list on a fresh install matches SPEC §4 line for line, then agent upgrades', async () => {
     const result = await runAzcmagent(temp.root, ['config', 'list']);
     const block = result.stdout.split('\n\n')[0];
     assert.equal(
@@ -154,6 +155,7 @@ void describe('azcmagent version and help', () => {
         '  config.mode                                           : full',
         '  guestconfiguration.agent.cpulimit                     : 5',
         '  extensions.agent.cpulimit                             : 5',
+        '  agentupgrade.enabled                                  : true',
       ].join('\n'),
     );
   });

@@ -50,8 +50,9 @@ export async function readGoalState(db: Kysely<Database>, machineId: string): Pr
     .executeTakeFirst();
   return {
     generation,
+    // Most machines were never asked for an upgrade: their properties are not even parsed.
     agentUpgrade:
-      machine === undefined
+      machine === undefined || !machine.properties.includes('"desiredVersion"')
         ? null
         : await agentUpgradeGoal(db, JSON.parse(machine.properties) as Record<string, unknown>),
     extensions: rows.map((row) => {
