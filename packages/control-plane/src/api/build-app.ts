@@ -1,6 +1,7 @@
 // The Fastify instance every control-plane route lives in: ARM path rules (case-insensitive,
 // doubled slashes tolerated), form bodies for the token endpoint, and ARM-shaped errors.
 import fastify, {
+  type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
   type FastifyServerOptions,
@@ -51,6 +52,65 @@ export function storageFull(): ArmError {
   );
 }
 
+/** The status, headers and ARM body that answer a request failed with `error`. */
+export interface ErrorAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: ReturnType<ArmError['toBody']>;
+}
+
+/** How every error is answered, logged on `log` when it is the server's own. */
+export function errorAnswer(
+  error: unknown,
+  log: Pick<FastifyBaseLogger, 'warn' | 'error'>,
+  correlationId: string,
+): ErrorAnswer {
+  if (error instanceof ArmError) {
+    return {
+      status: error.status,
+      headers:
+        error instanceof TooManyRequestsError
+          ? { 'retry-after': String(error.retryAfterSeconds) }
+          : {},
+      body: error.toBody(),
+    };
+  }
+  const fastifyError = error as { statusCode?: number; code?: string; message?: string };
+  if (fastifyError.statusCode !== undefined && fastifyError.statusCode < 500) {
+    const invalid = new ArmError(
+      'InvalidRequestContent',
+      `The request content was invalid and could not be deserialized: ${fastifyError.message ?? 'unreadable body'}.`,
+    );
+    return {
+      status: fastifyError.statusCode === 413 ? 413 : 400,
+      headers: {},
+      body: invalid.toBody(),
+    };
+  }
+  if (isStoreUnavailable(error)) {
+    log.warn({ err: error }, 'database unavailable');
+    return {
+      status: 503,
+      headers: { 'retry-after': String(STORE_RETRY_AFTER_SECONDS) },
+      body: storeUnavailable().toBody(),
+    };
+  }
+  if (isStorageFull(error)) {
+    log.error({ err: error }, 'database disk full');
+    return {
+      status: 507,
+      headers: { 'retry-after': String(STORAGE_FULL_RETRY_AFTER_SECONDS) },
+      body: storageFull().toBody(),
+    };
+  }
+  log.error({ err: error }, 'unhandled error');
+  const internal = new ArmError(
+    'InternalServerError',
+    `The server encountered an internal error. Correlation id: ${correlationId}.`,
+  );
+  return { status: 500, headers: {}, body: internal.toBody() };
+}
+
 /** The longest path segment a route matches: ARM names are at most 260 characters. */
 const MAX_SEGMENT_LENGTH = 260;
 
@@ -96,40 +156,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
   );
 
   app.setErrorHandler((error, request, reply) => {
-    if (error instanceof ArmError) {
-      if (error instanceof TooManyRequestsError) {
-        void reply.header('retry-after', String(error.retryAfterSeconds));
-      }
-      return reply.code(error.status).send(error.toBody());
-    }
-    const fastifyError = error as { statusCode?: number; code?: string; message?: string };
-    if (fastifyError.statusCode !== undefined && fastifyError.statusCode < 500) {
-      const invalid = new ArmError(
-        'InvalidRequestContent',
-        `The request content was invalid and could not be deserialized: ${fastifyError.message ?? 'unreadable body'}.`,
-      );
-      return reply.code(fastifyError.statusCode === 413 ? 413 : 400).send(invalid.toBody());
-    }
-    if (isStoreUnavailable(error)) {
-      request.log.warn({ err: error }, 'database unavailable');
-      return reply
-        .code(503)
-        .header('retry-after', String(STORE_RETRY_AFTER_SECONDS))
-        .send(storeUnavailable().toBody());
-    }
-    if (isStorageFull(error)) {
-      request.log.error({ err: error }, 'database disk full');
-      return reply
-        .code(507)
-        .header('retry-after', String(STORAGE_FULL_RETRY_AFTER_SECONDS))
-        .send(storageFull().toBody());
-    }
-    request.log.error({ err: error }, 'unhandled error');
-    const internal = new ArmError(
-      'InternalServerError',
-      `The server encountered an internal error. Correlation id: ${String(reply.getHeader('x-ms-correlation-request-id') ?? '')}.`,
-    );
-    return reply.code(500).send(internal.toBody());
+    const correlationId = reply.getHeader('x-ms-correlation-request-id');
+    const answer = errorAnswer(error, request.log, String(correlationId ?? ''));
+    return reply.code(answer.status).headers(answer.headers).send(answer.body);
   });
 
   app.setNotFoundHandler((request, reply) => {

@@ -1,6 +1,7 @@
 // Authorization as data: every route declares the access it needs, and registerRoutes is the
 // one place that authenticates, authorizes, checks api-version and writes the activity log.
 import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthorizationEngine } from '../rbac/types.js';
 import type { ActivityLog } from './activity-log.js';
@@ -78,7 +79,7 @@ export function requireDeclaredAccess(app: FastifyInstance): void {
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 /** What admission decided about a request, before its body was read. */
-interface Admission {
+export interface Admission {
   readonly correlationId: string;
   readonly caller: Caller | undefined;
   readonly resourceId: string;
@@ -150,6 +151,34 @@ async function admit(
   return { correlationId, caller, resourceId, operationName };
 }
 
+/**
+ * Admission of `caller` for a lean path in front of the router: the route's action allowed at
+ * `scope`, an api-version it serves and a JSON body no larger than it takes. Undefined whenever
+ * the full admission must decide, which also answers and logs any refusal exactly as for every
+ * other route.
+ */
+export function admitCaller(
+  route: RouteSpec,
+  deps: RouteDependencies,
+  request: { headers: IncomingHttpHeaders; apiVersion: string; scope: string },
+  caller: Caller,
+): Admission | undefined {
+  const access = route.access;
+  if (access.kind !== 'action' || route.apiVersions?.includes(request.apiVersion) !== true) {
+    return undefined;
+  }
+  const { headers, scope } = request;
+  const declared = Number(headers['content-length']);
+  if (!(declared <= (route.bodyLimit ?? DEFAULT_BODY_LIMIT))) return undefined;
+  if (!deps.authorizer.isAllowed(caller.principalId, access.action, scope)) return undefined;
+  return {
+    correlationId: correlationIdOf({ headers }),
+    caller,
+    resourceId: scope,
+    operationName: route.operationName ?? access.action,
+  };
+}
+
 async function logRefusal(
   deps: RouteDependencies,
   route: RouteSpec,
@@ -182,25 +211,18 @@ async function handle(
     throw new Error(`${route.method} ${route.url} ran without admission`);
   const { correlationId, caller, resourceId, operationName } = admission;
   const isWrite = !READ_METHODS.has(route.method);
-  const log = async (
+  const log = (
     status: 'Succeeded' | 'Failed',
     subStatus: string,
     operationName: string,
     resourceId: string,
-  ): Promise<void> => {
-    if (!isWrite || caller === undefined) return;
-    if (route.activityLog === false && status === 'Succeeded') return;
-    await deps.activityLog.record({
-      correlationId,
-      caller: caller.name,
-      operationName,
+  ): Promise<void> =>
+    logOutcome(deps, route, { correlationId, caller, resourceId, operationName }, request.ip, {
       status,
       subStatus,
+      operationName,
       resourceId,
-      httpMethod: route.method,
-      clientIp: request.ip,
     });
-  };
   const demand = async (action: string, scope: string): Promise<void> => {
     if (caller !== undefined && deps.authorizer.isAllowed(caller.principalId, action, scope))
       return;
@@ -208,14 +230,7 @@ async function handle(
     throw authorizationFailed(caller, action, scope);
   };
 
-  const deepAt = tooDeepAt(request.body);
-  if (deepAt !== undefined) {
-    throw new ArmError(
-      'InvalidRequestContent',
-      `The request body nests more than ${MAX_BODY_DEPTH} levels deep (at '${deepAt.slice(0, 200)}'); flatten it.`,
-      { target: deepAt.split(/[.[]/)[0] ?? '' },
-    );
-  }
+  checkBodyDepth(request.body);
   try {
     const body = await route.handler({
       request,
@@ -228,13 +243,64 @@ async function handle(
     if (isWrite) await log('Succeeded', String(reply.statusCode), operationName, resourceId);
     return body;
   } catch (error) {
-    const alreadyLogged = error instanceof ArmError && error.code === 'AuthorizationFailed';
-    if (!alreadyLogged) {
-      const code = error instanceof ArmError ? error.code : 'InternalServerError';
-      await log('Failed', code, operationName, resourceId);
-    }
+    await logFailure(deps, route, admission, request.ip, error);
     throw error;
   }
+}
+
+/** Refuses a body nested deeper than any resource needs, naming where. */
+export function checkBodyDepth(body: unknown): void {
+  const deepAt = tooDeepAt(body);
+  if (deepAt !== undefined) {
+    throw new ArmError(
+      'InvalidRequestContent',
+      `The request body nests more than ${MAX_BODY_DEPTH} levels deep (at '${deepAt.slice(0, 200)}'); flatten it.`,
+      { target: deepAt.split(/[.[]/)[0] ?? '' },
+    );
+  }
+}
+
+interface Outcome {
+  status: 'Succeeded' | 'Failed';
+  subStatus: string;
+  operationName: string;
+  resourceId: string;
+}
+
+/** The activity-log event of a write's outcome; reads and anonymous calls are not logged. */
+async function logOutcome(
+  deps: RouteDependencies,
+  route: RouteSpec,
+  admission: Admission,
+  clientIp: string,
+  outcome: Outcome,
+): Promise<void> {
+  if (READ_METHODS.has(route.method) || admission.caller === undefined) return;
+  if (route.activityLog === false && outcome.status === 'Succeeded') return;
+  await deps.activityLog.record({
+    correlationId: admission.correlationId,
+    caller: admission.caller.name,
+    ...outcome,
+    httpMethod: route.method,
+    clientIp,
+  });
+}
+
+/** Logs the failure of an admitted write, unless a refused demand() logged it already. */
+export async function logFailure(
+  deps: RouteDependencies,
+  route: RouteSpec,
+  admission: Admission,
+  clientIp: string,
+  error: unknown,
+): Promise<void> {
+  if (error instanceof ArmError && error.code === 'AuthorizationFailed') return;
+  await logOutcome(deps, route, admission, clientIp, {
+    status: 'Failed',
+    subStatus: error instanceof ArmError ? error.code : 'InternalServerError',
+    operationName: admission.operationName,
+    resourceId: admission.resourceId,
+  });
 }
 
 /**
@@ -294,7 +360,7 @@ function checkApiVersion(route: RouteSpec, request: FastifyRequest): void {
   }
 }
 
-function correlationIdOf(request: FastifyRequest): string {
+export function correlationIdOf(request: { headers: IncomingHttpHeaders }): string {
   const given = request.headers['x-ms-correlation-request-id'];
   const valid = typeof given === 'string' && /^[0-9a-fA-F-]{8,64}$/.test(given);
   return valid ? given : randomUUID();

@@ -2,37 +2,18 @@
 // with an onboarding token, sign in with the machine key, heartbeat, another machine refused,
 // revoke, and the token's machine count.
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { importPKCS8, SignJWT } from 'jose';
 import { decodeOnboardingToken } from '../onboarding/onboarding-token.js';
 import { TestControlPlane, TEST_PUBLIC_URL } from '../server/test-control-plane.js';
-import { keyIdOf } from './client-public-key.js';
+import {
+  AGENT_CONFIGURATION,
+  newMachineKey,
+  requestMachineToken,
+  type MachineKey,
+} from './testing/machine-agents.js';
 
 const V = 'api-version=2024-07-10';
-const CONFIG = {
-  extensionsAllowList: [],
-  extensionsBlockList: [],
-  extensionsEnabled: 'true',
-  guestConfigurationEnabled: 'true',
-  configMode: 'full',
-  proxyUrl: '',
-  proxyBypass: [],
-  incomingConnectionsPorts: [],
-  incomingConnectionsEnabled: 'true',
-};
-
-interface FakeAgent {
-  privateKey: KeyObject;
-  spki: string;
-  kid: string;
-}
-
-function newAgent(): FakeAgent {
-  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const der = publicKey.export({ format: 'der', type: 'spki' });
-  return { privateKey, spki: der.toString('base64'), kid: keyIdOf(der) };
-}
+const CONFIG = AGENT_CONFIGURATION;
 
 void describe('machine agent flow (in process, real tokens)', () => {
   let cp: TestControlPlane;
@@ -52,7 +33,7 @@ void describe('machine agent flow (in process, real tokens)', () => {
   });
   after(() => cp.close());
 
-  async function onboard(token: string, name: string, agent: FakeAgent) {
+  async function onboard(token: string, name: string, agent: MachineKey) {
     return cp.request('PUT', `${group}/providers/Microsoft.HybridCompute/machines/${name}?${V}`, {
       token,
       body: {
@@ -63,34 +44,8 @@ void describe('machine agent flow (in process, real tokens)', () => {
     });
   }
 
-  async function machineToken(principalId: string, agent: FakeAgent) {
-    const endpoint = `${TEST_PUBLIC_URL}/${cp.tenantId}/oauth2/v2.0/token`;
-    const now = Math.floor(cp.clock.now() / 1000);
-    const assertion = await new SignJWT({})
-      .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: agent.kid })
-      .setIssuer(principalId)
-      .setSubject(principalId)
-      .setAudience(endpoint)
-      .setJti(randomUUID())
-      .setIssuedAt(now)
-      .setNotBefore(now)
-      .setExpirationTime(now + 600)
-      .sign(
-        await importPKCS8(
-          agent.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-          'ES256',
-        ),
-      );
-    return cp.request('POST', `/${cp.tenantId}/oauth2/v2.0/token`, {
-      form: {
-        grant_type: 'client_credentials',
-        client_id: principalId,
-        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-        client_assertion: assertion,
-        scope: `${TEST_PUBLIC_URL}/.default`,
-      },
-    });
-  }
+  const machineToken = (principalId: string, agent: MachineKey) =>
+    requestMachineToken(cp, principalId, agent);
 
   void it('says an expired onboarding token expired and how to make a new one', async () => {
     const minted = await cp.request(
@@ -131,18 +86,18 @@ void describe('machine agent flow (in process, real tokens)', () => {
     assert.equal(decoded.tenantId, cp.tenantId);
     const onboarding = await cp.token(decoded.appId, decoded.secret, `${TEST_PUBLIC_URL}/.default`);
 
-    const a = newAgent();
-    const b = newAgent();
+    const a = newMachineKey();
+    const b = newMachineKey();
     const putA = await onboard(onboarding, 'web-a', a);
     assert.equal(putA.status, 201, JSON.stringify(putA.body));
     const identityA = putA.body['identity'] as { principalId: string; type: string };
     assert.equal(identityA.type, 'SystemAssigned');
     const putB = await onboard(onboarding, 'web-b', b);
     assert.equal(putB.status, 201);
-    const third = await onboard(onboarding, 'web-c', newAgent());
+    const third = await onboard(onboarding, 'web-c', newMachineKey());
     assert.equal(third.status, 409);
     assert.match(JSON.stringify(third.body), /already created its 2 machine/);
-    const takeover = await onboard(onboarding, 'web-a', newAgent());
+    const takeover = await onboard(onboarding, 'web-a', newMachineKey());
     assert.equal(takeover.status, 403, 'Onboarding may not take over an existing name');
 
     const tokenA = await machineToken(identityA.principalId, a);

@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { ArmError } from '../api/arm-error.js';
 import type { RouteSpec } from '../api/route-spec.js';
-import { GcSwitchWatch, gcSwitchedOff } from '../guest-configuration/gc-switch-watch.js';
 import {
   checkMachineName,
   checkResourceGroupName,
@@ -15,11 +14,9 @@ import type { ArmServices } from '../resources/arm-routes.js';
 import { machineScope } from '../resources/arm-scope.js';
 import { MACHINE_API_VERSIONS } from '../resources/machine-routes.js';
 import { parseClientPublicKey } from './client-public-key.js';
-import { HeartbeatBatcher } from './heartbeat-batcher.js';
-import { parseHeartbeat, parseHeartbeatLocalChanges } from './heartbeat-body.js';
+import { HeartbeatService, noIdentity } from './heartbeat-service.js';
 import { insertPublicKeyCredential } from './machine-identity-store.js';
 import { DEFAULT_MACHINE_TIMINGS } from './machine-timings.js';
-import { recordLocalChanges } from './record-local-changes.js';
 
 export const MACHINE_AGENT_ACTIONS = {
   heartbeat: 'Microsoft.HybridCompute/machines/heartbeat/action',
@@ -30,6 +27,8 @@ export const MACHINE_AGENT_ACTIONS = {
 const ONE =
   '/subscriptions/:subscriptionId/resourceGroups/:resourceGroupName/providers/Microsoft.HybridCompute/machines/:machineName';
 
+export const HEARTBEAT_URL = `${ONE}/heartbeat`;
+
 const machineAt = (request: FastifyRequest): string =>
   machineScope(
     checkSubscriptionId(param(request, 'subscriptionId')),
@@ -37,12 +36,39 @@ const machineAt = (request: FastifyRequest): string =>
     checkMachineName(param(request, 'machineName')),
   );
 
-export function machineAgentRoutes(services: ArmServices): RouteSpec[] {
+/**
+ * The heartbeat route. The lean path in front of the router (lean-heartbeats.ts) answers most
+ * heartbeats with the same service, admission and errors; this one answers the rest.
+ */
+export function heartbeatRoute(heartbeats: HeartbeatService): RouteSpec {
+  return {
+    apiVersions: MACHINE_API_VERSIONS,
+    method: 'POST',
+    url: HEARTBEAT_URL,
+    access: { kind: 'action', action: MACHINE_AGENT_ACTIONS.heartbeat, scope: machineAt },
+    activityLog: false,
+    // The access check has parsed and checked the machine's id already: it is the scope.
+    handler: ({ request, scope: machineId, caller, correlationId }) =>
+      heartbeats.answer({
+        machineId,
+        body: request.body,
+        caller,
+        correlationId,
+        clientIp: () => request.ip,
+      }),
+  };
+}
+
+/** The machine agent's routes; `heartbeat` is the one the server's lean path shares. */
+export function machineAgentRoutes(
+  services: ArmServices,
+  heartbeat: RouteSpec = heartbeatRoute(
+    new HeartbeatService(services.db, services.clock, services.machineTimings),
+  ),
+): RouteSpec[] {
   const { db, clock } = services;
   const timings = services.machineTimings ?? DEFAULT_MACHINE_TIMINGS;
-  const batcher = new HeartbeatBatcher(db, clock, timings);
   const common = { apiVersions: MACHINE_API_VERSIONS };
-  const intervalSeconds = Math.round(timings.heartbeatIntervalMs / 1000);
 
   async function agentOf(machineId: string) {
     const agent = await db
@@ -55,51 +81,7 @@ export function machineAgentRoutes(services: ArmServices): RouteSpec[] {
   }
 
   return [
-    {
-      ...common,
-      method: 'POST',
-      url: `${ONE}/heartbeat`,
-      access: { kind: 'action', action: MACHINE_AGENT_ACTIONS.heartbeat, scope: machineAt },
-      activityLog: false,
-      // The access check has parsed and checked the machine's id already: it is the scope.
-      async handler({ request, scope: machineId, caller, correlationId }) {
-        const body = bodyObject(request);
-        // Both parts are validated before either is stored: a bad entry stores nothing.
-        const report = parseHeartbeat(body);
-        const localChanges = parseHeartbeatLocalChanges(body);
-        const acknowledged =
-          localChanges.changes.length === 0 || caller === undefined
-            ? undefined
-            : await recordLocalChanges(
-                db,
-                {
-                  machineId,
-                  caller,
-                  correlationId,
-                  clientIp: request.ip,
-                  receivedAt: new Date(clock.now()).toISOString(),
-                },
-                localChanges,
-              );
-        const record = await batcher.submit({ machineId, report: JSON.stringify(report) });
-        if (record === undefined) throw noIdentity(machineId);
-        await GcSwitchWatch.of(db).observe(
-          machineId,
-          gcSwitchedOff(report),
-          new Date(clock.now()).toISOString(),
-        );
-        // The interval in every answer lets a restarted control plane spread its agents out.
-        return {
-          heartbeatIntervalSeconds: intervalSeconds,
-          credential: {
-            expiresOn: record.credentialExpiresAt,
-            rotationRequested: record.rotationRequested,
-          },
-          // The agent stops resending changes up to here.
-          ...(acknowledged === undefined ? {} : { localChangesAcknowledged: acknowledged }),
-        };
-      },
-    },
+    heartbeat,
     {
       ...common,
       method: 'POST',
@@ -220,11 +202,4 @@ export function machineAgentRoutes(services: ArmServices): RouteSpec[] {
       },
     },
   ];
-}
-
-function noIdentity(machineId: string): ArmError {
-  return new ArmError(
-    'ResourceNotFound',
-    `The machine '${machineId.split('/').pop() ?? machineId}' has no system-assigned identity; onboard it with azcmagent connect.`,
-  );
 }

@@ -39,7 +39,11 @@ export function invalidContent(target: string, why: string): ArmError {
 
 /** The request body as a JSON object; anything else is InvalidRequestContent. */
 export function bodyObject(request: FastifyRequest): JsonObject {
-  const body: unknown = request.body;
+  return bodyObjectOf(request.body);
+}
+
+/** A parsed request body as a JSON object; anything else is InvalidRequestContent. */
+export function bodyObjectOf(body: unknown): JsonObject {
   if (body === undefined || body === null || (typeof body === 'string' && body.length === 0)) {
     throw invalidContent(
       'body',

@@ -18,7 +18,10 @@ import { IdentityProvider } from '../identity/identity-provider.js';
 import type { KeyEncryptionKeys } from '../identity/key-encryption-keys.js';
 import type { ScryptCost } from '../identity/scrypt-hash.js';
 import { UserPasswords } from '../directory/user-passwords.js';
-import { machineAgentRoutes } from '../machines/machine-agent-routes.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HeartbeatService } from '../machines/heartbeat-service.js';
+import { LeanHeartbeats } from '../machines/lean-heartbeats.js';
+import { heartbeatRoute, machineAgentRoutes } from '../machines/machine-agent-routes.js';
 import { machineTimings, type MachineTimings } from '../machines/machine-timings.js';
 import { onboardingTokenRoutes } from '../onboarding/onboarding-token-routes.js';
 import type { Authorizer } from '../rbac/authorizer.js';
@@ -60,6 +63,10 @@ export interface ControlPlaneApp {
   directory: DirectoryService;
   /** The timings in force, defaults filled in. */
   machineTimings: Readonly<MachineTimings>;
+  /** The heartbeats answered in front of the router. */
+  leanHeartbeats: LeanHeartbeats;
+  /** Answers a request from the HTTPS server: heartbeats on their lean path, the rest by `app`. */
+  serve(request: IncomingMessage, response: ServerResponse): void;
   /** Fails extension operations past their deadline (B7); the server runs it periodically. */
   sweepExtensionOperations(): Promise<number>;
 }
@@ -120,21 +127,35 @@ export async function createControlPlaneApp(
       clock,
     ),
   );
+  const heartbeatService = new HeartbeatService(db, clock, timings);
+  const heartbeat = heartbeatRoute(heartbeatService);
+  const deps = { authenticator: identity.authenticator, authorizer, activityLog };
+  const available = (): boolean => channel.subscribed;
   const app = buildApp({
     routes: [
       ...healthRoutes(db, () => channel.subscribed),
       ...identity.routes(activityLog),
       ...directoryRoutes({ directory, clock, publicUrl }),
       ...armRoutes(armServices),
-      ...machineAgentRoutes(armServices),
+      ...machineAgentRoutes(armServices, heartbeat),
       ...onboardingTokenRoutes({ ...armServices, tenantId }),
       ...installRoutes({ publicUrl, agentPackage: options.agentPackage, db }),
     ],
-    deps: { authenticator: identity.authenticator, authorizer, activityLog },
+    deps,
     ...(options.https === undefined ? {} : { https: options.https }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
-    available: () => channel.subscribed,
+    available,
     trustedProxies: options.trustedProxies,
+  });
+  const route = (request: IncomingMessage, response: ServerResponse): void =>
+    app.routing(request, response);
+  const heartbeats = new LeanHeartbeats({
+    route: heartbeat,
+    service: heartbeatService,
+    deps,
+    available,
+    trustedProxies: options.trustedProxies,
+    log: app.log,
   });
   authorizer.share(db, channel, (error) =>
     app.log.error({ err: error }, 'role assignments not read back after a change on another node'),
@@ -147,6 +168,10 @@ export async function createControlPlaneApp(
     authorizer,
     directory,
     machineTimings: timings,
+    leanHeartbeats: heartbeats,
+    serve: (request, response) => {
+      if (!heartbeats.handle(request, response, route)) route(request, response);
+    },
     sweepExtensionOperations: () => sweepOverdueExtensionOperations(db, clock),
   };
 }

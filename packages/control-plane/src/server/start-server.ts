@@ -26,7 +26,8 @@ import { PostgresChannel, type ChannelLog } from '../cluster/postgres-channel.js
 import { operationWaitersOf } from '../extensions/operation-waiters.js';
 import type { Database } from '../store/schema.js';
 import { AdminSocket } from './admin-socket.js';
-import { createControlPlaneApp } from './control-plane-app.js';
+import { runningHandlers } from '../api/running-handlers.js';
+import { createControlPlaneApp, type ControlPlaneApp } from './control-plane-app.js';
 import { dataDirPaths } from './data-dir.js';
 import { certificateNames, defaultPublicUrl, type ListenAddress } from './listen-address.js';
 import { gcWaitersOf } from '../guest-configuration/gc-services.js';
@@ -116,19 +117,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const names = certificateNames(options.listen.host, options.publicUrl, options.subjectAltNames);
     let tls = await loadTls(names);
 
-    const ready: { app?: FastifyInstance; portal?: PortalSite; portalOrigin?: string } = {};
+    const ready: { plane?: ControlPlaneApp; portal?: PortalSite; portalOrigin?: string } = {};
     const requests = new RunningRequests();
     server = createServer(
       { ...SERVER_TLS_OPTIONS, key: tls.key, cert: tls.cert },
       (request, response) => {
         // Nothing is announced before the app is ready; a request racing ahead is turned away.
-        if (ready.app === undefined) {
+        if (ready.plane === undefined) {
           response.writeHead(503, { 'retry-after': '1' }).end();
           return;
         }
         requests.track(response);
         if (answerCors(request, response, ready.portalOrigin)) return;
-        ready.app.routing(request, response);
+        ready.plane.serve(request, response);
       },
     );
     const port = await listen(server, options.listen);
@@ -172,7 +173,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       });
       ready.portalOrigin = portalUrl;
     }
-    ready.app = plane.app;
+    ready.plane = plane;
     const log = plane.app.log;
     const leads = (): boolean => channel?.leader ?? true;
     logKeyStorage(log, plane.identity.keyStorage);
@@ -331,18 +332,17 @@ function writeLogLine(level: number, object: object, message: string): void {
  * (Node.js 20.13 and later publish it): a handler whose client left may still be working, and
  * may never end its response (Fastify sends nothing once the client has gone).
  */
-const handling = new WeakSet<ServerResponse>();
 interface HandlerStore {
   readonly reply: { readonly raw: ServerResponse };
   readonly async: boolean;
 }
 tracingChannel<string, HandlerStore & object>('fastify.request.handler').subscribe({
-  start: (store) => void handling.add(store.reply.raw),
+  start: (store) => void runningHandlers.add(store.reply.raw),
   end: (store) => {
-    if (!store.async) handling.delete(store.reply.raw);
+    if (!store.async) runningHandlers.delete(store.reply.raw);
   },
   asyncStart: () => undefined,
-  asyncEnd: (store) => void handling.delete(store.reply.raw),
+  asyncEnd: (store) => void runningHandlers.delete(store.reply.raw),
   error: () => undefined,
 });
 
@@ -365,7 +365,7 @@ class RunningRequests {
     response.once('close', () => {
       this.running.delete(response);
       this.pruneAbandoned();
-      if (!response.writableEnded && handling.has(response)) this.abandoned.add(response);
+      if (!response.writableEnded && runningHandlers.has(response)) this.abandoned.add(response);
     });
   }
 
@@ -386,7 +386,7 @@ class RunningRequests {
 
   private pruneAbandoned(): void {
     for (const response of this.abandoned) {
-      if (response.writableEnded || !handling.has(response)) this.abandoned.delete(response);
+      if (response.writableEnded || !runningHandlers.has(response)) this.abandoned.delete(response);
     }
   }
 }

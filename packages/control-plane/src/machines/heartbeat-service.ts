@@ -1,0 +1,91 @@
+// What a heartbeat does, whichever way it arrives (the router's route or the lean path in front
+// of it): validates the report and local changes, stores the changes once each, writes the
+// liveness with group commit and answers once that write is durable.
+import type { Kysely } from 'kysely';
+import { ArmError } from '../api/arm-error.js';
+import type { Caller } from '../api/caller.js';
+import type { Clock } from '../clock.js';
+import { GcSwitchWatch, gcSwitchedOff } from '../guest-configuration/gc-switch-watch.js';
+import { bodyObjectOf } from '../resources/arm-request.js';
+import type { Database } from '../store/schema.js';
+import { HeartbeatBatcher } from './heartbeat-batcher.js';
+import { parseHeartbeat, parseHeartbeatLocalChanges } from './heartbeat-body.js';
+import { DEFAULT_MACHINE_TIMINGS, type MachineTimings } from './machine-timings.js';
+import { recordLocalChanges } from './record-local-changes.js';
+
+export interface HeartbeatCall {
+  /** The machine's resource id, checked by admission: the scope of its action. */
+  machineId: string;
+  /** The parsed JSON body; undefined when none came. */
+  body: unknown;
+  caller: Caller | undefined;
+  correlationId: string;
+  /** Asked only when an activity-log event needs it. */
+  clientIp: () => string;
+}
+
+export interface HeartbeatAnswer {
+  heartbeatIntervalSeconds: number;
+  credential: { expiresOn: string; rotationRequested: boolean };
+  localChangesAcknowledged?: number;
+}
+
+export class HeartbeatService {
+  private readonly batcher: HeartbeatBatcher;
+  private readonly intervalSeconds: number;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+    timings: Readonly<MachineTimings> = DEFAULT_MACHINE_TIMINGS,
+  ) {
+    this.batcher = new HeartbeatBatcher(db, clock, timings);
+    this.intervalSeconds = Math.round(timings.heartbeatIntervalMs / 1000);
+  }
+
+  async answer(call: HeartbeatCall): Promise<HeartbeatAnswer> {
+    const { machineId, caller } = call;
+    const body = bodyObjectOf(call.body);
+    // Both parts are validated before either is stored: a bad entry stores nothing.
+    const report = parseHeartbeat(body);
+    const localChanges = parseHeartbeatLocalChanges(body);
+    const acknowledged =
+      localChanges.changes.length === 0 || caller === undefined
+        ? undefined
+        : await recordLocalChanges(
+            this.db,
+            {
+              machineId,
+              caller,
+              correlationId: call.correlationId,
+              clientIp: call.clientIp(),
+              receivedAt: new Date(this.clock.now()).toISOString(),
+            },
+            localChanges,
+          );
+    const record = await this.batcher.submit({ machineId, report: JSON.stringify(report) });
+    if (record === undefined) throw noIdentity(machineId);
+    await GcSwitchWatch.of(this.db).observe(
+      machineId,
+      gcSwitchedOff(report),
+      new Date(this.clock.now()).toISOString(),
+    );
+    // The interval in every answer lets a restarted control plane spread its agents out.
+    return {
+      heartbeatIntervalSeconds: this.intervalSeconds,
+      credential: {
+        expiresOn: record.credentialExpiresAt,
+        rotationRequested: record.rotationRequested,
+      },
+      // The agent stops resending changes up to here.
+      ...(acknowledged === undefined ? {} : { localChangesAcknowledged: acknowledged }),
+    };
+  }
+}
+
+export function noIdentity(machineId: string): ArmError {
+  return new ArmError(
+    'ResourceNotFound',
+    `The machine '${machineId.split('/').pop() ?? machineId}' has no system-assigned identity; onboard it with azcmagent connect.`,
+  );
+}
