@@ -2,7 +2,8 @@
 // has already verified. Under systemd it runs as a unit of its own, so the package restarting
 // extd does not stop dpkg halfway; elsewhere it runs in a process group of its own.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -27,37 +28,50 @@ export async function readDebFields(deb: string): Promise<DebFields> {
   return { package: field('Package'), version: field('Version') };
 }
 
+/**
+ * dpkg writes to a file beside the package, never to a pipe of this process: the package's
+ * restart of extd ends this process, and dpkg must not die of a broken pipe when it does.
+ */
 export async function installDeb(deb: string, unitName: string): Promise<InstallResult> {
   const underSystemd = existsSync('/run/systemd/system');
+  const logFile = join(dirname(deb), 'dpkg.log');
   // Conffiles the administrator changed are kept, and nothing ever waits for an answer.
-  const dpkg = ['dpkg', '--force-confdef', '--force-confold', '--install', deb];
+  const dpkg = [
+    '/bin/sh',
+    '-c',
+    'exec dpkg --force-confdef --force-confold --install "$0" >"$1" 2>&1',
+    deb,
+    logFile,
+  ];
   const [command, ...args] = underSystemd
     ? [
         'systemd-run',
         '--quiet',
         '--collect',
         '--wait',
-        '--pipe',
         `--unit=${unitName}`,
         '--setenv=DEBIAN_FRONTEND=noninteractive',
         ...dpkg,
       ]
     : dpkg;
-  const output: Buffer[] = [];
   const code = await new Promise<number | string>((resolve) => {
-    const child = spawn(command ?? 'dpkg', args, {
+    const child = spawn(command ?? '/bin/sh', args, {
       detached: !underSystemd,
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: 'ignore',
       timeout: INSTALL_TIMEOUT_MS,
     });
-    child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
     child.on('error', (error) => resolve(error.message));
     child.on('close', (status, signal) => resolve(status ?? signal ?? 'unknown'));
   });
   if (code === 0) return { ok: true, underSystemd };
-  const tail = Buffer.concat(output).toString('utf8').trim().split('\n').slice(-5).join(' / ');
+  let output = '';
+  try {
+    output = readFileSync(logFile, 'utf8');
+  } catch {
+    // dpkg never started; the code says why
+  }
+  const tail = output.trim().split('\n').slice(-5).join(' / ');
   return {
     ok: false,
     message: `dpkg could not install the package (${typeof code === 'number' ? `exit ${code}` : code})${tail === '' ? '' : `: ${tail.slice(0, 1500)}`}`,
