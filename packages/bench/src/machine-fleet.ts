@@ -156,6 +156,12 @@ export interface OnboardedMachine {
  * Onboards `count` machines `{prefix}<i>` into `group` (a resource group path) through the API,
  * SETUP_PARALLEL at a time, each with its own P-256 key, as `azcmagent connect` does.
  */
+/** What a simulated machine says of itself when it is onboarded, besides its key. */
+export const SIMULATED_MACHINE_PROPERTIES: Readonly<Record<string, string>> = Object.freeze({
+  osName: 'linux',
+  agentVersion: '1.0',
+});
+
 export async function onboardMachines(
   api: TetherApi,
   admin: string,
@@ -171,11 +177,7 @@ export async function onboardMachines(
     const put = await api.call('PUT', `${path}?${V}`, admin, {
       location: 'westeurope',
       identity: { type: 'SystemAssigned' },
-      properties: {
-        clientPublicKey: der.toString('base64'),
-        osName: 'linux',
-        agentVersion: '1.0',
-      },
+      properties: { clientPublicKey: der.toString('base64'), ...SIMULATED_MACHINE_PROPERTIES },
     });
     if (put.status !== 201) throw new Error(`PUT ${name} answered ${put.status}: ${put.text}`);
     const principalId = (JSON.parse(put.text) as { identity: { principalId: string } }).identity

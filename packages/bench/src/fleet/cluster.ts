@@ -4,8 +4,10 @@
 // issues is good at every other, as behind a load balancer.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { freePort } from '@tether/e2e/dist/harness/free-port.js';
 import type { PostgresCluster } from '@tether/e2e/dist/harness/postgres-server.js';
+import type { LoopDelay } from './loop-delay-probe.js';
 import { CLOCK_TICKS } from '../keep-alive-load.js';
 import type { Installation } from '../machine-fleet.js';
 import { exited, listening, runTether, TETHER_BIN } from '../tether-process.js';
@@ -68,6 +70,8 @@ export interface NodeOptions {
   readonly logFile?: string;
   /** Raise the open-file limit (needs root beyond the hard limit). */
   readonly fdLimit?: number;
+  /** Further environment variables. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface TetherNode {
@@ -104,7 +108,7 @@ export async function startNode(
   const log = options.logFile === undefined ? undefined : openSync(options.logFile, 'a');
   const child = spawn(command as string, rest, {
     stdio: ['ignore', 'pipe', log ?? 'inherit'],
-    env: { ...process.env },
+    env: { ...process.env, ...options.env },
   });
   if (log !== undefined) closeSync(log);
   children.push(child);
@@ -140,4 +144,35 @@ export async function stopNode(
 ): Promise<void> {
   node.child.kill(signal);
   await exited(node.child);
+}
+
+/** The loop-delay probe's module, for a node's `--import`. */
+export const LOOP_DELAY_PROBE = fileURLToPath(new URL('./loop-delay-probe.js', import.meta.url));
+
+/**
+ * The options that make a node measure its event-loop delay into `file`; read the delays of a
+ * window with `loopDelay` at its start (discarded) and at its end.
+ */
+export function loopDelayOptions(file: string): Pick<NodeOptions, 'nodeFlags' | 'env'> {
+  return { nodeFlags: ['--import', LOOP_DELAY_PROBE], env: { TETHER_BENCH_LOOP_DELAY_FILE: file } };
+}
+
+/** The event-loop delays the node saw since the last call (its probe starts over). */
+export async function loopDelay(node: TetherNode, file: string): Promise<LoopDelay> {
+  const previous = readDelay(file)?.sequence ?? 0;
+  process.kill(node.pid, 'SIGUSR2');
+  for (let i = 0; i < 200; i++) {
+    const delay = readDelay(file);
+    if (delay !== undefined && delay.sequence > previous) return delay;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`the node's loop-delay probe did not answer in ${file}`);
+}
+
+function readDelay(file: string): LoopDelay | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as LoopDelay;
+  } catch {
+    return undefined;
+  }
 }

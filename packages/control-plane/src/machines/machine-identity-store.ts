@@ -1,6 +1,7 @@
 // A machine's system-assigned identity in the store: the service principal, its public-key
 // credential, its agent row and the Tether Connected Machine role at the machine's own scope.
 // Every function runs inside the caller's transaction; the engine is told after the commit.
+// The machine PUT and the fleet simulator's seeding (packages/bench) both write through here.
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { TETHER_CONNECTED_MACHINE_ROLE_ID } from '../rbac/built-in-roles.js';
@@ -24,6 +25,46 @@ export interface RemovedIdentity {
 export interface CredentialForgetter {
   forgetPrincipal(principalId: string): void;
   forgetCredential(credentialId: string): void;
+}
+
+/** A machine as its PUT creates it, before its identity. */
+export interface NewMachine {
+  /** `/subscriptions/…/machines/{name}`. */
+  id: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  location: string;
+  tags: Record<string, string>;
+  properties: Record<string, unknown>;
+}
+
+/**
+ * Inserts a new machine's row, with a fresh vmId; false when a machine of that id exists
+ * already (nothing is written then). What a machine PUT writes first when onboarding, and what
+ * the fleet simulator's seeding writes, so that both make the same rows.
+ */
+export async function insertMachineRow(
+  trx: Kysely<Database>,
+  machine: NewMachine,
+  stamp: string,
+): Promise<boolean> {
+  const result = await trx
+    .insertInto('machines')
+    .values({
+      id: machine.id,
+      subscription_id: machine.subscriptionId,
+      resource_group: machine.resourceGroup.toLowerCase(),
+      name: machine.name,
+      location: machine.location,
+      tags: JSON.stringify(machine.tags),
+      properties: JSON.stringify({ vmId: randomUUID(), ...machine.properties }),
+      created_at: stamp,
+      updated_at: stamp,
+    })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .executeTakeFirstOrThrow();
+  return result.numInsertedOrUpdatedRows !== 0n;
 }
 
 export async function createMachineIdentity(

@@ -1,6 +1,5 @@
 // Microsoft.HybridCompute/machines: get, list by resource group and subscription, create or
 // re-onboard (PUT), tags (PATCH) and delete. Each route declares the action it needs.
-import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import {
   resolveAgentUpgrade,
@@ -18,6 +17,7 @@ import { deriveMachineStatus } from '../machines/machine-status.js';
 import { agentViewOf, agentViews, type AgentStatusRow } from '../machines/machine-agent-view.js';
 import {
   createMachineIdentity,
+  insertMachineRow,
   deleteMachineIdentity,
   forgetMachineIdentity,
   learnMachineIdentity,
@@ -391,22 +391,20 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
           const created = await db.transaction().execute(async (trx) => {
             // A bounded onboarding token pays for the machine in the same transaction (B3).
             if (caller !== undefined) await consumeOnboardingQuota(trx, caller.principalId, now);
-            const result = await trx
-              .insertInto('machines')
-              .values({
+            const inserted = await insertMachineRow(
+              trx,
+              {
                 id: target.id,
-                subscription_id: target.subscriptionId,
-                resource_group: group.name.toLowerCase(),
+                subscriptionId: target.subscriptionId,
+                resourceGroup: group.name,
                 name: target.name,
                 location: put.location,
-                tags: JSON.stringify(put.tags),
-                properties: JSON.stringify({ vmId: randomUUID(), ...put.properties }),
-                created_at: stamp,
-                updated_at: stamp,
-              })
-              .onConflict((oc) => oc.column('id').doNothing())
-              .executeTakeFirstOrThrow();
-            if (result.numInsertedOrUpdatedRows === 0n) throw concurrentCreate(target.name);
+                tags: put.tags,
+                properties: put.properties,
+              },
+              stamp,
+            );
+            if (!inserted) throw concurrentCreate(target.name);
             return put.systemAssignedIdentity
               ? createMachineIdentity(trx, machine, key, now, timings)
               : undefined;
