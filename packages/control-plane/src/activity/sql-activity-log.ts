@@ -6,7 +6,8 @@ import type { ActivityEvent, ActivityLog } from '../api/activity-log.js';
 import { ArmError } from '../api/arm-error.js';
 import type { Clock } from '../clock.js';
 import { likeBelow } from '../resources/sql-like.js';
-import { GroupCommit } from '../store/group-commit.js';
+import { GroupCommit, type Write } from '../store/group-commit.js';
+import { preparedQuery } from '../store/prepared-query.js';
 import type { ActivityLogTable, Database } from '../store/schema.js';
 
 export const DEFAULT_ACTIVITY_PAGE_SIZE = 200;
@@ -54,6 +55,35 @@ export interface ActivityPage {
   skipToken: string | undefined;
 }
 
+const ACTIVITY_COLUMNS = [
+  'event_data_id',
+  'correlation_id',
+  'caller',
+  'operation_name',
+  'status',
+  'sub_status',
+  'resource_id',
+  'subscription_id',
+  'resource_group',
+  'http_method',
+  'client_ip',
+  'event_timestamp',
+  'properties',
+] as const satisfies readonly (keyof ActivityLogTable)[];
+
+/** Every write is recorded: the insert is compiled once. */
+const insertEvent = preparedQuery(
+  ACTIVITY_COLUMNS.length,
+  (db: Kysely<Database>, ...values: ActivityLogTable[keyof ActivityLogTable][]) =>
+    db
+      .insertInto('activity_log')
+      .values(
+        Object.fromEntries(
+          ACTIVITY_COLUMNS.map((c, i) => [c, values[i]]),
+        ) as unknown as ActivityLogTable,
+      ),
+);
+
 export class SqlActivityLog implements ActivityLog {
   constructor(
     private readonly db: Kysely<Database>,
@@ -65,10 +95,23 @@ export class SqlActivityLog implements ActivityLog {
    * events of concurrent requests share one commit.
    */
   async record(event: ActivityEvent): Promise<void> {
-    const row = activityLogRow(event, randomUUID(), new Date(this.clock.now()).toISOString());
+    const values = this.valuesOf(event);
     await GroupCommit.of(this.db).run(async (trx) => {
-      await trx.insertInto('activity_log').values(row).execute();
+      await insertEvent.run(trx, ...values);
     });
+  }
+
+  async recordWith(event: ActivityEvent | undefined, write: Write): Promise<void> {
+    const values = event === undefined ? undefined : this.valuesOf(event);
+    await GroupCommit.of(this.db).run(async (trx) => {
+      await write(trx);
+      if (values !== undefined) await insertEvent.run(trx, ...values);
+    });
+  }
+
+  private valuesOf(event: ActivityEvent): ActivityLogTable[keyof ActivityLogTable][] {
+    const row = activityLogRow(event, randomUUID(), new Date(this.clock.now()).toISOString());
+    return ACTIVITY_COLUMNS.map((column) => row[column]);
   }
 
   /** Newest first, paged by a token that marks where the previous page ended. */

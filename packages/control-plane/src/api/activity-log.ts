@@ -1,4 +1,6 @@
-// The activity-log sink every write and every denied write goes to (B4).
+// The activity-log sink every write and every denied write goes to.
+import type { Write } from '../store/group-commit.js';
+
 export interface ActivityEvent {
   correlationId: string;
   caller: string;
@@ -16,4 +18,10 @@ export interface ActivityEvent {
 
 export interface ActivityLog {
   record(event: ActivityEvent): Promise<void>;
+  /**
+   * Commits `write` and `event` (when there is one) in one transaction, shared with concurrent
+   * requests' writes: a write and its record cost one durable commit, and neither is kept
+   * without the other. Rejects with the write's own error when it fails.
+   */
+  recordWith(event: ActivityEvent | undefined, write: Write): Promise<void>;
 }

@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthorizationEngine } from '../rbac/types.js';
-import type { ActivityLog } from './activity-log.js';
+import type { Write } from '../store/group-commit.js';
+import type { ActivityEvent, ActivityLog } from './activity-log.js';
 import { ArmError } from './arm-error.js';
 import { MAX_BODY_DEPTH, tooDeepAt } from './body-depth.js';
 import type { Authenticator, Caller } from './caller.js';
@@ -35,6 +36,12 @@ export interface RouteContext {
    * more than creating one). Throws AuthorizationFailed, and logs the denial, when refused.
    */
   demand(action: string, scope: string): Promise<void>;
+  /**
+   * Commits `write` as the request's last step, in one transaction with its activity-log record
+   * of success (the status code set by then), shared with concurrent requests' writes; success
+   * is not logged again after the handler. A route kept out of the log commits `write` alone.
+   */
+  commit(write: Write): Promise<void>;
 }
 
 export interface RouteSpec {
@@ -223,6 +230,18 @@ async function handle(
       operationName,
       resourceId,
     });
+  let committed = false;
+  const commit = async (write: Write): Promise<void> => {
+    if (committed) throw new Error(`${route.method} ${route.url} committed twice`);
+    const event = outcomeEvent(route, admission, request.ip, {
+      status: 'Succeeded',
+      subStatus: String(reply.statusCode),
+      operationName,
+      resourceId,
+    });
+    await deps.activityLog.recordWith(event, write);
+    committed = true;
+  };
   const demand = async (action: string, scope: string): Promise<void> => {
     if (caller !== undefined && deps.authorizer.isAllowed(caller.principalId, action, scope))
       return;
@@ -239,8 +258,11 @@ async function handle(
       correlationId,
       scope: resourceId,
       demand,
+      commit,
     });
-    if (isWrite) await log('Succeeded', String(reply.statusCode), operationName, resourceId);
+    if (isWrite && !committed) {
+      await log('Succeeded', String(reply.statusCode), operationName, resourceId);
+    }
     return body;
   } catch (error) {
     await logFailure(deps, route, admission, request.ip, error);
@@ -267,7 +289,24 @@ interface Outcome {
   resourceId: string;
 }
 
-/** The activity-log event of a write's outcome; reads and anonymous calls are not logged. */
+/** The activity-log event of a write's outcome; undefined for reads and anonymous calls. */
+function outcomeEvent(
+  route: RouteSpec,
+  admission: Admission,
+  clientIp: string,
+  outcome: Outcome,
+): ActivityEvent | undefined {
+  if (READ_METHODS.has(route.method) || admission.caller === undefined) return undefined;
+  if (route.activityLog === false && outcome.status === 'Succeeded') return undefined;
+  return {
+    correlationId: admission.correlationId,
+    caller: admission.caller.name,
+    ...outcome,
+    httpMethod: route.method,
+    clientIp,
+  };
+}
+
 async function logOutcome(
   deps: RouteDependencies,
   route: RouteSpec,
@@ -275,15 +314,8 @@ async function logOutcome(
   clientIp: string,
   outcome: Outcome,
 ): Promise<void> {
-  if (READ_METHODS.has(route.method) || admission.caller === undefined) return;
-  if (route.activityLog === false && outcome.status === 'Succeeded') return;
-  await deps.activityLog.record({
-    correlationId: admission.correlationId,
-    caller: admission.caller.name,
-    ...outcome,
-    httpMethod: route.method,
-    clientIp,
-  });
+  const event = outcomeEvent(route, admission, clientIp, outcome);
+  if (event !== undefined) await deps.activityLog.record(event);
 }
 
 /** Logs the failure of an admitted write, unless a refused demand() logged it already. */

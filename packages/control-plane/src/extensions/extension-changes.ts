@@ -5,6 +5,8 @@ import type { FastifyReply } from 'fastify';
 import type { Kysely, Selectable } from 'kysely';
 import { sealProtectedSettings, type SealedSettings } from '@tether/protocol/protected-settings';
 import { ArmError } from '../api/arm-error.js';
+import { GroupCommit, type Write } from '../store/group-commit.js';
+import { preparedQuery } from '../store/prepared-query.js';
 import type { Database, MachinesTable } from '../store/schema.js';
 import type { operationUrls } from './extension-operations.js';
 import type { ExtensionRow } from './extension-resource.js';
@@ -42,31 +44,32 @@ export async function refuseIfBusy(
   if (running !== undefined) throw busy(name, running);
 }
 
-/** Stores `changes` and their operations; one more goal-state generation for the machine. */
+/**
+ * Stores `changes` and their operations; one more goal-state generation for the machine. By
+ * default the transaction is shared with the writes of concurrent requests (a rollout to a fleet
+ * pays for one durable commit per batch, not one per machine); a change that fails is retried
+ * alone, so it fails with its own error and takes no other request's change with it. A route
+ * passes its own `commit`, which adds its activity-log record to the same transaction.
+ */
 export async function applyChanges(
   db: Kysely<Database>,
   context: ChangeContext,
   changes: readonly ExtensionChange[],
+  commit: (write: Write) => Promise<void> = (write) => GroupCommit.of(db).run(write),
 ): Promise<OperationRow[]> {
-  return db.transaction().execute(async (trx) => {
-    const operations: OperationRow[] = [];
+  let operations: OperationRow[] = [];
+  await commit(async (trx) => {
+    operations = [];
     for (const change of changes) {
       const { row } = change;
       if (change.previousSequence === undefined) {
-        const inserted = await trx
-          .insertInto('machine_extensions')
-          .values(row)
-          .onConflict((oc) => oc.column('id').doNothing())
-          .executeTakeFirst();
-        if (inserted.numInsertedOrUpdatedRows === 0n) throw raced(row.name);
+        const values = EXTENSION_COLUMNS.map((column) => row[column]);
+        const inserted = await insertExtension.run(trx, ...values);
+        if (inserted.numAffectedRows === 0n) throw raced(row.name);
       } else {
-        const updated = await trx
-          .updateTable('machine_extensions')
-          .set(changedColumns(row))
-          .where('id', '=', row.id)
-          .where('sequence', '=', change.previousSequence)
-          .executeTakeFirst();
-        if (updated.numUpdatedRows === 0n) throw raced(row.name);
+        const values = UPDATED_COLUMNS.map((column) => row[column]);
+        const updated = await updateExtension.run(trx, ...values, row.id, change.previousSequence);
+        if (updated.numAffectedRows === 0n) throw raced(row.name);
       }
       const running = await operationInProgress(trx, row.id);
       if (running !== undefined) throw busy(row.name, running);
@@ -84,9 +87,60 @@ export async function applyChanges(
       );
     }
     await bumpGeneration(trx, context.machineId);
-    return operations;
   });
+  return operations;
 }
+
+const EXTENSION_COLUMNS = [
+  'id',
+  'machine_id',
+  'name',
+  'location',
+  'tags',
+  'publisher',
+  'type',
+  'type_handler_version',
+  'resolved_version',
+  'auto_upgrade_minor_version',
+  'enable_automatic_upgrade',
+  'force_update_tag',
+  'settings',
+  'protected_settings',
+  'protected_key_id',
+  'sequence',
+  'provisioning_state',
+  'instance_view',
+  'created_at',
+  'updated_at',
+] as const satisfies readonly (keyof ExtensionRow)[];
+
+type ExtensionValue = ExtensionRow[keyof ExtensionRow];
+
+const rowOf = (values: readonly ExtensionValue[]): ExtensionRow =>
+  Object.fromEntries(EXTENSION_COLUMNS.map((c, i) => [c, values[i]])) as ExtensionRow;
+
+const insertExtension = preparedQuery(
+  EXTENSION_COLUMNS.length,
+  (db: Kysely<Database>, ...values: ExtensionValue[]) =>
+    db
+      .insertInto('machine_extensions')
+      .values(rowOf(values))
+      .onConflict((oc) => oc.column('id').doNothing()),
+);
+
+/** Every column but the key and the creation time, which an update never touches. */
+const UPDATED_COLUMNS = EXTENSION_COLUMNS.filter((c) => c !== 'id' && c !== 'created_at');
+
+/** The columns, then the key, then the sequence the stored row must still have. */
+const updateExtension = preparedQuery(
+  UPDATED_COLUMNS.length + 2,
+  (db: Kysely<Database>, ...values: ExtensionValue[]) =>
+    db
+      .updateTable('machine_extensions')
+      .set(Object.fromEntries(UPDATED_COLUMNS.map((c, i) => [c, values[i]])))
+      .where('id', '=', values[UPDATED_COLUMNS.length] as string)
+      .where('sequence', '=', values[UPDATED_COLUMNS.length + 1] as number),
+);
 
 /** Seals protected settings to the machine's agent key; never keeps or echoes them in clear. */
 export async function sealFor(
@@ -118,14 +172,6 @@ export function announceOperation(
   void reply.header('Azure-AsyncOperation', urls.status);
   if (withLocation) void reply.header('Location', urls.result);
   void reply.header('Retry-After', '1');
-}
-
-/** Everything but the key and the creation time, which an update never touches. */
-function changedColumns(row: ExtensionRow): Omit<ExtensionRow, 'id' | 'created_at'> {
-  const columns: Partial<ExtensionRow> = { ...row };
-  delete columns.id;
-  delete columns.created_at;
-  return columns as Omit<ExtensionRow, 'id' | 'created_at'>;
 }
 
 function busy(name: string, running: OperationRow): ArmError {

@@ -2,6 +2,7 @@
 // that fails an operation its machine has not completed in time (B7, "MachineNotReached").
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
+import { preparedQuery } from '../store/prepared-query.js';
 import type { Database } from '../store/schema.js';
 import { bumpGeneration, type OperationRow } from './extension-store.js';
 import { GoalStateWaiters } from './goal-state-waiters.js';
@@ -42,11 +43,29 @@ export function renderOperation(row: OperationRow, location: string): object {
   };
 }
 
+/** One of them, the narrowest wins; none: every operation. */
 export interface OverdueFilter {
   machineId?: string;
   extensionId?: string;
   operationId?: string;
 }
+
+const overdueWhere = (db: Kysely<Database>, now: string) =>
+  db
+    .selectFrom('extension_operations')
+    .selectAll()
+    .where('status', '=', 'InProgress')
+    .where('deadline_at', '<=', now);
+const overdueAll = preparedQuery(1, overdueWhere);
+const overdueOfMachine = preparedQuery(2, (db: Kysely<Database>, now: string, id: string) =>
+  overdueWhere(db, now).where('machine_id', '=', id),
+);
+const overdueOfExtension = preparedQuery(2, (db: Kysely<Database>, now: string, id: string) =>
+  overdueWhere(db, now).where('extension_id', '=', id),
+);
+const overdueOperation = preparedQuery(2, (db: Kysely<Database>, now: string, id: string) =>
+  overdueWhere(db, now).where('id', '=', id),
+);
 
 /**
  * Fails every operation still InProgress past its deadline (matching `filter`): the operation
@@ -59,16 +78,14 @@ export async function expireOverdueOperations(
   filter: OverdueFilter = {},
 ): Promise<number> {
   const now = new Date(clock.now()).toISOString();
-  let query = db
-    .selectFrom('extension_operations')
-    .selectAll()
-    .where('status', '=', 'InProgress')
-    .where('deadline_at', '<=', now);
-  if (filter.machineId !== undefined) query = query.where('machine_id', '=', filter.machineId);
-  if (filter.extensionId !== undefined)
-    query = query.where('extension_id', '=', filter.extensionId);
-  if (filter.operationId !== undefined) query = query.where('id', '=', filter.operationId);
-  const overdue = await query.execute();
+  const overdue =
+    filter.operationId !== undefined
+      ? await overdueOperation.rows(db, now, filter.operationId)
+      : filter.extensionId !== undefined
+        ? await overdueOfExtension.rows(db, now, filter.extensionId)
+        : filter.machineId !== undefined
+          ? await overdueOfMachine.rows(db, now, filter.machineId)
+          : await overdueAll.rows(db, now);
   const woken = new Set<string>();
   let expiredCount = 0;
   for (const operation of overdue) {

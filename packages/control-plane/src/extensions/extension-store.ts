@@ -2,6 +2,7 @@
 // machine's goal-state generation, and removing everything of a machine with it.
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { preparedQuery } from '../store/prepared-query.js';
 import type { Database, ExtensionOperationsTable } from '../store/schema.js';
 import type { ExtensionRow } from './extension-resource.js';
 
@@ -9,46 +10,60 @@ export type OperationRow = Selectable<ExtensionOperationsTable>;
 export type OperationKind = ExtensionOperationsTable['kind'];
 type Db = Kysely<Database> | Transaction<Database>;
 
+const extensionById = preparedQuery(1, (db: Kysely<Database>, id: string) =>
+  db.selectFrom('machine_extensions').selectAll().where('id', '=', id),
+);
+
 export function findExtension(db: Db, id: string): Promise<ExtensionRow | undefined> {
-  return db.selectFrom('machine_extensions').selectAll().where('id', '=', id).executeTakeFirst();
+  return extensionById.first(db, id);
 }
 
+const operationById = preparedQuery(1, (db: Kysely<Database>, id: string) =>
+  db.selectFrom('extension_operations').selectAll().where('id', '=', id),
+);
+
 export function findOperation(db: Db, id: string): Promise<OperationRow | undefined> {
-  return db.selectFrom('extension_operations').selectAll().where('id', '=', id).executeTakeFirst();
+  return operationById.first(db, id);
 }
+
+const runningOperationOf = preparedQuery(1, (db: Kysely<Database>, extensionId: string) =>
+  db
+    .selectFrom('extension_operations')
+    .selectAll()
+    .where('extension_id', '=', extensionId)
+    .where('status', '=', 'InProgress'),
+);
 
 export function operationInProgress(
   db: Db,
   extensionId: string,
 ): Promise<OperationRow | undefined> {
-  return db
-    .selectFrom('extension_operations')
-    .selectAll()
-    .where('extension_id', '=', extensionId)
-    .where('status', '=', 'InProgress')
-    .executeTakeFirst();
+  return runningOperationOf.first(db, extensionId);
 }
 
+const generationOf = preparedQuery(1, (db: Kysely<Database>, machineId: string) =>
+  db.selectFrom('extension_goal_states').select('generation').where('machine_id', '=', machineId),
+);
+
 export async function readGeneration(db: Db, machineId: string): Promise<number> {
-  const row = await db
-    .selectFrom('extension_goal_states')
-    .select('generation')
-    .where('machine_id', '=', machineId)
-    .executeTakeFirst();
+  const row = await generationOf.first(db, machineId);
   return row === undefined ? 0 : Number(row.generation);
 }
 
-/** Every change the agent must see goes through here, in the transaction that makes it. */
-export async function bumpGeneration(trx: Db, machineId: string): Promise<void> {
-  await trx
+const nextGeneration = preparedQuery(1, (db: Kysely<Database>, machineId: string) =>
+  db
     .insertInto('extension_goal_states')
     .values({ machine_id: machineId, generation: 1 })
     .onConflict((oc) =>
       oc
         .column('machine_id')
         .doUpdateSet({ generation: sql<number>`extension_goal_states.generation + 1` }),
-    )
-    .execute();
+    ),
+);
+
+/** Every change the agent must see goes through here, in the transaction that makes it. */
+export async function bumpGeneration(trx: Db, machineId: string): Promise<void> {
+  await nextGeneration.run(trx, machineId);
 }
 
 export interface NewOperation {
@@ -78,9 +93,33 @@ export async function insertOperation(trx: Db, operation: NewOperation): Promise
     ended_at: null,
     created_by: operation.createdBy,
   };
-  await trx.insertInto('extension_operations').values(row).execute();
+  await insertOperationRow.run(trx, ...OPERATION_COLUMNS.map((column) => row[column]));
   return row;
 }
+
+const OPERATION_COLUMNS = [
+  'id',
+  'subscription_id',
+  'machine_id',
+  'extension_id',
+  'kind',
+  'sequence',
+  'status',
+  'error',
+  'started_at',
+  'deadline_at',
+  'delivered_at',
+  'ended_at',
+  'created_by',
+] as const satisfies readonly (keyof OperationRow)[];
+
+const insertOperationRow = preparedQuery(
+  OPERATION_COLUMNS.length,
+  (db: Kysely<Database>, ...values: OperationRow[keyof OperationRow][]) =>
+    db
+      .insertInto('extension_operations')
+      .values(Object.fromEntries(OPERATION_COLUMNS.map((c, i) => [c, values[i]])) as OperationRow),
+);
 
 /** A machine's extensions, their operations and its goal state go with the machine. */
 export async function deleteMachineExtensions(trx: Db, machineId: string): Promise<void> {

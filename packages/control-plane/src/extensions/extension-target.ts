@@ -15,6 +15,7 @@ import { param, queryValue } from '../resources/arm-request.js';
 import type { ArmServices } from '../resources/arm-routes.js';
 import { machineScope, requireResourceGroup, resourceNotFound } from '../resources/arm-scope.js';
 import { machineId as machineDisplayIdOf } from '../resources/machine-resource.js';
+import { preparedQuery } from '../store/prepared-query.js';
 import type { Database, MachinesTable } from '../store/schema.js';
 import { checkExtensionName } from './extension-input.js';
 import { extensionIdOf } from './extension-resource.js';
@@ -63,7 +64,23 @@ export interface ExtensionTarget extends MachineTarget {
   extensionId: string;
 }
 
+/**
+ * Each request's target, worked out once: the access check (its scope) and the handler both
+ * ask for it, and its names are checked and lower-cased on the way.
+ */
+const MACHINE_TARGETS = new WeakMap<FastifyRequest, MachineTarget>();
+const EXTENSION_TARGETS = new WeakMap<FastifyRequest, ExtensionTarget>();
+
 export function machineTargetOf(request: FastifyRequest): MachineTarget {
+  let target = MACHINE_TARGETS.get(request);
+  if (target === undefined) {
+    target = parseMachineTarget(request);
+    MACHINE_TARGETS.set(request, target);
+  }
+  return target;
+}
+
+function parseMachineTarget(request: FastifyRequest): MachineTarget {
   const subscriptionId = checkSubscriptionId(param(request, 'subscriptionId'));
   const resourceGroup = checkResourceGroupName(param(request, 'resourceGroupName'));
   const machineName = checkMachineName(param(request, 'machineName'));
@@ -77,25 +94,30 @@ export function machineTargetOf(request: FastifyRequest): MachineTarget {
 }
 
 export function extensionTargetOf(request: FastifyRequest): ExtensionTarget {
-  const machine = machineTargetOf(request);
-  const name = checkExtensionName(param(request, 'extensionName'));
-  return { ...machine, name, extensionId: extensionIdOf(machine.machineId, name) };
+  let target = EXTENSION_TARGETS.get(request);
+  if (target === undefined) {
+    const machine = machineTargetOf(request);
+    const name = checkExtensionName(param(request, 'extensionName'));
+    target = { ...machine, name, extensionId: extensionIdOf(machine.machineId, name) };
+    EXTENSION_TARGETS.set(request, target);
+  }
+  return target;
 }
 
 export const machineAt = (request: FastifyRequest): string => machineTargetOf(request).machineId;
 export const extensionAt = (request: FastifyRequest): string =>
   extensionTargetOf(request).extensionId;
 
+const machineById = preparedQuery(1, (db: Kysely<Database>, id: string) =>
+  db.selectFrom('machines').selectAll().where('id', '=', id),
+);
+
 /** The machine of `target`, or 404 naming the machine (or its missing group). */
 export async function requireMachine(
   db: Kysely<Database>,
   target: MachineTarget,
 ): Promise<Selectable<MachinesTable>> {
-  const machine = await db
-    .selectFrom('machines')
-    .selectAll()
-    .where('id', '=', target.machineId)
-    .executeTakeFirst();
+  const machine = await machineById.first(db, target.machineId);
   if (machine !== undefined) return machine;
   await requireResourceGroup(db, target.subscriptionId, target.resourceGroup);
   throw resourceNotFound(

@@ -1,11 +1,9 @@
 // Operators' extension writes: PUT (create or replace), PATCH, DELETE and upgradeExtensions.
 // Each answers at once with the operation to poll; the machine's agent carries it out.
-import type { FastifyRequest } from 'fastify';
 import type { Selectable } from 'kysely';
-import type { Caller } from '../api/caller.js';
 import { invalidContent } from '../resources/arm-request.js';
 import { bodyObject } from '../resources/arm-request.js';
-import type { RouteSpec } from '../api/route-spec.js';
+import type { RouteContext, RouteSpec } from '../api/route-spec.js';
 import { MACHINE_API_VERSIONS } from '../resources/machine-routes.js';
 import { extensionView } from '../policy/index.js';
 import { PolicyService } from '../policy-service/policy-service.js';
@@ -41,10 +39,12 @@ export function extensionWriteRoutes(services: ExtensionServices): RouteSpec[] {
   const common = { apiVersions: MACHINE_API_VERSIONS };
   const policy = new PolicyService(db, clock);
 
-  /** Stores the changes, wakes the machine's poll and announces the first operation. */
+  /**
+   * Stores the changes (with the request's activity-log record: the answer's status is set
+   * first), wakes the machine's poll and announces the first operation.
+   */
   async function commit(
-    request: FastifyRequest,
-    caller: Caller | undefined,
+    context: RouteContext,
     target: MachineTarget,
     machine: Selectable<MachinesTable>,
     changes: ExtensionChange[],
@@ -56,16 +56,22 @@ export function extensionWriteRoutes(services: ExtensionServices): RouteSpec[] {
         machineId: target.machineId,
         now: clock.now(),
         timeoutMs: services.requestTimeoutMs,
-        createdBy: caller?.name ?? 'unknown',
+        createdBy: context.caller?.name ?? 'unknown',
       },
       changes,
+      (write) => context.commit(write),
     );
     waiters.wake(target.machineId);
     const first = operations[0];
     if (first === undefined) throw new Error('no operation was created');
     return {
       operations,
-      urls: operationUrls(services.publicUrl, first, machine.location, apiVersionOf(request)),
+      urls: operationUrls(
+        services.publicUrl,
+        first,
+        machine.location,
+        apiVersionOf(context.request),
+      ),
     };
   }
 
@@ -75,7 +81,8 @@ export function extensionWriteRoutes(services: ExtensionServices): RouteSpec[] {
       method: 'PUT',
       url: EXTENSION_PATH,
       access: { kind: 'action', action: EXTENSION_ACTIONS.write, scope: extensionAt },
-      async handler({ request, reply, caller }) {
+      async handler(context) {
+        const { request, reply } = context;
         const target = extensionTargetOf(request);
         const put = parseExtensionPut(bodyObject(request), target.name);
         const machine = await requireMachine(db, target);
@@ -141,11 +148,9 @@ export function extensionWriteRoutes(services: ExtensionServices): RouteSpec[] {
         };
         const kind = before === undefined ? 'install' : 'update';
         const previousSequence = before === undefined ? undefined : Number(before.sequence);
-        const { urls } = await commit(request, caller, target, machine, [
-          { row, previousSequence, kind },
-        ]);
-        announceOperation(reply, urls, false);
         void reply.code(before === undefined ? 201 : 200);
+        const { urls } = await commit(context, target, machine, [{ row, previousSequence, kind }]);
+        announceOperation(reply, urls, false);
         return renderExtension(row, target.machineDisplayId);
       },
     },
@@ -154,7 +159,8 @@ export function extensionWriteRoutes(services: ExtensionServices): RouteSpec[] {
       method: 'PATCH',
       url: EXTENSION_PATH,
       access: { kind: 'action', action: EXTENSION_ACTIONS.write, scope: extensionAt },
-      async handler({ request, reply, caller }) {
+      async handler(context) {
+        const { request, reply } = context;
         const target = extensionTargetOf(request);
         const patch = parseExtensionPatch(bodyObject(request));
         const machine = await requireMachine(db, target);
@@ -208,7 +214,7 @@ export function extensionWriteRoutes(services: ExtensionServices): RouteSpec[] {
           provisioning_state: 'Updating',
           updated_at: new Date(clock.now()).toISOString(),
         };
-        const { urls } = await commit(request, caller, target, machine, [
+        const { urls } = await commit(context, target, machine, [
           { row, previousSequence: Number(before.sequence), kind: 'update' },
         ]);
         announceOperation(reply, urls, false);
@@ -220,7 +226,8 @@ export function extensionWriteRoutes(services: ExtensionServices): RouteSpec[] {
       method: 'DELETE',
       url: EXTENSION_PATH,
       access: { kind: 'action', action: EXTENSION_ACTIONS.delete, scope: extensionAt },
-      async handler({ request, reply, caller }) {
+      async handler(context) {
+        const { request, reply } = context;
         const target = extensionTargetOf(request);
         const machine = await requireMachine(db, target);
         await expireOverdueOperations(db, clock, { extensionId: target.extensionId });
@@ -236,11 +243,11 @@ export function extensionWriteRoutes(services: ExtensionServices): RouteSpec[] {
           provisioning_state: 'Deleting',
           updated_at: new Date(clock.now()).toISOString(),
         };
-        const { urls } = await commit(request, caller, target, machine, [
+        void reply.code(202);
+        const { urls } = await commit(context, target, machine, [
           { row, previousSequence: Number(before.sequence), kind: 'remove' },
         ]);
         announceOperation(reply, urls, true);
-        void reply.code(202);
         return undefined;
       },
     },
@@ -249,7 +256,8 @@ export function extensionWriteRoutes(services: ExtensionServices): RouteSpec[] {
       method: 'POST',
       url: `${MACHINE_PATH}/upgradeExtensions`,
       access: { kind: 'action', action: EXTENSION_ACTIONS.upgrade, scope: machineAt },
-      async handler({ request, reply, caller }) {
+      async handler(context) {
+        const { request, reply } = context;
         const target = machineTargetOf(request);
         const targets = parseUpgradeTargets(bodyObject(request));
         const machine = await requireMachine(db, target);
@@ -292,9 +300,9 @@ export function extensionWriteRoutes(services: ExtensionServices): RouteSpec[] {
             });
           }
         }
-        const { urls } = await commit(request, caller, target, machine, changes);
-        announceOperation(reply, urls, false);
         void reply.code(202);
+        const { urls } = await commit(context, target, machine, changes);
+        announceOperation(reply, urls, false);
         return undefined;
       },
     },

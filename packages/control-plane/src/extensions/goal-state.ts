@@ -5,6 +5,7 @@ import type { AgentUpgradeGoal } from '@tether/protocol/agent-upgrade';
 import type { SealedSettings } from '@tether/protocol/protected-settings';
 import { agentUpgradeGoal } from '../agent-upgrade/agent-upgrade-request.js';
 import { GroupCommit } from '../store/group-commit.js';
+import { preparedQuery } from '../store/prepared-query.js';
 import type { Database } from '../store/schema.js';
 import { readGeneration, type OperationKind } from './extension-store.js';
 
@@ -28,20 +29,22 @@ export interface GoalState {
   agentUpgrade: AgentUpgradeGoal | null;
 }
 
-export async function readGoalState(db: Kysely<Database>, machineId: string): Promise<GoalState> {
-  const generation = await readGeneration(db, machineId);
-  const rows = await db
-    .selectFrom('machine_extensions')
-    .selectAll()
-    .where('machine_id', '=', machineId)
-    .orderBy('id')
-    .execute();
-  const operations = await db
+const extensionsOf = preparedQuery(1, (db: Kysely<Database>, machineId: string) =>
+  db.selectFrom('machine_extensions').selectAll().where('machine_id', '=', machineId).orderBy('id'),
+);
+
+const runningOperationsOf = preparedQuery(1, (db: Kysely<Database>, machineId: string) =>
+  db
     .selectFrom('extension_operations')
     .select(['id', 'kind', 'extension_id'])
     .where('machine_id', '=', machineId)
-    .where('status', '=', 'InProgress')
-    .execute();
+    .where('status', '=', 'InProgress'),
+);
+
+export async function readGoalState(db: Kysely<Database>, machineId: string): Promise<GoalState> {
+  const generation = await readGeneration(db, machineId);
+  const rows = await extensionsOf.rows(db, machineId);
+  const operations = await runningOperationsOf.rows(db, machineId);
   const byExtension = new Map(operations.map((o) => [o.extension_id, o]));
   const machine = await db
     .selectFrom('machines')
@@ -94,6 +97,16 @@ export async function markDelivered(
   });
 }
 
+const machinePrincipal = preparedQuery(
+  2,
+  (db: Kysely<Database>, principalId: string, machineId: string) =>
+    db
+      .selectFrom('principals')
+      .select('id')
+      .where('id', '=', principalId)
+      .where('machine_id', '=', machineId),
+);
+
 /** Whether `principalId` is the system-assigned identity of the machine `machineId`. */
 export async function isMachineIdentity(
   db: Kysely<Database>,
@@ -101,11 +114,5 @@ export async function isMachineIdentity(
   machineId: string,
 ): Promise<boolean> {
   if (principalId === undefined) return false;
-  const principal = await db
-    .selectFrom('principals')
-    .select('id')
-    .where('id', '=', principalId)
-    .where('machine_id', '=', machineId)
-    .executeTakeFirst();
-  return principal !== undefined;
+  return (await machinePrincipal.first(db, principalId, machineId)) !== undefined;
 }
