@@ -112,6 +112,20 @@ const machineById = preparedQuery(1, (db: Kysely<Database>, id: string) =>
   db.selectFrom('machines').selectAll().where('id', '=', id),
 );
 
+const machineIdOf = preparedQuery(1, (db: Kysely<Database>, id: string) =>
+  db.selectFrom('machines').select('id').where('id', '=', id),
+);
+
+/** Nothing when the machine of `target` exists, or the 404 of requireMachine. */
+export async function requireMachineExists(
+  db: Kysely<Database>,
+  target: MachineTarget,
+): Promise<void> {
+  if ((await machineIdOf.first(db, target.machineId)) === undefined) {
+    await requireMachine(db, target);
+  }
+}
+
 /** The machine of `target`, or 404 naming the machine (or its missing group). */
 export async function requireMachine(
   db: Kysely<Database>,

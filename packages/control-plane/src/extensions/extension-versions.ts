@@ -3,6 +3,7 @@
 import levenshtein from 'fast-levenshtein';
 import { sql, type Kysely } from 'kysely';
 import { ArmError } from '../api/arm-error.js';
+import { preparedQuery } from '../store/prepared-query.js';
 import type { Database } from '../store/schema.js';
 
 const VERSION = /^\d{1,9}(?:\.\d{1,9}){0,3}$/;
@@ -29,17 +30,24 @@ export interface VersionRequest {
   autoUpgradeMinorVersion: boolean;
 }
 
+const versionsOf = preparedQuery(2, (db: Kysely<Database>, publisher: string, type: string) =>
+  db
+    .selectFrom('extension_packages')
+    .select('version')
+    .where(sql<string>`lower(publisher)`, '=', publisher)
+    .where(sql<string>`lower(type)`, '=', type),
+);
+
 /** The published version a request resolves to, or `400 ExtensionPackageNotFound`. */
 export async function resolvePackageVersion(
   db: Kysely<Database>,
   request: VersionRequest,
 ): Promise<string> {
-  const rows = await db
-    .selectFrom('extension_packages')
-    .select('version')
-    .where(sql<string>`lower(publisher)`, '=', request.publisher.toLowerCase())
-    .where(sql<string>`lower(type)`, '=', request.type.toLowerCase())
-    .execute();
+  const rows = await versionsOf.rows(
+    db,
+    request.publisher.toLowerCase(),
+    request.type.toLowerCase(),
+  );
   const published = rows
     .map((row) => ({ text: row.version, parts: parseVersion(row.version) }))
     .filter((v): v is { text: string; parts: number[] } => v.parts !== undefined)

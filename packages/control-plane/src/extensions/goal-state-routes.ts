@@ -11,7 +11,7 @@ import {
   MACHINE_PATH,
   machineAt,
   machineTargetOf,
-  requireMachine,
+  requireMachineExists,
   type ExtensionServices,
 } from './extension-target.js';
 
@@ -37,7 +37,7 @@ export function goalStateRoutes(services: ExtensionServices): RouteSpec[] {
         const wait =
           integerQuery(queryValue(request, 'wait'), 'wait', 1, MAX_WAIT_SECONDS) ??
           DEFAULT_WAIT_SECONDS;
-        await requireMachine(db, target);
+        await requireMachineExists(db, target);
         await expireOverdueOperations(db, clock, { machineId: target.machineId });
         if (after !== undefined && (await readGeneration(db, target.machineId)) === after) {
           // Listen first, then look again: a change between the two reads still wakes us.

@@ -2,12 +2,27 @@
 // definitions live in code and are never stored.
 import type { Kysely } from 'kysely';
 import { scopeAndAncestors } from '../rbac/scope.js';
+import { preparedQuery, type PreparedQuery } from '../store/prepared-query.js';
 import type {
   Database,
   PolicyAssignmentsTable,
   PolicyDefinitionsTable,
   PolicyExemptionsTable,
 } from '../store/schema.js';
+
+/** Asked on every write that policy may deny: one compiled query per depth of scope. */
+const ASSIGNMENTS_AT = new Map<number, PreparedQuery<string[], PolicyAssignmentsTable>>();
+
+function assignmentsAtQuery(count: number): PreparedQuery<string[], PolicyAssignmentsTable> {
+  let query = ASSIGNMENTS_AT.get(count);
+  if (query === undefined) {
+    query = preparedQuery(count, (db: Kysely<Database>, ...scopes: string[]) =>
+      db.selectFrom('policy_assignments').selectAll().where('scope', 'in', scopes).orderBy('id'),
+    );
+    ASSIGNMENTS_AT.set(count, query);
+  }
+  return query;
+}
 
 export class PolicyStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -72,12 +87,8 @@ export class PolicyStore {
 
   /** Assignments at the resource or above it: those that can cover it. */
   async assignmentsAbove(resourceId: string): Promise<PolicyAssignmentsTable[]> {
-    return this.db
-      .selectFrom('policy_assignments')
-      .selectAll()
-      .where('scope', 'in', scopeAndAncestors(resourceId.toLowerCase()))
-      .orderBy('id')
-      .execute();
+    const scopes = scopeAndAncestors(resourceId.toLowerCase());
+    return assignmentsAtQuery(scopes.length).rows(this.db, ...scopes);
   }
 
   async assignmentsOf(policyDefinitionId: string): Promise<PolicyAssignmentsTable[]> {
