@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { CompactSign } from 'jose';
 import {
+  AGENT_PACKAGE_SIGNATURE_TYPE,
   publisherKeyId,
+  readUnverifiedAgentPackageStatement,
   readUnverifiedStatement,
+  signAgentPackage,
   signPackage,
+  verifyAgentPackage,
   verifyPackage,
   type PackageIdentity,
 } from './extension-package.js';
@@ -120,6 +125,100 @@ void describe('extension package signatures', () => {
     await assert.rejects(
       signPackage(rsa.privateKey, identity, zip),
       refusal(/Ed25519 or ECDSA P-256/),
+    );
+  });
+});
+
+void describe('agent package signatures', () => {
+  const deb = Buffer.from('!<arch>\n pretend azcmagent package bytes');
+
+  void it('verifies a signature over the exact .deb and names azcmagent, the version and digest', async () => {
+    for (const pair of [ed, ec]) {
+      const signature = await signAgentPackage(pair.privateKey, '1.2.0', deb);
+      const statement = await verifyAgentPackage(
+        signature,
+        [other.publicKey, pair.publicKey],
+        '1.2.0',
+        deb,
+      );
+      assert.deepEqual(statement, {
+        package: 'azcmagent',
+        version: '1.2.0',
+        sha256: createHash('sha256').update(deb).digest('hex'),
+        size: deb.byteLength,
+      });
+      assert.deepEqual(readUnverifiedAgentPackageStatement(signature), statement);
+    }
+  });
+
+  void it('refuses another version, another digest and a tampered payload', async () => {
+    const signature = await signAgentPackage(ed.privateKey, '1.2.0', deb);
+    await assert.rejects(
+      verifyAgentPackage(signature, [ed.publicKey], '1.3.0', deb),
+      refusal(/signature of azcmagent 1.3.0 is for version "1.2.0", not "1.3.0"/),
+    );
+    const altered = Buffer.concat([deb, Buffer.from('x')]);
+    await assert.rejects(
+      verifyAgentPackage(signature, [ed.publicKey], '1.2.0', altered),
+      refusal(/azcmagent 1.2.0 does not match its signature: it was altered after signing/),
+    );
+    const [header, , sig] = signature.split('.');
+    const forged = Buffer.from(
+      JSON.stringify({ ...readUnverifiedAgentPackageStatement(signature), version: '9.0.0' }),
+    ).toString('base64url');
+    await assert.rejects(
+      verifyAgentPackage(`${header}.${forged}.${sig}`, [ed.publicKey], '9.0.0', deb),
+      refusal(/azcmagent 9.0.0 was not made by a key trusted for agent packages/),
+    );
+  });
+
+  void it('refuses an unknown signer, no trusted key and no signature', async () => {
+    const signature = await signAgentPackage(other.privateKey, '1.2.0', deb);
+    await assert.rejects(
+      verifyAgentPackage(signature, [ed.publicKey, ec.publicKey], '1.2.0', deb),
+      refusal(/not made by a key trusted for agent packages/),
+    );
+    await assert.rejects(
+      verifyAgentPackage(signature, [], '1.2.0', deb),
+      refusal(/No key is trusted for agent packages, so azcmagent 1.2.0 cannot be verified/),
+    );
+    await assert.rejects(
+      verifyAgentPackage(' ', [ed.publicKey], '1.2.0', deb),
+      refusal(/no signature/),
+    );
+  });
+
+  void it('never takes an extension signature for an agent package signature, nor the reverse', async () => {
+    const extension = await signPackage(ed.privateKey, identity, deb);
+    await assert.rejects(
+      verifyAgentPackage(extension, [ed.publicKey], '1.2.0', deb),
+      refusal(/of kind "tether-extension-package\+jws", not "tether-agent-package\+jws"/),
+    );
+    const agent = await signAgentPackage(ed.privateKey, '1.2.0', deb);
+    await assert.rejects(
+      verifyPackage(agent, [ed.publicKey], identity, deb),
+      refusal(/of kind "tether-agent-package\+jws", not "tether-extension-package\+jws"/),
+    );
+  });
+
+  void it('refuses a statement of the agent kind that names another package or lacks a field', async () => {
+    const sign = (statement: object): Promise<string> =>
+      new CompactSign(Buffer.from(JSON.stringify(statement)))
+        .setProtectedHeader({ alg: 'EdDSA', typ: AGENT_PACKAGE_SIGNATURE_TYPE })
+        .sign(ed.privateKey);
+    const digest = { sha256: createHash('sha256').update(deb).digest('hex'), size: deb.byteLength };
+    await assert.rejects(
+      verifyAgentPackage(
+        await sign({ package: 'evil', version: '1.2.0', ...digest }),
+        [ed.publicKey],
+        '1.2.0',
+        deb,
+      ),
+      refusal(/is for package "evil", not "azcmagent"/),
+    );
+    await assert.rejects(
+      verifyAgentPackage(await sign({ version: '1.2.0', ...digest }), [ed.publicKey], '1.2.0', deb),
+      refusal(/signed statement of azcmagent 1.2.0 is malformed/),
     );
   });
 });

@@ -50,8 +50,7 @@ export function packageStatement(identity: PackageIdentity, zip: Uint8Array): Pa
     publisher: identity.publisher,
     type: identity.type,
     version: identity.version,
-    sha256: createHash('sha256').update(zip).digest('hex'),
-    size: zip.byteLength,
+    ...digestOf(zip),
   };
 }
 
@@ -76,11 +75,7 @@ export async function signPackage(
   zip: Uint8Array,
   signatureType: string = PACKAGE_SIGNATURE_TYPE,
 ): Promise<string> {
-  const alg = signatureAlgorithm(privateKey);
-  const statement = packageStatement(identity, zip);
-  return new CompactSign(new TextEncoder().encode(JSON.stringify(statement)))
-    .setProtectedHeader({ alg, typ: signatureType, kid: publisherKeyId(privateKey) })
-    .sign(privateKey);
+  return signStatement(privateKey, signatureType, packageStatement(identity, zip));
 }
 
 /** base64url SHA-256 of the public key's SPKI DER: names a publisher key in headers and logs. */
@@ -93,16 +88,7 @@ export function publisherKeyId(key: KeyObject): string {
 
 /** Reads a signature's statement without trusting it (for listings; never for decisions). */
 export function readUnverifiedStatement(signature: string): PackageStatement {
-  const parts = signature.split('.');
-  if (parts.length !== 3 || parts[1] === undefined)
-    throw refuse('The signature is not a compact JWS.');
-  try {
-    decodeProtectedHeader(signature);
-    return parseStatement(JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')));
-  } catch (error) {
-    if (error instanceof TetherError) throw error;
-    throw refuse('The signature is not a compact JWS with a JSON statement.');
-  }
+  return readUnverified(signature, PACKAGE_FIELDS);
 }
 
 /**
@@ -117,11 +103,132 @@ export async function verifyPackage(
   zip: Uint8Array,
   signatureType: string = PACKAGE_SIGNATURE_TYPE,
 ): Promise<PackageStatement> {
-  const name = `${expected.publisher}/${expected.type} ${expected.version}`;
+  const { publisher, type, version } = expected;
+  return verifyStatement(signature, trustedKeys, zip, {
+    typ: signatureType,
+    expected: { publisher, type, version },
+    name: `${publisher}/${type} ${version}`,
+    trustedFor: `publisher ${publisher}`,
+  });
+}
+
+// Agent packages: the same kind of statement for an azcmagent .deb, with a `typ` of its own so
+// that no extension or guest configuration signature passes as one, nor one of these as theirs.
+
+/** The `typ` of every agent package signature. */
+export const AGENT_PACKAGE_SIGNATURE_TYPE = 'tether-agent-package+jws';
+
+/** The one package an agent package signature may name. */
+export const AGENT_PACKAGE_NAME = 'azcmagent';
+
+/** What a publisher signs for an agent package. */
+export interface AgentPackageStatement {
+  readonly package: string;
+  /** The Debian version of the package. */
+  readonly version: string;
+  /** Lower-case hex SHA-256 of the .deb. */
+  readonly sha256: string;
+  readonly size: number;
+}
+
+export function agentPackageStatement(version: string, deb: Uint8Array): AgentPackageStatement {
+  return { package: AGENT_PACKAGE_NAME, version, ...digestOf(deb) };
+}
+
+export async function signAgentPackage(
+  privateKey: KeyObject,
+  version: string,
+  deb: Uint8Array,
+): Promise<string> {
+  return signStatement(
+    privateKey,
+    AGENT_PACKAGE_SIGNATURE_TYPE,
+    agentPackageStatement(version, deb),
+  );
+}
+
+/** Reads an agent package signature's statement without trusting it (never for decisions). */
+export function readUnverifiedAgentPackageStatement(signature: string): AgentPackageStatement {
+  return readUnverified(signature, AGENT_PACKAGE_FIELDS);
+}
+
+/**
+ * Accepts the .deb only if `signature` is an agent package signature made by one of
+ * `trustedKeys` (the keys this machine trusts for agent packages), names azcmagent of exactly
+ * `version`, and matches the bytes. Throws ERR_PACKAGE_SIGNATURE saying which check failed.
+ */
+export async function verifyAgentPackage(
+  signature: string,
+  trustedKeys: readonly KeyObject[],
+  version: string,
+  deb: Uint8Array,
+): Promise<AgentPackageStatement> {
+  return verifyStatement(signature, trustedKeys, deb, {
+    typ: AGENT_PACKAGE_SIGNATURE_TYPE,
+    expected: { package: AGENT_PACKAGE_NAME, version },
+    name: `${AGENT_PACKAGE_NAME} ${version}`,
+    trustedFor: 'agent packages',
+  });
+}
+
+// One implementation for every kind: a JSON statement of named text fields plus the SHA-256 and
+// size of the bytes, signed as a compact JWS whose `typ` says the kind.
+
+const PACKAGE_FIELDS = ['publisher', 'type', 'version'] as const;
+const AGENT_PACKAGE_FIELDS = ['package', 'version'] as const;
+
+type Statement<F extends string> = Record<F, string> & {
+  readonly sha256: string;
+  readonly size: number;
+};
+
+interface StatementCheck<F extends string> {
+  readonly typ: string;
+  /** The fields naming what is signed, with the values they must hold. */
+  readonly expected: Readonly<Record<F, string>>;
+  /** What messages call the package, e.g. `Contoso.Tools/Inventory 1.2.0`. */
+  readonly name: string;
+  /** Whose keys are asked, e.g. `publisher Contoso.Tools`. */
+  readonly trustedFor: string;
+}
+
+function digestOf(bytes: Uint8Array): { sha256: string; size: number } {
+  return { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.byteLength };
+}
+
+async function signStatement(
+  privateKey: KeyObject,
+  typ: string,
+  statement: object,
+): Promise<string> {
+  const alg = signatureAlgorithm(privateKey);
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(statement)))
+    .setProtectedHeader({ alg, typ, kid: publisherKeyId(privateKey) })
+    .sign(privateKey);
+}
+
+function readUnverified<F extends string>(signature: string, fields: readonly F[]): Statement<F> {
+  const parts = signature.split('.');
+  if (parts.length !== 3 || parts[1] === undefined)
+    throw refuse('The signature is not a compact JWS.');
+  try {
+    decodeProtectedHeader(signature);
+    return parseStatement(JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')), fields);
+  } catch (error) {
+    if (error instanceof TetherError) throw error;
+    throw refuse('The signature is not a compact JWS with a JSON statement.');
+  }
+}
+
+async function verifyStatement<F extends string>(
+  signature: string,
+  trustedKeys: readonly KeyObject[],
+  bytes: Uint8Array,
+  check: StatementCheck<F>,
+): Promise<Statement<F>> {
+  const { name, typ } = check;
   if (trustedKeys.length === 0) {
-    throw refuse(
-      `No key is trusted for publisher ${expected.publisher}, so ${name} cannot be verified.`,
-    );
+    throw refuse(`No key is trusted for ${check.trustedFor}, so ${name} cannot be verified.`);
   }
   if (signature.trim() === '') throw refuse(`The package ${name} has no signature.`);
   let header;
@@ -130,9 +237,9 @@ export async function verifyPackage(
   } catch {
     throw refuse(`The signature of ${name} is not a compact JWS.`);
   }
-  if (header.typ !== signatureType) {
+  if (header.typ !== typ) {
     throw refuse(
-      `The signature of ${name} is of kind "${untrustedText(header.typ)}", not "${signatureType}".`,
+      `The signature of ${name} is of kind "${untrustedText(header.typ)}", not "${typ}".`,
     );
   }
   let payload: Uint8Array | undefined;
@@ -146,33 +253,32 @@ export async function verifyPackage(
     }
   }
   if (payload === undefined) {
-    throw refuse(
-      `The signature of ${name} was not made by a key trusted for publisher ${expected.publisher}.`,
-    );
+    throw refuse(`The signature of ${name} was not made by a key trusted for ${check.trustedFor}.`);
   }
-  let statement: PackageStatement;
+  const fields = Object.keys(check.expected) as F[];
+  let statement: Statement<F>;
   try {
-    statement = parseStatement(JSON.parse(new TextDecoder().decode(payload)));
+    statement = parseStatement(JSON.parse(new TextDecoder().decode(payload)), fields);
   } catch {
     throw refuse(`The signed statement of ${name} is malformed.`);
   }
-  for (const field of ['publisher', 'type', 'version'] as const) {
-    if (statement[field] !== expected[field]) {
+  for (const field of fields) {
+    if (statement[field] !== check.expected[field]) {
       throw refuse(
-        `The signature of ${name} is for ${field} "${statement[field]}", not "${expected[field]}".`,
+        `The signature of ${name} is for ${field} "${untrustedText(statement[field])}", not "${check.expected[field]}".`,
       );
     }
   }
-  const actual = packageStatement(expected, zip);
+  const actual = digestOf(bytes);
   if (actual.size !== statement.size || actual.sha256 !== statement.sha256) {
     throw refuse(`The package ${name} does not match its signature: it was altered after signing.`);
   }
   return statement;
 }
 
-function parseStatement(value: unknown): PackageStatement {
+function parseStatement<F extends string>(value: unknown, fields: readonly F[]): Statement<F> {
   const bad = (): never => {
-    throw refuse('The signed statement lacks publisher, type, version, sha256 or size.');
+    throw refuse(`The signed statement lacks ${[...fields, 'sha256'].join(', ')} or size.`);
   };
   if (typeof value !== 'object' || value === null) return bad();
   const record = value as Record<string, unknown>;
@@ -184,11 +290,9 @@ function parseStatement(value: unknown): PackageStatement {
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) return bad();
   const sha256 = text('sha256');
   if (!/^[0-9a-f]{64}$/.test(sha256)) return bad();
-  return {
-    publisher: text('publisher'),
-    type: text('type'),
-    version: text('version'),
-    sha256,
-    size,
-  };
+  const named = Object.fromEntries(fields.map((field) => [field, text(field)])) as Record<
+    F,
+    string
+  >;
+  return { ...named, sha256, size };
 }
