@@ -4,8 +4,7 @@
 // that moves the machine's goal-state generation, so the agent's long poll answers at once.
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import type { AgentUpgradeGoal } from '@tether/protocol/agent-upgrade';
-import { compareDebianVersions } from '@tether/protocol/agent-upgrade';
+import { compareDebianVersions, type AgentUpgradeGoal } from '@tether/protocol/agent-upgrade';
 import { ArmError } from '../api/arm-error.js';
 import type { Clock } from '../clock.js';
 import { bumpGeneration } from '../extensions/extension-store.js';

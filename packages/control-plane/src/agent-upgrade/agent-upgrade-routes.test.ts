@@ -159,7 +159,7 @@ void describe('agent upgrades', () => {
     assert.equal(events.length, 1, 'the failed attempt is in the activity log');
   });
 
-  void it('automatic upgrades target the newest version and follow a publish', async () => {
+  void it('automatic upgrades target the newest version and follow a publish, until withdrawn', async () => {
     const answer = await patch({ enableAutomaticUpgrade: true }, w.admin, 'web-02');
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     assert.equal((await machine('web-02'))?.['desiredVersion'], '1.2.0~rc1');
@@ -169,5 +169,10 @@ void describe('agent upgrades', () => {
     assert.equal(moved?.['desiredVersion'], '1.2.0');
     assert.notEqual(moved?.['correlationId'], first, 'a new request for the new version');
     assert.equal((await machine('web-01'))?.['desiredVersion'], '1.0.0', 'manual stays');
+
+    // Neither a version nor automatic upgrades: the request is withdrawn.
+    assert.equal((await patch({ enableAutomaticUpgrade: false }, w.admin, 'web-02')).status, 200);
+    assert.equal((await machine('web-02'))?.['desiredVersion'], undefined);
+    assert.equal((await w.goalState('', w.machineB, 'web-02')).body['agentUpgrade'], null);
   });
 });
