@@ -210,6 +210,45 @@ void describe('extension lifecycle', () => {
     assert.deepEqual(reports, [], 'accepted status reports are not logged twice');
   });
 
+  void it('commits each write with one activity-log event; concurrent writes share a commit and a conflicting one fails alone', async () => {
+    const names = ['batch-a', 'batch-b', 'batch-c', 'batch-d'];
+    // Sent together: the changes share one transaction, and the second create of 'batch-dup'
+    // (both found nothing before writing) fails alone when the batch is tried again one by one.
+    const answers = await Promise.all([
+      ...names.map((name) => w.put(name, CUSTOM_SCRIPT, w.admin, 'web-02')),
+      w.put('batch-dup', CUSTOM_SCRIPT, w.admin, 'web-02'),
+      w.put('batch-dup', CUSTOM_SCRIPT, w.admin, 'web-02'),
+    ]);
+    const statuses = answers.map((a) => a.status);
+    assert.deepEqual(statuses.slice(0, 4), [201, 201, 201, 201], JSON.stringify(statuses));
+    assert.deepEqual(
+      statuses.slice(4).sort(),
+      [201, 409],
+      JSON.stringify(answers.map((a) => a.body)),
+    );
+    const eventsOf = async (name: string): Promise<string[]> =>
+      (
+        await w.t.db
+          .selectFrom('activity_log')
+          .select(['status', 'sub_status'])
+          .where('resource_id', '=', w.extension(name, 'web-02').toLowerCase())
+          .execute()
+      )
+        .map((e) => `${e.status} ${e.sub_status}`)
+        .sort();
+    for (const name of names) assert.deepEqual(await eventsOf(name), ['Succeeded 201'], name);
+    assert.deepEqual(await eventsOf('batch-dup'), ['Failed Conflict', 'Succeeded 201']);
+    const operations = await w.t.db
+      .selectFrom('extension_operations')
+      .select('extension_id')
+      .where('extension_id', 'like', `${w.extension('batch-', 'web-02').toLowerCase()}%`)
+      .execute();
+    assert.equal(operations.length, 5, 'one operation per accepted write, none for the refused');
+    const busy = await w.put('batch-a', CUSTOM_SCRIPT, w.admin, 'web-02');
+    assert.equal(busy.status, 409, JSON.stringify(busy.body));
+    assert.deepEqual(await eventsOf('batch-a'), ['Failed Conflict', 'Succeeded 201']);
+  });
+
   void it('lists a machine’s extensions', async () => {
     for (const name of ['a1', 'a2', 'a3']) {
       assert.equal(
