@@ -1,7 +1,7 @@
 // The identity service's reads of the directory: service principals by appId, their
 // credentials, whether a token's principal and credential still exist, and the record of
 // client assertions already used.
-import type { Kysely, Selectable } from 'kysely';
+import type { CompiledQuery, Kysely, Selectable } from 'kysely';
 import type { Clock } from '../clock.js';
 import type {
   CredentialsTable,
@@ -21,11 +21,31 @@ export interface LiveSubject {
   credential: CredentialRow;
 }
 
+/** Placeholders the one-time compiled liveness queries are filled in at. */
+const PRINCIPAL_ID = '\u0000principal-id';
+const CREDENTIAL_ID = '\u0000credential-id';
+
 export class CredentialStore {
+  /** Built once: every token is checked again every 30 s, most of them a machine's. */
+  private readonly principalQuery: CompiledQuery<PrincipalRow>;
+  private readonly credentialQuery: CompiledQuery<CredentialRow>;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.principalQuery = db
+      .selectFrom('principals')
+      .selectAll()
+      .where('id', '=', PRINCIPAL_ID)
+      .compile();
+    this.credentialQuery = db
+      .selectFrom('credentials')
+      .selectAll()
+      .where('id', '=', CREDENTIAL_ID)
+      .where('principal_id', '=', PRINCIPAL_ID)
+      .compile();
+  }
 
   async servicePrincipalByAppId(appId: string): Promise<PrincipalRow | undefined> {
     return this.db
@@ -89,15 +109,18 @@ export class CredentialStore {
 
   /** The principal and credential a token names, if both still exist. */
   async liveSubject(principalId: string, credentialId: string): Promise<LiveSubject | undefined> {
-    const [principal, credential] = await Promise.all([
-      this.db.selectFrom('principals').selectAll().where('id', '=', principalId).executeTakeFirst(),
-      this.db
-        .selectFrom('credentials')
-        .selectAll()
-        .where('id', '=', credentialId)
-        .where('principal_id', '=', principalId)
-        .executeTakeFirst(),
+    const fill = <R>(query: CompiledQuery<R>): CompiledQuery<R> => ({
+      ...query,
+      parameters: query.parameters.map((p) =>
+        p === PRINCIPAL_ID ? principalId : p === CREDENTIAL_ID ? credentialId : p,
+      ),
+    });
+    const [principals, credentials] = await Promise.all([
+      this.db.executeQuery(fill(this.principalQuery)),
+      this.db.executeQuery(fill(this.credentialQuery)),
     ]);
+    const [principal] = principals.rows;
+    const [credential] = credentials.rows;
     if (principal === undefined || credential === undefined) return undefined;
     return { principal, credential };
   }
