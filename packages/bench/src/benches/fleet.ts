@@ -9,7 +9,7 @@
 // - with --largest M, whether one node holds M machines at a 5-minute heartbeat, every one of
 //   them holding its long poll.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -418,6 +418,7 @@ async function largestFleet(
   const onboardSeconds = (performance.now() - started) / 1000;
   node = await startNode(options, children);
   const rssBefore = rssOf(node.pid);
+  const fdsBefore = openFiles(node.pid);
   // Each (source, destination) pair has ~28,000 ephemeral ports: one source address per 20,000.
   const sources = Array.from(
     { length: Math.ceil(args.largest / 20_000) },
@@ -445,12 +446,27 @@ async function largestFleet(
   const stats = await fleet.stats(true);
   const cpuMs = cpuMsOf(node.pid) - cpuBefore;
   const held = stats.pollsHeld.reduce((a, b) => a + b, 0);
+  const fds = openFiles(node.pid);
+  // An API read while every machine holds its poll (its own connection, the node's last fds).
+  const probe = new TetherApi(FLEET_PUBLIC_URL, node.port, Buffer.from(deployment.ca), 1);
+  const apiLatencies = await probeApi(
+    probe,
+    await probe.adminToken(deployment.install),
+    machines,
+    5,
+  );
+  probe.destroy();
   const failures =
     Object.values(stats.heartbeatFailures).reduce((a, b) => a + b, 0) +
     Object.values(stats.pollFailures).reduce((a, b) => a + b, 0);
   const rss = rssOf(node.pid);
   await fleet.stop();
   await stopNode(node);
+  const hardLimit = fdLimits()[1];
+  const busy = cpuMs / 61_000;
+  const perMachine = (rss - rssBefore) / Math.max(1, held);
+  const heartbeat = summarize(stats.heartbeatLatencies);
+  const apiRead = summarize(apiLatencies);
   report(
     `fleet, largest: one node, ${args.largest} machines seeded into the database (${onboardSeconds.toFixed(0)} s) and connected with tokens and long polls (${armSeconds.toFixed(0)} s), 5-minute heartbeat, one minute of steady state`,
     [
@@ -464,21 +480,49 @@ async function largestFleet(
       { metric: 'failed heartbeats and polls in the minute', value: failures, unit: 'requests' },
       { metric: 'heartbeats answered in the minute', value: stats.heartbeatsOk, unit: 'req' },
       { metric: 'long polls renewed in the minute', value: stats.pollAnswers, unit: 'req' },
-      { metric: 'node CPU busy', value: round2(cpuMs / 61_000), unit: 'CPUs' },
+      { metric: 'heartbeat latency p50 / p99', value: round2(heartbeat.p50), unit: 'ms' },
+      { metric: '', value: round2(heartbeat.p99), unit: 'ms' },
+      {
+        metric: 'API p50 / p99 (GET machine) at this size',
+        value: round2(apiRead.p50),
+        unit: 'ms',
+      },
+      { metric: '', value: round2(apiRead.p99), unit: 'ms' },
+      { metric: 'node CPU busy', value: round2(busy), unit: 'CPUs' },
+      {
+        metric: 'node CPU per connected machine',
+        value: round2((busy * 1e6) / Math.max(1, held)),
+        unit: 'µs/s',
+      },
       { metric: 'node resident memory', value: Math.round(rss / 1048576), unit: 'MiB' },
+      { metric: 'memory per connected machine', value: Math.round(perMachine), unit: 'B' },
+      {
+        metric: 'extrapolated to 100,000 machines: memory',
+        value: Math.round((rssBefore + perMachine * 100_000) / 1048576),
+        unit: 'MiB',
+      },
+      {
+        metric: 'extrapolated to 100,000 machines: CPU busy',
+        value: round2((busy * 100_000) / Math.max(1, held)),
+        unit: 'CPUs',
+      },
+      { metric: 'node open files with every machine connected', value: fds, unit: 'fds' },
       {
         // One connection is one file descriptor: past this a single process cannot go here.
         metric: 'open-file hard limit of a process here',
-        value: fdLimits()[1],
+        value: hardLimit,
         unit: 'fds',
-      },
-      {
-        metric: 'memory per connected machine',
-        value: Math.round((rss - rssBefore) / args.largest),
-        unit: 'B',
       },
     ],
   );
+  console.log(
+    `largest fleet: stopped by the open-file hard limit of one process (${hardLimit}): the node held ${held} long polls with ${fds} files open (${fdsBefore} before the fleet connected), so one process here holds at most about ${hardLimit - fdsBefore} connections; raising the limit needs CAP_SYS_RESOURCE, which this machine does not give (prlimit fails). 100,000 machines on one node need a hard limit above 100,000, or several nodes.`,
+  );
+}
+
+/** How many files a process has open. */
+function openFiles(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
 }
 
 async function startBareFloor(
