@@ -9,6 +9,11 @@ export interface AgentUpgradeGoal {
   /** Lower-case hex SHA-256 of the package's bytes, as published. */
   readonly sha256: string;
   readonly size: number;
+  /**
+   * The publisher's signature (a compact JWS of typ `tether-agent-package+jws`), which the
+   * machine verifies with the keys its administrator trusts for agent packages.
+   */
+  readonly signature: string;
   /** Path of the package's bytes on the control plane, below its URL. */
   readonly downloadPath: string;
   /** Names this request; a new request for the same version has a new one. */

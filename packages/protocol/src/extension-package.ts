@@ -104,7 +104,7 @@ export async function verifyPackage(
   signatureType: string = PACKAGE_SIGNATURE_TYPE,
 ): Promise<PackageStatement> {
   const { publisher, type, version } = expected;
-  return verifyStatement(signature, trustedKeys, zip, {
+  return verifyStatement(signature, trustedKeys, digestOf(zip), {
     typ: signatureType,
     expected: { publisher, type, version },
     name: `${publisher}/${type} ${version}`,
@@ -163,12 +163,30 @@ export async function verifyAgentPackage(
   version: string,
   deb: Uint8Array,
 ): Promise<AgentPackageStatement> {
-  return verifyStatement(signature, trustedKeys, deb, {
-    typ: AGENT_PACKAGE_SIGNATURE_TYPE,
-    expected: { package: AGENT_PACKAGE_NAME, version },
-    name: `${AGENT_PACKAGE_NAME} ${version}`,
-    trustedFor: 'agent packages',
-  });
+  return verifyAgentPackageStatement(signature, trustedKeys, { version, ...digestOf(deb) });
+}
+
+/**
+ * The same checks against a package known by its SHA-256 and size (a goal state's), so a machine
+ * can refuse a package before downloading it; the bytes must then be checked against the digest.
+ */
+export async function verifyAgentPackageStatement(
+  signature: string,
+  trustedKeys: readonly KeyObject[],
+  expected: { readonly version: string; readonly sha256: string; readonly size: number },
+): Promise<AgentPackageStatement> {
+  const { version, sha256, size } = expected;
+  return verifyStatement(
+    signature,
+    trustedKeys,
+    { sha256, size },
+    {
+      typ: AGENT_PACKAGE_SIGNATURE_TYPE,
+      expected: { package: AGENT_PACKAGE_NAME, version },
+      name: `${AGENT_PACKAGE_NAME} ${version}`,
+      trustedFor: 'agent packages',
+    },
+  );
 }
 
 // One implementation for every kind: a JSON statement of named text fields plus the SHA-256 and
@@ -223,7 +241,7 @@ function readUnverified<F extends string>(signature: string, fields: readonly F[
 async function verifyStatement<F extends string>(
   signature: string,
   trustedKeys: readonly KeyObject[],
-  bytes: Uint8Array,
+  actual: { readonly sha256: string; readonly size: number },
   check: StatementCheck<F>,
 ): Promise<Statement<F>> {
   const { name, typ } = check;
@@ -269,7 +287,6 @@ async function verifyStatement<F extends string>(
       );
     }
   }
-  const actual = digestOf(bytes);
   if (actual.size !== statement.size || actual.sha256 !== statement.sha256) {
     throw refuse(`The package ${name} does not match its signature: it was altered after signing.`);
   }

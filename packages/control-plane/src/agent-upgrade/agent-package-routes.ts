@@ -1,9 +1,17 @@
-// The agent package repository (docs/agent-upgrade.md): administrators publish azcmagent .debs,
-// checked with dpkg-deb and immutable once there; any signed-in caller (agents included) lists
+// The agent package repository (docs/agent-upgrade.md): administrators publish azcmagent .debs
+// with their publisher's signature, checked with dpkg-deb and against the signed statement (not
+// who signed: machines judge that with the keys they trust), and immutable once there; any signed-in caller (agents included) lists
 // them and downloads one. Publishing a newer version moves machines that upgrade automatically.
-import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { TetherError, untrustedText } from '@tether/protocol';
 import { isDebianVersion } from '@tether/protocol/agent-upgrade';
+import {
+  AGENT_PACKAGE_SIGNATURE_TYPE,
+  agentPackageStatement,
+  readUnverifiedAgentPackageStatement,
+  type AgentPackageStatement,
+} from '@tether/protocol/extension-package';
+import { decodeProtectedHeader } from 'jose';
 import { ArmError } from '../api/arm-error.js';
 import type { RouteSpec } from '../api/route-spec.js';
 import { bodyObject, field, param, rejectUnknownFields } from '../resources/arm-request.js';
@@ -24,6 +32,7 @@ export const AGENT_PACKAGE_PUBLISH_ACTION = 'Tether.Agent/packages/write';
 /** The largest agent package taken: today's is about 40 MB, its own Node.js runtime included. */
 export const MAX_AGENT_PACKAGE_BYTES = 160 * 1024 * 1024;
 const BODY_LIMIT = Math.ceil(MAX_AGENT_PACKAGE_BYTES / 3) * 4 + 64 * 1024;
+const MAX_SIGNATURE_LENGTH = 4096;
 
 function versionOf(request: FastifyRequest): string {
   const version = param(request, 'version');
@@ -44,9 +53,69 @@ function notFound(version: string): ArmError {
   );
 }
 
+const badSignature = (message: string): ArmError =>
+  new ArmError('InvalidRequestContent', message, { target: 'signature' });
+
+function readSignature(request: FastifyRequest): string {
+  const signature = field(bodyObject(request), 'signature');
+  if (typeof signature !== 'string' || signature === '') {
+    throw badSignature(
+      "'signature' is required: the publisher's signature of the package, a compact JWS ('tether agent-package publish FILE --key publisher.key' makes it).",
+    );
+  }
+  if (signature.length > MAX_SIGNATURE_LENGTH) {
+    throw badSignature(`'signature' is longer than ${MAX_SIGNATURE_LENGTH} characters.`);
+  }
+  return signature;
+}
+
+/**
+ * The signed statement must name exactly this package: azcmagent, its version, SHA-256 and size.
+ * Whether its signer is trusted is for each machine to decide, with the keys its root trusts.
+ */
+function checkSignature(signature: string, actual: AgentPackageStatement): void {
+  const notOurs = (why: string): ArmError =>
+    badSignature(`The signature is not an agent package signature: ${why}`);
+  let header;
+  try {
+    header = decodeProtectedHeader(signature);
+  } catch {
+    throw notOurs('it is not a compact JWS.');
+  }
+  if (header.typ !== AGENT_PACKAGE_SIGNATURE_TYPE) {
+    throw notOurs(
+      `its typ is "${untrustedText(header.typ)}", not "${AGENT_PACKAGE_SIGNATURE_TYPE}".`,
+    );
+  }
+  let signed: AgentPackageStatement;
+  try {
+    signed = readUnverifiedAgentPackageStatement(signature);
+  } catch (error) {
+    if (!(error instanceof TetherError)) throw error;
+    throw notOurs(error.message);
+  }
+  if (header.alg !== 'EdDSA' && header.alg !== 'ES256') {
+    throw badSignature(
+      `The signature uses algorithm "${untrustedText(header.alg)}"; package signatures use EdDSA or ES256.`,
+    );
+  }
+  for (const name of ['package', 'version'] as const) {
+    if (signed[name] !== actual[name]) {
+      throw badSignature(
+        `The signature is for ${name} ${untrustedText(signed[name])}, not ${actual[name]}; sign the package that is published.`,
+      );
+    }
+  }
+  if (signed.sha256 !== actual.sha256 || signed.size !== actual.size) {
+    throw badSignature(
+      `The package does not match the SHA-256 in its signature (signed ${signed.sha256}, ${signed.size} bytes; received ${actual.sha256}, ${actual.size} bytes); sign the bytes you upload.`,
+    );
+  }
+}
+
 function readDeb(request: FastifyRequest): Buffer {
   const body = bodyObject(request);
-  rejectUnknownFields(body, ['package'], '');
+  rejectUnknownFields(body, ['package', 'signature'], '');
   const content = field(body, 'package');
   if (typeof content !== 'string' || content === '') {
     throw new ArmError(
@@ -86,8 +155,10 @@ export function agentPackageRoutes(services: ArmServices): RouteSpec[] {
       bodyLimit: BODY_LIMIT,
       async handler({ request, reply, caller }) {
         const deb = readDeb(request);
+        const signature = readSignature(request);
         const control = await inspectAgentDeb(deb);
-        const sha256 = createHash('sha256').update(deb).digest('hex');
+        const { sha256 } = agentPackageStatement(control.version, deb);
+        checkSignature(signature, agentPackageStatement(control.version, deb));
         const same = await findAgentPackage(db, control.version);
         if (same !== undefined) {
           if (same.sha256 === sha256) return same;
@@ -102,6 +173,7 @@ export function agentPackageRoutes(services: ArmServices): RouteSpec[] {
           sha256,
           size: deb.byteLength,
           content: deb.toString('base64'),
+          signature,
           published_at: new Date(clock.now()).toISOString(),
           published_by: caller?.name ?? '',
         };

@@ -19,11 +19,20 @@ export interface AgentPackageMetadata {
   version: string;
   sha256: string;
   size: number;
+  /** The publisher's signature, which machines verify with the keys they trust. */
+  signature: string;
   publishedAt: string;
   publishedBy: string;
 }
 
-const METADATA = ['version', 'sha256', 'size', 'published_at', 'published_by'] as const;
+const METADATA = [
+  'version',
+  'sha256',
+  'size',
+  'signature',
+  'published_at',
+  'published_by',
+] as const;
 type MetadataRow = Pick<AgentPackagesTable, (typeof METADATA)[number]>;
 
 export function renderAgentPackage(row: MetadataRow): AgentPackageMetadata {
@@ -32,6 +41,7 @@ export function renderAgentPackage(row: MetadataRow): AgentPackageMetadata {
     version: row.version,
     sha256: row.sha256,
     size: Number(row.size),
+    signature: row.signature,
     publishedAt: row.published_at,
     publishedBy: row.published_by,
   };

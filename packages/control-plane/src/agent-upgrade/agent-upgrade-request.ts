@@ -215,6 +215,7 @@ export async function agentUpgradeGoal(
     version: found.version,
     sha256: found.sha256,
     size: found.size,
+    signature: found.signature,
     downloadPath: agentPackageDownloadPath(found.version),
     correlationId,
   };

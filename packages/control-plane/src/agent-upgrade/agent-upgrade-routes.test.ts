@@ -2,10 +2,16 @@
 // dpkg-deb), asking for an upgrade with an ordinary machine write, the goal state that hands it
 // to the machine's agent, automatic upgrades following a publish, and the agent's report.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import {
+  signAgentPackage,
+  signPackage,
+  verifyAgentPackage,
+} from '@tether/protocol/extension-package';
 import { after, before, describe, it } from 'node:test';
 import { OWNER_ROLE_ID } from '../rbac/built-in-roles.js';
 import { AGENT_V, ExtensionTestWorld, V } from '../extensions/extension-test-world.js';
+import { inspectAgentDeb } from './deb-inspection.js';
 import { smallDeb } from './testing/small-deb.js';
 
 const PACKAGES = '/providers/Tether.Agent/packages';
@@ -13,8 +19,20 @@ const PACKAGES = '/providers/Tether.Agent/packages';
 void describe('agent upgrades', () => {
   let w: ExtensionTestWorld;
   let owner: string;
-  const publish = (deb: Buffer, as = owner) =>
-    w.call('POST', `${PACKAGES}?${AGENT_V}`, { as, body: { package: deb.toString('base64') } });
+  const publisher = generateKeyPairSync('ed25519');
+  // What dpkg-deb reads in the package; a package it cannot read is signed as 0 (and refused).
+  const versionOf = (deb: Buffer): Promise<string> =>
+    inspectAgentDeb(deb).then(
+      (control) => control.version,
+      () => '0',
+    );
+  const upload = (deb: Buffer, signature: string | undefined, as = owner) =>
+    w.call('POST', `${PACKAGES}?${AGENT_V}`, {
+      as,
+      body: { package: deb.toString('base64'), ...(signature === undefined ? {} : { signature }) },
+    });
+  const publish = async (deb: Buffer, as = owner) =>
+    upload(deb, await signAgentPackage(publisher.privateKey, await versionOf(deb), deb), as);
   const patch = (agentUpgrade: unknown, as = w.admin, machine = 'web-01') =>
     w.call('PATCH', `${w.machine(machine)}?${V}`, { as, body: { properties: { agentUpgrade } } });
   const machine = async (name = 'web-01') => {
@@ -38,6 +56,7 @@ void describe('agent upgrades', () => {
     assert.equal(answer.body['version'], '1.0.0');
     assert.equal(answer.body['sha256'], createHash('sha256').update(deb).digest('hex'));
     assert.equal(answer.body['size'], deb.byteLength);
+    await verifyAgentPackage(String(answer.body['signature']), [publisher.publicKey], '1.0.0', deb);
     // The same bytes again: nothing new, the same answer.
     const again = await publish(deb);
     assert.equal(again.status, 200);
@@ -77,6 +96,35 @@ void describe('agent upgrades', () => {
     }
     const list = await w.call('GET', `${PACKAGES}?${AGENT_V}`, { as: w.reader });
     assert.equal((list.body['value'] as unknown[]).length, 2);
+    // The signature must name this package exactly; who made it is for each machine to judge.
+    const deb = smallDeb({ version: '3.0.0' });
+    const other = smallDeb({ version: '3.0.0', content: 'other' });
+    const signed = (version: string, bytes: Buffer) =>
+      signAgentPackage(publisher.privateKey, version, bytes);
+    const signatureCases: [string | undefined, RegExp][] = [
+      [undefined, /'signature' is required/],
+      ['', /'signature' is required/],
+      ['not.a.jws', /not an agent package signature/],
+      [
+        await signPackage(
+          publisher.privateKey,
+          { publisher: 'P', type: 'T', version: '3.0.0' },
+          deb,
+        ),
+        /typ is \\"tether-extension-package\+jws\\", not \\"tether-agent-package\+jws\\"/,
+      ],
+      [await signed('3.0.1', deb), /signature is for version 3.0.1, not 3.0.0/],
+      [await signed('3.0.0', other), /does not match the SHA-256 in its signature/],
+    ];
+    for (const [signature, message] of signatureCases) {
+      const answer = await upload(deb, signature);
+      assert.equal(answer.status, 400, JSON.stringify(answer.body));
+      assert.match(JSON.stringify(answer.body), message);
+    }
+    const stranger = generateKeyPairSync('ed25519');
+    const byStranger = await upload(deb, await signAgentPackage(stranger.privateKey, '3.0.0', deb));
+    assert.equal(byStranger.status, 201, 'the control plane does not judge who signed');
+    await w.t.db.deleteFrom('agent_packages').where('version', '=', '3.0.0').execute();
     // Publishing needs the package write action at the root; a group's administrator lacks it.
     assert.equal((await publish(smallDeb({ version: '4.0.0' }), w.admin)).status, 403);
   });
@@ -111,6 +159,8 @@ void describe('agent upgrades', () => {
     assert.equal(upgrade['correlationId'], stored?.['correlationId']);
     assert.equal(upgrade['downloadPath'], `${PACKAGES}/1.0.0/content?${AGENT_V}`);
     assert.match(String(upgrade['sha256']), /^[0-9a-f]{64}$/);
+    const published = await w.call('GET', `${PACKAGES}/1.0.0?${AGENT_V}`, { as: w.reader });
+    assert.equal(upgrade['signature'], published.body['signature'], 'the signature goes along');
     // The other machine was not asked.
     assert.equal((await w.goalState('', w.machineB, 'web-02')).body['agentUpgrade'], null);
 

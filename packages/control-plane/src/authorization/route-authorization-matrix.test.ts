@@ -397,6 +397,7 @@ void describe('route authorization matrix', () => {
       .values({
         version: '1.0',
         sha256: '0'.repeat(64),
+        signature: '',
         size: 4,
         content: Buffer.from('!<arch>\n', 'latin1').toString('base64'),
         published_at: new Date(t.clock.now()).toISOString(),

@@ -73,6 +73,7 @@ void describe('install routes', () => {
           version,
           sha256: createHash('sha256').update(bytes).digest('hex'),
           size: bytes.byteLength,
+          signature: '',
           content: bytes.toString('base64'),
           published_at: new Date(bare.clock.now()).toISOString(),
           published_by: 'test',

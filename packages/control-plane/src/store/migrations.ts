@@ -703,6 +703,16 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropIndex('machine_agents_last_heartbeat').execute();
     },
   },
+  '0020_agent_package_signatures': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // The publisher's signature of each agent package, handed to machines in the goal state;
+      // a package published before signatures has none, and every machine refuses it.
+      await db.schema
+        .alterTable('agent_packages')
+        .addColumn('signature', text, (c) => c.notNull().defaultTo(''))
+        .execute();
+    },
+  },
 };
 
 /** Brings the schema to the newest migration; fails loudly, changing nothing more, on error. */

@@ -266,6 +266,8 @@ export interface AgentPackagesTable {
   size: number;
   /** base64 of the .deb. */
   content: string;
+  /** The publisher's compact JWS over the package (tether-agent-package+jws); '' from before. */
+  signature: string;
   published_at: string;
   published_by: string;
 }

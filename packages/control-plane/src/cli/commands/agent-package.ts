@@ -1,9 +1,13 @@
 // `tether agent-package publish|list`: the azcmagent packages this control plane can roll out
-// to machines (docs/agent-upgrade.md). The control plane checks each with dpkg-deb; versions
-// are immutable, and publishing one moves every machine that upgrades automatically.
+// to machines (docs/agent-upgrade.md). Each is signed here with the publisher's private key,
+// which machines check against the keys their root trusts (azcmagent upgrade trust); the control
+// plane checks the package with dpkg-deb and against the signature. Versions are immutable, and
+// publishing one moves every machine that upgrades automatically.
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { signAgentPackage } from '@tether/protocol/extension-package';
+import { inspectAgentDeb } from '../../agent-upgrade/deb-inspection.js';
 import { processCliDeps, type CliDeps } from '../client/cli-deps.js';
 import { usageError } from '../client/cli-error.js';
 import {
@@ -13,6 +17,7 @@ import {
   type OutputOptions,
 } from '../client/command-kit.js';
 import type { Column } from '../client/output-format.js';
+import { readPrivateKey } from '../client/publisher-key.js';
 
 const QUERY = { 'api-version': '2024-07-10' };
 const PACKAGES = '/providers/Tether.Agent/packages';
@@ -44,9 +49,13 @@ export function register(program: Command, deps: CliDeps = processCliDeps()): vo
     .command('publish')
     .description('Upload an azcmagent .deb; machines get it with `tether machine upgrade-agent`.')
     .argument('<file>', 'the package, e.g. dist/packages/azcmagent_1.2.0_amd64.deb')
+    .requiredOption(
+      '--key <file>',
+      'the publisher private key (PEM), from tether extension keygen; machines trust its public half',
+    )
     .addOption(outputOption())
     .action(
-      defineAction<OutputOptions>(deps, async (o, c) => {
+      defineAction<OutputOptions & { key: string }>(deps, async (o, c) => {
         const file = resolve(String(c.args[0]));
         let size: number;
         try {
@@ -62,11 +71,19 @@ export function register(program: Command, deps: CliDeps = processCliDeps()): vo
             '<file>',
           );
         }
+        const key = await readPrivateKey(resolve(o.key));
         const deb = await readFile(file);
+        let version: string;
+        try {
+          ({ version } = await inspectAgentDeb(deb));
+        } catch (error) {
+          throw usageError(`${file}: ${(error as Error).message}`, '<file>');
+        }
+        const signature = await signAgentPackage(key, version, deb);
         const session = await c.session();
         const published = await session.client.post<AgentPackage>(
           PACKAGES,
-          { package: deb.toString('base64') },
+          { package: deb.toString('base64'), signature },
           { query: QUERY },
         );
         c.print(published, o.output, COLUMNS);
