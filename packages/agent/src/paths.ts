@@ -68,6 +68,8 @@ export interface AgentPaths {
   readonly extensionStateLock: string;
   /** `<Publisher>/*.pem`: the keys this server trusts to sign extension packages. */
   readonly trustedPublishersDir: string;
+  /** `*.pem`: the keys root trusts to sign agent (azcmagent) packages; none means no upgrades. */
+  readonly trustedAgentPackageKeysDir: string;
   /** Where extension packages are downloaded before they are verified. */
   readonly downloadsDir: string;
   /** `var/lib/waagent/<Publisher.Type-version>` for an installed extension. */
@@ -118,6 +120,7 @@ export function agentPaths(root: string): AgentPaths {
     extensionStateFile: join(dataDir, 'extensions/state.json'),
     extensionStateLock: join(dataDir, 'extensions/state.json.lock'),
     trustedPublishersDir: join(dataDir, 'trusted-publishers'),
+    trustedAgentPackageKeysDir: join(dataDir, 'trusted-agent-package-keys'),
     downloadsDir: join(guestConfigDir, 'downloads'),
     extensionDir(publisher: string, type: string, version: string): string {
       for (const part of [publisher, type, version]) {

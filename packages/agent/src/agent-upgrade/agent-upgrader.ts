@@ -1,16 +1,21 @@
 // The extension service's agent upgrades (docs/agent-upgrade.md): for the goal state's
-// `agentUpgrade`, decide (local setting, version order, packaged or not), download the package
-// from the control plane, check its SHA-256, size and control fields against the goal, have dpkg
-// install it, and report the outcome — kept on disk until the control plane has it.
-import { createHash } from 'node:crypto';
+// `agentUpgrade`, decide (local setting, the publisher's signature against the keys root trusts
+// here, version order, packaged or not), download the package from the control plane, verify its
+// signature over the bytes and check its control fields before anything is written for dpkg, have
+// dpkg install it, and report the outcome — kept on disk until the control plane has it.
+import { createHash, type KeyObject } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentUpgradeGoal, AgentUpgradeReport } from '@tether/protocol/agent-upgrade';
+import {
+  verifyAgentPackage,
+  verifyAgentPackageStatement,
+} from '@tether/protocol/extension-package';
 import type { Clock } from '../clock.js';
 import type { LoadedConfig } from '../config/local-config-file.js';
 import type { Scheduler } from '../scheduler.js';
 import type { DebFields, InstallResult } from './dpkg-installer.js';
-import { decideUpgrade } from './upgrade-decision.js';
+import { decideUpgrade, type SignatureVerdict } from './upgrade-decision.js';
 import { readUpgradeRecord, writeUpgradeRecord, type UpgradeRecord } from './upgrade-record.js';
 
 const REPORT_RETRY_MS = 60_000;
@@ -29,6 +34,8 @@ export interface AgentUpgraderOptions {
   readonly runningVersion: string;
   /** Where the agent runs from when that is not the installed package; undefined when it is. */
   readonly notPackaged: string | undefined;
+  /** The keys root trusts for agent packages, read afresh for each goal. */
+  readonly trustedKeys: () => KeyObject[];
   readonly readFields: (deb: string) => Promise<DebFields>;
   readonly install: (deb: string, unitName: string) => Promise<InstallResult>;
 }
@@ -66,22 +73,24 @@ export class AgentUpgrader {
     if (this.stopped) return;
     const { options } = this;
     const record = readUpgradeRecord(this.recordFile);
+    const keys = goal === null ? [] : options.trustedKeys();
     const decision = decideUpgrade({
       goal,
       runningVersion: options.runningVersion,
       notPackaged: options.notPackaged,
       config: options.loadConfig(),
       record,
+      signature: goal === null ? { kind: 'no-keys' } : await checkSignature(goal, keys),
     });
     if (goal !== null && decision.kind === 'report') {
       this.finish(goal, decision.status, decision.message);
     } else if (goal !== null && decision.kind === 'install') {
-      await this.install(goal);
+      await this.install(goal, keys);
     }
     await this.sendPending();
   }
 
-  private async install(goal: AgentUpgradeGoal): Promise<void> {
+  private async install(goal: AgentUpgradeGoal, keys: readonly KeyObject[]): Promise<void> {
     const { options } = this;
     options.log(`agent upgrade: downloading version ${goal.version} (${goal.size} bytes)`);
     const folder = join(options.dataDir, 'upgrade');
@@ -105,6 +114,17 @@ export class AgentUpgrader {
           goal,
           'Failed',
           `The downloaded package is not the one published (${bytes.byteLength} bytes, SHA-256 ${digest}; expected ${goal.size} bytes, ${goal.sha256}); nothing was installed.`,
+        );
+        return;
+      }
+      // The signature once more, over the bytes themselves, before anything is written.
+      try {
+        await verifyAgentPackage(goal.signature, keys, goal.version, bytes);
+      } catch (error) {
+        this.finish(
+          goal,
+          'Failed',
+          `Refused on the machine: the package's signature is not accepted (${(error as Error).message}); nothing was installed.`,
         );
         return;
       }
@@ -189,5 +209,19 @@ export class AgentUpgrader {
       return;
     }
     writeUpgradeRecord(this.recordFile, { ...record, reported: true });
+  }
+}
+
+/** The goal's signature against the keys trusted here, before anything is downloaded. */
+async function checkSignature(
+  goal: AgentUpgradeGoal,
+  keys: readonly KeyObject[],
+): Promise<SignatureVerdict> {
+  if (keys.length === 0) return { kind: 'no-keys' };
+  try {
+    await verifyAgentPackageStatement(goal.signature, keys, goal);
+    return { kind: 'verified' };
+  } catch (error) {
+    return { kind: 'refused', reason: (error as Error).message };
   }
 }

@@ -1,6 +1,7 @@
 // The agent upgrade decision, row by row: the local setting and an unusable config refuse, an
 // older version is refused, the same version succeeds at once, a checkout cannot be upgraded,
-// and a request already answered is not answered twice.
+// and a request already answered is not answered twice; with no key trusted for agent packages,
+// or a signature no trusted key made, nothing is installed.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AgentUpgradeGoal } from '@tether/protocol/agent-upgrade';
@@ -21,6 +22,7 @@ const goal: AgentUpgradeGoal = {
   version: '1.2.0',
   sha256: 'a'.repeat(64),
   size: 10,
+  signature: 'header.payload.signature',
   downloadPath: '/providers/Tether.Agent/packages/1.2.0/content?api-version=2024-07-10',
   correlationId: '6f1c2f4e-0a55-4c4e-9d55-1f3b2a1c0d9e',
 };
@@ -30,6 +32,7 @@ const base: UpgradeSituation = {
   notPackaged: undefined,
   config: config(true),
   record: undefined,
+  signature: { kind: 'verified' },
 };
 
 void describe('decideUpgrade', () => {
@@ -42,6 +45,36 @@ void describe('decideUpgrade', () => {
       { config: { state: 'corrupt', paths, reason: 'not JSON' } },
       'Failed',
       /cannot be used \(not JSON\)/,
+    ],
+    [
+      'no key trusted for agent packages',
+      { signature: { kind: 'no-keys' } },
+      'Failed',
+      /no key is trusted for agent packages on this machine: azcmagent upgrade trust --key/,
+    ],
+    [
+      'a signature not made by a trusted key',
+      { signature: { kind: 'refused', reason: 'not made by a key trusted for agent packages' } },
+      'Failed',
+      /signature is not accepted \(not made by a key trusted for agent packages\); nothing was installed/,
+    ],
+    [
+      'the local setting is named before the keys',
+      { config: config(false), signature: { kind: 'no-keys' } },
+      'Failed',
+      /agentupgrade\.enabled is false/,
+    ],
+    [
+      'no key, but nothing to install',
+      { runningVersion: '1.2.0', signature: { kind: 'no-keys' } },
+      'Success',
+      /already runs version 1\.2\.0/,
+    ],
+    [
+      'an untrusted signature for an older version',
+      { runningVersion: '1.10.0', signature: { kind: 'refused', reason: 'x' } },
+      'Failed',
+      /signature is not accepted/,
     ],
     ['the version it runs', { runningVersion: '1.2.0' }, 'Success', /already runs version 1\.2\.0/],
     ['an older version', { runningVersion: '1.10.0' }, 'Failed', /never downgraded/],

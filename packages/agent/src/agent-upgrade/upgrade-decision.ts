@@ -1,5 +1,7 @@
 // What the extension service does about the goal state's agent upgrade: nothing, report an
 // outcome at once, or install the package. Pure, so every refusal is a table row in its test.
+// The package must be signed by a key root trusts here (azcmagent upgrade trust): the control
+// plane alone can never make this machine run a program as root.
 import {
   compareDebianVersions,
   type AgentUpgradeGoal,
@@ -13,6 +15,15 @@ export type UpgradeDecision =
   | { readonly kind: 'report'; readonly status: AgentUpgradeStatus; readonly message: string }
   | { readonly kind: 'install' };
 
+/** What the goal's signature was found to be, checked against the keys trusted here. */
+export type SignatureVerdict =
+  | { readonly kind: 'no-keys' }
+  | { readonly kind: 'refused'; readonly reason: string }
+  | { readonly kind: 'verified' };
+
+export const NO_TRUSTED_KEY =
+  "no key is trusted for agent packages on this machine: azcmagent upgrade trust --key FILE (as root) trusts the publisher's public key";
+
 export interface UpgradeSituation {
   readonly goal: AgentUpgradeGoal | null;
   /** The version this agent runs. */
@@ -22,6 +33,7 @@ export interface UpgradeSituation {
   readonly config: LoadedConfig;
   /** The last attempt this machine recorded, if any. */
   readonly record: UpgradeRecord | undefined;
+  readonly signature: SignatureVerdict;
 }
 
 /** Why upgrades are refused here, or undefined when they are allowed. */
@@ -62,6 +74,21 @@ export function decideUpgrade(situation: UpgradeSituation): UpgradeDecision {
   const refusal = localRefusal(situation.config);
   if (refusal !== undefined) {
     return { kind: 'report', status: 'Failed', message: `Refused on the machine: ${refusal}.` };
+  }
+  const { signature } = situation;
+  if (signature.kind === 'no-keys') {
+    return {
+      kind: 'report',
+      status: 'Failed',
+      message: `Refused on the machine: ${NO_TRUSTED_KEY}.`,
+    };
+  }
+  if (signature.kind !== 'verified') {
+    return {
+      kind: 'report',
+      status: 'Failed',
+      message: `Refused on the machine: the package's signature is not accepted (${signature.reason}); nothing was installed.`,
+    };
   }
   if (order < 0) {
     return {

@@ -176,7 +176,7 @@ void describe('bad input that needs no privileges', () => {
     [
       ['frobnicate'],
       2,
-      /Unknown command "frobnicate" for azcmagent\. Available: check, connect, config, disconnect, extension, logs, service, show, version/,
+      /Unknown command "frobnicate" for azcmagent\. Available: check, connect, config, disconnect, extension, logs, service, show, upgrade, version/,
     ],
     [
       ['config', 'sett'],

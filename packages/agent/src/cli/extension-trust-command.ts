@@ -50,7 +50,8 @@ export function run(context: CommandContext): number {
   return 0;
 }
 
-function readKeyFile(path: string): string {
+/** A key file's text: a regular file of at most 64 KiB, opened without following a FIFO's wait. */
+export function readKeyFile(path: string): string {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);

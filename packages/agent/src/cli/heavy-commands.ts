@@ -8,3 +8,5 @@ export * as extensionRemove from './extension-remove-command.js';
 export * as extensionTrust from './extension-trust-command.js';
 export * as logs from './logs-command.js';
 export * as serviceRun from './service-run-command.js';
+export * as upgradeTrust from './upgrade-trust-command.js';
+export * as upgradeUntrust from './upgrade-untrust-command.js';

@@ -111,6 +111,22 @@ const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./show-command.js'),
   },
   {
+    name: 'upgrade',
+    summary: 'Keys trusted to sign the agent packages this machine may upgrade to',
+    subcommands: [
+      {
+        name: 'trust',
+        summary: "Trust a publisher's public key for agent packages, or --list the trusted keys",
+        load: () => heavy('upgradeTrust'),
+      },
+      {
+        name: 'untrust',
+        summary: 'Stop trusting a key for agent packages',
+        load: () => heavy('upgradeUntrust'),
+      },
+    ],
+  },
+  {
     name: 'version',
     summary: 'Print the agent version',
     load: () => import('./version-command.js'),

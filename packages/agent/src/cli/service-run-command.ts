@@ -14,6 +14,7 @@ import { trustedOwnerUid } from '../extensions/host/trusted-owner.js';
 import { HttpsExtensionApi } from '../extensions/service/extension-api.js';
 import { AgentUpgrader } from '../agent-upgrade/agent-upgrader.js';
 import { installDeb, readDebFields } from '../agent-upgrade/dpkg-installer.js';
+import { readAgentPackageKeys } from '../agent-upgrade/trusted-agent-package-keys.js';
 import { agentVersion, installedPackage } from '../version.js';
 import { ExtensionService } from '../extensions/service/extension-service.js';
 import { MachineCredential } from '../extensions/service/machine-credential.js';
@@ -276,6 +277,7 @@ async function runExtensionService(context: CommandContext, paths: AgentPaths): 
       packaged !== undefined && paths.root === '/'
         ? undefined
         : `${process.argv[1] ?? 'an unknown program'}${paths.root === '/' ? '' : ` with AZCMAGENT_ROOT=${paths.root}`}`,
+    trustedKeys: () => readAgentPackageKeys(paths, { ownerUid: configOwnerUid, log }),
     readFields: readDebFields,
     install: installDeb,
   });

@@ -1,12 +1,18 @@
 // Two versions of the azcmagent package on this machine: version A installed and connected to a
-// real control plane, version B published there and rolled out as a machine write; the agent's
-// own extension service downloads B, checks it and installs it with dpkg; after the services are
+// real control plane, version B signed by its publisher and published there; root on the machine
+// trusts the publisher's key for agent packages (azcmagent upgrade trust), then B is rolled out as
+// a machine write; the agent's own extension service downloads B, verifies its signature, checks
+// it and installs it with dpkg; after the services are
 // restarted (what systemd does through the package's scripts) the machine reports B, with its
 // configuration and keys kept. Then purge leaves the machine as it was.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { signAgentPackage } from '@tether/protocol/extension-package';
 import { createResourceGroup } from '../arm/arm-fixtures.js';
 import { startControlPlane, waitFor, type ControlPlane } from '../harness/index.js';
 import {
@@ -39,6 +45,8 @@ void describe(
     let plane: ControlPlane | undefined;
     const running: UnitProcess[] = [];
     let machinePath = '';
+    const publisher = generateKeyPairSync('ed25519');
+    let scratch: string | undefined;
 
     const stopServices = async (): Promise<void> => {
       for (const service of running.splice(0).reverse()) await service.stop();
@@ -74,6 +82,7 @@ void describe(
       await plane?.stop();
       spawnSync('dpkg', ['--purge', 'azcmagent']);
       if (debB !== undefined) rmSync(debB, { force: true });
+      if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
     });
 
     void it('installs version A and connects it', async () => {
@@ -122,11 +131,24 @@ void describe(
       ];
       const hashes = kept.map((path) => [path, sha256(path)]);
 
+      // Root on the machine trusts the publisher's key; without it every upgrade is refused.
+      scratch = mkdtempSync(join(tmpdir(), 'tether-upgrade-key-'));
+      const publicKey = join(scratch, 'publisher.pub.pem');
+      writeFileSync(publicKey, publisher.publicKey.export({ format: 'pem', type: 'spki' }));
+      const trust = spawnSync('/usr/bin/azcmagent', ['upgrade', 'trust', '--key', publicKey], {
+        encoding: 'utf8',
+      });
+      assert.equal(trust.status, 0, trust.stderr);
+
+      const bytes = readFileSync(debB as string);
       const published = await current.admin.call(
         'POST',
         `/providers/Tether.Agent/packages?${API}`,
         {
-          body: { package: readFileSync(debB as string).toString('base64') },
+          body: {
+            package: bytes.toString('base64'),
+            signature: await signAgentPackage(publisher.privateKey, versionB, bytes),
+          },
         },
       );
       assert.equal(published.status, 201, JSON.stringify(published.body));
@@ -166,6 +188,10 @@ void describe(
         new RegExp(`azcmagent version ${versionB.replace(/\+/g, '\\+')}`),
       );
       for (const service of running) assert.equal(service.child.exitCode, null, 'the service runs');
+      const trusted = spawnSync('/usr/bin/azcmagent', ['upgrade', 'trust', '--list'], {
+        encoding: 'utf8',
+      });
+      assert.match(trusted.stdout, /^[A-Za-z0-9_-]{43}\n$/, 'the trusted key is kept');
       const again = (await properties())['agentUpgrade'] as Record<string, unknown>;
       assert.equal(
         again['lastAttemptStatus'],

@@ -1,8 +1,17 @@
-// The trust store: `trusted-publishers/<Publisher>/*.pem`. Fail closed — a folder or file that
-// someone other than the trusted owner owns or can write, a link, or an unreadable key is ignored
-// and logged, so nobody but root can make this server trust a publisher key.
+// The trust store: `trusted-publishers/<Publisher>/*.pem`, and the same code for any other folder
+// of trusted keys (agent packages keep theirs in `trusted-agent-package-keys/`). Fail closed — a
+// folder or file that someone other than the trusted owner owns or can write, a link, or an
+// unreadable key is ignored and logged, so nobody but root can make this server trust a key.
 import type { KeyObject } from 'node:crypto';
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, type Stats } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  type Stats,
+} from 'node:fs';
 import { join } from 'node:path';
 import { replaceFileAtomically } from '../../config/atomic-file.js';
 import type { AgentPaths } from '../../paths.js';
@@ -27,13 +36,26 @@ export function readTrustedKeys(
   options: TrustStoreOptions,
 ): KeyObject[] {
   assertPublisherName(publisher);
-  const dir = join(paths.trustedPublishersDir, publisher);
-  for (const folder of [paths.trustedPublishersDir, dir]) {
+  return readKeysIn(publisherFolders(paths, publisher), options);
+}
+
+function publisherFolders(paths: AgentPaths, publisher: string): string[] {
+  return [paths.trustedPublishersDir, join(paths.trustedPublishersDir, publisher)];
+}
+
+/**
+ * The keys in the last of `folders`, each folder checked first from the outermost; empty when
+ * one is missing or unsafe.
+ */
+export function readKeysIn(folders: readonly string[], options: TrustStoreOptions): KeyObject[] {
+  const dir = folders.at(-1);
+  if (dir === undefined) return [];
+  for (const folder of folders) {
     const stats = lstatSync(folder, { throwIfNoEntry: false });
     if (stats === undefined) return [];
     const problem = stats.isDirectory() ? unsafe(stats, options.ownerUid) : 'is not a folder';
     if (problem !== undefined) {
-      options.log(`trusted publisher keys in ${folder} are ignored: it ${problem}`);
+      options.log(`trusted keys in ${folder} are ignored: it ${problem}`);
       return [];
     }
   }
@@ -49,13 +71,13 @@ export function readTrustedKeys(
         ? `is larger than ${MAX_KEY_BYTES} bytes`
         : unsafe(stats, options.ownerUid);
     if (problem !== undefined) {
-      options.log(`trusted publisher key ${file} is ignored: it ${problem}`);
+      options.log(`trusted key ${file} is ignored: it ${problem}`);
       continue;
     }
     try {
       keys.push(parsePublisherKey(readFileSync(file, 'utf8'), file));
     } catch (error) {
-      options.log(`trusted publisher key ${file} is ignored: ${(error as Error).message}`);
+      options.log(`trusted key ${file} is ignored: ${(error as Error).message}`);
     }
   }
   return keys;
@@ -64,14 +86,27 @@ export function readTrustedKeys(
 /** Adds `key` for `publisher` (root-owned, 0644); returns the file written. Idempotent. */
 export function addTrustedKey(paths: AgentPaths, publisher: string, key: KeyObject): string {
   assertPublisherName(publisher);
-  const dir = join(paths.trustedPublishersDir, publisher);
-  for (const folder of [paths.trustedPublishersDir, dir]) {
+  return addKeyIn(publisherFolders(paths, publisher), key);
+}
+
+/** Adds `key` to the last of `folders` (each made root-owned 0755; the key 0644). Idempotent. */
+export function addKeyIn(folders: readonly string[], key: KeyObject): string {
+  for (const folder of folders) {
     mkdirSync(folder, { recursive: true, mode: 0o755 });
     chmodSync(folder, 0o755);
   }
-  const file = join(dir, publisherKeyFileName(key));
+  const file = join(folders.at(-1) ?? '', publisherKeyFileName(key));
   replaceFileAtomically(file, publisherKeyPem(key), { mode: 0o644, ownerUid: 0, ownerGid: 0 });
   return file;
+}
+
+/** Removes the key `keyId` from `folder`; false when it was not there. */
+export function removeKeyIn(folder: string, keyId: string): boolean {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(keyId)) return false;
+  const file = join(folder, `${keyId}.pem`);
+  if (lstatSync(file, { throwIfNoEntry: false }) === undefined) return false;
+  rmSync(file);
+  return true;
 }
 
 function unsafe(stats: Stats, ownerUid: number): string | undefined {

@@ -55,7 +55,7 @@ export function parseGoalState(body: unknown): GoalState {
 function agentUpgrade(value: unknown): AgentUpgradeGoal | null {
   if (value == null) return null;
   const record = object(value, 'agentUpgrade');
-  const { version, sha256, size, downloadPath, correlationId } = record;
+  const { version, sha256, size, downloadPath, correlationId, signature } = record;
   if (typeof version !== 'string' || !isDebianVersion(version)) {
     throw new Error('agentUpgrade.version is not a Debian version');
   }
@@ -72,7 +72,10 @@ function agentUpgrade(value: unknown): AgentUpgradeGoal | null {
   if (typeof correlationId !== 'string' || !/^[0-9a-f-]{36}$/.test(correlationId)) {
     throw new Error('agentUpgrade.correlationId is not a GUID');
   }
-  return { version, sha256, size, downloadPath, correlationId };
+  // A missing or oversized signature is kept as none: the machine then refuses the upgrade and
+  // says why, instead of refusing the whole goal state.
+  const signed = typeof signature === 'string' && signature.length <= 8192 ? signature : '';
+  return { version, sha256, size, signature: signed, downloadPath, correlationId };
 }
 
 function parseExtension(value: unknown, index: number): GoalStateExtension {
