@@ -95,8 +95,17 @@ async function changeTrust(
   return withFileLock(
     paths.localConfigLock,
     () => {
-      const log = (): void => undefined;
-      const before = trustedKeyIds(paths, { ownerUid: 0, log });
+      const problems: string[] = [];
+      const before = trustedKeyIds(paths, { ownerUid: 0, log: (line) => problems.push(line) });
+      // A folder or key someone else owns or can write is ignored when upgrades are checked:
+      // say so, and change nothing, rather than report a trust that would not hold.
+      if (problems.length > 0) {
+        throw new AgentError(
+          'ERR_KEY_FILE_UNSAFE',
+          `The trusted keys for agent packages are not safe: ${problems.join('; ')}. Make ${paths.trustedAgentPackageKeysDir} and its files root's and not writable by others. Nothing was changed.`,
+          { target: paths.trustedAgentPackageKeysDir },
+        );
+      }
       const after = [...next(before)].sort();
       if (before.join(',') === after.join(',')) return { changed: false, keyIds: after };
       // Recorded and durable before the change is made, as configuration changes are.

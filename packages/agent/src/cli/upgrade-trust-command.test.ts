@@ -3,7 +3,7 @@
 // nothing, and private keys, unknown key ids and non-root callers change nothing.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { publisherKeyId } from '@tether/protocol/extension-package';
@@ -79,6 +79,25 @@ void describe('azcmagent upgrade trust', { skip: ROOT_ONLY }, () => {
       assert.notEqual(notRoot.status, 0);
       assert.match(notRoot.stderr, /Run it as root: sudo azcmagent upgrade trust --key/);
       assert.equal(existsSync(temp.paths.trustedAgentPackageKeysDir), false);
+      assert.equal(existsSync(temp.paths.localChangeJournal), false, 'nothing journaled');
+    } finally {
+      temp.remove();
+    }
+  });
+
+  void test('a trust folder another user can write is refused; nothing is journaled', async () => {
+    const temp = makeTempRoot();
+    try {
+      const pair = generateKeyPairSync('ed25519');
+      const keyFile = join(temp.root, 'publisher.pub.pem');
+      writeFileSync(keyFile, pair.publicKey.export({ format: 'pem', type: 'spki' }));
+      mkdirSync(temp.paths.trustedAgentPackageKeysDir, { recursive: true });
+      chmodSync(temp.paths.dataDir, 0o755);
+      chmodSync(temp.paths.trustedAgentPackageKeysDir, 0o777);
+      const result = await runAzcmagent(temp.root, ['upgrade', 'trust', '--key', keyFile]);
+      assert.notEqual(result.status, 0);
+      assert.match(result.stderr, /not safe: .*writable by group or others.*Nothing was changed/);
+      assert.deepEqual(readdirSync(temp.paths.trustedAgentPackageKeysDir), []);
       assert.equal(existsSync(temp.paths.localChangeJournal), false, 'nothing journaled');
     } finally {
       temp.remove();
