@@ -69,7 +69,9 @@ export function register(program: Command, deps: CliDeps = processCliDeps()): vo
   );
   extension
     .command('keygen')
-    .description('Make an Ed25519 publisher key pair: publisher.key (0600) and publisher.pub.pem.')
+    .description(
+      'Make an Ed25519 publisher key pair for extension, guest configuration or agent packages: publisher.key (0600) and publisher.pub.pem.',
+    )
     .requiredOption('--out <dir>', 'folder to write the key pair to (created if missing)')
     .addOption(outputOption())
     .action(
