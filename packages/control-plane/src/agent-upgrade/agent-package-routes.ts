@@ -3,19 +3,17 @@
 // who signed: machines judge that with the keys they trust), and immutable once there; any signed-in caller (agents included) lists
 // them and downloads one. Publishing a newer version moves machines that upgrade automatically.
 import type { FastifyRequest } from 'fastify';
-import { TetherError, untrustedText } from '@tether/protocol';
 import { isDebianVersion } from '@tether/protocol/agent-upgrade';
 import {
   AGENT_PACKAGE_SIGNATURE_TYPE,
   agentPackageStatement,
   readUnverifiedAgentPackageStatement,
-  type AgentPackageStatement,
 } from '@tether/protocol/extension-package';
-import { decodeProtectedHeader } from 'jose';
 import { ArmError } from '../api/arm-error.js';
 import type { RouteSpec } from '../api/route-spec.js';
 import { bodyObject, field, param, rejectUnknownFields } from '../resources/arm-request.js';
 import type { ArmServices } from '../resources/arm-routes.js';
+import { checkSignedStatement } from '../extensions/repository-upload.js';
 import {
   AGENT_PACKAGE_API_VERSIONS,
   AGENT_PACKAGES_PATH,
@@ -69,50 +67,6 @@ function readSignature(request: FastifyRequest): string {
   return signature;
 }
 
-/**
- * The signed statement must name exactly this package: azcmagent, its version, SHA-256 and size.
- * Whether its signer is trusted is for each machine to decide, with the keys its root trusts.
- */
-function checkSignature(signature: string, actual: AgentPackageStatement): void {
-  const notOurs = (why: string): ArmError =>
-    badSignature(`The signature is not an agent package signature: ${why}`);
-  let header;
-  try {
-    header = decodeProtectedHeader(signature);
-  } catch {
-    throw notOurs('it is not a compact JWS.');
-  }
-  if (header.typ !== AGENT_PACKAGE_SIGNATURE_TYPE) {
-    throw notOurs(
-      `its typ is "${untrustedText(header.typ)}", not "${AGENT_PACKAGE_SIGNATURE_TYPE}".`,
-    );
-  }
-  let signed: AgentPackageStatement;
-  try {
-    signed = readUnverifiedAgentPackageStatement(signature);
-  } catch (error) {
-    if (!(error instanceof TetherError)) throw error;
-    throw notOurs(error.message);
-  }
-  if (header.alg !== 'EdDSA' && header.alg !== 'ES256') {
-    throw badSignature(
-      `The signature uses algorithm "${untrustedText(header.alg)}"; package signatures use EdDSA or ES256.`,
-    );
-  }
-  for (const name of ['package', 'version'] as const) {
-    if (signed[name] !== actual[name]) {
-      throw badSignature(
-        `The signature is for ${name} ${untrustedText(signed[name])}, not ${actual[name]}; sign the package that is published.`,
-      );
-    }
-  }
-  if (signed.sha256 !== actual.sha256 || signed.size !== actual.size) {
-    throw badSignature(
-      `The package does not match the SHA-256 in its signature (signed ${signed.sha256}, ${signed.size} bytes; received ${actual.sha256}, ${actual.size} bytes); sign the bytes you upload.`,
-    );
-  }
-}
-
 function readDeb(request: FastifyRequest): Buffer {
   const body = bodyObject(request);
   rejectUnknownFields(body, ['package', 'signature'], '');
@@ -158,7 +112,13 @@ export function agentPackageRoutes(services: ArmServices): RouteSpec[] {
         const signature = readSignature(request);
         const control = await inspectAgentDeb(deb);
         const { sha256 } = agentPackageStatement(control.version, deb);
-        checkSignature(signature, agentPackageStatement(control.version, deb));
+        checkSignedStatement(signature, {
+          kind: 'an agent package signature',
+          types: [AGENT_PACKAGE_SIGNATURE_TYPE],
+          read: readUnverifiedAgentPackageStatement,
+          actual: agentPackageStatement(control.version, deb),
+          names: ['package', 'version'],
+        });
         const same = await findAgentPackage(db, control.version);
         if (same !== undefined) {
           if (same.sha256 === sha256) return same;

@@ -72,24 +72,54 @@ export function readUpload(request: FastifyRequest, identity: PackageIdentity): 
   if (signature.length > MAX_SIGNATURE_LENGTH) {
     throw invalid('signature', `'signature' is longer than ${MAX_SIGNATURE_LENGTH} characters.`);
   }
-  const statement = readStatement(signature);
-  checkStatement(statement, packageStatement(identity, bytes));
+  const statement = checkSignedStatement(signature, {
+    kind: 'a package signature',
+    types: SIGNATURE_TYPES,
+    read: readUnverifiedStatement,
+    actual: packageStatement(identity, bytes),
+    names: ['publisher', 'type', 'version'],
+  });
   return { content, bytes, signature, statement };
 }
 
-function readStatement(signature: string): PackageStatement {
-  let statement: PackageStatement;
+export interface StatementCheck<S extends SignedBytes> {
+  /** What the refusals call a valid one, e.g. `a package signature`. */
+  readonly kind: string;
+  /** The JWS `typ`s taken. */
+  readonly types: readonly string[];
+  /** Reads the statement without verifying it (protocol/extension-package). */
+  readonly read: (signature: string) => S;
+  /** The statement of what is uploaded. */
+  readonly actual: S;
+  /** The fields naming the package, compared one by one. */
+  readonly names: readonly (keyof S & string)[];
+}
+
+interface SignedBytes {
+  readonly sha256: string;
+  readonly size: number;
+}
+
+/**
+ * The signature must be of one of the kinds taken, by EdDSA or ES256, and its statement must name
+ * exactly the package uploaded, its SHA-256 and size; who signed it is for each agent to judge,
+ * with the keys its root trusts. Throws 400 naming `signature` and what differs.
+ */
+export function checkSignedStatement<S extends SignedBytes>(
+  signature: string,
+  check: StatementCheck<S>,
+): S {
+  const notOurs = (why: string): ArmError =>
+    invalid('signature', `The signature is not ${check.kind}: ${why}`);
+  let header;
   try {
-    statement = readUnverifiedStatement(signature);
-  } catch (error) {
-    if (!(error instanceof TetherError)) throw error;
-    throw invalid('signature', `The signature is not a package signature: ${error.message}`);
+    header = decodeProtectedHeader(signature);
+  } catch {
+    throw notOurs('it is not a compact JWS.');
   }
-  const header = decodeProtectedHeader(signature);
-  if (typeof header.typ !== 'string' || !SIGNATURE_TYPES.includes(header.typ)) {
-    throw invalid(
-      'signature',
-      `The signature is not a package signature: its typ is "${untrustedText(header.typ)}", not ${SIGNATURE_TYPES.map((t) => `"${t}"`).join(' or ')}.`,
+  if (typeof header.typ !== 'string' || !check.types.includes(header.typ)) {
+    throw notOurs(
+      `its typ is "${untrustedText(header.typ)}", not ${check.types.map((t) => `"${t}"`).join(' or ')}.`,
     );
   }
   if (header.alg !== 'EdDSA' && header.alg !== 'ES256') {
@@ -98,15 +128,19 @@ function readStatement(signature: string): PackageStatement {
       `The signature uses algorithm "${untrustedText(header.alg)}"; package signatures use EdDSA or ES256.`,
     );
   }
-  return statement;
-}
-
-function checkStatement(signed: PackageStatement, actual: PackageStatement): void {
-  for (const name of ['publisher', 'type', 'version'] as const) {
+  let signed: S;
+  try {
+    signed = check.read(signature);
+  } catch (error) {
+    if (!(error instanceof TetherError)) throw error;
+    throw notOurs(error.message);
+  }
+  const { actual } = check;
+  for (const name of check.names) {
     if (signed[name] !== actual[name]) {
       throw invalid(
         'signature',
-        `The signature is for ${name} ${signed[name]}, not ${actual[name]}; sign the package for the ${name} it is published as.`,
+        `The signature is for ${name} ${untrustedText(signed[name])}, not ${String(actual[name])}; sign the package for the ${name} it is published as.`,
       );
     }
   }
@@ -116,4 +150,5 @@ function checkStatement(signed: PackageStatement, actual: PackageStatement): voi
       `The package does not match the SHA-256 in its signature (signed ${signed.sha256}, ${signed.size} bytes; received ${actual.sha256}, ${actual.size} bytes); sign the bytes you upload.`,
     );
   }
+  return signed;
 }
