@@ -1,10 +1,13 @@
 // Targets for parsers of text from the network: ARM scopes, OData filters and the signed
-// statements of extension and guest configuration packages.
+// statements of extension, guest configuration and agent packages.
 import { generateKeyPairSync } from 'node:crypto';
 import {
+  AGENT_PACKAGE_SIGNATURE_TYPE,
   PACKAGE_SIGNATURE_TYPE,
   publisherKeyId,
+  readUnverifiedAgentPackageStatement,
   readUnverifiedStatement,
+  verifyAgentPackage,
   verifyPackage,
 } from '@tether/protocol/extension-package';
 import { parseScope } from '@tether/control-plane/resources/arm-scope';
@@ -116,7 +119,7 @@ const base64url = (value: unknown): string =>
 /** Compact JWS statements: forged headers and payloads, or a real signature over odd content. */
 const packageStatements = fuzzTarget(
   'package-statements',
-  'protocol extension-package readUnverifiedStatement and verifyPackage (JWS statements)',
+  'protocol extension-package readUnverified(AgentPackage)Statement and verify(Agent)Package (JWS statements)',
   () => {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const kid = publisherKeyId(privateKey);
@@ -130,6 +133,7 @@ const packageStatements = fuzzTarget(
         'none',
         'HS256',
         PACKAGE_SIGNATURE_TYPE,
+        AGENT_PACKAGE_SIGNATURE_TYPE,
         kid,
         false,
         ['b64'],
@@ -138,8 +142,8 @@ const packageStatements = fuzzTarget(
       2,
     );
     const statement = jsonAround(
-      ['publisher', 'type', 'version', 'sha256', 'size'],
-      ['Contoso', 'Tool', '1.0', '1.0.0.0.0', 8, -1, 'x'.repeat(43), 1e20],
+      ['publisher', 'type', 'package', 'version', 'sha256', 'size'],
+      ['Contoso', 'Tool', 'azcmagent', '1.0', '1.0.0.0.0', 8, -1, 'x'.repeat(43), 1e20],
       2,
     );
     const forged = fc
@@ -150,23 +154,30 @@ const packageStatements = fuzzTarget(
         fc.record({
           signature: textFrom(['.', 'eyJ', 'e30', '==', '-', '_']),
           sign: fc.constant(false),
+          agent: fc.boolean(),
         }),
-        fc.record({ signature: forged, sign: fc.constant(false) }),
+        fc.record({ signature: forged, sign: fc.constant(false), agent: fc.boolean() }),
         fc.record({
           signature: statement.map((s) => JSON.stringify(s) ?? ''),
           sign: fc.constant(true),
+          agent: fc.boolean(),
         }),
       ),
-      check: async (input: { signature: string; sign: boolean }) => {
+      check: async (input: { signature: string; sign: boolean; agent: boolean }) => {
+        const typ = input.agent ? AGENT_PACKAGE_SIGNATURE_TYPE : PACKAGE_SIGNATURE_TYPE;
         const signature = input.sign
           ? await new CompactSign(new TextEncoder().encode(input.signature))
-              .setProtectedHeader({ alg: 'EdDSA', typ: PACKAGE_SIGNATURE_TYPE, kid })
+              .setProtectedHeader({ alg: 'EdDSA', typ, kid })
               .sign(privateKey)
           : input.signature;
         return (
           expectOnly(tetherError, () => readUnverifiedStatement(signature)) ??
+          expectOnly(tetherError, () => readUnverifiedAgentPackageStatement(signature)) ??
           (await expectOnlyAsync(tetherError, () =>
             verifyPackage(signature, [publicKey], identity, zip),
+          )) ??
+          (await expectOnlyAsync(tetherError, () =>
+            verifyAgentPackage(signature, [publicKey], '1.0', zip),
           ))
         );
       },
