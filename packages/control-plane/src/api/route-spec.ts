@@ -151,7 +151,7 @@ async function admit(
         access.action,
         resourceId,
       );
-      throw authorizationFailed(caller, access.action, resourceId);
+      throw loggedAlready(authorizationFailed(caller, access.action, resourceId));
     }
   }
   checkDeclaredBody(route, request);
@@ -246,7 +246,7 @@ async function handle(
     if (caller !== undefined && deps.authorizer.isAllowed(caller.principalId, action, scope))
       return;
     await log('Failed', 'AuthorizationFailed', action, scope);
-    throw authorizationFailed(caller, action, scope);
+    throw loggedAlready(authorizationFailed(caller, action, scope));
   };
 
   checkBodyDepth(request.body);
@@ -318,7 +318,18 @@ async function logOutcome(
   if (event !== undefined) await deps.activityLog.record(event);
 }
 
-/** Logs the failure of an admitted write, unless a refused demand() logged it already. */
+/** Refusals whose activity-log event was written where they were decided. */
+const LOGGED_REFUSALS = new WeakSet<object>();
+
+function loggedAlready(error: ArmError): ArmError {
+  LOGGED_REFUSALS.add(error);
+  return error;
+}
+
+/**
+ * Logs the failure of an admitted write, unless it is a refusal logged where it was decided
+ * (admission or demand()). A refusal a handler throws itself is logged here like any failure.
+ */
 export async function logFailure(
   deps: RouteDependencies,
   route: RouteSpec,
@@ -326,7 +337,7 @@ export async function logFailure(
   clientIp: string,
   error: unknown,
 ): Promise<void> {
-  if (error instanceof ArmError && error.code === 'AuthorizationFailed') return;
+  if (typeof error === 'object' && error !== null && LOGGED_REFUSALS.has(error)) return;
   await logOutcome(deps, route, admission, clientIp, {
     status: 'Failed',
     subStatus: error instanceof ArmError ? error.code : 'InternalServerError',

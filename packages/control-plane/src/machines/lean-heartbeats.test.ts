@@ -282,6 +282,10 @@ for (const backend of testBackends()) {
         }),
       });
       assert.equal(refused.answer.status, 403);
+      assert.deepEqual(
+        refused.events.map((event) => [event.status, event.sub_status]),
+        [['Failed', 'AuthorizationFailed']],
+      );
     });
 
     void it('refuses a revoked credential and an expired token with 401', async () => {
