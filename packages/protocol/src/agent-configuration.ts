@@ -26,6 +26,19 @@ export interface AgentConfiguration {
   readonly incomingConnectionsEnabled: BooleanString;
 }
 
+/** What an agent reports before anything is set on the machine: every door open, no proxy. */
+export const DEFAULT_AGENT_CONFIGURATION: AgentConfiguration = Object.freeze({
+  extensionsAllowList: [],
+  extensionsBlockList: [],
+  extensionsEnabled: 'true',
+  guestConfigurationEnabled: 'true',
+  configMode: 'full',
+  proxyUrl: '',
+  proxyBypass: [],
+  incomingConnectionsPorts: [],
+  incomingConnectionsEnabled: 'true',
+});
+
 export type AgentConfigurationErrorCode = 'ERR_INVALID_AGENT_CONFIGURATION';
 
 const KEYS = [

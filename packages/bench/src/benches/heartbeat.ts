@@ -28,21 +28,11 @@ import {
   measure,
   type Schedule,
 } from '../keep-alive-load.js';
+import { DEFAULT_AGENT_CONFIGURATION } from '@tether/protocol';
 
 const MACHINES = Number(process.env['HEARTBEAT_BENCH_MACHINES'] ?? 10_000);
 // Short rounds, many of them, alternating: the shared machine's slow spells fall on both sides.
 const SCHEDULE: Schedule = { connections: 64, warmupMs: 2_000, roundMs: 2_500, rounds: 6 };
-const AGENT_CONFIGURATION = {
-  extensionsAllowList: [],
-  extensionsBlockList: [],
-  extensionsEnabled: 'true',
-  guestConfigurationEnabled: 'true',
-  configMode: 'full',
-  proxyUrl: '',
-  proxyBypass: [],
-  incomingConnectionsPorts: [],
-  incomingConnectionsEnabled: 'true',
-};
 
 export async function run(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'tether-bench-'));
@@ -85,7 +75,7 @@ export async function run(): Promise<void> {
           gcarcservice: { status: 'running', startupType: 'automatic' },
           extensionservice: { status: 'running', startupType: 'automatic' },
         },
-        agentConfiguration: AGENT_CONFIGURATION,
+        agentConfiguration: DEFAULT_AGENT_CONFIGURATION,
       });
       return Buffer.from(
         `POST ${group}/providers/Microsoft.HybridCompute/machines/${m.name}/heartbeat?${V} HTTP/1.1\r\n` +

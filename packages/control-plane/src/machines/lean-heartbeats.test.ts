@@ -7,15 +7,15 @@ import { after, before, describe, it } from 'node:test';
 import { READER_ROLE_ID } from '../rbac/built-in-roles.js';
 import { TestControlPlane, type Answer } from '../server/test-control-plane.js';
 import { testBackends } from '../store/test-databases.js';
-import {
-  AGENT_CONFIGURATION,
-  newMachineKey,
-  requestMachineToken,
-} from './testing/machine-agents.js';
+import { newMachineKey, requestMachineToken } from './testing/machine-agents.js';
+import { DEFAULT_AGENT_CONFIGURATION } from '@tether/protocol';
 
 const V = 'api-version=2024-07-10';
-const CONFIG = AGENT_CONFIGURATION;
-const REPORT = { agentVersion: '1.2', osName: 'linux', agentConfiguration: CONFIG };
+const REPORT = {
+  agentVersion: '1.2',
+  osName: 'linux',
+  agentConfiguration: DEFAULT_AGENT_CONFIGURATION,
+};
 
 for (const backend of testBackends()) {
   void describe(`lean heartbeat path (${backend.name})`, () => {
@@ -229,11 +229,18 @@ for (const backend of testBackends()) {
         ['not JSON', '{"agentVersion": ', undefined],
         [
           'a bad setting',
-          JSON.stringify({ ...REPORT, agentConfiguration: { ...CONFIG, configMode: 'x' } }),
+          JSON.stringify({
+            ...REPORT,
+            agentConfiguration: { ...DEFAULT_AGENT_CONFIGURATION, configMode: 'x' },
+          }),
           'agentConfiguration.configMode',
         ],
         ['an unknown field', JSON.stringify({ ...REPORT, colour: 'blue' }), 'colour'],
-        ['no agentVersion', JSON.stringify({ agentConfiguration: CONFIG }), 'agentVersion'],
+        [
+          'no agentVersion',
+          JSON.stringify({ agentConfiguration: DEFAULT_AGENT_CONFIGURATION }),
+          'agentVersion',
+        ],
         ['an array', '[1]', 'body'],
         ['prototype poisoning', '{"__proto__": {"x": 1}}', undefined],
         ['nesting too deep', `${'{"a":'.repeat(70)}1${'}'.repeat(70)}`, 'a'],

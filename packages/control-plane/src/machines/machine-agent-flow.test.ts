@@ -5,15 +5,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeOnboardingToken } from '../onboarding/onboarding-token.js';
 import { TestControlPlane, TEST_PUBLIC_URL } from '../server/test-control-plane.js';
-import {
-  AGENT_CONFIGURATION,
-  newMachineKey,
-  requestMachineToken,
-  type MachineKey,
-} from './testing/machine-agents.js';
+import { newMachineKey, requestMachineToken, type MachineKey } from './testing/machine-agents.js';
+import { DEFAULT_AGENT_CONFIGURATION } from '@tether/protocol';
 
 const V = 'api-version=2024-07-10';
-const CONFIG = AGENT_CONFIGURATION;
 
 void describe('machine agent flow (in process, real tokens)', () => {
   let cp: TestControlPlane;
@@ -108,7 +103,11 @@ void describe('machine agent flow (in process, real tokens)', () => {
       `${group}/providers/Microsoft.HybridCompute/machines/web-a/heartbeat?${V}`,
       {
         token: bearerA,
-        body: { agentVersion: '1.2', osName: 'linux', agentConfiguration: CONFIG },
+        body: {
+          agentVersion: '1.2',
+          osName: 'linux',
+          agentConfiguration: DEFAULT_AGENT_CONFIGURATION,
+        },
       },
     );
     assert.equal(beat.status, 200, JSON.stringify(beat.body));
@@ -125,14 +124,17 @@ void describe('machine agent flow (in process, real tokens)', () => {
     const properties = shown.body['properties'] as Record<string, unknown>;
     assert.equal(properties['status'], 'Connected');
     assert.equal(properties['agentVersion'], '1.2');
-    assert.deepEqual(properties['agentConfiguration'], CONFIG);
+    assert.deepEqual(properties['agentConfiguration'], DEFAULT_AGENT_CONFIGURATION);
 
     const badBody = await cp.request(
       'POST',
       `${group}/providers/Microsoft.HybridCompute/machines/web-a/heartbeat?${V}`,
       {
         token: bearerA,
-        body: { agentVersion: '1.2', agentConfiguration: { ...CONFIG, configMode: 'x' } },
+        body: {
+          agentVersion: '1.2',
+          agentConfiguration: { ...DEFAULT_AGENT_CONFIGURATION, configMode: 'x' },
+        },
       },
     );
     assert.equal(badBody.status, 400);
@@ -141,7 +143,10 @@ void describe('machine agent flow (in process, real tokens)', () => {
     const other = await cp.request(
       'POST',
       `${group}/providers/Microsoft.HybridCompute/machines/web-b/heartbeat?${V}`,
-      { token: bearerA, body: { agentVersion: '1.2', agentConfiguration: CONFIG } },
+      {
+        token: bearerA,
+        body: { agentVersion: '1.2', agentConfiguration: DEFAULT_AGENT_CONFIGURATION },
+      },
     );
     assert.equal(other.status, 403, 'a machine token cannot report another machine');
     // Accepted heartbeats stay out of the activity log; the invalid and the refused one are there.
@@ -185,7 +190,10 @@ void describe('machine agent flow (in process, real tokens)', () => {
     const stale = await cp.request(
       'POST',
       `${group}/providers/Microsoft.HybridCompute/machines/web-a/heartbeat?${V}`,
-      { token: bearerA, body: { agentVersion: '1.2', agentConfiguration: CONFIG } },
+      {
+        token: bearerA,
+        body: { agentVersion: '1.2', agentConfiguration: DEFAULT_AGENT_CONFIGURATION },
+      },
     );
     assert.equal(stale.status, 401, 'tokens of a revoked key are refused at once');
   });

@@ -5,20 +5,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TestControlPlane, TEST_PUBLIC_URL } from '../server/test-control-plane.js';
 import { TestMachineAgent } from './test-machine-agent.js';
+import { DEFAULT_AGENT_CONFIGURATION } from '@tether/protocol';
 
 const V = 'api-version=2024-07-10';
 const MINUTE = 60_000;
-const CONFIG = {
-  extensionsAllowList: [],
-  extensionsBlockList: [],
-  extensionsEnabled: 'true',
-  guestConfigurationEnabled: 'true',
-  configMode: 'full',
-  proxyUrl: '',
-  proxyBypass: [],
-  incomingConnectionsPorts: [],
-  incomingConnectionsEnabled: 'true',
-};
 
 async function setUp(cp: TestControlPlane) {
   const admin = await cp.ownerToken();
@@ -56,7 +46,11 @@ async function setUp(cp: TestControlPlane) {
   const heartbeat = (name: string, token: string) =>
     cp.request('POST', `${machine(name)}/heartbeat?${V}`, {
       token,
-      body: { agentVersion: '1.0', osName: 'linux', agentConfiguration: CONFIG },
+      body: {
+        agentVersion: '1.0',
+        osName: 'linux',
+        agentConfiguration: DEFAULT_AGENT_CONFIGURATION,
+      },
     });
   return { admin, machine, onboard, principalOf, tokenFor, bearerFor, heartbeat };
 }

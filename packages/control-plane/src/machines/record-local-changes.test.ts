@@ -12,19 +12,9 @@ import {
 import { ArmTestApp, armTestBackends } from '../resources/arm-test-app.js';
 import { machineAgentRoutes } from './machine-agent-routes.js';
 import { LOCAL_CONFIGURATION_WRITE } from './record-local-changes.js';
+import { DEFAULT_AGENT_CONFIGURATION } from '@tether/protocol';
 
 const V = 'api-version=2024-07-10';
-const CONFIG = {
-  extensionsAllowList: [],
-  extensionsBlockList: [],
-  extensionsEnabled: 'true',
-  guestConfigurationEnabled: 'true',
-  configMode: 'full',
-  proxyUrl: '',
-  proxyBypass: [],
-  incomingConnectionsPorts: [],
-  incomingConnectionsEnabled: 'true',
-};
 
 const change = (sequence: number, newValue = `[Contoso.Ext/Type${sequence}]`) => ({
   sequence,
@@ -57,7 +47,7 @@ for (const backend of armTestBackends()) {
         body: {
           agentVersion: '1.0',
           osName: 'linux',
-          agentConfiguration: CONFIG,
+          agentConfiguration: DEFAULT_AGENT_CONFIGURATION,
           localChanges,
           ...(localChangesJournal === undefined ? {} : { localChangesJournal }),
         },

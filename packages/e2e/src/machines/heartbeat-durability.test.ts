@@ -7,19 +7,9 @@ import { createHash, generateKeyPairSync, randomUUID, type KeyObject } from 'nod
 import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { startControlPlane, waitFor, type ControlPlane } from '../harness/index.js';
+import { DEFAULT_AGENT_CONFIGURATION } from '@tether/protocol';
 
 const V = 'api-version=2024-07-10';
-const CONFIG = {
-  extensionsAllowList: [],
-  extensionsBlockList: [],
-  extensionsEnabled: 'true',
-  guestConfigurationEnabled: 'true',
-  configMode: 'full',
-  proxyUrl: '',
-  proxyBypass: [],
-  incomingConnectionsPorts: [],
-  incomingConnectionsEnabled: 'true',
-};
 const MACHINES = 16;
 /** Heartbeats acknowledged per machine before the kill, at least. */
 const BEFORE_KILL = 5;
@@ -101,7 +91,7 @@ void describe('heartbeats across a killed server', () => {
               agentVersion: '1.0',
               osName: 'linux',
               osVersion: String(sequence),
-              agentConfiguration: CONFIG,
+              agentConfiguration: DEFAULT_AGENT_CONFIGURATION,
             },
           })
           .catch(() => undefined);

@@ -12,21 +12,11 @@ import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { startControlPlane, type ControlPlane, type HttpAnswer } from '../harness/index.js';
 import { TETHER_BIN } from '../harness/programs.js';
+import { DEFAULT_AGENT_CONFIGURATION } from '@tether/protocol';
 
 const V = 'api-version=2024-07-10';
 const GRACE_MS = 4000;
 const POLL_DEADLINE_MS = 20_000;
-const CONFIG = {
-  extensionsAllowList: [],
-  extensionsBlockList: [],
-  extensionsEnabled: 'true',
-  guestConfigurationEnabled: 'true',
-  configMode: 'full',
-  proxyUrl: '',
-  proxyBypass: [],
-  incomingConnectionsPorts: [],
-  incomingConnectionsEnabled: 'true',
-};
 
 interface AgentKey {
   privateKey: KeyObject;
@@ -129,7 +119,12 @@ void describe('machine lifecycle against the real server', () => {
   const heartbeat = (name: string, token: string) =>
     plane.admin.call('POST', `${machine(name)}/heartbeat?${V}`, {
       token,
-      body: { agentVersion: '1.0', osName: 'linux', osType: 'linux', agentConfiguration: CONFIG },
+      body: {
+        agentVersion: '1.0',
+        osName: 'linux',
+        osType: 'linux',
+        agentConfiguration: DEFAULT_AGENT_CONFIGURATION,
+      },
     });
   const statusOf = async (name: string) => {
     const shown = await plane.admin.call('GET', `${machine(name)}?${V}`);
@@ -225,7 +220,7 @@ void describe('machine lifecycle against the real server', () => {
     assert.equal((beat.body['credential'] as Record<string, unknown>)['rotationRequested'], false);
     const shown = await statusOf('web');
     assert.equal(shown['status'], 'Connected');
-    assert.deepEqual(shown['agentConfiguration'], CONFIG);
+    assert.deepEqual(shown['agentConfiguration'], DEFAULT_AGENT_CONFIGURATION);
   });
 
   void it('shows Disconnected after silence and Connected again on the next heartbeat', async () => {

@@ -10,19 +10,6 @@ import {
 } from '../../server/test-control-plane.js';
 import { keyIdOf } from '../client-public-key.js';
 
-/** An agent's default local configuration, as a heartbeat reports it. */
-export const AGENT_CONFIGURATION = {
-  extensionsAllowList: [],
-  extensionsBlockList: [],
-  extensionsEnabled: 'true',
-  guestConfigurationEnabled: 'true',
-  configMode: 'full',
-  proxyUrl: '',
-  proxyBypass: [],
-  incomingConnectionsPorts: [],
-  incomingConnectionsEnabled: 'true',
-};
-
 export interface MachineKey {
   privateKey: KeyObject;
   /** base64 SubjectPublicKeyInfo DER: the machine's `clientPublicKey`. */
