@@ -27,7 +27,7 @@ export async function inspectAgentDeb(deb: Buffer): Promise<DebControl> {
   // "!<arch>\n" then the debian-binary member: every .deb starts so.
   if (!deb.subarray(0, 21).equals(Buffer.from('!<arch>\ndebian-binary', 'latin1'))) {
     throw invalid(
-      "'package' is not a Debian package (.deb): publish the azcmagent_<version>_amd64.deb that npm run package builds.",
+      'The uploaded package is not a Debian package (.deb): publish the azcmagent_<version>_amd64.deb that npm run package builds.',
     );
   }
   const work = await mkdtemp(join(tmpdir(), 'tether-agent-package-'));
@@ -51,7 +51,7 @@ export async function inspectAgentDeb(deb: Buffer): Promise<DebControl> {
       const stderr = (error as { stderr?: unknown }).stderr;
       const detail = (typeof stderr === 'string' ? stderr : '').trim().split('\n')[0] ?? '';
       throw invalid(
-        `'package' is not a readable Debian package: ${detail === '' ? 'dpkg-deb refused it' : detail}.`,
+        `The uploaded package is not a readable Debian package: ${detail === '' ? 'dpkg-deb refused it' : detail}.`,
       );
     }
     const fields = new Map<string, string>();
