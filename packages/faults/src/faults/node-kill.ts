@@ -64,11 +64,8 @@ export async function run(options: FaultOptions): Promise<Verdict> {
 
     const delays = after.reconnects.map((r) => r.backAt - killedAt).sort((a, b) => a - b);
     const slowest = delays.at(-1) ?? Number.NaN;
-    // The most reconnects that fell in any 100 ms: a stampede puts them all in one.
-    const buckets = new Map<number, number>();
-    for (const d of delays)
-      buckets.set(Math.floor(d / 100), (buckets.get(Math.floor(d / 100)) ?? 0) + 1);
-    const peak = Math.max(0, ...buckets.values());
+    // The most reconnects within any 100 ms (a sliding window): a stampede puts them all in one.
+    const peak = busiestWindow(delays, 100);
     const pct = (p: number): number =>
       delays[Math.min(delays.length - 1, Math.floor((p / 100) * delays.length))] ?? Number.NaN;
     verdict.figure('machines on the killed node (long polls held)', victims);
@@ -102,8 +99,10 @@ export async function run(options: FaultOptions): Promise<Verdict> {
       after.reconnects.every((r) => r.to !== 1),
       'agents move to the nodes still up',
     );
+    // Full jitter spreads the first retry over a second, and 20 machines land 6 or 7 in one
+    // 100 ms often enough by chance; more than 60% of them (13 of 20) has odds below 1 in 100,000.
     verdict.expect(
-      delays.length < 10 || peak <= Math.ceil(delays.length / 4),
+      delays.length < 10 || peak <= Math.floor(delays.length * 0.6),
       `reconnects are spread out (${peak} of ${delays.length} in one 100 ms)`,
     );
 
@@ -124,6 +123,17 @@ export async function run(options: FaultOptions): Promise<Verdict> {
     await deployment.stop();
   }
   return verdict;
+}
+
+/** The most of the sorted `times` that fall within any `windowMs`. */
+function busiestWindow(times: readonly number[], windowMs: number): number {
+  let most = 0;
+  let first = 0;
+  for (let last = 0; last < times.length; last++) {
+    while ((times[last] as number) - (times[first] as number) >= windowMs) first++;
+    most = Math.max(most, last - first + 1);
+  }
+  return most;
 }
 
 function countBy(values: readonly number[]): Record<string, number> {
