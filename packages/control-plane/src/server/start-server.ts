@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
@@ -22,7 +23,7 @@ import type { SigningKeyStorage } from '../identity/signing-key-wrapping.js';
 import { openDatabase, type DatabaseLocation } from '../store/open-database.js';
 import { GoalStateWaiters } from '../extensions/goal-state-waiters.js';
 import { registerClusterChannel, type ClusterChannel } from '../cluster/cluster-channel.js';
-import { PostgresChannel, type ChannelLog } from '../cluster/postgres-channel.js';
+import { PostgresChannel } from '../cluster/postgres-channel.js';
 import { operationWaitersOf } from '../extensions/operation-waiters.js';
 import type { Database } from '../store/schema.js';
 import { AdminSocket } from './admin-socket.js';
@@ -37,6 +38,7 @@ import { answerCors } from './portal-cors.js';
 import { PortalSite } from './portal-site.js';
 import { normalizePublicUrl } from '../identity/identity-endpoints.js';
 import { TETHER_PORTAL_CLIENT_ID } from '../identity/people-clients.js';
+import { jsonLog } from './json-log.js';
 import { ServerError } from './server-error.js';
 
 export interface ServerOptions {
@@ -66,6 +68,10 @@ export interface ServerOptions {
   keyEncryptionKeyFiles?: readonly string[] | undefined;
   /** Serve the web portal's build in `dir` on an origin of its own. */
   portal?: PortalOptions | undefined;
+  /** Over PostgreSQL: the most connections the pool opens (pg's default, 10, when absent). */
+  databasePoolSize?: number | undefined;
+  /** Which worker this is (1…N) when the port is served by several; named in every log line. */
+  worker?: number | undefined;
 }
 
 export interface PortalOptions {
@@ -105,7 +111,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (location.kind === 'postgres') {
       channel = await PostgresChannel.open(db, {
         url: location.url,
-        log: channelLog(options.logLevel ?? 'info'),
+        log: jsonLog(options.logLevel ?? 'info', workerBinding(options.worker)),
         ...(options.clusterCheckMs === undefined ? {} : { checkMs: options.clusterCheckMs }),
       });
       registerClusterChannel(db as never, channel);
@@ -156,7 +162,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       clock: options.clock,
       publicUrl,
       ...(options.machineTimings === undefined ? {} : { machineTimings: options.machineTimings }),
-      logger: { level: options.logLevel ?? 'info', stream: process.stderr },
+      logger: {
+        level: options.logLevel ?? 'info',
+        stream: process.stderr,
+        ...(options.worker === undefined
+          ? {}
+          : { base: { pid: process.pid, hostname: hostname(), worker: options.worker } }),
+      },
       agentPackage: options.agentPackage,
       keyEncryptionKeys: keks,
       trustedProxies: options.trustedProxies,
@@ -300,33 +312,6 @@ function logKeyStorage(log: FastifyBaseLogger, storage: SigningKeyStorage): void
   }
 }
 
-/** Until the app's logger exists, the channel logs as the server does: JSON lines on stderr. */
-function channelLog(threshold: string): ChannelLog {
-  const least = LOG_LEVEL_VALUES[threshold] ?? 30;
-  const at = (level: number) => (object: object, message: string) => {
-    if (level >= least) writeLogLine(level, object, message);
-  };
-  return { info: at(30), warn: at(40) };
-}
-
-/** pino's numbers for its level names. */
-const LOG_LEVEL_VALUES: Record<string, number> = {
-  trace: 10,
-  debug: 20,
-  info: 30,
-  warn: 40,
-  error: 50,
-  fatal: 60,
-};
-
-function writeLogLine(level: number, object: object, message: string): void {
-  const err = (object as { err?: unknown }).err;
-  const detail = err instanceof Error ? { err: { message: err.message } } : {};
-  process.stderr.write(
-    `${JSON.stringify({ level, time: Date.now(), ...object, ...detail, msg: message })}\n`,
-  );
-}
-
 /**
  * Responses whose route handler is running now, as Fastify reports it on its tracing channel
  * (Node.js 20.13 and later publish it): a handler whose client left may still be working, and
@@ -391,8 +376,18 @@ class RunningRequests {
   }
 }
 
+function workerBinding(worker: number | undefined): object {
+  return worker === undefined ? {} : { worker };
+}
+
 function databaseLocation(options: ServerOptions, sqliteFile: string): DatabaseLocation {
-  if (options.databaseUrl !== undefined) return { kind: 'postgres', url: options.databaseUrl };
+  if (options.databaseUrl !== undefined) {
+    return {
+      kind: 'postgres',
+      url: options.databaseUrl,
+      ...(options.databasePoolSize === undefined ? {} : { poolSize: options.databasePoolSize }),
+    };
+  }
   if (!existsSync(sqliteFile)) {
     throw new ServerError(
       'ERR_NOT_INITIALIZED',

@@ -23,7 +23,7 @@ import { registerWriteGeneration, WriteCounter } from './write-generation.js';
 export type DatabaseLocation =
   | { kind: 'sqlite'; file: string }
   /** `schema` puts every table in that PostgreSQL schema (tests give each run its own). */
-  | { kind: 'postgres'; url: string; schema?: string };
+  | { kind: 'postgres'; url: string; schema?: string; poolSize?: number };
 
 export async function openDatabase(location: DatabaseLocation): Promise<Kysely<Database>> {
   let db: Kysely<Database>;
@@ -74,6 +74,7 @@ async function postgresDialect(
   }
   const pool = new pg.Pool({
     connectionString: location.url,
+    ...(location.poolSize === undefined ? {} : { max: location.poolSize }),
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
     // A database that does not answer fails the request (503) rather than holding it.
     connectionTimeoutMillis: POSTGRES_CONNECT_TIMEOUT_MS,

@@ -1,5 +1,8 @@
 // `tether server --data-dir D --listen HOST:PORT`: serves the control plane over HTTPS until
-// SIGTERM or SIGINT, then shuts down gracefully; machine status timings are flags too.
+// SIGTERM or SIGINT, then shuts down gracefully; machine status timings are flags too. With
+// `--workers N` (PostgreSQL only) this process starts N workers that serve the port and each run
+// this same command.
+import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
@@ -16,6 +19,15 @@ import { ServerError } from '../../server/server-error.js';
 import { startServer } from '../../server/start-server.js';
 import { normalizePublicUrl } from '../../identity/identity-endpoints.js';
 import { runServerCommand } from '../../server/run-server-command.js';
+import { jsonLog } from '../../server/json-log.js';
+import {
+  defaultPoolSize,
+  NODE_CONNECTION_BUDGET,
+  parseWorkers,
+  reportReady,
+  superviseWorkers,
+  workerNumber,
+} from '../../server/server-workers.js';
 
 interface ServerCommandOptions extends MachineTimingFlags {
   dataDir: string;
@@ -33,6 +45,8 @@ interface ServerCommandOptions extends MachineTimingFlags {
   portalListen?: string;
   portalUrl?: string;
   portalDir?: string;
+  workers: string;
+  databasePoolSize?: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
@@ -118,6 +132,15 @@ export function register(program: Command): void {
       '--portal-dir <dir>',
       "the portal's built files; defaults to the checkout's packages/portal/dist/site",
     )
+    .option(
+      '--workers <n>',
+      'processes that serve the port (auto: one per CPU); more than 1 needs --database-url',
+      '1',
+    )
+    .option(
+      '--database-pool-size <n>',
+      `PostgreSQL connections each worker's pool may open (default ${defaultPoolSize(1)}; with --workers N, ${NODE_CONNECTION_BUDGET}/N - 1, at least 2)`,
+    )
     .option('--log-level <level>', `log level on stderr: ${LOG_LEVELS.join(', ')}`, 'info')
     .action((options: ServerCommandOptions) => runServerCommand(() => serve(options)));
 }
@@ -154,6 +177,18 @@ async function serve(options: ServerCommandOptions): Promise<void> {
     );
   }
   const machineTimings = parseMachineTimingFlags(options);
+  const workers = parseWorkers(options.workers);
+  if (workers > 1 && options.databaseUrl === undefined) {
+    throw new ServerError(
+      'ERR_SERVER_CONFIG',
+      `--workers ${workers} needs --database-url postgres://…: over SQLite one process alone writes the database; serve it with --workers 1 (the default), or move to PostgreSQL`,
+      { target: '--workers' },
+    );
+  }
+  const poolSize =
+    options.databasePoolSize === undefined
+      ? undefined
+      : parsePoolSize(options.databasePoolSize, options.databaseUrl);
   if (
     options.portalListen === undefined &&
     (options.portalUrl ?? options.portalDir) !== undefined
@@ -164,6 +199,17 @@ async function serve(options: ServerCommandOptions): Promise<void> {
       { target: '--portal-listen' },
     );
   }
+  if (workers > 1 && cluster.isPrimary) {
+    const log = jsonLog(options.logLevel);
+    log.info(
+      { workers, databasePoolSize: poolSize ?? defaultPoolSize(workers) },
+      'starting the workers',
+    );
+    await superviseWorkers(workers, log, (ready) => announce(ready.url, ready.portalUrl));
+    log.info({}, 'tether stopped');
+    return;
+  }
+  const worker = workerNumber();
   const running = await startServer({
     dataDir: options.dataDir,
     listen: parseListenAddress(options.listen),
@@ -180,6 +226,8 @@ async function serve(options: ServerCommandOptions): Promise<void> {
     clock: systemClock,
     logLevel: options.logLevel,
     agentPackage: options.agentPackage === undefined ? undefined : resolve(options.agentPackage),
+    databasePoolSize: poolSize ?? (workers > 1 ? defaultPoolSize(workers) : undefined),
+    worker,
     keyEncryptionKeyFiles:
       options.keyEncryptionKeyFile.length === 0 ? undefined : options.keyEncryptionKeyFile,
     portal:
@@ -192,15 +240,20 @@ async function serve(options: ServerCommandOptions): Promise<void> {
               options.portalUrl === undefined ? undefined : normalizePublicUrl(options.portalUrl),
           },
   });
-  // The portal's line first: whoever waits for "listening" has both then.
-  const portalLine =
-    running.portalUrl === undefined ? '' : `tether portal on ${running.portalUrl}\n`;
-  process.stdout.write(`${portalLine}tether listening on ${running.url}\n`);
+  if (worker === undefined) announce(running.url, running.portalUrl);
+  else reportReady({ url: running.url, portalUrl: running.portalUrl });
   await new Promise<void>((resolve) => {
+    let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
       running.app.log.info({ signal }, 'shutting down');
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
+      // A second signal ends a lone server at once; a worker, which gets the terminal's SIGINT
+      // and then its primary's SIGTERM, goes on with its shutdown.
+      if (worker === undefined) {
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+      }
       running.close().then(resolve, (error: unknown) => {
         running.app.log.error({ err: error }, 'shutdown failed');
         process.exitCode = 1;
@@ -210,4 +263,31 @@ async function serve(options: ServerCommandOptions): Promise<void> {
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
+  // A worker's channel to the primary would keep it running: it is let go once all is closed.
+  cluster.worker?.disconnect();
+}
+
+function announce(url: string, portalUrl: string | undefined): void {
+  // The portal's line first: whoever waits for "listening" has both then.
+  const portalLine = portalUrl === undefined ? '' : `tether portal on ${portalUrl}\n`;
+  process.stdout.write(`${portalLine}tether listening on ${url}\n`);
+}
+
+function parsePoolSize(text: string, databaseUrl: string | undefined): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > 1000) {
+    throw new ServerError(
+      'ERR_SERVER_CONFIG',
+      `--database-pool-size ${JSON.stringify(text)} is not valid: expected a whole number from 1 to 1000`,
+      { target: '--database-pool-size' },
+    );
+  }
+  if (databaseUrl === undefined) {
+    throw new ServerError(
+      'ERR_SERVER_CONFIG',
+      '--database-pool-size sizes the PostgreSQL pool: give it with --database-url postgres://…',
+      { target: '--database-pool-size' },
+    );
+  }
+  return n;
 }
