@@ -2,7 +2,7 @@
 // with the machine identity, the root-trusted CA and the trusted publisher keys; stops on SIGTERM.
 import { mkdirSync } from 'node:fs';
 import { appendLogLine } from '../agent-log.js';
-import { systemClock } from '../clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import { AgentError } from '../errors.js';
 import { readTrustedKeys } from '../extensions/host/trusted-publishers.js';
 import { trustedOwnerUid } from '../extensions/host/trusted-owner.js';
@@ -21,7 +21,16 @@ import { systemScheduler } from '../scheduler.js';
 import { runUntilSignalled, secondsSetting } from './service-lifecycle.js';
 import type { CommandContext } from './command-module.js';
 
-export async function runGcService(context: CommandContext, paths: AgentPaths): Promise<number> {
+/**
+ * `serviceClock` is what the service ages its cache by, schedules and dates its reports with; the
+ * machine credential and the log keep the system's. Only a test moves it (test-support/
+ * gc-service-shifted-clock.ts), so weeks without contact pass in seconds.
+ */
+export async function runGcService(
+  context: CommandContext,
+  paths: AgentPaths,
+  serviceClock: Clock = systemClock,
+): Promise<number> {
   if (paths.root === '/' && process.geteuid?.() !== 0) {
     throw new AgentError(
       'ERR_NOT_ROOT',
@@ -70,7 +79,7 @@ export async function runGcService(context: CommandContext, paths: AgentPaths): 
   const service = new GuestConfigurationService({
     paths,
     api,
-    clock: systemClock,
+    clock: serviceClock,
     scheduler: systemScheduler,
     random: Math.random,
     log,

@@ -56,6 +56,8 @@ export interface ControlPlaneOptions {
    * a network namespace; it must exec the server so that signals reach it.
    */
   launcher?: readonly string[];
+  /** The port to listen on (an ephemeral one when not given), e.g. when `--public-url` names another. */
+  port?: number;
 }
 
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -67,9 +69,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     ) as InitOutput;
     const extra = options.serverArgs ?? [];
     const launcher = options.launcher ?? [];
-    let server = await startServer(dataDir, '127.0.0.1:0', extra, launcher);
+    let server = await startServer(dataDir, `127.0.0.1:${options.port ?? 0}`, extra, launcher);
     const url = server.url;
-    const port = new URL(url).port;
+    const port = options.port ?? new URL(url).port;
     const admin = new AdminClient(url, init.caCert, init.tenantId, init.appId, init.password);
     return {
       url,

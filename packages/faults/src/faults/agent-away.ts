@@ -1,7 +1,9 @@
 // An agent away for longer than the extension request timeout (a short --extension-request-
 // timeout stands in for hours): the extension requests made meanwhile, answered 201, fail with
 // their reason (MachineNotReached, naming when the machine was last seen); on its return the
-// agent's long poll serves it its goal state at once, and a new request reaches it.
+// agent's long poll serves it its goal state at once, and a new request reaches it. Then the
+// policy cache: a real agent away longer than the 14 days its guest configuration cache is used
+// for (agent-away-policy-cache.ts).
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -10,13 +12,16 @@ import {
   publishPackage,
 } from '@tether/bench/dist/extension-publisher.js';
 import { Deployment } from '../support/deployment.js';
+import { checkPolicyCache } from './agent-away-policy-cache.js';
 import { sleep, Verdict, waitFor, type FaultOptions } from '../support/verdict.js';
 
 const TIMEOUT_SECONDS = 4;
 const EXTENSION_VERSION = 'api-version=2024-07-10';
 
 export async function run(options: FaultOptions): Promise<Verdict> {
-  const verdict = new Verdict('an agent away longer than the extension request timeout');
+  const verdict = new Verdict(
+    'an agent away longer than the extension request timeout and the policy cache',
+  );
   const deployment = await Deployment.start({
     nodes: 1,
     database: 'sqlite',
@@ -109,5 +114,6 @@ export async function run(options: FaultOptions): Promise<Verdict> {
   } finally {
     await deployment.stop();
   }
+  await checkPolicyCache(verdict);
   return verdict;
 }
