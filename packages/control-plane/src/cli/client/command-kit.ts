@@ -24,6 +24,13 @@ export interface ActionContext {
   /** The signed-in session, opened on first use and closed when the action ends. */
   session(subscription?: string): Promise<Session>;
   print<T>(value: T | readonly T[], format: OutputFormat, columns: readonly Column<T>[]): void;
+  /** Prints a list; as a table, an empty one is the line `empty` rather than nothing. */
+  printList<T>(
+    rows: readonly T[],
+    format: OutputFormat,
+    columns: readonly Column<T>[],
+    empty: string,
+  ): void;
   warn(message: string): void;
   /** Passes with --yes or a "y" typed at the terminal; otherwise refuses, changing nothing. */
   confirm(yes: boolean | undefined, question: string): Promise<void>;
@@ -68,6 +75,12 @@ export function defineAction<O>(
         return opened;
       },
       print: (value, format, columns) => deps.stdout(renderOutput(value, format, columns)),
+      printList: (rows, format, columns, empty) =>
+        deps.stdout(
+          rows.length === 0 && format === 'table'
+            ? `${empty}\n`
+            : renderOutput(rows, format, columns),
+        ),
       warn: (message) => deps.stderr(`WARNING: ${printable(message)}\n`),
       confirm: async (yes, question) => {
         if (yes === true) return;

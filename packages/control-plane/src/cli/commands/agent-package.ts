@@ -96,7 +96,12 @@ export function register(program: Command, deps: CliDeps = processCliDeps()): vo
     .action(
       defineAction<OutputOptions>(deps, async (o, c) => {
         const session = await c.session();
-        c.print(await session.client.list<AgentPackage>(PACKAGES, QUERY), o.output, COLUMNS);
+        c.printList(
+          await session.client.list<AgentPackage>(PACKAGES, QUERY),
+          o.output,
+          COLUMNS,
+          "No agent package is published yet; publish one with 'tether agent-package publish FILE.deb --key publisher.key'.",
+        );
       }),
     );
 }

@@ -153,7 +153,14 @@ export function register(program: Command, deps: CliDeps = processCliDeps()): vo
             (p) => publisher === undefined || p.publisher.toLowerCase() === publisher,
           );
         }
-        c.print(packages, o.output, PACKAGE_COLUMNS);
+        c.printList(
+          packages,
+          o.output,
+          PACKAGE_COLUMNS,
+          o.publisher === undefined
+            ? "No package is published yet; publish one with 'tether extension publish'."
+            : `No package of ${[o.publisher, o.type ?? ''].join(' ').trim()} is published yet.`,
+        );
       }),
     );
   extension
