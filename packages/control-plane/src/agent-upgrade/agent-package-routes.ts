@@ -11,9 +11,13 @@ import {
 } from '@tether/protocol/extension-package';
 import { ArmError } from '../api/arm-error.js';
 import type { RouteSpec } from '../api/route-spec.js';
-import { bodyObject, field, param, rejectUnknownFields } from '../resources/arm-request.js';
+import { bodyObject, param, rejectUnknownFields } from '../resources/arm-request.js';
 import type { ArmServices } from '../resources/arm-routes.js';
-import { checkSignedStatement } from '../extensions/repository-upload.js';
+import {
+  checkSignedStatement,
+  readPackageField,
+  readSignatureField,
+} from '../extensions/repository-upload.js';
 import {
   AGENT_PACKAGE_API_VERSIONS,
   AGENT_PACKAGES_PATH,
@@ -51,49 +55,18 @@ function notFound(version: string): ArmError {
   );
 }
 
-const badSignature = (message: string): ArmError =>
-  new ArmError('InvalidRequestContent', message, { target: 'signature' });
-
 function readSignature(request: FastifyRequest): string {
-  const signature = field(bodyObject(request), 'signature');
-  if (typeof signature !== 'string' || signature === '') {
-    throw badSignature(
-      "'signature' is required: the publisher's signature of the package, a compact JWS ('tether agent-package publish FILE --key publisher.key' makes it).",
-    );
-  }
-  if (signature.length > MAX_SIGNATURE_LENGTH) {
-    throw badSignature(`'signature' is longer than ${MAX_SIGNATURE_LENGTH} characters.`);
-  }
-  return signature;
+  return readSignatureField(
+    bodyObject(request),
+    "the publisher's signature of the package ('tether agent-package publish FILE --key publisher.key' makes it)",
+    MAX_SIGNATURE_LENGTH,
+  );
 }
 
 function readDeb(request: FastifyRequest): Buffer {
   const body = bodyObject(request);
   rejectUnknownFields(body, ['package', 'signature'], '');
-  const content = field(body, 'package');
-  if (typeof content !== 'string' || content === '') {
-    throw new ArmError(
-      'InvalidRequestContent',
-      "'package' is required: the azcmagent .deb, base64-encoded.",
-      { target: 'package' },
-    );
-  }
-  const bytes = Buffer.from(content, 'base64');
-  if (bytes.toString('base64') !== content) {
-    throw new ArmError(
-      'InvalidRequestContent',
-      "'package' is not valid base64: use A-Z, a-z, 0-9, '+' and '/' with '=' padding, no line breaks.",
-      { target: 'package' },
-    );
-  }
-  if (bytes.byteLength > MAX_AGENT_PACKAGE_BYTES) {
-    throw new ArmError(
-      'InvalidRequestContent',
-      `The package has ${bytes.byteLength} bytes; at most ${MAX_AGENT_PACKAGE_BYTES} are taken.`,
-      { target: 'package' },
-    );
-  }
-  return bytes;
+  return readPackageField(body, 'the azcmagent .deb', MAX_AGENT_PACKAGE_BYTES).bytes;
 }
 
 export function agentPackageRoutes(services: ArmServices): RouteSpec[] {

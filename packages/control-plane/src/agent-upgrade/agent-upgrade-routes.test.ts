@@ -94,6 +94,18 @@ void describe('agent upgrades', () => {
       assert.ok(answer.status === 400 || answer.status === 409, String(answer.status));
       assert.match(JSON.stringify(answer.body), message);
     }
+    // The package field is read as the extension repository reads its zip.
+    const signature = await signAgentPackage(publisher.privateKey, '3.0.0', Buffer.from('x'));
+    const bodies: [Record<string, unknown>, RegExp][] = [
+      [{ signature }, /'package' is required: the azcmagent \.deb, base64-encoded/],
+      [{ package: 'ITxhcmNoPgo!!', signature }, /'package' is not valid base64/],
+      [{ package: 'ITxhcmNoPgo=\n', signature }, /'package' is not valid base64/],
+    ];
+    for (const [body, message] of bodies) {
+      const answer = await w.call('POST', `${PACKAGES}?${AGENT_V}`, { as: owner, body });
+      assert.equal(answer.status, 400, JSON.stringify(answer.body));
+      assert.match(JSON.stringify(answer.body), message);
+    }
     const list = await w.call('GET', `${PACKAGES}?${AGENT_V}`, { as: w.reader });
     assert.equal((list.body['value'] as unknown[]).length, 2);
     // The signature must name this package exactly; who made it is for each machine to judge.

@@ -12,7 +12,12 @@ import {
 import type { FastifyRequest } from 'fastify';
 import { decodeProtectedHeader } from 'jose';
 import { ArmError } from '../api/arm-error.js';
-import { bodyObject, field, rejectUnknownFields } from '../resources/arm-request.js';
+import {
+  bodyObject,
+  field,
+  rejectUnknownFields,
+  type JsonObject,
+} from '../resources/arm-request.js';
 
 /** The largest package zip the repository takes. */
 export const MAX_PACKAGE_BYTES = 32 * 1024 * 1024;
@@ -44,9 +49,33 @@ const invalid = (target: string, message: string): ArmError =>
 export function readUpload(request: FastifyRequest, identity: PackageIdentity): PackageUpload {
   const body = bodyObject(request);
   rejectUnknownFields(body, ['package', 'signature'], '');
+  const { content, bytes } = readPackageField(body, 'the zip', MAX_PACKAGE_BYTES);
+  if (!bytes.subarray(0, ZIP_MAGIC.byteLength).equals(ZIP_MAGIC)) {
+    throw invalid('package', "'package' is not a zip file (it does not start with PK\\x03\\x04).");
+  }
+  const signature = readSignatureField(body, 'the package signature', MAX_SIGNATURE_LENGTH);
+  const statement = checkSignedStatement(signature, {
+    kind: 'a package signature',
+    types: SIGNATURE_TYPES,
+    read: readUnverifiedStatement,
+    actual: packageStatement(identity, bytes),
+    names: ['publisher', 'type', 'version'],
+  });
+  return { content, bytes, signature, statement };
+}
+
+/**
+ * An upload's `package` field: canonical base64 of at most `maxBytes` bytes, the file as sent
+ * and decoded; `what` names the file in the refusal of a missing one (e.g. `the zip`).
+ */
+export function readPackageField(
+  body: JsonObject,
+  what: string,
+  maxBytes: number,
+): { content: string; bytes: Buffer } {
   const content = field(body, 'package');
   if (typeof content !== 'string' || content === '') {
-    throw invalid('package', "'package' is required: the zip, base64-encoded.");
+    throw invalid('package', `'package' is required: ${what}, base64-encoded.`);
   }
   const bytes = Buffer.from(content, 'base64');
   // Node's decoder skips what it does not understand; only canonical base64 encodes back the same.
@@ -56,30 +85,25 @@ export function readUpload(request: FastifyRequest, identity: PackageIdentity): 
       "'package' is not valid base64: use A-Z, a-z, 0-9, '+' and '/' with '=' padding, no line breaks.",
     );
   }
-  if (bytes.byteLength > MAX_PACKAGE_BYTES) {
+  if (bytes.byteLength > maxBytes) {
     throw invalid(
       'package',
-      `The package is ${bytes.byteLength} bytes; the repository takes packages of at most ${MAX_PACKAGE_BYTES} bytes (32 MiB).`,
+      `The package is ${bytes.byteLength} bytes; packages of at most ${maxBytes} bytes (${maxBytes / 1024 / 1024} MiB) are taken.`,
     );
   }
-  if (!bytes.subarray(0, ZIP_MAGIC.byteLength).equals(ZIP_MAGIC)) {
-    throw invalid('package', "'package' is not a zip file (it does not start with PK\\x03\\x04).");
-  }
+  return { content, bytes };
+}
+
+/** An upload's `signature` field: a non-empty string of at most `maxLength` characters. */
+export function readSignatureField(body: JsonObject, what: string, maxLength: number): string {
   const signature = field(body, 'signature');
   if (typeof signature !== 'string' || signature === '') {
-    throw invalid('signature', "'signature' is required: the package signature, a compact JWS.");
+    throw invalid('signature', `'signature' is required: ${what}, a compact JWS.`);
   }
-  if (signature.length > MAX_SIGNATURE_LENGTH) {
-    throw invalid('signature', `'signature' is longer than ${MAX_SIGNATURE_LENGTH} characters.`);
+  if (signature.length > maxLength) {
+    throw invalid('signature', `'signature' is longer than ${maxLength} characters.`);
   }
-  const statement = checkSignedStatement(signature, {
-    kind: 'a package signature',
-    types: SIGNATURE_TYPES,
-    read: readUnverifiedStatement,
-    actual: packageStatement(identity, bytes),
-    names: ['publisher', 'type', 'version'],
-  });
-  return { content, bytes, signature, statement };
+  return signature;
 }
 
 export interface StatementCheck<S extends SignedBytes> {
