@@ -2,6 +2,7 @@
 // that fails an operation its machine has not completed in time (B7, "MachineNotReached").
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
+import { lastHeartbeatSql } from '../machines/liveness-log.js';
 import { preparedQuery } from '../store/prepared-query.js';
 import type { Database } from '../store/schema.js';
 import { bumpGeneration, type OperationRow } from './extension-store.js';
@@ -121,7 +122,7 @@ export async function expireOverdueOperations(
 async function notReached(db: Kysely<Database>, operation: OperationRow): Promise<OperationError> {
   const agent = await db
     .selectFrom('machine_agents')
-    .select('last_heartbeat_at')
+    .select(lastHeartbeatSql().as('last_heartbeat_at'))
     .where('machine_id', '=', operation.machine_id)
     .executeTakeFirst();
   const seen =

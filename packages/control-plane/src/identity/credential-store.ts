@@ -3,6 +3,7 @@
 // client assertions already used.
 import type { CompiledQuery, Kysely, Selectable } from 'kysely';
 import type { Clock } from '../clock.js';
+import { lastHeartbeatSql } from '../machines/liveness-log.js';
 import type {
   CredentialsTable,
   Database,
@@ -98,11 +99,25 @@ export class CredentialStore {
       .executeTakeFirst();
   }
 
-  /** The agent state of the machine whose identity `machineId` names. */
+  /**
+   * The agent state of the machine whose identity `machineId` names; its last heartbeat
+   * includes the liveness log's unfolded entries.
+   */
   async machineAgent(machineId: string): Promise<Selectable<MachineAgentsTable> | undefined> {
     return this.db
       .selectFrom('machine_agents')
-      .selectAll()
+      .select([
+        'machine_id',
+        'principal_id',
+        'credential_expires_at',
+        'revoked_at',
+        'rotation_requested',
+        lastHeartbeatSql().as('last_heartbeat_at'),
+        'connected_since',
+        'report',
+        'report_hash',
+        'onboarded_at',
+      ])
       .where('machine_id', '=', machineId)
       .executeTakeFirst();
   }

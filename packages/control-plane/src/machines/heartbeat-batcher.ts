@@ -1,9 +1,19 @@
 // Group commit for heartbeats: those arriving within a few milliseconds are written in one
-// transaction, and each is answered only once that transaction is durable.
+// transaction, and each is answered only once that transaction is durable. A heartbeat whose
+// report is the one on record (by its hash) and whose machine has not been silent long enough to
+// disconnect appends (machine, time) to the liveness log (liveness-log.ts); any other rewrites the
+// machine's agent row with its report and time, as the log's fold later does with the time alone.
+import { createHash } from 'node:crypto';
 import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database } from '../store/schema.js';
-import { statementBatchesOf, type StatementBatches } from '../store/statement-batch.js';
+import {
+  statementBatchesOf,
+  syncTransactionOf,
+  type ParameterSet,
+  type StatementBatches,
+  type SyncTransaction,
+} from '../store/statement-batch.js';
 import type { MachineTimings } from './machine-timings.js';
 
 export interface HeartbeatWrite {
@@ -23,10 +33,11 @@ interface RecordRow {
   rotation_requested: number;
 }
 
-/** Placeholders the one-time compiled update is filled in at. */
+/** Placeholders the statements compiled once are filled in at. */
 const STAMP = '\u0000stamp';
 const GAP_START = '\u0000gap-start';
 const REPORT = '\u0000report';
+const REPORT_HASH = '\u0000report-hash';
 const MACHINE_ID = '\u0000machine-id';
 
 interface Pending extends HeartbeatWrite {
@@ -41,13 +52,24 @@ export interface HeartbeatBatcherOptions {
   maxBatch?: number;
 }
 
+/** The values of one heartbeat's statements, by placeholder. */
+type Values = Readonly<Record<string, string>>;
+
+/** A statement compiled once for its dialect, filled in per heartbeat. */
+class Filled<R> {
+  constructor(readonly query: CompiledQuery<R>) {}
+
+  parameters(values: Values): ParameterSet {
+    return this.query.parameters.map((p) => (typeof p === 'string' ? (values[p] ?? p) : p));
+  }
+}
+
 export class HeartbeatBatcher {
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly windowMs: number;
   private readonly maxBatch: number;
-  private readonly update: CompiledQuery<RecordRow>;
-  private readonly batches: StatementBatches;
+  private readonly write: (batch: readonly Values[]) => Promise<(RecordRow | undefined)[]>;
 
   constructor(
     db: Kysely<Database>,
@@ -57,18 +79,9 @@ export class HeartbeatBatcher {
   ) {
     this.windowMs = options.windowMs ?? 2;
     this.maxBatch = options.maxBatch ?? 512;
-    this.batches = statementBatchesOf(db);
-    // Built once: building and compiling it per row cost more than SQLite's own work.
-    this.update = db
-      .updateTable('machine_agents')
-      .set({
-        last_heartbeat_at: STAMP,
-        connected_since: sql<string>`case when last_heartbeat_at is null or last_heartbeat_at < ${GAP_START} then ${STAMP} else connected_since end`,
-        report: REPORT,
-      })
-      .where('machine_id', '=', MACHINE_ID)
-      .returning(['credential_expires_at', 'rotation_requested'])
-      .compile();
+    const sync = syncTransactionOf(db);
+    this.write =
+      sync === undefined ? batchedStatement(db, statementBatchesOf(db)) : syncStatements(db, sync);
   }
 
   submit(write: HeartbeatWrite): Promise<HeartbeatRecord | undefined> {
@@ -99,33 +112,130 @@ export class HeartbeatBatcher {
     const stamp = new Date(now).toISOString();
     // A heartbeat after a silence long enough to disconnect starts a new Connected run.
     const gapStart = new Date(now - this.timings.disconnectAfterMs).toISOString();
-    const template = this.update.parameters;
-    const parameterSets = batch.map((write) =>
-      template.map((p) =>
-        p === STAMP
-          ? stamp
-          : p === GAP_START
-            ? gapStart
-            : p === REPORT
-              ? write.report
-              : p === MACHINE_ID
-                ? write.machineId
-                : p,
-      ),
-    );
+    const values = batch.map((write): Values => ({
+      [STAMP]: stamp,
+      [GAP_START]: gapStart,
+      [REPORT]: write.report,
+      [REPORT_HASH]: createHash('sha256').update(write.report).digest('base64'),
+      [MACHINE_ID]: write.machineId,
+    }));
     try {
-      const results = await this.batches.run(this.update, parameterSets);
-      const records = results.map(([row]) =>
-        row === undefined
-          ? undefined
-          : {
-              credentialExpiresAt: row.credential_expires_at,
-              rotationRequested: row.rotation_requested !== 0,
-            },
-      );
-      batch.forEach((p, i) => p.resolve(records[i]));
+      const rows = await this.write(values);
+      batch.forEach((p, i) => {
+        const row = rows[i];
+        p.resolve(
+          row === undefined
+            ? undefined
+            : {
+                credentialExpiresAt: row.credential_expires_at,
+                rotationRequested: row.rotation_requested !== 0,
+              },
+        );
+      });
     } catch (error) {
       for (const p of batch) p.reject(error);
     }
   }
+}
+
+/**
+ * The Connected run goes on when the row's time or an unfolded one is recent enough; otherwise
+ * this heartbeat starts a new one.
+ */
+const CONNECTED_SINCE = sql<string>`case when (last_heartbeat_at is null or last_heartbeat_at < ${GAP_START})
+  and not exists (select 1 from liveness_log where liveness_log.machine_id = ${MACHINE_ID}
+    and liveness_log.at >= ${GAP_START} and liveness_log.at > machine_agents.onboarded_at)
+  then ${STAMP} else connected_since end`;
+
+/** The full write: the report, its hash and the time into the agent row. */
+function fullUpdate(db: Kysely<Database>) {
+  return db
+    .updateTable('machine_agents')
+    .set({
+      last_heartbeat_at: STAMP,
+      connected_since: CONNECTED_SINCE,
+      report: REPORT,
+      report_hash: REPORT_HASH,
+    })
+    .where('machine_id', '=', MACHINE_ID)
+    .returning(['credential_expires_at', 'rotation_requested']);
+}
+
+/**
+ * The agent row when this heartbeat may go to the log: same report, and its time on record is
+ * recent enough that the Connected run goes on (a row behind its unfolded entries only sends
+ * the heartbeat the full way, which is as correct).
+ */
+function unchanged(db: Kysely<Database>) {
+  return db
+    .selectFrom('machine_agents')
+    .select(['credential_expires_at', 'rotation_requested'])
+    .where('machine_id', '=', MACHINE_ID)
+    .where('report_hash', '=', REPORT_HASH)
+    .where('last_heartbeat_at', '>=', GAP_START);
+}
+
+/**
+ * SQLite: per heartbeat, the lookup and then either the log's append or the full update, all of
+ * the batch in one synchronous transaction (one commit, one flush).
+ */
+function syncStatements(
+  db: Kysely<Database>,
+  sync: SyncTransaction,
+): (batch: readonly Values[]) => Promise<(RecordRow | undefined)[]> {
+  const lookup = new Filled(unchanged(db).compile());
+  const append = new Filled(
+    db
+      .insertInto('liveness_log')
+      .values({ machine_id: MACHINE_ID, at: STAMP })
+      .onConflict((c) => c.doNothing())
+      .compile(),
+  );
+  const update = new Filled(fullUpdate(db).compile());
+  return (batch) =>
+    sync((run) =>
+      batch.map((values) => {
+        const [same] = run(lookup.query.sql, lookup.parameters(values)) as RecordRow[];
+        if (same !== undefined) {
+          run(append.query.sql, append.parameters(values));
+          return same;
+        }
+        return (run(update.query.sql, update.parameters(values)) as RecordRow[])[0];
+      }),
+    );
+}
+
+/**
+ * PostgreSQL: one statement per heartbeat — the lookup, the log's append when it found the row,
+ * the full update when it did not — and the batch in one transaction.
+ */
+function batchedStatement(
+  db: Kysely<Database>,
+  batches: StatementBatches,
+): (batch: readonly Values[]) => Promise<(RecordRow | undefined)[]> {
+  // Data-modifying statements in WITH all see the row as it was: the append happens only when
+  // `same` found it, the update only when it did not.
+  const statement = new Filled(
+    sql<RecordRow>`with same as (
+        select credential_expires_at, rotation_requested from machine_agents
+        where machine_id = ${MACHINE_ID} and report_hash = ${REPORT_HASH}
+          and last_heartbeat_at >= ${GAP_START}),
+      appended as (
+        insert into liveness_log (machine_id, at) select ${MACHINE_ID}, ${STAMP} from same
+        on conflict do nothing),
+      updated as (
+        update machine_agents set last_heartbeat_at = ${STAMP}, connected_since = ${CONNECTED_SINCE},
+          report = ${REPORT}, report_hash = ${REPORT_HASH}
+        where machine_id = ${MACHINE_ID} and not exists (select 1 from same)
+        returning credential_expires_at, rotation_requested)
+      select credential_expires_at, rotation_requested from same
+      union all select credential_expires_at, rotation_requested from updated`.compile(db),
+  );
+  return async (batch) => {
+    const results = await batches.run(
+      statement.query,
+      batch.map((values) => statement.parameters(values)),
+    );
+    return results.map(([row]) => row);
+  };
 }

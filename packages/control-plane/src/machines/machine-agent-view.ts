@@ -2,6 +2,7 @@
 // service statuses and agentConfiguration of its last heartbeat (read-only through the API: S7).
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, MachineAgentsTable } from '../store/schema.js';
+import { lastHeartbeatSql } from './liveness-log.js';
 import { deriveMachineStatus, type MachineStatus } from './machine-status.js';
 import type { MachineTimings } from './machine-timings.js';
 
@@ -59,7 +60,15 @@ export async function agentViews(
   if (ids.length === 0) return new Map();
   const rows = await db
     .selectFrom('machine_agents')
-    .selectAll()
+    .select([
+      'machine_id',
+      'onboarded_at',
+      lastHeartbeatSql().as('last_heartbeat_at'),
+      'connected_since',
+      'credential_expires_at',
+      'revoked_at',
+      'report',
+    ])
     .where('machine_id', 'in', ids)
     .execute();
   return new Map(rows.map((r) => [r.machine_id, agentViewOf(r, now, timings)]));

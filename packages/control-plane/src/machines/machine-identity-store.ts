@@ -8,6 +8,7 @@ import { TETHER_CONNECTED_MACHINE_ROLE_ID } from '../rbac/built-in-roles.js';
 import type { AuthorizationEngine, RoleAssignment } from '../rbac/types.js';
 import type { Database } from '../store/schema.js';
 import type { ClientPublicKey } from './client-public-key.js';
+import { forgetLiveness } from './liveness-log.js';
 import type { MachineTimings } from './machine-timings.js';
 
 export interface CreatedIdentity {
@@ -173,6 +174,7 @@ export async function deleteMachineIdentity(
     .execute();
   const principalIds = principals.map((p) => p.id);
   await trx.deleteFrom('machine_agents').where('machine_id', '=', machineId).execute();
+  await forgetLiveness(trx, machineId);
   await trx.deleteFrom('machine_local_changes').where('machine_id', '=', machineId).execute();
   if (principalIds.length === 0) return { principalIds, credentialIds: [], assignmentNames: [] };
   const credentials = await trx

@@ -7,6 +7,7 @@ import type { MachineStatus } from '../machines/machine-status.js';
 import type { MachineTimings } from '../machines/machine-timings.js';
 import type { Database, MachinesTable } from '../store/schema.js';
 import { WriteGuardedCache, writeGenerationOf } from '../store/write-generation.js';
+import { lastHeartbeatSql } from '../machines/liveness-log.js';
 import { resourceGroupScope } from './arm-scope.js';
 import type { MachineView } from './machine-resource.js';
 
@@ -35,10 +36,13 @@ interface StoredMachine {
   agent: AgentStatusRow | undefined;
 }
 
-/** The agent's columns every read of a machine with its agent selects, as `agent_…`. */
+/**
+ * The agent's columns every read of a machine with its agent selects, as `agent_…`; the last
+ * heartbeat includes the liveness log's unfolded entries.
+ */
 const AGENT_COLUMNS = [
   'machine_agents.onboarded_at as agent_onboarded_at',
-  'machine_agents.last_heartbeat_at as agent_last_heartbeat_at',
+  lastHeartbeatSql().as('agent_last_heartbeat_at'),
   'machine_agents.connected_since as agent_connected_since',
   'machine_agents.credential_expires_at as agent_credential_expires_at',
   'machine_agents.revoked_at as agent_revoked_at',
@@ -112,13 +116,13 @@ function statusRank(now: number, timings: MachinePageQuery['timings']) {
   const at = new Date(now).toISOString();
   const expiredBefore = new Date(now - timings.expireAfterMs).toISOString();
   const disconnectedBefore = new Date(now - timings.disconnectAfterMs).toISOString();
+  const last = lastHeartbeatSql();
   return sql<number>`case
     when machine_agents.machine_id is null then 1
-    when coalesce(machine_agents.last_heartbeat_at, machine_agents.onboarded_at) <= ${expiredBefore}
+    when coalesce(${last}, machine_agents.onboarded_at) <= ${expiredBefore}
       or machine_agents.credential_expires_at <= ${at}
       or machine_agents.revoked_at <= ${at} then 2
-    when machine_agents.last_heartbeat_at is null
-      or machine_agents.last_heartbeat_at <= ${disconnectedBefore} then 1
+    when coalesce(${last}, ${disconnectedBefore}) <= ${disconnectedBefore} then 1
     else 0 end`;
 }
 

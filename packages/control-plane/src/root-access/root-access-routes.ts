@@ -30,6 +30,7 @@ import {
   type PrincipalFacts,
 } from './root-access-report.js';
 import { decideDoors } from './root-doors.js';
+import { lastHeartbeatSql } from '../machines/liveness-log.js';
 
 export const ROOT_ACCESS_API_VERSIONS = ['2026-11-01'] as const;
 
@@ -101,7 +102,7 @@ export function rootAccessRoutes(services: ArmServices): RouteSpec[] {
           'machines.id',
           'machines.name',
           'machine_agents.report',
-          'machine_agents.last_heartbeat_at',
+          lastHeartbeatSql().as('last_heartbeat_at'),
         ])
         .where('machines.id', '=', scope)
         .executeTakeFirst();

@@ -33,6 +33,7 @@ import { dataDirPaths } from './data-dir.js';
 import { certificateNames, defaultPublicUrl, type ListenAddress } from './listen-address.js';
 import { gcWaitersOf } from '../guest-configuration/gc-services.js';
 import { PolicyMatcher } from '../guest-configuration/policy-matcher.js';
+import { foldLivenessLog, LIVENESS_FOLD_MS } from '../machines/liveness-log.js';
 import { PeriodicTask } from './periodic-task.js';
 import { answerCors } from './portal-cors.js';
 import { PortalSite } from './portal-site.js';
@@ -226,6 +227,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           if (expired > 0)
             log.info({ expired }, 'extension operations failed: machine not reached');
         },
+        log,
+        leads,
+      ),
+      // Heartbeats appended to the liveness log are moved into the machines' rows; reads see
+      // them before that, so this only keeps the log short.
+      new PeriodicTask(
+        'liveness log fold',
+        LIVENESS_FOLD_MS,
+        () => foldLivenessLog(db).then(() => undefined),
         log,
         leads,
       ),

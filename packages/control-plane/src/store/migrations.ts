@@ -1,6 +1,6 @@
 // Numbered schema migrations, written with Kysely's schema builder so they run unchanged
 // on SQLite and PostgreSQL. Never edit a released migration; add the next number.
-import { Migrator, sql, type Kysely, type Migration, type SqlBool } from 'kysely';
+import { Migrator, SqliteAdapter, sql, type Kysely, type Migration, type SqlBool } from 'kysely';
 
 const text = 'text' as const;
 
@@ -713,7 +713,27 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0021_liveness_log': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // A heartbeat whose report did not change appends (machine, time) here instead of
+      // rewriting the machine's agent row; a background fold moves the newest time per machine
+      // into machine_agents and deletes what it folded (machines/liveness-log.ts). On SQLite
+      // the key is the table itself (WITHOUT ROWID): one B-tree written per heartbeat.
+      const table = db.schema
+        .createTable('liveness_log')
+        .addColumn('machine_id', text, (c) => c.notNull())
+        .addColumn('at', text, (c) => c.notNull())
+        .addPrimaryKeyConstraint('liveness_log_pk', ['machine_id', 'at']);
+      await (isSqlite(db) ? table.modifyEnd(sql`without rowid`) : table).execute();
+      // A hash of the report last written to the row: an unchanged report is told by it.
+      await db.schema.alterTable('machine_agents').addColumn('report_hash', text).execute();
+    },
+  },
 };
+
+function isSqlite(db: Kysely<unknown>): boolean {
+  return db.getExecutor().adapter instanceof SqliteAdapter;
+}
 
 /** Brings the schema to the newest migration; fails loudly, changing nothing more, on error. */
 export async function migrateToLatest(db: Kysely<unknown>, schema?: string): Promise<void> {

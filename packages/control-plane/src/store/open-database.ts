@@ -16,7 +16,11 @@ import type { Database } from './schema.js';
 import { migrateToLatest } from './migrations.js';
 import { StoreError } from './store-error.js';
 import { registerSqliteHandle } from './sqlite-handle.js';
-import { registerSyncBatchRunner, type SyncBatchRunner } from './statement-batch.js';
+import {
+  registerSyncTransactionRunner,
+  type ParameterSet,
+  type SyncTransactionRunner,
+} from './statement-batch.js';
 import { WalSync } from './wal-sync.js';
 import { registerWriteGeneration, WriteCounter } from './write-generation.js';
 
@@ -42,7 +46,7 @@ export async function openDatabase(location: DatabaseLocation): Promise<Kysely<D
           );
     db = new Kysely<Database>({ dialect });
     registerWriteGeneration(db, writes);
-    registerSyncBatchRunner(db, syncBatchRunner(sqlite, statements));
+    registerSyncTransactionRunner(db, syncTransactionRunner(sqlite, statements));
     registerSqliteHandle(db, sqlite);
   } else {
     db = new Kysely<Database>({ dialect: await postgresDialect(location) });
@@ -199,23 +203,26 @@ function withStatementCache(sqlite: BetterSqlite3, writes: WriteCounter): Sqlite
 }
 
 /**
- * A statement batch in one SQLite transaction, synchronously. The caller holds Kysely's only
+ * Statements in one SQLite transaction, synchronously. The caller holds Kysely's only
  * connection, and Kysely keeps it for a transaction's whole length, so none can be open here;
- * if one were, the batch would join it and share its fate: refused instead.
+ * if one were, the work would join it and share its fate: refused instead.
  */
-function syncBatchRunner(sqlite: BetterSqlite3, statements: SqliteDatabase): SyncBatchRunner {
-  return (sql, parameterSets) => {
-    if (sqlite.inTransaction) {
-      throw new Error('a statement batch must not run inside another transaction');
-    }
+function syncTransactionRunner(
+  sqlite: BetterSqlite3,
+  statements: SqliteDatabase,
+): SyncTransactionRunner {
+  // As Kysely's driver does: only a statement that returns rows may be asked for them.
+  const runOne = (sql: string, parameters: ParameterSet): unknown[] => {
     const statement = statements.prepare(sql);
-    // As Kysely's driver does: only a statement that returns rows may be asked for them.
-    const runOne = (parameters: readonly unknown[]): unknown[] => {
-      if (statement.reader) return statement.all(parameters);
-      statement.run(parameters);
-      return [];
-    };
-    return sqlite.transaction(() => parameterSets.map(runOne))();
+    if (statement.reader) return statement.all(parameters);
+    statement.run(parameters);
+    return [];
+  };
+  return (work) => {
+    if (sqlite.inTransaction) {
+      throw new Error('a synchronous transaction must not run inside another transaction');
+    }
+    return sqlite.transaction(() => work(runOne))();
   };
 }
 

@@ -167,7 +167,18 @@ export interface MachineAgentsTable {
   connected_since: string | null;
   /** JSON of the last heartbeat's facts, serviceStatuses and agentConfiguration. */
   report: string | null;
+  /** Hash of `report`: a heartbeat reporting the same appends to liveness_log instead. */
+  report_hash: string | null;
   onboarded_at: string;
+}
+
+/**
+ * Heartbeats not yet folded into machine_agents (0021): each one whose report did not change
+ * appends its machine and time; reads take the newer of the row's time and these.
+ */
+export interface LivenessLogTable {
+  machine_id: string;
+  at: string;
 }
 
 /** How far a machine identity's local changes are in the activity log (0010). */
@@ -536,6 +547,7 @@ export interface Database {
   activity_log: ActivityLogTable;
   client_assertions: ClientAssertionsTable;
   machine_agents: MachineAgentsTable;
+  liveness_log: LivenessLogTable;
   machine_local_changes: MachineLocalChangesTable;
   onboarding_tokens: OnboardingTokensTable;
   machine_extensions: MachineExtensionsTable;

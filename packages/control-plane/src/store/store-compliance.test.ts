@@ -103,6 +103,7 @@ for (const backend of testBackends()) {
         '0018_sign_in_failures',
         '0019_machine_agents_without_last_heartbeat_index',
         '0020_agent_package_signatures',
+        '0021_liveness_log',
       ]);
     });
 

@@ -38,6 +38,8 @@ export async function run(options: FaultOptions): Promise<Verdict> {
       ledger,
       since,
       between: () => deployment.startNode(0),
+      // Read straight after the kill: nothing has folded the log since the load began.
+      expectLogged: true,
     });
   } finally {
     await deployment.stop();

@@ -29,6 +29,13 @@ export interface DeploymentOptions {
   readonly flags?: readonly string[];
 }
 
+export interface HeartbeatsOnRecord {
+  /** Each machine's last heartbeat, ms since the epoch, by name. */
+  at: Map<string, number>;
+  /** Machines whose last heartbeat is held by the liveness log, not yet by their row. */
+  onlyInLog: number;
+}
+
 export class Deployment {
   readonly nodes: (TetherNode | undefined)[] = [];
   readonly children: ChildProcess[] = [];
@@ -138,19 +145,30 @@ export class Deployment {
     return fleet;
   }
 
-  /** Every machine's last heartbeat as the database holds it (ms since the epoch), by name. */
-  async heartbeatsOnRecord(): Promise<Map<string, number>> {
-    const query =
-      'select m.name as name, a.last_heartbeat_at as at from machine_agents a join machines m on m.id = a.machine_id';
+  /**
+   * Every machine's last heartbeat as the database holds it (ms since the epoch), by name: the
+   * newer of its agent row's time and its entries in the liveness log not yet folded into the
+   * row; and how many machines' last heartbeat is on record only in the log.
+   */
+  async heartbeatsOnRecord(): Promise<HeartbeatsOnRecord> {
+    const query = `select m.name as name, a.last_heartbeat_at as row_at,
+        (select max(l.at) from liveness_log l where l.machine_id = a.machine_id
+          and l.at > coalesce(a.last_heartbeat_at, a.onboarded_at)) as log_at
+      from machine_agents a join machines m on m.id = a.machine_id`;
+    type Row = { name: string; row_at: string | null; log_at: string | null };
     const rows =
       this.postgres === undefined
-        ? this.#sqlite((db) => db.prepare(query).all() as { name: string; at: string | null }[])
-        : await this.#postgres(
-            async (client) => (await client.query<{ name: string; at: string | null }>(query)).rows,
-          );
-    return new Map(
-      rows.filter((r) => r.at !== null).map((r) => [r.name, Date.parse(r.at as string)]),
-    );
+        ? this.#sqlite((db) => db.prepare(query).all() as Row[])
+        : await this.#postgres(async (client) => (await client.query<Row>(query)).rows);
+    const at = new Map<string, number>();
+    let onlyInLog = 0;
+    for (const row of rows) {
+      const last = row.log_at ?? row.row_at;
+      if (last === null) continue;
+      at.set(row.name, Date.parse(last));
+      if (row.log_at !== null) onlyInLog++;
+    }
+    return { at, onlyInLog };
   }
 
   /** SQLite's `integrity_check` of the data directory's database (the server must be down). */
