@@ -1,11 +1,14 @@
-// `azcmagent extension trust` through the real bundled CLI: a trusted key makes that publisher's
-// packages install; private keys, RSA keys, missing files and bad names change nothing.
+// `azcmagent extension trust|untrust` through the real bundled CLI: a trusted key makes that
+// publisher's packages install; each trust and untrust is journaled before it is made, as
+// `azcmagent upgrade trust` is; private keys, RSA keys, missing files, unknown key ids, unsafe
+// folders and bad names change nothing.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { publisherKeyId } from '@tether/protocol/extension-package';
+import { readLocalChanges } from '../config/local-change-journal.js';
 import { harness, PUBLISHER, TYPE } from '../extensions/host/host-test-harness.js';
 import {
   buildZip,
@@ -14,6 +17,7 @@ import {
   signedPackage,
 } from '../extensions/host/test-fixtures.js';
 import { ROOT_ONLY, runAzcmagent } from '../test-support/azcmagent-process.js';
+import { makeTempRoot } from '../test-support/temp-root.js';
 
 void describe('azcmagent extension trust', { skip: ROOT_ONLY }, () => {
   void test("a trusted key lets the publisher's packages install", async () => {
@@ -50,6 +54,94 @@ void describe('azcmagent extension trust', { skip: ROOT_ONLY }, () => {
       assert.equal(after.result, 'Succeeded', JSON.stringify(after));
     } finally {
       await h.remove();
+    }
+  });
+
+  void test('trust and untrust a key; each change is journaled once, before it is made', async () => {
+    const temp = makeTempRoot();
+    try {
+      const pair = generateKeyPairSync('ed25519');
+      const keyId = publisherKeyId(pair.publicKey);
+      const keyFile = join(temp.root, 'publisher.pub.pem');
+      writeFileSync(keyFile, pair.publicKey.export({ format: 'pem', type: 'spki' }));
+      const run = (...args: string[]) => runAzcmagent(temp.root, ['extension', ...args]);
+      const stored = join(temp.paths.trustedPublishersDir, 'Contoso.Tools', `${keyId}.pem`);
+
+      const trusted = await run('trust', '--publisher', 'Contoso.Tools', '--key', keyFile);
+      assert.equal(trusted.status, 0, trusted.stderr);
+      assert.equal(
+        trusted.stdout,
+        `Publisher Contoso.Tools key ${keyId} is trusted (${stored}).\n`,
+      );
+      const again = await run('trust', '--publisher', 'Contoso.Tools', '--key', keyFile);
+      assert.equal(again.status, 0, again.stderr);
+      assert.match(again.stdout, /; it already was\)/);
+      const other = await run('trust', '--publisher', 'Fabrikam', '--key', keyFile);
+      assert.equal(other.status, 0, other.stderr);
+
+      const wrong = await run('untrust', '--publisher', 'Contoso.Tools', '--key-id', 'no-such-key');
+      assert.equal(wrong.status, 2);
+      assert.match(
+        wrong.stderr,
+        /No key no-such-key of publisher Contoso\.Tools is trusted .*Nothing was changed/,
+      );
+      const missing = await run('untrust', '--publisher', 'Contoso.Tools');
+      assert.equal(missing.status, 2);
+      assert.match(missing.stderr, /Give both --publisher <publisher> and --key-id <id>/);
+      const untrusted = await run('untrust', '--publisher', 'Contoso.Tools', '--key-id', keyId);
+      assert.equal(untrusted.status, 0, untrusted.stderr);
+      assert.match(
+        untrusted.stdout,
+        /no key of Contoso\.Tools is trusted, so its packages are refused/,
+      );
+      assert.equal(existsSync(stored), false);
+      assert.equal(
+        existsSync(join(temp.paths.trustedPublishersDir, 'Fabrikam', `${keyId}.pem`)),
+        true,
+        "another publisher's trust of the same key stays",
+      );
+
+      const changes = readLocalChanges(temp.paths.localChangeJournal).map((c) => [
+        c.property,
+        c.oldValue,
+        c.newValue,
+        c.uid,
+      ]);
+      assert.deepEqual(changes, [
+        ['extensions.trustedkeys', '', `Contoso.Tools/${keyId}`, 0],
+        ['extensions.trustedkeys', '', `Fabrikam/${keyId}`, 0],
+        ['extensions.trustedkeys', `Contoso.Tools/${keyId}`, '', 0],
+      ]);
+    } finally {
+      temp.remove();
+    }
+  });
+
+  void test('a trust folder another user can write is refused; nothing is journaled', async () => {
+    const temp = makeTempRoot();
+    try {
+      const pair = generateKeyPairSync('ed25519');
+      const keyFile = join(temp.root, 'publisher.pub.pem');
+      writeFileSync(keyFile, pair.publicKey.export({ format: 'pem', type: 'spki' }));
+      const folder = join(temp.paths.trustedPublishersDir, 'Contoso.Tools');
+      mkdirSync(folder, { recursive: true });
+      chmodSync(temp.paths.dataDir, 0o755);
+      chmodSync(temp.paths.trustedPublishersDir, 0o755);
+      chmodSync(folder, 0o777);
+      const result = await runAzcmagent(temp.root, [
+        'extension',
+        'trust',
+        '--publisher',
+        'Contoso.Tools',
+        '--key',
+        keyFile,
+      ]);
+      assert.notEqual(result.status, 0);
+      assert.match(result.stderr, /not safe: .*writable by group or others.*Nothing was changed/);
+      assert.deepEqual(readdirSync(folder), []);
+      assert.equal(existsSync(temp.paths.localChangeJournal), false, 'nothing journaled');
+    } finally {
+      temp.remove();
     }
   });
 
@@ -113,6 +205,12 @@ void describe('azcmagent extension trust', { skip: ROOT_ONLY }, () => {
         trust.stderr,
         /Run it as root: sudo azcmagent extension trust --publisher P --key k/,
       );
+      const untrust = await runAzcmagent(
+        h.temp.root,
+        ['extension', 'untrust', '--publisher', 'P', '--key-id', 'k'],
+        asNobody,
+      );
+      assert.equal(untrust.status, 3);
       const remove = await runAzcmagent(h.temp.root, ['extension', 'remove', '--all'], asNobody);
       assert.equal(remove.status, 3);
     } finally {

@@ -1,26 +1,30 @@
 // `azcmagent extension trust --publisher P --key FILE`: root. Adds a publisher's public key to
 // the trust store (trusted-publishers/<P>/<key id>.pem, root-owned, 0644); packages signed with
 // it then install. The key is validated and re-encoded; the file given is never copied as is.
+// The change is written to the local-changes journal before it is made.
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { publisherKeyId } from '@tether/protocol/extension-package';
 import { AgentError } from '../errors.js';
 import { assertPublisherName, parsePublisherKey } from '../extensions/host/publisher-key.js';
-import { addTrustedKey } from '../extensions/host/trusted-publishers.js';
+import { trustPublisherKey } from '../extensions/host/publisher-trust.js';
 import type { CommandContext, CommandSpec } from './command-module.js';
 import { requireRoot } from './require-root.js';
+
+/** `--publisher`, as trust and untrust name it. */
+export const PUBLISHER_FLAG = {
+  long: 'publisher',
+  type: 'string',
+  valueName: 'publisher',
+  description: 'The publisher the key signs for (e.g. Contoso.Tools)',
+} as const;
 
 export const spec: CommandSpec = {
   usage: 'extension trust',
   summary: "Trust a publisher's public key for verifying its extension packages.",
   details:
-    "The key must be one SPKI PEM public key (-----BEGIN PUBLIC KEY-----), Ed25519 or ECDSA P-256,\nsuch as the publisher.pub.pem that 'tether extension keygen' writes. It is stored as\nvar/opt/azcmagent/trusted-publishers/<publisher>/<key id>.pem. To stop trusting a key, delete that file.",
+    "The key must be one SPKI PEM public key (-----BEGIN PUBLIC KEY-----), Ed25519 or ECDSA P-256,\nsuch as the publisher.pub.pem that 'tether extension keygen' writes. It is stored as\nvar/opt/azcmagent/trusted-publishers/<publisher>/<key id>.pem; 'azcmagent extension untrust\n--publisher P --key-id ID' stops trusting it. Each change is reported to the control plane.",
   flags: [
-    {
-      long: 'publisher',
-      type: 'string',
-      valueName: 'publisher',
-      description: 'The publisher the key signs for (e.g. Contoso.Tools)',
-    },
+    PUBLISHER_FLAG,
     { long: 'key', type: 'string', valueName: 'file', description: 'The PEM public key file' },
   ],
   positionals: { min: 0, max: 0 },
@@ -29,7 +33,7 @@ export const spec: CommandSpec = {
 
 const MAX_KEY_BYTES = 64 * 1024;
 
-export function run(context: CommandContext): number {
+export async function run(context: CommandContext): Promise<number> {
   const publisher = context.flags.publisher;
   const keyFile = context.flags.key;
   requireRoot([
@@ -43,10 +47,15 @@ export function run(context: CommandContext): number {
   }
   assertPublisherName(publisher);
   const key = parsePublisherKey(readKeyFile(keyFile), keyFile);
-  const file = addTrustedKey(context.paths(), publisher, key);
+  const { file, changed } = await trustPublisherKey(context.paths(), publisher, key);
   const keyId = publisherKeyId(key);
-  if (context.json) context.printJson({ Publisher: publisher, KeyId: keyId, File: file });
-  else context.out.stdout(`Publisher ${publisher} key ${keyId} is trusted (${file}).\n`);
+  if (context.json) {
+    context.printJson({ Publisher: publisher, KeyId: keyId, File: file, Changed: changed });
+  } else {
+    context.out.stdout(
+      `Publisher ${publisher} key ${keyId} is trusted (${file}${changed ? '' : '; it already was'}).\n`,
+    );
+  }
   return 0;
 }
 

@@ -6,6 +6,7 @@ export * as disconnect from './disconnect-command.js';
 export * as extensionList from './extension-list-command.js';
 export * as extensionRemove from './extension-remove-command.js';
 export * as extensionTrust from './extension-trust-command.js';
+export * as extensionUntrust from './extension-untrust-command.js';
 export * as logs from './logs-command.js';
 export * as serviceRun from './service-run-command.js';
 export * as upgradeTrust from './upgrade-trust-command.js';

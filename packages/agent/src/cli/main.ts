@@ -70,7 +70,7 @@ const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'extension',
-    summary: 'List, remove and trust the publishers of extensions on this server',
+    summary: 'List and remove extensions, trust and untrust their publishers on this server',
     subcommands: [
       {
         name: 'list',
@@ -86,6 +86,11 @@ const COMMANDS: readonly CommandEntry[] = [
         name: 'trust',
         summary: "Trust a publisher's public key for its extension packages",
         load: () => heavy('extensionTrust'),
+      },
+      {
+        name: 'untrust',
+        summary: "Stop trusting one of a publisher's keys",
+        load: () => heavy('extensionUntrust'),
       },
     ],
   },

@@ -1,14 +1,17 @@
 // Signed packages end to end: the agent refuses a package signed by a key it does not trust for
 // the publisher, one whose signature or bytes were changed in the control plane's storage after
-// publishing, and one from a publisher it trusts no key for — before unpacking anything.
+// publishing, and one from a publisher it trusts no key for — before unpacking anything. Root's
+// trust and untrust of the key are local changes, and reach the control plane's activity log.
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createPublicKey } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { dataDirPaths } from '@tether/control-plane/server/data-dir';
+import { publisherKeyId } from '@tether/protocol/extension-package';
 import { handlerManifestOf } from '@tether/extensions/handler-packages';
-import { makePublisherKey, publishPackage, type PackageRef } from '../harness/index.js';
+import { makePublisherKey, publishPackage, waitFor, type PackageRef } from '../harness/index.js';
 import {
   propertiesOf,
   startExtensionFixture,
@@ -141,6 +144,54 @@ void describe('package signatures end to end', { skip: ROOT_ONLY, timeout: 300_0
     const got = await fx.get('fabrikam');
     assert.match(statusMessageOf(got.body), /No key is trusted for publisher Fabrikam\.Tools/);
     assert.ok(!existsSync(join(fx.agent.root, `var/lib/waagent/Fabrikam.Tools.${TYPE}-1.0.0`)));
+  });
+
+  void it('refuses the publisher again once root untrusts its key; both changes are audited', async () => {
+    const keyId = publisherKeyId(createPublicKey(readFileSync(fx.key.publicKeyFile)));
+    const untrusted = await fx.azcmagent(
+      'extension',
+      'untrust',
+      '--publisher',
+      PUBLISHER,
+      '--key-id',
+      keyId,
+    );
+    assert.equal(untrusted.status, 0, untrusted.stderr);
+    await publishPackage(fx.plane, fx.key, ref('1.5.0'));
+    await refused('untrusted-again', '1.5.0', /No key is trusted for publisher Contoso\.Tools/);
+
+    const changes = await waitFor('the trust changes in the activity log', async () => {
+      const answer = await fx.plane.admin.call(
+        'GET',
+        `/subscriptions/${fx.plane.subscriptionId}/providers/Microsoft.Insights/eventtypes/management/values?api-version=2015-04-01&$filter=${encodeURIComponent(
+          `eventTimestamp ge '2000-01-01T00:00:00Z' and resourceUri eq '${fx.agent.machinePath}'`,
+        )}`,
+      );
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      const found = (
+        answer.body['value'] as {
+          operationName: { value: string };
+          properties: Record<string, unknown>;
+        }[]
+      )
+        .filter(
+          (e) =>
+            e.operationName.value === 'Microsoft.HybridCompute/machines/localConfiguration/write' &&
+            e.properties['property'] === 'extensions.trustedkeys' &&
+            `${String(e.properties['oldValue'])},${String(e.properties['newValue'])}`.includes(
+              `${PUBLISHER}/`,
+            ),
+        )
+        .map((e) => [e.properties['oldValue'], e.properties['newValue']]);
+      return found.length >= 2 ? found : undefined;
+    });
+    assert.deepEqual(
+      changes.sort(),
+      [
+        ['', `${PUBLISHER}/${keyId}`],
+        [`${PUBLISHER}/${keyId}`, ''],
+      ].sort(),
+    );
   });
 });
 

@@ -39,7 +39,8 @@ export function readTrustedKeys(
   return readKeysIn(publisherFolders(paths, publisher), options);
 }
 
-function publisherFolders(paths: AgentPaths, publisher: string): string[] {
+/** The trust store and the publisher's folder in it, outermost first. */
+export function publisherFolders(paths: AgentPaths, publisher: string): string[] {
   return [paths.trustedPublishersDir, join(paths.trustedPublishersDir, publisher)];
 }
 
