@@ -1,5 +1,6 @@
 // `npm run bench fleet -- --machines N --nodes K --heartbeat-interval S [--database sqlite|postgres]
-// [--largest M] [--workers W] [--seconds T]`: a simulated fleet (fleet/simulated-fleet.ts) against
+// [--largest M] [--node-workers W] [--workers W] [--seconds T]`: a simulated fleet
+// (fleet/simulated-fleet.ts; --workers is its processes) against
 // the real `tether server`, side by side in one run:
 // - server CPU per heartbeat with one node and with K nodes over PostgreSQL (PostgreSQL's own
 //   CPU shown apart);
@@ -7,10 +8,12 @@
 // - memory per connected machine (each holding its long poll) against a bare node:https server
 //   holding the same connections;
 // - with --largest M, whether one node holds M machines at a 5-minute heartbeat, every one of
-//   them holding its long poll.
+//   them holding its long poll; the node serves with `--node-workers` workers (by default as
+//   many as the open-file limit of one process requires), against a bare node:https floor of as
+//   many processes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,8 +37,21 @@ import { PostgresCluster, postgresBinDir } from '@tether/e2e/dist/harness/postgr
 import type { SimulatedMachine } from '../fleet/fleet-protocol.js';
 import { seedSimulatedMachines } from '../fleet/seed-machines.js';
 import { onboardSimulatedMachines, SimulatedFleet } from '../fleet/simulated-fleet.js';
-import { cpuMsOf } from '../keep-alive-load.js';
-import { SIMULATED_MACHINE_PROPERTIES, TetherApi, type Installation } from '../machine-fleet.js';
+import {
+  firstPartyPackage,
+  makePublisherKey,
+  publishPackage,
+  type PackageRef,
+} from '../extension-publisher.js';
+import { CLOCK_TICKS, cpuMsOf } from '../keep-alive-load.js';
+import {
+  inParallel,
+  SIMULATED_MACHINE_PROPERTIES,
+  TetherApi,
+  V,
+  type Installation,
+} from '../machine-fleet.js';
+import { freePort } from '@tether/e2e/dist/harness/free-port.js';
 import { exited, listening } from '../tether-process.js';
 import { report, summarize, type Row } from '../stats.js';
 
@@ -46,6 +62,7 @@ interface FleetArgs {
   database: 'sqlite' | 'postgres';
   largest: number;
   workers: number;
+  nodeWorkers: number;
   seconds: number;
 }
 
@@ -59,6 +76,7 @@ function parse(argv: readonly string[]): FleetArgs {
       database: { type: 'string', default: postgresBinDir() === undefined ? 'sqlite' : 'postgres' },
       largest: { type: 'string', default: '0' },
       workers: { type: 'string', default: '2' },
+      'node-workers': { type: 'string', default: '0' },
       seconds: { type: 'string', default: '20' },
     },
     strict: true,
@@ -85,6 +103,7 @@ function parse(argv: readonly string[]): FleetArgs {
     database,
     largest: positive('largest', values.largest, 0),
     workers: positive('workers', values.workers),
+    nodeWorkers: positive('node-workers', values['node-workers'], 0),
     seconds: positive('seconds', values.seconds),
   };
 }
@@ -100,6 +119,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 interface Deployment {
+  readonly root: string;
   readonly install: Installation;
   readonly ca: string;
   readonly dataDir: string;
@@ -194,6 +214,7 @@ export async function run(argv: readonly string[] = []): Promise<void> {
     const dataDir = join(root, 'data');
     const install = await initInstallation(dataDir, postgres?.url);
     const deployment: Deployment = {
+      root,
       install,
       ca: readFileSync(install.caCert, 'utf8'),
       dataDir,
@@ -387,7 +408,19 @@ export async function run(argv: readonly string[] = []): Promise<void> {
   }
 }
 
-/** One node, `--largest` machines at a 5-minute heartbeat, every one holding its long poll. */
+/** Extension requests written to this many of the largest fleet's machines, to time delivery. */
+const DELIVERY_SAMPLE = 200;
+const DELIVERY_TIMEOUT_MS = 120_000;
+/** Long-poll connections one process is given: the rest of its open-file limit is its own. */
+const CONNECTIONS_PER_PROCESS_SHARE = 0.8;
+
+/**
+ * One node, `--largest` machines at a 5-minute heartbeat, every one holding its long poll. Past
+ * what one process's open files allow, the node serves its port with workers (PostgreSQL only),
+ * the simulator runs in as many processes and the long polls come from several 127.0.0.x
+ * source addresses, so that no process and no address runs out. The floor is a bare
+ * node:https server with as many workers, holding the same connections, measured first.
+ */
 async function largestFleet(
   args: FleetArgs,
   deployment: Deployment,
@@ -395,13 +428,40 @@ async function largestFleet(
   children: ChildProcess[],
   fleets: SimulatedFleet[],
 ): Promise<void> {
-  const options = { ...nodeOptions, flags: ['--heartbeat-interval', '5m'] };
+  const hardLimit = fdLimits()[1];
+  const perProcess = Math.floor(hardLimit * CONNECTIONS_PER_PROCESS_SHARE);
+  const needed = Math.max(1, Math.ceil(args.largest / perProcess));
+  const workers =
+    deployment.databaseUrl === undefined ? 1 : args.nodeWorkers > 0 ? args.nodeWorkers : needed;
+  if (deployment.databaseUrl === undefined && needed > 1) {
+    console.log(
+      `largest fleet: over SQLite one process serves the node, which holds at most about ${perProcess} connections here; run with --database postgres for workers`,
+    );
+  }
+  const port = await freePort();
+  // The node's own address is its public URL here: the CLI publishes the extension through it.
+  const publicUrl = `https://localhost:${port}`;
+  const options = {
+    ...nodeOptions,
+    port,
+    publicUrl,
+    flags: ['--heartbeat-interval', '5m', ...(workers > 1 ? ['--workers', String(workers)] : [])],
+  };
+  const ca = Buffer.from(deployment.ca);
   let node = await startNode(options, children);
-  const api = new TetherApi(FLEET_PUBLIC_URL, node.port, Buffer.from(deployment.ca));
+  const api = new TetherApi(publicUrl, port, ca);
   const admin = await api.adminToken(deployment.install);
   const group = `/subscriptions/${deployment.install.subscriptionId}/resourceGroups/largest`;
   await api.call('PUT', `${group}?api-version=2021-04-01`, admin, { location: 'westeurope' });
   api.destroy();
+  const extension = firstPartyPackage('Microsoft.Azure.Extensions', 'CustomScript');
+  const cli = {
+    install: deployment.install,
+    url: publicUrl,
+    configDir: join(deployment.root, 'cli'),
+  };
+  await mkdir(cli.configDir, { recursive: true });
+  await publishPackage(cli, await makePublisherKey(cli, join(cli.configDir, 'key')), extension);
   // Seeded with the node stopped: the rows onboarding writes, without a request per machine.
   await stopNode(node);
   let started = performance.now();
@@ -416,39 +476,74 @@ async function largestFleet(
     properties: SIMULATED_MACHINE_PROPERTIES,
   });
   const onboardSeconds = (performance.now() - started) / 1000;
-  node = await startNode(options, children);
-  const rssBefore = rssOf(node.pid);
-  const fdsBefore = openFiles(node.pid);
-  // Each (source, destination) pair has ~28,000 ephemeral ports: one source address per 20,000.
+  // Each (source, destination) pair has ~28,000 ephemeral ports, and a socket bound to a source
+  // address before it connects takes its port from that address's range whatever the
+  // destination: the long polls are spread so that each address holds fewer than a process.
   const sources = Array.from(
-    { length: Math.ceil(args.largest / 20_000) },
+    { length: Math.ceil(args.largest / perProcess) + 1 },
     (_, i) => `127.0.0.${i + 1}`,
   );
+  const simulators = Math.max(args.workers, needed);
+  const connect = async (target: number): Promise<SimulatedFleet> => {
+    const fleet = await SimulatedFleet.start({
+      nodes: [{ host: '127.0.0.1', port: target }],
+      ca: deployment.ca,
+      tenantId: deployment.install.tenantId,
+      publicUrl,
+      machines,
+      workers: simulators,
+      longPoll: true,
+      sourceAddresses: sources,
+    });
+    fleets.push(fleet);
+    return fleet;
+  };
+
+  // The floor: the same connections held by a bare node:https server with as many workers.
+  const floor = await startBareFloor(deployment.dataDir, children, workers);
+  const floorBefore = treeOf(floor.pid);
   started = performance.now();
-  const fleet = await SimulatedFleet.start({
-    nodes: [{ host: '127.0.0.1', port: node.port }],
-    ca: deployment.ca,
-    tenantId: deployment.install.tenantId,
-    publicUrl: FLEET_PUBLIC_URL,
-    machines,
-    workers: Math.max(args.workers, Math.ceil(args.largest / 15_000)),
-    longPoll: true,
-    sourceAddresses: sources,
-  });
-  fleets.push(fleet);
+  const floorFleet = await connect(floor.port);
+  const floorArmSeconds = (performance.now() - started) / 1000;
+  floorFleet.heartbeats(300_000);
+  await floorFleet.stats(true);
+  const floorCpuBefore = cpuOfTree(floor.pid);
+  await sleep(FLOOR_WINDOW_MS);
+  const floorStats = await floorFleet.stats(true);
+  const floorCpu = cpuOfTree(floor.pid) - floorCpuBefore;
+  const floorHeld = floorStats.pollsHeld.reduce((a, b) => a + b, 0);
+  const floorAfter = treeOf(floor.pid);
+  await floorFleet.stop();
+  floor.child.kill('SIGTERM');
+  await exited(floor.child);
+
+  node = await startNode(options, children);
+  const before = treeOf(node.pid);
+  started = performance.now();
+  const fleet = await connect(node.port);
   const armSeconds = (performance.now() - started) / 1000;
   fleet.heartbeats(300_000);
   // A minute of the steady state: every long poll answered and renewed once, a fifth of the
   // heartbeats sent.
-  const cpuBefore = cpuMsOf(node.pid);
+  const cpuBefore = cpuOfTree(node.pid);
   await fleet.stats(true);
-  await sleep(61_000);
+  await sleep(WINDOW_MS);
   const stats = await fleet.stats(true);
-  const cpuMs = cpuMsOf(node.pid) - cpuBefore;
+  const cpuMs = cpuOfTree(node.pid) - cpuBefore;
   const held = stats.pollsHeld.reduce((a, b) => a + b, 0);
-  const fds = openFiles(node.pid);
-  // An API read while every machine holds its poll (its own connection, the node's last fds).
-  const probe = new TetherApi(FLEET_PUBLIC_URL, node.port, Buffer.from(deployment.ca), 1);
+  const after = treeOf(node.pid);
+  // A change reaching a sample of the machines through their held polls.
+  const deliveries = await deliverySample(
+    node.port,
+    publicUrl,
+    ca,
+    deployment,
+    machines,
+    fleet,
+    extension,
+  );
+  // An API read while every machine holds its poll.
+  const probe = new TetherApi(publicUrl, node.port, ca, 1);
   const apiLatencies = await probeApi(
     probe,
     await probe.adminToken(deployment.install),
@@ -459,65 +554,169 @@ async function largestFleet(
   const failures =
     Object.values(stats.heartbeatFailures).reduce((a, b) => a + b, 0) +
     Object.values(stats.pollFailures).reduce((a, b) => a + b, 0);
-  const rss = rssOf(node.pid);
   await fleet.stop();
   await stopNode(node);
-  const hardLimit = fdLimits()[1];
-  const busy = cpuMs / 61_000;
-  const perMachine = (rss - rssBefore) / Math.max(1, held);
+  const busy = cpuMs / WINDOW_MS;
+  const floorBusy = floorCpu / FLOOR_WINDOW_MS;
+  const perMachine = (after.rss - before.rss) / Math.max(1, held);
+  const floorPerMachine = (floorAfter.rss - floorBefore.rss) / Math.max(1, floorHeld);
   const heartbeat = summarize(stats.heartbeatLatencies);
   const apiRead = summarize(apiLatencies);
+  const delivery = summarize(deliveries.fromAnswer);
+  const processes = `${after.pids.length} processes (primary and ${workers} workers)`;
   report(
-    `fleet, largest: one node, ${args.largest} machines seeded into the database (${onboardSeconds.toFixed(0)} s) and connected with tokens and long polls (${armSeconds.toFixed(0)} s), 5-minute heartbeat, one minute of steady state`,
+    `fleet, largest: one node${workers > 1 ? ` of ${processes}` : ''}, ${args.largest} machines seeded into the database (${onboardSeconds.toFixed(0)} s) and connected (${armSeconds.toFixed(0)} s: tokens ${(fleet.tokenMs / 1000).toFixed(0)} s, then long polls ${(fleet.armMs / 1000).toFixed(0)} s; the floor's ${floorArmSeconds.toFixed(0)} s) from ${simulators} simulator processes and ${sources.length} source addresses, 5-minute heartbeat, ${WINDOW_MS / 1000} s of steady state (floor: a bare node:https server of as many processes holding the same connections, ${FLOOR_WINDOW_MS / 1000} s) (${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(1) ?? '?'})`,
     [
       {
         metric: 'machines holding their long poll',
         value: held,
         unit: 'machines',
-        floor: 100_000,
+        floor: args.largest,
         target: '>= 100,000',
       },
-      { metric: 'failed heartbeats and polls in the minute', value: failures, unit: 'requests' },
-      { metric: 'heartbeats answered in the minute', value: stats.heartbeatsOk, unit: 'req' },
-      { metric: 'long polls renewed in the minute', value: stats.pollAnswers, unit: 'req' },
+      { metric: 'failed heartbeats and polls in the window', value: failures, unit: 'requests' },
+      { metric: 'heartbeats answered in the window', value: stats.heartbeatsOk, unit: 'req' },
+      { metric: 'long polls renewed in the window', value: stats.pollAnswers, unit: 'req' },
       { metric: 'heartbeat latency p50 / p99', value: round2(heartbeat.p50), unit: 'ms' },
       { metric: '', value: round2(heartbeat.p99), unit: 'ms' },
+      {
+        metric: `long poll: extension request answered to its delivery, p50 / p99 (${deliveries.fromAnswer.length} of ${DELIVERY_SAMPLE} machines)`,
+        value: round2(delivery.p50),
+        unit: 'ms',
+      },
+      { metric: '', value: round2(delivery.p99), unit: 'ms' },
       {
         metric: 'API p50 / p99 (GET machine) at this size',
         value: round2(apiRead.p50),
         unit: 'ms',
       },
       { metric: '', value: round2(apiRead.p99), unit: 'ms' },
-      { metric: 'node CPU busy', value: round2(busy), unit: 'CPUs' },
+      {
+        metric: 'node CPU busy (all processes)',
+        value: round2(busy),
+        unit: 'CPUs',
+        floor: round2(floorBusy),
+      },
       {
         metric: 'node CPU per connected machine',
         value: round2((busy * 1e6) / Math.max(1, held)),
         unit: 'µs/s',
+        floor: round2((floorBusy * 1e6) / Math.max(1, floorHeld)),
       },
-      { metric: 'node resident memory', value: Math.round(rss / 1048576), unit: 'MiB' },
-      { metric: 'memory per connected machine', value: Math.round(perMachine), unit: 'B' },
       {
-        metric: 'extrapolated to 100,000 machines: memory',
-        value: Math.round((rssBefore + perMachine * 100_000) / 1048576),
+        metric: 'node resident memory (sum of all processes)',
+        value: Math.round(after.rss / 1048576),
         unit: 'MiB',
+        floor: Math.round(floorAfter.rss / 1048576),
       },
       {
-        metric: 'extrapolated to 100,000 machines: CPU busy',
-        value: round2((busy * 100_000) / Math.max(1, held)),
-        unit: 'CPUs',
+        metric: 'memory per connected machine',
+        value: Math.round(perMachine),
+        unit: 'B',
+        floor: Math.round(floorPerMachine),
+        target: '<= 1.3x floor',
       },
-      { metric: 'node open files with every machine connected', value: fds, unit: 'fds' },
       {
-        // One connection is one file descriptor: past this a single process cannot go here.
-        metric: 'open-file hard limit of a process here',
-        value: hardLimit,
+        metric: 'most open files of one node process',
+        value: Math.max(...after.fds),
         unit: 'fds',
+        floor: hardLimit,
       },
     ],
   );
-  console.log(
-    `largest fleet: stopped by the open-file hard limit of one process (${hardLimit}): the node held ${held} long polls with ${fds} files open (${fdsBefore} before the fleet connected), so one process here holds at most about ${hardLimit - fdsBefore} connections; raising the limit needs CAP_SYS_RESOURCE, which this machine does not give (prlimit fails). 100,000 machines on one node need a hard limit above 100,000, or several nodes.`,
+  if (held < args.largest) {
+    console.log(
+      `largest fleet: ${args.largest - held} machines not holding their poll at the end of the window; polls failed by status: ${JSON.stringify(stats.pollFailures)}`,
+    );
+  }
+}
+
+/** Heartbeat windows of the largest fleet and of its floor. */
+const WINDOW_MS = 61_000;
+const FLOOR_WINDOW_MS = 31_000;
+
+/**
+ * An extension request written to DELIVERY_SAMPLE machines spread over the fleet, eight at a
+ * time; for each, the time from the write's answer to the goal state that carried it.
+ */
+async function deliverySample(
+  port: number,
+  publicUrl: string,
+  ca: Buffer,
+  deployment: Deployment,
+  machines: readonly SimulatedMachine[],
+  fleet: SimulatedFleet,
+  extension: PackageRef,
+): Promise<{ fromAnswer: number[] }> {
+  const api = new TetherApi(publicUrl, port, ca, 8);
+  const admin = await api.adminToken(deployment.install);
+  const step = Math.max(1, Math.floor(machines.length / DELIVERY_SAMPLE));
+  const sample = machines.filter((_, i) => i % step === 0).slice(0, DELIVERY_SAMPLE);
+  const answered = new Map<string, number>();
+  await inParallel(
+    sample.length,
+    async (i) => {
+      const m = sample[i] as SimulatedMachine;
+      const answer = await api.call('PUT', `${m.path}/extensions/delivery?${V}`, admin, {
+        location: 'westeurope',
+        properties: {
+          publisher: extension.publisher,
+          type: extension.type,
+          typeHandlerVersion: extension.version.split('.').slice(0, 2).join('.'),
+          settings: { commandToExecute: 'true' },
+        },
+      });
+      if (answer.status >= 300) throw new Error(`PUT extension: ${answer.status} ${answer.text}`);
+      answered.set(m.name, Date.now());
+    },
+    8,
   );
+  api.destroy();
+  const deadline = Date.now() + DELIVERY_TIMEOUT_MS;
+  let deliveries = (await fleet.stats()).deliveries;
+  while (
+    sample.some((m) => deliveries.get(m.name)?.['delivery'] === undefined) &&
+    Date.now() < deadline
+  ) {
+    await sleep(500);
+    deliveries = (await fleet.stats()).deliveries;
+  }
+  const fromAnswer: number[] = [];
+  for (const m of sample) {
+    const at = deliveries.get(m.name)?.['delivery'];
+    if (at !== undefined) fromAnswer.push(Math.max(0, at - (answered.get(m.name) ?? at)));
+  }
+  return { fromAnswer };
+}
+
+/** A process and its children (a node's primary and workers): their memory and open files. */
+function treeOf(pid: number): { pids: number[]; rss: number; fds: number[] } {
+  const pids = [pid, ...childrenOf(pid)];
+  return { pids, rss: pids.reduce((sum, p) => sum + rssOf(p), 0), fds: pids.map(openFiles) };
+}
+
+/** CPU time of a process and its live children, and of the children it has waited for. */
+function cpuOfTree(pid: number): number {
+  return [pid, ...childrenOf(pid)].reduce((sum, p) => sum + cpuMsOf(p), 0) + waitedCpuMsOf(pid);
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter((p) => p !== '')
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** The CPU time of a process's children that have ended and been waited for (cutime, cstime). */
+function waitedCpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[13]) + Number(fields[14])) * 1000) / CLOCK_TICKS;
 }
 
 /** How many files a process has open. */
@@ -528,6 +727,7 @@ function openFiles(pid: number): number {
 async function startBareFloor(
   dataDir: string,
   children: ChildProcess[],
+  workers = 1,
 ): Promise<{ port: number; pid: number; child: ChildProcess }> {
   const tls = dataDirPaths(dataDir).tls;
   const [command, ...rest] = withFdLimit(FLEET_FD_LIMIT, [
@@ -536,6 +736,7 @@ async function startBareFloor(
     '--bare-floor',
     join(tls, 'server.crt'),
     join(tls, 'server.key'),
+    String(workers),
   ]);
   const child = spawn(command as string, rest, { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
@@ -547,5 +748,5 @@ if (
   process.argv[2] === '--bare-floor' &&
   import.meta.url === pathToFileURL(process.argv[1] ?? '').href
 ) {
-  serveBareFloor(process.argv[3] ?? '', process.argv[4] ?? '');
+  serveBareFloor(process.argv[3] ?? '', process.argv[4] ?? '', Number(process.argv[5] ?? 1));
 }

@@ -1,11 +1,45 @@
 // The floor the fleet's memory per connected machine is set against: a bare node:https server
 // with Tether's certificate that answers the few requests a simulated agent makes with the
 // least the agent reads, and holds each goal-state long poll for its `wait` as Tether does.
+// With several workers it serves its port as `tether server --workers` does: node:cluster, the
+// primary handing each connection to the next worker, so that each holds its share.
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:https';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { serveFloorUntilTerminated } from '../floor-server.js';
 
-export function serveBareFloor(certFile: string, keyFile: string): void {
+export function serveBareFloor(certFile: string, keyFile: string, workers = 1): void {
+  if (workers <= 1) {
+    serveFloorUntilTerminated(floorServer(certFile, keyFile));
+    return;
+  }
+  if (cluster.isWorker) {
+    const server = floorServer(certFile, keyFile);
+    server.listen(0, '127.0.0.1', () =>
+      process.send?.({ port: (server.address() as AddressInfo).port }),
+    );
+    process.on('SIGTERM', () => {
+      server.closeAllConnections();
+      server.close(() => process.exit(0));
+    });
+    return;
+  }
+  let ready = 0;
+  for (let i = 0; i < workers; i++) {
+    cluster.fork().on('message', (message: { port: number }) => {
+      if (++ready === workers) process.stdout.write(`floor listening on ${message.port}\n`);
+    });
+  }
+  cluster.on('exit', () => {
+    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+  });
+  process.on('SIGTERM', () => {
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+  });
+}
+
+function floorServer(certFile: string, keyFile: string): Server {
   const server = createServer(
     { cert: readFileSync(certFile), key: readFileSync(keyFile), keepAliveTimeout: 72_000 },
     (req, res) => {
@@ -37,5 +71,5 @@ export function serveBareFloor(certFile: string, keyFile: string): void {
     },
   );
   server.maxConnections = Number.MAX_SAFE_INTEGER;
-  serveFloorUntilTerminated(server);
+  return server;
 }

@@ -64,6 +64,11 @@ export interface WorkerStats {
   readonly acknowledged: Acknowledged;
   /** Per machine, the extensions whose operation its latest goal state carried. */
   readonly operations: Record<string, string[]>;
+  /**
+   * Per machine and extension, when a goal state first carried that extension's operation
+   * (ms since the epoch): when the change reached the agent.
+   */
+  readonly deliveries: Record<string, Record<string, number>>;
 }
 
 export type FromWorker =

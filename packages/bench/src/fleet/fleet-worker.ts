@@ -75,6 +75,7 @@ class Worker {
   #stats = emptyStats();
   readonly #acknowledged: Record<string, number> = {};
   readonly #operations: Record<string, string[]> = {};
+  readonly #deliveries: Record<string, Record<string, number>> = {};
 
   constructor(private readonly setup: WorkerSetup) {
     this.#context = createSecureContext({ ca: setup.ca });
@@ -129,6 +130,7 @@ class Worker {
       pollsHeld,
       acknowledged: { heartbeats: { ...this.#acknowledged } },
       operations: { ...this.#operations },
+      deliveries: { ...this.#deliveries },
     };
     if (reset) this.#stats = emptyStats();
     return stats;
@@ -350,9 +352,12 @@ class Worker {
             extensions?: { name: string; operation: unknown }[];
           };
           sim.generation = goal.generation;
-          this.#operations[sim.machine.name] = (goal.extensions ?? [])
+          const carried = (goal.extensions ?? [])
             .filter((e) => e.operation != null)
             .map((e) => e.name);
+          this.#operations[sim.machine.name] = carried;
+          const delivered = (this.#deliveries[sim.machine.name] ??= {});
+          for (const name of carried) delivered[name] ??= Date.now();
           this.#back(sim, node);
           this.#poll(sim, armed, failed);
           return;
@@ -388,7 +393,10 @@ class Worker {
   }
 }
 
-function emptyStats(): Omit<WorkerStats, 'pollsHeld' | 'acknowledged' | 'operations'> & {
+function emptyStats(): Omit<
+  WorkerStats,
+  'pollsHeld' | 'acknowledged' | 'operations' | 'deliveries'
+> & {
   heartbeatsOk: number;
   pollAnswers: number;
 } {

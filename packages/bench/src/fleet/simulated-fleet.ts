@@ -62,6 +62,8 @@ export interface FleetStats {
   acknowledgedHeartbeats: Map<string, number>;
   /** Per machine, the extensions whose operation its latest goal state carried. */
   operations: Map<string, string[]>;
+  /** Per machine, when each extension's operation first reached it (ms since the epoch). */
+  deliveries: Map<string, Record<string, number>>;
 }
 
 export class SimulatedFleet {
@@ -165,6 +167,7 @@ export class SimulatedFleet {
       reconnects: [],
       acknowledgedHeartbeats: new Map(),
       operations: new Map(),
+      deliveries: new Map(),
     };
     for (const s of all) {
       merged.heartbeatsOk += s.heartbeatsOk;
@@ -179,6 +182,7 @@ export class SimulatedFleet {
       for (const [name, at] of Object.entries(s.acknowledged.heartbeats))
         merged.acknowledgedHeartbeats.set(name, at);
       for (const [name, names] of Object.entries(s.operations)) merged.operations.set(name, names);
+      for (const [name, at] of Object.entries(s.deliveries)) merged.deliveries.set(name, at);
     }
     return merged;
   }
