@@ -33,18 +33,6 @@ export interface MachineListQuery {
   top: number | undefined;
 }
 
-/** One machine as the query sees it: what it is filtered and sorted by. */
-export interface MachineListEntry {
-  id: string;
-  name: string;
-  resourceGroup: string;
-  status: MachineStatus;
-  osType: string;
-  osName: string;
-  lastStatusChange: string;
-  tags: Readonly<Record<string, string>>;
-}
-
 const EQ = /^(\w+)\s+eq\s+'((?:[^']|'')*)'$/i;
 const CONTAINS = /^contains\(\s*name\s*,\s*'((?:[^']|'')*)'\s*\)$/i;
 const ORDER = /^(\w+)(?:\s+(asc|desc))?$/i;
@@ -145,49 +133,4 @@ function parseTop(raw: string | undefined): number | undefined {
 
 function unquote(text: string): string {
   return text.replace(/''/g, "'");
-}
-
-export function matchesFilter(entry: MachineListEntry, filter: MachineFilter): boolean {
-  if (filter.status !== undefined && entry.status !== filter.status) return false;
-  if (filter.resourceGroup !== undefined && entry.resourceGroup !== filter.resourceGroup)
-    return false;
-  if (filter.osType !== undefined && entry.osType.toLowerCase() !== filter.osType) return false;
-  if (filter.nameContains !== undefined && !entry.name.toLowerCase().includes(filter.nameContains))
-    return false;
-  if (filter.tagName !== undefined) {
-    const key = Object.keys(entry.tags).find(
-      (k) => k.toLowerCase() === filter.tagName?.toLowerCase(),
-    );
-    if (key === undefined) return false;
-    if (filter.tagValue !== undefined && entry.tags[key] !== filter.tagValue) return false;
-  }
-  return true;
-}
-
-/** Sorted by the field asked for, ties by id, so pages never repeat or skip a machine. */
-export function compareEntries(
-  orderBy: MachineListQuery['orderBy'],
-): (a: MachineListEntry, b: MachineListEntry) => number {
-  const sign = orderBy.descending ? -1 : 1;
-  return (a, b) => {
-    const left = sortValue(a, orderBy.field);
-    const right = sortValue(b, orderBy.field);
-    const order = left < right ? -1 : left > right ? 1 : 0;
-    return order !== 0 ? sign * order : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-  };
-}
-
-function sortValue(entry: MachineListEntry, field: MachineSortField): string {
-  switch (field) {
-    case 'name':
-      return entry.name.toLowerCase();
-    case 'resourceGroup':
-      return entry.resourceGroup;
-    case 'status':
-      return entry.status;
-    case 'osName':
-      return entry.osName.toLowerCase();
-    case 'lastStatusChange':
-      return entry.lastStatusChange;
-  }
 }

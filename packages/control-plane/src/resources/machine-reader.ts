@@ -4,6 +4,8 @@ import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type { Caller } from '../api/caller.js';
 import type { AgentStatusRow } from '../machines/machine-agent-view.js';
 import type { MachineStatus } from '../machines/machine-status.js';
+import type { MachineSortField } from './machine-list-query.js';
+import { machineListSql, type MachineListSql } from './machine-list-sql.js';
 import type { MachineTimings } from '../machines/machine-timings.js';
 import type { Database, MachinesTable } from '../store/schema.js';
 import { WriteGuardedCache, writeGenerationOf } from '../store/write-generation.js';
@@ -92,7 +94,12 @@ export interface MachinePageQuery {
   resourceGroup: string | undefined;
   nameContains: string | undefined;
   status: MachineStatus | undefined;
-  orderBy: { field: 'name' | 'status' | 'resourceGroup'; descending: boolean };
+  /** Lower-case; matched against the OS type as the resource shows it, in any case. */
+  osType: string | undefined;
+  tagName: string | undefined;
+  /** With tagName: that tag's value, exactly. */
+  tagValue: string | undefined;
+  orderBy: { field: MachineSortField; descending: boolean };
   offset: number;
   limit: number;
   /** The moment the status is derived at, in ms. */
@@ -124,6 +131,30 @@ function statusRank(now: number, timings: MachinePageQuery['timings']) {
       or machine_agents.revoked_at <= ${at} then 2
     when coalesce(${last}, ${disconnectedBefore}) <= ${disconnectedBefore} then 1
     else 0 end`;
+}
+
+/**
+ * When deriveMachineStatus() says the status last changed, as SQL giving the ISO time: the
+ * machine's creation without an agent; the end of its life (silence, the key's expiry or a
+ * revocation, whichever came first) once Expired; its onboarding before any heartbeat; the end of
+ * the silence allowed once Disconnected; the start of its run of heartbeats while Connected.
+ */
+function lastStatusChange(list: MachineListSql, now: number, timings: MachinePageQuery['timings']) {
+  const at = new Date(now).toISOString();
+  const last = lastHeartbeatSql();
+  const lastContact = sql<string>`coalesce(${last}, machine_agents.onboarded_at)`;
+  const endOfLife = list.earliest(
+    list.later(lastContact, timings.expireAfterMs),
+    sql<string>`machine_agents.credential_expires_at`,
+    sql<string>`coalesce(machine_agents.revoked_at, '9999-12-31T23:59:59.999Z')`,
+  );
+  const disconnectedBefore = new Date(now - timings.disconnectAfterMs).toISOString();
+  return sql<string>`case
+    when machine_agents.machine_id is null then machines.created_at
+    when ${endOfLife} <= ${at} then ${endOfLife}
+    when ${last} is null then machine_agents.onboarded_at
+    when ${last} <= ${disconnectedBefore} then ${list.later(last, timings.disconnectAfterMs)}
+    else coalesce(machine_agents.connected_since, ${last}) end`;
 }
 
 /** Placeholders the one-time compiled find query is filled in at. */
@@ -187,6 +218,7 @@ export class MachineReader {
    * list costs one page however large the fleet.
    */
   async page(q: MachinePageQuery): Promise<{ rows: MachinesTable[]; count: number }> {
+    const list = machineListSql(this.db as Kysely<unknown>);
     const rank = statusRank(q.now, q.timings);
     let query = this.machinesIn(q.subscriptionId, q.resourceGroup);
     if (q.nameContains !== undefined) {
@@ -194,13 +226,25 @@ export class MachineReader {
       query = query.where(sql<boolean>`lower(machines.name) like ${pattern} escape '\\'`);
     }
     if (q.status !== undefined) query = query.where(rank, '=', STATUS_RANK[q.status]);
+    if (q.osType !== undefined) {
+      query = query.where(sql<boolean>`lower(${list.osText('osType')}) = ${q.osType}`);
+    }
+    if (q.tagName !== undefined) query = query.where(list.hasTag(q.tagName, q.tagValue));
     const direction = q.orderBy.descending ? 'desc' : 'asc';
-    const sortBy =
-      q.orderBy.field === 'name'
-        ? sql`lower(machines.name)`
-        : q.orderBy.field === 'status'
-          ? rank
-          : sql`machines.resource_group`;
+    const sortBy = (() => {
+      switch (q.orderBy.field) {
+        case 'name':
+          return sql`lower(machines.name)`;
+        case 'status':
+          return rank;
+        case 'resourceGroup':
+          return sql`machines.resource_group`;
+        case 'osName':
+          return list.byCode(sql<string>`lower(${list.osText('osName')})`);
+        case 'lastStatusChange':
+          return lastStatusChange(list, q.now, q.timings);
+      }
+    })();
     const [rows, counted] = await Promise.all([
       query
         .selectAll('machines')
@@ -212,28 +256,6 @@ export class MachineReader {
       query.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirst(),
     ]);
     return { rows, count: Number(counted?.n ?? 0) };
-  }
-
-  /** Every machine of a subscription or group with its agent's row: what a query sorts. */
-  async listWithAgents(
-    subscriptionId: string,
-    resourceGroup: string | undefined,
-    withReport: boolean,
-  ): Promise<(MachinesTable & { agent: AgentStatusRow | undefined })[]> {
-    const rows = await this.machinesIn(subscriptionId, resourceGroup)
-      .selectAll('machines')
-      .select(AGENT_COLUMNS)
-      // The last heartbeat's report is the largest column: read only when asked for.
-      .select((eb) =>
-        withReport
-          ? eb.ref('machine_agents.report').as('agent_report')
-          : sql<string | null>`null`.as('agent_report'),
-      )
-      .execute();
-    return rows.map((found) => {
-      const { row, agent } = splitAgent(found);
-      return { ...row, agent };
-    });
   }
 
   /**

@@ -13,8 +13,7 @@ import { deleteAssignmentsWithin, forgetAssignments } from '../authorization/ass
 import { parseClientPublicKey, type ClientPublicKey } from '../machines/client-public-key.js';
 import { deleteMachineExtensions } from '../extensions/extension-store.js';
 import { GoalStateWaiters } from '../extensions/goal-state-waiters.js';
-import { deriveMachineStatus } from '../machines/machine-status.js';
-import { agentViewOf, agentViews, type AgentStatusRow } from '../machines/machine-agent-view.js';
+import { agentViewOf, agentViews } from '../machines/machine-agent-view.js';
 import {
   createMachineIdentity,
   insertMachineRow,
@@ -36,13 +35,7 @@ import {
   skipTokenOf,
 } from './arm-paging.js';
 import { bodyObject, param, queryValue } from './arm-request.js';
-import {
-  compareEntries,
-  matchesFilter,
-  parseMachineListQuery,
-  type MachineListEntry,
-  type MachineListQuery,
-} from './machine-list-query.js';
+import { parseMachineListQuery, type MachineListQuery } from './machine-list-query.js';
 import type { ArmServices } from './arm-routes.js';
 import {
   machineScope,
@@ -156,9 +149,8 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
   }
 
   /**
-   * A filtered, sorted page. By name, group or status, filtered by those, it is one page in SQL;
-   * by what only the JSON columns hold, every machine is weighed here. Only the page's are
-   * rendered.
+   * A filtered, sorted page, chosen in SQL whatever it is filtered and sorted by; only the page's
+   * machines are read and rendered.
    */
   async function queryPage(
     request: FastifyRequest,
@@ -170,45 +162,27 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
     const offset = offsetOf(skipTokenOf(request));
     const size = query.top ?? pageSize;
     const { filter, orderBy } = query;
-    const field = orderBy.field;
-    if (
-      (field === 'name' || field === 'status' || field === 'resourceGroup') &&
-      filter.osType === undefined &&
-      filter.tagName === undefined
-    ) {
-      const found =
-        groupName !== undefined &&
-        filter.resourceGroup !== undefined &&
-        filter.resourceGroup !== groupName.toLowerCase()
-          ? { rows: [], count: 0 }
-          : await reader.page({
-              subscriptionId,
-              resourceGroup: filter.resourceGroup ?? groupName,
-              nameContains: filter.nameContains,
-              status: filter.status,
-              orderBy: { field, descending: orderBy.descending },
-              offset,
-              limit: size,
-              now: clock.now(),
-              timings,
-            });
-      const views = await withAgents(await reader.views(found.rows, caller));
-      return queryAnswer(request, views, found.count, offset, size);
-    }
-    const now = clock.now();
-    const needs = {
-      os: query.filter.osType !== undefined || query.orderBy.field === 'osName',
-      tags: query.filter.tagName !== undefined,
-    };
-    const rows = await reader.listWithAgents(subscriptionId, groupName, needs.os);
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    const matching = rows
-      .map((row) => listEntryOf(row, now, needs))
-      .filter((entry) => matchesFilter(entry, query.filter))
-      .sort(compareEntries(query.orderBy));
-    const chosen = matching.slice(offset, offset + size).flatMap((e) => byId.get(e.id) ?? []);
-    const views = await withAgents(await reader.views(chosen, caller));
-    return queryAnswer(request, views, matching.length, offset, size);
+    const found =
+      groupName !== undefined &&
+      filter.resourceGroup !== undefined &&
+      filter.resourceGroup !== groupName.toLowerCase()
+        ? { rows: [], count: 0 }
+        : await reader.page({
+            subscriptionId,
+            resourceGroup: filter.resourceGroup ?? groupName,
+            nameContains: filter.nameContains,
+            status: filter.status,
+            osType: filter.osType,
+            tagName: filter.tagName,
+            tagValue: filter.tagValue,
+            orderBy,
+            offset,
+            limit: size,
+            now: clock.now(),
+            timings,
+          });
+    const views = await withAgents(await reader.views(found.rows, caller));
+    return queryAnswer(request, views, found.count, offset, size);
   }
 
   function queryAnswer(
@@ -230,55 +204,6 @@ export function machineRoutes(services: ArmServices): RouteSpec[] {
       );
     }
     return list;
-  }
-
-  /**
-   * What a query weighs a machine by. The status is derived from the agent's times alone; the
-   * JSON columns are parsed only when the query filters or sorts by what they hold.
-   */
-  function listEntryOf(
-    row: MachinesTable & { agent: AgentStatusRow | undefined },
-    now: number,
-    needs: { os: boolean; tags: boolean },
-  ): MachineListEntry {
-    const agent = row.agent;
-    const derived =
-      agent === undefined
-        ? undefined
-        : deriveMachineStatus(
-            {
-              onboardedAt: Date.parse(agent.onboarded_at),
-              lastHeartbeatAt: timeOf(agent.last_heartbeat_at),
-              connectedSince: timeOf(agent.connected_since),
-              credentialExpiresAt: Date.parse(agent.credential_expires_at),
-              revokedAt: timeOf(agent.revoked_at),
-            },
-            now,
-            timings,
-          );
-    let osType = '';
-    let osName = '';
-    if (needs.os) {
-      const properties = parseObject(row.properties);
-      const report = parseObject(agent?.report ?? '{}');
-      const text = (key: string): string => {
-        const value = report[key] ?? properties[key];
-        return typeof value === 'string' ? value : '';
-      };
-      osType = text('osType');
-      osName = text('osName');
-    }
-    return {
-      id: row.id,
-      name: row.name,
-      resourceGroup: row.resource_group,
-      status: derived?.status ?? 'Disconnected',
-      osType,
-      osName,
-      lastStatusChange:
-        derived === undefined ? row.created_at : new Date(derived.lastStatusChange).toISOString(),
-      tags: needs.tags ? (parseObject(row.tags) as Record<string, string>) : {},
-    };
   }
 
   /** The error for a machine that is not there, naming its group or subscription if they are not either. */
@@ -548,19 +473,4 @@ function offsetOf(after: string | undefined): number {
     );
   }
   return Number(match[1]);
-}
-
-function timeOf(value: string | null): number | undefined {
-  return value === null ? undefined : Date.parse(value);
-}
-
-function parseObject(text: string): Record<string, unknown> {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-      ? (parsed as Record<string, unknown>)
-      : {};
-  } catch {
-    return {};
-  }
 }

@@ -1,5 +1,6 @@
 // Opens the control plane's database: embedded SQLite by default, PostgreSQL for scale-out.
-// Both go through Kysely, so no query may depend on one backend's dialect.
+// Both go through Kysely, so no query may depend on one backend's dialect, but for the few JSON
+// and time expressions of the machines list, written once for each (resources/machine-list-sql.ts).
 import type { Database as BetterSqlite3 } from 'better-sqlite3';
 import { open } from 'node:fs/promises';
 import {
