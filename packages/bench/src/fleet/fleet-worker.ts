@@ -99,14 +99,42 @@ class Worker {
   }
 
   async start(): Promise<{ tokenMs: number; armMs: number }> {
-    let started = performance.now();
-    await inParallel(this.#sims.length, (i) => this.#token(this.#sims[i] as Sim), PARALLEL);
-    const tokenMs = performance.now() - started;
-    started = performance.now();
-    if (this.setup.longPoll) {
-      await inParallel(this.#sims.length, (i) => this.#firstPoll(this.#sims[i] as Sim), PARALLEL);
+    // A long start (tens of thousands of machines) says how far it has got every 30 s.
+    let phase = 'tokens';
+    let done = 0;
+    const progress = setInterval(() => {
+      process.stderr.write(
+        `fleet worker ${this.setup.workerIndex}: ${phase} ${done} of ${this.#sims.length}\n`,
+      );
+    }, 30_000);
+    try {
+      let started = performance.now();
+      await inParallel(
+        this.#sims.length,
+        async (i) => {
+          await this.#token(this.#sims[i] as Sim);
+          done++;
+        },
+        PARALLEL,
+      );
+      const tokenMs = performance.now() - started;
+      started = performance.now();
+      if (this.setup.longPoll) {
+        phase = 'long polls';
+        done = 0;
+        await inParallel(
+          this.#sims.length,
+          async (i) => {
+            await this.#firstPoll(this.#sims[i] as Sim);
+            done++;
+          },
+          PARALLEL,
+        );
+      }
+      return { tokenMs, armMs: performance.now() - started };
+    } finally {
+      clearInterval(progress);
     }
-    return { tokenMs, armMs: performance.now() - started };
   }
 
   heartbeats(intervalMs: number): void {

@@ -14,9 +14,12 @@ import {
 import { DEFAULT_MACHINE_TIMINGS } from '@tether/control-plane/machines/machine-timings';
 import { machineScope, resourceGroupScope } from '@tether/control-plane/resources/arm-scope';
 import { openDatabase, type DatabaseLocation } from '@tether/control-plane/store/open-database';
+import { inParallel } from '../machine-fleet.js';
 import type { SimulatedMachine } from './fleet-protocol.js';
 
 const MACHINES_PER_TRANSACTION = 250;
+/** Transactions at once: each waits on its round trips to PostgreSQL more than on the CPU. */
+const TRANSACTIONS_IN_PARALLEL = 4;
 
 export interface SeedOptions {
   readonly database: DatabaseLocation;
@@ -46,55 +49,61 @@ export async function seedSimulatedMachines(options: SeedOptions): Promise<Simul
       .where('id', '=', resourceGroupScope(subscriptionId, groupName))
       .executeTakeFirst();
     if (group === undefined) throw new Error(`no resource group ${options.group} to seed into`);
-    const machines: SimulatedMachine[] = [];
-    for (let start = 0; start < options.count; start += MACHINES_PER_TRANSACTION) {
-      const end = Math.min(options.count, start + MACHINES_PER_TRANSACTION);
-      const batch = await db.transaction().execute(async (trx) => {
-        const seeded: SimulatedMachine[] = [];
-        for (let i = start; i < end; i++) {
-          const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-          const key = parseClientPublicKey(
-            publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
-          );
-          const name = `${options.prefix ?? 'sim-'}${i}`;
-          // Stored under the normalized scope, as the PUT stores it; addressed by the path.
-          const id = machineScope(subscriptionId, group.name, name);
-          const path = `${options.group}/providers/Microsoft.HybridCompute/machines/${name}`;
-          const now = Date.now();
-          const inserted = await insertMachineRow(
-            trx,
-            {
-              id,
-              subscriptionId,
-              resourceGroup: group.name,
+    const batches = Math.ceil(options.count / MACHINES_PER_TRANSACTION);
+    // SQLite has one connection: its transactions run one after another whatever is asked.
+    const parallel = options.database.kind === 'postgres' ? TRANSACTIONS_IN_PARALLEL : 1;
+    const seededBatches = await inParallel(
+      batches,
+      async (b) => {
+        const start = b * MACHINES_PER_TRANSACTION;
+        const end = Math.min(options.count, start + MACHINES_PER_TRANSACTION);
+        return db.transaction().execute(async (trx) => {
+          const seeded: SimulatedMachine[] = [];
+          for (let i = start; i < end; i++) {
+            const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+            const key = parseClientPublicKey(
+              publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+            );
+            const name = `${options.prefix ?? 'sim-'}${i}`;
+            // Stored under the normalized scope, as the PUT stores it; addressed by the path.
+            const id = machineScope(subscriptionId, group.name, name);
+            const path = `${options.group}/providers/Microsoft.HybridCompute/machines/${name}`;
+            const now = Date.now();
+            const inserted = await insertMachineRow(
+              trx,
+              {
+                id,
+                subscriptionId,
+                resourceGroup: group.name,
+                name,
+                location: group.location,
+                tags: {},
+                properties: { clientPublicKey: key.base64, ...options.properties },
+              },
+              new Date(now).toISOString(),
+            );
+            if (!inserted) throw new Error(`machine ${id} exists already`);
+            const identity = await createMachineIdentity(
+              trx,
+              { id, name },
+              key,
+              now,
+              DEFAULT_MACHINE_TIMINGS,
+            );
+            seeded.push({
               name,
-              location: group.location,
-              tags: {},
-              properties: { clientPublicKey: key.base64, ...options.properties },
-            },
-            new Date(now).toISOString(),
-          );
-          if (!inserted) throw new Error(`machine ${id} exists already`);
-          const identity = await createMachineIdentity(
-            trx,
-            { id, name },
-            key,
-            now,
-            DEFAULT_MACHINE_TIMINGS,
-          );
-          seeded.push({
-            name,
-            path,
-            principalId: identity.principalId,
-            kid: key.keyId,
-            keyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-          });
-        }
-        return seeded;
-      });
-      machines.push(...batch);
-    }
-    return machines;
+              path,
+              principalId: identity.principalId,
+              kid: key.keyId,
+              keyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+            });
+          }
+          return seeded;
+        });
+      },
+      parallel,
+    );
+    return seededBatches.flat();
   } finally {
     await db.destroy();
   }
