@@ -143,11 +143,11 @@ void describe(
       const machineId = randomUUID();
       const now = new Date(a.clock.now()).toISOString();
       // The machine's heartbeats say "off" through B, "on" through A, then "off" through B again.
-      await GcSwitchWatch.of(b.db).observe(machineId, true, now);
-      await GcSwitchWatch.of(a.db).observe(machineId, false, now);
+      await GcSwitchWatch.of(b.db).observe(machineId, true, () => now);
+      await GcSwitchWatch.of(a.db).observe(machineId, false, () => now);
       assert.equal((await gcMachineState(a.db, machineId)).switchedOff, false);
       await eventually('node B stores the switch again', async () => {
-        await GcSwitchWatch.of(b.db).observe(machineId, true, now);
+        await GcSwitchWatch.of(b.db).observe(machineId, true, () => now);
         return (await gcMachineState(a.db, machineId)).switchedOff;
       });
     });

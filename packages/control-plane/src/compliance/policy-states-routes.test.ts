@@ -189,7 +189,7 @@ for (const backend of armTestBackends()) {
         GcSwitchWatch.of(w.t.db).observe(
           w.machine().toLowerCase(),
           gcSwitchedOff({ agentVersion: '1.40.0', agentConfiguration }),
-          new Date(w.t.clock.now()).toISOString(),
+          () => new Date(w.t.clock.now()).toISOString(),
         );
       const mine = `resourceId eq '${w.machine()}'`;
       await heartbeat({ guestConfigurationEnabled: 'false', configMode: 'full' });

@@ -40,12 +40,20 @@ export class GcSwitchWatch {
     return watch;
   }
 
-  /** Records the switch a heartbeat reported; `now` is ISO-8601. */
-  async observe(machineId: string, switchedOff: boolean, now: string): Promise<void> {
-    if (this.known.get(machineId) === switchedOff) return;
+  /**
+   * Records the switch a heartbeat reported; `now` gives the time (ISO-8601) when a flip is
+   * stored. Undefined, without waiting, when the switch is the one remembered: every heartbeat
+   * asks, and almost none flips it.
+   */
+  observe(machineId: string, switchedOff: boolean, now: () => string): Promise<void> | undefined {
+    if (this.known.get(machineId) === switchedOff) return undefined;
+    return this.store(machineId, switchedOff, now);
+  }
+
+  private async store(machineId: string, switchedOff: boolean, now: () => string): Promise<void> {
     if ((await gcMachineState(this.db, machineId)).switchedOff !== switchedOff) {
       await updateGcMachine(this.db, machineId, { switchedOff });
-      await restateMachines(this.db, [machineId], now);
+      await restateMachines(this.db, [machineId], now());
       this.channel.publish('gc-switch', machineId);
     }
     this.known.set(machineId, switchedOff);

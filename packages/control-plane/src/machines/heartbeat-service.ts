@@ -65,11 +65,10 @@ export class HeartbeatService {
           );
     const record = await this.batcher.submit({ machineId, report: JSON.stringify(report) });
     if (record === undefined) throw noIdentity(machineId);
-    await GcSwitchWatch.of(this.db).observe(
-      machineId,
-      gcSwitchedOff(report),
+    const flip = GcSwitchWatch.of(this.db).observe(machineId, gcSwitchedOff(report), () =>
       new Date(this.clock.now()).toISOString(),
     );
+    if (flip !== undefined) await flip;
     // The interval in every answer lets a restarted control plane spread its agents out.
     return {
       heartbeatIntervalSeconds: this.intervalSeconds,

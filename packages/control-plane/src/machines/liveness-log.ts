@@ -28,7 +28,7 @@ export function lastHeartbeatSql(agents = 'machine_agents'): RawBuilder<string |
 export const LIVENESS_FOLD_MS = 60_000;
 
 /** Machines folded per transaction: each is short, and requests run in between. */
-const FOLD_CHUNK = 1000;
+const FOLD_CHUNK = 500;
 
 /**
  * Folds the log into the agent rows: each machine's newest entry becomes its last heartbeat when
