@@ -8,10 +8,8 @@ import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database } from '../store/schema.js';
 import {
-  statementBatchesOf,
   syncTransactionOf,
   type ParameterSet,
-  type StatementBatches,
   type SyncTransaction,
 } from '../store/statement-batch.js';
 import type { MachineTimings } from './machine-timings.js';
@@ -59,8 +57,13 @@ type Values = Readonly<Record<string, string>>;
 class Filled<R> {
   constructor(readonly query: CompiledQuery<R>) {}
 
-  parameters(values: Values): ParameterSet {
+  parameters(values: Readonly<Record<string, unknown>>): ParameterSet {
     return this.query.parameters.map((p) => (typeof p === 'string' ? (values[p] ?? p) : p));
+  }
+
+  /** The statement with `values` in place. */
+  with(values: Readonly<Record<string, unknown>>): CompiledQuery<R> {
+    return { ...this.query, parameters: this.parameters(values) };
   }
 }
 
@@ -80,8 +83,7 @@ export class HeartbeatBatcher {
     this.windowMs = options.windowMs ?? 2;
     this.maxBatch = options.maxBatch ?? 512;
     const sync = syncTransactionOf(db);
-    this.write =
-      sync === undefined ? batchedStatement(db, statementBatchesOf(db)) : syncStatements(db, sync);
+    this.write = sync === undefined ? batchedStatement(db) : syncStatements(db, sync);
   }
 
   submit(write: HeartbeatWrite): Promise<HeartbeatRecord | undefined> {
@@ -143,7 +145,7 @@ export class HeartbeatBatcher {
  * this heartbeat starts a new one.
  */
 const CONNECTED_SINCE = sql<string>`case when (last_heartbeat_at is null or last_heartbeat_at < ${GAP_START})
-  and not exists (select 1 from liveness_log where liveness_log.machine_id = ${MACHINE_ID}
+  and not exists (select 1 from liveness_log where liveness_log.machine_id = machine_agents.machine_id
     and liveness_log.at >= ${GAP_START} and liveness_log.at > machine_agents.onboarded_at)
   then ${STAMP} else connected_since end`;
 
@@ -205,37 +207,67 @@ function syncStatements(
     );
 }
 
+/** Placeholders of the PostgreSQL batch: the batch's columns, as arrays. */
+const MACHINE_IDS = '\u0000machine-ids';
+const REPORTS = '\u0000reports';
+const REPORT_HASHES = '\u0000report-hashes';
+
+interface NumberedRow extends RecordRow {
+  /** The heartbeat's place in the batch, from 1 (int8: a string from the driver). */
+  n: string | number;
+}
+
 /**
- * PostgreSQL: one statement per heartbeat — the lookup, the log's append when it found the row,
- * the full update when it did not — and the batch in one transaction.
+ * PostgreSQL: the whole batch in one statement (so one round trip, and atomic on its own). Data-
+ * modifying statements in WITH all see the rows as they were: heartbeats whose row `same` found
+ * are appended to the log, the others update their rows (the batch's last one per machine), and
+ * each gets its row's credential back by its place in the batch.
  */
 function batchedStatement(
   db: Kysely<Database>,
-  batches: StatementBatches,
 ): (batch: readonly Values[]) => Promise<(RecordRow | undefined)[]> {
-  // Data-modifying statements in WITH all see the row as it was: the append happens only when
-  // `same` found it, the update only when it did not.
   const statement = new Filled(
-    sql<RecordRow>`with same as (
-        select credential_expires_at, rotation_requested from machine_agents
-        where machine_id = ${MACHINE_ID} and report_hash = ${REPORT_HASH}
-          and last_heartbeat_at >= ${GAP_START}),
+    sql<NumberedRow>`with input as (
+        select * from unnest(${MACHINE_IDS}::text[], ${REPORTS}::text[], ${REPORT_HASHES}::text[])
+          with ordinality as input(machine_id, report, report_hash, n)),
+      same as (
+        select input.n, machine_agents.credential_expires_at, machine_agents.rotation_requested
+        from input join machine_agents on machine_agents.machine_id = input.machine_id
+        where machine_agents.report_hash = input.report_hash
+          and machine_agents.last_heartbeat_at >= ${GAP_START}),
       appended as (
-        insert into liveness_log (machine_id, at) select ${MACHINE_ID}, ${STAMP} from same
+        insert into liveness_log (machine_id, at)
+        select distinct input.machine_id, ${STAMP} from input join same on same.n = input.n
         on conflict do nothing),
+      changed as (
+        select distinct on (input.machine_id) input.machine_id, input.report, input.report_hash
+        from input where not exists (select 1 from same where same.n = input.n)
+        order by input.machine_id, input.n desc),
       updated as (
         update machine_agents set last_heartbeat_at = ${STAMP}, connected_since = ${CONNECTED_SINCE},
-          report = ${REPORT}, report_hash = ${REPORT_HASH}
-        where machine_id = ${MACHINE_ID} and not exists (select 1 from same)
-        returning credential_expires_at, rotation_requested)
-      select credential_expires_at, rotation_requested from same
-      union all select credential_expires_at, rotation_requested from updated`.compile(db),
+          report = changed.report, report_hash = changed.report_hash
+        from changed where machine_agents.machine_id = changed.machine_id
+        returning machine_agents.machine_id, machine_agents.credential_expires_at,
+          machine_agents.rotation_requested)
+      select n, credential_expires_at, rotation_requested from same
+      union all
+      select input.n, updated.credential_expires_at, updated.rotation_requested
+      from input join updated on updated.machine_id = input.machine_id
+      where not exists (select 1 from same where same.n = input.n)`.compile(db),
   );
   return async (batch) => {
-    const results = await batches.run(
-      statement.query,
-      batch.map((values) => statement.parameters(values)),
+    const first = batch[0];
+    if (first === undefined) return [];
+    const { rows } = await db.executeQuery(
+      statement.with({
+        ...first,
+        [MACHINE_IDS]: batch.map((values) => values[MACHINE_ID] ?? ''),
+        [REPORTS]: batch.map((values) => values[REPORT] ?? ''),
+        [REPORT_HASHES]: batch.map((values) => values[REPORT_HASH] ?? ''),
+      }),
     );
-    return results.map(([row]) => row);
+    const out = new Array<RecordRow | undefined>(batch.length).fill(undefined);
+    for (const row of rows) out[Number(row.n) - 1] = row;
+    return out;
   };
 }

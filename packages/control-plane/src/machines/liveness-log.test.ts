@@ -221,6 +221,31 @@ for (const backend of testBackends()) {
       assert.equal(await submit(id, '{"v":2}'), undefined);
     });
 
+    void it('answers each heartbeat of one batch, mixed and repeated machines alike', async () => {
+      const a = await onboarded();
+      const b = await onboarded();
+      clock.advance(1000);
+      await Promise.all([submit(a), submit(b)]);
+      clock.advance(1000);
+      // One group commit: a repeats its report, then changes it; b changes; c does not exist.
+      const answers = await Promise.all([
+        submit(a),
+        submit(b, '{"v":2}'),
+        submit(a, '{"v":3}'),
+        submit(`${a}-missing`),
+      ]);
+      const first = answers[0];
+      assert.ok(first !== undefined);
+      assert.deepEqual(answers, [first, first, first, undefined]);
+      assert.deepEqual(await logOf(db, a), [iso(clock.now())]);
+      assert.deepEqual(await logOf(db, b), []);
+      const rowA = await agentRow(db, a);
+      assert.equal(rowA.report, '{"v":3}');
+      assert.equal(rowA.last_heartbeat_at, iso(clock.now()));
+      assert.equal((await agentRow(db, b)).report, '{"v":2}');
+      assert.equal(await logOf(db, `${a}-missing`).then((l) => l.length), 0);
+    });
+
     void it('never loses a heartbeat that arrives during a fold', async () => {
       const id = await onboarded();
       clock.advance(1000);
