@@ -1,6 +1,5 @@
 // Authorization as data: every route declares the access it needs, and registerRoutes is the
 // one place that authenticates, authorizes, checks api-version and writes the activity log.
-import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthorizationEngine } from '../rbac/types.js';
@@ -9,6 +8,7 @@ import type { ActivityEvent, ActivityLog } from './activity-log.js';
 import { ArmError } from './arm-error.js';
 import { MAX_BODY_DEPTH, tooDeepAt } from './body-depth.js';
 import type { Authenticator, Caller } from './caller.js';
+import { requestId } from './request-id.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'PATCH' | 'DELETE' | 'POST';
 
@@ -124,7 +124,7 @@ async function admit(
 ): Promise<Admission> {
   const correlationId = correlationIdOf(request);
   void reply.header('x-ms-correlation-request-id', correlationId);
-  void reply.header('x-ms-request-id', randomUUID());
+  void reply.header('x-ms-request-id', requestId());
   checkApiVersion(route, request);
 
   const access = route.access;
@@ -406,5 +406,5 @@ function checkApiVersion(route: RouteSpec, request: FastifyRequest): void {
 export function correlationIdOf(request: { headers: IncomingHttpHeaders }): string {
   const given = request.headers['x-ms-correlation-request-id'];
   const valid = typeof given === 'string' && /^[0-9a-fA-F-]{8,64}$/.test(given);
-  return valid ? given : randomUUID();
+  return valid ? given : requestId();
 }
