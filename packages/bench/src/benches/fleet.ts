@@ -12,6 +12,7 @@
 //   many as the open-file limit of one process requires), against a bare node:https floor of as
 //   many processes.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createPrivateKey } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -35,6 +36,7 @@ import {
 } from '../fleet/cluster.js';
 import { PostgresCluster, postgresBinDir } from '@tether/e2e/dist/harness/postgres-server.js';
 import type { SimulatedMachine } from '../fleet/fleet-protocol.js';
+import { machineTokenForm } from '../fleet/machine-token.js';
 import { seedSimulatedMachines } from '../fleet/seed-machines.js';
 import { onboardSimulatedMachines, SimulatedFleet } from '../fleet/simulated-fleet.js';
 import {
@@ -242,7 +244,8 @@ export async function run(argv: readonly string[] = []): Promise<void> {
     const machines = await onboardSimulatedMachines(api, admin, group, args.machines);
     const onboardSeconds = (performance.now() - started) / 1000;
 
-    const floor = await startBareFloor(dataDir, children);
+    const tokenLength = await machineTokenLength(api, install.tenantId, machines);
+    const floor = await startBareFloor(dataDir, tokenLength, children);
     const floorFleetRss = rssOf(floor.pid);
     const floorFleet = await SimulatedFleet.start({
       nodes: [{ host: '127.0.0.1', port: floor.port }],
@@ -500,6 +503,9 @@ async function largestFleet(
   };
 
   node = await startNode(options, children);
+  const tokenApi = new TetherApi(publicUrl, node.port, ca, 1);
+  const tokenLength = await machineTokenLength(tokenApi, deployment.install.tenantId, machines);
+  tokenApi.destroy();
   const before = treeOf(node.pid);
   started = performance.now();
   const fleet = await connect(node.port);
@@ -545,7 +551,7 @@ async function largestFleet(
   );
 
   // The floor, afterwards: the same connections held by a bare node:https server with as many workers.
-  const floor = await startBareFloor(deployment.dataDir, children, workers);
+  const floor = await startBareFloor(deployment.dataDir, tokenLength, children, workers);
   const floorBefore = treeOf(floor.pid);
   started = performance.now();
   const floorFleet = await connect(floor.port);
@@ -729,8 +735,23 @@ function openFiles(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
 
+/**
+ * How long an access token of one of `machines` is: the floor hands out tokens as long, so that
+ * each poll it holds carries the same request as Tether's.
+ */
+async function machineTokenLength(
+  api: TetherApi,
+  tenantId: string,
+  machines: readonly SimulatedMachine[],
+): Promise<number> {
+  const machine = machines[0] as SimulatedMachine;
+  const form = await machineTokenForm(machine, createPrivateKey(machine.keyPem), api.url, tenantId);
+  return (await api.formToken(tenantId, form)).length;
+}
+
 async function startBareFloor(
   dataDir: string,
+  tokenLength: number,
   children: ChildProcess[],
   workers = 1,
 ): Promise<{ port: number; pid: number; child: ChildProcess }> {
@@ -741,6 +762,7 @@ async function startBareFloor(
     '--bare-floor',
     join(tls, 'server.crt'),
     join(tls, 'server.key'),
+    String(tokenLength),
     String(workers),
   ]);
   const child = spawn(command as string, rest, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -753,5 +775,10 @@ if (
   process.argv[2] === '--bare-floor' &&
   import.meta.url === pathToFileURL(process.argv[1] ?? '').href
 ) {
-  serveBareFloor(process.argv[3] ?? '', process.argv[4] ?? '', Number(process.argv[5] ?? 1));
+  serveBareFloor(
+    process.argv[3] ?? '',
+    process.argv[4] ?? '',
+    Number(process.argv[5]),
+    Number(process.argv[6] ?? 1),
+  );
 }

@@ -1,21 +1,29 @@
 // The floor the fleet's memory per connected machine is set against: a bare node:https server
 // with Tether's certificate that answers the few requests a simulated agent makes with the
 // least the agent reads, and holds each goal-state long poll for its `wait` as Tether does.
+// Its access tokens are random text as long as Tether's, so that each held poll carries the
+// same request as it does there (a bearer token is about a kilobyte of its headers).
 // With several workers it serves its port as `tether server --workers` does: node:cluster, the
 // primary handing each connection to the next worker, so that each holds its share.
 import cluster from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { serveFloorUntilTerminated } from '../floor-server.js';
 
-export function serveBareFloor(certFile: string, keyFile: string, workers = 1): void {
+export function serveBareFloor(
+  certFile: string,
+  keyFile: string,
+  tokenLength: number,
+  workers = 1,
+): void {
   if (workers <= 1) {
-    serveFloorUntilTerminated(floorServer(certFile, keyFile));
+    serveFloorUntilTerminated(floorServer(certFile, keyFile, tokenLength));
     return;
   }
   if (cluster.isWorker) {
-    const server = floorServer(certFile, keyFile);
+    const server = floorServer(certFile, keyFile, tokenLength);
     server.listen(0, '127.0.0.1', () =>
       process.send?.({ port: (server.address() as AddressInfo).port }),
     );
@@ -39,7 +47,7 @@ export function serveBareFloor(certFile: string, keyFile: string, workers = 1): 
   });
 }
 
-function floorServer(certFile: string, keyFile: string): Server {
+function floorServer(certFile: string, keyFile: string, tokenLength: number): Server {
   const server = createServer(
     { cert: readFileSync(certFile), key: readFileSync(keyFile), keepAliveTimeout: 72_000 },
     (req, res) => {
@@ -56,7 +64,11 @@ function floorServer(certFile: string, keyFile: string): Server {
           res.end(text);
         };
         if (url.pathname.endsWith('/oauth2/v2.0/token')) {
-          answer({ access_token: 'floor', token_type: 'Bearer', expires_in: 3600 });
+          answer({
+            access_token: randomBytes(tokenLength).toString('base64url').slice(0, tokenLength),
+            token_type: 'Bearer',
+            expires_in: 3600,
+          });
         } else if (url.pathname.endsWith('/extensionGoalState')) {
           const wait = Number(url.searchParams.get('wait') ?? 0);
           if (url.searchParams.get('after') === null) answer({ generation: 1, extensions: [] });

@@ -2,9 +2,8 @@
 // agent's protocol with its own key — a token by client assertion, heartbeats on a schedule, the
 // extension goal-state long poll held on a connection of its own — and moving to another node
 // when its own goes away, with the agent's full-jitter backoff.
-import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { SignJWT } from 'jose';
 import { DEFAULT_BACKOFF, fullJitterDelay } from '@tether/agent/himds/backoff';
 import { headerOf, type FramedResponse } from '../keep-alive-load.js';
 import { inParallel, V } from '../machine-fleet.js';
@@ -15,6 +14,7 @@ import type {
   WorkerSetup,
   WorkerStats,
 } from './fleet-protocol.js';
+import { machineTokenForm } from './machine-token.js';
 import { ConnectionLost, RawConnection } from './raw-connection.js';
 
 const PARALLEL = 64;
@@ -201,25 +201,9 @@ class Worker {
   async #token(sim: Sim): Promise<void> {
     const { machine } = sim;
     for (;;) {
-      const audience = `${this.setup.publicUrl}/${this.setup.tenantId}/oauth2/v2.0/token`;
-      const now = Math.floor(Date.now() / 1000);
-      const assertion = await new SignJWT({})
-        .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: machine.kid })
-        .setIssuer(machine.principalId)
-        .setSubject(machine.principalId)
-        .setAudience(audience)
-        .setJti(randomUUID())
-        .setIssuedAt(now)
-        .setNotBefore(now)
-        .setExpirationTime(now + 600)
-        .sign(sim.key);
-      const form = new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_id: machine.principalId,
-        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-        client_assertion: assertion,
-        scope: `${this.setup.publicUrl}/.default`,
-      }).toString();
+      const form = new URLSearchParams(
+        await machineTokenForm(machine, sim.key, this.setup.publicUrl, this.setup.tenantId),
+      ).toString();
       try {
         const answer = await this.#send(sim, {
           method: 'POST',
