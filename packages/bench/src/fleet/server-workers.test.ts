@@ -1,16 +1,19 @@
 // `tether server --workers 2` over PostgreSQL, as real processes with simulated agents that
-// speak the real protocol: the port is served by both workers; an extension request written
+// speak the real protocol: the port is served by both workers, with one certificate made as
+// the node starts; an extension request written
 // through one wakes the goal-state long polls held by the other; a worker killed with -9 is
 // started again and its agents are served meanwhile by the other; SIGTERM to the primary
 // stops every process, the workers with their own graceful shutdown. Over SQLite, more than one
 // worker is refused. Needs PostgreSQL (TETHER_TEST_POSTGRES_URL, or Debian's postgresql).
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { connect } from 'node:tls';
 import { freePort } from '@tether/e2e/dist/harness/free-port.js';
 import {
   postgresUnavailable,
@@ -72,6 +75,7 @@ void describe('tether server --workers', { skip: unavailable ?? false }, () => {
   let machines: SimulatedMachine[];
   let fleet: SimulatedFleet;
   let extension: PackageRef;
+  let tlsDir: string;
 
   const logs = (): LogLine[] =>
     readFileSync(logFile, 'utf8')
@@ -120,6 +124,10 @@ void describe('tether server --workers', { skip: unavailable ?? false }, () => {
     database = await startTestPostgres();
     const dataDir = join(root, 'data');
     install = await initInstallation(dataDir, database.url);
+    // No server certificate yet: one is made as the node starts, and every worker must serve it.
+    await rm(join(dataDir, 'tls', 'server.crt'));
+    await rm(join(dataDir, 'tls', 'server.key'));
+    tlsDir = join(dataDir, 'tls');
     const port = await freePort();
     const publicUrl = `https://localhost:${port}`;
     logFile = join(root, 'server.log');
@@ -168,6 +176,27 @@ void describe('tether server --workers', { skip: unavailable ?? false }, () => {
     for (const pid of workerPids().values()) if (alive(pid)) process.kill(pid, 'SIGKILL');
     await database?.dispose();
     await rm(root, { recursive: true, force: true });
+  });
+
+  void it('serves one certificate from every worker, the one on disk with its key', async () => {
+    const served = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      served.add(
+        await new Promise<string>((resolve, reject) => {
+          const socket = connect(
+            { host: '127.0.0.1', port: node.port, ca: readFileSync(install.caCert) },
+            () => {
+              resolve(socket.getPeerX509Certificate()?.fingerprint256 ?? '');
+              socket.end();
+            },
+          );
+          socket.once('error', reject);
+        }),
+      );
+    }
+    const onDisk = new X509Certificate(readFileSync(join(tlsDir, 'server.crt')));
+    assert.deepEqual([...served], [onDisk.fingerprint256]);
+    assert.ok(onDisk.checkPrivateKey(createPrivateKey(readFileSync(join(tlsDir, 'server.key')))));
   });
 
   void it('wakes a long poll held by one worker with a write through the other', async () => {

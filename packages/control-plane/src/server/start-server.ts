@@ -17,7 +17,7 @@ import type { MachineTimings } from '../machines/machine-timings.js';
 import { sweepIntervalFor } from '../extensions/extension-expiry-sweep.js';
 import { loadProvidedTls } from '../tls/provided-tls.js';
 import { SERVER_TLS_OPTIONS } from '../tls/server-tls-options.js';
-import { ensureTlsMaterial, type TlsMaterial } from '../tls/tls-material.js';
+import { ensureTlsMaterial, readTlsMaterial, type TlsMaterial } from '../tls/tls-material.js';
 import { KeyEncryptionKeys } from '../identity/key-encryption-keys.js';
 import type { SigningKeyStorage } from '../identity/signing-key-wrapping.js';
 import { openDatabase, type DatabaseLocation } from '../store/open-database.js';
@@ -117,12 +117,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       });
       registerClusterChannel(db as never, channel);
     }
-    const loadTls = (names: readonly string[]): Promise<TlsMaterial> =>
-      options.tls === undefined
-        ? ensureTlsMaterial(paths.tls, names, options.clock)
-        : loadProvidedTls(options.tls.certFile, options.tls.keyFile, options.clock);
+    // Of a server's workers, only the first writes the generated certificate (the primary made
+    // it before they started): the others read what it renews, never racing it.
+    const readsOnly = options.tls === undefined && (options.worker ?? 1) > 1;
+    const loadTls = (names: readonly string[]): Promise<TlsMaterial | undefined> =>
+      options.tls !== undefined
+        ? loadProvidedTls(options.tls.certFile, options.tls.keyFile, options.clock)
+        : readsOnly
+          ? readTlsMaterial(paths.tls)
+          : ensureTlsMaterial(paths.tls, names, options.clock);
     const names = certificateNames(options.listen.host, options.publicUrl, options.subjectAltNames);
-    let tls = await loadTls(names);
+    const first = await loadTls(names);
+    if (first === undefined) {
+      throw new ServerError(
+        'ERR_SERVER_CONFIG',
+        `no server certificate and key that belong together in ${paths.tls}: start the server without --workers once, or give --tls-cert and --tls-key`,
+      );
+    }
+    let tls = first;
 
     const ready: { plane?: ControlPlaneApp; portal?: PortalSite; portalOrigin?: string } = {};
     const requests = new RunningRequests();
@@ -210,7 +222,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           const renewed = await loadTls(
             certificateNames(options.listen.host, publicUrl, options.subjectAltNames),
           );
-          if (renewed.cert === tls.cert) return;
+          if (renewed === undefined || renewed.cert === tls.cert) return;
           tls = renewed;
           for (const s of [server, portalServer]) {
             s?.setSecureContext({ ...SERVER_TLS_OPTIONS, key: tls.key, cert: tls.cert });

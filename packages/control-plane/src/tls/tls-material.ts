@@ -5,7 +5,7 @@
 // ECDSA P-256 for both: every full TLS handshake makes the server sign, and a P-256 signature
 // costs a fraction of an RSA-2048 one; every TLS client Tether targets (Node's OpenSSL, curl,
 // browsers) accepts it, and keys and certificates stay small.
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
@@ -85,6 +85,26 @@ export async function ensureTlsMaterial(
   await writeFileAtomically(paths.serverKey, material.key, 0o600);
   await writeFileAtomically(paths.serverCert, material.cert, 0o644);
   return material;
+}
+
+/**
+ * The server certificate and key another process keeps in `dir`, read without writing
+ * anything; undefined while either is missing or they do not belong together (read between
+ * the writes of a renewal).
+ */
+export async function readTlsMaterial(dir: string): Promise<TlsMaterial | undefined> {
+  const paths = tlsPaths(dir);
+  const [certPem, keyPem] = await Promise.all([
+    readIfExists(paths.serverCert),
+    readIfExists(paths.serverKey),
+  ]);
+  if (certPem === undefined || keyPem === undefined) return undefined;
+  try {
+    if (!new X509Certificate(certPem).checkPrivateKey(createPrivateKey(keyPem))) return undefined;
+  } catch {
+    return undefined;
+  }
+  return { key: keyPem, cert: certPem, caCertPath: paths.caCert, notAfter: notAfterOf(certPem) };
 }
 
 async function ensureCa(

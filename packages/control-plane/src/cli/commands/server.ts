@@ -13,7 +13,13 @@ import {
   parseMachineTimingFlags,
   type MachineTimingFlags,
 } from '../../server/machine-timing-flags.js';
-import { checkSubjectAltName, parseListenAddress } from '../../server/listen-address.js';
+import {
+  certificateNames,
+  checkSubjectAltName,
+  parseListenAddress,
+} from '../../server/listen-address.js';
+import { dataDirPaths } from '../../server/data-dir.js';
+import { ensureTlsMaterial } from '../../tls/tls-material.js';
 import { checkTrustedProxy } from '../../server/trusted-proxies.js';
 import { ServerError } from '../../server/server-error.js';
 import { startServer } from '../../server/start-server.js';
@@ -199,7 +205,19 @@ async function serve(options: ServerCommandOptions): Promise<void> {
       { target: '--portal-listen' },
     );
   }
+  const listen = parseListenAddress(options.listen);
+  const publicUrl =
+    options.publicUrl === undefined ? undefined : normalizePublicUrl(options.publicUrl);
+  const subjectAltNames = options.san.map(checkSubjectAltName);
   if (workers > 1 && cluster.isPrimary) {
+    // The generated certificate is made or reissued here, once, before the workers read it.
+    if (options.tlsCert === undefined) {
+      await ensureTlsMaterial(
+        dataDirPaths(options.dataDir).tls,
+        certificateNames(listen.host, publicUrl, subjectAltNames),
+        systemClock,
+      );
+    }
     const log = jsonLog(options.logLevel);
     log.info(
       { workers, databasePoolSize: poolSize ?? defaultPoolSize(workers) },
@@ -212,14 +230,14 @@ async function serve(options: ServerCommandOptions): Promise<void> {
   const worker = workerNumber();
   const running = await startServer({
     dataDir: options.dataDir,
-    listen: parseListenAddress(options.listen),
-    publicUrl: options.publicUrl === undefined ? undefined : normalizePublicUrl(options.publicUrl),
+    listen,
+    publicUrl,
     databaseUrl: options.databaseUrl,
     tls:
       options.tlsCert === undefined || options.tlsKey === undefined
         ? undefined
         : { certFile: options.tlsCert, keyFile: options.tlsKey },
-    subjectAltNames: options.san.map(checkSubjectAltName),
+    subjectAltNames,
     trustedProxies: options.trustedProxy.map(checkTrustedProxy),
     keyRotationMs: parseDuration(options.keyRotation, '--key-rotation', 60_000),
     machineTimings,
