@@ -17,10 +17,17 @@ export function runTether(args: readonly string[]): Promise<string> {
   });
 }
 
-export function listening(child: ChildProcess, pattern: RegExp): Promise<string> {
+export function listening(
+  child: ChildProcess,
+  pattern: RegExp,
+  timeoutMs = 30_000,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error('server did not start within 30 s')), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start within ${timeoutMs / 1000} s`)),
+      timeoutMs,
+    );
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`server exited with ${String(code)} before listening`));

@@ -449,6 +449,7 @@ async function largestFleet(
     port,
     publicUrl,
     flags: ['--heartbeat-interval', '5m', ...(workers > 1 ? ['--workers', String(workers)] : [])],
+    startTimeoutMs: 30_000 * workers,
   };
   const ca = Buffer.from(deployment.ca);
   let node = await startNode(options, children);

@@ -72,6 +72,8 @@ export interface NodeOptions {
   readonly fdLimit?: number;
   /** Further environment variables. */
   readonly env?: Readonly<Record<string, string>>;
+  /** How long the node may take to listen (many workers on a busy machine take a while). */
+  readonly startTimeoutMs?: number;
 }
 
 export interface TetherNode {
@@ -112,7 +114,7 @@ export async function startNode(
   });
   if (log !== undefined) closeSync(log);
   children.push(child);
-  await listening(child, /^tether listening on (https:\/\/\S+)$/m);
+  await listening(child, /^tether listening on (https:\/\/\S+)$/m, options.startTimeoutMs);
   return { port, child, pid: child.pid ?? 0 };
 }
 

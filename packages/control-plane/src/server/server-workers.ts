@@ -137,7 +137,8 @@ export function superviseWorkers(
         slot.worker = undefined;
         const how = { worker: slot.number, pid: worker.process.pid, code, signal };
         if (stopping) {
-          if (code !== 0) {
+          // One still starting has no shutdown to run: the signal ends it.
+          if (code !== 0 && slot.ready) {
             log.warn(how, 'worker did not stop cleanly');
             process.exitCode = 1;
           }
