@@ -30,7 +30,10 @@ export interface PackageMetadata {
   size: number;
   signature: string;
   publishedAt: string;
+  /** Who published it: an app id, user principal name or object id. */
   publishedBy: string;
+  /** That principal's display name, where the directory still holds it (lists and reads add it). */
+  publishedByDisplayName?: string | null;
 }
 
 /** What a publisher signs. */

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { ActivityEvent, ActivityLog } from '../api/activity-log.js';
 import { ArmError } from '../api/arm-error.js';
+import { callerDisplayNames } from '../directory/caller-display-names.js';
 import type { Clock } from '../clock.js';
 import { likeBelow } from '../resources/sql-like.js';
 import { GroupCommit, type Write } from '../store/group-commit.js';
@@ -150,42 +151,14 @@ export class SqlActivityLog implements ActivityLog {
     const page = rows.slice(0, pageSize);
     const last = page.at(-1);
     const more = rows.length > pageSize && last !== undefined;
-    const names = await this.displayNames([...new Set(page.map((row) => row.caller))]);
+    const names = await callerDisplayNames(
+      this.db,
+      page.map((row) => row.caller),
+    );
     return {
       value: page.map((row) => toEventData(row, names.get(row.caller) ?? null)),
       skipToken: more ? encodeSkipToken(last.event_timestamp, last.event_data_id) : undefined,
     };
-  }
-
-  /** Callers are app ids, user principal names, or object ids (machine identities). */
-  private async displayNames(callers: readonly string[]): Promise<Map<string, string>> {
-    const names = new Map<string, string>();
-    if (callers.length === 0) return names;
-    const rows = await this.db
-      .selectFrom('principals')
-      .leftJoin('machines', 'machines.id', 'principals.machine_id')
-      .select([
-        'principals.id',
-        'principals.app_id',
-        'principals.user_principal_name',
-        'principals.display_name',
-        'machines.name as machine_name',
-      ])
-      .where((eb) =>
-        eb.or([
-          eb('principals.app_id', 'in', callers),
-          eb('principals.user_principal_name', 'in', callers),
-          eb('principals.id', 'in', callers),
-        ]),
-      )
-      .execute();
-    for (const row of rows) {
-      const name = row.machine_name ?? row.display_name;
-      for (const key of [row.app_id, row.user_principal_name, row.id]) {
-        if (key !== null && callers.includes(key)) names.set(key, name);
-      }
-    }
-    return names;
   }
 }
 

@@ -70,6 +70,8 @@ for (const backend of armTestBackends()) {
         signature,
         publishedAt: new Date(t.clock.now()).toISOString(),
         publishedBy: 'release-pipeline',
+        // This app's callers are named by display name, which the directory does not resolve.
+        publishedByDisplayName: null,
       };
       assert.deepEqual(created.body, expected);
 
@@ -78,6 +80,35 @@ for (const backend of armTestBackends()) {
       assert.deepEqual(shown.body, expected);
       const lowerCase = urlOf({ publisher: 'contoso.tools', type: 'widget', version: '1.0.0' });
       assert.deepEqual((await t.inject('GET', lowerCase, { as: reader })).body, expected);
+
+      // A real caller is named by its app id (or user principal name): reads add its name.
+      const { app_id } = await t.db
+        .selectFrom('principals')
+        .select('app_id')
+        .where('id', '=', publisher)
+        .executeTakeFirstOrThrow();
+      await t.db
+        .updateTable('extension_packages')
+        .set({ published_by: app_id ?? '' })
+        .execute();
+      const named = {
+        ...expected,
+        publishedBy: app_id,
+        publishedByDisplayName: 'release-pipeline',
+      };
+      assert.deepEqual((await t.inject('GET', urlOf(identity), { as: reader })).body, named);
+      const all = await t.inject(
+        'GET',
+        '/providers/Tether.Extensions/packages?api-version=2024-07-10',
+        {
+          as: reader,
+        },
+      );
+      assert.deepEqual(all.body['value'], [named]);
+      await t.db
+        .updateTable('extension_packages')
+        .set({ published_by: 'release-pipeline' })
+        .execute();
 
       const download = await t.app.inject({
         method: 'GET',

@@ -5,6 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import { ArmError } from '../api/arm-error.js';
 import type { RouteSpec } from '../api/route-spec.js';
+import { callerDisplayNames } from '../directory/caller-display-names.js';
 import { param } from '../resources/arm-request.js';
 import type { ArmServices } from '../resources/arm-routes.js';
 import { likeBelow } from '../resources/sql-like.js';
@@ -43,6 +44,17 @@ function notFound(identity: { publisher: string; type: string; version: string }
 
 export function repositoryRoutes(services: ArmServices): RouteSpec[] {
   const { db, clock } = services;
+  /** The packages with their publishers' display names, as the portal shows them. */
+  const named = async (packages: PackageMetadata[]): Promise<PackageMetadata[]> => {
+    const names = await callerDisplayNames(
+      db,
+      packages.map((p) => p.publishedBy),
+    );
+    return packages.map((p) => ({
+      ...p,
+      publishedByDisplayName: names.get(p.publishedBy) ?? null,
+    }));
+  };
   const common = { apiVersions: REPOSITORY_API_VERSIONS };
   const read = { kind: 'authenticated' } as const;
 
@@ -89,7 +101,8 @@ export function repositoryRoutes(services: ArmServices): RouteSpec[] {
         if (result.numInsertedOrUpdatedRows === 0n) throw exists();
         await upgradeAutomatically(extensionServicesOf(services), identity);
         void reply.code(201);
-        return renderPackage(row);
+        const [published] = await named([renderPackage(row)]);
+        return published;
       },
     },
     {
@@ -101,7 +114,8 @@ export function repositoryRoutes(services: ArmServices): RouteSpec[] {
         const identity = identityOf(request);
         const row = await findMetadata(packageId(identity));
         if (row === undefined) throw notFound(identity);
-        return renderPackage(row);
+        const [found] = await named([renderPackage(row)]);
+        return found;
       },
     },
     {
@@ -134,7 +148,7 @@ export function repositoryRoutes(services: ArmServices): RouteSpec[] {
           .select(METADATA_COLUMNS)
           .where(sql<boolean>`id like ${below} escape '\\'`)
           .execute();
-        return { value: rows.map(renderPackage).sort(byNewestVersion) };
+        return { value: await named(rows.map(renderPackage).sort(byNewestVersion)) };
       },
     },
     {
@@ -144,7 +158,7 @@ export function repositoryRoutes(services: ArmServices): RouteSpec[] {
       access: read,
       async handler() {
         const rows = await db.selectFrom('extension_packages').select(METADATA_COLUMNS).execute();
-        return { value: rows.map(renderPackage).sort(byExtensionThenNewest) };
+        return { value: await named(rows.map(renderPackage).sort(byExtensionThenNewest)) };
       },
     },
   ];

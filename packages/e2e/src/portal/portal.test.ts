@@ -308,6 +308,24 @@ void describe('the web portal in headless Chromium', { skip: ROOT_ONLY, timeout:
     await settled(page);
     await page.screenshot({ path: join(shots, 'repository.png'), fullPage: true });
     assert.deepEqual(await seriousViolations(page), []);
+    // Who published it is named as the directory names the Owner that ran tether extension publish.
+    const principals = await fx.plane.admin.call('GET', '/v1.0/servicePrincipals');
+    const publisher = (principals.body['value'] as { appId: string; displayName: string }[]).find(
+      (p) => p.appId === fx.plane.appId,
+    );
+    assert.ok(publisher !== undefined, JSON.stringify(principals.body));
+    const published = customScript.getByRole('row').filter({ hasText: offered });
+    assert.equal(await published.locator('td').nth(2).innerText(), publisher.displayName);
+    assert.equal(await published.locator('td').nth(2).getAttribute('title'), fx.plane.appId);
+
+    // A resource with a long name, to see the activity log wrap it only where a path allows.
+    const longGroup = 'portal_activity_group_named_at_length';
+    const created = await fx.plane.admin.call(
+      'PUT',
+      `/subscriptions/${fx.plane.subscriptionId}/resourcegroups/${longGroup}?api-version=2021-04-01`,
+      { body: { location: 'westeurope' } },
+    );
+    assert.ok(created.status < 300, JSON.stringify(created.body));
 
     // The activity log has the deployment, the refusal's operation and the role assignment.
     await page
@@ -319,6 +337,53 @@ void describe('the web portal in headless Chromium', { skip: ROOT_ONLY, timeout:
     await settled(page);
     await page.screenshot({ path: join(shots, 'activity.png'), fullPage: true });
     assert.deepEqual(await seriousViolations(page), []);
+    // The table fits the window: nothing makes the page scroll sideways.
+    const overflow = await page.evaluate(() => {
+      const { document, innerWidth } = globalThis as unknown as {
+        document: { documentElement: { scrollWidth: number } };
+        innerWidth: number;
+      };
+      return document.documentElement.scrollWidth - innerWidth;
+    });
+    assert.ok(overflow <= 0, `the page is ${overflow} px wider than the window`);
+    // In a narrow window each part of a resource path stays whole: it wraps after a '/'.
+    await page.setViewportSize({ width: 720, height: 900 });
+    const path = page.locator('td .path', { hasText: longGroup }).first();
+    const lines = await path.evaluate((span: unknown) => {
+      // This package is typed without the DOM: the little used of it is described here.
+      interface Text {
+        nodeType: number;
+        textContent: string | null;
+      }
+      const { document } = globalThis as unknown as {
+        document: {
+          createRange(): {
+            selectNodeContents(node: Text): void;
+            getClientRects(): ArrayLike<{ top: number }>;
+          };
+        };
+      };
+      const TEXT_NODE = 3;
+      return Array.from((span as { childNodes: ArrayLike<Text> }).childNodes)
+        .filter((node) => node.nodeType === TEXT_NODE && node.textContent !== '/')
+        .map((node) => {
+          const range = document.createRange();
+          range.selectNodeContents(node);
+          const tops = Array.from(range.getClientRects()).map((r) => Math.round(r.top));
+          return { text: node.textContent, tops: [...new Set(tops)] };
+        });
+    });
+    // Two parts, each whole on a line of its own: the break is after the '/'.
+    assert.deepEqual(
+      lines.map((part) => [part.text, part.tops.length]),
+      [
+        ['resourcegroups', 1],
+        [longGroup, 1],
+      ],
+    );
+    assert.ok((lines[1]?.tops[0] ?? 0) > (lines[0]?.tops[0] ?? 0), JSON.stringify(lines));
+    await page.screenshot({ path: join(shots, 'activity-narrow.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     // Add a server: a fresh onboarding token and the one command that installs and connects.
     await page

@@ -1,5 +1,6 @@
-// Small pieces the pages share: links that navigate in place, status badges, messages.
-import type { ComponentChildren } from 'preact';
+// Small pieces the pages share: links that navigate in place, resource paths, status badges,
+// messages.
+import { Fragment, type ComponentChildren } from 'preact';
 import { usePortal } from './context.js';
 
 export function Link(props: { href: string; children: ComponentChildren; class?: string }) {
@@ -16,6 +17,28 @@ export function Link(props: { href: string; children: ComponentChildren; class?:
     >
       {props.children}
     </a>
+  );
+}
+
+/**
+ * A resource path or operation that a narrow cell wraps after a '/', not inside a name; a single
+ * name longer than the path's widest (see .path in app.css) still breaks rather than overflow.
+ */
+export function PathText(props: { path: string }) {
+  const segments = props.path.split('/');
+  return (
+    <span class="path">
+      {segments.map((segment, index) => (
+        <Fragment key={index}>
+          {segment}
+          {index < segments.length - 1 && (
+            <>
+              /<wbr />
+            </>
+          )}
+        </Fragment>
+      ))}
+    </span>
   );
 }
 

@@ -5,7 +5,7 @@ import { odataString } from '../../logic/machine-list-query.js';
 import type { ArmList } from '../api.js';
 import { usePortal } from '../context.js';
 import { useLoad } from '../use-load.js';
-import { ErrorMessage, Loading, Section } from '../widgets.js';
+import { ErrorMessage, Loading, PathText, Section } from '../widgets.js';
 
 export interface ActivityEvent {
   eventDataId: string;
@@ -49,12 +49,16 @@ export function ActivityTable(props: { events: readonly ActivityEvent[] }) {
         {props.events.map((e) => (
           <tr key={e.eventDataId}>
             <td title={e.eventTimestamp}>{relativeTime(e.eventTimestamp, now)}</td>
-            <td>{e.operationName.value}</td>
+            <td>
+              <PathText path={e.operationName.value} />
+            </td>
             <td>
               <span class={`badge badge-${e.status.value.toLowerCase()}`}>{e.status.value}</span>{' '}
               <span class="muted">{e.subStatus?.value}</span>
             </td>
-            <td class="wrap">{e.resourceId.split('/').slice(-2).join('/')}</td>
+            <td title={e.resourceId}>
+              <PathText path={e.resourceId.split('/').slice(-2).join('/')} />
+            </td>
             <td>{e.callerDisplayName ?? e.caller}</td>
           </tr>
         ))}

@@ -68,7 +68,7 @@ export function RepositoryPage() {
                     <tr key={v.version}>
                       <td>{v.version}</td>
                       <td>{v.publishedAt.slice(0, 19).replace('T', ' ')} UTC</td>
-                      <td>{v.publishedBy}</td>
+                      <td title={v.publishedBy}>{v.publishedByDisplayName ?? v.publishedBy}</td>
                       <td>{bytes(v.size)}</td>
                       <td title={v.sha256}>
                         <code>{v.sha256.slice(0, 16)}…</code>
