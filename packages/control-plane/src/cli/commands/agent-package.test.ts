@@ -1,17 +1,18 @@
 // `tether agent-package list`: the published packages as JSON or a table, and a line saying so
-// when there are none, as `tether extension list` does.
+// when there are none, as the extension and guest configuration package lists do.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { CliTestKit } from '../client/cli-test-kit.js';
 import { register } from './agent-package.js';
 import { register as registerExtension } from './extension.js';
+import { register as registerGuestConfig } from './guest-config.js';
 
 const PACKAGES = '/providers/Tether.Agent/packages';
 
 void describe('tether agent-package list', () => {
   let kit: CliTestKit;
   beforeEach(async () => {
-    kit = await CliTestKit.create(register, registerExtension);
+    kit = await CliTestKit.create(register, registerExtension, registerGuestConfig);
     await kit.signIn();
   });
   afterEach(() => kit.dispose());
@@ -61,5 +62,7 @@ void describe('tether agent-package list', () => {
       'table',
     );
     assert.equal(ofPublisher.stdout, 'No package of Fabrikam is published yet.\n');
+    const configurations = await kit.run('guest-config', 'package', 'list', '-o', 'table');
+    assert.match(configurations.stdout, /^No guest configuration package is published yet; /);
   });
 });

@@ -83,7 +83,7 @@ export function registerGuestConfigPackages(group: Command, deps: CliDeps): void
         );
         const same = (a: string, b: string | undefined): boolean =>
           b === undefined || a.toLowerCase() === b.toLowerCase();
-        c.print(
+        c.printList(
           all.filter(
             (p) =>
               isGuestConfiguration(p.signature) &&
@@ -92,6 +92,9 @@ export function registerGuestConfigPackages(group: Command, deps: CliDeps): void
           ),
           o.output,
           COLUMNS,
+          o.publisher === undefined && o.name === undefined
+            ? "No guest configuration package is published yet; publish one with 'tether guest-config package publish'."
+            : `No guest configuration package of ${[o.publisher ?? '', o.name ?? ''].join(' ').trim()} is published yet.`,
         );
       }),
     );
