@@ -150,7 +150,8 @@ export class TokenAuthenticator implements Authenticator, TokenRevocations {
           `The access token is from tenant '${String(payload.tid)}'; this server's tenant is '${this.endpoints.tenantId}'.`,
         );
       }
-      return { claims: payload, kid, until: (payload.exp ?? 0) * 1000 };
+      // Frozen once and shared by every caller made from this token while it is remembered.
+      return { claims: Object.freeze(payload), kid, until: (payload.exp ?? 0) * 1000 };
     } catch (error) {
       throw error instanceof AuthenticationError ? error : this.explain(error, now);
     }
@@ -265,7 +266,7 @@ function bearerToken(
   return match[1];
 }
 
-function callerOf(subject: LiveSubject, payload: JWTPayload): Caller {
+function callerOf(subject: LiveSubject, payload: Readonly<JWTPayload>): Caller {
   const { principal } = subject;
   const name =
     principal.type === 'ServicePrincipal'
@@ -277,6 +278,6 @@ function callerOf(subject: LiveSubject, payload: JWTPayload): Caller {
     principalId: principal.id,
     principalType: principal.type,
     name,
-    claims: Object.freeze({ ...payload }),
+    claims: payload,
   });
 }

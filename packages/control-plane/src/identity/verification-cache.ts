@@ -7,7 +7,7 @@ import type { Caller } from '../api/caller.js';
 
 /** A token whose signature, issuer, audience and times were checked, and the key that signed it. */
 export interface VerifiedToken {
-  claims: JWTPayload;
+  claims: Readonly<JWTPayload>;
   kid: string;
   /** Its `exp`: until then the signature check stands and only liveness needs asking again. */
   until: number;
