@@ -145,7 +145,7 @@ export function register(program: Command): void {
     )
     .option(
       '--database-pool-size <n>',
-      `PostgreSQL connections each worker's pool may open (default ${defaultPoolSize(1)}; with --workers N, ${NODE_CONNECTION_BUDGET}/N - 1, at least 2)`,
+      `PostgreSQL connections each worker's pool may open (default ${defaultPoolSize(1)}; with --workers N, ${NODE_CONNECTION_BUDGET}/N - 1 within 2 to 10)`,
     )
     .option('--log-level <level>', `log level on stderr: ${LOG_LEVELS.join(', ')}`, 'info')
     .action((options: ServerCommandOptions) => runServerCommand(() => serve(options)));

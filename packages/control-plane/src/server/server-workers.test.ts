@@ -1,0 +1,41 @@
+// `--workers` and the pool each worker is given: what is accepted, what is refused with which
+// message, and that a node of up to 26 workers stays within its 80 PostgreSQL connections.
+import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
+import { describe, it } from 'node:test';
+import { defaultPoolSize, NODE_CONNECTION_BUDGET, parseWorkers } from './server-workers.js';
+
+void describe('--workers', () => {
+  void it('takes a whole number from 1 to 256, or auto for one per CPU', () => {
+    assert.equal(parseWorkers('1'), 1);
+    assert.equal(parseWorkers('8'), 8);
+    assert.equal(parseWorkers('256'), 256);
+    assert.equal(parseWorkers('auto'), availableParallelism());
+  });
+
+  for (const text of ['0', '-1', '1.5', '257', 'two', '', ' 2', '0x4']) {
+    void it(`refuses ${JSON.stringify(text)}, naming the value`, () => {
+      assert.throws(
+        () => parseWorkers(text),
+        (error: Error & { code?: string }) =>
+          error.code === 'ERR_SERVER_CONFIG' &&
+          error.message.startsWith(`--workers ${JSON.stringify(text)} is not valid`),
+      );
+    });
+  }
+});
+
+void describe("each worker's PostgreSQL pool", () => {
+  void it("is pg's 10 for one process and shares the node's budget among workers", () => {
+    assert.deepEqual([1, 2, 7, 8, 16, 26, 40].map(defaultPoolSize), [10, 10, 10, 9, 4, 2, 2]);
+  });
+
+  void it('keeps a node of up to 26 workers within the budget, listening connections included', () => {
+    for (let workers = 2; workers <= 26; workers++) {
+      assert.ok(
+        workers * (defaultPoolSize(workers) + 1) <= NODE_CONNECTION_BUDGET,
+        `${workers} workers`,
+      );
+    }
+  });
+});
