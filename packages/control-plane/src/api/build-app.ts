@@ -6,7 +6,12 @@ import fastify, {
   type FastifyReply,
   type FastifyServerOptions,
 } from 'fastify';
-import { isStorageFull, isStoreUnavailable } from '../store/store-unavailable.js';
+import {
+  isStorageFull,
+  isStoreUnavailable,
+  storeBusyOf,
+  type StoreBusyError,
+} from '../store/store-unavailable.js';
 import { ArmError, TooManyRequestsError } from './arm-error.js';
 import { lazyRequestLoggers } from './request-logger.js';
 import {
@@ -39,6 +44,19 @@ export function storeUnavailable(): ArmError {
   return new ArmError(
     'ServiceUnavailable',
     `The control plane cannot reach its database right now; try again in ${STORE_RETRY_AFTER_SECONDS} s.`,
+  );
+}
+
+/**
+ * What a 503 asks clients to wait while every database connection of the node is busy: a few
+ * seconds, drawn anew for each answer, so that clients turned away together come back spread out.
+ */
+export const STORE_BUSY_RETRY_AFTER_SECONDS = { min: 2, max: 6 } as const;
+
+export function storeBusy(busy: StoreBusyError, retryAfterSeconds: number): ArmError {
+  return new ArmError(
+    'ServiceUnavailable',
+    `This control-plane node is busy: all ${busy.poolSize} of its database connections stayed in use for ${busy.waitedMs / 1000} s. Try again in ${retryAfterSeconds} s; a node with more connections (--database-pool-size) or another node may take the request.`,
   );
 }
 
@@ -85,6 +103,17 @@ export function errorAnswer(
       status: fastifyError.statusCode === 413 ? 413 : 400,
       headers: {},
       body: invalid.toBody(),
+    };
+  }
+  const busy = storeBusyOf(error);
+  if (busy !== undefined) {
+    log.warn({ err: error }, 'database connections busy');
+    const { min, max } = STORE_BUSY_RETRY_AFTER_SECONDS;
+    const seconds = min + Math.floor(Math.random() * (max - min + 1));
+    return {
+      status: 503,
+      headers: { 'retry-after': String(seconds) },
+      body: storeBusy(busy, seconds).toBody(),
     };
   }
   if (isStoreUnavailable(error)) {

@@ -2,10 +2,12 @@
 // Both go through Kysely, so no query may depend on one backend's dialect, but for the few JSON
 // and time expressions of the machines list, written once for each (resources/machine-list-sql.ts).
 import type { Database as BetterSqlite3 } from 'better-sqlite3';
+import type { Pool as PgPool } from 'pg';
 import { open } from 'node:fs/promises';
 import {
   Kysely,
   PostgresDialect,
+  type PostgresPool,
   SqliteDialect,
   type Driver,
   type SqliteDatabase,
@@ -16,6 +18,7 @@ import { DurableSqliteDriver } from './durable-sqlite-driver.js';
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrations.js';
 import { StoreError } from './store-error.js';
+import { StoreBusyError } from './store-unavailable.js';
 import { registerSqliteHandle } from './sqlite-handle.js';
 import {
   registerSyncTransactionRunner,
@@ -65,6 +68,8 @@ export async function openDatabase(location: DatabaseLocation): Promise<Kysely<D
 }
 
 const POSTGRES_CONNECT_TIMEOUT_MS = 5_000;
+/** node-postgres's own default, named so that a busy pool can say how large it is. */
+const DEFAULT_POSTGRES_POOL_SIZE = 10;
 
 async function postgresDialect(
   location: Extract<DatabaseLocation, { kind: 'postgres' }>,
@@ -77,9 +82,10 @@ async function postgresDialect(
       `PostgreSQL schema ${JSON.stringify(schema)} is not valid: expected lower-case letters, digits and "_", at most 63`,
     );
   }
+  const size = location.poolSize ?? DEFAULT_POSTGRES_POOL_SIZE;
   const pool = new pg.Pool({
     connectionString: location.url,
-    ...(location.poolSize === undefined ? {} : { max: location.poolSize }),
+    max: size,
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
     // A database that does not answer fails the request (503) rather than holding it.
     connectionTimeoutMillis: POSTGRES_CONNECT_TIMEOUT_MS,
@@ -93,7 +99,27 @@ async function postgresDialect(
   // only listens to while the client is idle; the next query on it fails (503) and the pool
   // drops it when it is released.
   pool.on('connect', (client) => client.on('error', () => undefined));
-  return new PostgresDialect({ pool });
+  return new PostgresDialect({ pool: busyAware(pool, size) });
+}
+
+/**
+ * The pool, whose wait for a connection that ends with every connection still checked out says
+ * so (StoreBusyError): the node is overloaded, not cut off from its database.
+ */
+function busyAware(pool: PgPool, size: number): PostgresPool {
+  return {
+    async connect() {
+      try {
+        return await pool.connect();
+      } catch (error) {
+        if (pool.totalCount >= size && pool.idleCount === 0) {
+          throw new StoreBusyError(size, POSTGRES_CONNECT_TIMEOUT_MS, { cause: error });
+        }
+        throw error;
+      }
+    },
+    end: () => pool.end(),
+  };
 }
 
 async function openSqlite(file: string): Promise<BetterSqlite3> {

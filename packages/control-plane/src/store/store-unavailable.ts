@@ -1,6 +1,36 @@
 // Whether an error says the database cannot be reached right now (PostgreSQL stopped,
-// restarting, or the connection cut) rather than that the request or the code is wrong: such a
-// request is answered 503 with Retry-After, and is worth trying again shortly.
+// restarting, or the connection cut), or that this node's connections to it were all busy,
+// rather than that the request or the code is wrong: such a request is answered 503 with
+// Retry-After, and is worth trying again shortly.
+
+/**
+ * Every connection of this process's PostgreSQL pool stayed in use for the whole wait: the node
+ * is busy, the database is up. Told apart from "unreachable" so that the answer says which.
+ */
+export class StoreBusyError extends Error {
+  readonly code = 'ERR_STORE_BUSY';
+
+  constructor(
+    readonly poolSize: number,
+    readonly waitedMs: number,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `all ${poolSize} PostgreSQL connections of the pool stayed in use for ${waitedMs} ms`,
+      options,
+    );
+    this.name = 'StoreBusyError';
+  }
+}
+
+/** The StoreBusyError behind `error`, if that is what it is. */
+export function storeBusyOf(error: unknown): StoreBusyError | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    if (current instanceof StoreBusyError) return current;
+    current = current.cause;
+  }
+  return undefined;
+}
 const UNAVAILABLE_SQLSTATES = new Set([
   '57P01', // admin_shutdown
   '57P02', // crash_shutdown
