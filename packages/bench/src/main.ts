@@ -12,6 +12,14 @@ const args = process.argv.slice(2);
 const firstFlag = args.findIndex((a) => a.startsWith('-'));
 const wanted = firstFlag < 0 ? args : args.slice(0, firstFlag);
 const flags = firstFlag < 0 ? [] : args.slice(firstFlag);
+if (wanted.length === 0 && flags.some((f) => f === '--help' || f === '-h')) {
+  console.log(
+    `npm run bench [name…] [-- --flag value…]: runs the named benchmarks, all when none is named.\n` +
+      `available: ${available.join(', ')}\n` +
+      `a benchmark's flags are described at the top of packages/bench/src/benches/NAME.ts`,
+  );
+  process.exit(0);
+}
 const unknown = wanted.filter((w) => !available.includes(w));
 if (unknown.length > 0) {
   console.error(`unknown benchmark ${unknown.join(', ')}; available: ${available.join(', ')}`);
