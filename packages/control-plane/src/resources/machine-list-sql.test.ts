@@ -107,6 +107,11 @@ for (const backend of armTestBackends()) {
           report_hash: null,
         };
         await t.db.insertInto('machine_agents').values(agent).execute();
+        // Heartbeats not yet folded into the row count as much as the row's own time.
+        if (last !== null && index % 4 === 1) {
+          const at = iso(last - index + pick([2, 30]) * MINUTE);
+          await t.db.insertInto('liveness_log').values({ machine_id: id, at }).execute();
+        }
       }
     });
     after(() => t.close());
@@ -137,11 +142,16 @@ for (const backend of armTestBackends()) {
         .selectAll()
         .where('subscription_id', '=', sub)
         .execute();
+      // The last heartbeat as every read takes it: the row's, or a newer unfolded one.
+      const log = await t.db.selectFrom('liveness_log').selectAll().execute();
       const agents = new Map(
-        (await t.db.selectFrom('machine_agents').selectAll().execute()).map((a) => [
-          a.machine_id,
-          a,
-        ]),
+        (await t.db.selectFrom('machine_agents').selectAll().execute()).map((a) => {
+          const newest = log
+            .filter((entry) => entry.machine_id === a.machine_id)
+            .map((entry) => entry.at)
+            .reduce((x, y) => (y > x ? y : x), a.last_heartbeat_at ?? '');
+          return [a.machine_id, { ...a, last_heartbeat_at: newest === '' ? null : newest }];
+        }),
       );
       return rows
         .map((row) => listEntryOf(row, agents.get(row.id), t.clock.now(), DEFAULT_MACHINE_TIMINGS))

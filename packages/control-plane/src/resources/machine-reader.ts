@@ -141,20 +141,27 @@ function statusRank(now: number, timings: MachinePageQuery['timings']) {
  */
 function lastStatusChange(list: MachineListSql, now: number, timings: MachinePageQuery['timings']) {
   const at = new Date(now).toISOString();
-  const last = lastHeartbeatSql();
+  // The last heartbeat is read once per machine (it looks in the liveness log), then named.
+  const last = sql<string | null>`heartbeat.at`;
   const lastContact = sql<string>`coalesce(${last}, machine_agents.onboarded_at)`;
   const endOfLife = list.earliest(
     list.later(lastContact, timings.expireAfterMs),
     sql<string>`machine_agents.credential_expires_at`,
     sql<string>`coalesce(machine_agents.revoked_at, '9999-12-31T23:59:59.999Z')`,
   );
+  const expiredBefore = new Date(now - timings.expireAfterMs).toISOString();
   const disconnectedBefore = new Date(now - timings.disconnectAfterMs).toISOString();
-  return sql<string>`case
+  // Each condition compares stored times only (as statusRank does): the arithmetic runs just for
+  // the machines whose branch needs it.
+  return sql<string>`(select case
     when machine_agents.machine_id is null then machines.created_at
-    when ${endOfLife} <= ${at} then ${endOfLife}
+    when ${lastContact} <= ${expiredBefore}
+      or machine_agents.credential_expires_at <= ${at}
+      or machine_agents.revoked_at <= ${at} then ${endOfLife}
     when ${last} is null then machine_agents.onboarded_at
     when ${last} <= ${disconnectedBefore} then ${list.later(last, timings.disconnectAfterMs)}
-    else coalesce(machine_agents.connected_since, ${last}) end`;
+    else coalesce(machine_agents.connected_since, ${last}) end
+    from (select ${lastHeartbeatSql()} as at) as heartbeat)`;
 }
 
 /** Placeholders the one-time compiled find query is filled in at. */
