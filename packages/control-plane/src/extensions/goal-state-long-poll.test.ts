@@ -86,6 +86,30 @@ void describe('GoalStateWaiters', () => {
     );
   });
 
+  void it('a machine going from one waiter to several and back wakes exactly those left', async () => {
+    const waiters = new GoalStateWaiters();
+    const [a, b, c] = [new EventEmitter(), new EventEmitter(), new EventEmitter()];
+    const first = waiters.wait('m', 60_000, a);
+    const second = waiters.wait('m', 60_000, b);
+    a.emit('close');
+    assert.equal(await first.done, 'closed');
+    assert.equal(waiters.size, 1);
+    const third = waiters.wait('m', 60_000, c);
+    assert.equal(waiters.size, 2);
+    second.cancel();
+    assert.equal(await second.done, 'changed');
+    assert.equal(waiters.size, 1);
+    waiters.wake('m');
+    assert.equal(await third.done, 'changed');
+    assert.equal(waiters.size, 0);
+    assert.ok([a, b, c].every((r) => r.listenerCount('close') === 0));
+    // A wait after all of them is held again, alone.
+    const fourth = waiters.wait('m', 60_000, new EventEmitter());
+    assert.equal(waiters.size, 1);
+    waiters.wakeAll();
+    assert.equal(await fourth.done, 'changed');
+  });
+
   void it('holds at most MAX_WAITERS_PER_MACHINE per machine, answering the oldest first', async () => {
     const waiters = new GoalStateWaiters();
     const requests = Array.from({ length: 1000 }, () => new EventEmitter());

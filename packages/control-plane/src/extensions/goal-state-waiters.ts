@@ -1,6 +1,7 @@
 // Wake-up of long polls: a machine's waiting goal-state requests, woken when its goal state
 // changes, on whichever node holds them (the change is published to every node). Cheap per
-// waiter (one timer, one listener) so a fleet can all wait.
+// waiter (one timer, one listener, and a machine's only waiter kept as itself rather than in a
+// collection of its own) so a fleet can all wait.
 import type { Kysely } from 'kysely';
 import {
   clusterChannelOf,
@@ -31,7 +32,8 @@ export const MAX_WAITERS_PER_MACHINE = 8;
 const BY_DATABASE = new WeakMap<object, GoalStateWaiters>();
 
 export class GoalStateWaiters {
-  private readonly waiting = new Map<string, Set<Waiter>>();
+  /** A machine's waiter, or its waiters oldest first when it has several. */
+  private readonly waiting = new Map<string, Waiter | Waiter[]>();
   private readonly channel: ClusterChannel | undefined;
   private readonly topic: ClusterTopic;
 
@@ -58,7 +60,7 @@ export class GoalStateWaiters {
   /** Requests waiting now, over all machines. */
   get size(): number {
     let total = 0;
-    for (const set of this.waiting.values()) total += set.size;
+    for (const held of this.waiting.values()) total += Array.isArray(held) ? held.length : 1;
     return total;
   }
 
@@ -81,23 +83,15 @@ export class GoalStateWaiters {
           clearTimeout(timer);
           timer = undefined;
           request.off('close', onClose);
-          const set = this.waiting.get(machineId);
-          set?.delete(waiter);
-          if (set?.size === 0) this.waiting.delete(machineId);
+          this.remove(machineId, waiter);
           resolve(outcome);
         },
       };
       timer = setTimeout(() => waiter.settle('timeout'), timeoutMs);
       request.once('close', onClose);
-      let set = this.waiting.get(machineId);
-      if (set === undefined) {
-        set = new Set();
-        this.waiting.set(machineId, set);
-      }
-      // A Set iterates in insertion order: the first is the oldest.
-      const oldest = set.size >= MAX_WAITERS_PER_MACHINE ? set.values().next().value : undefined;
-      oldest?.settle('timeout');
-      set.add(waiter);
+      const held = this.waitersOf(machineId);
+      if (held.length >= MAX_WAITERS_PER_MACHINE) held[0]?.settle('timeout');
+      this.add(machineId, waiter);
       settle = (outcome) => waiter.settle(outcome);
     });
     return { done, cancel: () => settle('changed') };
@@ -115,8 +109,30 @@ export class GoalStateWaiters {
   }
 
   private wakeHere(machineId: string): void {
-    const set = this.waiting.get(machineId);
-    if (set === undefined) return;
-    for (const waiter of [...set]) waiter.settle('changed');
+    for (const waiter of [...this.waitersOf(machineId)]) waiter.settle('changed');
+  }
+
+  private waitersOf(machineId: string): readonly Waiter[] {
+    const held = this.waiting.get(machineId);
+    return held === undefined ? [] : Array.isArray(held) ? held : [held];
+  }
+
+  private add(machineId: string, waiter: Waiter): void {
+    const held = this.waiting.get(machineId);
+    if (held === undefined) this.waiting.set(machineId, waiter);
+    else if (Array.isArray(held)) held.push(waiter);
+    else this.waiting.set(machineId, [held, waiter]);
+  }
+
+  private remove(machineId: string, waiter: Waiter): void {
+    const held = this.waiting.get(machineId);
+    if (held === waiter) {
+      this.waiting.delete(machineId);
+    } else if (Array.isArray(held)) {
+      const at = held.indexOf(waiter);
+      if (at >= 0) held.splice(at, 1);
+      if (held.length === 0) this.waiting.delete(machineId);
+      else if (held.length === 1) this.waiting.set(machineId, held[0] as Waiter);
+    }
   }
 }
