@@ -2,12 +2,10 @@
 // Both go through Kysely, so no query may depend on one backend's dialect, but for the few JSON
 // and time expressions of the machines list, written once for each (resources/machine-list-sql.ts).
 import type { Database as BetterSqlite3 } from 'better-sqlite3';
-import type { Pool as PgPool } from 'pg';
 import { open } from 'node:fs/promises';
 import {
   Kysely,
   PostgresDialect,
-  type PostgresPool,
   SqliteDialect,
   type Driver,
   type SqliteDatabase,
@@ -18,7 +16,7 @@ import { DurableSqliteDriver } from './durable-sqlite-driver.js';
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrations.js';
 import { StoreError } from './store-error.js';
-import { StoreBusyError } from './store-unavailable.js';
+import { busyAwarePool } from './busy-aware-pool.js';
 import { registerSqliteHandle } from './sqlite-handle.js';
 import {
   registerSyncTransactionRunner,
@@ -99,27 +97,7 @@ async function postgresDialect(
   // only listens to while the client is idle; the next query on it fails (503) and the pool
   // drops it when it is released.
   pool.on('connect', (client) => client.on('error', () => undefined));
-  return new PostgresDialect({ pool: busyAware(pool, size) });
-}
-
-/**
- * The pool, whose wait for a connection that ends with every connection still checked out says
- * so (StoreBusyError): the node is overloaded, not cut off from its database.
- */
-function busyAware(pool: PgPool, size: number): PostgresPool {
-  return {
-    async connect() {
-      try {
-        return await pool.connect();
-      } catch (error) {
-        if (pool.totalCount >= size && pool.idleCount === 0) {
-          throw new StoreBusyError(size, POSTGRES_CONNECT_TIMEOUT_MS, { cause: error });
-        }
-        throw error;
-      }
-    },
-    end: () => pool.end(),
-  };
+  return new PostgresDialect({ pool: busyAwarePool(pool, size, POSTGRES_CONNECT_TIMEOUT_MS) });
 }
 
 async function openSqlite(file: string): Promise<BetterSqlite3> {
