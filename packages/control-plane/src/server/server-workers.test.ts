@@ -1,9 +1,15 @@
 // `--workers` and the pool each worker is given: what is accepted, what is refused with which
-// message, and that a node of up to 26 workers stays within its 80 PostgreSQL connections.
+// message, that a node of up to 26 workers stays within its 80 PostgreSQL connections, and when a
+// worker that died is started again.
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
-import { defaultPoolSize, NODE_CONNECTION_BUDGET, parseWorkers } from './server-workers.js';
+import {
+  defaultPoolSize,
+  NODE_CONNECTION_BUDGET,
+  nextRestart,
+  parseWorkers,
+} from './server-workers.js';
 
 void describe('--workers', () => {
   void it('takes a whole number from 1 to 256, or auto for one per CPU', () => {
@@ -37,5 +43,26 @@ void describe("each worker's PostgreSQL pool", () => {
         `${workers} workers`,
       );
     }
+  });
+});
+
+void describe('a worker that died', () => {
+  void it('is started again at once after a run of a minute or more, whatever came before', () => {
+    assert.deepEqual(nextRestart(60_000, 0), { delayMs: 0, quickDeaths: 0 });
+    assert.deepEqual(nextRestart(3_600_000, 7), { delayMs: 0, quickDeaths: 0 });
+  });
+
+  void it('waits 0.5 s, doubling up to 30 s, while it keeps dying soon after its start', () => {
+    const delays: number[] = [];
+    let quickDeaths = 0;
+    for (let death = 0; death < 9; death++) {
+      const next = nextRestart(59_999, quickDeaths);
+      delays.push(next.delayMs);
+      quickDeaths = next.quickDeaths;
+    }
+    assert.deepEqual(delays, [500, 1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000]);
+    // A stable run then starts the count over.
+    assert.deepEqual(nextRestart(60_000, quickDeaths), { delayMs: 0, quickDeaths: 0 });
+    assert.deepEqual(nextRestart(10, 0), { delayMs: 500, quickDeaths: 1 });
   });
 });

@@ -33,6 +33,22 @@ const STABLE_MS = 60_000;
 const RESTART_MIN_MS = 500;
 const RESTART_MAX_MS = 30_000;
 
+/**
+ * When a worker that died after `ranMs` is started again, given how many of its deaths in a row
+ * came soon after a start: at once after a stable run, else after 0.5 s doubling up to 30 s.
+ */
+export function nextRestart(
+  ranMs: number,
+  quickDeaths: number,
+): { readonly delayMs: number; readonly quickDeaths: number } {
+  if (ranMs >= STABLE_MS) return { delayMs: 0, quickDeaths: 0 };
+  const deaths = quickDeaths + 1;
+  return {
+    delayMs: Math.min(RESTART_MAX_MS, RESTART_MIN_MS * 2 ** (deaths - 1)),
+    quickDeaths: deaths,
+  };
+}
+
 /** `--workers`: a whole number from 1, or `auto` for one per CPU. */
 export function parseWorkers(text: string): number {
   if (text === 'auto') return availableParallelism();
@@ -153,8 +169,9 @@ export function superviseWorkers(
           stop();
           return;
         }
-        slot.quickDeaths = Date.now() - slot.startedAt >= STABLE_MS ? 1 : slot.quickDeaths + 1;
-        const delay = Math.min(RESTART_MAX_MS, RESTART_MIN_MS * 2 ** (slot.quickDeaths - 1));
+        const next = nextRestart(Date.now() - slot.startedAt, slot.quickDeaths);
+        slot.quickDeaths = next.quickDeaths;
+        const delay = next.delayMs;
         log.warn({ ...how, restartInMs: delay }, 'worker died; starting it again');
         slot.restart = setTimeout(() => start(slot), delay);
       });
