@@ -137,7 +137,8 @@ void describe('tether server --workers', { skip: unavailable ?? false }, () => {
         databaseUrl: database.url,
         publicUrl,
         port,
-        flags: ['--workers', '2', '--log-level', 'info'],
+        // Small pools: CI's PostgreSQL (100 connections) serves other tests at the same time.
+        flags: ['--workers', '2', '--database-pool-size', '3', '--log-level', 'info'],
         logFile,
       },
       children,
