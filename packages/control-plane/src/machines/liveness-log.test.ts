@@ -1,7 +1,8 @@
 // The liveness log on every backend: a heartbeat with an unchanged report is appended to the log
 // and not to its agent row, every read sees it at once (the API's GET and the status-filtered
 // list), a changed report or a silence still writes the row, and the fold moves times into the
-// rows without losing a heartbeat that arrives while it runs or moving a row back in time.
+// rows without losing a heartbeat that arrives while it runs or moving a row back in time, and
+// stops between chunks when the server shuts down.
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
@@ -310,6 +311,41 @@ for (const backend of testBackends()) {
       for (const id of ids) {
         const row = await agentRow(db, id);
         assert.equal(row.last_heartbeat_at, newest, id);
+        assert.deepEqual(await logOf(db, id), [], id);
+      }
+    });
+
+    void it('stops before its next chunk once its signal is aborted; reads still see the rest', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) ids.push(await onboarded());
+      clock.advance(1000);
+      await Promise.all(ids.map((id) => submit(id)));
+      clock.advance(1000);
+      await Promise.all(ids.map((id) => submit(id)));
+      const newest = iso(clock.now());
+      const shutdown = new AbortController();
+      let chunks = 0;
+      const moved = await foldLivenessLog(db, {
+        chunk: 2,
+        signal: shutdown.signal,
+        afterMove: () => {
+          chunks++;
+          shutdown.abort();
+          return Promise.resolve();
+        },
+      });
+      assert.equal(chunks, 1);
+      assert.equal(moved, 2);
+      const left = [];
+      for (const id of ids) {
+        const row = await agentRow(db, id);
+        assert.equal(row.seen, newest, id);
+        if (row.last_heartbeat_at !== newest) left.push(id);
+      }
+      assert.equal(left.length, 4, 'the machines of the chunks not folded');
+      assert.equal(await foldLivenessLog(db), 4);
+      for (const id of ids) {
+        assert.equal((await agentRow(db, id)).last_heartbeat_at, newest, id);
         assert.deepEqual(await logOf(db, id), [], id);
       }
     });

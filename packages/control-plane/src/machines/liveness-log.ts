@@ -46,6 +46,11 @@ export interface FoldOptions {
    * test's way to make a heartbeat arrive exactly then.
    */
   afterMove?: (trx: Kysely<Database>) => Promise<void>;
+  /**
+   * Once aborted (the server shutting down), the fold stops before its next chunk; what it has
+   * not folded stays in the log, where reads see it, for the next fold.
+   */
+  signal?: AbortSignal;
 }
 
 export async function foldLivenessLog(
@@ -56,6 +61,7 @@ export async function foldLivenessLog(
   let after = '';
   let folded = 0;
   for (;;) {
+    if (options.signal?.aborted === true) return folded;
     const { rows } = await sql<{ last: string | null }>`select max(machine_id) as last from
       (select distinct machine_id from liveness_log where machine_id > ${after}
         order by machine_id limit ${chunk}) chunk`.execute(db);

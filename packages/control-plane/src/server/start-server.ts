@@ -247,7 +247,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       new PeriodicTask(
         'liveness log fold',
         LIVENESS_FOLD_MS,
-        () => foldLivenessLog(db).then(() => undefined),
+        (signal) => foldLivenessLog(db, { signal }).then(() => undefined),
         log,
         leads,
       ),
