@@ -124,13 +124,31 @@ export class SimulatedFleet {
     const slowest = (key: 'tokenMs' | 'armMs'): number =>
       Math.max(...answers.map((a) => (a.type === 'ready' ? a[key] : 0)));
     const fleet = new SimulatedFleet(workers, slowest('tokenMs'), slowest('armMs'));
-    for (const child of workers) {
-      child.on('message', (message: FromWorker) => fleet.#pending.get(child)?.(message));
+    fleet.#listen();
+    return fleet;
+  }
+
+  /**
+   * The fleets given, started one after another, as one: their heartbeats, figures and stop
+   * go to every worker of each.
+   */
+  static joined(parts: readonly SimulatedFleet[]): SimulatedFleet {
+    const fleet = new SimulatedFleet(
+      parts.flatMap((p) => p.workers),
+      Math.max(...parts.map((p) => p.tokenMs)),
+      Math.max(...parts.map((p) => p.armMs)),
+    );
+    fleet.#listen();
+    return fleet;
+  }
+
+  #listen(): void {
+    for (const child of this.workers) {
+      child.on('message', (message: FromWorker) => this.#pending.get(child)?.(message));
       child.on('exit', (code) => {
-        fleet.#failure ??= new Error(`fleet worker exited with ${String(code)}`);
+        this.#failure ??= new Error(`fleet worker exited with ${String(code)}`);
       });
     }
-    return fleet;
   }
 
   /** Every machine heartbeats every `intervalMs` from now on (0 stops them). */
