@@ -117,6 +117,38 @@ void describe('azcmagent extension trust', { skip: ROOT_ONLY }, () => {
     }
   });
 
+  void test('untrust removes every copy of the key, whatever its file is named', async () => {
+    const temp = makeTempRoot();
+    try {
+      const pair = generateKeyPairSync('ed25519');
+      const keyId = publisherKeyId(pair.publicKey);
+      const pem = pair.publicKey.export({ format: 'pem', type: 'spki' });
+      const keyFile = join(temp.root, 'publisher.pub.pem');
+      writeFileSync(keyFile, pem);
+      const run = (...args: string[]) => runAzcmagent(temp.root, ['extension', ...args]);
+      const trusted = await run('trust', '--publisher', 'Contoso.Tools', '--key', keyFile);
+      assert.equal(trusted.status, 0, trusted.stderr);
+      // Root also copied the same key in by hand, under a name of its own; another key stays.
+      const folder = join(temp.paths.trustedPublishersDir, 'Contoso.Tools');
+      writeFileSync(join(folder, 'contoso-release.pem'), pem, { mode: 0o644 });
+      const other = generateKeyPairSync('ed25519').publicKey;
+      const otherFile = join(folder, 'contoso-other.pem');
+      writeFileSync(otherFile, other.export({ format: 'pem', type: 'spki' }), { mode: 0o644 });
+
+      const untrusted = await run('untrust', '--publisher', 'Contoso.Tools', '--key-id', keyId);
+      assert.equal(untrusted.status, 0, untrusted.stderr);
+      assert.deepEqual(readdirSync(folder), ['contoso-other.pem']);
+      const again = await run('untrust', '--publisher', 'Contoso.Tools', '--key-id', keyId);
+      assert.equal(again.status, 2);
+      assert.match(
+        again.stderr,
+        new RegExp(`trusted: ${publisherKeyId(other)}\\)\\. Nothing was changed`),
+      );
+    } finally {
+      temp.remove();
+    }
+  });
+
   void test('a trust folder another user can write is refused; nothing is journaled', async () => {
     const temp = makeTempRoot();
     try {

@@ -13,6 +13,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { join } from 'node:path';
+import { publisherKeyId } from '@tether/protocol/extension-package';
 import { replaceFileAtomically } from '../../config/atomic-file.js';
 import type { AgentPaths } from '../../paths.js';
 import {
@@ -101,13 +102,30 @@ export function addKeyIn(folders: readonly string[], key: KeyObject): string {
   return file;
 }
 
-/** Removes the key `keyId` from `folder`; false when it was not there. */
+/**
+ * Removes every key file in `folder` that holds the key `keyId`, whatever the file is named (root
+ * may have put a key there by hand, or the same key twice), so that no copy stays trusted; false
+ * when none was there.
+ */
 export function removeKeyIn(folder: string, keyId: string): boolean {
   if (!/^[A-Za-z0-9_-]{43}$/.test(keyId)) return false;
-  const file = join(folder, `${keyId}.pem`);
-  if (lstatSync(file, { throwIfNoEntry: false }) === undefined) return false;
-  rmSync(file);
-  return true;
+  let removed = false;
+  for (const entry of readdirSync(folder)) {
+    if (!entry.endsWith('.pem')) continue;
+    const file = join(folder, entry);
+    const stats = lstatSync(file, { throwIfNoEntry: false });
+    if (stats?.isFile() !== true || stats.size > MAX_KEY_BYTES) continue;
+    let id: string;
+    try {
+      id = publisherKeyId(parsePublisherKey(readFileSync(file, 'utf8'), file));
+    } catch {
+      continue;
+    }
+    if (id !== keyId) continue;
+    rmSync(file);
+    removed = true;
+  }
+  return removed;
 }
 
 function unsafe(stats: Stats, ownerUid: number): string | undefined {
