@@ -105,6 +105,16 @@ for (const backend of armTestBackends()) {
         },
       );
       assert.deepEqual(all.body['value'], [named]);
+      // A machine identity reads packages too, but is not shown the directory's names.
+      const machine = await t.addPrincipal('ServicePrincipal', 'machine-identity');
+      await t.db
+        .updateTable('principals')
+        .set({ machine_id: await t.addMachine(await t.addSubscription(), 'rg', 'web-01') })
+        .where('id', '=', machine)
+        .execute();
+      const asMachine = await t.inject('GET', urlOf(identity), { as: machine });
+      assert.equal(asMachine.status, 200, JSON.stringify(asMachine.body));
+      assert.deepEqual(asMachine.body, { ...named, publishedByDisplayName: null });
       await t.db
         .updateTable('extension_packages')
         .set({ published_by: 'release-pipeline' })

@@ -4,6 +4,7 @@
 import type { FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import { ArmError } from '../api/arm-error.js';
+import type { Caller } from '../api/caller.js';
 import type { RouteSpec } from '../api/route-spec.js';
 import { callerDisplayNames } from '../directory/caller-display-names.js';
 import { param } from '../resources/arm-request.js';
@@ -44,12 +45,29 @@ function notFound(identity: { publisher: string; type: string; version: string }
 
 export function repositoryRoutes(services: ArmServices): RouteSpec[] {
   const { db, clock } = services;
-  /** The packages with their publishers' display names, as the portal shows them. */
-  const named = async (packages: PackageMetadata[]): Promise<PackageMetadata[]> => {
-    const names = await callerDisplayNames(
-      db,
-      packages.map((p) => p.publishedBy),
-    );
+  /**
+   * The packages with their publishers' display names, as the portal shows them, for people and
+   * applications; a machine identity reads packages too but is not shown the directory's names.
+   */
+  const named = async (
+    packages: PackageMetadata[],
+    caller: Caller | undefined,
+  ): Promise<PackageMetadata[]> => {
+    const principal =
+      caller === undefined
+        ? undefined
+        : await db
+            .selectFrom('principals')
+            .select('machine_id')
+            .where('id', '=', caller.principalId)
+            .executeTakeFirst();
+    const names =
+      principal === undefined || principal.machine_id !== null
+        ? new Map<string, string>()
+        : await callerDisplayNames(
+            db,
+            packages.map((p) => p.publishedBy),
+          );
     return packages.map((p) => ({
       ...p,
       publishedByDisplayName: names.get(p.publishedBy) ?? null,
@@ -101,7 +119,7 @@ export function repositoryRoutes(services: ArmServices): RouteSpec[] {
         if (result.numInsertedOrUpdatedRows === 0n) throw exists();
         await upgradeAutomatically(extensionServicesOf(services), identity);
         void reply.code(201);
-        const [published] = await named([renderPackage(row)]);
+        const [published] = await named([renderPackage(row)], caller);
         return published;
       },
     },
@@ -110,11 +128,11 @@ export function repositoryRoutes(services: ArmServices): RouteSpec[] {
       method: 'GET',
       url: ONE,
       access: read,
-      async handler({ request }) {
+      async handler({ request, caller }) {
         const identity = identityOf(request);
         const row = await findMetadata(packageId(identity));
         if (row === undefined) throw notFound(identity);
-        const [found] = await named([renderPackage(row)]);
+        const [found] = await named([renderPackage(row)], caller);
         return found;
       },
     },
@@ -140,7 +158,7 @@ export function repositoryRoutes(services: ArmServices): RouteSpec[] {
       method: 'GET',
       url: VERSIONS,
       access: read,
-      async handler({ request }) {
+      async handler({ request, caller }) {
         const name = checkExtensionName(param(request, 'publisher'), param(request, 'type'));
         const below = likeBelow(`${name.publisher}/${name.type}`.toLowerCase());
         const rows = await db
@@ -148,7 +166,7 @@ export function repositoryRoutes(services: ArmServices): RouteSpec[] {
           .select(METADATA_COLUMNS)
           .where(sql<boolean>`id like ${below} escape '\\'`)
           .execute();
-        return { value: await named(rows.map(renderPackage).sort(byNewestVersion)) };
+        return { value: await named(rows.map(renderPackage).sort(byNewestVersion), caller) };
       },
     },
     {
@@ -156,9 +174,11 @@ export function repositoryRoutes(services: ArmServices): RouteSpec[] {
       method: 'GET',
       url: `${ROOT}/packages`,
       access: read,
-      async handler() {
+      async handler({ caller }) {
         const rows = await db.selectFrom('extension_packages').select(METADATA_COLUMNS).execute();
-        return { value: await named(rows.map(renderPackage).sort(byExtensionThenNewest)) };
+        return {
+          value: await named(rows.map(renderPackage).sort(byExtensionThenNewest), caller),
+        };
       },
     },
   ];
