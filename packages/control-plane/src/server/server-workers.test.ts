@@ -2,8 +2,10 @@
 // message, that a node of up to 26 workers stays within its 80 PostgreSQL connections, and when a
 // worker that died is started again.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import {
   defaultPoolSize,
   NODE_CONNECTION_BUDGET,
@@ -64,5 +66,29 @@ void describe('a worker that died', () => {
     // A stable run then starts the count over.
     assert.deepEqual(nextRestart(60_000, quickDeaths), { delayMs: 0, quickDeaths: 0 });
     assert.deepEqual(nextRestart(10, 0), { delayMs: 500, quickDeaths: 1 });
+  });
+});
+
+void describe('a worker that does not serve in time', () => {
+  void it('is ended, and the start fails naming it, the other workers stopped', () => {
+    const program = fileURLToPath(new URL('./testing/silent-worker.js', import.meta.url));
+    const run = spawnSync(process.execPath, [program, '1500'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(run.status, 1, `${run.stdout}\n${run.stderr}`);
+    assert.match(
+      run.stdout,
+      /^failed: worker 2 of 2 did not serve within 2 s and was ended; what it last logged is above$/m,
+    );
+    assert.doesNotMatch(run.stdout, /announced/);
+    const logged = run.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { msg?: string; worker?: number });
+    assert.ok(
+      logged.some((l) => l.msg === 'worker did not serve in time; ending it' && l.worker === 2),
+      run.stderr,
+    );
   });
 });

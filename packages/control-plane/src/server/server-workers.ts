@@ -85,11 +85,21 @@ export function reportReady(ready: Omit<WorkerReady, 'type'>): void {
   process.send?.({ type: 'tether-worker-ready', ...ready } satisfies WorkerReady);
 }
 
+/**
+ * How long a worker may take from its start to serving: opening the database, migrating it and
+ * loading the keys take seconds; one still silent after this is hung and is ended.
+ */
+export const START_DEADLINE_MS = 5 * 60_000;
+
 interface Slot {
   readonly number: number;
   worker: Worker | undefined;
   startedAt: number;
   ready: boolean;
+  /** Ends the worker if it has not served by then. */
+  deadline: NodeJS.Timeout | undefined;
+  /** It was ended for not serving in time. */
+  timedOut: boolean;
   /** Deaths in a row, each soon after its start: they lengthen the wait before the next. */
   quickDeaths: number;
   restart: NodeJS.Timeout | undefined;
@@ -97,19 +107,22 @@ interface Slot {
 
 /**
  * Runs `count` workers until SIGTERM or SIGINT. `announce` is called once, when every worker
- * serves; a worker that dies before then fails the start (the others are stopped), one that
- * dies later is started again.
+ * serves; a worker that dies, or does not serve within `startDeadlineMs`, before then fails the
+ * start (the others are stopped); later it is ended and started again.
  */
 export function superviseWorkers(
   count: number,
   log: JsonLog,
   announce: (ready: WorkerReady) => void,
+  startDeadlineMs = START_DEADLINE_MS,
 ): Promise<void> {
   const slots: Slot[] = Array.from({ length: count }, (_, i) => ({
     number: i + 1,
     worker: undefined,
     startedAt: 0,
     ready: false,
+    deadline: undefined,
+    timedOut: false,
     quickDeaths: 0,
     restart: undefined,
   }));
@@ -130,6 +143,7 @@ export function superviseWorkers(
       if (signal !== undefined) log.info({ signal }, 'shutting down: stopping the workers');
       for (const slot of slots) {
         clearTimeout(slot.restart);
+        clearTimeout(slot.deadline);
         slot.worker?.process.kill('SIGTERM');
       }
       finishIfDone();
@@ -137,11 +151,21 @@ export function superviseWorkers(
     const start = (slot: Slot): void => {
       slot.restart = undefined;
       slot.ready = false;
+      slot.timedOut = false;
       slot.startedAt = Date.now();
       const worker = cluster.fork({ [WORKER_ENV]: String(slot.number) });
       slot.worker = worker;
+      slot.deadline = setTimeout(() => {
+        slot.timedOut = true;
+        log.error(
+          { worker: slot.number, pid: worker.process.pid, startDeadlineMs },
+          'worker did not serve in time; ending it',
+        );
+        worker.process.kill('SIGKILL');
+      }, startDeadlineMs);
       worker.on('message', (message: WorkerReady | undefined) => {
         if (message?.type !== 'tether-worker-ready') return;
+        clearTimeout(slot.deadline);
         slot.ready = true;
         log.info({ worker: slot.number, pid: worker.process.pid }, 'worker serving');
         if (!announced && slots.every((s) => s.ready)) {
@@ -150,6 +174,7 @@ export function superviseWorkers(
         }
       });
       worker.on('exit', (code, signal) => {
+        clearTimeout(slot.deadline);
         slot.worker = undefined;
         const how = { worker: slot.number, pid: worker.process.pid, code, signal };
         if (stopping) {
@@ -164,7 +189,9 @@ export function superviseWorkers(
         if (!announced) {
           failure = new ServerError(
             'ERR_SERVER_CONFIG',
-            `worker ${slot.number} of ${count} exited (${signal ?? `code ${String(code)}`}) before it served; its error is above`,
+            slot.timedOut
+              ? `worker ${slot.number} of ${count} did not serve within ${Math.round(startDeadlineMs / 1000)} s and was ended; what it last logged is above`
+              : `worker ${slot.number} of ${count} exited (${signal ?? `code ${String(code)}`}) before it served; its error is above`,
           );
           stop();
           return;
