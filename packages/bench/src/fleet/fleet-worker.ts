@@ -16,6 +16,7 @@ import type {
 } from './fleet-protocol.js';
 import { machineTokenForm } from './machine-token.js';
 import { ConnectionLost, RawConnection } from './raw-connection.js';
+import { DEFAULT_AGENT_CONFIGURATION } from '@tether/protocol';
 
 const PARALLEL = 64;
 /** How long a node whose connection failed is avoided by this worker's machines. */
@@ -51,17 +52,7 @@ const HEARTBEAT_BODY = (name: string): string =>
       gcarcservice: { status: 'running', startupType: 'automatic' },
       extensionservice: { status: 'running', startupType: 'automatic' },
     },
-    agentConfiguration: {
-      extensionsAllowList: [],
-      extensionsBlockList: [],
-      extensionsEnabled: 'true',
-      guestConfigurationEnabled: 'true',
-      configMode: 'full',
-      proxyUrl: '',
-      proxyBypass: [],
-      incomingConnectionsPorts: [],
-      incomingConnectionsEnabled: 'true',
-    },
+    agentConfiguration: DEFAULT_AGENT_CONFIGURATION,
   });
 
 class Worker {

@@ -13,6 +13,7 @@ import {
   USER_ACCESS_ADMINISTRATOR_ROLE_ID,
 } from '../rbac/built-in-roles.js';
 import { ArmTestApp, PUBLIC_URL, armTestBackends } from '../resources/arm-test-app.js';
+import { DEFAULT_AGENT_CONFIGURATION } from '@tether/protocol';
 
 const V = 'api-version=2026-11-01';
 
@@ -37,18 +38,7 @@ interface Report {
 }
 
 function configuration(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    extensionsAllowList: [],
-    extensionsBlockList: [],
-    extensionsEnabled: 'true',
-    guestConfigurationEnabled: 'true',
-    configMode: 'full',
-    proxyUrl: '',
-    proxyBypass: [],
-    incomingConnectionsPorts: [],
-    incomingConnectionsEnabled: 'true',
-    ...overrides,
-  };
+  return { ...DEFAULT_AGENT_CONFIGURATION, ...overrides };
 }
 
 for (const backend of armTestBackends()) {
