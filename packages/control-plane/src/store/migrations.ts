@@ -4,7 +4,7 @@ import { Migrator, SqliteAdapter, sql, type Kysely, type Migration, type SqlBool
 
 const text = 'text' as const;
 
-const migrations: Record<string, Migration> = {
+export const migrations: Record<string, Migration> = {
   '0001_core': {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema
@@ -747,6 +747,9 @@ export async function migrateToLatest(db: Kysely<unknown>, schema?: string): Pro
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error !== undefined || failed !== undefined) {
-    throw new Error(`database migration ${failed?.migrationName ?? ''} failed`, { cause: error });
+    const which =
+      failed === undefined ? 'database migration' : `database migration ${failed.migrationName}`;
+    const why = error instanceof Error ? `: ${error.message}` : '';
+    throw new Error(`${which} failed${why}`, { cause: error });
   }
 }

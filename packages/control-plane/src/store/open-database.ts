@@ -5,7 +5,6 @@ import type { Database as BetterSqlite3 } from 'better-sqlite3';
 import { open } from 'node:fs/promises';
 import {
   Kysely,
-  PostgresDialect,
   SqliteDialect,
   type Driver,
   type SqliteDatabase,
@@ -15,6 +14,7 @@ import {
 import { DurableSqliteDriver } from './durable-sqlite-driver.js';
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrations.js';
+import { OwnSchemaPostgresDialect } from './own-schema-introspector.js';
 import { StoreError } from './store-error.js';
 import { busyAwarePool } from './busy-aware-pool.js';
 import { registerSqliteHandle } from './sqlite-handle.js';
@@ -71,7 +71,7 @@ const DEFAULT_POSTGRES_POOL_SIZE = 10;
 
 async function postgresDialect(
   location: Extract<DatabaseLocation, { kind: 'postgres' }>,
-): Promise<PostgresDialect> {
+): Promise<OwnSchemaPostgresDialect> {
   const { default: pg } = await import('pg');
   const schema = location.schema;
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
@@ -97,7 +97,9 @@ async function postgresDialect(
   // only listens to while the client is idle; the next query on it fails (503) and the pool
   // drops it when it is released.
   pool.on('connect', (client) => client.on('error', () => undefined));
-  return new PostgresDialect({ pool: busyAwarePool(pool, size, POSTGRES_CONNECT_TIMEOUT_MS) });
+  return new OwnSchemaPostgresDialect({
+    pool: busyAwarePool(pool, size, POSTGRES_CONNECT_TIMEOUT_MS),
+  });
 }
 
 async function openSqlite(file: string): Promise<BetterSqlite3> {

@@ -38,48 +38,33 @@ export async function openSqliteTestDatabase(): Promise<TestDatabase> {
   return track(location, () => rm(dir, { recursive: true, force: true }));
 }
 
-/**
- * Test runs share one PostgreSQL server, each in its own schema. Kysely's migrator looks at the
- * whole catalog, so one run's migration must not overlap another's DROP SCHEMA: both hold this
- * advisory lock (a key of this suite's own) while they change schemas.
- */
-const SCHEMA_CHANGE_LOCK = 7_461_626_374;
-
+/** Test runs share one PostgreSQL server, each in a schema of its own. */
 async function openPostgresTestDatabase(url: string): Promise<TestDatabase> {
   const { default: pg } = await import('pg');
   const schema = `tether_test_${randomBytes(8).toString('hex')}`;
-  const exclusively = async <T>(work: (client: InstanceType<typeof pg.Client>) => Promise<T>) => {
+  const run = async (statement: string): Promise<void> => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
-      await client.query('SELECT pg_advisory_lock($1)', [SCHEMA_CHANGE_LOCK]);
-      return await work(client);
+      await client.query(statement);
     } finally {
-      await client.end(); // ending the session releases the lock
+      await client.end();
     }
   };
-  const location: DatabaseLocation = { kind: 'postgres', url, schema };
-  return exclusively(async (client) => {
-    await client.query(`CREATE SCHEMA ${schema}`);
-    return track(
-      location,
-      () => exclusively((c) => c.query(`DROP SCHEMA ${schema} CASCADE`).then(() => undefined)),
-      (open) => exclusively(open),
-    );
-  });
+  await run(`CREATE SCHEMA ${schema}`);
+  return track({ kind: 'postgres', url, schema }, () => run(`DROP SCHEMA ${schema} CASCADE`));
 }
 
 async function track(
   location: DatabaseLocation,
   remove: () => Promise<void>,
-  guard: (open: () => Promise<Kysely<Database>>) => Promise<Kysely<Database>> = (open) => open(),
 ): Promise<TestDatabase> {
   const handle: TestDatabase = {
     db: await openDatabase(location),
     location,
     async reopen() {
       await handle.db.destroy();
-      handle.db = await guard(() => openDatabase(location));
+      handle.db = await openDatabase(location);
       return handle.db;
     },
     async dispose() {
