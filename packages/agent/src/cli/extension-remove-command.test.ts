@@ -4,7 +4,12 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { harness, PUBLISHER, TYPE, type Harness } from '../extensions/host/host-test-harness.js';
+import {
+  harness,
+  PUBLISHER,
+  TYPE,
+  type Harness,
+} from '../extensions/host/testing/host-test-harness.js';
 import { ROOT_ONLY, runAzcmagent } from '../test-support/azcmagent-process.js';
 
 async function installTwo(h: Harness): Promise<void> {

@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { publisherKeyId } from '@tether/protocol/extension-package';
 import { readLocalChanges } from '../config/local-change-journal.js';
-import { harness, PUBLISHER, TYPE } from '../extensions/host/host-test-harness.js';
+import { harness, PUBLISHER, TYPE } from '../extensions/host/testing/host-test-harness.js';
 import {
   buildZip,
   handlerEntries,
   publisherKeys,
   signedPackage,
-} from '../extensions/host/test-fixtures.js';
+} from '../extensions/host/testing/test-fixtures.js';
 import { ROOT_ONLY, runAzcmagent } from '../test-support/azcmagent-process.js';
 import { makeTempRoot } from '../test-support/temp-root.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { GUEST_CONFIGURATION_SIGNATURE_TYPE, isTetherError } from '@tether/protocol';
 import { signPackage } from '@tether/protocol/extension-package';
-import { buildZip } from '../extensions/host/test-fixtures.js';
+import { buildZip } from '../extensions/host/testing/test-fixtures.js';
 import { makeFakeServer, type FakeServer } from '../test-support/fake-server.js';
 import { loadGuestConfigurationPackage } from './load-guest-configuration-package.js';
 

@@ -9,8 +9,8 @@ import {
   LINUX_SSH_KEYS_POLICY,
 } from '@tether/control-plane/policy/built-in-policies';
 import { restateMachines } from '@tether/control-plane/compliance/policy-state-restate';
-import { TestControlPlane } from '@tether/control-plane/server/test-control-plane';
-import { testBackends, type TestBackend } from '@tether/control-plane/store/test-databases';
+import { TestControlPlane } from '@tether/control-plane/server/testing/test-control-plane';
+import { testBackends, type TestBackend } from '@tether/control-plane/store/testing/test-databases';
 import { seedMachines } from '../fixtures/seed-machines.js';
 import { report, summarize } from '../stats.js';
 

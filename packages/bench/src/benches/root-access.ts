@@ -4,8 +4,8 @@
 // machine GET over the same rows in the same run (the floor: the same paging without the report).
 import { cpus, loadavg } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { TestControlPlane } from '@tether/control-plane/server/test-control-plane';
-import { testBackends, type TestBackend } from '@tether/control-plane/store/test-databases';
+import { TestControlPlane } from '@tether/control-plane/server/testing/test-control-plane';
+import { testBackends, type TestBackend } from '@tether/control-plane/store/testing/test-databases';
 import { seedMachines } from '../fixtures/seed-machines.js';
 import { report, summarize } from '../stats.js';
 

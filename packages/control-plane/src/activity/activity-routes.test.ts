@@ -8,7 +8,7 @@ import {
   OWNER_ROLE_ID,
   READER_ROLE_ID,
 } from '../rbac/built-in-roles.js';
-import { ArmTestApp, PUBLIC_URL, armTestBackends } from '../resources/arm-test-app.js';
+import { ArmTestApp, PUBLIC_URL, armTestBackends } from '../resources/testing/arm-test-app.js';
 import type { ActivityEventData } from './sql-activity-log.js';
 
 const HOUR = 3_600_000;

@@ -6,8 +6,8 @@ import type { Kysely } from 'kysely';
 import type { ActivityEvent } from '../api/activity-log.js';
 import { ManualClock } from '../clock.js';
 import type { Database } from '../store/schema.js';
-import type { TestDatabase } from '../store/test-databases.js';
-import { armTestBackends } from '../resources/arm-test-app.js';
+import type { TestDatabase } from '../store/testing/test-databases.js';
+import { armTestBackends } from '../resources/testing/arm-test-app.js';
 import { SqlActivityLog } from './sql-activity-log.js';
 
 const SUB = '6b1f6471-1bf0-4dda-aec3-cb9272f09590';

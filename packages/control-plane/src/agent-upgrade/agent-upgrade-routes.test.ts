@@ -10,7 +10,7 @@ import {
 } from '@tether/protocol/extension-package';
 import { after, before, describe, it } from 'node:test';
 import { OWNER_ROLE_ID } from '../rbac/built-in-roles.js';
-import { AGENT_V, ExtensionTestWorld, V } from '../extensions/extension-test-world.js';
+import { AGENT_V, ExtensionTestWorld, V } from '../extensions/testing/extension-test-world.js';
 import { inspectAgentDeb } from './deb-inspection.js';
 import { smallDeb } from './testing/small-deb.js';
 

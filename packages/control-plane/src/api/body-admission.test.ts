@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { TestControlPlane } from '../server/test-control-plane.js';
+import { TestControlPlane } from '../server/testing/test-control-plane.js';
 
 let cp: TestControlPlane;
 let port: number;

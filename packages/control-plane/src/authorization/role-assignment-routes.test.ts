@@ -9,7 +9,7 @@ import {
   OWNER_ROLE_ID,
   READER_ROLE_ID,
 } from '../rbac/built-in-roles.js';
-import { ArmTestApp, PUBLIC_URL, armTestBackends } from '../resources/arm-test-app.js';
+import { ArmTestApp, PUBLIC_URL, armTestBackends } from '../resources/testing/arm-test-app.js';
 
 const V = 'api-version=2022-04-01';
 const RA = 'providers/Microsoft.Authorization/roleAssignments';

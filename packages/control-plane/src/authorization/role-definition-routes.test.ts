@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { BUILT_IN_ROLES, OWNER_ROLE_ID, READER_ROLE_ID } from '../rbac/built-in-roles.js';
-import { ArmTestApp, armTestBackends } from '../resources/arm-test-app.js';
+import { ArmTestApp, armTestBackends } from '../resources/testing/arm-test-app.js';
 
 const V = 'api-version=2022-04-01';
 const RD = 'providers/Microsoft.Authorization/roleDefinitions';

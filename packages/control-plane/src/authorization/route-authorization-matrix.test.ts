@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { RouteSpec } from '../api/route-spec.js';
 import { armRoutes } from '../resources/arm-routes.js';
-import { ArmTestApp } from '../resources/arm-test-app.js';
+import { ArmTestApp } from '../resources/testing/arm-test-app.js';
 import { LINUX_SECURITY_INITIATIVE, LINUX_SSH_KEYS_POLICY } from '../policy/index.js';
 import { RoleDefinitionStore } from './role-definition-store.js';
 

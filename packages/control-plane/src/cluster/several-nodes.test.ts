@@ -12,8 +12,8 @@ import { operationWaitersOf } from '../extensions/operation-waiters.js';
 import { gcMachineState } from '../guest-configuration/gc-store.js';
 import { GcSwitchWatch } from '../guest-configuration/gc-switch-watch.js';
 import { READER_ROLE_ID } from '../rbac/built-in-roles.js';
-import { TestControlPlane } from '../server/test-control-plane.js';
-import { testBackends } from '../store/test-databases.js';
+import { TestControlPlane } from '../server/testing/test-control-plane.js';
+import { testBackends } from '../store/testing/test-databases.js';
 import { clusterChannelOf } from './cluster-channel.js';
 
 const postgres = testBackends().find((b) => b.name === 'postgres');

@@ -3,7 +3,7 @@
 // exemptions (until they end) and a machine's guest configuration switch. On every backend.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { testBackends, type TestDatabase } from '../store/test-databases.js';
+import { testBackends, type TestDatabase } from '../store/testing/test-databases.js';
 import { expireExemptions, restateMachines } from './policy-state-restate.js';
 import { summarizeStates } from './policy-state-summary.js';
 

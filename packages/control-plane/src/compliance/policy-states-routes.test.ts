@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { AGENT_V, ExtensionTestWorld } from '../extensions/extension-test-world.js';
+import { AGENT_V, ExtensionTestWorld } from '../extensions/testing/extension-test-world.js';
 import { GcSwitchWatch, gcSwitchedOff } from '../guest-configuration/gc-switch-watch.js';
-import { armTestBackends } from '../resources/arm-test-app.js';
+import { armTestBackends } from '../resources/testing/arm-test-app.js';
 import type { PolicyChangeNotice, PolicySource } from '../guest-configuration/policy-source.js';
 import {
   evaluatePolicies,

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CONTRIBUTOR_ROLE_ID, READER_ROLE_ID } from '../rbac/built-in-roles.js';
-import { TestControlPlane } from '../server/test-control-plane.js';
+import { TestControlPlane } from '../server/testing/test-control-plane.js';
 
 const DAY_MS = 86_400_000;
 

@@ -2,7 +2,7 @@
 // created) when the password breaks a rule, and reset by an administrator.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { TestControlPlane } from '../server/test-control-plane.js';
+import { TestControlPlane } from '../server/testing/test-control-plane.js';
 
 void describe('user password routes', () => {
   let plane: TestControlPlane;

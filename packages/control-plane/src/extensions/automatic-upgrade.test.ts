@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { upgradeAutomatically } from './automatic-upgrade.js';
 import { extensionServicesOf } from './extension-target.js';
-import { AGENT_V, CUSTOM_SCRIPT, ExtensionTestWorld } from './extension-test-world.js';
+import { AGENT_V, CUSTOM_SCRIPT, ExtensionTestWorld } from './testing/extension-test-world.js';
 
 interface GoalExtension {
   name: string;

@@ -2,7 +2,7 @@
 // nothing: the database holds exactly what it held before.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CUSTOM_SCRIPT, ExtensionTestWorld, V } from './extension-test-world.js';
+import { CUSTOM_SCRIPT, ExtensionTestWorld, V } from './testing/extension-test-world.js';
 
 void describe('extension access and input', () => {
   let w: ExtensionTestWorld;

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { openProtectedSettings } from '@tether/protocol/protected-settings';
 import { sweepOverdueExtensionOperations } from './extension-expiry-sweep.js';
-import { CUSTOM_SCRIPT, ExtensionTestWorld, V } from './extension-test-world.js';
+import { CUSTOM_SCRIPT, ExtensionTestWorld, V } from './testing/extension-test-world.js';
 
 const HOUR = 3_600_000;
 

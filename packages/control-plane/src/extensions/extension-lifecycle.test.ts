@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { OWNER_ROLE_ID } from '../rbac/built-in-roles.js';
-import { CUSTOM_SCRIPT, ExtensionTestWorld, V } from './extension-test-world.js';
+import { CUSTOM_SCRIPT, ExtensionTestWorld, V } from './testing/extension-test-world.js';
 import { operationWaitersOf } from './operation-waiters.js';
 
 interface GoalExtension {

@@ -10,8 +10,8 @@ import {
   type PipelineRequest,
   type PipelineResponse,
 } from '@azure/core-rest-pipeline';
-import { PUBLIC_URL } from '../resources/arm-test-app.js';
-import { CUSTOM_SCRIPT, ExtensionTestWorld } from './extension-test-world.js';
+import { PUBLIC_URL } from '../resources/testing/arm-test-app.js';
+import { CUSTOM_SCRIPT, ExtensionTestWorld } from './testing/extension-test-world.js';
 
 void describe('@azure/arm-hybridcompute machineExtensions pollers', () => {
   let w: ExtensionTestWorld;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { CUSTOM_SCRIPT, ExtensionTestWorld } from './extension-test-world.js';
+import { CUSTOM_SCRIPT, ExtensionTestWorld } from './testing/extension-test-world.js';
 import { GoalStateWaiters, MAX_WAITERS_PER_MACHINE } from './goal-state-waiters.js';
 
 void describe('goal-state long poll', () => {

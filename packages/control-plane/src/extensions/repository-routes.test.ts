@@ -12,7 +12,7 @@ import {
 import { CompactSign } from 'jose';
 import { GUEST_CONFIGURATION_SIGNATURE_TYPE } from '@tether/protocol';
 import { CONTRIBUTOR_ROLE_ID, READER_ROLE_ID } from '../rbac/built-in-roles.js';
-import { ArmTestApp, armTestBackends } from '../resources/arm-test-app.js';
+import { ArmTestApp, armTestBackends } from '../resources/testing/arm-test-app.js';
 import { MAX_PACKAGE_BYTES } from './repository-upload.js';
 
 const V = 'api-version=2024-07-10';

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { AGENT_V, ExtensionTestWorld } from '../extensions/extension-test-world.js';
-import { armTestBackends } from '../resources/arm-test-app.js';
+import { AGENT_V, ExtensionTestWorld } from '../extensions/testing/extension-test-world.js';
+import { armTestBackends } from '../resources/testing/arm-test-app.js';
 import { CONTRIBUTOR_ROLE_ID } from '../rbac/built-in-roles.js';
 
 const V = 'api-version=2022-01-25';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { KyselyPlugin } from 'kysely';
-import { testBackends } from '../store/test-databases.js';
+import { testBackends } from '../store/testing/test-databases.js';
 import { gcMachineState } from './gc-store.js';
 import { GcSwitchWatch } from './gc-switch-watch.js';
 

@@ -2,7 +2,7 @@
 // the AD FS-shaped authority's discovery and the `organizations`/`common` aliases (sign-out).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { TEST_PUBLIC_URL, TestControlPlane } from '../server/test-control-plane.js';
+import { TEST_PUBLIC_URL, TestControlPlane } from '../server/testing/test-control-plane.js';
 
 void describe('cloud metadata and sign-in discovery', () => {
   let plane: TestControlPlane;

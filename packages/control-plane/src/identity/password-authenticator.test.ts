@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../clock.js';
-import { TestControlPlane } from '../server/test-control-plane.js';
+import { TestControlPlane } from '../server/testing/test-control-plane.js';
 import { CredentialStore } from './credential-store.js';
 import { OAuthError } from './oauth-error.js';
 import { PasswordAuthenticator } from './password-authenticator.js';

@@ -6,7 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { READER_ROLE_ID } from '../rbac/built-in-roles.js';
-import { TestControlPlane, type Answer } from '../server/test-control-plane.js';
+import { TestControlPlane, type Answer } from '../server/testing/test-control-plane.js';
 import { AZURE_CLI_CLIENT_ID } from './people-clients.js';
 import { REFRESH_REUSE_GRACE_MS } from './refresh-tokens.js';
 

@@ -9,7 +9,7 @@ import {
   type ClusterTopic,
   type TopicListener,
 } from '../cluster/cluster-channel.js';
-import { testBackends, type TestDatabase } from '../store/test-databases.js';
+import { testBackends, type TestDatabase } from '../store/testing/test-databases.js';
 import { OAuthError } from './oauth-error.js';
 import { SignInFailureStore } from './sign-in-failure-store.js';
 import { SignInThrottle, type ThrottleLimits } from './sign-in-throttle.js';

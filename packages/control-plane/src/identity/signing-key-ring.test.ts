@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeProtectedHeader } from 'jose';
-import { TestControlPlane } from '../server/test-control-plane.js';
+import { TestControlPlane } from '../server/testing/test-control-plane.js';
 import { AuthenticationError } from './authentication-error.js';
 import { ACCESS_TOKEN_CLOCK_SKEW_SECONDS } from './token-authenticator.js';
 

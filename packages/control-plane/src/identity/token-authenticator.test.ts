@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt, SignJWT, type JWTPayload } from 'jose';
-import { TEST_PUBLIC_URL, TestControlPlane } from '../server/test-control-plane.js';
+import { TEST_PUBLIC_URL, TestControlPlane } from '../server/testing/test-control-plane.js';
 import { AuthenticationError } from './authentication-error.js';
 import { ACCESS_TOKEN_CLOCK_SKEW_SECONDS, DEFAULT_REVALIDATE_MS } from './token-authenticator.js';
 

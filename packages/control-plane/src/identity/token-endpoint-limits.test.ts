@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../clock.js';
-import { TestControlPlane } from '../server/test-control-plane.js';
+import { TestControlPlane } from '../server/testing/test-control-plane.js';
 import type { ClientAssertionVerifier } from './client-assertion.js';
 import { ClientAuthenticator } from './client-authenticator.js';
 import { CredentialStore } from './credential-store.js';

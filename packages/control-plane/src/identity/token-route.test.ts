@@ -7,12 +7,12 @@ import {
   MANAGEMENT_SCOPE,
   TEST_PUBLIC_URL,
   TestControlPlane,
-} from '../server/test-control-plane.js';
+} from '../server/testing/test-control-plane.js';
 import {
   createTestClientCertificate,
   signTestAssertion,
   type TestClientCertificate,
-} from './test-client-certificates.js';
+} from './testing/test-client-certificates.js';
 import { JWT_BEARER_ASSERTION_TYPE } from './client-authenticator.js';
 
 const DAY_MS = 86_400_000;

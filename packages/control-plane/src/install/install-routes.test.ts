@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TEST_PUBLIC_URL, TestControlPlane } from '../server/test-control-plane.js';
+import { TEST_PUBLIC_URL, TestControlPlane } from '../server/testing/test-control-plane.js';
 
 void describe('install routes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tether-install-routes-'));

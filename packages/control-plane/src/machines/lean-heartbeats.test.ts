@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { READER_ROLE_ID } from '../rbac/built-in-roles.js';
-import { TestControlPlane, type Answer } from '../server/test-control-plane.js';
-import { testBackends } from '../store/test-databases.js';
+import { TestControlPlane, type Answer } from '../server/testing/test-control-plane.js';
+import { testBackends } from '../store/testing/test-databases.js';
 import { newMachineKey, requestMachineToken } from './testing/machine-agents.js';
 import { DEFAULT_AGENT_CONFIGURATION } from '@tether/protocol';
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeOnboardingToken } from '../onboarding/onboarding-token.js';
-import { TestControlPlane, TEST_PUBLIC_URL } from '../server/test-control-plane.js';
+import { TestControlPlane, TEST_PUBLIC_URL } from '../server/testing/test-control-plane.js';
 import { newMachineKey, requestMachineToken, type MachineKey } from './testing/machine-agents.js';
 import { DEFAULT_AGENT_CONFIGURATION } from '@tether/protocol';
 

@@ -3,8 +3,8 @@
 // Expired machine by the same configured timings the machine routes show.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { TestControlPlane, TEST_PUBLIC_URL } from '../server/test-control-plane.js';
-import { TestMachineAgent } from './test-machine-agent.js';
+import { TestControlPlane, TEST_PUBLIC_URL } from '../server/testing/test-control-plane.js';
+import { TestMachineAgent } from './testing/test-machine-agent.js';
 import { DEFAULT_AGENT_CONFIGURATION } from '@tether/protocol';
 
 const V = 'api-version=2024-07-10';

@@ -9,7 +9,7 @@ import {
   READER_ROLE_ID,
   TETHER_CONNECTED_MACHINE_ROLE_ID,
 } from '../rbac/built-in-roles.js';
-import { ArmTestApp, armTestBackends } from '../resources/arm-test-app.js';
+import { ArmTestApp, armTestBackends } from '../resources/testing/arm-test-app.js';
 import { machineAgentRoutes } from './machine-agent-routes.js';
 import { LOCAL_CONFIGURATION_WRITE } from './record-local-changes.js';
 import { DEFAULT_AGENT_CONFIGURATION } from '@tether/protocol';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { READER_ROLE_ID, TETHER_CONNECTED_MACHINE_ROLE_ID } from '../rbac/built-in-roles.js';
-import { ArmTestApp } from '../resources/arm-test-app.js';
+import { ArmTestApp } from '../resources/testing/arm-test-app.js';
 
 const V = 'api-version=2024-07-10';
 const MINUTE = 60_000;

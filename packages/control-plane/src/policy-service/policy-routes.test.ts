@@ -14,7 +14,7 @@ import {
   READER_ROLE_ID,
   RESOURCE_POLICY_CONTRIBUTOR_ROLE_ID,
 } from '../rbac/built-in-roles.js';
-import { ArmTestApp, armTestBackends } from '../resources/arm-test-app.js';
+import { ArmTestApp, armTestBackends } from '../resources/testing/arm-test-app.js';
 import type { PolicyChange } from './policy-changes.js';
 import { PolicyService } from './policy-service.js';
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { OWNER_ROLE_ID, READER_ROLE_ID } from '../rbac/built-in-roles.js';
-import { ArmTestApp, armTestBackends } from './arm-test-app.js';
+import { ArmTestApp, armTestBackends } from './testing/arm-test-app.js';
 import { parseMachineListQuery } from './machine-list-query.js';
 
 const V = 'api-version=2024-07-10';

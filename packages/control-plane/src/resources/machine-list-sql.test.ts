@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { DEFAULT_MACHINE_TIMINGS } from '../machines/machine-timings.js';
 import { READER_ROLE_ID } from '../rbac/built-in-roles.js';
 import type { MachineAgentsTable } from '../store/schema.js';
-import { ArmTestApp, armTestBackends } from './arm-test-app.js';
+import { ArmTestApp, armTestBackends } from './testing/arm-test-app.js';
 import { parseMachineListQuery } from './machine-list-query.js';
 import { compareEntries, listEntryOf, matchesFilter } from './testing/machine-list-oracle.js';
 

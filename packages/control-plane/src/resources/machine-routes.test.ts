@@ -9,7 +9,7 @@ import {
   OWNER_ROLE_ID,
   READER_ROLE_ID,
 } from '../rbac/built-in-roles.js';
-import { ArmTestApp, PUBLIC_URL, TEST_TENANT, armTestBackends } from './arm-test-app.js';
+import { ArmTestApp, PUBLIC_URL, TEST_TENANT, armTestBackends } from './testing/arm-test-app.js';
 
 const V = 'api-version=2021-05-20';
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { OWNER_ROLE_ID, READER_ROLE_ID } from '../rbac/built-in-roles.js';
-import { ArmTestApp } from './arm-test-app.js';
+import { ArmTestApp } from './testing/arm-test-app.js';
 import { MACHINE_API_VERSIONS } from './machine-routes.js';
 import { providersOf } from './provider-routes.js';
 

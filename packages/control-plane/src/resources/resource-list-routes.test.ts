@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { RoleDefinitionStore } from '../authorization/role-definition-store.js';
 import { OWNER_ROLE_ID, READER_ROLE_ID } from '../rbac/built-in-roles.js';
-import { ArmTestApp, PUBLIC_URL } from './arm-test-app.js';
+import { ArmTestApp, PUBLIC_URL } from './testing/arm-test-app.js';
 
 const V = 'api-version=2022-09-01';
 

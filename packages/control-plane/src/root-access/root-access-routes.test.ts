@@ -12,7 +12,7 @@ import {
   READER_ROLE_ID,
   USER_ACCESS_ADMINISTRATOR_ROLE_ID,
 } from '../rbac/built-in-roles.js';
-import { ArmTestApp, PUBLIC_URL, armTestBackends } from '../resources/arm-test-app.js';
+import { ArmTestApp, PUBLIC_URL, armTestBackends } from '../resources/testing/arm-test-app.js';
 import { DEFAULT_AGENT_CONFIGURATION } from '@tether/protocol';
 
 const V = 'api-version=2026-11-01';

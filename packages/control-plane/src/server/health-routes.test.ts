@@ -2,7 +2,7 @@
 // once the database cannot be reached.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { TestControlPlane } from './test-control-plane.js';
+import { TestControlPlane } from './testing/test-control-plane.js';
 
 void describe('health routes', () => {
   let cp: TestControlPlane;

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isTetherError } from '@tether/protocol';
-import { TestControlPlane } from './test-control-plane.js';
+import { TestControlPlane } from './testing/test-control-plane.js';
 import { checkTrustedProxy } from './trusted-proxies.js';
 
 void describe('trusted proxies', () => {

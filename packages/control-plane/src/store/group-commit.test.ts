@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import { GroupCommit } from './group-commit.js';
-import { testBackends, type TestDatabase } from './test-databases.js';
+import { testBackends, type TestDatabase } from './testing/test-databases.js';
 
 for (const backend of testBackends()) {
   void describe(`GroupCommit: ${backend.name}`, () => {

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
 import { preparedQuery } from './prepared-query.js';
 import type { Database } from './schema.js';
-import { testBackends, type TestDatabase } from './test-databases.js';
+import { testBackends, type TestDatabase } from './testing/test-databases.js';
 
 const insertSetting = preparedQuery(2, (db: Kysely<Database>, key: string, value: string) =>
   db.insertInto('settings').values({ key, value }),

@@ -14,7 +14,7 @@ import {
 } from '../api/build-app.js';
 import { busyAwarePool } from './busy-aware-pool.js';
 import { openDatabase } from './open-database.js';
-import { testBackends } from './test-databases.js';
+import { testBackends } from './testing/test-databases.js';
 
 const postgres = testBackends().find((b) => b.name === 'postgres');
 const quiet = { warn: () => undefined, error: () => undefined };

@@ -23,7 +23,7 @@ import { readSetting, SETTING_KEYS } from './settings.js';
 import { openDatabase } from './open-database.js';
 import { statementBatchesOf } from './statement-batch.js';
 import { writeGenerationOf } from './write-generation.js';
-import { testBackends, type TestDatabase } from './test-databases.js';
+import { testBackends, type TestDatabase } from './testing/test-databases.js';
 
 const T0 = '2026-01-01T00:00:00.000Z';
 

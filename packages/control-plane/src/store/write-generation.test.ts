@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
-import { testBackends, type TestDatabase } from './test-databases.js';
+import { testBackends, type TestDatabase } from './testing/test-databases.js';
 import { WriteCounter, WriteGuardedCache, writeGenerationOf } from './write-generation.js';
 
 for (const backend of testBackends()) {

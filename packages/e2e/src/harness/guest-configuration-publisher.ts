@@ -5,7 +5,7 @@ import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildZip } from '@tether/agent/extensions/host/test-fixtures';
+import { buildZip } from '@tether/agent/extensions/host/testing/test-fixtures';
 import { CONFIGURATION_FILE, GUEST_CONFIGURATION_SIGNATURE_TYPE } from '@tether/protocol';
 import { signPackage } from '@tether/protocol/extension-package';
 import type { PublisherKey } from './extension-publisher.js';

@@ -3,7 +3,7 @@
 // reads it), and the input of the identity-credential client.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createTestClientCertificate } from '@tether/control-plane/identity/test-client-certificates';
+import { createTestClientCertificate } from '@tether/control-plane/identity/testing/test-client-certificates';
 import type { ControlPlane } from '../harness/index.js';
 
 export const MANAGEMENT_SCOPE = 'https://management.azure.com/.default';

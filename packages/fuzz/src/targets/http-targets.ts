@@ -2,9 +2,9 @@
 // bearer JWTs, and the token endpoint's form bodies and client assertions. Any 5xx is a finding.
 import { randomUUID } from 'node:crypto';
 import { untrustedText } from '@tether/protocol';
-import { ArmTestApp } from '@tether/control-plane/resources/arm-test-app';
+import { ArmTestApp } from '@tether/control-plane/resources/testing/arm-test-app';
 import { OWNER_ROLE_ID } from '@tether/control-plane/rbac/built-in-roles';
-import { TestControlPlane } from '@tether/control-plane/server/test-control-plane';
+import { TestControlPlane } from '@tether/control-plane/server/testing/test-control-plane';
 import type { FastifyInstance } from 'fastify';
 import fc from 'fast-check';
 import { jsonAround, textFrom } from '../arbitraries.js';

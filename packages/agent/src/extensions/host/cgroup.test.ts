@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { createCpuLimiter } from './cgroup.js';
-import { harness, PUBLISHER, TYPE } from './host-test-harness.js';
+import { harness, PUBLISHER, TYPE } from './testing/host-test-harness.js';
 
 const realV2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { alive, harness, PUBLISHER, TYPE, waitFor } from './host-test-harness.js';
+import { alive, harness, PUBLISHER, TYPE, waitFor } from './testing/host-test-harness.js';
 
 const folder = (version: string): string => `${PUBLISHER}.${TYPE}-${version}`;
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { harness } from './host-test-harness.js';
+import { harness } from './testing/host-test-harness.js';
 
 const SECRET = 'hunter2-very-secret';
 

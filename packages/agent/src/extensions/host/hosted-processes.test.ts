@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { systemClock } from '../../clock.js';
 import { createExtensionHost } from './create-extension-host.js';
-import { alive, harness, PUBLISHER, TYPE, waitFor } from './host-test-harness.js';
+import { alive, harness, PUBLISHER, TYPE, waitFor } from './testing/host-test-harness.js';
 
 const timings = {
   initialBackoffMs: 100,

@@ -5,8 +5,8 @@ import { chmodSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { FetchedPackage } from '../extension-host.js';
-import { harness, PUBLISHER, TYPE, type Harness } from './host-test-harness.js';
-import { buildZip, handlerEntries, publisherKeys, signedPackage } from './test-fixtures.js';
+import { harness, PUBLISHER, TYPE, type Harness } from './testing/host-test-harness.js';
+import { buildZip, handlerEntries, publisherKeys, signedPackage } from './testing/test-fixtures.js';
 
 const identity = { publisher: PUBLISHER, type: TYPE, version: '1.0.0' };
 const key = `${PUBLISHER}/${TYPE}/1.0.0`;

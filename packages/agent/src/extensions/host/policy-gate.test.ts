@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { loadLocalConfig } from '../../config/local-config-file.js';
 import { decideExtensionOperation } from '../../extension-policy.js';
-import { harness, PUBLISHER, TYPE } from './host-test-harness.js';
+import { harness, PUBLISHER, TYPE } from './testing/host-test-harness.js';
 
 const ROUNDS = 80;
 const module = (relative: string): string =>

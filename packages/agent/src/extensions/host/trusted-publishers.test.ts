@@ -9,7 +9,7 @@ import { publisherKeyId } from '@tether/protocol/extension-package';
 import { makeTempRoot } from '../../test-support/temp-root.js';
 import { parsePublisherKey } from './publisher-key.js';
 import { addTrustedKey, readTrustedKeys } from './trusted-publishers.js';
-import { publisherKeys } from './test-fixtures.js';
+import { publisherKeys } from './testing/test-fixtures.js';
 
 const RUNNING_AS_ROOT = process.geteuid?.() === 0;
 

@@ -24,7 +24,7 @@ import {
   publisherKeys,
   signedPackage,
   trust,
-} from '../host/test-fixtures.js';
+} from '../host/testing/test-fixtures.js';
 import type { StatusReport } from './status-report.js';
 import { until } from './testing/manual-scheduler.js';
 

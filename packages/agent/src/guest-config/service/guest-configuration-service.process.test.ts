@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { GuestConfigurationReportUpload } from '@tether/protocol';
-import { publisherKeys, trust } from '../../extensions/host/test-fixtures.js';
+import { publisherKeys, trust } from '../../extensions/host/testing/test-fixtures.js';
 import { until } from '../../extensions/service/testing/manual-scheduler.js';
 import { readServiceStatus } from '../../himds/service-status.js';
 import { writeAgentState } from '../../identity/agent-state.js';

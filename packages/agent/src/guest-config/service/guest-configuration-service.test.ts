@@ -16,7 +16,7 @@ import {
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { GuestConfigurationGoalAssignment } from '@tether/protocol';
-import { publisherKeys, trust } from '../../extensions/host/test-fixtures.js';
+import { publisherKeys, trust } from '../../extensions/host/testing/test-fixtures.js';
 import { ManualScheduler, seeded } from '../../extensions/service/testing/manual-scheduler.js';
 import { makeTempRoot, type TempRoot } from '../../test-support/temp-root.js';
 import {

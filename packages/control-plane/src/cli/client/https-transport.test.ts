@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { CliError } from './cli-error.js';
 import { HttpsTransport } from './https-transport.js';
-import { selfSignedLocalhost } from './test-certificate.js';
+import { selfSignedLocalhost } from './testing/test-certificate.js';
 
 void describe('https transport', () => {
   let server: Server;

@@ -2,7 +2,7 @@
 // table as well as flagged in JSON (S2).
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { CliTestKit, TEST_SUBSCRIPTION } from '../client/cli-test-kit.js';
+import { CliTestKit, TEST_SUBSCRIPTION } from '../client/testing/cli-test-kit.js';
 import { register } from './access.js';
 
 const SUB = `/subscriptions/${TEST_SUBSCRIPTION}`;

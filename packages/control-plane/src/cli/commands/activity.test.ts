@@ -2,7 +2,7 @@
 // filters by caller, status and correlation id.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { CliTestKit, TEST_SUBSCRIPTION } from '../client/cli-test-kit.js';
+import { CliTestKit, TEST_SUBSCRIPTION } from '../client/testing/cli-test-kit.js';
 import { register, timeWindow } from './activity.js';
 
 const PATH = `/subscriptions/${TEST_SUBSCRIPTION}/providers/Microsoft.Insights/eventtypes/management/values`;

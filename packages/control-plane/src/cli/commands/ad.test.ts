@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { CliTestKit, TEST_ENDPOINT } from '../client/cli-test-kit.js';
+import { CliTestKit, TEST_ENDPOINT } from '../client/testing/cli-test-kit.js';
 import { register } from './ad.js';
 
 const GROUP = { id: 'aaaaaaaa-0000-4000-8000-00000000000a', displayName: 'ops', description: null };

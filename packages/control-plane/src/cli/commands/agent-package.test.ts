@@ -2,7 +2,7 @@
 // when there are none, as the extension and guest configuration package lists do.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { CliTestKit } from '../client/cli-test-kit.js';
+import { CliTestKit } from '../client/testing/cli-test-kit.js';
 import { register } from './agent-package.js';
 import { register as registerExtension } from './extension.js';
 import { register as registerGuestConfig } from './guest-config.js';

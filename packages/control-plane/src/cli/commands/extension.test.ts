@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { publisherKeyId, verifyPackage } from '@tether/protocol/extension-package';
-import { CliTestKit } from '../client/cli-test-kit.js';
+import { CliTestKit } from '../client/testing/cli-test-kit.js';
 import type { RecordedRequest } from '../client/fake-transport.js';
 import { register } from './extension.js';
 

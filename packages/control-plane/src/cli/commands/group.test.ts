@@ -2,7 +2,7 @@
 // deletion that needs confirmation.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { CliTestKit, TEST_SUBSCRIPTION } from '../client/cli-test-kit.js';
+import { CliTestKit, TEST_SUBSCRIPTION } from '../client/testing/cli-test-kit.js';
 import { register } from './group.js';
 
 const GROUPS = `/subscriptions/${TEST_SUBSCRIPTION}/resourcegroups`;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { GUEST_CONFIGURATION_SIGNATURE_TYPE } from '@tether/protocol';
 import { signPackage, verifyPackage } from '@tether/protocol/extension-package';
-import { CliTestKit, TEST_SUBSCRIPTION } from '../client/cli-test-kit.js';
+import { CliTestKit, TEST_SUBSCRIPTION } from '../client/testing/cli-test-kit.js';
 import type { RecordedRequest } from '../client/fake-transport.js';
 import { register } from './guest-config.js';
 

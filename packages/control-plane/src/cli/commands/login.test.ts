@@ -10,8 +10,8 @@ import {
   TEST_ENDPOINT,
   TEST_SUBSCRIPTION,
   TEST_TENANT,
-} from '../client/cli-test-kit.js';
-import { selfSignedLocalhost } from '../client/test-certificate.js';
+} from '../client/testing/cli-test-kit.js';
+import { selfSignedLocalhost } from '../client/testing/test-certificate.js';
 import { register } from './login.js';
 
 const SECOND_SUBSCRIPTION = '44444444-4444-4444-8444-444444444444';

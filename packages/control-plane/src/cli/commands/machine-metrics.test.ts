@@ -2,7 +2,7 @@
 // drawn only on a terminal, and what it says when a machine sent nothing.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { CliTestKit, TEST_SUBSCRIPTION } from '../client/cli-test-kit.js';
+import { CliTestKit, TEST_SUBSCRIPTION } from '../client/testing/cli-test-kit.js';
 import { register } from './machine.js';
 
 const METRICS = `/subscriptions/${TEST_SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.HybridCompute/machines/web-01/providers/Microsoft.Insights/metrics`;

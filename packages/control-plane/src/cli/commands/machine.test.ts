@@ -2,7 +2,7 @@
 // reported lock-down posture, and confirmation before deleting.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { CliTestKit, TEST_SUBSCRIPTION } from '../client/cli-test-kit.js';
+import { CliTestKit, TEST_SUBSCRIPTION } from '../client/testing/cli-test-kit.js';
 import { register } from './machine.js';
 
 const SUB = `/subscriptions/${TEST_SUBSCRIPTION}`;

@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { CliTestKit, TEST_SUBSCRIPTION } from '../client/cli-test-kit.js';
+import { CliTestKit, TEST_SUBSCRIPTION } from '../client/testing/cli-test-kit.js';
 import { register } from './policy.js';
 
 const SUB = `/subscriptions/${TEST_SUBSCRIPTION}`;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { CliTestKit, TEST_SUBSCRIPTION } from '../client/cli-test-kit.js';
+import { CliTestKit, TEST_SUBSCRIPTION } from '../client/testing/cli-test-kit.js';
 import type { RecordedRequest } from '../client/fake-transport.js';
 import { register } from './role.js';
 

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { CliTestKit, TEST_SUBSCRIPTION, TEST_TENANT } from '../client/cli-test-kit.js';
-import { selfSignedLocalhost } from '../client/test-certificate.js';
+import { CliTestKit, TEST_SUBSCRIPTION, TEST_TENANT } from '../client/testing/cli-test-kit.js';
+import { selfSignedLocalhost } from '../client/testing/test-certificate.js';
 import { register } from './sp.js';
 
 const SUB = `/subscriptions/${TEST_SUBSCRIPTION}`;

@@ -7,7 +7,7 @@ import {
   TEST_PUBLIC_URL,
   type Answer,
   type TestControlPlane,
-} from '../../server/test-control-plane.js';
+} from '../../server/testing/test-control-plane.js';
 import { keyIdOf } from '../client-public-key.js';
 
 export interface MachineKey {

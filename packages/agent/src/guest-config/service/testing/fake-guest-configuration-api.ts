@@ -11,7 +11,7 @@ import {
 import { signPackage } from '@tether/protocol/extension-package';
 import type { FetchedPackage } from '../../../extensions/extension-host.js';
 import type { ReportResult } from '../../../extensions/service/extension-api.js';
-import { buildZip } from '../../../extensions/host/test-fixtures.js';
+import { buildZip } from '../../../extensions/host/testing/test-fixtures.js';
 import type { GuestConfigurationApi } from '../guest-configuration-api.js';
 
 interface Waiting {

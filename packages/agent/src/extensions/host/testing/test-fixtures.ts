@@ -3,9 +3,9 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { ZipFile } from 'yazl';
 import { signPackage, type PackageIdentity } from '@tether/protocol/extension-package';
-import type { AgentPaths } from '../../paths.js';
-import type { FetchedPackage, PackageFetcher } from '../extension-host.js';
-import { addTrustedKey } from './trusted-publishers.js';
+import type { AgentPaths } from '../../../paths.js';
+import type { FetchedPackage, PackageFetcher } from '../../extension-host.js';
+import { addTrustedKey } from '../trusted-publishers.js';
 
 export interface ZipEntry {
   readonly name: string;

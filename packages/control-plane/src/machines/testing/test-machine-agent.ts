@@ -2,7 +2,7 @@
 // client assertion (`kid` header) that gets its tokens. Only node:crypto and jose.
 import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { keyIdOf } from './client-public-key.js';
+import { keyIdOf } from '../client-public-key.js';
 
 export class TestMachineAgent {
   private constructor(

@@ -5,8 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import { openDatabase, type DatabaseLocation } from './open-database.js';
-import type { Database } from './schema.js';
+import { openDatabase, type DatabaseLocation } from '../open-database.js';
+import type { Database } from '../schema.js';
 
 export interface TestDatabase {
   db: Kysely<Database>;

@@ -3,14 +3,18 @@
 // a ManualClock. Nothing is stubbed.
 import type { FastifyInstance } from 'fastify';
 import inject from 'light-my-request';
-import { ManualClock } from '../clock.js';
-import type { MachineTimings } from '../machines/machine-timings.js';
-import { registerClusterChannel } from '../cluster/cluster-channel.js';
-import { PostgresChannel } from '../cluster/postgres-channel.js';
-import { openDatabase } from '../store/open-database.js';
-import { testBackends, type TestBackend, type TestDatabase } from '../store/test-databases.js';
-import { createControlPlaneApp, type ControlPlaneApp } from './control-plane-app.js';
-import { initializeInstallation, type Installation } from './initialize-installation.js';
+import { ManualClock } from '../../clock.js';
+import type { MachineTimings } from '../../machines/machine-timings.js';
+import { registerClusterChannel } from '../../cluster/cluster-channel.js';
+import { PostgresChannel } from '../../cluster/postgres-channel.js';
+import { openDatabase } from '../../store/open-database.js';
+import {
+  testBackends,
+  type TestBackend,
+  type TestDatabase,
+} from '../../store/testing/test-databases.js';
+import { createControlPlaneApp, type ControlPlaneApp } from '../control-plane-app.js';
+import { initializeInstallation, type Installation } from '../initialize-installation.js';
 
 export const TEST_PUBLIC_URL = 'https://tether.test:8443';
 export const MANAGEMENT_SCOPE = 'https://management.azure.com/.default';

@@ -4,25 +4,25 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { sql, type Kysely } from 'kysely';
-import { SqlActivityLog } from '../activity/sql-activity-log.js';
-import { ArmError } from '../api/arm-error.js';
-import { buildApp } from '../api/build-app.js';
-import type { RouteSpec } from '../api/route-spec.js';
-import type { Authenticator, Caller } from '../api/caller.js';
-import { RoleAssignmentStore } from '../authorization/role-assignment-store.js';
-import { ManualClock } from '../clock.js';
-import type { PolicySource } from '../guest-configuration/policy-source.js';
-import { Authorizer } from '../rbac/authorizer.js';
-import type { PrincipalType } from '../rbac/types.js';
-import type { Database } from '../store/schema.js';
+import { SqlActivityLog } from '../../activity/sql-activity-log.js';
+import { ArmError } from '../../api/arm-error.js';
+import { buildApp } from '../../api/build-app.js';
+import type { RouteSpec } from '../../api/route-spec.js';
+import type { Authenticator, Caller } from '../../api/caller.js';
+import { RoleAssignmentStore } from '../../authorization/role-assignment-store.js';
+import { ManualClock } from '../../clock.js';
+import type { PolicySource } from '../../guest-configuration/policy-source.js';
+import { Authorizer } from '../../rbac/authorizer.js';
+import type { PrincipalType } from '../../rbac/types.js';
+import type { Database } from '../../store/schema.js';
 import {
   openSqliteTestDatabase,
   testBackends,
   type TestBackend,
   type TestDatabase,
-} from '../store/test-databases.js';
-import { armRoutes, type ArmServices } from './arm-routes.js';
-import { machineScope, resourceGroupScope } from './arm-scope.js';
+} from '../../store/testing/test-databases.js';
+import { armRoutes, type ArmServices } from '../arm-routes.js';
+import { machineScope, resourceGroupScope } from '../arm-scope.js';
 
 export const TEST_TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 export const PUBLIC_URL = 'https://tether.test:8443';

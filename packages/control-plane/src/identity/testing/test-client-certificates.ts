@@ -13,7 +13,7 @@ import {
   generateKeyPair,
   privateKeyPem,
   type KeyKind,
-} from '../tls/certificate-factory.js';
+} from '../../tls/certificate-factory.js';
 
 export interface TestClientCertificate {
   pem: string;

@@ -1,14 +1,14 @@
 // A host under a temporary AZCMAGENT_ROOT, with a trusted publisher key and a package builder.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { systemClock } from '../../clock.js';
-import { makeTempRoot, type TempRoot } from '../../test-support/temp-root.js';
-import type { DesiredExtension, FetchedPackage } from '../extension-host.js';
+import { systemClock } from '../../../clock.js';
+import { makeTempRoot, type TempRoot } from '../../../test-support/temp-root.js';
+import type { DesiredExtension, FetchedPackage } from '../../extension-host.js';
 import {
   createExtensionHost,
   type ExtensionHostInternals,
   type TetherExtensionHost,
-} from './create-extension-host.js';
+} from '../create-extension-host.js';
 import {
   buildZip,
   fixedFetcher,

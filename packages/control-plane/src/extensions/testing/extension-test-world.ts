@@ -2,16 +2,20 @@
 // an operator per role, an identity per machine holding the machine role at its machine, and
 // packages written straight into the repository's table.
 import { randomUUID } from 'node:crypto';
-import type { PolicySource } from '../guest-configuration/policy-source.js';
+import type { PolicySource } from '../../guest-configuration/policy-source.js';
 import {
   CONNECTED_MACHINE_ONBOARDING_ROLE_ID,
   CONNECTED_MACHINE_RESOURCE_ADMINISTRATOR_ROLE_ID,
   READER_ROLE_ID,
   TETHER_CONNECTED_MACHINE_ROLE_ID,
-} from '../rbac/built-in-roles.js';
-import { ArmTestApp, type InjectOptions, type InjectResult } from '../resources/arm-test-app.js';
-import { TestMachineAgent } from '../machines/test-machine-agent.js';
-import type { TestBackend } from '../store/test-databases.js';
+} from '../../rbac/built-in-roles.js';
+import {
+  ArmTestApp,
+  type InjectOptions,
+  type InjectResult,
+} from '../../resources/testing/arm-test-app.js';
+import { TestMachineAgent } from '../../machines/testing/test-machine-agent.js';
+import type { TestBackend } from '../../store/testing/test-databases.js';
 
 export const V = 'api-version=2021-05-20';
 export const AGENT_V = 'api-version=2024-07-10';

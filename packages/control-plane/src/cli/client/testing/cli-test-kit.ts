@@ -4,11 +4,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { ManualClock } from '../../clock.js';
-import type { CliDeps } from './cli-deps.js';
-import { profileOption } from './profile-option.js';
-import { FakeTransport } from './fake-transport.js';
-import { ProfileStore, type Profile } from './profile-store.js';
+import { ManualClock } from '../../../clock.js';
+import type { CliDeps } from '../cli-deps.js';
+import { profileOption } from '../profile-option.js';
+import { FakeTransport } from '../fake-transport.js';
+import { ProfileStore, type Profile } from '../profile-store.js';
 
 export const TEST_ENDPOINT = 'https://tether.test:8443';
 export const TEST_TENANT = '11111111-1111-4111-8111-111111111111';
