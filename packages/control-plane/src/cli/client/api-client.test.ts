@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { ApiClient } from './api-client.js';
 import { ApiError } from './api-error.js';
 import { CliError } from './cli-error.js';
-import { FakeTransport } from './fake-transport.js';
+import { FakeTransport } from './testing/fake-transport.js';
 
 function client(transport: FakeTransport) {
   const issued: boolean[] = [];

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../clock.js';
 import { CliError } from './cli-error.js';
-import { FakeTransport } from './fake-transport.js';
+import { FakeTransport } from './testing/fake-transport.js';
 import type { CachedToken } from './profile-store.js';
 import { TokenProvider } from './token-provider.js';
 

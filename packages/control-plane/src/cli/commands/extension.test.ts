@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { publisherKeyId, verifyPackage } from '@tether/protocol/extension-package';
 import { CliTestKit } from '../client/testing/cli-test-kit.js';
-import type { RecordedRequest } from '../client/fake-transport.js';
+import type { RecordedRequest } from '../client/testing/fake-transport.js';
 import { register } from './extension.js';
 
 const IDENTITY = { publisher: 'Contoso.Monitoring', type: 'HealthProbe', version: '1.2.0' };

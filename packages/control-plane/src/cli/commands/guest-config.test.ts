@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { GUEST_CONFIGURATION_SIGNATURE_TYPE } from '@tether/protocol';
 import { signPackage, verifyPackage } from '@tether/protocol/extension-package';
 import { CliTestKit, TEST_SUBSCRIPTION } from '../client/testing/cli-test-kit.js';
-import type { RecordedRequest } from '../client/fake-transport.js';
+import type { RecordedRequest } from '../client/testing/fake-transport.js';
 import { register } from './guest-config.js';
 
 const MACHINE = `/subscriptions/${TEST_SUBSCRIPTION}/resourceGroups/demo/providers/Microsoft.HybridCompute/machines/web1`;

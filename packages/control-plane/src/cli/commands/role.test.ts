@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { CliTestKit, TEST_SUBSCRIPTION } from '../client/testing/cli-test-kit.js';
-import type { RecordedRequest } from '../client/fake-transport.js';
+import type { RecordedRequest } from '../client/testing/fake-transport.js';
 import { register } from './role.js';
 
 const SUB = `/subscriptions/${TEST_SUBSCRIPTION}`;

@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import { ManualClock } from '../../../clock.js';
 import type { CliDeps } from '../cli-deps.js';
 import { profileOption } from '../profile-option.js';
-import { FakeTransport } from '../fake-transport.js';
+import { FakeTransport } from './fake-transport.js';
 import { ProfileStore, type Profile } from '../profile-store.js';
 
 export const TEST_ENDPOINT = 'https://tether.test:8443';

@@ -1,6 +1,6 @@
 // A Transport that answers from routes a test declares and records every request; it stands
 // in for the control plane so each command's requests and output can be checked in-process.
-import type { HttpRequest, HttpResponse, Transport } from './transport.js';
+import type { HttpRequest, HttpResponse, Transport } from '../transport.js';
 
 export interface RecordedRequest {
   method: HttpRequest['method'];
