@@ -50,6 +50,49 @@ export async function readGeneration(db: Db, machineId: string): Promise<number>
   return row === undefined ? 0 : Number(row.generation);
 }
 
+/** What a goal-state poll looks at before it waits, in one read. */
+export interface PollStart {
+  /** The machine's goal-state generation (0 before its first change). */
+  readonly generation: number;
+  /** Whether an operation of the machine is still InProgress past its deadline. */
+  readonly overdue: boolean;
+}
+
+const pollStartOf = preparedQuery(2, (db: Kysely<Database>, machineId: string, now: string) =>
+  db
+    .selectFrom('machines as m')
+    .leftJoin('extension_goal_states as g', 'g.machine_id', 'm.id')
+    .select((eb) => [
+      'g.generation',
+      eb
+        .exists(
+          eb
+            .selectFrom('extension_operations as o')
+            .select('o.id')
+            .whereRef('o.machine_id', '=', 'm.id')
+            .where('o.status', '=', 'InProgress')
+            .where('o.deadline_at', '<=', now),
+        )
+        .as('overdue'),
+    ])
+    .where('m.id', '=', machineId),
+);
+
+/**
+ * The machine's generation and whether it has an overdue operation, or undefined when the
+ * machine does not exist: what a poll checks before it waits, in one query instead of three.
+ */
+export async function readPollStart(
+  db: Db,
+  machineId: string,
+  now: string,
+): Promise<PollStart | undefined> {
+  const row = await pollStartOf.first(db, machineId, now);
+  if (row === undefined) return undefined;
+  // PostgreSQL answers EXISTS with a boolean, SQLite with 0 or 1.
+  return { generation: Number(row.generation ?? 0), overdue: Number(row.overdue) === 1 };
+}
+
 const nextGeneration = preparedQuery(1, (db: Kysely<Database>, machineId: string) =>
   db
     .insertInto('extension_goal_states')

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { after, before, describe, it } from 'node:test';
+import { armTestBackends } from '../resources/testing/arm-test-app.js';
 import { CUSTOM_SCRIPT, ExtensionTestWorld } from './testing/extension-test-world.js';
 import { GoalStateWaiters, MAX_WAITERS_PER_MACHINE } from './goal-state-waiters.js';
 
@@ -62,6 +63,59 @@ void describe('goal-state long poll', () => {
     }
   });
 });
+
+// A poll reads the machine, its generation and its overdue operations in one query before it
+// waits; what that read finds decides as the separate reads did, on either database.
+for (const backend of armTestBackends()) {
+  void describe(`goal-state poll start (${backend.name})`, () => {
+    let w: ExtensionTestWorld;
+    before(async () => {
+      w = await ExtensionTestWorld.create({ backend });
+      await w.publish(CUSTOM_SCRIPT.publisher, CUSTOM_SCRIPT.type, '2.1.0');
+    });
+    after(() => w.close());
+
+    void it('a poll of a machine that does not exist is 404 and leaves nothing waiting', async () => {
+      const answer = await w.goalState('&after=0&wait=30', w.admin, 'web-09');
+      assert.equal(answer.status, 404);
+      assert.match(JSON.stringify(answer.body), /machines\/web-09/);
+      assert.equal(GoalStateWaiters.of(w.t.db).size, 0);
+    });
+
+    void it(
+      'a poll from the current generation is answered at once, the operation failed, when one is overdue',
+      { timeout: 10_000 },
+      async () => {
+        assert.equal((await w.put('Late', CUSTOM_SCRIPT)).status, 201);
+        const current = (await w.goalState()).body['generation'] as number;
+        w.t.clock.advance(6 * 3_600_000);
+        const answer = await w.goalState(`&after=${current}&wait=30`);
+        assert.equal(answer.status, 200);
+        assert.ok((answer.body['generation'] as number) > current, 'the generation moved');
+        const late = (answer.body['extensions'] as { name: string; operation: unknown }[]).find(
+          (e) => e.name === 'Late',
+        );
+        assert.equal(late?.operation, null, 'the failed operation is no longer carried');
+        assert.equal(GoalStateWaiters.of(w.t.db).size, 0);
+      },
+    );
+
+    void it(
+      'a poll from the current generation waits, and one behind it does not',
+      { timeout: 10_000 },
+      async () => {
+        const current = (await w.goalState()).body['generation'] as number;
+        const waiters = GoalStateWaiters.of(w.t.db);
+        assert.equal((await w.goalState(`&after=${current + 5}&wait=30`)).status, 200);
+        assert.equal(waiters.size, 0);
+        const polled = w.goalState(`&after=${current}&wait=30`);
+        while (waiters.size === 0) await new Promise((resolve) => setImmediate(resolve));
+        assert.equal((await w.put('Again', CUSTOM_SCRIPT)).status, 201);
+        assert.equal((await polled).body['generation'], current + 1);
+      },
+    );
+  });
+}
 
 void describe('GoalStateWaiters', () => {
   void it('holds 10,000 waiters cheaply, wakes only the machine changed, forgets closed ones', async () => {

@@ -5,7 +5,7 @@ import { ArmError } from '../api/arm-error.js';
 import { queryValue } from '../resources/arm-request.js';
 import { expireOverdueOperations } from './extension-operations.js';
 import { AGENT_API_VERSIONS, EXTENSION_ACTIONS } from './extension-resource.js';
-import { readGeneration } from './extension-store.js';
+import { readGeneration, readPollStart, type PollStart } from './extension-store.js';
 import { isMachineIdentity, markDelivered, readGoalState } from './goal-state.js';
 import {
   MACHINE_PATH,
@@ -37,12 +37,33 @@ export function goalStateRoutes(services: ExtensionServices): RouteSpec[] {
         const wait =
           integerQuery(queryValue(request, 'wait'), 'wait', 1, MAX_WAIT_SECONDS) ??
           DEFAULT_WAIT_SECONDS;
-        await requireMachineExists(db, target);
-        await expireOverdueOperations(db, clock, { machineId: target.machineId });
-        if (after !== undefined && (await readGeneration(db, target.machineId)) === after) {
-          // Listen first, then look again: a change between the two reads still wakes us.
-          const waiting = waiters.wait(target.machineId, wait * 1000, request.raw);
-          if ((await readGeneration(db, target.machineId)) !== after) waiting.cancel();
+        // Listen first, then look: a change between the read and the wait still wakes the poll.
+        // One read tells whether the machine exists, its generation and whether it has an
+        // overdue operation; a fleet's polls start at once, so each costs one query, not four.
+        const waiting =
+          after === undefined
+            ? undefined
+            : waiters.wait(target.machineId, wait * 1000, request.raw);
+        let start: PollStart | undefined;
+        try {
+          start = await readPollStart(db, target.machineId, new Date(clock.now()).toISOString());
+        } catch (error) {
+          waiting?.cancel();
+          throw error;
+        }
+        if (start === undefined || start.overdue) {
+          // The rare paths, as they always were: the 404 naming what is missing, or the
+          // overdue operations failed (which changes the generation) before the answer.
+          waiting?.cancel();
+          await requireMachineExists(db, target);
+          await expireOverdueOperations(db, clock, { machineId: target.machineId });
+          if (after !== undefined && (await readGeneration(db, target.machineId)) === after) {
+            const again = waiters.wait(target.machineId, wait * 1000, request.raw);
+            if ((await readGeneration(db, target.machineId)) !== after) again.cancel();
+            if ((await again.done) === 'closed') return undefined;
+          }
+        } else if (waiting !== undefined) {
+          if (start.generation !== after) waiting.cancel();
           if ((await waiting.done) === 'closed') return undefined;
         }
         // Generation before contents: a change in between makes the next poll answer at once.
