@@ -66,10 +66,13 @@ export function goalStateRoutes(services: ExtensionServices): RouteSpec[] {
           if (start.generation !== after) waiting.cancel();
           if ((await waiting.done) === 'closed') return undefined;
         }
-        // Generation before contents: a change in between makes the next poll answer at once.
         const state = await readGoalState(db, target.machineId);
         // Others may look (Reader's */read); only the machine's own agent receives operations.
-        if (await isMachineIdentity(db, caller?.principalId, target.machineId)) {
+        // Who asks is looked up only when there is something to deliver.
+        if (
+          state.extensions.some((e) => e.operation !== null) &&
+          (await isMachineIdentity(db, caller?.principalId, target.machineId))
+        ) {
           await markDelivered(db, state, clock.now());
         }
         return state;

@@ -7,7 +7,7 @@ import { agentUpgradeGoal } from '../agent-upgrade/agent-upgrade-request.js';
 import { GroupCommit } from '../store/group-commit.js';
 import { preparedQuery } from '../store/prepared-query.js';
 import type { Database } from '../store/schema.js';
-import { readGeneration, type OperationKind } from './extension-store.js';
+import type { OperationKind } from './extension-store.js';
 
 export interface GoalStateExtension {
   name: string;
@@ -41,18 +41,23 @@ const runningOperationsOf = preparedQuery(1, (db: Kysely<Database>, machineId: s
     .where('status', '=', 'InProgress'),
 );
 
+/** The machine's generation and properties (for an agent upgrade asked for) in one read. */
+const generationAndPropertiesOf = preparedQuery(1, (db: Kysely<Database>, machineId: string) =>
+  db
+    .selectFrom('machines as m')
+    .leftJoin('extension_goal_states as g', 'g.machine_id', 'm.id')
+    .select(['m.properties', 'g.generation'])
+    .where('m.id', '=', machineId),
+);
+
 export async function readGoalState(db: Kysely<Database>, machineId: string): Promise<GoalState> {
-  const generation = await readGeneration(db, machineId);
+  // Generation before contents: a change in between makes the next poll answer at once.
+  const machine = await generationAndPropertiesOf.first(db, machineId);
   const rows = await extensionsOf.rows(db, machineId);
   const operations = await runningOperationsOf.rows(db, machineId);
   const byExtension = new Map(operations.map((o) => [o.extension_id, o]));
-  const machine = await db
-    .selectFrom('machines')
-    .select('properties')
-    .where('id', '=', machineId)
-    .executeTakeFirst();
   return {
-    generation,
+    generation: Number(machine?.generation ?? 0),
     // Most machines were never asked for an upgrade: their properties are not even parsed.
     agentUpgrade:
       machine === undefined || !machine.properties.includes('"desiredVersion"')
