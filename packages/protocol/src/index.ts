@@ -9,3 +9,4 @@ export * from './guest-configuration.js';
 export * from './parse-guest-configuration.js';
 export * from './guest-configuration-agent-api.js';
 export * from './local-change.js';
+export * from './agent-channel.js';

@@ -34,6 +34,7 @@ export const ARM_ERROR_STATUS = {
   RequestEntityTooLarge: 413,
   RequestUriTooLong: 414,
   UnsupportedMediaType: 415,
+  UpgradeRequired: 426,
   TooManyRequests: 429,
   PolicyDefinitionNotFound: 404,
   PolicySetDefinitionNotFound: 404,

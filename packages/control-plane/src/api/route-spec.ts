@@ -146,7 +146,7 @@ async function admit(
       await logRefusal(
         deps,
         route,
-        request,
+        request.ip,
         { correlationId, caller, resourceId, operationName },
         access.action,
         resourceId,
@@ -186,10 +186,11 @@ export function admitCaller(
   };
 }
 
-async function logRefusal(
+/** The activity-log event of a caller refused `action` at `scope` (writes only; reads are not logged). */
+export async function logRefusal(
   deps: RouteDependencies,
   route: RouteSpec,
-  request: FastifyRequest,
+  clientIp: string,
   admission: Admission,
   action: string,
   scope: string,
@@ -203,7 +204,7 @@ async function logRefusal(
     subStatus: 'AuthorizationFailed',
     resourceId: scope,
     httpMethod: route.method,
-    clientIp: request.ip,
+    clientIp,
   });
 }
 
@@ -374,7 +375,11 @@ function checkDeclaredBody(route: RouteSpec, request: FastifyRequest): void {
   }
 }
 
-function authorizationFailed(caller: Caller | undefined, action: string, scope: string): ArmError {
+export function authorizationFailed(
+  caller: Caller | undefined,
+  action: string,
+  scope: string,
+): ArmError {
   const who =
     caller === undefined ? 'anonymous' : `'${caller.name}' with object id '${caller.principalId}'`;
   return new ArmError(

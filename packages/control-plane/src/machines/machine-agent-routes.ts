@@ -83,6 +83,21 @@ export function machineAgentRoutes(
   return [
     heartbeat,
     {
+      // The agent channel is a WebSocket taken before the router (agent-channels.ts); what
+      // reaches the router here is a refused upgrade, answered like any request, or a plain GET.
+      ...common,
+      method: 'GET',
+      url: `${ONE}/agentChannel`,
+      access: { kind: 'action', action: MACHINE_AGENT_ACTIONS.heartbeat, scope: machineAt },
+      activityLog: false,
+      handler() {
+        throw new ArmError(
+          'UpgradeRequired',
+          "This is the machine's agent channel: open it as a WebSocket (GET with 'Upgrade: websocket'), or send heartbeats with POST …/heartbeat.",
+        );
+      },
+    },
+    {
       ...common,
       method: 'POST',
       url: `${ONE}/rotateCredential`,

@@ -21,6 +21,8 @@ import { UserPasswords } from '../directory/user-passwords.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeartbeatService } from '../machines/heartbeat-service.js';
 import { LeanHeartbeats } from '../machines/lean-heartbeats.js';
+import { AgentChannels } from '../machines/agent-channels.js';
+import type { Duplex } from 'node:stream';
 import { heartbeatRoute, machineAgentRoutes } from '../machines/machine-agent-routes.js';
 import { machineTimings, type MachineTimings } from '../machines/machine-timings.js';
 import { onboardingTokenRoutes } from '../onboarding/onboarding-token-routes.js';
@@ -65,8 +67,12 @@ export interface ControlPlaneApp {
   machineTimings: Readonly<MachineTimings>;
   /** The heartbeats answered in front of the router. */
   leanHeartbeats: LeanHeartbeats;
+  /** The machines' agent channels (WebSocket) open on this node. */
+  agentChannels: AgentChannels;
   /** Answers a request from the HTTPS server: heartbeats on their lean path, the rest by `app`. */
   serve(request: IncomingMessage, response: ServerResponse): void;
+  /** Takes an upgrade request from the HTTPS server: an agent channel, or answered by `serve`. */
+  upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Fails extension operations past their deadline (B7); the server runs it periodically. */
   sweepExtensionOperations(): Promise<number>;
 }
@@ -157,6 +163,15 @@ export async function createControlPlaneApp(
     trustedProxies: options.trustedProxies,
     log: app.log,
   });
+  const agentChannels = new AgentChannels({
+    route: heartbeat,
+    service: heartbeatService,
+    deps,
+    available,
+    clock,
+    trustedProxies: options.trustedProxies,
+    log: app.log,
+  });
   authorizer.share(db, channel, (error) =>
     app.log.error({ err: error }, 'role assignments not read back after a change on another node'),
   );
@@ -169,9 +184,11 @@ export async function createControlPlaneApp(
     directory,
     machineTimings: timings,
     leanHeartbeats: heartbeats,
+    agentChannels,
     serve: (request, response) => {
       if (!heartbeats.handle(request, response, route)) route(request, response);
     },
+    upgrade: (request, socket, head) => agentChannels.upgrade(request, socket, head, route),
     sweepExtensionOperations: () => sweepOverdueExtensionOperations(db, clock),
   };
 }

@@ -6,7 +6,8 @@
 // changes, and one at a time (the leader) runs the jobs of the whole control plane.
 import { tracingChannel } from 'node:diagnostics_channel';
 import { existsSync, readFileSync } from 'node:fs';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
@@ -151,6 +152,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         ready.plane.serve(request, response);
       },
     );
+    // Agent channels (WebSocket); any other upgrade is answered as an ordinary request.
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => socket.destroy());
+      if (ready.plane === undefined) {
+        socket.end(
+          'HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+        );
+        return;
+      }
+      ready.plane.upgrade(request, socket, head);
+    });
     const port = await listen(server, options.listen);
     const publicUrl = options.publicUrl ?? defaultPublicUrl(options.listen.host, port);
     let portalUrl: string | undefined;
@@ -288,7 +300,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
             ? Promise.resolve()
             : new Promise<void>((resolve) => portal.close(() => resolve()));
         portal?.closeAllConnections();
-        await shutdown(running, requests, plane.app, db, clusterChannel, admin, tasks, log);
+        await shutdown(running, requests, plane, db, clusterChannel, admin, tasks, log);
         await portalClosed;
       },
     };
@@ -441,7 +453,7 @@ const SHUTDOWN_CUT_OFF_MS = 10_000;
 async function shutdown(
   server: Server,
   requests: RunningRequests,
-  app: FastifyInstance,
+  plane: ControlPlaneApp,
   db: Kysely<Database>,
   channel: ClusterChannel | undefined,
   admin: AdminSocket | undefined,
@@ -451,6 +463,9 @@ async function shutdown(
   let connectionsClosed = false;
   server.close(() => (connectionsClosed = true));
   requests.stop();
+  // Each channel closes (1001) once the heartbeats it is storing are answered.
+  const channels = plane.agentChannels;
+  channels.stop();
   // Agents' long polls would otherwise hold their connections for up to a minute; a poll that
   // arrives on an open connection after this is answered at the next sweep.
   const answerPolls = (): void => {
@@ -466,7 +481,7 @@ async function shutdown(
     const sweep = setInterval(() => {
       answerPolls();
       server.closeIdleConnections();
-      if (connectionsClosed && requests.settled) {
+      if (connectionsClosed && requests.settled && channels.settled) {
         clearInterval(sweep);
         resolve();
       } else if (Date.now() >= cutOff) {
@@ -475,6 +490,7 @@ async function shutdown(
           'requests still running at the 10 s shutdown cut-off: their connections are closed',
         );
         server.closeAllConnections();
+        channels.terminate();
         resolve();
       }
     }, 50);
@@ -482,7 +498,7 @@ async function shutdown(
   await channel?.close();
   await admin?.close();
   await Promise.all(tasks.map((t) => t.stop()));
-  await app.close();
+  await plane.app.close();
   await db.destroy();
   log.info('tether stopped');
 }

@@ -177,6 +177,7 @@ defaults
     timeout server 5m
     timeout http-request 10s
     timeout http-keep-alive 30s
+    timeout tunnel 10m
     timeout check 2s
     # No node ready (the database away, say): an answer in the nodes' own shape, not a page.
     http-error status 503 content-type application/json hdr retry-after 5 string "{\\"error\\":{\\"code\\":\\"ServiceUnavailable\\",\\"message\\":\\"No control-plane node is ready; try again in 5 s.\\"}}"

@@ -1,0 +1,243 @@
+// One machine's agent channel once it is open: each heartbeat frame is checked as the HTTP
+// heartbeat is checked per request (node available, token still accepted, the action still
+// allowed at the machine), stored by the same HeartbeatService and answered with the same body
+// or error. A refused token or action ends the channel; so does a frame that cannot be read or
+// a rate no agent sends. The transport (a WebSocket) is the caller's: this sees text only.
+import type { AckFrame, ErrorFrame } from '@tether/protocol';
+import { AGENT_CHANNEL_CLOSE } from '@tether/protocol';
+import secureJson from 'secure-json-parse';
+import { errorAnswer, storeUnavailable } from '../api/build-app.js';
+import type { Caller } from '../api/caller.js';
+import {
+  authorizationFailed,
+  checkBodyDepth,
+  correlationIdOf,
+  logFailure,
+  logRefusal,
+  type Admission,
+  type RouteDependencies,
+  type RouteSpec,
+} from '../api/route-spec.js';
+import { ArmError } from '../api/arm-error.js';
+import type { Clock } from '../clock.js';
+import type { HeartbeatService } from './heartbeat-service.js';
+
+/** As the router's JSON parser: prototype-poisoning keys are refused. */
+const PARSE_OPTIONS = { protoAction: 'error', constructorAction: 'error' } as const;
+/** A close reason is at most 123 bytes. */
+const MAX_REASON_BYTES = 123;
+
+export interface FrameRate {
+  /** Frames a channel may send at once after a quiet spell. */
+  readonly burst: number;
+  /** Frames per second it may keep sending. */
+  readonly perSecond: number;
+}
+
+/**
+ * An agent sends one heartbeat every few minutes, a few more when its configuration changes and
+ * a quick run of them while it catches up on up to 10,000 unreported local changes (25 a frame,
+ * each sent once the last was answered); a channel past this is not an agent.
+ */
+export const DEFAULT_FRAME_RATE: FrameRate = { burst: 600, perSecond: 20 };
+
+export interface ChannelTransport {
+  send(text: string): void;
+  close(code: number, reason: string): void;
+}
+
+export interface AgentChannelContext {
+  route: RouteSpec;
+  service: HeartbeatService;
+  deps: RouteDependencies;
+  available: () => boolean;
+  clock: Clock;
+  log: Parameters<typeof errorAnswer>[1];
+  rate: FrameRate;
+}
+
+export class AgentChannelSession {
+  /** Heartbeats being stored now: a stopping node keeps its store open until they are done. */
+  inFlight = 0;
+  private closed = false;
+  private stopping: { code: number; reason: string } | undefined;
+  private tokens: number;
+  private refilledAt: number;
+
+  constructor(
+    private readonly context: AgentChannelContext,
+    private readonly transport: ChannelTransport,
+    /** The channel's `Authorization` header, checked again for every frame. */
+    private readonly authorization: string,
+    /** The machine's resource id: the scope of the heartbeat action. */
+    private readonly machineId: string,
+    private readonly clientIp: () => string,
+  ) {
+    this.tokens = context.rate.burst;
+    this.refilledAt = context.clock.now();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.transport.close(code, truncateReason(reason));
+  }
+
+  /**
+   * Takes no more frames and closes once the heartbeats being stored are answered: an agent
+   * never loses an answer the node had already decided.
+   */
+  stop(code: number, reason: string): void {
+    this.stopping = { code, reason };
+    this.closeIfStopped();
+  }
+
+  private closeIfStopped(): void {
+    if (this.inFlight === 0 && this.stopping !== undefined)
+      this.close(this.stopping.code, this.stopping.reason);
+  }
+
+  /** The transport closed from the other side. */
+  closedByPeer(): void {
+    this.closed = true;
+  }
+
+  async receive(text: string): Promise<void> {
+    if (this.closed || this.stopping !== undefined) return;
+    if (!this.takeFrame()) {
+      this.close(
+        1008,
+        `more than ${this.context.rate.perSecond} heartbeats a second: this channel is closed`,
+      );
+      return;
+    }
+    let frame: unknown;
+    try {
+      frame = secureJson.parse(text, undefined, PARSE_OPTIONS);
+    } catch {
+      this.refuseFrame(null, 'The frame is not valid JSON.');
+      return;
+    }
+    const envelope = frame as { type?: unknown; id?: unknown; body?: unknown } | null;
+    const id =
+      typeof envelope?.id === 'number' && Number.isSafeInteger(envelope.id) && envelope.id >= 0
+        ? envelope.id
+        : null;
+    if (typeof frame !== 'object' || frame === null || Array.isArray(frame) || id === null) {
+      this.refuseFrame(null, "A frame is a JSON object with a non-negative integer 'id'.");
+      return;
+    }
+    if (envelope?.type !== 'heartbeat' || !('body' in frame)) {
+      this.refuseFrame(id, "This channel takes frames {type: 'heartbeat', id, body} only.");
+      return;
+    }
+    this.inFlight++;
+    try {
+      await this.heartbeat(id, envelope.body);
+    } finally {
+      this.inFlight--;
+      this.closeIfStopped();
+    }
+  }
+
+  private async heartbeat(id: number, body: unknown): Promise<void> {
+    const { deps, route, service, available } = this.context;
+    const correlationId = correlationIdOf({ headers: {} });
+    // As the router's hook: a node that cannot serve says so before it checks anything.
+    if (!available()) {
+      this.answerError(id, storeUnavailable(), correlationId);
+      return;
+    }
+    let caller: Caller;
+    try {
+      caller =
+        deps.authenticator.known?.(this.authorization) ??
+        (await deps.authenticator.authenticate(this.authorization));
+    } catch (error) {
+      const answer = this.answerError(id, error, correlationId);
+      if (answer.status === 401) this.close(AGENT_CHANNEL_CLOSE.tokenRefused, answer.message);
+      return;
+    }
+    const action = route.access.kind === 'action' ? route.access.action : '';
+    const admission: Admission = {
+      correlationId,
+      caller,
+      resourceId: this.machineId,
+      operationName: route.operationName ?? action,
+    };
+    if (!deps.authorizer.isAllowed(caller.principalId, action, this.machineId)) {
+      const refusal = authorizationFailed(caller, action, this.machineId);
+      try {
+        await logRefusal(deps, route, this.clientIp(), admission, action, this.machineId);
+        this.answerError(id, refusal, correlationId);
+      } catch (error) {
+        this.answerError(id, error, correlationId);
+      }
+      this.close(AGENT_CHANNEL_CLOSE.forbidden, refusal.message);
+      return;
+    }
+    try {
+      checkBodyDepth(body);
+      const answer = await service.answer({
+        machineId: this.machineId,
+        body,
+        caller,
+        correlationId,
+        clientIp: this.clientIp,
+      });
+      this.send({ type: 'ack', id, status: 200, body: answer });
+    } catch (error) {
+      // As the HTTP path: a failure that cannot be logged is answered as that failure.
+      let failure = error;
+      try {
+        await logFailure(deps, route, admission, this.clientIp(), error);
+      } catch (logError) {
+        failure = logError;
+      }
+      this.answerError(id, failure, correlationId);
+    }
+  }
+
+  /** A frame that is not a heartbeat: answered 400, and the channel is closed (1008). */
+  private refuseFrame(id: number | null, message: string): void {
+    const error = new ArmError('InvalidRequestContent', message);
+    this.send({ type: 'error', id, status: error.status, error: error.toBody().error });
+    this.close(1008, message);
+  }
+
+  private answerError(
+    id: number,
+    error: unknown,
+    correlationId: string,
+  ): { status: number; message: string } {
+    const answer = errorAnswer(error, this.context.log, correlationId);
+    this.send({ type: 'error', id, status: answer.status, error: answer.body.error });
+    return { status: answer.status, message: answer.body.error.message };
+  }
+
+  private send(frame: AckFrame | ErrorFrame): void {
+    if (!this.closed) this.transport.send(JSON.stringify(frame));
+  }
+
+  /** A token bucket: `burst` frames, refilled at `perSecond`. */
+  private takeFrame(): boolean {
+    const { burst, perSecond } = this.context.rate;
+    const now = this.context.clock.now();
+    this.tokens = Math.min(burst, this.tokens + ((now - this.refilledAt) / 1000) * perSecond);
+    this.refilledAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+function truncateReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= MAX_REASON_BYTES) return reason;
+  let text = reason;
+  while (Buffer.byteLength(text) > MAX_REASON_BYTES - 3) text = text.slice(0, -1);
+  return `${text}…`;
+}

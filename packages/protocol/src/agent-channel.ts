@@ -1,0 +1,41 @@
+// The agent channel: one long-lived WebSocket per machine, opened at the machine's own
+// `…/machines/{m}/agentChannel?api-version=…` with its bearer token, that carries heartbeats as
+// small JSON text frames and answers each once it is stored.
+
+/** The last path segment of the channel's URL, after the machine's resource id. */
+export const AGENT_CHANNEL_SEGMENT = 'agentChannel';
+
+/** A heartbeat: `body` is what the HTTP POST …/heartbeat sends. */
+export interface HeartbeatFrame {
+  readonly type: 'heartbeat';
+  /** Chosen by the agent, echoed in the answer: a non-negative safe integer. */
+  readonly id: number;
+  readonly body: unknown;
+}
+
+/** The heartbeat was stored: `body` is what the HTTP POST answers with 200. */
+export interface AckFrame {
+  readonly type: 'ack';
+  readonly id: number;
+  readonly status: 200;
+  readonly body: unknown;
+}
+
+/** The heartbeat was refused or failed: what the HTTP POST answers, its status and ARM error. */
+export interface ErrorFrame {
+  readonly type: 'error';
+  /** Null when the frame answered could not be read far enough to know its id. */
+  readonly id: number | null;
+  readonly status: number;
+  readonly error: { readonly code: string; readonly message: string; readonly target?: string };
+}
+
+export type AgentChannelAnswer = AckFrame | ErrorFrame;
+
+/** Close codes besides the standard ones (1001 the node stopping, 1008 too many frames…). */
+export const AGENT_CHANNEL_CLOSE = {
+  /** The token expired, or it (its principal, its credential) is refused now: get a new one. */
+  tokenRefused: 4401,
+  /** The machine identity may no longer heartbeat this machine. */
+  forbidden: 4403,
+} as const;
