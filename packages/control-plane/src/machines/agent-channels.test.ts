@@ -9,8 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { AGENT_CHANNEL_CLOSE, DEFAULT_AGENT_CONFIGURATION } from '@tether/protocol';
 import WebSocket from 'ws';
-import { TestControlPlane } from '../server/test-control-plane.js';
-import { testBackends } from '../store/test-databases.js';
+import { TestControlPlane } from '../server/testing/test-control-plane.js';
+import { testBackends } from '../store/testing/test-databases.js';
 import { newMachineKey, requestMachineToken } from './testing/machine-agents.js';
 
 const V = 'api-version=2024-07-10';
