@@ -16,3 +16,31 @@ export function fullJitterDelay(
   const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** Math.min(failures, 30));
   return Math.floor(random() * ceiling);
 }
+
+/** A Retry-After longer than this is taken as this: a control plane cannot park an agent. */
+export const RETRY_AFTER_CAP_MS = 10 * 60_000;
+
+/**
+ * The wait a `Retry-After` header asks for (delta-seconds or an HTTP date, RFC 9110), spread
+ * over [asked, 1.5 × asked) so that the agents turned away together come back apart, and never
+ * more than `capMs`. Undefined when there is no header or it says nothing usable: the caller's
+ * own backoff applies.
+ */
+export function retryAfterDelay(
+  header: string | undefined,
+  now: number,
+  random: () => number,
+  capMs = RETRY_AFTER_CAP_MS,
+): number | undefined {
+  if (header === undefined) return undefined;
+  const text = header.trim();
+  let askedMs: number;
+  if (/^\d{1,9}$/.test(text)) {
+    askedMs = Number(text) * 1000;
+  } else {
+    const at = Date.parse(text);
+    if (Number.isNaN(at) || !/[a-z]/i.test(text)) return undefined;
+    askedMs = Math.max(0, at - now);
+  }
+  return Math.min(capMs, Math.floor(askedMs * (1 + random() / 2)));
+}
