@@ -1,6 +1,7 @@
 // The machine calls of docs/agent-protocol.md: create (PUT with a system-assigned identity),
 // delete, heartbeat and rotateCredential, over the ARM shape.
 import { AgentError } from '../errors.js';
+import { withRetryAfter } from '../himds/backoff.js';
 import type { Egress } from '../network/egress.js';
 import { describeError, httpsJson, type HttpsAnswer } from './https-json.js';
 
@@ -155,9 +156,14 @@ export async function postRotateCredential(
   return expiresOn;
 }
 
+/** A refusal; a busy control plane's Retry-After travels with it (himds/backoff.ts). */
 function refused(what: string, answer: HttpsAnswer): AgentError {
-  return new AgentError(
-    'ERR_CONTROL_PLANE_REFUSED',
-    `The control plane did not ${what}: ${describeError(answer)}.`,
+  return withRetryAfter(
+    new AgentError(
+      'ERR_CONTROL_PLANE_REFUSED',
+      `The control plane did not ${what}: ${describeError(answer)}.`,
+    ),
+    answer.status,
+    answer.headers['retry-after'],
   );
 }

@@ -44,3 +44,25 @@ export function retryAfterDelay(
   }
   return Math.min(capMs, Math.floor(askedMs * (1 + random() / 2)));
 }
+
+/**
+ * `error`, carrying the `Retry-After` of the 503 or 429 answer it was made from, for the loop
+ * that catches it to wait as asked (retryAfterOf). Other answers carry nothing.
+ */
+export function withRetryAfter<E extends Error>(
+  error: E,
+  status: number,
+  header: string | readonly string[] | undefined,
+): E {
+  const value = typeof header === 'string' ? header : header?.[0];
+  if ((status === 503 || status === 429) && value !== undefined) {
+    Object.defineProperty(error, 'retryAfter', { value, enumerable: false });
+  }
+  return error;
+}
+
+/** The Retry-After an error carries (withRetryAfter), if any. */
+export function retryAfterOf(error: unknown): string | undefined {
+  const value = error instanceof Error ? (error as { retryAfter?: unknown }).retryAfter : undefined;
+  return typeof value === 'string' ? value : undefined;
+}

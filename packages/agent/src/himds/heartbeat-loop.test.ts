@@ -14,7 +14,7 @@ import { AgentError } from '../errors.js';
 import { appendLocalChanges } from '../config/local-change-journal.js';
 import { makeTempRoot, type TempRoot } from '../test-support/temp-root.js';
 import { DIRECT_EGRESS } from '../network/egress.js';
-import { fullJitterDelay } from './backoff.js';
+import { fullJitterDelay, withRetryAfter } from './backoff.js';
 import { HeartbeatLoop, type HeartbeatOptions } from './heartbeat-loop.js';
 import { readServiceStatus } from './service-status.js';
 
@@ -195,6 +195,25 @@ void describe('HeartbeatLoop', () => {
     await beat();
     // The count started again: the next failure waits under the first ceiling.
     assert.ok((scheduler.pending[0]?.delayMs ?? -1) < POLICY.baseMs * 2);
+  });
+
+  void test("a 503's Retry-After is waited, spread by up to half, never past the interval", async () => {
+    const busy = (retryAfter: string): Error =>
+      withRetryAfter(new Error('503 ServiceUnavailable: busy'), 503, retryAfter);
+    answers = [busy('20'), busy('20'), busy('3600'), withRetryAfter(new Error('500'), 500, '20')];
+    makeLoop().start();
+    await beat();
+    const delays: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      delays.push(scheduler.pending[0]?.delayMs ?? -1);
+      await beat();
+    }
+    const [first, second, long, other] = delays as [number, number, number, number];
+    for (const d of [first, second]) assert.ok(d >= 20_000 && d < 30_000, String(d));
+    assert.notEqual(first, second, 'spread, not all at once');
+    assert.equal(long, 300_000, 'never past the heartbeat interval');
+    // A 500 carries no Retry-After to honour: the 4th failure's backoff.
+    assert.ok(other < POLICY.baseMs * 2 ** 4, String(other));
   });
 
   void test('a change to localconfig.json brings the next heartbeat forward', async () => {

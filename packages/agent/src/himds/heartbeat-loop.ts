@@ -20,7 +20,13 @@ import { retireMachineKey } from '../identity/retired-keys.js';
 import type { Egress } from '../network/egress.js';
 import type { AgentPaths } from '../paths.js';
 import { systemScheduler, type Scheduler } from '../scheduler.js';
-import { DEFAULT_BACKOFF, fullJitterDelay, type BackoffPolicy } from './backoff.js';
+import {
+  DEFAULT_BACKOFF,
+  fullJitterDelay,
+  retryAfterDelay,
+  retryAfterOf,
+  type BackoffPolicy,
+} from './backoff.js';
 import type { MachineTokenSource } from './machine-token-source.js';
 import { readServiceStatus, writeServiceStatus } from './service-status.js';
 
@@ -161,13 +167,16 @@ export class HeartbeatLoop {
       // HIMDS callers are answered with the reason until the control plane accepts it again.
       if (isTetherError(error) && error.code === 'ERR_AUTH_FAILED') this.options.tokens.forget();
       this.options.log(`heartbeat failed (${this.failures} in a row): ${this.lastError}`);
+      // A busy control plane's Retry-After (503) is waited as asked, spread and capped,
+      // rather than this agent's own backoff, which may come back sooner than it can take.
       next = Math.min(
         this.intervalMs,
-        fullJitterDelay(
-          this.failures,
-          this.options.backoff ?? DEFAULT_BACKOFF,
-          this.options.random,
-        ),
+        retryAfterDelay(retryAfterOf(error), this.options.clock.now(), this.options.random) ??
+          fullJitterDelay(
+            this.failures,
+            this.options.backoff ?? DEFAULT_BACKOFF,
+            this.options.random,
+          ),
       );
     }
     this.writeStatus();

@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import { fullJitterDelay } from '../../himds/backoff.js';
 import type { GoalState } from './goal-state.js';
 import { GoalStatePoller } from './goal-state-poller.js';
+import { refusedAnswer } from './machine-client.js';
 import { FakeExtensionApi } from './testing/fake-extension-api.js';
 import { ManualScheduler, seeded, until } from './testing/manual-scheduler.js';
 
@@ -84,6 +85,35 @@ void describe('GoalStatePoller', () => {
     assert.match(logs[1] ?? '', /reachable again after 12 failed attempt/);
     assert.equal(attempts.at(-1), undefined);
     assert.equal(attempts.filter((item) => item !== undefined).length, 12);
+    poller.stop();
+  });
+
+  void test("a 503's Retry-After is waited, spread by up to half, capped; other refusals back off", async () => {
+    const { api, scheduler, poller } = setup();
+    const busy = (retryAfter: string | undefined, status = 503): Error =>
+      refusedAnswer('answer the extension goal state', {
+        status,
+        body: Buffer.from('{"error":{"code":"ServiceUnavailable","message":"busy"}}'),
+        retryAfter,
+      });
+    poller.start();
+    const delays: number[] = [];
+    for (const error of [busy('4'), busy('4'), busy('86400'), busy(undefined), busy('4', 500)]) {
+      scheduler.runNext();
+      api.fail(error);
+      await until('the retry to be scheduled', () => scheduler.pending.length === 1);
+      delays.push(scheduler.delays()[0] ?? -1);
+    }
+    const [first, second, long, none, other] = delays as [number, number, number, number, number];
+    for (const d of [first, second]) assert.ok(d >= 4_000 && d < 6_000, String(d));
+    assert.notEqual(first, second, 'spread, not all at once');
+    assert.equal(long, POLICY.capMs, 'never past the cap');
+    // Without a usable Retry-After, the backoff of the 4th and 5th failures in a row.
+    for (const d of [none, other]) assert.ok(d >= 1_000 && d <= 300_000, String(d));
+    scheduler.runNext();
+    api.answer(state(1));
+    await until('polling to resume', () => scheduler.pending.length === 1);
+    assert.deepEqual(scheduler.delays(), [0]);
     poller.stop();
   });
 

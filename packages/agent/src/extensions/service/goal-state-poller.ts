@@ -1,8 +1,15 @@
 // Push by long polling (B11): ask for the goal state after the last generation seen; the control
 // plane answers when it changes. Re-polls at once after an answer, backs off with full jitter
-// (1 s … 5 min) after errors, and never spins on a server that answers too fast.
+// (1 s … 5 min) after errors — or waits what a busy control plane's Retry-After asks, spread
+// and capped the same — and never spins on a server that answers too fast.
 import type { Clock } from '../../clock.js';
-import { DEFAULT_BACKOFF, fullJitterDelay, type BackoffPolicy } from '../../himds/backoff.js';
+import {
+  DEFAULT_BACKOFF,
+  fullJitterDelay,
+  retryAfterDelay,
+  retryAfterOf,
+  type BackoffPolicy,
+} from '../../himds/backoff.js';
 import type { Scheduler } from '../../scheduler.js';
 
 /** An unchanged answer sooner than this after asking waits out the rest before the next poll. */
@@ -90,13 +97,16 @@ export class GoalStatePoller<S extends { readonly generation: number }> {
       // At least the base, then spread over the growing window (never more than the cap):
       // the agents of a node that went away come back at different moments, not half of them
       // together at exactly the base, as a floor on plain full jitter would have them.
+      // A control plane that says when to come back (503 busy, with Retry-After) is believed,
+      // within the same cap: it knows its load better than this agent's count of failures.
       delayMs =
+        retryAfterDelay(retryAfterOf(error), clock.now(), this.options.random, policy.capMs) ??
         policy.baseMs +
-        fullJitterDelay(
-          this.failures,
-          { baseMs: policy.baseMs, capMs: policy.capMs - policy.baseMs },
-          this.options.random,
-        );
+          fullJitterDelay(
+            this.failures,
+            { baseMs: policy.baseMs, capMs: policy.capMs - policy.baseMs },
+            this.options.random,
+          );
       // Once per change of state, not once per attempt: an unreachable server is one line.
       if (message !== this.lastError) {
         log(`cannot fetch the goal state: ${message} (retrying with backoff; polling continues)`);

@@ -35,6 +35,8 @@ export interface BytesCall {
 export interface BytesAnswer {
   readonly status: number;
   readonly body: Buffer;
+  /** The answer's Retry-After header, when it has one. */
+  readonly retryAfter?: string | undefined;
 }
 
 export function httpsBytes(call: BytesCall): Promise<BytesAnswer> {
@@ -85,7 +87,11 @@ export function httpsBytes(call: BytesCall): Promise<BytesAnswer> {
       res.on('error', (error) => fail(error));
       res.on('end', () => {
         clearTimeout(deadline);
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) });
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks),
+          retryAfter: res.headers['retry-after'],
+        });
       });
     });
     const deadline = setTimeout(() => {

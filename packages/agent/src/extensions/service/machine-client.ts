@@ -4,6 +4,7 @@
 import { isTetherError } from '@tether/protocol';
 import { machineResourceId, type MachineTarget } from '../../control-plane/machine-api.js';
 import { AgentError } from '../../errors.js';
+import { withRetryAfter } from '../../himds/backoff.js';
 import { httpsBytes, jsonBody, type BytesAnswer, type BytesCall } from './https-request.js';
 import type { Credential } from './machine-credential.js';
 
@@ -56,9 +57,14 @@ export function describeAnswer(answer: BytesAnswer): string {
   return `${answer.status} ${JSON.stringify(body).slice(0, 300)}`;
 }
 
+/** A refusal; a busy control plane's Retry-After travels with it (himds/backoff.ts). */
 export function refusedAnswer(what: string, answer: BytesAnswer): AgentError {
-  return new AgentError(
-    'ERR_CONTROL_PLANE_REFUSED',
-    `The control plane did not ${what}: ${describeAnswer(answer)}.`,
+  return withRetryAfter(
+    new AgentError(
+      'ERR_CONTROL_PLANE_REFUSED',
+      `The control plane did not ${what}: ${describeAnswer(answer)}.`,
+    ),
+    answer.status,
+    answer.retryAfter,
   );
 }

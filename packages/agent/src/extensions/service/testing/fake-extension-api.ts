@@ -42,8 +42,8 @@ export class FakeExtensionApi implements ExtensionApi {
     waiting.resolve(state);
   }
 
-  fail(message: string): void {
-    this.take().reject(new Error(message));
+  fail(message: string | Error): void {
+    this.take().reject(typeof message === 'string' ? new Error(message) : message);
   }
 
   reportStatus(report: StatusReport): Promise<ReportResult> {
