@@ -1,5 +1,5 @@
 // `npm run bench fleet -- --machines N --nodes K --heartbeat-interval S [--database sqlite|postgres]
-// [--largest M] [--node-workers W] [--workers W] [--seconds T]`: a simulated fleet
+// [--largest M] [--node-workers W] [--workers W] [--seconds T] [--connect-rate R]`: a simulated fleet
 // (fleet/simulated-fleet.ts; --workers is its processes) against
 // the real `tether server`, side by side in one run:
 // - server CPU per heartbeat with one node and with K nodes over PostgreSQL (PostgreSQL's own
@@ -10,7 +10,10 @@
 // - with --largest M, whether one node holds M machines at a 5-minute heartbeat, every one of
 //   them holding its long poll; the node serves with `--node-workers` workers (by default as
 //   many as the open-file limit of one process requires), against a bare node:https floor of as
-//   many processes.
+//   many processes. Its machines start (a token, then a long poll on a connection of its own) at
+//   most --connect-rate per second over all simulator processes, halving the rate when the node
+//   answers 503 busy (each machine waits out the Retry-After it was given) and easing it when
+//   answers come slowly.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -66,6 +69,7 @@ interface FleetArgs {
   workers: number;
   nodeWorkers: number;
   seconds: number;
+  connectRate: number;
 }
 
 function parse(argv: readonly string[]): FleetArgs {
@@ -80,6 +84,7 @@ function parse(argv: readonly string[]): FleetArgs {
       workers: { type: 'string', default: '2' },
       'node-workers': { type: 'string', default: '0' },
       seconds: { type: 'string', default: '20' },
+      'connect-rate': { type: 'string', default: '400' },
     },
     strict: true,
   });
@@ -107,6 +112,7 @@ function parse(argv: readonly string[]): FleetArgs {
     workers: positive('workers', values.workers),
     nodeWorkers: positive('node-workers', values['node-workers'], 0),
     seconds: positive('seconds', values.seconds),
+    connectRate: positive('connect-rate', values['connect-rate']),
   };
 }
 
@@ -534,6 +540,7 @@ async function largestFleet(
       workers: simulators,
       longPoll: true,
       sourceAddresses: sources,
+      connectsPerSecond: args.connectRate,
     });
     fleets.push(fleet);
     return fleet;
@@ -551,7 +558,7 @@ async function largestFleet(
   // A minute of the steady state: every long poll answered and renewed once, a fifth of the
   // heartbeats sent.
   const cpuBefore = cpuOfTree(node.pid);
-  await fleet.stats(true);
+  const busyAtConnect = (await fleet.stats(true)).busyAnswers;
   await sleep(WINDOW_MS);
   const stats = await fleet.stats(true);
   const cpuMs = cpuOfTree(node.pid) - cpuBefore;
@@ -623,6 +630,11 @@ async function largestFleet(
         target: '>= 100,000',
       },
       { metric: 'failed heartbeats and polls in the window', value: failures, unit: 'requests' },
+      {
+        metric: `starts answered 503 busy while connecting at most ${args.connectRate}/s (each waited out its Retry-After)`,
+        value: busyAtConnect,
+        unit: 'req',
+      },
       { metric: 'heartbeats answered in the window', value: stats.heartbeatsOk, unit: 'req' },
       { metric: 'long polls renewed in the window', value: stats.pollAnswers, unit: 'req' },
       { metric: 'heartbeat latency p50 / p99', value: round2(heartbeat.p50), unit: 'ms' },

@@ -26,6 +26,11 @@ export interface WorkerSetup {
   readonly sharedConnections: number;
   /** Local addresses (127.0.0.x) the long polls are spread over, so ephemeral ports last. */
   readonly sourceAddresses: readonly string[];
+  /**
+   * This worker's share of the fleet's start rate (token requests and polls on a new
+   * connection per second, adapting to the node's answers); 0: as fast as they go.
+   */
+  readonly connectsPerSecond: number;
 }
 
 export type ToWorker =
@@ -56,6 +61,8 @@ export interface WorkerStats {
   /** Long-poll answers (the wait ran out, or a change) since the last reset. */
   readonly pollAnswers: number;
   readonly pollFailures: Record<string, number>;
+  /** Starts (token requests, first polls) answered 503 busy, each waited out as it asked. */
+  readonly busyAnswers: number;
   /**
    * Each machine's way back after losing its node: when the loss was seen and when it was
    * served 2xx again by another node (ms since the epoch).

@@ -4,7 +4,8 @@
 // when its own goes away, with the agent's full-jitter backoff.
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { DEFAULT_BACKOFF, fullJitterDelay } from '@tether/agent/himds/backoff';
+import { DEFAULT_BACKOFF, fullJitterDelay, retryAfterDelay } from '@tether/agent/himds/backoff';
+import { ConnectPacer } from './connect-pacer.js';
 import { headerOf, type FramedResponse } from '../keep-alive-load.js';
 import { inParallel, V } from '../machine-fleet.js';
 import type {
@@ -67,8 +68,17 @@ class Worker {
   readonly #acknowledged: Record<string, number> = {};
   readonly #operations: Record<string, string[]> = {};
   readonly #deliveries: Record<string, Record<string, number>> = {};
+  /** Paces starts (token requests, polls on a new connection) when the setup caps their rate. */
+  readonly #pacer: ConnectPacer | undefined;
 
   constructor(private readonly setup: WorkerSetup) {
+    this.#pacer =
+      setup.connectsPerSecond > 0
+        ? new ConnectPacer({
+            maxPerSecond: setup.connectsPerSecond,
+            minPerSecond: Math.max(0.5, setup.connectsPerSecond / 20),
+          })
+        : undefined;
     this.#context = createSecureContext({ ca: setup.ca });
     this.#shared = setup.nodes.map(() => []);
     this.#downUntil = setup.nodes.map(() => 0);
@@ -195,6 +205,9 @@ class Worker {
       const form = new URLSearchParams(
         await machineTokenForm(machine, sim.key, this.setup.publicUrl, this.setup.tenantId),
       ).toString();
+      let retryAfter: number | undefined;
+      await this.#pacer?.slot();
+      const started = performance.now();
       try {
         const answer = await this.#send(sim, {
           method: 'POST',
@@ -202,6 +215,7 @@ class Worker {
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
           body: form,
         });
+        retryAfter = this.#busy(answer, performance.now() - started);
         if (answer.status === 200) {
           sim.token = (
             JSON.parse(answer.body.toString('utf8')) as { access_token: string }
@@ -217,8 +231,23 @@ class Worker {
         if (!(error instanceof ConnectionLost)) throw error;
         this.#lost(sim);
       }
-      await sleep(fullJitterDelay(++sim.failures, DEFAULT_BACKOFF, Math.random));
+      sim.failures++;
+      await sleep(retryAfter ?? fullJitterDelay(sim.failures, DEFAULT_BACKOFF, Math.random));
     }
+  }
+
+  /**
+   * What an answer to a start tells the pacer; for a 503, the wait its Retry-After asks for
+   * (jittered, as the agent waits it), or undefined when the agent's own backoff applies.
+   */
+  #busy(answer: FramedResponse, ms: number): number | undefined {
+    if (answer.status === 503) {
+      this.#pacer?.busy();
+      this.#stats.busyAnswers++;
+      return retryAfterDelay(headerOf(answer.head, 'retry-after'), Date.now(), Math.random);
+    }
+    this.#pacer?.answered(ms);
+    return undefined;
   }
 
   #beat(sim: Sim): void {
@@ -249,12 +278,14 @@ class Worker {
         }
         count(this.#stats.heartbeatFailures, answer.status);
         this.#sample(answer);
+        let retryAfter: number | undefined;
         if (answer.status === 503) {
-          const retryAfter = headerOf(answer.head, 'retry-after');
-          if (this.#stats.retryAfter.length < 100) this.#stats.retryAfter.push(retryAfter ?? '');
+          const header = headerOf(answer.head, 'retry-after');
+          if (this.#stats.retryAfter.length < 100) this.#stats.retryAfter.push(header ?? '');
+          retryAfter = retryAfterDelay(header, Date.now(), Math.random);
         }
         if (answer.status === 401) await this.#token(sim).catch(() => undefined);
-        this.#retry(sim);
+        this.#retry(sim, retryAfter);
       },
       () => {
         sim.heartbeatInFlight = false;
@@ -272,12 +303,15 @@ class Worker {
       );
   }
 
-  /** A failed heartbeat is tried again after the agent's backoff, not a whole interval later. */
-  #retry(sim: Sim): void {
+  /**
+   * A failed heartbeat is tried again after the agent's backoff, not a whole interval later, or
+   * after the wait a 503's Retry-After asked for.
+   */
+  #retry(sim: Sim, retryAfterMs?: number): void {
     sim.beatFailures++;
     const delay = Math.min(
       this.#intervalMs,
-      fullJitterDelay(sim.beatFailures, DEFAULT_BACKOFF, Math.random),
+      retryAfterMs ?? fullJitterDelay(sim.beatFailures, DEFAULT_BACKOFF, Math.random),
     );
     this.#later(delay, () => this.#beat(sim));
   }
@@ -319,18 +353,28 @@ class Worker {
     });
   }
 
-  /** Holds the machine's long poll: asks for its goal state, then waits for the next. */
-  #poll(sim: Sim, armed?: () => void, failed?: (error: Error) => void): void {
+  /**
+   * Holds the machine's long poll: asks for its goal state, then waits for the next. A poll that
+   * needs a new connection waits for the pacer first.
+   */
+  #poll(sim: Sim, armed?: () => void, failed?: (error: Error) => void, paced = false): void {
     if (this.#stopped) return;
     const addresses = this.setup.sourceAddresses;
-    const connection =
-      sim.poll !== undefined && !sim.poll.closed && sim.poll.endpoint === this.setup.nodes[sim.node]
-        ? sim.poll
-        : new RawConnection(
-            this.setup.nodes[sim.node] as RawConnection['endpoint'],
-            this.#context,
-            addresses.length === 0 ? undefined : addresses[sim.index % addresses.length],
-          );
+    const reuse =
+      sim.poll !== undefined &&
+      !sim.poll.closed &&
+      sim.poll.endpoint === this.setup.nodes[sim.node];
+    if (!reuse && !paced && this.#pacer !== undefined) {
+      void this.#pacer.slot().then(() => this.#poll(sim, armed, failed, true));
+      return;
+    }
+    const connection = reuse
+      ? (sim.poll as RawConnection)
+      : new RawConnection(
+          this.setup.nodes[sim.node] as RawConnection['endpoint'],
+          this.#context,
+          addresses.length === 0 ? undefined : addresses[sim.index % addresses.length],
+        );
     if (connection !== sim.poll) sim.poll?.destroy();
     sim.poll = connection;
     const node = sim.node;
@@ -339,6 +383,7 @@ class Worker {
         ? ''
         : `&after=${sim.generation}&wait=${this.setup.pollWaitSeconds}`;
     sim.polling = sim.generation !== undefined;
+    const started = performance.now();
     const request = connection.request({
       method: 'GET',
       path: `${sim.machine.path}/extensionGoalState?${V}${query}`,
@@ -348,6 +393,11 @@ class Worker {
     request.then(
       async (answer) => {
         sim.polling = false;
+        // Only an immediate answer (no after) tells how quickly the node takes a start.
+        const retryAfter =
+          query === '' || answer.status === 503
+            ? this.#busy(answer, performance.now() - started)
+            : undefined;
         if (answer.status === 200) {
           if (query !== '') this.#stats.pollAnswers++;
           const goal = JSON.parse(answer.body.toString('utf8')) as {
@@ -377,7 +427,7 @@ class Worker {
           return;
         }
         sim.failures++;
-        await sleep(fullJitterDelay(sim.failures, DEFAULT_BACKOFF, Math.random));
+        await sleep(retryAfter ?? fullJitterDelay(sim.failures, DEFAULT_BACKOFF, Math.random));
         this.#poll(sim, armed, failed);
       },
       async () => {
@@ -402,6 +452,7 @@ function emptyStats(): Omit<
 > & {
   heartbeatsOk: number;
   pollAnswers: number;
+  busyAnswers: number;
 } {
   return {
     heartbeatsOk: 0,
@@ -412,6 +463,7 @@ function emptyStats(): Omit<
     pollAnswers: 0,
     pollFailures: {},
     reconnects: [],
+    busyAnswers: 0,
   };
 }
 

@@ -66,13 +66,21 @@ void describe('seeded simulated machines', () => {
       publicUrl: FLEET_PUBLIC_URL,
       machines: [onboarded, seeded],
       workers: 1,
-      longPoll: false,
+      longPoll: true,
+      // Paced, as the largest fleet's machines start: each token and first poll takes a slot.
+      connectsPerSecond: 20,
     });
     try {
       fleet.heartbeats(200);
       await new Promise((resolve) => setTimeout(resolve, 1500));
       const stats = await fleet.stats();
       assert.deepEqual(stats.heartbeatFailures, {});
+      assert.equal(
+        stats.pollsHeld.reduce((a, b) => a + b, 0),
+        2,
+        'both hold their long poll',
+      );
+      assert.equal(stats.busyAnswers, 0);
       for (const machine of [onboarded, seeded]) {
         assert.ok(
           stats.acknowledgedHeartbeats.has(machine.name),

@@ -46,6 +46,12 @@ export interface FleetOptions {
   readonly pollWaitSeconds?: number;
   readonly sharedConnections?: number;
   readonly sourceAddresses?: readonly string[];
+  /**
+   * Machines started per second by the whole fleet, at most (token requests and polls on a new
+   * connection), shared by its processes and adapting to 503 busy and slow answers; 0 or
+   * absent: as fast as they go.
+   */
+  readonly connectsPerSecond?: number;
 }
 
 export interface FleetStats {
@@ -57,6 +63,8 @@ export interface FleetStats {
   pollsHeld: number[];
   pollAnswers: number;
   pollFailures: Record<string, number>;
+  /** Starts answered 503 busy and waited out as their Retry-After asked. */
+  busyAnswers: number;
   reconnects: WorkerStats['reconnects'];
   /** Latest acknowledged heartbeat per machine (when it was sent). */
   acknowledgedHeartbeats: Map<string, number>;
@@ -106,6 +114,7 @@ export class SimulatedFleet {
         pollWaitSeconds: options.pollWaitSeconds ?? 60,
         sharedConnections: options.sharedConnections ?? 8,
         sourceAddresses: options.sourceAddresses ?? [],
+        connectsPerSecond: (options.connectsPerSecond ?? 0) / count,
       };
       child.send({ type: 'setup', setup } satisfies ToWorker);
     }
@@ -182,6 +191,7 @@ export class SimulatedFleet {
       pollsHeld: [],
       pollAnswers: 0,
       pollFailures: {},
+      busyAnswers: 0,
       reconnects: [],
       acknowledgedHeartbeats: new Map(),
       operations: new Map(),
@@ -196,6 +206,7 @@ export class SimulatedFleet {
       s.pollsHeld.forEach((n, i) => (merged.pollsHeld[i] = (merged.pollsHeld[i] ?? 0) + n));
       merged.pollAnswers += s.pollAnswers;
       addCounts(merged.pollFailures, s.pollFailures);
+      merged.busyAnswers += s.busyAnswers;
       merged.reconnects.push(...s.reconnects);
       for (const [name, at] of Object.entries(s.acknowledged.heartbeats))
         merged.acknowledgedHeartbeats.set(name, at);
