@@ -31,6 +31,11 @@ export interface WorkerSetup {
    * connection per second, adapting to the node's answers); 0: as fast as they go.
    */
   readonly connectsPerSecond: number;
+  /**
+   * Milliseconds the worker may take to connect its machines before it answers `ready` with
+   * `partial` and goes on connecting the rest; 0: until all are connected.
+   */
+  readonly startWithinMs: number;
 }
 
 export type ToWorker =
@@ -79,6 +84,7 @@ export interface WorkerStats {
 }
 
 export type FromWorker =
-  | { type: 'ready'; tokenMs: number; armMs: number }
+  /** `partial`: the time allowed ran out first; the rest are still connecting. */
+  | { type: 'ready'; tokenMs: number; armMs: number; partial: boolean }
   | { type: 'stats'; stats: WorkerStats }
   | { type: 'error'; message: string };

@@ -63,6 +63,7 @@ class Worker {
   readonly #downUntil: number[];
   readonly #timers = new Set<NodeJS.Timeout>();
   #intervalMs = 0;
+  readonly #ticks: NodeJS.Timeout[] = [];
   #stopped = false;
   #stats = emptyStats();
   readonly #acknowledged: Record<string, number> = {};
@@ -99,6 +100,9 @@ class Worker {
     }));
   }
 
+  /** Where start() has got: the time each phase has taken so far. */
+  readonly progress = { tokenMs: 0, armMs: 0 };
+
   async start(): Promise<{ tokenMs: number; armMs: number }> {
     // A long start (tens of thousands of machines) says how far it has got every 30 s.
     let phase = 'tokens';
@@ -110,6 +114,12 @@ class Worker {
     }, 30_000);
     try {
       let started = performance.now();
+      const tick = setInterval(() => {
+        if (phase === 'tokens') this.progress.tokenMs = performance.now() - started;
+        else this.progress.armMs = performance.now() - started;
+      }, 1000);
+      tick.unref();
+      this.#ticks.push(tick);
       await inParallel(
         this.#sims.length,
         async (i) => {
@@ -119,6 +129,7 @@ class Worker {
         PARALLEL,
       );
       const tokenMs = performance.now() - started;
+      this.progress.tokenMs = tokenMs;
       started = performance.now();
       if (this.setup.longPoll) {
         phase = 'long polls';
@@ -135,6 +146,7 @@ class Worker {
       return { tokenMs, armMs: performance.now() - started };
     } finally {
       clearInterval(progress);
+      for (const tick of this.#ticks) clearInterval(tick);
     }
   }
 
@@ -482,14 +494,32 @@ function send(message: FromWorker): void {
 let worker: Worker | undefined;
 process.on('message', (message: ToWorker) => {
   switch (message.type) {
-    case 'setup':
-      worker = new Worker(message.setup);
-      worker.start().then(
-        (timing) => send({ type: 'ready', ...timing }),
-        (error: unknown) =>
-          send({ type: 'error', message: error instanceof Error ? error.message : String(error) }),
+    case 'setup': {
+      const started = new Worker(message.setup);
+      worker = started;
+      // Past the time allowed, the worker says how far it has got and goes on connecting.
+      let answered = false;
+      const budget =
+        message.setup.startWithinMs > 0
+          ? setTimeout(() => {
+              answered = true;
+              send({ type: 'ready', ...started.progress, partial: true });
+            }, message.setup.startWithinMs)
+          : undefined;
+      started.start().then(
+        (timing) => {
+          clearTimeout(budget);
+          if (!answered) send({ type: 'ready', ...timing, partial: false });
+        },
+        (error: unknown) => {
+          clearTimeout(budget);
+          const text = error instanceof Error ? error.message : String(error);
+          if (!answered) send({ type: 'error', message: text });
+          else process.stderr.write(`fleet worker: ${text}\n`);
+        },
       );
       break;
+    }
     case 'heartbeats':
       worker?.heartbeats(message.intervalMs);
       break;

@@ -52,6 +52,11 @@ export interface FleetOptions {
    * absent: as fast as they go.
    */
   readonly connectsPerSecond?: number;
+  /**
+   * Start resolves after this long at the latest, with `partial` set, the machines not yet
+   * connected going on connecting; absent or 0: once all are.
+   */
+  readonly startWithinMs?: number;
 }
 
 export interface FleetStats {
@@ -82,6 +87,8 @@ export class SimulatedFleet {
     private readonly workers: readonly ChildProcess[],
     readonly tokenMs: number,
     readonly armMs: number,
+    /** Whether start() returned before every machine was connected (startWithinMs). */
+    readonly partial = false,
   ) {}
 
   /** Starts the workers; resolves once every machine has its token and, if asked, its long poll. */
@@ -115,6 +122,7 @@ export class SimulatedFleet {
         sharedConnections: options.sharedConnections ?? 8,
         sourceAddresses: options.sourceAddresses ?? [],
         connectsPerSecond: (options.connectsPerSecond ?? 0) / count,
+        startWithinMs: options.startWithinMs ?? 0,
       };
       child.send({ type: 'setup', setup } satisfies ToWorker);
     }
@@ -132,7 +140,12 @@ export class SimulatedFleet {
     }
     const slowest = (key: 'tokenMs' | 'armMs'): number =>
       Math.max(...answers.map((a) => (a.type === 'ready' ? a[key] : 0)));
-    const fleet = new SimulatedFleet(workers, slowest('tokenMs'), slowest('armMs'));
+    const fleet = new SimulatedFleet(
+      workers,
+      slowest('tokenMs'),
+      slowest('armMs'),
+      answers.some((a) => a.type === 'ready' && a.partial),
+    );
     fleet.#listen();
     return fleet;
   }
@@ -146,6 +159,7 @@ export class SimulatedFleet {
       parts.flatMap((p) => p.workers),
       Math.max(...parts.map((p) => p.tokenMs)),
       Math.max(...parts.map((p) => p.armMs)),
+      parts.some((p) => p.partial),
     );
     fleet.#listen();
     return fleet;
