@@ -547,6 +547,7 @@ async function largestFleet(
       sourceAddresses: sources,
       connectsPerSecond: args.connectRate,
       startWithinMs: args.connectMinutes * 60_000,
+      machineByMachine: true,
     });
     fleets.push(fleet);
     return fleet;
@@ -626,7 +627,7 @@ async function largestFleet(
   const delivery = summarize(deliveries.fromAnswer);
   const processes = `${after.pids.length} processes (primary and ${workers} workers)`;
   report(
-    `fleet, largest: one node${workers > 1 ? ` of ${processes}` : ''}, ${args.largest} machines seeded into the database (${onboardSeconds.toFixed(0)} s) and connected (${armSeconds.toFixed(0)} s: tokens ${(fleet.tokenMs / 1000).toFixed(0)} s, then long polls ${(fleet.armMs / 1000).toFixed(0)} s; the floor's ${floorArmSeconds.toFixed(0)} s) from ${simulators} simulator processes and ${sources.length} source addresses, 5-minute heartbeat, ${WINDOW_MS / 1000} s of steady state (floor: a bare node:https server of as many processes holding the same connections, ${FLOOR_WINDOW_MS / 1000} s) (${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(1) ?? '?'})`,
+    `fleet, largest: one node${workers > 1 ? ` of ${processes}` : ''}, ${args.largest} machines seeded into the database (${onboardSeconds.toFixed(0)} s) and connected${fleet.partial ? ` as far as ${args.connectMinutes} minutes allowed` : ''} (${armSeconds.toFixed(0)} s, each machine its token then its long poll: the last token at ${(fleet.tokenMs / 1000).toFixed(0)} s, the last poll ${(fleet.armMs / 1000).toFixed(0)} s later; the floor's ${floorArmSeconds.toFixed(0)} s) from ${simulators} simulator processes and ${sources.length} source addresses, 5-minute heartbeat, ${WINDOW_MS / 1000} s of steady state (floor: a bare node:https server of as many processes holding the same connections, ${FLOOR_WINDOW_MS / 1000} s) (${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(1) ?? '?'})`,
     [
       {
         metric: 'machines holding their long poll',

@@ -36,6 +36,8 @@ export interface WorkerSetup {
    * `partial` and goes on connecting the rest; 0: until all are connected.
    */
   readonly startWithinMs: number;
+  /** Each machine gets its token and arms its poll before the next starts (not all tokens first). */
+  readonly machineByMachine: boolean;
 }
 
 export type ToWorker =

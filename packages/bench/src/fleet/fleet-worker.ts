@@ -104,6 +104,7 @@ class Worker {
   readonly progress = { tokenMs: 0, armMs: 0 };
 
   async start(): Promise<{ tokenMs: number; armMs: number }> {
+    if (this.setup.longPoll && this.setup.machineByMachine) return this.#startEach();
     // A long start (tens of thousands of machines) says how far it has got every 30 s.
     let phase = 'tokens';
     let done = 0;
@@ -147,6 +148,49 @@ class Worker {
     } finally {
       clearInterval(progress);
       for (const tick of this.#ticks) clearInterval(tick);
+    }
+  }
+
+  /**
+   * Each machine gets its token and then arms its long poll, as an agent starting does, so the
+   * polls held grow from the start. tokenMs: until the last token; armMs: from then on.
+   */
+  async #startEach(): Promise<{ tokenMs: number; armMs: number }> {
+    const started = performance.now();
+    let tokens = 0;
+    let polls = 0;
+    let lastToken = started;
+    const total = this.#sims.length;
+    const measure = (): void => {
+      const now = performance.now();
+      this.progress.tokenMs = (tokens === total ? lastToken : now) - started;
+      this.progress.armMs = tokens === total ? now - lastToken : 0;
+    };
+    const progress = setInterval(() => {
+      measure();
+      process.stderr.write(
+        `fleet worker ${this.setup.workerIndex}: tokens ${tokens}, long polls ${polls} of ${total}\n`,
+      );
+    }, 30_000);
+    const tick = setInterval(measure, 1000);
+    try {
+      await inParallel(
+        total,
+        async (i) => {
+          const sim = this.#sims[i] as Sim;
+          await this.#token(sim);
+          tokens++;
+          lastToken = performance.now();
+          await this.#firstPoll(sim);
+          polls++;
+        },
+        PARALLEL,
+      );
+      measure();
+      return { ...this.progress };
+    } finally {
+      clearInterval(progress);
+      clearInterval(tick);
     }
   }
 

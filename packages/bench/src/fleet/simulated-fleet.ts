@@ -57,6 +57,11 @@ export interface FleetOptions {
    * connected going on connecting; absent or 0: once all are.
    */
   readonly startWithinMs?: number;
+  /**
+   * Each machine gets its token and then arms its poll, as agents starting do, instead of every
+   * token first: the polls held grow from the start.
+   */
+  readonly machineByMachine?: boolean;
 }
 
 export interface FleetStats {
@@ -123,6 +128,7 @@ export class SimulatedFleet {
         sourceAddresses: options.sourceAddresses ?? [],
         connectsPerSecond: (options.connectsPerSecond ?? 0) / count,
         startWithinMs: options.startWithinMs ?? 0,
+        machineByMachine: options.machineByMachine ?? false,
       };
       child.send({ type: 'setup', setup } satisfies ToWorker);
     }
