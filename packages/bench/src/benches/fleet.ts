@@ -268,7 +268,7 @@ function cpuPerHeartbeat(w: HeartbeatWindow, part: 'nodeCpuMs' | 'postgresCpuMs'
 
 const round2 = (n: number): number => Math.round(n * 100) / 100;
 
-export async function run(argv: readonly string[] = []): Promise<void> {
+export async function run(argv: readonly string[]): Promise<void> {
   const args = parse(argv);
   const root = await mkdtemp(join(tmpdir(), 'tether-fleet-'));
   const children: ChildProcess[] = [];
