@@ -109,7 +109,7 @@ export function httpsJson(call: HttpsCall): Promise<HttpsAnswer> {
 }
 
 /** The ARM or OAuth error of an answer as one line for a person. */
-export function describeError(answer: HttpsAnswer): string {
+export function describeError(answer: Pick<HttpsAnswer, 'status' | 'body'>): string {
   const text = (value: unknown): string => (typeof value === 'string' ? value : '');
   const arm = answer.body['error'];
   if (typeof arm === 'object' && arm !== null) {

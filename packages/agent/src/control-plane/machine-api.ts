@@ -1,5 +1,6 @@
 // The machine calls of docs/agent-protocol.md: create (PUT with a system-assigned identity),
-// delete, heartbeat and rotateCredential, over the ARM shape.
+// delete, heartbeat (its answer, whichever way it came) and rotateCredential, over the ARM shape.
+import { AGENT_CHANNEL_SEGMENT } from '@tether/protocol';
 import { AgentError } from '../errors.js';
 import { withRetryAfter } from '../himds/backoff.js';
 import type { Egress } from '../network/egress.js';
@@ -101,6 +102,18 @@ export interface HeartbeatAnswer {
   readonly localChangesAcknowledged: number | undefined;
 }
 
+/** What an answer is read by: its status and body, and its headers when it came over HTTP. */
+type AnswerOf = Pick<HttpsAnswer, 'status' | 'body'> & Partial<Pick<HttpsAnswer, 'headers'>>;
+
+export function heartbeatUrl(target: MachineTarget): string {
+  return machineUrl(target, '/heartbeat');
+}
+
+/** The agent channel's URL (wss://…/machines/{m}/agentChannel?api-version=…). */
+export function agentChannelUrl(target: MachineTarget): string {
+  return machineUrl(target, `/${AGENT_CHANNEL_SEGMENT}`).replace(/^https:/, 'wss:');
+}
+
 export async function postHeartbeat(
   target: MachineTarget,
   token: string,
@@ -108,12 +121,20 @@ export async function postHeartbeat(
 ): Promise<HeartbeatAnswer> {
   const answer = await httpsJson({
     method: 'POST',
-    url: machineUrl(target, '/heartbeat'),
+    url: heartbeatUrl(target),
     ca: target.ca,
     route: target.egress('Arc'),
     token,
     json: body,
   });
+  return heartbeatAnswerOf(answer);
+}
+
+/**
+ * What the control plane's answer to a heartbeat means, whichever way it came (the POST, or a
+ * frame of the agent channel carrying the same status and body).
+ */
+export function heartbeatAnswerOf(answer: AnswerOf): HeartbeatAnswer {
   if (answer.status === 401) {
     // The machine itself is refused (revoked, deleted, expired), not this one request.
     throw new AgentError(
@@ -157,13 +178,13 @@ export async function postRotateCredential(
 }
 
 /** A refusal; a busy control plane's Retry-After travels with it (himds/backoff.ts). */
-function refused(what: string, answer: HttpsAnswer): AgentError {
+function refused(what: string, answer: AnswerOf): AgentError {
   return withRetryAfter(
     new AgentError(
       'ERR_CONTROL_PLANE_REFUSED',
       `The control plane did not ${what}: ${describeError(answer)}.`,
     ),
     answer.status,
-    answer.headers['retry-after'],
+    answer.headers?.['retry-after'],
   );
 }

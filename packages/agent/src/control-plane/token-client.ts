@@ -20,6 +20,8 @@ export interface AccessToken {
   readonly token: string;
   /** Epoch milliseconds. */
   readonly expiresAt: number;
+  /** Epoch milliseconds: when it was asked for. */
+  readonly obtainedAt?: number;
 }
 
 export interface TokenRequest {
@@ -73,5 +75,5 @@ export async function requestToken(request: TokenRequest): Promise<AccessToken> 
       `The control plane refused a token for ${credential.clientId}: ${describeError(answer)}.`,
     );
   }
-  return { token, expiresAt: request.nowMs + expiresIn * 1000 };
+  return { token, expiresAt: request.nowMs + expiresIn * 1000, obtainedAt: request.nowMs };
 }

@@ -8,11 +8,9 @@ import type { Clock } from '../clock.js';
 import { agentConfigurationReport } from '../agent-configuration-report.js';
 import { loadLocalConfig } from '../config/local-config-file.js';
 import { unacknowledgedLocalChanges } from '../config/local-change-journal.js';
-import {
-  postHeartbeat,
-  postRotateCredential,
-  type MachineTarget,
-} from '../control-plane/machine-api.js';
+import { HeartbeatChannel } from '../control-plane/heartbeat-channel.js';
+import type { postHeartbeat } from '../control-plane/machine-api.js';
+import { postRotateCredential, type MachineTarget } from '../control-plane/machine-api.js';
 import type { AgentState } from '../identity/agent-state.js';
 import { osFacts } from '../identity/machine-facts.js';
 import { generateMachineKey, parseMachineKey, writeMachineKey } from '../identity/machine-key.js';
@@ -35,16 +33,14 @@ const DAY_MS = 86_400_000;
 /** A burst of config writes (temp file, rename, backup) becomes one heartbeat. */
 const CHANGE_DEBOUNCE_MS = 300;
 
-/** The two control-plane calls the loop makes; the real HTTPS ones unless a test stands in. */
+/**
+ * The two control-plane calls the loop makes: heartbeats over the agent channel (the POST when it
+ * cannot be used) and the rotation POST, unless a test stands in.
+ */
 export interface HeartbeatApi {
   readonly heartbeat: typeof postHeartbeat;
   readonly rotateCredential: typeof postRotateCredential;
 }
-
-const HTTPS_API: HeartbeatApi = {
-  heartbeat: postHeartbeat,
-  rotateCredential: postRotateCredential,
-};
 
 export interface HeartbeatOptions {
   readonly paths: AgentPaths;
@@ -80,8 +76,18 @@ export class HeartbeatLoop {
   /** The journal that sequence counts in: another one (deleted and created again) starts at 0. */
   private localChangesJournal: string;
   private readonly target: MachineTarget;
+  private readonly channel: HeartbeatChannel | undefined;
+  private readonly api: HeartbeatApi;
 
   constructor(private readonly options: HeartbeatOptions) {
+    this.channel =
+      options.api === undefined
+        ? new HeartbeatChannel({ clock: options.clock, random: options.random, log: options.log })
+        : undefined;
+    this.api = options.api ?? {
+      heartbeat: (this.channel as HeartbeatChannel).heartbeat,
+      rotateCredential: postRotateCredential,
+    };
     this.intervalMs = (options.intervalOverrideSeconds ?? 300) * 1000;
     const status = readServiceStatus(options.paths.serviceStatus('himds'));
     this.credentialExpiresOn = status?.credentialExpiresOn ?? options.state.credentialExpiresOn;
@@ -119,6 +125,7 @@ export class HeartbeatLoop {
     this.cancelTimer?.();
     this.cancelTimer = undefined;
     this.watcher?.close();
+    this.channel?.close();
   }
 
   private schedule(delayMs: number): void {
@@ -204,7 +211,7 @@ export class HeartbeatLoop {
       startupType: 'automatic',
     });
     const { agentVersion, osName, osVersion, osType, machineFqdn } = osFacts();
-    const answer = await (this.options.api ?? HTTPS_API).heartbeat(this.target, token.token, {
+    const answer = await this.api.heartbeat(this.target, token.token, {
       agentVersion,
       osName,
       osVersion,
@@ -247,7 +254,7 @@ export class HeartbeatLoop {
     writeMachineKey(pendingPath, key, keyOwner);
     try {
       const token = await tokens.token(state.endpoint);
-      this.credentialExpiresOn = await (this.options.api ?? HTTPS_API).rotateCredential(
+      this.credentialExpiresOn = await this.api.rotateCredential(
         this.target,
         token.token,
         key.clientPublicKey,

@@ -1,5 +1,6 @@
 // Tokens for the machine identity, by client assertion signed with the machine key, cached per
-// audience until 5 minutes before they expire: the agent's own calls and HIMDS callers share it.
+// audience until 5 minutes before they expire (a quarter of their life for short-lived ones): the
+// agent's own calls and HIMDS callers share it.
 import { isTetherError } from '@tether/protocol';
 import type { Clock } from '../clock.js';
 import { requestToken, type AccessToken } from '../control-plane/token-client.js';
@@ -7,6 +8,12 @@ import type { MachineKey } from '../identity/machine-key.js';
 import type { Egress } from '../network/egress.js';
 
 const REFRESH_MARGIN_MS = 5 * 60_000;
+
+/** A token of an hour is renewed 5 minutes early; one of a minute, 15 seconds early. */
+function refreshMargin(token: AccessToken): number {
+  const lifetime = token.expiresAt - (token.obtainedAt ?? Number.NEGATIVE_INFINITY);
+  return Math.min(REFRESH_MARGIN_MS, lifetime / 4);
+}
 
 export interface MachineIdentity {
   readonly endpoint: string;
@@ -42,7 +49,7 @@ export class MachineTokenSource {
   async token(resource: string): Promise<AccessToken> {
     const audience = resource.replace(/\/+$/, '');
     const cached = this.cache.get(audience);
-    if (cached !== undefined && cached.expiresAt - REFRESH_MARGIN_MS > this.clock.now())
+    if (cached !== undefined && cached.expiresAt - refreshMargin(cached) > this.clock.now())
       return cached;
     // One request per audience at a time, however many callers wait for it.
     let inFlight = this.pending.get(audience);

@@ -143,6 +143,11 @@ export class AgentChannels {
     else deps.authenticator.authenticate(authorization).then(admit, refuse);
   }
 
+  /** Answers an upgrade by `router` as an ordinary request: channels are not taken here. */
+  refuse(request: IncomingMessage, socket: Duplex, router: Router): void {
+    answerAsRequest(request, socket, router);
+  }
+
   /**
    * Ends every channel with 1001 once the heartbeats it is storing are answered, and refuses new
    * ones: agents go on over a new connection, which the load balancer gives to another node.
@@ -205,9 +210,10 @@ export class AgentChannels {
       session.closedByPeer();
       clearTimeout(expiry);
       this.open.delete(ws);
-      log.debug({ machineId, code }, 'agent channel closed');
+      log.info({ machineId, code }, 'agent channel closed');
     });
-    log.debug({ machineId, remoteAddress: clientIp() }, 'agent channel opened');
+    // One line each way per connection, where the POST writes one per heartbeat.
+    log.info({ machineId, remoteAddress: clientIp() }, 'agent channel opened');
     if (this.stopping) session.stop(1001, 'the control-plane node is stopping; connect again');
   }
 

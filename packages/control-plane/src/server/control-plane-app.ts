@@ -55,6 +55,8 @@ export interface ControlPlaneAppOptions {
   trustedProxies?: readonly string[] | undefined;
   /** `https://HOST:PORT` of the web portal: its client's redirect URI. */
   portalUrl?: string | undefined;
+  /** False: upgrades to the agent channel go to the router, which answers 426. */
+  agentChannel?: boolean | undefined;
 }
 
 export interface ControlPlaneApp {
@@ -188,7 +190,10 @@ export async function createControlPlaneApp(
     serve: (request, response) => {
       if (!heartbeats.handle(request, response, route)) route(request, response);
     },
-    upgrade: (request, socket, head) => agentChannels.upgrade(request, socket, head, route),
+    upgrade: (request, socket, head) =>
+      options.agentChannel === false
+        ? agentChannels.refuse(request, socket, route)
+        : agentChannels.upgrade(request, socket, head, route),
     sweepExtensionOperations: () => sweepOverdueExtensionOperations(db, clock),
   };
 }

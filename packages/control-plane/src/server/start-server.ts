@@ -53,6 +53,10 @@ export interface ServerOptions {
   tls?: { certFile: string; keyFile: string } | undefined;
   subjectAltNames: readonly string[];
   keyRotationMs: number;
+  /** How long issued access tokens are valid; an hour when absent. */
+  tokenLifetimeMs?: number | undefined;
+  /** False: agents' channel upgrades are refused (426) and they heartbeat by POST. */
+  agentChannel?: boolean | undefined;
   /** Heartbeat interval, Disconnected/Expired thresholds, rotation grace; defaults otherwise. */
   machineTimings?: Partial<MachineTimings> | undefined;
   clock: Clock;
@@ -198,6 +202,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       keyEncryptionKeys: keks,
       trustedProxies: options.trustedProxies,
       portalUrl,
+      ...(options.tokenLifetimeMs === undefined
+        ? {}
+        : { tokenLifetimeMs: options.tokenLifetimeMs }),
+      agentChannel: options.agentChannel ?? true,
     });
     await plane.app.ready();
     if (options.portal !== undefined && portalUrl !== undefined) {

@@ -19,8 +19,8 @@ export interface ConnectedAgent {
   /** `/subscriptions/…/machines/<name>` as the agent was created. */
   readonly machinePath: string;
   run(args: readonly string[]): Promise<RunResult>;
-  /** Starts HIMDS on an ephemeral port; resolves once it listens. */
-  startHimds(): Promise<number>;
+  /** Starts HIMDS on an ephemeral port (heartbeats every 2 s unless `env` says); resolves once it listens. */
+  startHimds(env?: Record<string, string>): Promise<number>;
   /** Starts the extension service (HIMDS must run first); resolves once it is ready. */
   startExtensionService(env?: Record<string, string>): Promise<void>;
   stopExtensionService(): Promise<void>;
@@ -115,10 +115,11 @@ export async function connectAgent(
     resourceGroup,
     machinePath: `/subscriptions/${plane.subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.HybridCompute/machines/${name}`,
     run,
-    async startHimds() {
+    async startHimds(env = {}) {
       const port = await start('himds', /himds listening on http:\/\/127\.0\.0\.1:(\d+)/, {
         AZCMAGENT_HIMDS_PORT: '0',
         AZCMAGENT_HEARTBEAT_SECONDS: '2',
+        ...env,
       });
       himdsPort = Number(port);
       return himdsPort;

@@ -44,6 +44,8 @@ interface ServerCommandOptions extends MachineTimingFlags {
   tlsKey?: string;
   san: string[];
   keyRotation: string;
+  tokenLifetime: string;
+  agentChannel: boolean;
   logLevel: string;
   agentPackage?: string;
   keyEncryptionKeyFile: string[];
@@ -85,6 +87,15 @@ export function register(program: Command): void {
       '--key-rotation <duration>',
       'rotate the token signing key this often (s, m, h, d)',
       '7d',
+    )
+    .option(
+      '--token-lifetime <duration>',
+      'how long an access token the token endpoint issues is valid (1m to 24h)',
+      '1h',
+    )
+    .option(
+      '--no-agent-channel',
+      "refuse agents' WebSocket channels (426): their heartbeats come by HTTPS POST",
     )
     .option(
       '--heartbeat-interval <duration>',
@@ -240,6 +251,8 @@ async function serve(options: ServerCommandOptions): Promise<void> {
     subjectAltNames,
     trustedProxies: options.trustedProxy.map(checkTrustedProxy),
     keyRotationMs: parseDuration(options.keyRotation, '--key-rotation', 60_000),
+    tokenLifetimeMs: parseTokenLifetime(options.tokenLifetime),
+    agentChannel: options.agentChannel,
     machineTimings,
     clock: systemClock,
     logLevel: options.logLevel,
@@ -289,6 +302,18 @@ function announce(url: string, portalUrl: string | undefined): void {
   // The portal's line first: whoever waits for "listening" has both then.
   const portalLine = portalUrl === undefined ? '' : `tether portal on ${portalUrl}\n`;
   process.stdout.write(`${portalLine}tether listening on ${url}\n`);
+}
+
+function parseTokenLifetime(text: string): number {
+  const ms = parseDuration(text, '--token-lifetime', 60_000);
+  if (ms > 86_400_000) {
+    throw new ServerError(
+      'ERR_SERVER_CONFIG',
+      `--token-lifetime ${JSON.stringify(text)} is too long: at most 24h`,
+      { target: '--token-lifetime' },
+    );
+  }
+  return ms;
 }
 
 function parsePoolSize(text: string, databaseUrl: string | undefined): number {
