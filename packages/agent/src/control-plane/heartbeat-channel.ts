@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import type { Clock } from '../clock.js';
 import { fullJitterDelay, type BackoffPolicy } from '../himds/backoff.js';
 import { agentFor, tunnelTlsOptions } from '../network/proxy-agent.js';
+import type { ProxyRoute } from '../network/proxy-route.js';
 import {
   agentChannelUrl,
   heartbeatAnswerOf,
@@ -46,6 +47,8 @@ interface Open {
   readonly ws: WebSocket;
   readonly token: string;
   readonly url: string;
+  /** The route it was opened on (direct, or which proxy), as JSON. */
+  readonly way: string;
   readonly ready: Promise<void>;
   readonly pending: Map<number, Pending>;
   /** Closed from this side. */
@@ -114,11 +117,18 @@ export class HeartbeatChannel {
     body: unknown,
   ): Promise<AckFrame | ErrorFrame> {
     const url = agentChannelUrl(target);
-    // A new token (renewed, or after a rotation) opens a new channel; the old one ends.
-    if (this.open !== undefined && (this.open.token !== token || this.open.url !== url)) {
-      this.drop(1000, 'a new token');
+    // The way out is read before every heartbeat, as before every HTTPS call: a channel opened
+    // through another proxy (or none) is not the one to use now.
+    const route = target.egress('Arc');
+    const way = JSON.stringify(route);
+    // A new token (renewed, or after a rotation) opens a new channel too; the old one ends.
+    if (
+      this.open !== undefined &&
+      (this.open.token !== token || this.open.url !== url || this.open.way !== way)
+    ) {
+      this.drop(1000, this.open.way !== way ? 'another way out' : 'a new token');
     }
-    const open = this.open ?? this.connect(target, url, token);
+    const open = this.open ?? this.connect(route, way, target, url, token);
     await open.ready;
     const id = this.nextId++;
     const frame: HeartbeatFrame = { type: 'heartbeat', id, body };
@@ -138,8 +148,13 @@ export class HeartbeatChannel {
     });
   }
 
-  private connect(target: MachineTarget, url: string, token: string): Open {
-    const route = target.egress('Arc');
+  private connect(
+    route: ProxyRoute,
+    way: string,
+    target: MachineTarget,
+    url: string,
+    token: string,
+  ): Open {
     const agent = agentFor(route, true);
     const ws = new WebSocket(url, {
       headers: { authorization: `Bearer ${token}` },
@@ -163,7 +178,7 @@ export class HeartbeatChannel {
     });
     // Awaited by send(); an unhandled rejection here would end the process.
     ready.catch(() => undefined);
-    const open: Open = { ws, token, url, ready, pending, closing: false };
+    const open: Open = { ws, token, url, way, ready, pending, closing: false };
     ws.on('error', () => undefined);
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const frame = isBinary ? undefined : parseAnswer(data.toString('utf8'));

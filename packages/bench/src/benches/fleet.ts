@@ -207,6 +207,8 @@ async function memoryPerMachine(
       machines: part,
       workers: args.workers,
       longPoll: true,
+      // Opened at each machine's first heartbeat, after memory is measured.
+      channel: true,
     });
   const half = Math.ceil(machines.length / 2);
   const before = rssOf(pid);
@@ -406,6 +408,7 @@ export async function run(argv: readonly string[]): Promise<void> {
         machines,
         workers: args.workers,
         longPoll: true,
+        channel: true,
       });
       fleets.push(spread);
       spread.heartbeats(args.heartbeatSeconds * 1000);

@@ -1,6 +1,9 @@
-// Authenticated heartbeats from 10,000 machines against the real `tether server` over HTTPS
-// keep-alive: server CPU time per heartbeat (from /proc/<pid>/stat) and heartbeats/s, beside a
-// bare node:https server that parses the same JSON body and answers same-size bytes. Heartbeats
+// Authenticated heartbeats from 10,000 machines against the real `tether server`, as frames over
+// each machine's agent channel (a WebSocket, what agents use) and as POSTs over HTTPS keep-alive:
+// server CPU time per heartbeat (from /proc/<pid>/stat) and heartbeats/s, beside two floors in
+// one process: a bare node:https server that parses the same JSON body and answers same-size
+// bytes, and a bare `ws` server on node:https that parses the same frame and acks it with the
+// same answer over as many channels. Heartbeats
 // repeating a machine's report are appended to the liveness log, which the server folds into the
 // machines' rows in the background; after the rounds the bench stops the server and folds what
 // is left itself, to show what the fold costs per machine and per heartbeat it folds.
@@ -26,18 +29,33 @@ import { exited, listening } from '../tether-process.js';
 import { serveFloorUntilTerminated } from '../floor-server.js';
 import { report } from '../stats.js';
 import {
-  compareWithFloor,
+  combine,
   cpuPerRequest,
   rate,
   latencyRows,
   measure,
+  type LoadTarget,
+  type Measured,
   type Schedule,
 } from '../keep-alive-load.js';
 import { DEFAULT_AGENT_CONFIGURATION } from '@tether/protocol';
+import { WebSocketServer } from 'ws';
+import {
+  closeChannels,
+  measureFrames,
+  openChannels,
+  type ChannelSpec,
+  type OpenChannel,
+} from '../channel-load.js';
 
 const MACHINES = Number(process.env['HEARTBEAT_BENCH_MACHINES'] ?? 10_000);
 // Short rounds, many of them, alternating: the shared machine's slow spells fall on both sides.
-const SCHEDULE: Schedule = { connections: 64, warmupMs: 2_000, roundMs: 2_500, rounds: 6 };
+const SCHEDULE: Schedule = {
+  connections: 64,
+  warmupMs: 2_000,
+  roundMs: 2_500,
+  rounds: Number(process.env['HEARTBEAT_BENCH_ROUNDS'] ?? 6),
+};
 
 export async function run(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'tether-bench-'));
@@ -68,8 +86,8 @@ export async function run(): Promise<void> {
       MACHINES,
     );
     api.destroy();
-    const requests = machines.map((m) => {
-      const body = JSON.stringify({
+    const bodies = machines.map((m) =>
+      JSON.stringify({
         agentVersion: '1.0',
         osName: 'linux',
         osType: 'linux',
@@ -81,7 +99,10 @@ export async function run(): Promise<void> {
           extensionservice: { status: 'running', startupType: 'automatic' },
         },
         agentConfiguration: DEFAULT_AGENT_CONFIGURATION,
-      });
+      }),
+    );
+    const requests = machines.map((m, i) => {
+      const body = bodies[i] ?? '';
       return Buffer.from(
         `POST ${group}/providers/Microsoft.HybridCompute/machines/${m.name}/heartbeat?${V} HTTP/1.1\r\n` +
           `Host: 127.0.0.1:${port}\r\nAuthorization: Bearer ${m.token}\r\nContent-Type: application/json\r\n` +
@@ -123,27 +144,61 @@ export async function run(): Promise<void> {
       if (pass.errors > 0) throw new Error(`${pass.errors} first heartbeats were not 200 OK`);
     }
     const firstPassSeconds = (performance.now() - firstPassStarted) / 1000;
-    const { tether, floor: bare } = await compareWithFloor(
+    // Every machine's channel, to Tether and to the floor: setup, not timed.
+    const specs: ChannelSpec[] = machines.map((m, i) => ({
+      path: `${group}/providers/Microsoft.HybridCompute/machines/${m.name}/agentChannel?${V}`,
+      token: m.token,
+      body: bodies[i] ?? '',
+    }));
+    const channelsStarted = performance.now();
+    const tetherChannels = await openChannels(port, ca, specs);
+    const floorChannels = await openChannels(floorPort, ca, specs);
+    const channelSeconds = (performance.now() - channelsStarted) / 1000;
+    const floorTarget = { port: floorPort, pid: floor.pid ?? 0 };
+    const {
+      tether,
+      floor: bare,
+      channel,
+      wsFloor,
+    } = await compareAll(
       target,
-      { port: floorPort, pid: floor.pid ?? 0 },
+      floorTarget,
       ca,
       next,
+      { tether: tetherChannels, floor: floorChannels },
       SCHEDULE,
     );
+    closeChannels(tetherChannels);
+    closeChannels(floorChannels);
+    if (channel.errors > 0) throw new Error(`${channel.errors} heartbeat frames were not acked`);
     if (tether.errors > 0) throw new Error(`${tether.errors} heartbeats were not 200 OK`);
     server.kill('SIGTERM');
     await exited(server);
     const fold = await foldLeftOver(dataDir);
     const perHeartbeat = cpuPerRequest(tether);
+    const perFrame = cpuPerRequest(channel);
+    const foldShare = fold.entries === 0 ? 0 : fold.cpuMicros / fold.entries;
     report(
-      `heartbeat: ${MACHINES} machines (each onboarded through the API in ${onboardSeconds.toFixed(0)} s, tokens by client assertion in ${tokenSeconds.toFixed(0)} s, each machine's first heartbeat in ${firstPassSeconds.toFixed(0)} s; setup untimed), authenticated POST heartbeat, HTTPS keep-alive, ${SCHEDULE.connections} connections, ${SCHEDULE.rounds}x${SCHEDULE.roundMs / 1000} s per server, ${tether.requests} heartbeats (${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(1) ?? '?'})`,
+      `heartbeat: ${MACHINES} machines (each onboarded through the API in ${onboardSeconds.toFixed(0)} s, tokens by client assertion in ${tokenSeconds.toFixed(0)} s, each machine's first heartbeat in ${firstPassSeconds.toFixed(0)} s, its channel to Tether and to the floor opened in ${channelSeconds.toFixed(0)} s; setup untimed), authenticated heartbeats as frames over ${MACHINES} agent channels and as POSTs over ${SCHEDULE.connections} HTTPS keep-alive connections, ${SCHEDULE.connections} in flight, ${SCHEDULE.rounds}x${SCHEDULE.roundMs / 1000} s per server and way, ${channel.requests} frames and ${tether.requests} POSTs (${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(1) ?? '?'})`,
       [
         {
-          metric: 'server CPU per heartbeat',
-          value: perHeartbeat,
+          metric: 'server CPU per heartbeat, agent channel',
+          value: perFrame,
           unit: 'µs',
           floor: cpuPerRequest(bare),
           target: '<= 1.5x floor',
+        },
+        {
+          metric: 'server CPU per heartbeat, agent channel, against a bare ws server',
+          value: perFrame,
+          unit: 'µs',
+          floor: cpuPerRequest(wsFloor),
+        },
+        {
+          metric: 'server CPU per heartbeat, POST',
+          value: perHeartbeat,
+          unit: 'µs',
+          floor: cpuPerRequest(bare),
         },
         {
           metric: `liveness fold, CPU per machine (${fold.machines} machines, ${fold.entries} entries left after the rounds)`,
@@ -154,13 +209,29 @@ export async function run(): Promise<void> {
           // Each heartbeat's share of the fold that moved it into its row. At the default
           // 5-minute interval and a fold every minute a machine has one entry per fold, so its
           // share is the whole per-machine figure above; here machines beat faster than that.
-          metric: 'server CPU per heartbeat with its share of the fold',
-          value: round1(perHeartbeat + (fold.entries === 0 ? 0 : fold.cpuMicros / fold.entries)),
+          metric: 'server CPU per heartbeat with its share of the fold, agent channel',
+          value: round1(perFrame + foldShare),
           unit: 'µs',
           floor: cpuPerRequest(bare),
         },
-        { metric: 'heartbeats/s', value: rate(tether), unit: 'req/s', floor: rate(bare) },
-        ...latencyRows(tether, bare),
+        {
+          metric: 'server CPU per heartbeat with its share of the fold, POST',
+          value: round1(perHeartbeat + foldShare),
+          unit: 'µs',
+          floor: cpuPerRequest(bare),
+        },
+        {
+          metric: 'heartbeats/s, agent channel (floor: bare ws)',
+          value: rate(channel),
+          unit: 'req/s',
+          floor: rate(wsFloor),
+        },
+        { metric: 'heartbeats/s, POST', value: rate(tether), unit: 'req/s', floor: rate(bare) },
+        ...latencyRows(channel, wsFloor).map((row) => ({
+          ...row,
+          metric: `${row.metric}, agent channel (floor: bare ws)`,
+        })),
+        ...latencyRows(tether, bare).map((row) => ({ ...row, metric: `${row.metric}, POST` })),
       ],
     );
   } finally {
@@ -168,6 +239,43 @@ export async function run(): Promise<void> {
     await Promise.all(children.map(exited));
     await rm(root, { recursive: true, force: true });
   }
+}
+
+/**
+ * Both ways against their floors, warmed up, then measured in alternating rounds (each floor
+ * just before its Tether counterpart) so that a noisy neighbour weighs on all alike.
+ */
+async function compareAll(
+  tether: LoadTarget,
+  floor: LoadTarget,
+  ca: Buffer,
+  next: () => Buffer,
+  channels: { tether: readonly OpenChannel[]; floor: readonly OpenChannel[] },
+  schedule: Schedule,
+): Promise<{ tether: Measured; floor: Measured; channel: Measured; wsFloor: Measured }> {
+  const { connections, warmupMs, roundMs, rounds } = schedule;
+  await measure(floor, ca, connections, next, warmupMs);
+  await measure(tether, ca, connections, next, warmupMs);
+  await measureFrames(floor, channels.floor, connections, warmupMs);
+  await measureFrames(tether, channels.tether, connections, warmupMs);
+  const all = {
+    tether: [] as Measured[],
+    floor: [] as Measured[],
+    channel: [] as Measured[],
+    wsFloor: [] as Measured[],
+  };
+  for (let round = 0; round < rounds; round++) {
+    all.wsFloor.push(await measureFrames(floor, channels.floor, connections, roundMs));
+    all.channel.push(await measureFrames(tether, channels.tether, connections, roundMs));
+    all.floor.push(await measure(floor, ca, connections, next, roundMs));
+    all.tether.push(await measure(tether, ca, connections, next, roundMs));
+  }
+  return {
+    tether: combine(all.tether),
+    floor: combine(all.floor),
+    channel: combine(all.channel),
+    wsFloor: combine(all.wsFloor),
+  };
 }
 
 /**
@@ -222,7 +330,11 @@ function rawExchange(port: number, ca: Buffer, raw: Buffer): Promise<Answer> {
   }).finally(() => agent.destroy());
 }
 
-/** The floor: node:https with Tether's certificate; parses each JSON body, answers Tether's bytes. */
+/**
+ * The floors, in one process: node:https with Tether's certificate, which parses each JSON body
+ * and answers Tether's bytes; and on the same server a bare `ws` server, which parses each frame
+ * and acks it with Tether's answer body.
+ */
 function serveFloor(certFile: string, keyFile: string): void {
   let input = '';
   process.stdin.setEncoding('utf8').on('data', (c: string) => (input += c));
@@ -246,6 +358,24 @@ function serveFloor(certFile: string, keyFile: string): void {
             'content-length': body.length,
           });
           res.end(body);
+        });
+      },
+    );
+    const ack = (id: unknown): string =>
+      `{"type":"ack","id":${Number(id)},"status":200,"body":${sample.body}}`;
+    new WebSocketServer({ server, perMessageDeflate: false, maxPayload: 1024 * 1024 + 64 }).on(
+      'connection',
+      (ws) => {
+        ws.on('message', (data: Buffer) => {
+          const frame = JSON.parse(data.toString('utf8')) as {
+            id?: unknown;
+            body?: Record<string, unknown>;
+          };
+          ws.send(
+            typeof frame.body?.['agentVersion'] === 'string'
+              ? ack(frame.id)
+              : `{"type":"error","id":${Number(frame.id)},"status":400,"error":{"code":"InvalidRequestContent","message":"no agentVersion"}}`,
+          );
         });
       },
     );

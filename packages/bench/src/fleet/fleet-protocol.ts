@@ -24,6 +24,11 @@ export interface WorkerSetup {
   readonly pollWaitSeconds: number;
   /** Keep-alive connections per node for heartbeats and token requests. */
   readonly sharedConnections: number;
+  /**
+   * Heartbeats as frames over each machine's agent channel (a WebSocket opened at its first
+   * heartbeat, as the agent does), rather than POSTs over the shared connections.
+   */
+  readonly channel: boolean;
   /** Local addresses (127.0.0.x) the long polls are spread over, so ephemeral ports last. */
   readonly sourceAddresses: readonly string[];
   /**

@@ -18,6 +18,7 @@ import type {
 import { machineTokenForm } from './machine-token.js';
 import { ConnectionLost, RawConnection } from './raw-connection.js';
 import { DEFAULT_AGENT_CONFIGURATION } from '@tether/protocol';
+import WebSocket from 'ws';
 
 const PARALLEL = 64;
 /** How long a node whose connection failed is avoided by this worker's machines. */
@@ -39,6 +40,17 @@ interface Sim {
   failures: number;
   /** Consecutive failures of heartbeats, for theirs: each service backs off on its own. */
   beatFailures: number;
+  /** Its agent channel, once a heartbeat opened it (with `setup.channel`). */
+  channel: SimChannel | undefined;
+}
+
+interface SimChannel {
+  readonly ws: WebSocket;
+  readonly node: number;
+  readonly token: string;
+  readonly ready: Promise<void>;
+  /** The frame waiting for its answer: one at a time, as the agent sends them. */
+  waiting: ((answer: { status: number; text: string } | Error) => void) | undefined;
 }
 
 const HEARTBEAT_BODY = (name: string): string =>
@@ -97,6 +109,7 @@ class Worker {
       lostFrom: 0,
       failures: 0,
       beatFailures: 0,
+      channel: undefined,
     }));
   }
 
@@ -224,7 +237,10 @@ class Worker {
   stop(): void {
     this.#stopped = true;
     this.heartbeats(0);
-    for (const sim of this.#sims) sim.poll?.destroy();
+    for (const sim of this.#sims) {
+      sim.poll?.destroy();
+      sim.channel?.ws.terminate();
+    }
     for (const pool of this.#shared) for (const c of pool) c.destroy();
   }
 
@@ -316,12 +332,20 @@ class Worker {
     const sentAt = Date.now();
     const started = performance.now();
     const node = sim.node;
-    this.#send(sim, {
-      method: 'POST',
-      path: `${sim.machine.path}/heartbeat?${V}`,
-      headers: { authorization: `Bearer ${sim.token}`, 'content-type': 'application/json' },
-      body: HEARTBEAT_BODY(sim.machine.name),
-    }).then(
+    const sent: Promise<{ status: number; text: string; retryAfter?: string | undefined }> = this
+      .setup.channel
+      ? this.#frame(sim)
+      : this.#send(sim, {
+          method: 'POST',
+          path: `${sim.machine.path}/heartbeat?${V}`,
+          headers: { authorization: `Bearer ${sim.token}`, 'content-type': 'application/json' },
+          body: HEARTBEAT_BODY(sim.machine.name),
+        }).then((answer) => ({
+          status: answer.status,
+          text: answer.body.toString('utf8'),
+          retryAfter: headerOf(answer.head, 'retry-after'),
+        }));
+    sent.then(
       async (answer) => {
         sim.heartbeatInFlight = false;
         if (answer.status === 200) {
@@ -336,9 +360,9 @@ class Worker {
         this.#sample(answer);
         let retryAfter: number | undefined;
         if (answer.status === 503) {
-          const header = headerOf(answer.head, 'retry-after');
-          if (this.#stats.retryAfter.length < 100) this.#stats.retryAfter.push(header ?? '');
-          retryAfter = retryAfterDelay(header, Date.now(), Math.random);
+          if (this.#stats.retryAfter.length < 100)
+            this.#stats.retryAfter.push(answer.retryAfter ?? '');
+          retryAfter = retryAfterDelay(answer.retryAfter, Date.now(), Math.random);
         }
         if (answer.status === 401) await this.#token(sim).catch(() => undefined);
         this.#retry(sim, retryAfter);
@@ -352,11 +376,77 @@ class Worker {
     );
   }
 
-  #sample(answer: FramedResponse): void {
-    if (this.#stats.failureSamples.length < 20)
-      this.#stats.failureSamples.push(
-        `${answer.status} ${answer.body.toString('utf8').slice(0, 500)}`,
+  /**
+   * One heartbeat frame over the machine's agent channel, opened first when it has none (or one
+   * to another node, or with an older token); an error frame is the POST's status and error.
+   */
+  async #frame(sim: Sim): Promise<{ status: number; text: string }> {
+    let channel = sim.channel;
+    if (channel !== undefined && (channel.node !== sim.node || channel.token !== sim.token)) {
+      channel.ws.terminate();
+      channel = undefined;
+    }
+    channel ??= this.#openChannel(sim);
+    await channel.ready;
+    const open = channel;
+    const answer = await new Promise<{ status: number; text: string } | Error>((resolve) => {
+      open.waiting = resolve;
+      open.ws.send(
+        `{"type":"heartbeat","id":${sim.index},"body":${HEARTBEAT_BODY(sim.machine.name)}}`,
       );
+    });
+    if (answer instanceof Error) throw answer;
+    return answer;
+  }
+
+  #openChannel(sim: Sim): SimChannel {
+    const endpoint = this.setup.nodes[sim.node] as RawConnection['endpoint'];
+    const options = {
+      ca: this.setup.ca,
+      servername: 'localhost',
+      headers: { authorization: `Bearer ${sim.token}` },
+      perMessageDeflate: false,
+    } as WebSocket.ClientOptions;
+    const ws = new WebSocket(
+      `wss://${endpoint.host}:${endpoint.port}${sim.machine.path}/agentChannel?${V}`,
+      options,
+    );
+    const ready = new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('unexpected-response', (_request, response) => {
+        response.resume();
+        ws.terminate();
+        reject(new ConnectionLost(`channel refused: ${response.statusCode ?? '?'}`));
+      });
+      ws.once('error', (error) => reject(new ConnectionLost(error.message)));
+      ws.once('close', () => reject(new ConnectionLost('channel closed')));
+    });
+    ready.catch(() => undefined);
+    const channel: SimChannel = { ws, node: sim.node, token: sim.token, ready, waiting: undefined };
+    ws.on('error', () => undefined);
+    ws.on('message', (data: Buffer) => {
+      const text = data.toString('utf8');
+      const frame = JSON.parse(text) as { status?: number; body?: unknown; error?: unknown };
+      const waiting = channel.waiting;
+      channel.waiting = undefined;
+      waiting?.({
+        status: frame.status ?? 0,
+        text: JSON.stringify(frame.error ?? frame.body ?? null),
+      });
+    });
+    ws.once('close', (code: number) => {
+      if (sim.channel === channel) sim.channel = undefined;
+      const waiting = channel.waiting;
+      channel.waiting = undefined;
+      waiting?.(new ConnectionLost(`channel closed (${code})`));
+    });
+    sim.channel = channel;
+    return channel;
+  }
+
+  #sample(answer: { status: number; text: string }): void {
+    if (this.#stats.failureSamples.length < 20)
+      this.#stats.failureSamples.push(`${answer.status} ${answer.text.slice(0, 500)}`);
   }
 
   /**
@@ -472,7 +562,7 @@ class Worker {
           return;
         }
         count(this.#stats.pollFailures, answer.status);
-        this.#sample(answer);
+        this.#sample({ status: answer.status, text: answer.body.toString('utf8') });
         if (answer.status === 401) await this.#token(sim).catch(() => undefined);
         else if (answer.status < 500 && armed !== undefined && sim.generation === undefined) {
           failed?.(

@@ -62,6 +62,8 @@ export interface FleetOptions {
    * token first: the polls held grow from the start.
    */
   readonly machineByMachine?: boolean;
+  /** Heartbeats over each machine's agent channel, as agents send them; POSTs when false. */
+  readonly channel?: boolean;
 }
 
 export interface FleetStats {
@@ -129,6 +131,7 @@ export class SimulatedFleet {
         connectsPerSecond: (options.connectsPerSecond ?? 0) / count,
         startWithinMs: options.startWithinMs ?? 0,
         machineByMachine: options.machineByMachine ?? false,
+        channel: options.channel ?? false,
       };
       child.send({ type: 'setup', setup } satisfies ToWorker);
     }
