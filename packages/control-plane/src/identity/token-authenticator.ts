@@ -32,10 +32,14 @@ export interface TokenRevocations {
   forgetCredential(credentialId: string): void;
 }
 
+/** Told when a principal's or a credential's tokens stopped being valid, here or on another node. */
+export type RevocationListener = (kind: 'principal' | 'credential', id: string) => void;
+
 export class TokenAuthenticator implements Authenticator, TokenRevocations {
   private readonly cache = new VerificationCache();
   private lastKeyReload = Number.NEGATIVE_INFINITY;
   private channel: ClusterChannel | undefined;
+  private readonly listeners = new Set<RevocationListener>();
 
   constructor(
     private readonly keys: SigningKeyRing,
@@ -89,11 +93,27 @@ export class TokenAuthenticator implements Authenticator, TokenRevocations {
   forgetPrincipal(principalId: string): void {
     this.cache.forgetPrincipal(principalId);
     this.channel?.publish('token-revocation', `principal:${principalId}`);
+    this.revoked('principal', principalId);
   }
 
   forgetCredential(credentialId: string): void {
     this.cache.forgetCredential(credentialId);
     this.channel?.publish('token-revocation', `credential:${credentialId}`);
+    this.revoked('credential', credentialId);
+  }
+
+  /**
+   * Calls `listener` after each revocation (a principal or credential deleted or ended, here or
+   * on another node), once the tokens it ends are no longer remembered: what holds such a token
+   * open (an agent channel) checks it again then. Returns the way to stop.
+   */
+  onRevocation(listener: RevocationListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private revoked(kind: 'principal' | 'credential', id: string): void {
+    for (const listener of this.listeners) listener(kind, id);
   }
 
   /**
@@ -105,9 +125,13 @@ export class TokenAuthenticator implements Authenticator, TokenRevocations {
     channel.subscribe('token-revocation', (payload, origin) => {
       if (origin === 'local') return;
       const [kind, id = ''] = payload.split(/:(.*)/s);
-      if (kind === 'principal') this.cache.forgetPrincipal(id);
-      else if (kind === 'credential') this.cache.forgetCredential(id);
+      if (kind === 'principal' || kind === 'credential') {
+        if (kind === 'principal') this.cache.forgetPrincipal(id);
+        else this.cache.forgetCredential(id);
+        this.revoked(kind, id);
+      }
     });
+    // Missed notifications: what holds a token open checks it with its next use.
     channel.onReset({ lost: () => this.cache.clear() });
   }
 

@@ -202,6 +202,23 @@ export class AgentChannelSession {
     }
   }
 
+  /**
+   * The token checked again outside any frame (its principal or credential was revoked): a
+   * refused one closes the channel as a refused frame would.
+   */
+  async recheck(): Promise<void> {
+    if (this.closed) return;
+    const { authenticator } = this.context.deps;
+    if (authenticator.known?.(this.authorization) !== undefined) return;
+    try {
+      await authenticator.authenticate(this.authorization);
+    } catch (error) {
+      const answer = errorAnswer(error, this.context.log, correlationIdOf({ headers: {} }));
+      if (answer.status === 401)
+        this.close(AGENT_CHANNEL_CLOSE.tokenRefused, answer.body.error.message);
+    }
+  }
+
   /** A frame that is not a heartbeat: answered 400, and the channel is closed (1008). */
   private refuseFrame(id: number | null, message: string): void {
     const error = new ArmError('InvalidRequestContent', message);

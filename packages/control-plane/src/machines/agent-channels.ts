@@ -19,6 +19,8 @@ import {
   checkResourceGroupName,
   checkSubscriptionId,
 } from '../resources/arm-names.js';
+import type { TokenAuthenticator } from '../identity/token-authenticator.js';
+import { CREDENTIAL_CLAIM } from '../identity/access-token-issuer.js';
 import { machineScope } from '../resources/arm-scope.js';
 import {
   AgentChannelSession,
@@ -42,10 +44,14 @@ export interface AgentChannelsOptions extends Omit<AgentChannelContext, 'rate' |
   pingIntervalMs?: number | undefined;
   /** Load balancers whose X-Forwarded-For names the client, as the router believes them. */
   trustedProxies?: readonly string[] | undefined;
+  /** Revocations: a channel whose principal or credential is named is checked again at once. */
+  revocations?: Pick<TokenAuthenticator, 'onRevocation'> | undefined;
 }
 
 interface OpenChannel {
   readonly session: AgentChannelSession;
+  readonly principalId: string;
+  readonly credentialId: string;
   alive: boolean;
   readonly expiry: NodeJS.Timeout;
 }
@@ -74,6 +80,7 @@ export class AgentChannels {
       () => this.ping(),
       options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
     ).unref();
+    options.revocations?.onRevocation((kind, id) => this.revoked(kind, id));
     const proxies = options.trustedProxies;
     this.trust =
       proxies === undefined || proxies.length === 0 ? undefined : proxyAddr.compile([...proxies]);
@@ -195,7 +202,13 @@ export class AgentChannels {
         ),
       Math.max(0, Math.min(expiresAt - this.options.clock.now(), 2 ** 31 - 1)),
     ).unref();
-    const channel: OpenChannel = { session, alive: true, expiry };
+    const channel: OpenChannel = {
+      session,
+      principalId: caller.principalId.toLowerCase(),
+      credentialId: String(caller.claims[CREDENTIAL_CLAIM]).toLowerCase(),
+      alive: true,
+      expiry,
+    };
     this.open.set(ws, channel);
     this.opened++;
     ws.on('pong', () => (channel.alive = true));
@@ -215,6 +228,15 @@ export class AgentChannels {
     // One line each way per connection, where the POST writes one per heartbeat.
     log.info({ machineId, remoteAddress: clientIp() }, 'agent channel opened');
     if (this.stopping) session.stop(1001, 'the control-plane node is stopping; connect again');
+  }
+
+  /** The channels of a revoked principal or credential check their token now, not at their next frame. */
+  private revoked(kind: 'principal' | 'credential', id: string): void {
+    const key = id.toLowerCase();
+    for (const channel of this.open.values()) {
+      if ((kind === 'principal' ? channel.principalId : channel.credentialId) === key)
+        void channel.session.recheck();
+    }
   }
 
   /** Cuts every channel still open: the node's shutdown cut-off. */

@@ -173,6 +173,7 @@ export async function createControlPlaneApp(
     clock,
     trustedProxies: options.trustedProxies,
     log: app.log,
+    revocations: identity.authenticator,
   });
   authorizer.share(db, channel, (error) =>
     app.log.error({ err: error }, 'role assignments not read back after a change on another node'),
