@@ -11,7 +11,7 @@ import { AGENT_CHANNEL_CLOSE, DEFAULT_AGENT_CONFIGURATION } from '@tether/protoc
 import WebSocket from 'ws';
 import { TestControlPlane } from '../server/testing/test-control-plane.js';
 import { testBackends } from '../store/testing/test-databases.js';
-import { newMachineKey, requestMachineToken } from './testing/machine-agents.js';
+import { onboardMachine } from './testing/machine-agents.js';
 
 const V = 'api-version=2024-07-10';
 const REPORT = {
@@ -43,20 +43,7 @@ for (const backend of testBackends()) {
       `${machinePath(name)}/agentChannel?${version}`;
 
     async function onboard(name: string): Promise<void> {
-      const key = newMachineKey();
-      const put = await cp.request('PUT', `${machinePath(name)}?${V}`, {
-        token: owner,
-        body: {
-          location: 'westeurope',
-          identity: { type: 'SystemAssigned' },
-          properties: { clientPublicKey: key.spki, osName: 'linux' },
-        },
-      });
-      assert.equal(put.status, 201, JSON.stringify(put.body));
-      const principalId = (put.body['identity'] as { principalId: string }).principalId;
-      const token = await requestMachineToken(cp, principalId, key);
-      assert.equal(token.status, 200, JSON.stringify(token.body));
-      machines[name] = { token: String(token.body['access_token']), principalId };
+      machines[name] = await onboardMachine(cp, group, name, owner);
     }
 
     function open(path: string, token: string | undefined): Promise<Opened> {

@@ -14,14 +14,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { ArmError } from '../api/arm-error.js';
 import type { Caller } from '../api/caller.js';
 import { DEFAULT_BODY_LIMIT } from '../api/route-spec.js';
-import {
-  checkMachineName,
-  checkResourceGroupName,
-  checkSubscriptionId,
-} from '../resources/arm-names.js';
 import type { TokenAuthenticator } from '../identity/token-authenticator.js';
 import { CREDENTIAL_CLAIM } from '../identity/access-token-issuer.js';
-import { machineScope } from '../resources/arm-scope.js';
+import { validMachineScope } from '../resources/arm-scope.js';
 import {
   AgentChannelSession,
   DEFAULT_FRAME_RATE,
@@ -119,14 +114,8 @@ export class AgentChannels {
       return;
     }
     const [, subscription = '', group = '', machine = '', apiVersion = ''] = match;
-    let scope: string;
-    try {
-      scope = machineScope(
-        checkSubscriptionId(subscription),
-        checkResourceGroupName(group),
-        checkMachineName(machine),
-      );
-    } catch {
+    const scope = validMachineScope(subscription, group, machine);
+    if (scope === undefined) {
       refuse();
       return;
     }

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { READER_ROLE_ID } from '../rbac/built-in-roles.js';
 import { TestControlPlane, type Answer } from '../server/testing/test-control-plane.js';
 import { testBackends } from '../store/testing/test-databases.js';
-import { newMachineKey, requestMachineToken } from './testing/machine-agents.js';
+import { onboardMachine } from './testing/machine-agents.js';
 import { DEFAULT_AGENT_CONFIGURATION } from '@tether/protocol';
 
 const V = 'api-version=2024-07-10';
@@ -28,24 +28,7 @@ for (const backend of testBackends()) {
       `${group}/providers/Microsoft.HybridCompute/machines/${name}/heartbeat?${V}`;
 
     async function onboard(name: string): Promise<void> {
-      const key = newMachineKey();
-      const put = await cp.request(
-        'PUT',
-        `${group}/providers/Microsoft.HybridCompute/machines/${name}?${V}`,
-        {
-          token: owner,
-          body: {
-            location: 'westeurope',
-            identity: { type: 'SystemAssigned' },
-            properties: { clientPublicKey: key.spki, osName: 'linux' },
-          },
-        },
-      );
-      assert.equal(put.status, 201, JSON.stringify(put.body));
-      const principalId = (put.body['identity'] as { principalId: string }).principalId;
-      const token = await requestMachineToken(cp, principalId, key);
-      assert.equal(token.status, 200, JSON.stringify(token.body));
-      machines[name] = { token: String(token.body['access_token']), principalId };
+      machines[name] = await onboardMachine(cp, group, name, owner);
     }
 
     /** A principal holding only Reader on the group, with a token already verified once. */

@@ -18,12 +18,7 @@ import {
   type RouteDependencies,
   type RouteSpec,
 } from '../api/route-spec.js';
-import {
-  checkMachineName,
-  checkResourceGroupName,
-  checkSubscriptionId,
-} from '../resources/arm-names.js';
-import { machineScope } from '../resources/arm-scope.js';
+import { validMachineScope } from '../resources/arm-scope.js';
 import type { HeartbeatService } from './heartbeat-service.js';
 
 /** The one spelling agents send; other spellings the router also takes are left to it. */
@@ -88,14 +83,8 @@ export class LeanHeartbeats {
       return false;
     }
     const [, subscription = '', group = '', machine = '', apiVersion = ''] = match;
-    let scope: string;
-    try {
-      scope = machineScope(
-        checkSubscriptionId(subscription),
-        checkResourceGroupName(group),
-        checkMachineName(machine),
-      );
-    } catch {
+    const scope = validMachineScope(subscription, group, machine);
+    if (scope === undefined) {
       return false;
     }
     const target = { headers, apiVersion, scope };

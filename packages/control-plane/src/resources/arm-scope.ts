@@ -5,7 +5,12 @@ import { ArmError } from '../api/arm-error.js';
 import { RbacError } from '../rbac/rbac-error.js';
 import { normalizeScope } from '../rbac/scope.js';
 import type { Database, ResourceGroupsTable } from '../store/schema.js';
-import { isGuid } from './arm-names.js';
+import {
+  checkMachineName,
+  checkResourceGroupName,
+  checkSubscriptionId,
+  isGuid,
+} from './arm-names.js';
 
 export const MACHINE_TYPE = 'microsoft.hybridcompute/machines';
 
@@ -35,6 +40,23 @@ export function machineScope(subscriptionId: string, resourceGroup: string, name
 }
 
 /** Parses any scope string; InvalidScope names what is wrong with it. */
+/** The machine's scope when each path segment is a valid name; undefined when one is not. */
+export function validMachineScope(
+  subscriptionId: string,
+  resourceGroup: string,
+  name: string,
+): string | undefined {
+  try {
+    return machineScope(
+      checkSubscriptionId(subscriptionId),
+      checkResourceGroupName(resourceGroup),
+      checkMachineName(name),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
 export function parseScope(raw: string): ParsedScope {
   let scope: string;
   try {

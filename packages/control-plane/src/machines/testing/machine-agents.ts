@@ -56,3 +56,33 @@ export async function requestMachineToken(
     },
   });
 }
+
+/**
+ * Creates machine `name` in resource group `group` (its path) with a new key, as an owner, and
+ * signs its identity in: the machine's token and principal id.
+ */
+export async function onboardMachine(
+  cp: TestControlPlane,
+  group: string,
+  name: string,
+  ownerToken: string,
+): Promise<{ token: string; principalId: string }> {
+  const key = newMachineKey();
+  const put = await cp.request(
+    'PUT',
+    `${group}/providers/Microsoft.HybridCompute/machines/${name}?api-version=2024-07-10`,
+    {
+      token: ownerToken,
+      body: {
+        location: 'westeurope',
+        identity: { type: 'SystemAssigned' },
+        properties: { clientPublicKey: key.spki, osName: 'linux' },
+      },
+    },
+  );
+  if (put.status !== 201) throw new Error(`PUT ${name}: ${put.status} ${JSON.stringify(put.body)}`);
+  const principalId = (put.body['identity'] as { principalId: string }).principalId;
+  const token = await requestMachineToken(cp, principalId, key);
+  if (token.status !== 200) throw new Error(`token of ${name}: ${JSON.stringify(token.body)}`);
+  return { token: String(token.body['access_token']), principalId };
+}
