@@ -46,9 +46,10 @@ for (const backend of testBackends()) {
       machines[name] = await onboardMachine(cp, group, name, owner);
     }
 
-    function open(path: string, token: string | undefined): Promise<Opened> {
+    function open(path: string, token: string | undefined, autoPong = true): Promise<Opened> {
       const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, {
         headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+        autoPong,
       });
       const frames: Record<string, unknown>[] = [];
       const waiting: ((frame: Record<string, unknown>) => void)[] = [];
@@ -101,7 +102,7 @@ for (const backend of testBackends()) {
     }
 
     before(async () => {
-      cp = await TestControlPlane.start(backend);
+      cp = await TestControlPlane.start(backend, { agentChannelPingMs: 100 });
       owner = await cp.ownerToken();
       group = `/subscriptions/${cp.installation.subscriptionId}/resourceGroups/channel`;
       const rg = await cp.request('PUT', `${group}?api-version=2021-04-01`, {
@@ -259,6 +260,20 @@ for (const backend of testBackends()) {
         }),
       );
       assert.equal((await big.closed).code, 1009);
+    });
+
+    void it('pings quiet channels and drops one that does not answer', async () => {
+      await onboard('ch-p');
+      const p = machines['ch-p']!;
+      const answering = await open(channelPath('ch-p'), p.token);
+      const silent = await open(channelPath('ch-p'), p.token, false);
+      let pings = 0;
+      silent.ws.on('ping', () => pings++);
+      assert.equal((await silent.closed).code, 1006, 'cut without a close frame');
+      assert.ok(pings >= 1);
+      assert.equal(answering.ws.readyState, WebSocket.OPEN, 'the one that answers stays');
+      answering.ws.close(1000);
+      await answering.closed;
     });
 
     void it('closes every channel with 1001 when the node stops, and takes no new one', async () => {

@@ -28,8 +28,12 @@ const CHANNEL_PATH =
   /^\/subscriptions\/([^/?#%]+)\/resourceGroups\/([^/?#%]+)\/providers\/Microsoft\.HybridCompute\/machines\/([^/?#%]+)\/agentChannel\?api-version=([^&#%]*)$/;
 /** What a frame adds to the heartbeat body it carries: `{"type":"heartbeat","id":N,"body":}`. */
 const FRAME_ENVELOPE_BYTES = 64;
-/** A channel that answered no ping within this is dropped. */
-export const DEFAULT_PING_INTERVAL_MS = 30_000;
+/**
+ * A channel quiet this long is pinged, and dropped when it has still said nothing (no pong) by
+ * the sweep after. Agents heartbeat every few minutes: an active channel is never pinged, and a
+ * fleet's pings cost less than its heartbeats. Well within HAProxy's `timeout tunnel`.
+ */
+export const DEFAULT_PING_INTERVAL_MS = 120_000;
 /** A closed channel whose peer does not answer the close is cut this long after. */
 const CLOSE_WAIT_MS = 2_000;
 
@@ -47,7 +51,10 @@ interface OpenChannel {
   readonly session: AgentChannelSession;
   readonly principalId: string;
   readonly credentialId: string;
+  /** Something (a frame, a pong) arrived since the last sweep. */
   alive: boolean;
+  /** Pinged at the last sweep. */
+  pinged: boolean;
   readonly expiry: NodeJS.Timeout;
 }
 
@@ -136,7 +143,11 @@ export class AgentChannels {
     };
     const known = deps.authenticator.known?.(authorization);
     if (known !== undefined) admit(known);
-    else deps.authenticator.authenticate(authorization).then(admit, refuse);
+    else
+      deps.authenticator
+        .authenticate(authorization)
+        .then(admit, refuse)
+        .catch(() => socket.destroy());
   }
 
   /** Answers an upgrade by `router` as an ordinary request: channels are not taken here. */
@@ -196,6 +207,7 @@ export class AgentChannels {
       principalId: caller.principalId.toLowerCase(),
       credentialId: String(caller.claims[CREDENTIAL_CLAIM]).toLowerCase(),
       alive: true,
+      pinged: false,
       expiry,
     };
     this.open.set(ws, channel);
@@ -233,15 +245,18 @@ export class AgentChannels {
     for (const ws of this.open.keys()) ws.terminate();
   }
 
-  /** Channels that did not answer the last ping are dropped; the others are pinged again. */
+  /** Quiet channels are pinged; those that did not answer the last ping are dropped. */
   private ping(): void {
     for (const [ws, channel] of this.open) {
-      if (!channel.alive) {
+      if (channel.alive) {
+        channel.alive = false;
+        channel.pinged = false;
+      } else if (channel.pinged) {
         ws.terminate();
-        continue;
+      } else {
+        channel.pinged = true;
+        ws.ping();
       }
-      channel.alive = false;
-      ws.ping();
     }
   }
 }

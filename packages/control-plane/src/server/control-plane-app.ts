@@ -57,6 +57,8 @@ export interface ControlPlaneAppOptions {
   portalUrl?: string | undefined;
   /** False: upgrades to the agent channel go to the router, which answers 426. */
   agentChannel?: boolean | undefined;
+  /** How often quiet agent channels are pinged (2 minutes unless a test says). */
+  agentChannelPingMs?: number | undefined;
 }
 
 export interface ControlPlaneApp {
@@ -174,6 +176,7 @@ export async function createControlPlaneApp(
     trustedProxies: options.trustedProxies,
     log: app.log,
     revocations: identity.authenticator,
+    pingIntervalMs: options.agentChannelPingMs,
   });
   authorizer.share(db, channel, (error) =>
     app.log.error({ err: error }, 'role assignments not read back after a change on another node'),

@@ -51,6 +51,7 @@ export class TestControlPlane {
       machineTimings?: Partial<MachineTimings>;
       agentPackage?: string;
       trustedProxies?: readonly string[];
+      agentChannelPingMs?: number;
     } = {},
   ): Promise<TestControlPlane> {
     const store = await backend.open();
@@ -65,6 +66,7 @@ export class TestControlPlane {
       passwordCost: TEST_PASSWORD_COST,
       agentPackage: options.agentPackage,
       trustedProxies: options.trustedProxies,
+      agentChannelPingMs: options.agentChannelPingMs,
     });
     await plane.app.ready();
     return new TestControlPlane(store, clock, installation, plane, machineTimings);
