@@ -1,6 +1,6 @@
 // An agent whose control plane refuses the channel's upgrade (here `tether server
 // --no-agent-channel`, answering 426 as a server or proxy without it answers some error) sends
-// its heartbeats with the HTTPS POST and says so once; the machine's lastHeartbeat moves.
+// its heartbeats with the HTTPS POST and says so; the machine's lastHeartbeat moves.
 import assert from 'node:assert/strict';
 import { agentPaths } from '@tether/agent/paths';
 import { after, before, test } from 'node:test';
@@ -46,8 +46,11 @@ void test(
     const first = await lastHeartbeat();
     await heartbeats.next();
     assert.ok((await lastHeartbeat()) > first);
+    // Tried again after a jittered backoff, which may already have come: each time refused.
     const unavailable = agent.logs().match(/agent channel unavailable \([^)]*\)/g) ?? [];
-    assert.deepEqual(unavailable, ['agent channel unavailable (the upgrade was answered 426)']);
+    assert.ok(unavailable.length >= 1);
+    for (const line of unavailable)
+      assert.equal(line, 'agent channel unavailable (the upgrade was answered 426)');
     assert.match(plane.logs(), /\/machines\/posting\/heartbeat\?api-version/);
     assert.doesNotMatch(plane.logs(), /agent channel opened/);
   },
