@@ -72,6 +72,11 @@ class Worker {
   readonly #context: SecureContext;
   readonly #sims: Sim[];
   readonly #shared: RawConnection[][];
+  /**
+   * Token requests' own keep-alive connections: one request is in flight on a connection at a
+   * time, so heartbeats queued behind a fleet's tokens would time the queue, not the node.
+   */
+  readonly #tokenShared: RawConnection[][];
   readonly #downUntil: number[];
   readonly #timers = new Set<NodeJS.Timeout>();
   #intervalMs = 0;
@@ -94,6 +99,7 @@ class Worker {
         : undefined;
     this.#context = createSecureContext({ ca: setup.ca });
     this.#shared = setup.nodes.map(() => []);
+    this.#tokenShared = setup.nodes.map(() => []);
     this.#downUntil = setup.nodes.map(() => 0);
     this.#sims = setup.machines.map((machine, index) => ({
       machine,
@@ -241,7 +247,7 @@ class Worker {
       sim.poll?.destroy();
       sim.channel?.ws.terminate();
     }
-    for (const pool of this.#shared) for (const c of pool) c.destroy();
+    for (const pool of [...this.#shared, ...this.#tokenShared]) for (const c of pool) c.destroy();
   }
 
   #later(ms: number, work: () => void): void {
@@ -252,9 +258,9 @@ class Worker {
     this.#timers.add(timer);
   }
 
-  /** The least busy of this worker's keep-alive connections to a node. */
-  #connection(node: number): RawConnection {
-    const pool = this.#shared[node] as RawConnection[];
+  /** The least busy of this worker's keep-alive connections to a node (of `pools`). */
+  #connection(node: number, pools = this.#shared): RawConnection {
+    const pool = pools[node] as RawConnection[];
     for (let i = pool.length - 1; i >= 0; i--) if (pool[i]?.closed === true) pool.splice(i, 1);
     if (pool.length < this.setup.sharedConnections) {
       const fresh = new RawConnection(
@@ -267,8 +273,12 @@ class Worker {
     return pool.reduce((a, b) => (b.load < a.load ? b : a));
   }
 
-  async #send(sim: Sim, request: Parameters<RawConnection['request']>[0]): Promise<FramedResponse> {
-    return this.#connection(sim.node).request(request);
+  async #send(
+    sim: Sim,
+    request: Parameters<RawConnection['request']>[0],
+    pools = this.#shared,
+  ): Promise<FramedResponse> {
+    return this.#connection(sim.node, pools).request(request);
   }
 
   async #token(sim: Sim): Promise<void> {
@@ -281,12 +291,16 @@ class Worker {
       await this.#pacer?.slot();
       const started = performance.now();
       try {
-        const answer = await this.#send(sim, {
-          method: 'POST',
-          path: `/${this.setup.tenantId}/oauth2/v2.0/token`,
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: form,
-        });
+        const answer = await this.#send(
+          sim,
+          {
+            method: 'POST',
+            path: `/${this.setup.tenantId}/oauth2/v2.0/token`,
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: form,
+          },
+          this.#tokenShared,
+        );
         retryAfter = this.#busy(answer, performance.now() - started);
         if (answer.status === 200) {
           sim.token = (
