@@ -28,6 +28,8 @@ export interface ErrorFrame {
   readonly id: number | null;
   readonly status: number;
   readonly error: { readonly code: string; readonly message: string; readonly target?: string };
+  /** What a 503 or 429 asks the agent to wait, as the POST's Retry-After header says it. */
+  readonly retryAfter?: string;
 }
 
 export type AgentChannelAnswer = AckFrame | ErrorFrame;

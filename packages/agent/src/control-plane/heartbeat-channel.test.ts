@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { isTetherError } from '@tether/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { retryAfterOf } from '../himds/backoff.js';
 import { DIRECT_EGRESS } from '../network/egress.js';
 import { makeTestTls, type TestTls } from '../test-support/test-tls.js';
 import { HeartbeatChannel } from './heartbeat-channel.js';
@@ -133,6 +134,25 @@ void describe('heartbeats over the agent channel', () => {
         isTetherError(error) && error.code === 'ERR_AUTH_FAILED' && /revoked/.test(error.message),
     );
     assert.equal(posts.count, 0, 'a refusal on the channel is not sent again by POST');
+    heartbeats.close();
+  });
+
+  void test("a 503 error frame's Retry-After travels with the refusal, as the POST's header does", async () => {
+    answer = (frame) => ({
+      type: 'error',
+      id: frame.id,
+      status: 503,
+      error: { code: 'ServiceUnavailable', message: 'busy' },
+      retryAfter: '4',
+    });
+    const { heartbeats, posts } = channel();
+    await assert.rejects(heartbeats.heartbeat(target, 'token-1', {}), (error: unknown) => {
+      assert.ok(isTetherError(error));
+      assert.equal(error.code, 'ERR_CONTROL_PLANE_REFUSED');
+      assert.equal(retryAfterOf(error), '4');
+      return true;
+    });
+    assert.equal(posts.count, 0);
     heartbeats.close();
   });
 

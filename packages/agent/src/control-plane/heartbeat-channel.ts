@@ -80,7 +80,12 @@ export class HeartbeatChannel {
         return heartbeatAnswerOf(
           frame.type === 'ack'
             ? { status: 200, body: frame.body as Record<string, unknown> }
-            : { status: frame.status, body: { error: frame.error } },
+            : {
+                status: frame.status,
+                body: { error: frame.error },
+                headers:
+                  typeof frame.retryAfter === 'string' ? { 'retry-after': frame.retryAfter } : {},
+              },
         );
       } catch (error) {
         if (!(error instanceof ChannelUnavailable)) throw error;

@@ -50,7 +50,14 @@ interface SimChannel {
   readonly token: string;
   readonly ready: Promise<void>;
   /** The frame waiting for its answer: one at a time, as the agent sends them. */
-  waiting: ((answer: { status: number; text: string } | Error) => void) | undefined;
+  waiting: ((answer: FrameAnswer | Error) => void) | undefined;
+}
+
+/** A frame's answer as the POST's would be read: status, body or error, Retry-After. */
+interface FrameAnswer {
+  status: number;
+  text: string;
+  retryAfter?: string | undefined;
 }
 
 const HEARTBEAT_BODY = (name: string): string =>
@@ -394,7 +401,7 @@ class Worker {
    * One heartbeat frame over the machine's agent channel, opened first when it has none (or one
    * to another node, or with an older token); an error frame is the POST's status and error.
    */
-  async #frame(sim: Sim): Promise<{ status: number; text: string }> {
+  async #frame(sim: Sim): Promise<FrameAnswer> {
     let channel = sim.channel;
     if (channel !== undefined && (channel.node !== sim.node || channel.token !== sim.token)) {
       channel.ws.terminate();
@@ -403,7 +410,7 @@ class Worker {
     channel ??= this.#openChannel(sim);
     await channel.ready;
     const open = channel;
-    const answer = await new Promise<{ status: number; text: string } | Error>((resolve) => {
+    const answer = await new Promise<FrameAnswer | Error>((resolve) => {
       open.waiting = resolve;
       open.ws.send(
         `{"type":"heartbeat","id":${sim.index},"body":${HEARTBEAT_BODY(sim.machine.name)}}`,
@@ -440,12 +447,18 @@ class Worker {
     ws.on('error', () => undefined);
     ws.on('message', (data: Buffer) => {
       const text = data.toString('utf8');
-      const frame = JSON.parse(text) as { status?: number; body?: unknown; error?: unknown };
+      const frame = JSON.parse(text) as {
+        status?: number;
+        body?: unknown;
+        error?: unknown;
+        retryAfter?: string;
+      };
       const waiting = channel.waiting;
       channel.waiting = undefined;
       waiting?.({
         status: frame.status ?? 0,
         text: JSON.stringify(frame.error ?? frame.body ?? null),
+        retryAfter: frame.retryAfter,
       });
     });
     ws.once('close', (code: number) => {

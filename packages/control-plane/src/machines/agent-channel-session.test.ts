@@ -3,9 +3,11 @@
 // and a stop that waits for the heartbeats being stored before it closes.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { STORE_BUSY_RETRY_AFTER_SECONDS } from '../api/build-app.js';
 import type { Caller } from '../api/caller.js';
 import type { RouteDependencies, RouteSpec } from '../api/route-spec.js';
 import { ManualClock } from '../clock.js';
+import { StoreBusyError } from '../store/store-unavailable.js';
 import { AgentChannelSession, type AgentChannelContext } from './agent-channel-session.js';
 import type { HeartbeatService } from './heartbeat-service.js';
 
@@ -117,6 +119,26 @@ void describe('agent channel frames', () => {
     assert.equal(sent[0]?.['status'], 403);
     assert.equal(closes[0]?.code, 4403);
     assert.ok(Buffer.byteLength(closes[0]?.reason ?? '') <= 123);
+  });
+
+  void it("says a 503's Retry-After in the error frame, as the POST says it in its header", async () => {
+    const busy = new StoreBusyError(10, 5000, { cause: new Error('timeout exceeded') });
+    const { session, sent, closes } = world({ answer: () => Promise.reject(busy) });
+    await session.receive(beat(7));
+    const frame = sent[0] ?? {};
+    assert.equal(frame['status'], 503);
+    assert.equal(frame['id'], 7);
+    const seconds = Number(frame['retryAfter']);
+    assert.ok(
+      seconds >= STORE_BUSY_RETRY_AFTER_SECONDS.min &&
+        seconds <= STORE_BUSY_RETRY_AFTER_SECONDS.max,
+      `retryAfter ${String(frame['retryAfter'])}`,
+    );
+    assert.deepEqual(closes, [], 'a busy node keeps the channel');
+    // An answer without one (a refused frame) carries none.
+    const other = world({ allowed: false });
+    await other.session.receive(beat(1));
+    assert.equal('retryAfter' in (other.sent[0] ?? {}), false);
   });
 
   void it('on stop, answers the heartbeat being stored, then closes; later frames are not taken', async () => {

@@ -232,7 +232,14 @@ export class AgentChannelSession {
     correlationId: string,
   ): { status: number; message: string } {
     const answer = errorAnswer(error, this.context.log, correlationId);
-    this.send({ type: 'error', id, status: answer.status, error: answer.body.error });
+    const retryAfter = answer.headers['retry-after'];
+    this.send({
+      type: 'error',
+      id,
+      status: answer.status,
+      error: answer.body.error,
+      ...(retryAfter === undefined ? {} : { retryAfter }),
+    });
     return { status: answer.status, message: answer.body.error.message };
   }
 
