@@ -4,7 +4,7 @@
 // time and a machine's rate stays what an agent's could be. The server's CPU time is read from
 // /proc/<pid>/stat, as for the HTTP load.
 import WebSocket from 'ws';
-import { cpuMsOf, type LoadTarget, type Measured } from './keep-alive-load.js';
+import { cpuMsOf, emptyMeasured, type LoadTarget, type Measured } from './keep-alive-load.js';
 
 export interface ChannelSpec {
   /** `/subscriptions/…/machines/{m}/agentChannel?api-version=…` */
@@ -84,14 +84,7 @@ export async function measureFrames(
   inFlight: number,
   ms: number,
 ): Promise<Measured> {
-  const result: Measured = {
-    requests: 0,
-    errors: 0,
-    ms: 0,
-    cpuMs: 0,
-    clientCpuMs: 0,
-    latencies: [],
-  };
+  const result = emptyMeasured();
   let cursor = 0;
   const cpuBefore = cpuMsOf(target.pid);
   const clientBefore = process.cpuUsage();

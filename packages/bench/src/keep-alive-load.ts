@@ -30,6 +30,11 @@ export interface Measured {
   latencies: number[];
 }
 
+/** A measurement before its first request. */
+export function emptyMeasured(): Measured {
+  return { requests: 0, errors: 0, ms: 0, cpuMs: 0, clientCpuMs: 0, latencies: [] };
+}
+
 /** user + system CPU of a process so far, in milliseconds. */
 export function cpuMsOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -46,14 +51,7 @@ export async function measure(
   next: () => Buffer,
   ms: number,
 ): Promise<Measured> {
-  const result: Measured = {
-    requests: 0,
-    errors: 0,
-    ms: 0,
-    cpuMs: 0,
-    clientCpuMs: 0,
-    latencies: [],
-  };
+  const result = emptyMeasured();
   const cpuBefore = cpuMsOf(target.pid);
   const clientBefore = process.cpuUsage();
   const started = performance.now();
