@@ -1,6 +1,8 @@
 // The agent channel: one long-lived WebSocket per machine, opened at the machine's own
 // `…/machines/{m}/agentChannel?api-version=…` with its bearer token, that carries heartbeats as
-// small JSON text frames and answers each once it is stored.
+// small JSON text frames and answers each once it is stored; the other way, the control plane
+// says when one of the machine's goal states changed, so the agent fetches it then instead of
+// holding a long poll for it.
 
 /** The last path segment of the channel's URL, after the machine's resource id. */
 export const AGENT_CHANNEL_SEGMENT = 'agentChannel';
@@ -33,6 +35,35 @@ export interface ErrorFrame {
 }
 
 export type AgentChannelAnswer = AckFrame | ErrorFrame;
+
+/** The goal states whose changes the control plane announces over the channel. */
+export const GOAL_STATE_NOTICES = ['extensions', 'guestConfiguration'] as const;
+export type GoalStateNotice = (typeof GOAL_STATE_NOTICES)[number];
+
+/**
+ * The control plane's first frame on every channel: the goal states it announces there. From
+ * then on, until the channel closes, a change to one of them is a `goalStateChanged` frame; a
+ * change made while no channel was open is not announced, so an agent fetches each goal state
+ * once when a channel opens after none was.
+ */
+export interface HelloFrame {
+  readonly type: 'hello';
+  readonly notices: readonly GoalStateNotice[];
+}
+
+/**
+ * The machine's goal state for `service` changed: the agent fetches it as it does at start
+ * (its goal-state GET without `after`). It carries
+ * no goal state itself, so whatever passes it on (HIMDS to the agent's other services) cannot
+ * change what they fetch.
+ */
+export interface GoalStateChangedFrame {
+  readonly type: 'goalStateChanged';
+  readonly service: GoalStateNotice;
+}
+
+/** Every frame the control plane sends. Agents ignore a type they do not know. */
+export type AgentChannelServerFrame = AgentChannelAnswer | HelloFrame | GoalStateChangedFrame;
 
 /** Close codes besides the standard ones (1001 the node stopping, 1008 too many frames…). */
 export const AGENT_CHANNEL_CLOSE = {
