@@ -1,21 +1,25 @@
 // `npm run bench fleet -- --machines N --nodes K --heartbeat-interval S [--database sqlite|postgres]
 // [--largest M] [--node-workers W] [--workers W] [--seconds T] [--connect-rate R]
-// [--connect-minutes C]`: a simulated fleet
+// [--connect-minutes C] [--long-poll]`: a simulated fleet
 // (fleet/simulated-fleet.ts; --workers is its processes) against
 // the real `tether server`, side by side in one run:
 // - server CPU per heartbeat with one node and with K nodes over PostgreSQL (PostgreSQL's own
 //   CPU shown apart);
 // - API p99 latency (GET of a machine) with the fleet's heartbeats against without them;
-// - memory per connected machine (each holding its long poll) against a bare node:https server
-//   holding the same connections;
+// - memory per connected machine against a bare node:https server (with a bare `ws` server for
+//   the channels) holding the same connections;
 // - with --largest M, whether one node holds M machines at a 5-minute heartbeat, every one of
-//   them holding its long poll; the node serves with `--node-workers` workers (by default as
+//   them waiting for its goal state to change; the node serves with `--node-workers` workers (by default as
 //   many as the open-file limit of one process requires), against a bare node:https floor of as
-//   many processes. Its machines start (a token, then a long poll on a connection of its own) at
+//   many processes. Its machines start (a token, then their channel or long poll) at
 //   most --connect-rate per second over all simulator processes, halving the rate when the node
 //   answers 503 busy (each machine waits out the Retry-After it was given) and easing it when
 //   answers come slowly. With --connect-minutes, the fleet's connecting (and its floor's) stops
 //   counting after C minutes: what holds then is measured, the rest going on connecting.
+// Machines wait for goal-state changes as agents do: each holds its agent channel, over which
+// the control plane announces changes, and fetches its goal state when told; with --long-poll,
+// each holds an extension long poll (renewed every minute) instead, as against a control plane
+// that announces nothing.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -73,6 +77,8 @@ interface FleetArgs {
   seconds: number;
   connectRate: number;
   connectMinutes: number;
+  /** Machines hold long polls instead of listening for notices on their channels. */
+  longPoll: boolean;
 }
 
 function parse(argv: readonly string[]): FleetArgs {
@@ -89,6 +95,7 @@ function parse(argv: readonly string[]): FleetArgs {
       seconds: { type: 'string', default: '20' },
       'connect-rate': { type: 'string', default: '400' },
       'connect-minutes': { type: 'string', default: '0' },
+      'long-poll': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -118,7 +125,13 @@ function parse(argv: readonly string[]): FleetArgs {
     seconds: positive('seconds', values.seconds),
     connectRate: positive('connect-rate', values['connect-rate']),
     connectMinutes: positive('connect-minutes', values['connect-minutes'], 0),
+    longPoll: values['long-poll'],
   };
+}
+
+/** How the simulated machines wait for their goal state to change. */
+function waitingBy(args: FleetArgs): string {
+  return args.longPoll ? 'long poll held' : 'agent channel open, no long poll';
 }
 
 /** Resident memory of a process, in bytes. */
@@ -225,7 +238,8 @@ async function memoryPerMachine(
           machines: machines.slice(from, to),
           workers: args.workers,
           longPoll: true,
-          // Opened at each machine's first heartbeat, after memory is measured.
+          notices: !args.longPoll,
+          // Opened at each machine's first heartbeat when it holds a long poll instead.
           channel: true,
         }),
       );
@@ -385,7 +399,7 @@ export async function run(argv: readonly string[]): Promise<void> {
     const offered = args.machines / args.heartbeatSeconds;
     const rows: Row[] = [
       {
-        metric: 'memory per connected machine (long poll held), fresh process',
+        metric: `memory per connected machine (${waitingBy(args)}), fresh process`,
         value: Math.round(tetherMemory.wholeFleet),
         unit: 'B',
         floor: Math.round(floorMemory.wholeFleet),
@@ -454,6 +468,7 @@ export async function run(argv: readonly string[]): Promise<void> {
         machines,
         workers: args.workers,
         longPoll: true,
+        notices: !args.longPoll,
         channel: true,
       });
       fleets.push(spread);
@@ -486,14 +501,14 @@ export async function run(argv: readonly string[]): Promise<void> {
       rows.push(failureRow(`${args.nodes} nodes`, many));
     }
     rows.push(failureRow('one node', single), {
-      metric: 'long polls held before the heartbeats',
+      metric: `machines waiting for goal-state changes (${waitingBy(args)}) before the heartbeats`,
       value: held,
       unit: 'machines',
       floor: machines.length,
     });
 
     report(
-      `fleet: ${args.machines} simulated machines (onboarded through the API in ${onboardSeconds.toFixed(0)} s, setup untimed; tokens, long polls armed in ${connectSeconds.toFixed(0)} s) at a ${args.heartbeatSeconds} s heartbeat, ${args.workers} simulator processes, ${args.database}, ${args.seconds} s windows (${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(1) ?? '?'})`,
+      `fleet: ${args.machines} simulated machines (onboarded through the API in ${onboardSeconds.toFixed(0)} s, setup untimed; tokens, ${args.longPoll ? 'long polls armed' : 'channels opened'} in ${connectSeconds.toFixed(0)} s) at a ${args.heartbeatSeconds} s heartbeat, ${args.workers} simulator processes, ${args.database}, ${args.seconds} s windows (${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(1) ?? '?'})`,
       rows,
     );
 
@@ -514,7 +529,7 @@ const DELIVERY_TIMEOUT_MS = 120_000;
 const CONNECTIONS_PER_PROCESS_SHARE = 0.8;
 
 /**
- * One node, `--largest` machines at a 5-minute heartbeat, every one holding its long poll. Past
+ * One node, `--largest` machines at a 5-minute heartbeat, every one waiting for changes. Past
  * what one process's open files allow, the node serves its port with workers (PostgreSQL only),
  * the simulator runs in as many processes and the long polls come from several 127.0.0.x
  * source addresses, so that no process and no address runs out. The floor is a bare
@@ -593,6 +608,7 @@ async function largestFleet(
       machines,
       workers: simulators,
       longPoll: true,
+      notices: !args.longPoll,
       sourceAddresses: sources,
       connectsPerSecond: args.connectRate,
       startWithinMs: args.connectMinutes * 60_000,
@@ -611,8 +627,8 @@ async function largestFleet(
   const fleet = await connect(node.port);
   const armSeconds = (performance.now() - started) / 1000;
   fleet.heartbeats(300_000);
-  // A minute of the steady state: every long poll answered and renewed once, a fifth of the
-  // heartbeats sent.
+  // A minute of the steady state: every long poll (if held) answered and renewed once, a fifth
+  // of the heartbeats sent.
   const cpuBefore = cpuOfTree(node.pid);
   const busyAtConnect = (await fleet.stats(true)).busyAnswers;
   await sleep(WINDOW_MS);
@@ -647,7 +663,7 @@ async function largestFleet(
   const busy = cpuMs / WINDOW_MS;
   // The node's figures at once: the floor that follows takes as long again to connect.
   console.log(
-    `largest fleet, node: ${held} machines holding their poll; ${Math.round((after.rss - before.rss) / Math.max(1, held))} B and ${round2((busy * 1e6) / Math.max(1, held))} µs/s of CPU per machine; heartbeat p99 ${round2(summarize(stats.heartbeatLatencies).p99)} ms; delivery p99 ${round2(summarize(deliveries.fromAnswer).p99)} ms`,
+    `largest fleet, node: ${held} machines waiting for changes (${waitingBy(args)}); ${Math.round((after.rss - before.rss) / Math.max(1, held))} B and ${round2((busy * 1e6) / Math.max(1, held))} µs/s of CPU per machine; heartbeat p99 ${round2(summarize(stats.heartbeatLatencies).p99)} ms; delivery p99 ${round2(summarize(deliveries.fromAnswer).p99)} ms`,
   );
 
   // The floor, afterwards: the same connections held by a bare node:https server with as many workers.
@@ -676,10 +692,10 @@ async function largestFleet(
   const delivery = summarize(deliveries.fromAnswer);
   const processes = `${after.pids.length} processes (primary and ${workers} workers)`;
   report(
-    `fleet, largest: one node${workers > 1 ? ` of ${processes}` : ''}, ${args.largest} machines seeded into the database (${onboardSeconds.toFixed(0)} s) and connected${fleet.partial ? ` as far as ${args.connectMinutes} minutes allowed` : ''} (${armSeconds.toFixed(0)} s, each machine its token then its long poll: the last token at ${(fleet.tokenMs / 1000).toFixed(0)} s, the last poll ${(fleet.armMs / 1000).toFixed(0)} s later; the floor's ${floorArmSeconds.toFixed(0)} s) from ${simulators} simulator processes and ${sources.length} source addresses, 5-minute heartbeat, ${WINDOW_MS / 1000} s of steady state (floor: a bare node:https server of as many processes holding the same connections, ${FLOOR_WINDOW_MS / 1000} s) (${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(1) ?? '?'})`,
+    `fleet, largest: one node${workers > 1 ? ` of ${processes}` : ''}, ${args.largest} machines seeded into the database (${onboardSeconds.toFixed(0)} s) and connected${fleet.partial ? ` as far as ${args.connectMinutes} minutes allowed` : ''} (${armSeconds.toFixed(0)} s, each machine its token then its ${args.longPoll ? 'long poll' : 'channel'}: the last token at ${(fleet.tokenMs / 1000).toFixed(0)} s, the last ${args.longPoll ? 'poll' : 'channel'} ${(fleet.armMs / 1000).toFixed(0)} s later; the floor's ${floorArmSeconds.toFixed(0)} s) from ${simulators} simulator processes and ${sources.length} source addresses, 5-minute heartbeat, ${WINDOW_MS / 1000} s of steady state (floor: a bare node:https server of as many processes holding the same connections, ${FLOOR_WINDOW_MS / 1000} s) (${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(1) ?? '?'})`,
     [
       {
-        metric: 'machines holding their long poll',
+        metric: `machines waiting for goal-state changes (${waitingBy(args)})`,
         value: held,
         unit: 'machines',
         floor: args.largest,
@@ -692,11 +708,17 @@ async function largestFleet(
         unit: 'req',
       },
       { metric: 'heartbeats answered in the window', value: stats.heartbeatsOk, unit: 'req' },
-      { metric: 'long polls renewed in the window', value: stats.pollAnswers, unit: 'req' },
+      {
+        metric: args.longPoll
+          ? 'long polls renewed in the window'
+          : 'goal states fetched on a notice in the window',
+        value: stats.pollAnswers,
+        unit: 'req',
+      },
       { metric: 'heartbeat latency p50 / p99', value: round2(heartbeat.p50), unit: 'ms' },
       { metric: '', value: round2(heartbeat.p99), unit: 'ms' },
       {
-        metric: `long poll: extension request answered to its delivery, p50 / p99 (${deliveries.fromAnswer.length} of ${DELIVERY_SAMPLE} machines)`,
+        metric: `${args.longPoll ? 'long poll' : 'notice'}: extension request answered to its delivery, p50 / p99 (${deliveries.fromAnswer.length} of ${DELIVERY_SAMPLE} machines)`,
         value: round2(delivery.p50),
         unit: 'ms',
       },
@@ -747,7 +769,7 @@ async function largestFleet(
   }
   if (held < args.largest) {
     console.log(
-      `largest fleet: ${args.largest - held} machines not holding their poll at the end of the window; polls failed by status: ${JSON.stringify(stats.pollFailures)}`,
+      `largest fleet: ${args.largest - held} machines not waiting for changes at the end of the window; polls or channels failed by status: ${JSON.stringify(stats.pollFailures)}`,
     );
   }
 }

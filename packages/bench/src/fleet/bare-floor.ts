@@ -4,13 +4,18 @@
 // Its access tokens are random text as long as Tether's, so that each held poll carries the
 // same request as it does there (a bearer token is about a kilobyte of its headers).
 // With several workers it serves its port as `tether server --workers` does: node:cluster, the
-// primary handing each connection to the next worker, so that each holds its share.
+// primary handing each connection to the next worker, so that each holds its share. An agent
+// channel is taken by a bare `ws` server on the same port, which says hello as Tether does and
+// acks each heartbeat frame with an empty body.
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
 import { serveFloorUntilTerminated } from '../floor-server.js';
+
+const HELLO = JSON.stringify({ type: 'hello', notices: ['extensions', 'guestConfiguration'] });
 
 export function serveBareFloor(
   certFile: string,
@@ -83,5 +88,20 @@ function floorServer(certFile: string, keyFile: string, tokenLength: number): Se
     },
   );
   server.maxConnections = Number.MAX_SAFE_INTEGER;
+  const channels = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    perMessageDeflate: false,
+  });
+  server.on('upgrade', (request, socket, head: Buffer) =>
+    channels.handleUpgrade(request, socket, head, (ws) => {
+      ws.on('error', () => undefined);
+      ws.on('message', (data: Buffer) => {
+        const { id } = JSON.parse(data.toString('utf8')) as { id: number };
+        ws.send(`{"type":"ack","id":${id},"status":200,"body":{}}`);
+      });
+      ws.send(HELLO);
+    }),
+  );
   return server;
 }

@@ -29,6 +29,12 @@ export interface WorkerSetup {
    * heartbeat, as the agent does), rather than POSTs over the shared connections.
    */
   readonly channel: boolean;
+  /**
+   * Each machine opens its agent channel as it starts, and fetches its extension goal state
+   * once then and again whenever the channel says it changed, holding no long poll: what agents
+   * do when the control plane announces changes. Heartbeats go over the channel.
+   */
+  readonly notices: boolean;
   /** Local addresses (127.0.0.x) the long polls are spread over, so ephemeral ports last. */
   readonly sourceAddresses: readonly string[];
   /**
@@ -68,9 +74,9 @@ export interface WorkerStats {
   readonly retryAfter: string[];
   /** Milliseconds, heartbeats answered 2xx since the last reset. */
   readonly heartbeatLatencies: number[];
-  /** Machines whose long poll is held right now, by node index. */
+  /** Machines waiting for a change to their goal state right now (a held long poll, or an open channel that announces it), by node index. */
   readonly pollsHeld: number[];
-  /** Long-poll answers (the wait ran out, or a change) since the last reset. */
+  /** Long-poll answers (the wait ran out, or a change), or goal states fetched on a notice, since the last reset. */
   readonly pollAnswers: number;
   readonly pollFailures: Record<string, number>;
   /** Starts (token requests, first polls) answered 503 busy, each waited out as it asked. */

@@ -1,7 +1,9 @@
 // A worker process of the fleet simulator: its share of the simulated machines, each speaking the
-// agent's protocol with its own key — a token by client assertion, heartbeats on a schedule, the
-// extension goal-state long poll held on a connection of its own — and moving to another node
-// when its own goes away, with the agent's full-jitter backoff.
+// agent's protocol with its own key — a token by client assertion, heartbeats on a schedule, and
+// either the extension goal-state long poll held on a connection of its own or, as agents do
+// when the control plane announces changes, the agent channel held open and the goal state
+// fetched when a notice says it changed — and moving to another node when its own goes away,
+// with the agent's full-jitter backoff.
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { DEFAULT_BACKOFF, fullJitterDelay, retryAfterDelay } from '@tether/agent/himds/backoff';
@@ -40,8 +42,11 @@ interface Sim {
   failures: number;
   /** Consecutive failures of heartbeats, for theirs: each service backs off on its own. */
   beatFailures: number;
-  /** Its agent channel, once a heartbeat opened it (with `setup.channel`). */
+  /** Its agent channel, once a heartbeat opened it (with `setup.channel`) or it started. */
   channel: SimChannel | undefined;
+  /** A goal-state fetch is in flight; `fetchAgain`: a notice came meanwhile. */
+  fetching: boolean;
+  fetchAgain: boolean;
 }
 
 interface SimChannel {
@@ -49,9 +54,26 @@ interface SimChannel {
   readonly node: number;
   readonly token: string;
   readonly ready: Promise<void>;
+  /** Settles with the control plane's hello frame: what the channel announces. */
+  readonly hello: Promise<readonly string[]>;
   /** The frame waiting for its answer: one at a time, as the agent sends them. */
   waiting: ((answer: FrameAnswer | Error) => void) | undefined;
+  /** Closed from this side. */
+  dropped: boolean;
 }
+
+/** The upgrade was answered with an HTTP status instead. */
+class ChannelRefused extends ConnectionLost {
+  constructor(
+    readonly status: number,
+    readonly retryAfter: string | undefined,
+  ) {
+    super(`channel refused: ${status}`);
+  }
+}
+
+/** A channel the control plane closed is opened again after up to this long, at random. */
+const REOPEN_SPREAD_MS = 30_000;
 
 /** A frame's answer as the POST's would be read: status, body or error, Retry-After. */
 interface FrameAnswer {
@@ -123,6 +145,8 @@ class Worker {
       failures: 0,
       beatFailures: 0,
       channel: undefined,
+      fetching: false,
+      fetchAgain: false,
     }));
   }
 
@@ -130,7 +154,8 @@ class Worker {
   readonly progress = { tokenMs: 0, armMs: 0 };
 
   async start(): Promise<{ tokenMs: number; armMs: number }> {
-    if (this.setup.longPoll && this.setup.machineByMachine) return this.#startEach();
+    const waits = this.setup.longPoll || this.setup.notices;
+    if (waits && this.setup.machineByMachine) return this.#startEach();
     // A long start (tens of thousands of machines) says how far it has got every 30 s.
     let phase = 'tokens';
     let done = 0;
@@ -158,13 +183,13 @@ class Worker {
       const tokenMs = performance.now() - started;
       this.progress.tokenMs = tokenMs;
       started = performance.now();
-      if (this.setup.longPoll) {
-        phase = 'long polls';
+      if (waits) {
+        phase = this.setup.notices ? 'channels' : 'long polls';
         done = 0;
         await inParallel(
           this.#sims.length,
           async (i) => {
-            await this.#firstPoll(this.#sims[i] as Sim);
+            await this.#arm(this.#sims[i] as Sim);
             done++;
           },
           PARALLEL,
@@ -207,7 +232,7 @@ class Worker {
           await this.#token(sim);
           tokens++;
           lastToken = performance.now();
-          await this.#firstPoll(sim);
+          await this.#arm(sim);
           polls++;
         },
         PARALLEL,
@@ -252,7 +277,7 @@ class Worker {
     this.heartbeats(0);
     for (const sim of this.#sims) {
       sim.poll?.destroy();
-      sim.channel?.ws.terminate();
+      if (sim.channel !== undefined) this.#drop(sim.channel);
     }
     for (const pool of [...this.#shared, ...this.#tokenShared]) for (const c of pool) c.destroy();
   }
@@ -402,14 +427,8 @@ class Worker {
    * to another node, or with an older token); an error frame is the POST's status and error.
    */
   async #frame(sim: Sim): Promise<FrameAnswer> {
-    let channel = sim.channel;
-    if (channel !== undefined && (channel.node !== sim.node || channel.token !== sim.token)) {
-      channel.ws.terminate();
-      channel = undefined;
-    }
-    channel ??= this.#openChannel(sim);
-    await channel.ready;
-    const open = channel;
+    const open = this.#channel(sim);
+    await open.ready;
     const answer = await new Promise<FrameAnswer | Error>((resolve) => {
       open.waiting = resolve;
       open.ws.send(
@@ -420,39 +439,87 @@ class Worker {
     return answer;
   }
 
+  /**
+   * The machine's open channel, or a new one when it has none (or one to another node, or with
+   * an older token), which replaces the old.
+   */
+  #channel(sim: Sim): SimChannel {
+    const channel = sim.channel;
+    if (channel !== undefined && channel.node === sim.node && channel.token === sim.token)
+      return channel;
+    if (channel !== undefined) this.#drop(channel);
+    return this.#openChannel(sim);
+  }
+
+  #drop(channel: SimChannel): void {
+    channel.dropped = true;
+    channel.ws.terminate();
+  }
+
   #openChannel(sim: Sim): SimChannel {
     const endpoint = this.setup.nodes[sim.node] as RawConnection['endpoint'];
+    const addresses = this.setup.sourceAddresses;
+    // One TLS context for all (the `ca` option would build one per connection), and each
+    // channel from one of the source addresses, as the long polls are, so that ports last.
     const options = {
-      ca: this.setup.ca,
+      secureContext: this.#context,
       servername: 'localhost',
       headers: { authorization: `Bearer ${sim.token}` },
       perMessageDeflate: false,
+      ...(addresses.length === 0 ? {} : { localAddress: addresses[sim.index % addresses.length] }),
     } as WebSocket.ClientOptions;
     const ws = new WebSocket(
       `wss://${endpoint.host}:${endpoint.port}${sim.machine.path}/agentChannel?${V}`,
       options,
     );
+    let said!: (notices: readonly string[]) => void;
+    let failed!: (error: Error) => void;
+    const hello = new Promise<readonly string[]>((resolve, reject) => {
+      said = resolve;
+      failed = reject;
+    });
     const ready = new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('unexpected-response', (_request, response) => {
         response.resume();
         ws.terminate();
-        reject(new ConnectionLost(`channel refused: ${response.statusCode ?? '?'}`));
+        const retryAfter = response.headers['retry-after'];
+        reject(new ChannelRefused(response.statusCode ?? 0, retryAfter));
       });
       ws.once('error', (error) => reject(new ConnectionLost(error.message)));
       ws.once('close', () => reject(new ConnectionLost('channel closed')));
     });
-    ready.catch(() => undefined);
-    const channel: SimChannel = { ws, node: sim.node, token: sim.token, ready, waiting: undefined };
+    ready.catch(failed);
+    hello.catch(() => undefined);
+    const channel: SimChannel = {
+      ws,
+      node: sim.node,
+      token: sim.token,
+      ready,
+      hello,
+      waiting: undefined,
+      dropped: false,
+    };
     ws.on('error', () => undefined);
     ws.on('message', (data: Buffer) => {
       const text = data.toString('utf8');
       const frame = JSON.parse(text) as {
+        type?: string;
+        notices?: string[];
+        service?: string;
         status?: number;
         body?: unknown;
         error?: unknown;
         retryAfter?: string;
       };
+      if (frame.type === 'hello') {
+        said(frame.notices ?? []);
+        return;
+      }
+      if (frame.type === 'goalStateChanged') {
+        if (frame.service === 'extensions' && this.setup.notices) this.#fetch(sim);
+        return;
+      }
       const waiting = channel.waiting;
       channel.waiting = undefined;
       waiting?.({
@@ -462,13 +529,143 @@ class Worker {
       });
     });
     ws.once('close', (code: number) => {
+      failed(new ConnectionLost(`channel closed (${code}) before its hello`));
       if (sim.channel === channel) sim.channel = undefined;
       const waiting = channel.waiting;
       channel.waiting = undefined;
       waiting?.(new ConnectionLost(`channel closed (${code})`));
+      // Closed by the control plane (a stopping node, an expired token): an agent listening for
+      // notices opens another soon, spread out, rather than at its next heartbeat.
+      if (this.setup.notices && !channel.dropped && !this.#stopped) {
+        sim.polling = false;
+        if (code === 4401) sim.token = '';
+        setTimeout(
+          () => void this.#listen(sim).catch(() => undefined),
+          Math.random() * REOPEN_SPREAD_MS,
+        );
+      }
     });
     sim.channel = channel;
     return channel;
+  }
+
+  /** How a machine waits for changes to its goal state: a long poll, or notices on its channel. */
+  #arm(sim: Sim): Promise<void> {
+    return this.setup.notices ? this.#listen(sim) : this.#firstPoll(sim);
+  }
+
+  /**
+   * Opens the machine's channel (paced as a poll on a new connection is), waits for its hello
+   * and fetches the goal state once, as the agent does after a time without a channel: changes
+   * made then were not announced. Tried again with the agent's backoff until it is open.
+   */
+  async #listen(sim: Sim): Promise<void> {
+    for (;;) {
+      if (this.#stopped) return;
+      if (sim.token === '') await this.#token(sim);
+      await this.#pacer?.slot();
+      const started = performance.now();
+      const node = sim.node;
+      let retryAfter: number | undefined;
+      try {
+        const channel = this.#channel(sim);
+        await channel.hello;
+        this.#pacer?.answered(performance.now() - started);
+        if (sim.channel !== channel) continue;
+        sim.polling = true;
+        this.#back(sim, node);
+        this.#fetch(sim);
+        return;
+      } catch (error) {
+        if (!(error instanceof ConnectionLost)) throw error;
+        count(this.#stats.pollFailures, error instanceof ChannelRefused ? error.status : 0);
+        if (error instanceof ChannelRefused && error.status === 503) {
+          this.#pacer?.busy();
+          this.#stats.busyAnswers++;
+          retryAfter = retryAfterDelay(error.retryAfter, Date.now(), Math.random);
+        } else if (error instanceof ChannelRefused && error.status === 401) {
+          sim.token = '';
+        } else if (error instanceof ChannelRefused && error.status < 500) {
+          throw new Error(`the channel of ${sim.machine.name} was refused: ${error.status}`);
+        } else {
+          this.#lost(sim);
+        }
+      }
+      sim.failures++;
+      await sleep(retryAfter ?? fullJitterDelay(sim.failures, DEFAULT_BACKOFF, Math.random));
+    }
+  }
+
+  /**
+   * The goal state at once (no `after`), over the shared connections: what an agent does when
+   * told it changed. A notice during a fetch fetches again after it.
+   */
+  #fetch(sim: Sim): void {
+    if (sim.fetching) {
+      sim.fetchAgain = true;
+      return;
+    }
+    sim.fetching = true;
+    sim.fetchAgain = false;
+    const node = sim.node;
+    this.#send(sim, {
+      method: 'GET',
+      path: `${sim.machine.path}/extensionGoalState?${V}`,
+      headers: { authorization: `Bearer ${sim.token}` },
+    }).then(
+      (answer) => {
+        sim.fetching = false;
+        if (answer.status === 200) {
+          this.#stats.pollAnswers++;
+          this.#carried(sim, answer.body.toString('utf8'));
+          this.#back(sim, node);
+          if (sim.fetchAgain) this.#fetch(sim);
+          return;
+        }
+        count(this.#stats.pollFailures, answer.status);
+        this.#sample({ status: answer.status, text: answer.body.toString('utf8') });
+        const retryAfter =
+          answer.status === 503
+            ? retryAfterDelay(headerOf(answer.head, 'retry-after'), Date.now(), Math.random)
+            : undefined;
+        sim.failures++;
+        setTimeout(
+          () => {
+            if (this.#stopped) return;
+            if (answer.status === 401)
+              void this.#token(sim).then(
+                () => this.#fetch(sim),
+                () => undefined,
+              );
+            else this.#fetch(sim);
+          },
+          retryAfter ?? fullJitterDelay(sim.failures, DEFAULT_BACKOFF, Math.random),
+        );
+      },
+      () => {
+        sim.fetching = false;
+        if (this.#stopped) return;
+        count(this.#stats.pollFailures, 0);
+        sim.failures++;
+        setTimeout(
+          () => this.#stopped || this.#fetch(sim),
+          fullJitterDelay(sim.failures, DEFAULT_BACKOFF, Math.random),
+        );
+      },
+    );
+  }
+
+  /** A goal state's answer: its generation, and the operations it carried, first seen when. */
+  #carried(sim: Sim, text: string): void {
+    const goal = JSON.parse(text) as {
+      generation: number;
+      extensions?: { name: string; operation: unknown }[];
+    };
+    sim.generation = goal.generation;
+    const carried = (goal.extensions ?? []).filter((e) => e.operation != null).map((e) => e.name);
+    this.#operations[sim.machine.name] = carried;
+    const delivered = (this.#deliveries[sim.machine.name] ??= {});
+    for (const name of carried) delivered[name] ??= Date.now();
   }
 
   #sample(answer: { status: number; text: string }): void {
@@ -573,17 +770,7 @@ class Worker {
             : undefined;
         if (answer.status === 200) {
           if (query !== '') this.#stats.pollAnswers++;
-          const goal = JSON.parse(answer.body.toString('utf8')) as {
-            generation: number;
-            extensions?: { name: string; operation: unknown }[];
-          };
-          sim.generation = goal.generation;
-          const carried = (goal.extensions ?? [])
-            .filter((e) => e.operation != null)
-            .map((e) => e.name);
-          this.#operations[sim.machine.name] = carried;
-          const delivered = (this.#deliveries[sim.machine.name] ??= {});
-          for (const name of carried) delivered[name] ??= Date.now();
+          this.#carried(sim, answer.body.toString('utf8'));
           this.#back(sim, node);
           this.#poll(sim, armed, failed);
           return;

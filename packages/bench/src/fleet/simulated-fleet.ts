@@ -64,6 +64,11 @@ export interface FleetOptions {
   readonly machineByMachine?: boolean;
   /** Heartbeats over each machine's agent channel, as agents send them; POSTs when false. */
   readonly channel?: boolean;
+  /**
+   * Instead of a long poll, each machine holds its agent channel from the start and fetches its
+   * goal state when the channel announces a change (implies `channel`).
+   */
+  readonly notices?: boolean;
 }
 
 export interface FleetStats {
@@ -131,7 +136,8 @@ export class SimulatedFleet {
         connectsPerSecond: (options.connectsPerSecond ?? 0) / count,
         startWithinMs: options.startWithinMs ?? 0,
         machineByMachine: options.machineByMachine ?? false,
-        channel: options.channel ?? false,
+        channel: (options.channel ?? false) || (options.notices ?? false),
+        notices: options.notices ?? false,
       };
       child.send({ type: 'setup', setup } satisfies ToWorker);
     }

@@ -1,7 +1,8 @@
 // Wake-up of long polls: a machine's waiting goal-state requests, woken when its goal state
 // changes, on whichever node holds them (the change is published to every node). Cheap per
 // waiter (one timer, one listener, and a machine's only waiter kept as itself rather than in a
-// collection of its own) so a fleet can all wait.
+// collection of its own) so a fleet can all wait. An agent channel listens the same way, for as
+// long as it is open, and tells its agent of each change.
 import type { Kysely } from 'kysely';
 import {
   clusterChannelOf,
@@ -31,9 +32,14 @@ export const MAX_WAITERS_PER_MACHINE = 8;
 /** One per database: the routes and the expiry sweep of a server share it through `of(db)`. */
 const BY_DATABASE = new WeakMap<object, GoalStateWaiters>();
 
+/** Told of each change to one machine's goal state; must not throw. */
+export type ChangeListener = () => void;
+
 export class GoalStateWaiters {
   /** A machine's waiter, or its waiters oldest first when it has several. */
   private readonly waiting = new Map<string, Waiter | Waiter[]>();
+  /** A machine's listener, or its listeners when it has several (a channel being replaced). */
+  private readonly listening = new Map<string, ChangeListener | ChangeListener[]>();
   private readonly channel: ClusterChannel | undefined;
   private readonly topic: ClusterTopic;
 
@@ -44,8 +50,14 @@ export class GoalStateWaiters {
     if (cluster === undefined) return;
     cluster.channel.subscribe(cluster.topic, (machineId) => this.wakeHere(machineId));
     // A change published while this node was not listening is unknown: every poll held here
-    // is answered, and its agent asks again for what is current.
-    cluster.channel.onReset({ resync: () => Promise.resolve(this.wakeAll()) });
+    // is answered and every listener told, and each agent asks again for what is current.
+    cluster.channel.onReset({
+      resync: () => {
+        this.wakeAll();
+        for (const machineId of [...this.listening.keys()]) this.tell(machineId);
+        return Promise.resolve();
+      },
+    });
   }
 
   static of(db: Kysely<Database>): GoalStateWaiters {
@@ -97,9 +109,36 @@ export class GoalStateWaiters {
     return { done, cancel: () => settle('changed') };
   }
 
+  /** Machines with a listener on this node. */
+  get listened(): number {
+    return this.listening.size;
+  }
+
+  /**
+   * Calls `listener` on each change to `machineId`'s goal state, published by any node, until
+   * the returned function is called.
+   */
+  listen(machineId: string, listener: ChangeListener): () => void {
+    const held = this.listening.get(machineId);
+    if (held === undefined) this.listening.set(machineId, listener);
+    else if (Array.isArray(held)) held.push(listener);
+    else this.listening.set(machineId, [held, listener]);
+    return () => {
+      const now = this.listening.get(machineId);
+      if (now === listener) this.listening.delete(machineId);
+      else if (Array.isArray(now)) {
+        const rest = now.filter((each) => each !== listener);
+        if (rest.length === 0) this.listening.delete(machineId);
+        else this.listening.set(machineId, rest.length === 1 ? (rest[0] as ChangeListener) : rest);
+      }
+    };
+  }
+
   /** On shutdown: answers every request waiting on this node now, so none holds it open. */
   wakeAll(): void {
-    for (const machineId of [...this.waiting.keys()]) this.wakeHere(machineId);
+    for (const machineId of [...this.waiting.keys()]) {
+      for (const waiter of [...this.waitersOf(machineId)]) waiter.settle('changed');
+    }
   }
 
   /** Answers every request waiting for `machineId`'s goal state, on every node. */
@@ -110,6 +149,14 @@ export class GoalStateWaiters {
 
   private wakeHere(machineId: string): void {
     for (const waiter of [...this.waitersOf(machineId)]) waiter.settle('changed');
+    this.tell(machineId);
+  }
+
+  private tell(machineId: string): void {
+    const held = this.listening.get(machineId);
+    if (held === undefined) return;
+    if (Array.isArray(held)) for (const listener of [...held]) listener();
+    else held();
   }
 
   private waitersOf(machineId: string): readonly Waiter[] {

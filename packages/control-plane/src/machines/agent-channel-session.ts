@@ -3,7 +3,7 @@
 // allowed at the machine), stored by the same HeartbeatService and answered with the same body
 // or error. A refused token or action ends the channel; so does a frame that cannot be read or
 // a rate no agent sends. The transport (a WebSocket) is the caller's: this sees text only.
-import type { AckFrame, ErrorFrame } from '@tether/protocol';
+import type { AgentChannelServerFrame, GoalStateNotice } from '@tether/protocol';
 import { AGENT_CHANNEL_CLOSE } from '@tether/protocol';
 import secureJson from 'secure-json-parse';
 import { errorAnswer, storeUnavailable } from '../api/build-app.js';
@@ -99,6 +99,16 @@ export class AgentChannelSession {
   private closeIfStopped(): void {
     if (this.inFlight === 0 && this.stopping !== undefined)
       this.close(this.stopping.code, this.stopping.reason);
+  }
+
+  /** Tells the agent what this channel announces: its first frame. */
+  hello(notices: readonly GoalStateNotice[]): void {
+    this.send({ type: 'hello', notices });
+  }
+
+  /** Tells the agent that its goal state for `service` changed; nothing once the channel ends. */
+  announce(service: GoalStateNotice): void {
+    if (this.stopping === undefined) this.send({ type: 'goalStateChanged', service });
   }
 
   /** The transport closed from the other side. */
@@ -243,7 +253,7 @@ export class AgentChannelSession {
     return { status: answer.status, message: answer.body.error.message };
   }
 
-  private send(frame: AckFrame | ErrorFrame): void {
+  private send(frame: AgentChannelServerFrame): void {
     if (!this.closed) this.transport.send(JSON.stringify(frame));
   }
 

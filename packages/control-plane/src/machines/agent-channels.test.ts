@@ -9,6 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { AGENT_CHANNEL_CLOSE, DEFAULT_AGENT_CONFIGURATION } from '@tether/protocol';
 import WebSocket from 'ws';
+import { setTimeout as delay } from 'node:timers/promises';
+import { GoalStateWaiters } from '../extensions/goal-state-waiters.js';
+import { gcWaitersOf } from '../guest-configuration/gc-services.js';
 import { TestControlPlane } from '../server/testing/test-control-plane.js';
 import { testBackends } from '../store/testing/test-databases.js';
 import { onboardMachine } from './testing/machine-agents.js';
@@ -22,7 +25,9 @@ const REPORT = {
 
 interface Opened {
   ws: WebSocket;
-  /** Frames received, parsed, in order. */
+  /** The channel's first frame. */
+  hello: Record<string, unknown>;
+  /** Frames received after the hello, parsed, in order. */
   frames: Record<string, unknown>[];
   closed: Promise<{ code: number; reason: string }>;
   next(): Promise<Record<string, unknown>>;
@@ -53,8 +58,16 @@ for (const backend of testBackends()) {
       });
       const frames: Record<string, unknown>[] = [];
       const waiting: ((frame: Record<string, unknown>) => void)[] = [];
+      let hello: (frame: Record<string, unknown>) => void;
+      const said = new Promise<Record<string, unknown>>((resolve) => (hello = resolve));
+      let first = true;
       ws.on('message', (data: Buffer) => {
         const frame = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
+        if (first) {
+          first = false;
+          hello(frame);
+          return;
+        }
         frames.push(frame);
         waiting.shift()?.(frame);
       });
@@ -64,13 +77,18 @@ for (const backend of testBackends()) {
         ),
       );
       return new Promise((resolve, reject) => {
-        ws.once('open', () =>
-          resolve({
-            ws,
-            frames,
-            closed,
-            next: () => new Promise((take) => waiting.push(take)),
-          }),
+        ws.once(
+          'open',
+          () =>
+            void said.then((frame) =>
+              resolve({
+                ws,
+                hello: frame,
+                frames,
+                closed,
+                next: () => new Promise((take) => waiting.push(take)),
+              }),
+            ),
         );
         ws.once('error', reject);
       });
@@ -161,6 +179,40 @@ for (const backend of testBackends()) {
       });
       channel.ws.close(1000);
       assert.equal((await channel.closed).code, 1000);
+    });
+
+    void it("tells the agent of each change to its machine's goal states while open", async () => {
+      await onboard('ch-n');
+      const n = machines['ch-n']!;
+      const machineId = machinePath('ch-n').toLowerCase();
+      const extensions = GoalStateWaiters.of(cp.db);
+      const guestConfiguration = gcWaitersOf(cp.db)!;
+      const before = extensions.listened;
+      const channel = await open(channelPath('ch-n'), n.token);
+      assert.deepEqual(channel.hello, {
+        type: 'hello',
+        notices: ['extensions', 'guestConfiguration'],
+      });
+      assert.equal(extensions.listened, before + 1);
+      // Another machine's change says nothing here; the channel's own machine's does.
+      extensions.wake(machinePath('ch-a').toLowerCase());
+      guestConfiguration.wake(machineId);
+      assert.deepEqual(await channel.next(), {
+        type: 'goalStateChanged',
+        service: 'guestConfiguration',
+      });
+      extensions.wake(machineId);
+      assert.deepEqual(await channel.next(), { type: 'goalStateChanged', service: 'extensions' });
+      // Heartbeats still go both ways between notices.
+      channel.ws.send(JSON.stringify({ type: 'heartbeat', id: 9, body: REPORT }));
+      assert.equal((await channel.next())['type'], 'ack');
+      assert.equal(channel.frames.length, 3);
+      channel.ws.close(1000);
+      await channel.closed;
+      // The listener goes with the channel.
+      for (let i = 0; i < 50 && extensions.listened !== before; i++) await delay(10);
+      assert.equal(extensions.listened, before);
+      assert.equal(guestConfiguration.listened, before);
     });
 
     void it('answers a refused upgrade with the HTTP answer of the same request', async () => {

@@ -4,16 +4,19 @@
 // cannot serve). Every refused upgrade goes to the router as an ordinary request, which answers
 // and logs it with the HTTP error body of any route. Open channels are pinged and dropped when
 // they stop answering, closed when their token expires, and closed with 1001 when the node stops.
+// While open, a channel tells its agent of every change to the machine's goal states (extensions,
+// guest configuration), made through any node: the agent fetches them then, and holds no long poll.
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import proxyAddr from '@fastify/proxy-addr';
-import { AGENT_CHANNEL_CLOSE } from '@tether/protocol';
+import { AGENT_CHANNEL_CLOSE, GOAL_STATE_NOTICES, type GoalStateNotice } from '@tether/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ArmError } from '../api/arm-error.js';
 import type { Caller } from '../api/caller.js';
 import { DEFAULT_BODY_LIMIT } from '../api/route-spec.js';
+import type { GoalStateWaiters } from '../extensions/goal-state-waiters.js';
 import type { TokenAuthenticator } from '../identity/token-authenticator.js';
 import { CREDENTIAL_CLAIM } from '../identity/access-token-issuer.js';
 import { validMachineScope } from '../resources/arm-scope.js';
@@ -45,6 +48,8 @@ export interface AgentChannelsOptions extends Omit<AgentChannelContext, 'rate' |
   trustedProxies?: readonly string[] | undefined;
   /** Revocations: a channel whose principal or credential is named is checked again at once. */
   revocations?: Pick<TokenAuthenticator, 'onRevocation'> | undefined;
+  /** The goal states announced over the channel, each by the changes it publishes. */
+  notices?: Partial<Record<GoalStateNotice, Pick<GoalStateWaiters, 'listen'>>> | undefined;
 }
 
 interface OpenChannel {
@@ -56,6 +61,8 @@ interface OpenChannel {
   /** Pinged at the last sweep. */
   pinged: boolean;
   readonly expiry: NodeJS.Timeout;
+  /** Ends its goal-state listening. */
+  readonly unlisten: () => void;
 }
 
 export type Router = (request: IncomingMessage, response: ServerResponse) => void;
@@ -209,6 +216,7 @@ export class AgentChannels {
       alive: true,
       pinged: false,
       expiry,
+      unlisten: this.listen(session, machineId),
     };
     this.open.set(ws, channel);
     this.opened++;
@@ -222,6 +230,7 @@ export class AgentChannels {
     ws.on('error', (error) => log.debug({ err: error, machineId }, 'agent channel error'));
     ws.once('close', (code: number) => {
       session.closedByPeer();
+      channel.unlisten();
       clearTimeout(expiry);
       this.open.delete(ws);
       log.info({ machineId, code }, 'agent channel closed');
@@ -229,6 +238,24 @@ export class AgentChannels {
     // One line each way per connection, where the POST writes one per heartbeat.
     log.info({ machineId, remoteAddress: clientIp() }, 'agent channel opened');
     if (this.stopping) session.stop(1001, 'the control-plane node is stopping; connect again');
+  }
+
+  /**
+   * Says hello, naming the goal states announced here, and listens for their changes; the agent
+   * fetches each once when a channel opens after none was, so the hello comes after listening.
+   */
+  private listen(session: AgentChannelSession, machineId: string): () => void {
+    const notices = this.options.notices ?? {};
+    const announced = GOAL_STATE_NOTICES.filter((service) => notices[service] !== undefined);
+    const ends = announced.map((service) =>
+      (notices[service] as Pick<GoalStateWaiters, 'listen'>).listen(machineId, () =>
+        session.announce(service),
+      ),
+    );
+    session.hello(announced);
+    return () => {
+      for (const end of ends) end();
+    };
   }
 
   /** The channels of a revoked principal or credential check their token now, not at their next frame. */

@@ -32,6 +32,8 @@ import { SharedAuthorizer } from '../cluster/shared-authorizer.js';
 import { armRoutes } from '../resources/arm-routes.js';
 import type { Database } from '../store/schema.js';
 import { readSetting, SETTING_KEYS } from '../store/settings.js';
+import { GoalStateWaiters } from '../extensions/goal-state-waiters.js';
+import { gcWaitersOf } from '../guest-configuration/gc-services.js';
 import { healthRoutes } from './health-routes.js';
 import { installRoutes } from '../install/install-routes.js';
 
@@ -177,6 +179,10 @@ export async function createControlPlaneApp(
     log: app.log,
     revocations: identity.authenticator,
     pingIntervalMs: options.agentChannelPingMs,
+    notices: {
+      extensions: GoalStateWaiters.of(db),
+      guestConfiguration: gcWaitersOf(db),
+    },
   });
   authorizer.share(db, channel, (error) =>
     app.log.error({ err: error }, 'role assignments not read back after a change on another node'),
