@@ -182,10 +182,13 @@ export class AgentChannels {
     machineId: string,
   ): void {
     const log = this.options.log;
-    const clientIp = (): string =>
+    // Read once: the upgrade request (its headers carry the token twice) is not kept for the
+    // channel's life only to name its address.
+    const address =
       this.trust === undefined
         ? (request.socket.remoteAddress ?? '')
         : (proxyAddr.all(request, this.trust).at(-1) ?? '');
+    const clientIp = (): string => address;
     const session = new AgentChannelSession(
       this.context,
       {
