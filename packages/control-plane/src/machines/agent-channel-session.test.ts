@@ -8,8 +8,14 @@ import type { Caller } from '../api/caller.js';
 import type { RouteDependencies, RouteSpec } from '../api/route-spec.js';
 import { ManualClock } from '../clock.js';
 import { StoreBusyError } from '../store/store-unavailable.js';
-import { AgentChannelSession, type AgentChannelContext } from './agent-channel-session.js';
-import type { HeartbeatService } from './heartbeat-service.js';
+import { ArmError } from '../api/arm-error.js';
+import type { LocalChange } from '@tether/protocol';
+import {
+  AgentChannelSession,
+  type AgentChannelContext,
+  type FrameRate,
+} from './agent-channel-session.js';
+import type { HeartbeatService, ReadHeartbeat } from './heartbeat-service.js';
 
 const MACHINE = '/subscriptions/s/resourcegroups/rg/providers/microsoft.hybridcompute/machines/m';
 const CALLER: Caller = {
@@ -19,7 +25,9 @@ const CALLER: Caller = {
   claims: {},
 };
 
-function world(options: { allowed?: boolean; answer?: () => Promise<unknown> } = {}) {
+function world(
+  options: { allowed?: boolean; answer?: () => Promise<unknown>; rate?: FrameRate } = {},
+) {
   const clock = new ManualClock();
   const sent: Record<string, unknown>[] = [];
   const closes: { code: number; reason: string }[] = [];
@@ -34,9 +42,27 @@ function world(options: { allowed?: boolean; answer?: () => Promise<unknown> } =
     authorizer: { isAllowed: () => options.allowed ?? true },
     activityLog: { record: () => Promise.resolve(), recordWith: () => Promise.resolve() },
   } as unknown as RouteDependencies;
+  /** Every body the service was asked to read. */
+  const reads: unknown[] = [];
+  const answer = options.answer ?? (() => Promise.resolve({ heartbeatIntervalSeconds: 300 }));
   const service = {
-    answer: options.answer ?? (() => Promise.resolve({ heartbeatIntervalSeconds: 300 })),
+    read: (body: unknown): ReadHeartbeat => {
+      reads.push(body);
+      const object = body as { bad?: unknown; localChanges?: LocalChange[] };
+      if (object.bad !== undefined) throw new ArmError('InvalidRequestContent', 'bad body');
+      return {
+        reportJson: JSON.stringify(body),
+        reportHash: JSON.stringify(body),
+        switchedOff: false,
+        localChanges: { journal: '', changes: object.localChanges ?? [] },
+      };
+    },
+    store: (_call: unknown, read: ReadHeartbeat) => {
+      stored.push(read);
+      return answer();
+    },
   } as unknown as HeartbeatService;
+  const stored: ReadHeartbeat[] = [];
   const context: AgentChannelContext = {
     route,
     service,
@@ -44,7 +70,7 @@ function world(options: { allowed?: boolean; answer?: () => Promise<unknown> } =
     available: () => true,
     clock,
     log: { warn: () => undefined, error: () => undefined },
-    rate: { burst: 3, perSecond: 1 },
+    rate: options.rate ?? { burst: 3, perSecond: 1 },
   };
   const session = new AgentChannelSession(
     context,
@@ -56,7 +82,7 @@ function world(options: { allowed?: boolean; answer?: () => Promise<unknown> } =
     MACHINE,
     () => '10.0.0.1',
   );
-  return { clock, sent, closes, session };
+  return { clock, sent, closes, session, reads, stored };
 }
 
 const beat = (id: number): string => JSON.stringify({ type: 'heartbeat', id, body: {} });
@@ -71,6 +97,73 @@ void describe('agent channel frames', () => {
       { type: 'ack', id: 2, status: 200, body: { heartbeatIntervalSeconds: 300 } },
     ]);
     assert.deepEqual(closes, []);
+  });
+
+  void it('reads a body once while the agent sends the same text, and any other body again', async () => {
+    const { session, sent, reads, stored } = world({ rate: { burst: 100, perSecond: 1 } });
+    const frame = (id: number, body: string): string =>
+      `{"type":"heartbeat","id":${id},"body":${body}}`;
+    await session.receive(frame(1, '{"v":1}'));
+    await session.receive(frame(2, '{"v":1}'));
+    await session.receive(frame(30, '{"v":1}'));
+    assert.deepEqual(reads, [{ v: 1 }], 'the same text is not read again');
+    assert.equal(stored.length, 3, 'but stored every time');
+    assert.deepEqual(
+      sent.map((f) => f['id']),
+      [1, 2, 30],
+    );
+    // Another text, even of the same value, is read; so is the first one when it comes back.
+    await session.receive(frame(4, '{"v": 1}'));
+    await session.receive(frame(5, '{"v":1}'));
+    assert.equal(reads.length, 3);
+    // A body that is refused is not kept: the same text is read, and refused, again.
+    await session.receive(frame(6, '{"bad":1}'));
+    await session.receive(frame(7, '{"bad":1}'));
+    assert.equal(reads.length, 5);
+    assert.deepEqual(
+      sent.slice(-2).map((f) => [f['id'], f['status']]),
+      [
+        [6, 400],
+        [7, 400],
+      ],
+    );
+    // Nor is one that carries local changes: each is stored as read from its own frame.
+    const changes = '{"localChanges":[{"id":1}]}';
+    await session.receive(frame(8, changes));
+    await session.receive(frame(9, changes));
+    assert.equal(reads.length, 7);
+    // The envelope in another spelling is read in full, as before.
+    await session.receive('{"id":10,"type":"heartbeat","body":{"v":1}}');
+    await session.receive('{"type":"heartbeat", "id":11, "body":{"v":1}}');
+    assert.equal(reads.length, 9);
+    assert.deepEqual(
+      sent.slice(-2).map((f) => [f['id'], f['status']]),
+      [
+        [10, 200],
+        [11, 200],
+      ],
+    );
+  });
+
+  void it('takes the id and body of a frame with repeated keys as JSON.parse does', async () => {
+    const { session, sent, reads, closes } = world({ rate: { burst: 100, perSecond: 1 } });
+    await session.receive('{"type":"heartbeat","id":1,"body":{"v":1}}');
+    // The text after the envelope is not one value: the frame is read in full, its last id wins.
+    await session.receive('{"type":"heartbeat","id":2,"body":{"v":1},"id":3}');
+    await session.receive('{"type":"heartbeat","id":4,"body":{"v":1},"body":{"v":2}}');
+    assert.deepEqual(
+      sent.map((f) => f['id']),
+      [1, 3, 4],
+    );
+    assert.deepEqual(reads, [{ v: 1 }, { v: 1 }, { v: 2 }]);
+    // A key the router refuses is refused inside a split body too.
+    await session.receive('{"type":"heartbeat","id":5,"body":{"constructor":{"prototype":{}}}}');
+    assert.equal(sent.at(-1)?.['status'], 400);
+    assert.equal(sent.at(-1)?.['id'], null);
+    assert.deepEqual(
+      closes.map((c) => c.code),
+      [1008],
+    );
   });
 
   void it('refuses frames that are not heartbeats with 400 and closes (1008)', async () => {

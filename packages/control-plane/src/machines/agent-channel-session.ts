@@ -20,10 +20,9 @@ import {
 } from '../api/route-spec.js';
 import { ArmError } from '../api/arm-error.js';
 import type { Clock } from '../clock.js';
-import type { HeartbeatService } from './heartbeat-service.js';
+import { PARSE_OPTIONS, parseFrameBody, splitHeartbeatFrame } from './heartbeat-frame.js';
+import type { HeartbeatService, ReadHeartbeat } from './heartbeat-service.js';
 
-/** As the router's JSON parser: prototype-poisoning keys are refused. */
-const PARSE_OPTIONS = { protoAction: 'error', constructorAction: 'error' } as const;
 /** A close reason is at most 123 bytes. */
 const MAX_REASON_BYTES = 123;
 
@@ -63,6 +62,11 @@ export class AgentChannelSession {
   private stopping: { code: number; reason: string } | undefined;
   private tokens: number;
   private refilledAt: number;
+  /**
+   * The body text of the last heartbeat stored and how it read: the same text again (an agent
+   * whose report did not change) is not read again. Bodies with local changes are not kept.
+   */
+  private last: { text: string; read: ReadHeartbeat } | undefined;
 
   constructor(
     private readonly context: AgentChannelContext,
@@ -125,12 +129,35 @@ export class AgentChannelSession {
       );
       return;
     }
+    const read = this.readFrame(text);
+    if (read === undefined) return;
+    this.inFlight++;
+    try {
+      await this.heartbeat(read);
+    } finally {
+      this.inFlight--;
+      this.closeIfStopped();
+    }
+  }
+
+  /**
+   * A heartbeat frame's id and body (or, for the last body again, its reading); undefined when
+   * the frame was refused.
+   */
+  private readFrame(text: string): FrameRead | undefined {
+    const split = splitHeartbeatFrame(text);
+    if (split !== undefined) {
+      const last = this.last;
+      if (last !== undefined && last.text === split.body) return { id: split.id, read: last.read };
+      const body = parseFrameBody(split.body);
+      if (body !== undefined) return { id: split.id, body: body.value, text: split.body };
+    }
     let frame: unknown;
     try {
       frame = secureJson.parse(text, undefined, PARSE_OPTIONS);
     } catch {
       this.refuseFrame(null, 'The frame is not valid JSON.');
-      return;
+      return undefined;
     }
     const envelope = frame as { type?: unknown; id?: unknown; body?: unknown } | null;
     const id =
@@ -139,22 +166,17 @@ export class AgentChannelSession {
         : null;
     if (typeof frame !== 'object' || frame === null || Array.isArray(frame) || id === null) {
       this.refuseFrame(null, "A frame is a JSON object with a non-negative integer 'id'.");
-      return;
+      return undefined;
     }
     if (envelope?.type !== 'heartbeat' || !('body' in frame)) {
       this.refuseFrame(id, "This channel takes frames {type: 'heartbeat', id, body} only.");
-      return;
+      return undefined;
     }
-    this.inFlight++;
-    try {
-      await this.heartbeat(id, envelope.body);
-    } finally {
-      this.inFlight--;
-      this.closeIfStopped();
-    }
+    return { id, body: envelope.body };
   }
 
-  private async heartbeat(id: number, body: unknown): Promise<void> {
+  private async heartbeat(frame: FrameRead): Promise<void> {
+    const { id } = frame;
     const { deps, route, service, available } = this.context;
     const correlationId = correlationIdOf({ headers: {} });
     // As the router's hook: a node that cannot serve says so before it checks anything.
@@ -191,14 +213,11 @@ export class AgentChannelSession {
       return;
     }
     try {
-      checkBodyDepth(body);
-      const answer = await service.answer({
-        machineId: this.machineId,
-        body,
-        caller,
-        correlationId,
-        clientIp: this.clientIp,
-      });
+      const read = frame.read ?? this.readBody(frame);
+      const answer = await service.store(
+        { machineId: this.machineId, caller, correlationId, clientIp: this.clientIp },
+        read,
+      );
       this.send({ type: 'ack', id, status: 200, body: answer });
     } catch (error) {
       // As the HTTP path: a failure that cannot be logged is answered as that failure.
@@ -210,6 +229,17 @@ export class AgentChannelSession {
       }
       this.answerError(id, failure, correlationId);
     }
+  }
+
+  /** Reads a body not read before; one without local changes is kept for the next frame. */
+  private readBody(frame: FrameRead): ReadHeartbeat {
+    checkBodyDepth(frame.body);
+    const read = this.context.service.read(frame.body);
+    this.last =
+      frame.text === undefined || read.localChanges.changes.length > 0
+        ? undefined
+        : { text: frame.text, read };
+    return read;
   }
 
   /**
@@ -267,6 +297,16 @@ export class AgentChannelSession {
     this.tokens -= 1;
     return true;
   }
+}
+
+interface FrameRead {
+  readonly id: number;
+  /** The body as parsed, when `read` is not given. */
+  readonly body?: unknown;
+  /** Its text, when the frame was split (splitHeartbeatFrame). */
+  readonly text?: string;
+  /** The body's reading, when it is the last body again. */
+  readonly read?: ReadHeartbeat;
 }
 
 function truncateReason(reason: string): string {

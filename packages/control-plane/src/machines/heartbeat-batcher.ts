@@ -3,7 +3,6 @@
 // report is the one on record (by its hash) and whose machine has not been silent long enough to
 // disconnect appends (machine, time) to the liveness log (liveness-log.ts); any other rewrites the
 // machine's agent row with its report and time, as the log's fold later does with the time alone.
-import { createHash } from 'node:crypto';
 import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database } from '../store/schema.js';
@@ -18,6 +17,8 @@ export interface HeartbeatWrite {
   machineId: string;
   /** JSON of the report. */
   report: string;
+  /** Its hash (reportHashOf). */
+  reportHash: string;
 }
 
 /** What the heartbeat answer needs; undefined when the machine has no agent row (deleted). */
@@ -88,7 +89,7 @@ export class HeartbeatBatcher {
 
   submit(write: HeartbeatWrite): Promise<HeartbeatRecord | undefined> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ machineId: write.machineId, report: write.report, resolve, reject });
+      this.pending.push({ ...write, resolve, reject });
       if (this.pending.length >= this.maxBatch) this.flushSoon(0);
       else this.flushSoon(this.windowMs);
     });
@@ -118,7 +119,7 @@ export class HeartbeatBatcher {
       [STAMP]: stamp,
       [GAP_START]: gapStart,
       [REPORT]: write.report,
-      [REPORT_HASH]: createHash('sha256').update(write.report).digest('base64'),
+      [REPORT_HASH]: write.reportHash,
       [MACHINE_ID]: write.machineId,
     }));
     try {

@@ -1,6 +1,7 @@
-// What a heartbeat does, whichever way it arrives (the router's route or the lean path in front
-// of it): validates the report and local changes, stores the changes once each, writes the
-// liveness with group commit and answers once that write is durable.
+// What a heartbeat does, whichever way it arrives (the router's route, the lean path in front
+// of it or the agent channel): validates the report and local changes, stores the changes once
+// each, writes the liveness with group commit and answers once that write is durable.
+import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { ArmError } from '../api/arm-error.js';
 import type { Caller } from '../api/caller.js';
@@ -9,7 +10,11 @@ import { GcSwitchWatch, gcSwitchedOff } from '../guest-configuration/gc-switch-w
 import { bodyObjectOf } from '../resources/arm-request.js';
 import type { Database } from '../store/schema.js';
 import { HeartbeatBatcher } from './heartbeat-batcher.js';
-import { parseHeartbeat, parseHeartbeatLocalChanges } from './heartbeat-body.js';
+import {
+  parseHeartbeat,
+  parseHeartbeatLocalChanges,
+  type HeartbeatLocalChanges,
+} from './heartbeat-body.js';
 import { DEFAULT_MACHINE_TIMINGS, type MachineTimings } from './machine-timings.js';
 import { recordLocalChanges } from './record-local-changes.js';
 
@@ -22,6 +27,20 @@ export interface HeartbeatCall {
   correlationId: string;
   /** Asked only when an activity-log event needs it. */
   clientIp: () => string;
+}
+
+/**
+ * A heartbeat body once validated: what storing it needs. It depends on the body alone, so a
+ * channel whose agent sends the same body again may store this again without reading it again.
+ */
+export interface ReadHeartbeat {
+  /** JSON of the report, as the agent row keeps it. */
+  readonly reportJson: string;
+  /** What tells an unchanged report (heartbeat-batcher.ts). */
+  readonly reportHash: string;
+  /** Whether the report turns guest configuration off (gcSwitchedOff). */
+  readonly switchedOff: boolean;
+  readonly localChanges: HeartbeatLocalChanges;
 }
 
 export interface HeartbeatAnswer {
@@ -44,11 +63,27 @@ export class HeartbeatService {
   }
 
   async answer(call: HeartbeatCall): Promise<HeartbeatAnswer> {
+    return this.store(call, this.read(call.body));
+  }
+
+  /** Validates a heartbeat body: both parts before either is stored, so a bad entry stores nothing. */
+  read(body: unknown): ReadHeartbeat {
+    const object = bodyObjectOf(body);
+    const report = parseHeartbeat(object);
+    const localChanges = parseHeartbeatLocalChanges(object);
+    const reportJson = JSON.stringify(report);
+    return {
+      reportJson,
+      reportHash: reportHashOf(reportJson),
+      switchedOff: gcSwitchedOff(report),
+      localChanges,
+    };
+  }
+
+  /** Stores a heartbeat as `read` gave it. */
+  async store(call: Omit<HeartbeatCall, 'body'>, read: ReadHeartbeat): Promise<HeartbeatAnswer> {
     const { machineId, caller } = call;
-    const body = bodyObjectOf(call.body);
-    // Both parts are validated before either is stored: a bad entry stores nothing.
-    const report = parseHeartbeat(body);
-    const localChanges = parseHeartbeatLocalChanges(body);
+    const { localChanges } = read;
     const acknowledged =
       localChanges.changes.length === 0 || caller === undefined
         ? undefined
@@ -63,9 +98,13 @@ export class HeartbeatService {
             },
             localChanges,
           );
-    const record = await this.batcher.submit({ machineId, report: JSON.stringify(report) });
+    const record = await this.batcher.submit({
+      machineId,
+      report: read.reportJson,
+      reportHash: read.reportHash,
+    });
     if (record === undefined) throw noIdentity(machineId);
-    const flip = GcSwitchWatch.of(this.db).observe(machineId, gcSwitchedOff(report), () =>
+    const flip = GcSwitchWatch.of(this.db).observe(machineId, read.switchedOff, () =>
       new Date(this.clock.now()).toISOString(),
     );
     if (flip !== undefined) await flip;
@@ -80,6 +119,10 @@ export class HeartbeatService {
       ...(acknowledged === undefined ? {} : { localChangesAcknowledged: acknowledged }),
     };
   }
+}
+
+export function reportHashOf(reportJson: string): string {
+  return createHash('sha256').update(reportJson).digest('base64');
 }
 
 export function noIdentity(machineId: string): ArmError {

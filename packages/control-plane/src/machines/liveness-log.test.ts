@@ -13,6 +13,7 @@ import { TestControlPlane } from '../server/testing/test-control-plane.js';
 import type { Database } from '../store/schema.js';
 import { testBackends, type TestDatabase } from '../store/testing/test-databases.js';
 import { HeartbeatBatcher } from './heartbeat-batcher.js';
+import { reportHashOf } from './heartbeat-service.js';
 import { foldLivenessLog, lastHeartbeatSql } from './liveness-log.js';
 import { DEFAULT_MACHINE_TIMINGS } from './machine-timings.js';
 import { newMachineKey, requestMachineToken } from './testing/machine-agents.js';
@@ -179,7 +180,8 @@ for (const backend of testBackends()) {
       return id;
     }
 
-    const submit = (machineId: string, report = '{"v":1}') => batcher.submit({ machineId, report });
+    const submit = (machineId: string, report = '{"v":1}') =>
+      batcher.submit({ machineId, report, reportHash: reportHashOf(report) });
 
     before(async () => {
       store = await backend.open();
