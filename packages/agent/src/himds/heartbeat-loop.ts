@@ -25,6 +25,7 @@ import {
   retryAfterOf,
   type BackoffPolicy,
 } from './backoff.js';
+import type { GoalStateNotices } from './goal-state-notices.js';
 import type { MachineTokenSource } from './machine-token-source.js';
 import { readServiceStatus, writeServiceStatus } from './service-status.js';
 
@@ -58,6 +59,8 @@ export interface HeartbeatOptions {
   readonly backoff?: BackoffPolicy;
   readonly keyOwner: { uid: number; gid: number };
   readonly log: (line: string) => void;
+  /** Where the goal-state notices the agent channel brings go (HIMDS's board). */
+  readonly notices?: GoalStateNotices;
 }
 
 export class HeartbeatLoop {
@@ -82,7 +85,18 @@ export class HeartbeatLoop {
   constructor(private readonly options: HeartbeatOptions) {
     this.channel =
       options.api === undefined
-        ? new HeartbeatChannel({ clock: options.clock, random: options.random, log: options.log })
+        ? new HeartbeatChannel({
+            clock: options.clock,
+            random: options.random,
+            log: options.log,
+            ...(options.notices === undefined ? {} : { notices: options.notices }),
+            // To keep the channel open for notices between heartbeats, as they would open it.
+            current: async () => ({
+              target: this.target,
+              token: (await options.tokens.token(options.state.endpoint)).token,
+            }),
+            tokenRefused: () => options.tokens.forget(),
+          })
         : undefined;
     this.api = options.api ?? {
       heartbeat: (this.channel as HeartbeatChannel).heartbeat,
