@@ -24,6 +24,23 @@ export interface Delivery {
   readonly operationId: string;
 }
 
+/** A fleet waiting for one extension's operation, however it learns of it. */
+export interface PushFleet {
+  /** Per machine, once its goal state named the operation. */
+  readonly deliveries: readonly (Delivery | undefined)[];
+  /** Connects every machine and has it wait; untimed. */
+  arm(): Promise<void>;
+  /** Resolves when every machine has had its operation delivered; rejects after `timeoutMs`. */
+  delivered(timeoutMs: number): Promise<void>;
+  close(): void;
+}
+
+/** The id of the operation a goal state's answer (JSON text) carries for `extension`, if any. */
+export function operationNamed(text: string, extension: string): string | undefined {
+  const answer = JSON.parse(text) as GoalStateAnswer;
+  return answer.extensions.find((e) => e.name === extension)?.operation?.id;
+}
+
 export interface PollOptions {
   readonly port: number;
   readonly ca: Buffer;
@@ -37,7 +54,7 @@ export interface PollOptions {
  * agent does on start) and then holds `after=<generation>`; an answer without an operation for
  * `extension` (a wait that timed out, another change) is followed at once by the next poll.
  */
-export class LongPollFleet {
+export class LongPollFleet implements PushFleet {
   readonly deliveries: (Delivery | undefined)[];
   #sockets: TLSSocket[] = [];
   #pending: number;
@@ -147,13 +164,12 @@ export class LongPollFleet {
             else this.#fail(error);
             return;
           }
-          const answer = JSON.parse(body) as GoalStateAnswer;
-          const wanted = answer.extensions.find((e) => e.name === this.options.extension);
-          if (armed && wanted?.operation != null) {
-            this.#deliver(index, { at, operationId: wanted.operation.id });
+          const operationId = operationNamed(body, this.options.extension);
+          if (armed && operationId !== undefined) {
+            this.#deliver(index, { at, operationId });
             return;
           }
-          poll(answer.generation);
+          poll((JSON.parse(body) as GoalStateAnswer).generation);
           if (!armed) {
             armed = true;
             resolve();

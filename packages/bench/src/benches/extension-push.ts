@@ -1,21 +1,46 @@
-// Push to a fleet: PUSH_BENCH_MACHINES (default 10,000) simulated agents each hold the goal-state
-// long poll on its own keep-alive TLS connection to the real `tether server`; the operator PUTs
-// one extension per machine (32 in flight) and each agent notes when its poll answers with the
-// new operation. The floor, same run: a bare node:https server (same certificate) holding as
-// many polls and answering each when its machine's "PUT" arrives, driven the same way.
+// Push to a fleet: PUSH_BENCH_MACHINES (default 10,000) simulated agents wait for a change to
+// their extension goal state from the real `tether server`; the operator PUTs one extension per
+// machine (32 in flight) and each agent notes when the goal state it reads names the new
+// operation: first PUT to last delivery, and the server's CPU per PUT + delivery.
+// PUSH_BENCH_MODE says how the agents wait:
+//   notices (default, what agents do): each machine holds its agent channel (a `ws` client over
+//     TLS, one shared secure context for all) and, on a goalStateChanged frame for extensions,
+//     fetches GET …/extensionGoalState (no `after`) over a pool of 64 keep-alive connections
+//     the fleet shares, each taken in turn. A shared pool, not one each: 10,000 channels plus
+//     10,000 idle connections would not fit the open-file limit of one process (20,000 here),
+//     and an agent's own connection, idle between changes, would be closed by the server's
+//     keep-alive timeout, so each fetch would add a TLS handshake that costs Tether and the
+//     floor alike and only hides the difference between them.
+//   long-poll: each machine holds GET …/extensionGoalState?after=<gen>&wait=60 on its own
+//     keep-alive TLS connection, the fallback when no channel announces changes.
+//   both: one mode after the other against the same fleet (the second's goal states also carry
+//     the first's extension, on both servers).
+// The floor, same run and same client: a bare node:https server (same certificate) with a bare
+// `ws` server on its port, holding as many channels or polls; when a machine's "PUT" arrives it
+// sends that machine's channel the notice or answers its held poll, and it answers every request
+// with Tether's own bytes captured from a sample machine (its operation id, extension name and
+// generation swapped in). PUSH_BENCH_ROUNDS (default 1) rounds per server, floor first.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
+import WebSocket, { WebSocketServer } from 'ws';
+import { AGENT_CHANNEL_SEGMENT } from '@tether/protocol';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dataDirPaths } from '@tether/control-plane/server/data-dir';
 import { handlerManifestOf } from '@tether/extensions/handler-packages';
 import { makePublisherKey, publishPackage } from '../extension-publisher.js';
-import { LongPollFleet, type GoalStateAnswer, type PollingMachine } from '../long-poll-fleet.js';
+import {
+  LongPollFleet,
+  type GoalStateAnswer,
+  type PollingMachine,
+  type PushFleet,
+} from '../long-poll-fleet.js';
+import { NoticeFleet } from '../notice-fleet.js';
 import {
   inParallel,
   onboardFleet,
@@ -30,11 +55,15 @@ import { exited, listening } from '../tether-process.js';
 
 const REQUESTED = Number(process.env['PUSH_BENCH_MACHINES'] ?? 10_000);
 const ROUNDS = Number(process.env['PUSH_BENCH_ROUNDS'] ?? 1);
+const MODES = ['notices', 'long-poll'] as const;
+type Mode = (typeof MODES)[number];
 const PUT_PARALLEL = 32;
+/** The keep-alive connections a fleet's fetches share in notice mode. */
+const FETCH_CONNECTIONS = 64;
 const WAIT_SECONDS = 60;
 const DELIVERY_TIMEOUT_MS = 120_000;
-/** Descriptors besides the long polls: the API client, the database, logs, pipes. */
-const FD_HEADROOM = 256;
+/** Descriptors besides the channels or polls: fetch pool, API client, database, logs, pipes. */
+const FD_HEADROOM = 256 + FETCH_CONNECTIONS;
 const PACKAGE = { publisher: 'Tether.Bench', type: 'PushProbe', version: '1.0.0' } as const;
 const SAMPLE_EXTENSION = 'PushSample';
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
@@ -64,18 +93,35 @@ interface RoundResult {
 interface FloorScript {
   initial: Answer;
   put: Answer;
+  /** The held poll's answer once the PUT is made. */
   delivery: Answer;
-  /** The operation id in `put` and `delivery`, replaced by a fresh one per PUT. */
+  /** The goal state fetched (no `after`) once the PUT is made. */
+  fetched: Answer;
+  /** The channel's first frame, and the frame that announced the PUT. */
+  hello: string;
+  notice: string;
+  /** The operation id in `put`, `delivery` and `fetched`, replaced by a fresh one per PUT. */
   operationId: string;
-  /** The extension name in `put` and `delivery`, replaced by the one each PUT names. */
+  /** The extension name in `put`, `delivery` and `fetched`, replaced by the one each PUT names. */
   extension: string;
 }
 
+/** The modes PUSH_BENCH_MODE names: one of MODES, or `both`. */
+export function modesOf(value: string | undefined): Mode[] {
+  if (value === undefined || value === '') return ['notices'];
+  if (value === 'both') return [...MODES];
+  if ((MODES as readonly string[]).includes(value)) return [value as Mode];
+  throw new Error(
+    `PUSH_BENCH_MODE=${value} is not a mode: notices (the default), long-poll or both`,
+  );
+}
+
 export async function run(): Promise<void> {
+  const modes = modesOf(process.env['PUSH_BENCH_MODE']);
   const root = await mkdtemp(join(tmpdir(), 'tether-push-bench-'));
   const dataDir = join(root, 'data');
   const children: ChildProcess[] = [];
-  const fleets: LongPollFleet[] = [];
+  const fleets: PushFleet[] = [];
   try {
     const fdLimit = openFileLimit();
     const machineCount = Math.max(1, Math.min(REQUESTED, fdLimit - FD_HEADROOM));
@@ -108,7 +154,7 @@ export async function run(): Promise<void> {
       `${group}/providers/Microsoft.HybridCompute/machines/${name}`;
     const all = fleet.machines.map((m) => ({ path: machinePath(m.name), token: m.token }));
     const sampleMachine = all.pop() as PollingMachine;
-    const script = await captureScript(api, sampleMachine, admin);
+    const script = await captureScript(api, port, ca, sampleMachine, admin);
 
     const tls = dataDirPaths(dataDir).tls;
     const floorChild = spawn(
@@ -122,87 +168,55 @@ export async function run(): Promise<void> {
 
     const tether: Target = { label: 'tether', port, pid: server.child.pid ?? 0 };
     const floor: Target = { label: 'floor', port: floorPort, pid: floorChild.pid ?? 0 };
-    const results: Record<Target['label'], RoundResult[]> = { tether: [], floor: [] };
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const target of [floor, tether]) {
-        const extension = `PushProbe${round}`;
-        const polls = new LongPollFleet(all, {
-          port: target.port,
-          ca,
-          waitSeconds: WAIT_SECONDS,
-          extension,
-        });
-        fleets.push(polls);
-        results[target.label].push(await pushRound(target, polls, all, admin, ca, extension));
-        polls.close();
+    const measured: { mode: Mode; results: Record<Target['label'], RoundResult[]> }[] = [];
+    for (const mode of modes) {
+      const results: Record<Target['label'], RoundResult[]> = { tether: [], floor: [] };
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const target of [floor, tether]) {
+          const extension = `PushProbe${mode === 'notices' ? 'Notice' : 'Poll'}${round}`;
+          const waiting: PushFleet =
+            mode === 'notices'
+              ? new NoticeFleet(all, {
+                  port: target.port,
+                  ca,
+                  fetchConnections: FETCH_CONNECTIONS,
+                  extension,
+                })
+              : new LongPollFleet(all, {
+                  port: target.port,
+                  ca,
+                  waitSeconds: WAIT_SECONDS,
+                  extension,
+                });
+          fleets.push(waiting);
+          results[target.label].push(
+            await pushRound(target, mode, waiting, all, admin, ca, extension),
+          );
+          waiting.close();
+        }
       }
+      measured.push({ mode, results });
     }
     api.destroy();
 
-    const t = combine(results.tether);
-    const f = combine(results.floor);
-    const tl = summarize(t.fromAccepted);
-    const fl = summarize(f.fromAccepted);
-    const ts = summarize(t.fromSent);
-    const fs = summarize(f.fromSent);
-    const tp = summarize(t.putMs);
-    const fp = summarize(f.putMs);
     const limited =
       machineCount < REQUESTED
         ? ` LIMITED to ${machineCount} of ${REQUESTED} requested by the open-file limit ${fdLimit};`
         : '';
-    report(
-      `extension-push: ${machineCount} simulated agents, each holding GET …/extensionGoalState?after=<gen>&wait=${WAIT_SECONDS} on its own keep-alive TLS connection;${limited} ` +
-        `the operator PUTs one extension per machine, ${PUT_PARALLEL} in flight, ${ROUNDS} round(s) per server, floor first ` +
-        `(setup untimed: onboarding ${fleet.onboardSeconds.toFixed(0)} s, tokens ${fleet.tokenSeconds.toFixed(0)} s; ${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(1) ?? '?'})`,
-      [
-        {
-          metric: 'first PUT to last delivery',
-          value: round2(t.totalMs / 1000),
-          unit: 's',
-          floor: round2(f.totalMs / 1000),
-        },
-        { metric: 'deliveries/s', value: rate(t), unit: '/s', floor: rate(f) },
-        {
-          metric: 'PUT 201 -> delivery p50',
-          value: round2(tl.p50),
-          unit: 'ms',
-          floor: round2(fl.p50),
-        },
-        {
-          metric: 'PUT 201 -> delivery p99',
-          value: round2(tl.p99),
-          unit: 'ms',
-          floor: round2(fl.p99),
-        },
-        {
-          metric: 'PUT sent -> delivery p50',
-          value: round2(ts.p50),
-          unit: 'ms',
-          floor: round2(fs.p50),
-        },
-        {
-          metric: 'PUT sent -> delivery p99',
-          value: round2(ts.p99),
-          unit: 'ms',
-          floor: round2(fs.p99),
-        },
-        { metric: 'PUT sent -> 201 p50', value: round2(tp.p50), unit: 'ms', floor: round2(fp.p50) },
-        { metric: 'PUT sent -> 201 p99', value: round2(tp.p99), unit: 'ms', floor: round2(fp.p99) },
-        {
-          metric: 'server CPU per PUT + delivery',
-          value: Math.round((t.serverCpuMs * 1000) / t.deliveries),
-          unit: 'µs',
-          floor: Math.round((f.serverCpuMs * 1000) / f.deliveries),
-        },
-        {
-          metric: `server RSS holding ${machineCount} polls`,
-          value: Math.round(Math.max(...results.tether.map((r) => r.rssMiB))),
-          unit: 'MiB',
-          floor: Math.round(Math.max(...results.floor.map((r) => r.rssMiB))),
-        },
-      ],
-    );
+    for (const { mode, results } of measured) {
+      const how =
+        mode === 'notices'
+          ? `each holding its agent channel and fetching GET …/extensionGoalState when told it changed, over ${FETCH_CONNECTIONS} shared keep-alive TLS connections`
+          : `each holding GET …/extensionGoalState?after=<gen>&wait=${WAIT_SECONDS} on its own keep-alive TLS connection`;
+      reportMode(
+        `extension-push (${mode}): ${machineCount} simulated agents, ${how};${limited} ` +
+          `the operator PUTs one extension per machine, ${PUT_PARALLEL} in flight, ${ROUNDS} round(s) per server, floor first ` +
+          `(setup untimed: onboarding ${fleet.onboardSeconds.toFixed(0)} s, tokens ${fleet.tokenSeconds.toFixed(0)} s; ${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(1) ?? '?'})`,
+        mode,
+        machineCount,
+        results,
+      );
+    }
   } finally {
     for (const polls of fleets) polls.close();
     for (const child of children) child.kill('SIGTERM');
@@ -214,10 +228,75 @@ export async function run(): Promise<void> {
   }
 }
 
-/** One timed push: arm every poll (untimed), then PUT one extension per machine. */
+/** One mode's table: its rounds on Tether beside the floor's. */
+function reportMode(
+  title: string,
+  mode: Mode,
+  machineCount: number,
+  results: Record<Target['label'], RoundResult[]>,
+): void {
+  const t = combine(results.tether);
+  const f = combine(results.floor);
+  const tl = summarize(t.fromAccepted);
+  const fl = summarize(f.fromAccepted);
+  const ts = summarize(t.fromSent);
+  const fs = summarize(f.fromSent);
+  const tp = summarize(t.putMs);
+  const fp = summarize(f.putMs);
+  report(title, [
+    {
+      metric: 'first PUT to last delivery',
+      value: round2(t.totalMs / 1000),
+      unit: 's',
+      floor: round2(f.totalMs / 1000),
+    },
+    { metric: 'deliveries/s', value: rate(t), unit: '/s', floor: rate(f) },
+    {
+      metric: 'PUT 201 -> delivery p50',
+      value: round2(tl.p50),
+      unit: 'ms',
+      floor: round2(fl.p50),
+    },
+    {
+      metric: 'PUT 201 -> delivery p99',
+      value: round2(tl.p99),
+      unit: 'ms',
+      floor: round2(fl.p99),
+    },
+    {
+      metric: 'PUT sent -> delivery p50',
+      value: round2(ts.p50),
+      unit: 'ms',
+      floor: round2(fs.p50),
+    },
+    {
+      metric: 'PUT sent -> delivery p99',
+      value: round2(ts.p99),
+      unit: 'ms',
+      floor: round2(fs.p99),
+    },
+    { metric: 'PUT sent -> 201 p50', value: round2(tp.p50), unit: 'ms', floor: round2(fp.p50) },
+    { metric: 'PUT sent -> 201 p99', value: round2(tp.p99), unit: 'ms', floor: round2(fp.p99) },
+    {
+      metric: 'server CPU per PUT + delivery',
+      value: Math.round((t.serverCpuMs * 1000) / t.deliveries),
+      unit: 'µs',
+      floor: Math.round((f.serverCpuMs * 1000) / f.deliveries),
+    },
+    {
+      metric: `server RSS holding ${machineCount} ${mode === 'notices' ? 'channels' : 'polls'}`,
+      value: Math.round(Math.max(...results.tether.map((r) => r.rssMiB))),
+      unit: 'MiB',
+      floor: Math.round(Math.max(...results.floor.map((r) => r.rssMiB))),
+    },
+  ]);
+}
+
+/** One timed push: arm every channel or poll (untimed), then PUT one extension per machine. */
 async function pushRound(
   target: Target,
-  polls: LongPollFleet,
+  mode: Mode,
+  polls: PushFleet,
   machines: readonly PollingMachine[],
   admin: string,
   ca: Buffer,
@@ -226,9 +305,9 @@ async function pushRound(
   const arming = performance.now();
   await polls.arm();
   progress(
-    `${target.label}: ${machines.length} long polls held after ${((performance.now() - arming) / 1000).toFixed(0)} s`,
+    `${target.label}: ${machines.length} ${mode === 'notices' ? 'channels' : 'long polls'} held after ${((performance.now() - arming) / 1000).toFixed(0)} s`,
   );
-  // Let the server take the last polls in before the clock starts.
+  // Let the server take the last channels or polls in before the clock starts.
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   const rssMiB = rssMiBOf(target.pid);
   const api = new TetherApi('', target.port, ca, PUT_PARALLEL);
@@ -274,7 +353,7 @@ async function pushRound(
     if (d === undefined) throw new Error(`${target.label}: machine ${i} had no delivery`);
     if (d.operationId !== operations[i]) {
       throw new Error(
-        `${target.label}: machine ${i}'s poll delivered operation ${d.operationId}, its PUT started ${operations[i]}`,
+        `${target.label}: machine ${i}'s goal state delivered operation ${d.operationId}, its PUT started ${operations[i]}`,
       );
     }
     last = Math.max(last, d.at);
@@ -293,37 +372,124 @@ async function pushRound(
   };
 }
 
-/** The sample machine: its first goal state, a PUT, and the poll answer that delivers it. */
+/**
+ * The sample machine, holding its channel: the channel's hello, its first goal state, a PUT, the
+ * notice that announces it, and the goal state that delivers it, both fetched and long-polled.
+ */
 async function captureScript(
   api: TetherApi,
+  port: number,
+  ca: Buffer,
   machine: PollingMachine,
   admin: string,
 ): Promise<FloorScript> {
-  const goalState = `${machine.path}/extensionGoalState?${V}`;
-  const initial = await api.call('GET', goalState, machine.token);
-  if (initial.status !== 200) throw new Error(`goal state: ${initial.status} ${initial.text}`);
-  const generation = (JSON.parse(initial.text) as GoalStateAnswer).generation;
-  const put = await api.call('PUT', `${machine.path}/extensions/${SAMPLE_EXTENSION}?${V}`, admin, {
-    location: 'westeurope',
-    properties: {
-      publisher: PACKAGE.publisher,
-      type: PACKAGE.type,
-      typeHandlerVersion: '1.0',
-      settings: { probe: true },
-    },
-  });
-  if (put.status !== 201) throw new Error(`PUT extension: ${put.status} ${put.text}`);
-  const delivery = await api.call(
-    'GET',
-    `${goalState}&after=${generation}&wait=${WAIT_SECONDS}`,
-    machine.token,
-  );
-  if (delivery.status !== 200) throw new Error(`long poll: ${delivery.status} ${delivery.text}`);
-  const operationId = operationIdOf(put);
-  if (!delivery.text.includes(operationId)) {
-    throw new Error(`the long poll did not deliver operation ${operationId}: ${delivery.text}`);
+  const channel = await openSampleChannel(port, ca, machine);
+  try {
+    const hello = await channel.next();
+    const goalState = `${machine.path}/extensionGoalState?${V}`;
+    const initial = await api.call('GET', goalState, machine.token);
+    if (initial.status !== 200) throw new Error(`goal state: ${initial.status} ${initial.text}`);
+    const generation = (JSON.parse(initial.text) as GoalStateAnswer).generation;
+    const put = await api.call(
+      'PUT',
+      `${machine.path}/extensions/${SAMPLE_EXTENSION}?${V}`,
+      admin,
+      {
+        location: 'westeurope',
+        properties: {
+          publisher: PACKAGE.publisher,
+          type: PACKAGE.type,
+          typeHandlerVersion: '1.0',
+          settings: { probe: true },
+        },
+      },
+    );
+    if (put.status !== 201) throw new Error(`PUT extension: ${put.status} ${put.text}`);
+    const notice = await channel.next();
+    const { type, service } = JSON.parse(notice) as { type?: unknown; service?: unknown };
+    if (type !== 'goalStateChanged' || service !== 'extensions') {
+      throw new Error(`the channel did not announce the PUT: ${notice}`);
+    }
+    const fetched = await api.call('GET', goalState, machine.token);
+    const delivery = await api.call(
+      'GET',
+      `${goalState}&after=${generation}&wait=${WAIT_SECONDS}`,
+      machine.token,
+    );
+    const operationId = operationIdOf(put);
+    for (const [what, answer] of [
+      ['fetch', fetched],
+      ['long poll', delivery],
+    ] as const) {
+      if (answer.status !== 200) throw new Error(`${what}: ${answer.status} ${answer.text}`);
+      if (!answer.text.includes(operationId)) {
+        throw new Error(`the ${what} did not deliver operation ${operationId}: ${answer.text}`);
+      }
+    }
+    return {
+      initial,
+      put,
+      delivery,
+      fetched,
+      hello,
+      notice,
+      operationId,
+      extension: SAMPLE_EXTENSION,
+    };
+  } finally {
+    channel.ws.terminate();
   }
-  return { initial, put, delivery, operationId, extension: SAMPLE_EXTENSION };
+}
+
+/** The sample machine's agent channel, its text frames read one at a time. */
+async function openSampleChannel(
+  port: number,
+  ca: Buffer,
+  machine: PollingMachine,
+): Promise<{ ws: WebSocket; next: () => Promise<string> }> {
+  const options = {
+    ca,
+    servername: 'localhost',
+    headers: { authorization: `Bearer ${machine.token}` },
+    perMessageDeflate: false,
+  } as WebSocket.ClientOptions;
+  const ws = new WebSocket(
+    `wss://127.0.0.1:${port}${machine.path}/${AGENT_CHANNEL_SEGMENT}?${V}`,
+    options,
+  );
+  const frames: string[] = [];
+  let waiter: ((frame: string) => void) | undefined;
+  ws.on('message', (data: Buffer) => {
+    const text = data.toString('utf8');
+    if (waiter === undefined) frames.push(text);
+    else {
+      const w = waiter;
+      waiter = undefined;
+      w(text);
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('unexpected-response', (_request, response) =>
+      reject(new Error(`the sample machine's channel was refused: ${response.statusCode ?? 0}`)),
+    );
+    ws.once('error', reject);
+  });
+  const next = (): Promise<string> => {
+    const queued = frames.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error("no frame on the sample machine's channel within 10 s")),
+        10_000,
+      );
+      waiter = (frame) => {
+        clearTimeout(timer);
+        resolve(frame);
+      };
+    });
+  };
+  return { ws, next };
 }
 
 function operationIdOf(answer: Answer): string {
@@ -378,15 +544,69 @@ function round2(n: number): number {
 }
 
 /**
- * The floor: node:https with Tether's certificate and none of its logic. A goal-state GET with
- * `after` equal to the machine's generation is held (up to `wait`), any other answers at once;
- * a PUT answers 201 with Tether's bytes and then answers its machine's held poll.
+ * A captured goal state cut where its extensions go, so that the floor can answer with each
+ * machine's own extensions (one entry each, the sample's bytes with their name and operation id)
+ * and generation, at the cost of joining strings.
+ */
+export interface GoalStateTemplate {
+  readonly head: string;
+  readonly entry: string;
+  readonly tail: string;
+}
+
+export function goalStateTemplate(text: string, extension: string): GoalStateTemplate {
+  const parsed = JSON.parse(text) as GoalStateAnswer;
+  if (JSON.stringify(parsed) !== text) throw new Error(`not compact JSON: ${text}`);
+  const entry = parsed.extensions.find((e) => e.name === extension);
+  if (entry === undefined || parsed.extensions.length !== 1) {
+    throw new Error(`the goal state does not carry ${extension} alone: ${text}`);
+  }
+  const parts = JSON.stringify({ ...parsed, extensions: [] }).split('"extensions":[]');
+  if (parts.length !== 2) throw new Error(`the goal state has no one extensions list: ${text}`);
+  return {
+    head: `${parts[0] ?? ''}"extensions":[`,
+    entry: JSON.stringify(entry),
+    tail: `]${parts[1] ?? ''}`,
+  };
+}
+
+/** The template's goal state at `generation` carrying `operations` (extension → operation id). */
+export function goalStateText(
+  template: GoalStateTemplate,
+  sample: { extension: string; operationId: string },
+  generation: number,
+  operations: ReadonlyMap<string, string>,
+): string {
+  const entries: string[] = [];
+  for (const [extension, id] of operations) {
+    entries.push(
+      template.entry
+        .split(sample.operationId)
+        .join(id)
+        .split(`"${sample.extension}"`)
+        .join(`"${extension}"`),
+    );
+  }
+  const at = (piece: string): string =>
+    piece.replace(/"generation":\d+/, `"generation":${generation}`);
+  return `${at(template.head)}${entries.join(',')}${at(template.tail)}`;
+}
+
+/**
+ * The floor: node:https with Tether's certificate and none of its logic, and a bare `ws` server
+ * on its port that takes each machine's channel and says hello with Tether's frame. A goal-state
+ * GET with `after` equal to the machine's generation is held (up to `wait`), any other answers at
+ * once; a PUT answers 201 with Tether's bytes, then sends its machine's channel Tether's notice
+ * and answers its machine's held poll.
  */
 function serveFloor(certFile: string, keyFile: string): void {
   let input = '';
   process.stdin.setEncoding('utf8').on('data', (c: string) => (input += c));
   process.stdin.on('end', () => {
     const script = JSON.parse(input) as FloorScript;
+    const sample = { extension: script.extension, operationId: script.operationId };
+    const fetchedTemplate = goalStateTemplate(script.fetched.text, script.extension);
+    const deliveryTemplate = goalStateTemplate(script.delivery.text, script.extension);
     const headersOf = (answer: Answer): Record<string, string> =>
       Object.fromEntries(
         Object.entries(answer.headers).filter(
@@ -395,40 +615,25 @@ function serveFloor(certFile: string, keyFile: string): void {
       );
     const generations = new Map<string, number>();
     const held = new Map<string, { res: ServerResponse; timer: NodeJS.Timeout }>();
+    const channels = new Map<string, WebSocket>();
     const base = (JSON.parse(script.initial.text) as GoalStateAnswer).generation;
-    const operations = new Map<string, { id: string; extension: string }>();
-    /** Tether's bytes with this machine's operation id, extension name and generation. */
-    const send = (
-      res: ServerResponse,
-      status: number,
-      answer: Answer,
-      change?: { id: string; extension: string; generation: number },
-    ): void => {
-      const headers = headersOf(answer);
-      let text = answer.text;
-      if (change !== undefined) {
-        text = text
-          .split(script.operationId)
-          .join(change.id)
-          .split(`"${script.extension}"`)
-          .join(`"${change.extension}"`)
-          .replace(/"generation":\d+/, `"generation":${change.generation}`);
-        const location = headers['azure-asyncoperation'];
-        if (location !== undefined) {
-          headers['azure-asyncoperation'] = location.split(script.operationId).join(change.id);
-        }
-      }
+    /** Per machine, extension → its operation id, in the order they were PUT. */
+    const operations = new Map<string, Map<string, string>>();
+    const send = (res: ServerResponse, status: number, answer: Answer, text: string): void => {
       const body = Buffer.from(text);
-      res.writeHead(status, { ...headers, 'content-length': body.length });
+      res.writeHead(status, { ...headersOf(answer), 'content-length': body.length });
       res.end(body);
     };
-    const answerPoll = (res: ServerResponse, machine: string): void => {
-      const operation = operations.get(machine);
-      if (operation === undefined) send(res, 200, script.initial);
-      else {
-        const generation = generations.get(machine) ?? base;
-        send(res, 200, script.delivery, { ...operation, generation });
+    const answerGoalState = (res: ServerResponse, machine: string, polled: boolean): void => {
+      const carried = operations.get(machine);
+      if (carried === undefined) {
+        send(res, 200, script.initial, script.initial.text);
+        return;
       }
+      const answer = polled ? script.delivery : script.fetched;
+      const template = polled ? deliveryTemplate : fetchedTemplate;
+      const generation = generations.get(machine) ?? base;
+      send(res, 200, answer, goalStateText(template, sample, generation, carried));
     };
     const server = createServer(
       {
@@ -444,13 +649,13 @@ function serveFloor(certFile: string, keyFile: string): void {
           const after = url.searchParams.get('after');
           const generation = generations.get(machine) ?? base;
           if (after === null || Number(after) !== generation) {
-            answerPoll(res, machine);
+            answerGoalState(res, machine, after !== null);
             return;
           }
           const wait = Number(url.searchParams.get('wait') ?? 50) * 1000;
           const timer = setTimeout(() => {
             held.delete(machine);
-            answerPoll(res, machine);
+            answerGoalState(res, machine, true);
           }, wait);
           held.set(machine, { res, timer });
           res.once('close', () => {
@@ -468,19 +673,32 @@ function serveFloor(certFile: string, keyFile: string): void {
               res.writeHead(400).end();
               return;
             }
-            const operation = {
-              id: randomUUID(),
-              extension: /\/extensions\/([^/]+)$/.exec(url.pathname)?.[1] ?? '',
-            };
+            const id = randomUUID();
+            const extension = /\/extensions\/([^/]+)$/.exec(url.pathname)?.[1] ?? '';
             const generation = (generations.get(machine) ?? base) + 1;
-            operations.set(machine, operation);
+            const carried = operations.get(machine) ?? new Map<string, string>();
+            carried.set(extension, id);
+            operations.set(machine, carried);
             generations.set(machine, generation);
-            send(res, 201, script.put, { ...operation, generation });
+            const put = script.put.text
+              .split(script.operationId)
+              .join(id)
+              .split(`"${script.extension}"`)
+              .join(`"${extension}"`);
+            const headers = headersOf(script.put);
+            const location = headers['azure-asyncoperation'];
+            if (location !== undefined) {
+              headers['azure-asyncoperation'] = location.split(script.operationId).join(id);
+            }
+            const body = Buffer.from(put);
+            res.writeHead(201, { ...headers, 'content-length': body.length });
+            res.end(body);
+            channels.get(machine)?.send(script.notice);
             const poll = held.get(machine);
             if (poll !== undefined) {
               held.delete(machine);
               clearTimeout(poll.timer);
-              answerPoll(poll.res, machine);
+              answerGoalState(poll.res, machine, true);
             }
           });
           return;
@@ -488,6 +706,28 @@ function serveFloor(certFile: string, keyFile: string): void {
         res.writeHead(404).end();
       },
     );
+    server.maxConnections = Number.MAX_SAFE_INTEGER;
+    const upgrades = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+    });
+    server.on('upgrade', (request, socket, head: Buffer) => {
+      const path = new URL(request.url ?? '/', 'https://localhost').pathname;
+      const machine = new RegExp(`/machines/([^/]+)/${AGENT_CHANNEL_SEGMENT}$`).exec(path)?.[1];
+      if (machine === undefined) {
+        socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n');
+        return;
+      }
+      upgrades.handleUpgrade(request, socket, head, (ws) => {
+        ws.on('error', () => undefined);
+        ws.on('close', () => {
+          if (channels.get(machine) === ws) channels.delete(machine);
+        });
+        channels.set(machine, ws);
+        ws.send(script.hello);
+      });
+    });
     serveFloorUntilTerminated(server);
   });
 }
