@@ -24,15 +24,95 @@ export interface Delivery {
   readonly operationId: string;
 }
 
-/** A fleet waiting for one extension's operation, however it learns of it. */
-export interface PushFleet {
+/**
+ * A fleet waiting for one extension's operation, however it learns of it: each machine's
+ * delivery, the first failure, arming every machine CONNECT_PARALLEL at a time, and one TLS
+ * context for every connection (a `ca` option would build one per connection, which costs more
+ * than the handshake).
+ */
+export abstract class PushFleet {
   /** Per machine, once its goal state named the operation. */
-  readonly deliveries: readonly (Delivery | undefined)[];
-  /** Connects every machine and has it wait; untimed. */
-  arm(): Promise<void>;
+  readonly deliveries: (Delivery | undefined)[];
+  protected readonly context: SecureContext;
+  /** Set by close(): what fails after it is the fleet closing, not the server. */
+  protected closed = false;
+  #pending: number;
+  #failure: Error | undefined;
+  #allDelivered: () => void = () => undefined;
+  #failed: (error: Error) => void = () => undefined;
+  readonly #done: Promise<void>;
+
+  constructor(
+    protected readonly machines: readonly PollingMachine[],
+    ca: Buffer,
+    /** What each machine holds, for messages: `long polls`, `channels`. */
+    private readonly holding: string,
+  ) {
+    this.deliveries = new Array<Delivery | undefined>(machines.length);
+    this.#pending = machines.length;
+    this.context = createSecureContext({ ca });
+    this.#done = new Promise<void>((resolve, reject) => {
+      this.#allDelivered = resolve;
+      this.#failed = reject;
+    });
+    this.#done.catch(() => undefined);
+  }
+
+  /** Connects every machine and has it wait (untimed); rejects as soon as any fails. */
+  async arm(): Promise<void> {
+    const failed = this.#done.then(() => undefined);
+    await Promise.race([
+      failed,
+      inParallel(
+        this.machines.length,
+        (i) => this.start(i, this.machines[i] as PollingMachine),
+        CONNECT_PARALLEL,
+      ),
+    ]);
+  }
+
   /** Resolves when every machine has had its operation delivered; rejects after `timeoutMs`. */
-  delivered(timeoutMs: number): Promise<void>;
-  close(): void;
+  async delivered(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `${this.#pending} of ${this.machines.length} ${this.holding} had no delivery after ${timeoutMs} ms`,
+            ),
+          ),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.#done, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.disconnect();
+  }
+
+  /** Connects one machine: resolves once it waits. */
+  protected abstract start(index: number, machine: PollingMachine): Promise<void>;
+
+  protected abstract disconnect(): void;
+
+  protected deliver(index: number, delivery: Delivery): void {
+    if (this.deliveries[index] !== undefined) return;
+    this.deliveries[index] = delivery;
+    if (--this.#pending === 0) this.#allDelivered();
+  }
+
+  protected fail(error: Error): void {
+    if (this.#failure !== undefined || this.closed) return;
+    this.#failure = error;
+    this.#failed(error);
+  }
 }
 
 /** The id of the operation a goal state's answer (JSON text) carries for `extension`, if any. */
@@ -54,80 +134,28 @@ export interface PollOptions {
  * agent does on start) and then holds `after=<generation>`; an answer without an operation for
  * `extension` (a wait that timed out, another change) is followed at once by the next poll.
  */
-export class LongPollFleet implements PushFleet {
-  readonly deliveries: (Delivery | undefined)[];
+export class LongPollFleet extends PushFleet {
   #sockets: TLSSocket[] = [];
-  #pending: number;
-  #failure: Error | undefined;
-  #allDelivered: () => void = () => undefined;
-  #failed: (error: Error) => void = () => undefined;
-  readonly #done: Promise<void>;
-  /** One context for every connection: building one per connection (the CA) costs more than the handshake. */
-  readonly #context: SecureContext;
 
   constructor(
-    private readonly machines: readonly PollingMachine[],
+    machines: readonly PollingMachine[],
     private readonly options: PollOptions,
   ) {
-    this.deliveries = new Array<Delivery | undefined>(machines.length);
-    this.#pending = machines.length;
-    this.#context = createSecureContext({ ca: options.ca });
-    this.#done = new Promise<void>((resolve, reject) => {
-      this.#allDelivered = resolve;
-      this.#failed = reject;
-    });
-    this.#done.catch(() => undefined);
+    super(machines, options.ca, 'long polls');
   }
 
-  /**
-   * Resolves once every machine has its long poll (`after=`) written to its connection; rejects
-   * as soon as any poll fails.
-   */
-  async arm(): Promise<void> {
-    const failed = this.#done.then(() => undefined);
-    await Promise.race([
-      failed,
-      inParallel(
-        this.machines.length,
-        (i) => this.#start(i, this.machines[i] as PollingMachine),
-        CONNECT_PARALLEL,
-      ),
-    ]);
-  }
-
-  /** Resolves when every machine has had its operation delivered; rejects after `timeoutMs`. */
-  async delivered(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new Error(
-              `${this.#pending} of ${this.machines.length} long polls had no delivery after ${timeoutMs} ms`,
-            ),
-          ),
-        timeoutMs,
-      );
-    });
-    try {
-      await Promise.race([this.#done, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  close(): void {
+  protected disconnect(): void {
     for (const socket of this.#sockets) socket.destroy();
     this.#sockets = [];
   }
 
-  #start(index: number, machine: PollingMachine): Promise<void> {
+  protected start(index: number, machine: PollingMachine): Promise<void> {
     const { port } = this.options;
     return new Promise<void>((resolve, reject) => {
       const socket = connect({
         host: '127.0.0.1',
         port,
-        secureContext: this.#context,
+        secureContext: this.context,
         servername: 'localhost',
       });
       this.#sockets.push(socket);
@@ -145,11 +173,11 @@ export class LongPollFleet implements PushFleet {
       socket.once('secureConnect', () => poll(undefined));
       socket.on('error', (error: Error) => {
         if (!armed) reject(error);
-        else this.#fail(new Error(`long poll of ${machine.path}: ${error.message}`));
+        else this.fail(new Error(`long poll of ${machine.path}: ${error.message}`));
       });
       socket.on('close', () => {
-        if (armed && this.deliveries[index] === undefined && this.#sockets.length > 0) {
-          this.#fail(new Error(`the server closed the long poll of ${machine.path}`));
+        if (armed && this.deliveries[index] === undefined) {
+          this.fail(new Error(`the server closed the long poll of ${machine.path}`));
         }
       });
       socket.on('data', (chunk: Buffer) => {
@@ -161,12 +189,12 @@ export class LongPollFleet implements PushFleet {
               `goal state of ${machine.path} answered ${response.status}: ${body}`,
             );
             if (!armed) reject(error);
-            else this.#fail(error);
+            else this.fail(error);
             return;
           }
           const operationId = operationNamed(body, this.options.extension);
           if (armed && operationId !== undefined) {
-            this.#deliver(index, { at, operationId });
+            this.deliver(index, { at, operationId });
             return;
           }
           poll((JSON.parse(body) as GoalStateAnswer).generation);
@@ -177,17 +205,5 @@ export class LongPollFleet implements PushFleet {
         }
       });
     });
-  }
-
-  #deliver(index: number, delivery: Delivery): void {
-    if (this.deliveries[index] !== undefined) return;
-    this.deliveries[index] = delivery;
-    if (--this.#pending === 0) this.#allDelivered();
-  }
-
-  #fail(error: Error): void {
-    if (this.#failure !== undefined) return;
-    this.#failure = error;
-    this.#failed(error);
   }
 }

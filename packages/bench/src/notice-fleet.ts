@@ -3,19 +3,12 @@
 // `goalStateChanged` frame names `extensions` it fetches its goal state at once (GET
 // …/extensionGoalState, no `after`) over a keep-alive connection of a small pool the whole fleet
 // shares (RawConnection: HTTP/1.1 written by hand, one request in flight on each).
-import { createSecureContext, type SecureContext } from 'node:tls';
+import type { SecureContext } from 'node:tls';
 import WebSocket from 'ws';
 import { AGENT_CHANNEL_SEGMENT } from '@tether/protocol';
 import { RawConnection } from './fleet/raw-connection.js';
-import {
-  operationNamed,
-  type Delivery,
-  type PollingMachine,
-  type PushFleet,
-} from './long-poll-fleet.js';
-import { inParallel, V } from './machine-fleet.js';
-
-const CONNECT_PARALLEL = 64;
+import { operationNamed, PushFleet, type PollingMachine } from './long-poll-fleet.js';
+import { V } from './machine-fleet.js';
 
 export interface NoticeOptions {
   readonly port: number;
@@ -24,6 +17,29 @@ export interface NoticeOptions {
   readonly fetchConnections: number;
   /** The extension whose operation each machine waits for. */
   readonly extension: string;
+}
+
+/**
+ * A machine's agent channel to 127.0.0.1:`port`, its certificate checked for `localhost` with
+ * `tls` (a `secureContext`, or a `ca` for a single channel).
+ */
+export function openChannel(
+  port: number,
+  machine: PollingMachine,
+  tls: { secureContext: SecureContext } | { ca: Buffer },
+): WebSocket {
+  // ws passes TLS options such as servername and secureContext on to tls.connect; its types
+  // omit them.
+  const options: WebSocket.ClientOptions & { servername: string } = {
+    ...tls,
+    servername: 'localhost',
+    headers: { authorization: `Bearer ${machine.token}` },
+    perMessageDeflate: false,
+  };
+  return new WebSocket(
+    `wss://127.0.0.1:${port}${machine.path}/${AGENT_CHANNEL_SEGMENT}?${V}`,
+    options,
+  );
 }
 
 /**
@@ -74,94 +90,48 @@ export class NoticeListener {
  * was not announced); from then on each notice fetches it, and the first answer naming an
  * operation of `extension` is that machine's delivery.
  */
-export class NoticeFleet implements PushFleet {
-  readonly deliveries: (Delivery | undefined)[];
+export class NoticeFleet extends PushFleet {
   #channels: WebSocket[] = [];
   readonly #pool: RawConnection[] = [];
   #cursor = 0;
-  #closed = false;
-  #pending: number;
-  #failure: Error | undefined;
-  #allDelivered: () => void = () => undefined;
-  #failed: (error: Error) => void = () => undefined;
-  readonly #done: Promise<void>;
-  /** One context for every connection: a `ca` option would build one per connection. */
-  readonly #context: SecureContext;
 
   constructor(
-    private readonly machines: readonly PollingMachine[],
+    machines: readonly PollingMachine[],
     private readonly options: NoticeOptions,
   ) {
-    this.deliveries = new Array<Delivery | undefined>(machines.length);
-    this.#pending = machines.length;
-    this.#context = createSecureContext({ ca: options.ca });
-    this.#done = new Promise<void>((resolve, reject) => {
-      this.#allDelivered = resolve;
-      this.#failed = reject;
-    });
-    this.#done.catch(() => undefined);
+    super(machines, options.ca, 'machines');
   }
 
   /** Resolves once every channel is open, greeted and its first fetch answered. */
-  async arm(): Promise<void> {
+  override async arm(): Promise<void> {
     for (let i = 0; i < this.options.fetchConnections; i++) {
       this.#pool.push(
-        new RawConnection({ host: '127.0.0.1', port: this.options.port }, this.#context),
+        new RawConnection({ host: '127.0.0.1', port: this.options.port }, this.context),
       );
     }
-    const failed = this.#done.then(() => undefined);
-    await Promise.race([
-      failed,
-      inParallel(
-        this.machines.length,
-        (i) => this.#start(i, this.machines[i] as PollingMachine),
-        CONNECT_PARALLEL,
-      ),
-    ]);
+    await super.arm();
   }
 
-  /** Resolves when every machine has had its operation delivered; rejects after `timeoutMs`. */
-  async delivered(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new Error(
-              `${this.#pending} of ${this.machines.length} machines had no delivery after ${timeoutMs} ms`,
-            ),
-          ),
-        timeoutMs,
-      );
-    });
-    try {
-      await Promise.race([this.#done, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  close(): void {
-    this.#closed = true;
+  protected disconnect(): void {
     for (const ws of this.#channels) ws.terminate();
     for (const connection of this.#pool) connection.destroy();
     this.#channels = [];
   }
 
-  #start(index: number, machine: PollingMachine): Promise<void> {
+  protected start(index: number, machine: PollingMachine): Promise<void> {
     const { port } = this.options;
     return new Promise<void>((resolve, reject) => {
       let armed = false;
       const fail = (error: Error): void => {
         if (!armed) reject(error);
-        else this.#fail(error);
+        else this.fail(error);
       };
       const listener = new NoticeListener(() => {
         this.#fetch(machine).then(
           (text) => {
             const at = performance.now();
             const operationId = operationNamed(text, this.options.extension);
-            if (armed && operationId !== undefined) this.#deliver(index, { at, operationId });
+            if (armed && operationId !== undefined) this.deliver(index, { at, operationId });
             if (!armed) {
               armed = true;
               resolve();
@@ -171,18 +141,7 @@ export class NoticeFleet implements PushFleet {
           (error: Error) => fail(error),
         );
       });
-      // ws passes TLS options such as servername and secureContext on to tls.connect; its
-      // types omit them.
-      const options = {
-        secureContext: this.#context,
-        servername: 'localhost',
-        headers: { authorization: `Bearer ${machine.token}` },
-        perMessageDeflate: false,
-      } as WebSocket.ClientOptions;
-      const ws = new WebSocket(
-        `wss://127.0.0.1:${port}${machine.path}/${AGENT_CHANNEL_SEGMENT}?${V}`,
-        options,
-      );
+      const ws = openChannel(port, machine, { secureContext: this.context });
       this.#channels.push(ws);
       ws.once('unexpected-response', (_request, response) => {
         response.resume();
@@ -193,7 +152,7 @@ export class NoticeFleet implements PushFleet {
         fail(new Error(`channel of ${machine.path}: ${error.message}`)),
       );
       ws.on('close', (code: number) => {
-        if (!this.#closed && this.deliveries[index] === undefined) {
+        if (this.deliveries[index] === undefined) {
           fail(new Error(`the server closed the channel of ${machine.path} (${code})`));
         }
       });
@@ -220,7 +179,7 @@ export class NoticeFleet implements PushFleet {
       if (connection.closed) {
         connection = new RawConnection(
           { host: '127.0.0.1', port: this.options.port },
-          this.#context,
+          this.context,
         );
         pool[i] = connection;
       }
@@ -246,17 +205,5 @@ export class NoticeFleet implements PushFleet {
       throw new Error(`goal state of ${machine.path} answered ${answer.status}: ${text}`);
     }
     return text;
-  }
-
-  #deliver(index: number, delivery: Delivery): void {
-    if (this.deliveries[index] !== undefined) return;
-    this.deliveries[index] = delivery;
-    if (--this.#pending === 0) this.#allDelivered();
-  }
-
-  #fail(error: Error): void {
-    if (this.#failure !== undefined || this.#closed) return;
-    this.#failure = error;
-    this.#failed(error);
   }
 }

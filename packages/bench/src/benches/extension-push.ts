@@ -26,7 +26,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
-import WebSocket, { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { AGENT_CHANNEL_SEGMENT } from '@tether/protocol';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,7 +40,7 @@ import {
   type PollingMachine,
   type PushFleet,
 } from '../long-poll-fleet.js';
-import { NoticeFleet } from '../notice-fleet.js';
+import { NoticeFleet, openChannel } from '../notice-fleet.js';
 import { goalStateTemplate, goalStateText } from '../goal-state-template.js';
 import {
   inParallel,
@@ -67,6 +67,16 @@ const DELIVERY_TIMEOUT_MS = 120_000;
 const FD_HEADROOM = 256 + FETCH_CONNECTIONS;
 const PACKAGE = { publisher: 'Tether.Bench', type: 'PushProbe', version: '1.0.0' } as const;
 const SAMPLE_EXTENSION = 'PushSample';
+/** Every PUT's body: the probe extension, the same settings each time. */
+const PUT_BODY = {
+  location: 'westeurope',
+  properties: {
+    publisher: PACKAGE.publisher,
+    type: PACKAGE.type,
+    typeHandlerVersion: '1.0',
+    settings: { probe: true },
+  },
+} as const;
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 interface Target {
@@ -315,15 +325,6 @@ async function pushRound(
   const sent = new Array<number>(machines.length);
   const accepted = new Array<number>(machines.length);
   const operations = new Array<string>(machines.length);
-  const body = {
-    location: 'westeurope',
-    properties: {
-      publisher: PACKAGE.publisher,
-      type: PACKAGE.type,
-      typeHandlerVersion: '1.0',
-      settings: { probe: true },
-    },
-  };
   const cpuBefore = cpuMsOf(target.pid);
   const started = performance.now();
   await inParallel(
@@ -331,7 +332,12 @@ async function pushRound(
     async (i) => {
       const m = machines[i] as PollingMachine;
       sent[i] = performance.now();
-      const answer = await api.call('PUT', `${m.path}/extensions/${extension}?${V}`, admin, body);
+      const answer = await api.call(
+        'PUT',
+        `${m.path}/extensions/${extension}?${V}`,
+        admin,
+        PUT_BODY,
+      );
       accepted[i] = performance.now();
       if (answer.status !== 201) {
         throw new Error(
@@ -395,15 +401,7 @@ async function captureScript(
       'PUT',
       `${machine.path}/extensions/${SAMPLE_EXTENSION}?${V}`,
       admin,
-      {
-        location: 'westeurope',
-        properties: {
-          publisher: PACKAGE.publisher,
-          type: PACKAGE.type,
-          typeHandlerVersion: '1.0',
-          settings: { probe: true },
-        },
-      },
+      PUT_BODY,
     );
     if (put.status !== 201) throw new Error(`PUT extension: ${put.status} ${put.text}`);
     const notice = await channel.next();
@@ -448,16 +446,7 @@ async function openSampleChannel(
   ca: Buffer,
   machine: PollingMachine,
 ): Promise<{ ws: WebSocket; next: () => Promise<string> }> {
-  const options = {
-    ca,
-    servername: 'localhost',
-    headers: { authorization: `Bearer ${machine.token}` },
-    perMessageDeflate: false,
-  } as WebSocket.ClientOptions;
-  const ws = new WebSocket(
-    `wss://127.0.0.1:${port}${machine.path}/${AGENT_CHANNEL_SEGMENT}?${V}`,
-    options,
-  );
+  const ws = openChannel(port, machine, { ca });
   const frames: string[] = [];
   let waiter: ((frame: string) => void) | undefined;
   ws.on('message', (data: Buffer) => {
