@@ -101,7 +101,7 @@ interface RoundResult {
 }
 
 /** What the floor answers: Tether's own bytes for each request shape. */
-interface FloorScript {
+export interface FloorScript {
   initial: Answer;
   put: Answer;
   /** The held poll's answer once the PUT is made. */
