@@ -9,6 +9,11 @@ import { trustedOwnerUid } from '../extensions/host/trusted-owner.js';
 import { MachineCredential } from '../extensions/service/machine-credential.js';
 import { HttpsGuestConfigurationApi } from '../guest-config/service/guest-configuration-api.js';
 import { GuestConfigurationService } from '../guest-config/service/guest-configuration-service.js';
+import {
+  HimdsNoticeClient,
+  NoticeDrivenSource,
+} from '../extensions/service/notice-driven-source.js';
+import { himdsPortSetting } from '../himds/himds-port.js';
 import { engineRunner } from '../guest-config/service/run-configuration.js';
 import { writeServiceStatus, type ServiceStatus } from '../himds/service-status.js';
 import { requireAgentState } from '../identity/agent-state.js';
@@ -41,6 +46,7 @@ export async function runGcService(
   assertKeyFileSafe(paths.machineKey, expectedKeyOwner(paths, context.env));
   const ca = readTrustedCa(paths);
   const frequencyOverrideMs = secondsSetting(context.env, 'AZCMAGENT_GC_FREQUENCY_SECONDS');
+  const himdsPort = himdsPortSetting(context.env.AZCMAGENT_HIMDS_PORT);
   try {
     mkdirSync(paths.policyLogsDir, { recursive: true, mode: 0o755 });
   } catch {
@@ -76,9 +82,16 @@ export async function runGcService(
     credential,
   );
   const statusFile = paths.serviceStatus('gc');
+  const goalStates = new NoticeDrivenSource({
+    api,
+    notices: new HimdsNoticeClient(himdsPort),
+    service: 'guestConfiguration',
+    log,
+  });
   const service = new GuestConfigurationService({
     paths,
     api,
+    goalStates,
     clock: serviceClock,
     scheduler: systemScheduler,
     random: Math.random,
@@ -96,6 +109,7 @@ export async function runGcService(
         pid: process.pid,
         updatedAt: new Date(systemClock.now()).toISOString(),
         lastError,
+        goalStateChanges: goalStates.changes,
         ...(detail === undefined ? {} : { detail }),
       };
       writeServiceStatus(statusFile, record);

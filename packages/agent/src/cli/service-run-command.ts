@@ -17,6 +17,11 @@ import { installDeb, readDebFields } from '../agent-upgrade/dpkg-installer.js';
 import { readAgentPackageKeys } from '../agent-upgrade/trusted-agent-package-keys.js';
 import { agentVersion, installedPackage } from '../version.js';
 import { ExtensionService } from '../extensions/service/extension-service.js';
+import type { GoalState } from '../extensions/service/goal-state.js';
+import {
+  HimdsNoticeClient,
+  NoticeDrivenSource,
+} from '../extensions/service/notice-driven-source.js';
 import { MachineCredential } from '../extensions/service/machine-credential.js';
 import { requireAgentState } from '../identity/agent-state.js';
 import { expectedKeyOwner, HIMDS_ACCOUNT, lookupAccount } from '../identity/himds-account.js';
@@ -28,6 +33,8 @@ import { readTrustedCa } from '../identity/trusted-ca.js';
 import { runGcService } from './gc-service-run.js';
 import { ChallengeStore } from '../himds/challenge-store.js';
 import { HeartbeatLoop } from '../himds/heartbeat-loop.js';
+import { GoalStateNotices } from '../himds/goal-state-notices.js';
+import { himdsPortSetting } from '../himds/himds-port.js';
 import { createHimdsServer } from '../himds/himds-server.js';
 import { MachineTokenSource } from '../himds/machine-token-source.js';
 import { writeServiceStatus, type ServiceStatus } from '../himds/service-status.js';
@@ -68,8 +75,6 @@ export const spec: CommandSpec = {
   ],
 };
 
-const DEFAULT_PORT = 40342;
-
 export async function run(context: CommandContext): Promise<number> {
   const service = context.positionals[0];
   const paths = context.paths();
@@ -81,19 +86,6 @@ export async function run(context: CommandContext): Promise<number> {
     `Unknown service "${service ?? ''}"; expected himds, gc or extension.`,
     { target: service },
   );
-}
-
-function parsePort(text: string | undefined): number {
-  if (text === undefined || text === '') return DEFAULT_PORT;
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new AgentError(
-      'ERR_INVALID_VALUE',
-      `AZCMAGENT_HIMDS_PORT "${text}" is not a port number (0-65535).`,
-      { target: 'AZCMAGENT_HIMDS_PORT' },
-    );
-  }
-  return port;
 }
 
 async function runHimds(context: CommandContext, paths: AgentPaths): Promise<number> {
@@ -112,7 +104,7 @@ async function runHimds(context: CommandContext, paths: AgentPaths): Promise<num
   assertKeyFileSafe(paths.machineKey, owner);
   const key = parseMachineKey(readFileSync(paths.machineKey, 'utf8'));
   const ca = readTrustedCa(paths); // undefined: connected without --ca-cert, the system store applies
-  const port = parsePort(context.env.AZCMAGENT_HIMDS_PORT);
+  const port = himdsPortSetting(context.env.AZCMAGENT_HIMDS_PORT);
   const override = context.env.AZCMAGENT_HEARTBEAT_SECONDS;
   const intervalOverrideSeconds =
     override === undefined || override === '' ? undefined : Number(override);
@@ -142,11 +134,13 @@ async function runHimds(context: CommandContext, paths: AgentPaths): Promise<num
     systemClock,
   );
   const challenges = new ChallengeStore(paths.tokensDir, systemClock);
+  const notices = new GoalStateNotices();
   const server = createHimdsServer({
     state: () => state,
     challenges,
     token: (resource) => tokens.token(resource),
     nowMs: () => systemClock.now(),
+    notices,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error) =>
@@ -174,6 +168,7 @@ async function runHimds(context: CommandContext, paths: AgentPaths): Promise<num
     intervalOverrideSeconds,
     keyOwner: owner,
     log,
+    notices,
   });
   loop.start();
   // Logged before the line on stdout, which is what callers wait for.
@@ -184,6 +179,7 @@ async function runHimds(context: CommandContext, paths: AgentPaths): Promise<num
       log('stopping');
       clearInterval(sweeper);
       loop.markStopped();
+      notices.release();
       challenges.clear();
       server.close();
       server.closeAllConnections();
@@ -205,7 +201,7 @@ async function runExtensionService(context: CommandContext, paths: AgentPaths): 
   assertKeyFileSafe(paths.machineKey, expectedKeyOwner(paths, context.env));
   // Root trusts only a CA that only root can change; handlers are handed the same file.
   const ca = readTrustedCa(paths);
-  const himdsPort = parsePort(context.env.AZCMAGENT_HIMDS_PORT);
+  const himdsPort = himdsPortSetting(context.env.AZCMAGENT_HIMDS_PORT);
   const commandTimeoutMs = secondsSetting(
     context.env,
     'AZCMAGENT_EXTENSION_COMMAND_TIMEOUT_SECONDS',
@@ -282,11 +278,18 @@ async function runExtensionService(context: CommandContext, paths: AgentPaths): 
     install: installDeb,
   });
   const statusFile = paths.serviceStatus('extension');
+  const goalStates = new NoticeDrivenSource<GoalState>({
+    api,
+    notices: new HimdsNoticeClient(himdsPort),
+    service: 'extensions',
+    log,
+  });
   const service = new ExtensionService({
     upgrader,
     paths,
     host,
     api,
+    goalStates,
     credential,
     clock: systemClock,
     random: Math.random,
@@ -300,6 +303,7 @@ async function runExtensionService(context: CommandContext, paths: AgentPaths): 
         pid: process.pid,
         updatedAt: new Date(systemClock.now()).toISOString(),
         lastError,
+        goalStateChanges: goalStates.changes,
         cpuLimit: host.cpuLimit(),
       };
       writeServiceStatus(statusFile, record);

@@ -30,7 +30,11 @@ export function formatShowLines(lines: readonly ShowLine[]): string {
 
 function serviceLine(name: string, status: ServiceStatus | undefined): string {
   if (status === undefined) return `${name} (unknown)`;
-  return `${name} (${status.status}${status.detail === undefined ? '' : `: ${status.detail}`})`;
+  const changes =
+    status.status === 'running' && status.goalStateChanges !== undefined
+      ? `; goal-state changes by ${status.goalStateChanges}`
+      : '';
+  return `${name} (${status.status}${status.detail === undefined ? '' : `: ${status.detail}`}${changes})`;
 }
 
 /** The proxy the agent's next connection uses, as the services read it per connection. */

@@ -16,6 +16,11 @@ export interface NoticeState {
 /** More asks held at once for one goal state than the board keeps. */
 export class TooManyWaitersError extends Error {}
 
+/** HIMDS's endpoint for the counters: outside Azure IMDS's /metadata, so it clashes with none. */
+export const GOAL_STATE_NOTICES_PATH = '/agent/goalStateNotices';
+/** The longest an ask is held; a longer `wait` is taken as this. */
+export const MAX_NOTICE_WAIT_SECONDS = 300;
+
 /** Held asks per goal state: its service holds one; any local process may call, so few more. */
 export const MAX_WAITERS_PER_SERVICE = 4;
 

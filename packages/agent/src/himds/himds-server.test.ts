@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { AgentState } from '../identity/agent-state.js';
 import { ChallengeStore, CHALLENGE_LIMITS } from './challenge-store.js';
+import { GoalStateNotices, MAX_WAITERS_PER_SERVICE } from './goal-state-notices.js';
 import { createHimdsServer, handleHimdsRequest, type HimdsDependencies } from './himds-server.js';
 
 const STATE: AgentState = {
@@ -220,6 +221,87 @@ void test('over a real socket, the flooding account is named from the kernel soc
   } finally {
     agent.destroy();
     server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('goal-state notices: counters only, the same header rules, bad queries refused, asks held bounded', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'himds-'));
+  try {
+    const notices = new GoalStateNotices();
+    const d = { ...deps(dir), notices };
+    const ask = (url: string, headers: Record<string, string> = {}, signal?: AbortSignal) =>
+      handleHimdsRequest(
+        {
+          method: 'GET',
+          url,
+          headers: { host: '127.0.0.1:40342', metadata: 'true', ...headers },
+          ...(signal === undefined ? {} : { signal }),
+        },
+        d,
+      );
+    const path = '/agent/goalStateNotices';
+    assert.deepEqual(await ask(`${path}?service=extensions`), {
+      status: 200,
+      body: { announced: false, sequence: 0 },
+    });
+    assert.equal((await ask(`${path}?service=extensions`, { metadata: 'no' })).status, 400);
+    assert.equal((await ask(`${path}?service=extensions`, { host: 'evil.example' })).status, 400);
+    assert.equal(
+      (await ask(`${path}?service=extensions`, { 'x-forwarded-for': '10.0.0.1' })).status,
+      400,
+    );
+    for (const query of [
+      '',
+      'service=other',
+      'service=extensions&after=-1',
+      'service=extensions&wait=1.5',
+      'service=extensions&after=1e3',
+    ]) {
+      const answer = await ask(`${path}?${query}`);
+      assert.equal(answer.status, 400, query);
+      assert.match(JSON.stringify(answer.body), /"invalid_request"/);
+    }
+    const channel = {};
+    notices.hello(channel, ['extensions']);
+    // Announced and unchanged since what the asker saw: held, here up to the 300 s cap.
+    const controllers = Array.from(
+      { length: MAX_WAITERS_PER_SERVICE },
+      () => new AbortController(),
+    );
+    const held = controllers.map((c) =>
+      ask(`${path}?service=extensions&after=1&wait=100000`, {}, c.signal),
+    );
+    assert.equal(notices.held('extensions'), MAX_WAITERS_PER_SERVICE);
+    const refused = await ask(`${path}?service=extensions&after=1&wait=10`);
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers?.['retry-after'], '5');
+    notices.changed(channel, 'extensions');
+    for (const answer of await Promise.all(held)) {
+      assert.deepEqual(answer, { status: 200, body: { announced: true, sequence: 2 } });
+    }
+    // A caller that goes away frees its place.
+    const gone = new AbortController();
+    const abandoned = ask(`${path}?service=extensions&after=2&wait=300`, {}, gone.signal);
+    assert.equal(notices.held('extensions'), 1);
+    gone.abort();
+    await abandoned;
+    assert.equal(notices.held('extensions'), 0);
+    // Without a board (an agent that has none), the endpoint is not found.
+    assert.equal(
+      (
+        await handleHimdsRequest(
+          {
+            method: 'GET',
+            url: `${path}?service=extensions`,
+            headers: { host: 'localhost', metadata: 'true' },
+          },
+          deps(dir),
+        )
+      ).status,
+      404,
+    );
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,9 +1,17 @@
 // The local instance-metadata service on 127.0.0.1 (SPEC §4): instance metadata, and
-// managed-identity tokens behind the file challenge; errors in the Azure IMDS shape.
+// managed-identity tokens behind the file challenge; errors in the Azure IMDS shape. For the
+// agent's own services, the goal-state notice counters (GET /agent/goalStateNotices), so they
+// wait on HIMDS instead of each holding a long poll at the control plane.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { isTetherError } from '@tether/protocol';
+import { GOAL_STATE_NOTICES, isTetherError, type GoalStateNotice } from '@tether/protocol';
 import type { AgentState } from '../identity/agent-state.js';
 import { ChallengeLimitError, type ChallengeStore } from './challenge-store.js';
+import {
+  GOAL_STATE_NOTICES_PATH,
+  MAX_NOTICE_WAIT_SECONDS,
+  TooManyWaitersError,
+  type GoalStateNotices,
+} from './goal-state-notices.js';
 import { loopbackPeerUid } from './loopback-peer.linux.js';
 import type { AccessToken } from '../control-plane/token-client.js';
 
@@ -12,6 +20,8 @@ export interface HimdsDependencies {
   readonly challenges: ChallengeStore;
   readonly token: (resource: string) => Promise<AccessToken>;
   readonly nowMs: () => number;
+  /** The agent channel's goal-state notices; none: the notice endpoint is not found. */
+  readonly notices?: GoalStateNotices;
 }
 
 const TOKEN_API_VERSIONS = new Set(['2019-11-01', '2020-06-01']);
@@ -35,6 +45,8 @@ export async function handleHimdsRequest(
     headers: Readonly<Record<string, string | string[] | undefined>>;
     /** The local account on the other end; asked only when challenges are scarce. */
     callerUid?: () => number | undefined;
+    /** Aborted when the caller goes away: a held ask ends. */
+    signal?: AbortSignal;
   },
   deps: HimdsDependencies,
 ): Promise<Answer> {
@@ -68,6 +80,8 @@ export async function handleHimdsRequest(
   if (request.method !== 'GET')
     return imdsError(405, 'invalid_request', `Method ${request.method} is not allowed; use GET.`);
   const url = new URL(request.url, 'http://localhost');
+  if (url.pathname === GOAL_STATE_NOTICES_PATH && deps.notices !== undefined)
+    return goalStateNotices(url.searchParams, deps.notices, request.signal);
   const apiVersion = url.searchParams.get('api-version');
   if (url.pathname === '/metadata/instance' || url.pathname === '/metadata/instance/') {
     if (apiVersion === null || !INSTANCE_API_VERSIONS.has(apiVersion)) {
@@ -157,6 +171,57 @@ export async function handleHimdsRequest(
   return imdsError(404, 'not_found', `No such endpoint: ${url.pathname}.`);
 }
 
+/**
+ * `{announced, sequence}` for one goal state: at once when it is not announced or its sequence is
+ * not `after` (a restarted HIMDS counts from 0 again, so any difference is a change); otherwise
+ * once that changes, or when `wait` seconds pass. Only counters: whoever asks learns that a goal
+ * state changed, never what it is.
+ */
+async function goalStateNotices(
+  query: URLSearchParams,
+  notices: GoalStateNotices,
+  signal: AbortSignal | undefined,
+): Promise<Answer> {
+  const service = query.get('service') ?? '';
+  if (!(GOAL_STATE_NOTICES as readonly string[]).includes(service)) {
+    return imdsError(
+      400,
+      'invalid_request',
+      `Query parameter "service" must be one of ${GOAL_STATE_NOTICES.join(', ')}; got "${service}".`,
+    );
+  }
+  const after = query.get('after');
+  const wait = query.get('wait');
+  for (const [name, value] of [
+    ['after', after],
+    ['wait', wait],
+  ] as const) {
+    if (value !== null && !/^\d{1,15}$/.test(value)) {
+      return imdsError(
+        400,
+        'invalid_request',
+        `Query parameter "${name}" must be a whole number of at most 15 digits; got "${value}".`,
+      );
+    }
+  }
+  const waitSeconds = Math.min(MAX_NOTICE_WAIT_SECONDS, wait === null ? 0 : Number(wait));
+  try {
+    const state = await notices.wait(
+      service as GoalStateNotice,
+      after === null ? undefined : Number(after),
+      waitSeconds * 1000,
+      signal,
+    );
+    return { status: 200, body: state };
+  } catch (error) {
+    if (!(error instanceof TooManyWaitersError)) throw error;
+    return {
+      ...imdsError(429, 'too_many_requests', error.message),
+      headers: { 'retry-after': '5' },
+    };
+  }
+}
+
 const LOOPBACK_HOST = /^(?:localhost|127\.0\.0\.1|\[::1\])(?::\d{1,5})?$/i;
 
 function isLoopbackHost(host: string | string[] | undefined): boolean {
@@ -183,12 +248,15 @@ function instanceMetadata(state: AgentState): unknown {
 
 export function createHimdsServer(deps: HimdsDependencies): Server {
   return createServer((req: IncomingMessage, res: ServerResponse) => {
+    const gone = new AbortController();
+    res.once('close', () => gone.abort());
     handleHimdsRequest(
       {
         method: req.method ?? 'GET',
         url: req.url ?? '/',
         headers: req.headers,
         callerUid: () => loopbackPeerUid(req.socket.remotePort ?? 0, req.socket.localPort ?? 0),
+        signal: gone.signal,
       },
       deps,
     ).then(

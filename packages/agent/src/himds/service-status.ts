@@ -16,6 +16,8 @@ export interface ServiceStatus {
   readonly localChangesAcknowledged?: number | undefined;
   /** HIMDS only: the id of the journal that sequence counts in ('' for a journal without one). */
   readonly localChangesJournal?: string | undefined;
+  /** The extension and guest configuration services: how goal-state changes reach them. */
+  readonly goalStateChanges?: 'notice' | 'long poll' | undefined;
   /** Why a running service does nothing (guest configuration: the local switch, no contact). */
   readonly detail?: string | undefined;
 }

@@ -16,7 +16,7 @@ import type { ExtensionHost } from '../extension-host.js';
 import { FileWatcher } from './file-watcher.js';
 import type { ExtensionApi } from './extension-api.js';
 import type { GoalState } from './goal-state.js';
-import { GoalStatePoller } from './goal-state-poller.js';
+import { GoalStatePoller, type GoalStateSource } from './goal-state-poller.js';
 import type { Credential } from './machine-credential.js';
 import { Reconciler } from './reconciler.js';
 import { ReportQueue } from './report-queue.js';
@@ -27,6 +27,8 @@ export interface ExtensionServiceOptions {
   readonly paths: AgentPaths;
   readonly host: ExtensionHost;
   readonly api: ExtensionApi;
+  /** Where the goal state comes from (notices through HIMDS, else long polls); `api` if none. */
+  readonly goalStates?: GoalStateSource<GoalState>;
   readonly credential: Pick<Credential, 'currentKey'>;
   readonly clock: Clock;
   readonly scheduler?: Scheduler;
@@ -74,7 +76,7 @@ export class ExtensionService {
       log,
     });
     this.poller = new GoalStatePoller({
-      api,
+      api: options.goalStates ?? api,
       clock,
       scheduler,
       random,

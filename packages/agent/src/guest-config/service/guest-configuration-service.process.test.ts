@@ -156,6 +156,9 @@ void describe('azcmagent service run gc', () => {
         PATH: process.env.PATH,
         AZCMAGENT_ROOT: temp.root,
         AZCMAGENT_GC_FREQUENCY_SECONDS: '2',
+        // No HIMDS runs here: port 1 refuses, so the service long-polls the fake server, and
+        // never asks another test's HIMDS on the default port.
+        AZCMAGENT_HIMDS_PORT: '1',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

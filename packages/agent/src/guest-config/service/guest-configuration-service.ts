@@ -14,7 +14,10 @@ import type { Clock } from '../../clock.js';
 import { loadLocalConfig, type LoadedConfig } from '../../config/local-config-file.js';
 import { effectiveSettings } from '../../effective-settings.js';
 import { FileWatcher } from '../../extensions/service/file-watcher.js';
-import { GoalStatePoller } from '../../extensions/service/goal-state-poller.js';
+import {
+  GoalStatePoller,
+  type GoalStateSource,
+} from '../../extensions/service/goal-state-poller.js';
 import type { BackoffPolicy } from '../../himds/backoff.js';
 import type { AgentPaths } from '../../paths.js';
 import type { Scheduler } from '../../scheduler.js';
@@ -39,6 +42,8 @@ export interface GcServiceStatus {
 export interface GuestConfigurationServiceOptions {
   readonly paths: AgentPaths;
   readonly api: GuestConfigurationApi;
+  /** Where the goal state comes from (notices through HIMDS, else long polls); `api` if none. */
+  readonly goalStates?: GoalStateSource<GuestConfigurationGoalState>;
   readonly clock: Clock;
   readonly scheduler: Scheduler;
   readonly random: () => number;
@@ -92,7 +97,7 @@ export class GuestConfigurationService {
       ...policy,
     });
     this.poller = new GoalStatePoller({
-      api,
+      api: options.goalStates ?? api,
       clock: options.clock,
       scheduler,
       random,
