@@ -195,7 +195,8 @@ export class ExtensionService {
   }
 
   private attempted(error: string | undefined): void {
-    if (error !== this.lastWrittenError) this.writeStatus();
+    // The first answer also says how goal-state changes come (notice or long poll).
+    if (error !== this.lastWrittenError || !this.ready) this.writeStatus();
     if (this.ready) return;
     this.ready = true;
     this.options.onReady?.();

@@ -125,6 +125,8 @@ export class NoticeDrivenSource<
     if (after === undefined) {
       // Always fetched at start; the sequence read first, so a change during the fetch is seen.
       const seen = await this.ask(undefined, 0, signal);
+      if (seen?.announced === true) this.use('notice');
+      else if (seen !== undefined) this.use('long poll', 'the agent channel does not announce it');
       const state = await api.goalState(undefined, signal);
       this.sequence = seen?.sequence;
       return state;

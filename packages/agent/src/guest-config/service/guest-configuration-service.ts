@@ -365,7 +365,8 @@ export class GuestConfigurationService {
   }
 
   private attempted(error: string | undefined): void {
-    if (error !== this.lastWrittenError) this.writeStatus(error);
+    // The first answer also says how goal-state changes come (notice or long poll).
+    if (error !== this.lastWrittenError || !this.ready) this.writeStatus(error);
     if (this.ready) return;
     this.ready = true;
     this.options.onReady?.();
