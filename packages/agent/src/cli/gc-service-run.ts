@@ -84,7 +84,7 @@ export async function runGcService(
   const statusFile = paths.serviceStatus('gc');
   const goalStates = new NoticeDrivenSource({
     api,
-    notices: new HimdsNoticeClient(himdsPort),
+    notices: new HimdsNoticeClient(himdsPort, expectedKeyOwner(paths, context.env).uid),
     service: 'guestConfiguration',
     log,
   });

@@ -50,13 +50,15 @@ export const spec: CommandSpec = {
     'himds: heartbeats to the control plane, renews the machine credential and serves instance',
     'metadata and managed-identity tokens on 127.0.0.1:40342 (AZCMAGENT_HIMDS_PORT overrides; run it as',
     'the himds user).',
-    'extension: runs as root. Long-polls the extension goal state as the machine, checks every',
+    'extension: runs as root. Fetches the extension goal state as the machine when HIMDS relays a',
+    'change notice from the agent channel (else long-polls it), checks every',
     'install, update and upgrade against the local allowlist/blocklist first (refusals are reported',
     'as failed operations), runs the signed handlers and reports their status. extensions.enabled',
     'false stops hosted extension processes and refuses operations until it is true again. Handlers',
     'reach HIMDS on AZCMAGENT_HIMDS_PORT (default 40342). Log:',
     'var/lib/GuestConfig/ext_mgr_logs/gc_ext.log.',
-    'gc: runs as root. Long-polls the guest configuration goal state as the machine, downloads each',
+    'gc: runs as root. Fetches the guest configuration goal state as the machine on notice (else',
+    'long-polls it), downloads each',
     "assignment's signed package (verified against the trusted publisher keys before anything in it is",
     'read), evaluates it every frequencyMinutes (15 by default; AZCMAGENT_GC_FREQUENCY_SECONDS overrides',
     'it) and at once when it is new, changed or an evaluation is requested, and reports compliance.',
@@ -280,7 +282,7 @@ async function runExtensionService(context: CommandContext, paths: AgentPaths): 
   const statusFile = paths.serviceStatus('extension');
   const goalStates = new NoticeDrivenSource<GoalState>({
     api,
-    notices: new HimdsNoticeClient(himdsPort),
+    notices: new HimdsNoticeClient(himdsPort, expectedKeyOwner(paths, context.env).uid),
     service: 'extensions',
     log,
   });

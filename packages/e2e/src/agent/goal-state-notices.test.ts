@@ -88,10 +88,12 @@ async function changeBoth(fx: ExtensionFixture, configuration: string): Promise<
     body: { properties: { guestConfiguration: { name: configuration, assignmentType: 'Audit' } } },
   });
   assert.ok(put.status === 200 || put.status === 201, JSON.stringify(put.body));
-  await waitFor('the assignment reported by the agent', async () => {
+  // Evaluated by the agent: the service fetched the new goal state, downloaded and ran it.
+  await waitFor('the assignment evaluated by the agent', async () => {
     const got = await fx.plane.admin.call('GET', path);
-    const properties = got.body['properties'] as { latestAssignmentReport?: unknown } | undefined;
-    return properties?.latestAssignmentReport !== undefined ? true : undefined;
+    const status = (got.body['properties'] as { complianceStatus?: string } | undefined)
+      ?.complianceStatus;
+    return status === 'Compliant' || status === 'NonCompliant' ? status : undefined;
   });
 }
 

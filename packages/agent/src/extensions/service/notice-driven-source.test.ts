@@ -13,6 +13,7 @@ import type { AgentState } from '../../identity/agent-state.js';
 import { ChallengeStore } from '../../himds/challenge-store.js';
 import { GoalStateNotices } from '../../himds/goal-state-notices.js';
 import { createHimdsServer } from '../../himds/himds-server.js';
+import { loopbackPeerUid } from '../../himds/loopback-peer.linux.js';
 import type { GoalStateSource } from './goal-state-poller.js';
 import { HimdsNoticeClient, NoticeDrivenSource } from './notice-driven-source.js';
 
@@ -71,16 +72,18 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function source(atPort: number, waitSeconds = 60) {
+function source(atPort: number, waitSeconds = 60, refetchMs = 3_600_000) {
   const api = new RecordingApi();
   const log: string[] = [];
   const ways: string[] = [];
   const goalStates = new NoticeDrivenSource<State>({
     api,
-    notices: new HimdsNoticeClient(atPort),
+    notices: new HimdsNoticeClient(atPort, process.geteuid?.() ?? 0),
     service: 'extensions',
     log: (line) => log.push(line),
     waitSeconds,
+    refetchMs,
+    random: () => 0.5,
     onChanges: (way) => ways.push(way),
   });
   return { api, log, ways, goalStates };
@@ -211,6 +214,46 @@ void describe('goal states by notice through HIMDS', () => {
       board.changed(channel, 'extensions');
       await next;
       assert.deepEqual(api.asked, [undefined, undefined]);
+    } finally {
+      board.closed(channel);
+    }
+  });
+
+  void test('a notice lost or withheld delays a change by the refetch age at most', async () => {
+    const channel = {};
+    board.hello(channel, ['extensions']);
+    try {
+      const { api, goalStates } = source(port, 60, 300);
+      await goalStates.goalState(undefined);
+      const started = Date.now();
+      await goalStates.goalState(1);
+      assert.deepEqual(api.asked, [undefined, undefined], 'fetched at once, not long-polled');
+      assert.ok(Date.now() - started < 5_000);
+      assert.equal(goalStates.changes, 'notice');
+    } finally {
+      board.closed(channel);
+    }
+  });
+
+  void test("a port held by another account than HIMDS's is not asked", async () => {
+    const channel = {};
+    board.hello(channel, ['extensions']);
+    try {
+      const me = process.geteuid?.() ?? 0;
+      // The kernel's socket table names the listening side's owner: here, this process.
+      const seen: (number | undefined)[] = [];
+      const real = new HimdsNoticeClient(port, me, (server, client) => {
+        const owner = loopbackPeerUid(server, client);
+        seen.push(owner);
+        return owner;
+      });
+      assert.equal((await real.wait('extensions', undefined, 0)).announced, true);
+      assert.deepEqual(seen, [me]);
+      const squatted = new HimdsNoticeClient(port, 12345, () => 4242);
+      await assert.rejects(
+        squatted.wait('extensions', undefined, 0),
+        /port \d+ is held by uid 4242, not HIMDS's account \(uid 12345\)/,
+      );
     } finally {
       board.closed(channel);
     }

@@ -12,6 +12,7 @@ import {
   MAX_NOTICE_WAIT_SECONDS,
   type NoticeState,
 } from '../../himds/goal-state-notices.js';
+import { loopbackPeerUid } from '../../himds/loopback-peer.linux.js';
 import type { GoalStateSource } from './goal-state-poller.js';
 
 /** HIMDS's notice counters, as a service asks for them. */
@@ -30,12 +31,31 @@ export type GoalStateChanges = 'notice' | 'long poll';
 
 /** An ask held this long past its wait without an answer is given up: HIMDS is stuck. */
 const ANSWER_GRACE_MS = 30_000;
+/**
+ * While on notices, the goal state is fetched anyway once it is this old (75–125 %, jittered):
+ * a notice lost or withheld — by a fault, or by whoever holds HIMDS's account or its port —
+ * delays a change by at most this, never forever. An hour keeps a fleet's extra fetches far
+ * below what its long polls cost.
+ */
+export const NOTICE_REFETCH_MS = 60 * 60_000;
+
 /** An ask answered sooner than this with nothing new waits out the rest before the next. */
 const MIN_ASK_INTERVAL_MS = 1_000;
 
-/** GET /agent/goalStateNotices on HIMDS at 127.0.0.1:`port`, directly (never through a proxy). */
+/**
+ * GET /agent/goalStateNotices on HIMDS at 127.0.0.1:`port`, directly (never through a proxy).
+ * Believed only from a socket the HIMDS account (or root) owns, as the kernel's socket table
+ * says: another local account listening on the port while HIMDS is stopped is not asked.
+ */
 export class HimdsNoticeClient implements NoticeBoardClient {
-  constructor(private readonly port: number) {}
+  constructor(
+    private readonly port: number,
+    private readonly himdsUid: number,
+    private readonly socketOwner: (
+      serverPort: number,
+      clientPort: number,
+    ) => number | undefined = loopbackPeerUid,
+  ) {}
 
   wait(
     service: GoalStateNotice,
@@ -57,6 +77,16 @@ export class HimdsNoticeClient implements NoticeBoardClient {
           ...(signal === undefined ? {} : { signal }),
         },
         (res) => {
+          // The other end of this connection: its local port is HIMDS's, its peer ours.
+          const owner = this.socketOwner(this.port, req.socket?.localPort ?? 0);
+          if (owner !== this.himdsUid && owner !== 0) {
+            res.destroy(
+              new Error(
+                `port ${this.port} is held by ${owner === undefined ? 'an unknown account' : `uid ${owner}`}, not HIMDS's account (uid ${this.himdsUid})`,
+              ),
+            );
+            return;
+          }
           const chunks: Buffer[] = [];
           let size = 0;
           res.on('data', (chunk: Buffer) => {
@@ -104,6 +134,9 @@ export interface NoticeDrivenSourceOptions<S extends { readonly generation: numb
   readonly waitSeconds?: number;
   /** Told each time the way changes. */
   readonly onChanges?: (changes: GoalStateChanges) => void;
+  /** NOTICE_REFETCH_MS unless a test says. */
+  readonly refetchMs?: number;
+  readonly random?: () => number;
 }
 
 export class NoticeDrivenSource<
@@ -112,6 +145,8 @@ export class NoticeDrivenSource<
   /** HIMDS's sequence when the goal state last fetched was asked for; undefined: none known. */
   private sequence: number | undefined;
   private way: GoalStateChanges | undefined;
+  /** When the goal state is fetched even without a notice. */
+  private refetchAt = Number.POSITIVE_INFINITY;
 
   constructor(private readonly options: NoticeDrivenSourceOptions<S>) {}
 
@@ -128,6 +163,7 @@ export class NoticeDrivenSource<
       if (seen?.announced === true) this.use('notice');
       else if (seen !== undefined) this.use('long poll', 'the agent channel does not announce it');
       const state = await api.goalState(undefined, signal);
+      this.fetched();
       this.sequence = seen?.sequence;
       return state;
     }
@@ -137,23 +173,31 @@ export class NoticeDrivenSource<
     );
     for (;;) {
       const askedAt = Date.now();
-      const seen = await this.ask(this.sequence, waitSeconds, signal);
+      const dueSeconds = Math.max(1, Math.ceil((this.refetchAt - askedAt) / 1000));
+      const seen = await this.ask(this.sequence, Math.min(waitSeconds, dueSeconds), signal);
       if (seen === undefined || !seen.announced) {
         if (seen !== undefined) this.use('long poll', 'the agent channel does not announce it');
         const state = await api.goalState(after, signal);
+        this.fetched();
         this.sequence = seen?.sequence;
         return state;
       }
       this.use('notice');
-      if (seen.sequence !== this.sequence) {
+      if (seen.sequence !== this.sequence || Date.now() >= this.refetchAt) {
         // Committed only once fetched: a fetch that fails is tried again on the same notice.
         const state = await api.goalState(undefined, signal);
+        this.fetched();
         this.sequence = seen.sequence;
         return state;
       }
       const early = MIN_ASK_INTERVAL_MS - (Date.now() - askedAt);
       if (early > 0) await pause(early, signal);
     }
+  }
+
+  private fetched(): void {
+    const every = this.options.refetchMs ?? NOTICE_REFETCH_MS;
+    this.refetchAt = Date.now() + every * (0.75 + (this.options.random ?? Math.random)() / 2);
   }
 
   /** HIMDS's answer, or undefined (said once) when it cannot be asked. */
