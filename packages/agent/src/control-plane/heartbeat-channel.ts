@@ -13,7 +13,6 @@
 // opened again after a short jittered delay, without waiting for the next heartbeat; a new token
 // opens the new channel before the old one is closed, so no notice falls in between.
 import {
-  AGENT_CHANNEL_CLOSE,
   GOAL_STATE_NOTICES,
   type AckFrame,
   type AgentChannelServerFrame,
@@ -61,8 +60,6 @@ export interface HeartbeatChannelOptions {
   readonly notices?: GoalStateNotices;
   /** The machine and the token to use now, to open the channel again without a heartbeat. */
   readonly current?: () => Promise<{ readonly target: MachineTarget; readonly token: string }>;
-  /** The control plane closed the channel saying the token is refused (expired, revoked…). */
-  readonly tokenRefused?: () => void;
   readonly reopen?: { readonly minMs: number; readonly policy: BackoffPolicy };
 }
 
@@ -268,7 +265,6 @@ export class HeartbeatChannel {
       }
       pending.clear();
       if (open.closing) return;
-      if (code === AGENT_CHANNEL_CLOSE.tokenRefused) this.options.tokenRefused?.();
       // Closed by the control plane (a stopping node's 1001, an expired token's 4401…): a new one
       // goes through the load balancer to another node or with a new token — soon while notices
       // come over it, else with the next heartbeat.

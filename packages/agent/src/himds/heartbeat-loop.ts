@@ -95,7 +95,6 @@ export class HeartbeatLoop {
               target: this.target,
               token: (await options.tokens.token(options.state.endpoint)).token,
             }),
-            tokenRefused: () => options.tokens.forget(),
           })
         : undefined;
     this.api = options.api ?? {

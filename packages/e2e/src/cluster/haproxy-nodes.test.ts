@@ -9,12 +9,12 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import {
   controlPlaneNodesUnavailable,
-  firstPartyPackages,
   startControlPlaneNodes,
   type ControlPlaneNodes,
 } from '../harness/index.js';
 import {
   CUSTOM_SCRIPT,
+  customScriptHandlerVersion,
   startExtensionFixture,
   waitFor,
   type ExtensionFixture,
@@ -23,14 +23,6 @@ import {
 const unavailable = controlPlaneNodesUnavailable();
 const LEADS = 'this node now runs the periodic jobs';
 const LOST = 'lost the database change notifications';
-
-const customScriptVersion = (): string => {
-  const found = firstPartyPackages().find(
-    (p) => p.publisher === CUSTOM_SCRIPT.publisher && p.type === CUSTOM_SCRIPT.type,
-  );
-  if (found === undefined) throw new Error('CustomScript is not among the first-party packages');
-  return found.version.split('.').slice(0, 2).join('.');
-};
 
 void describe('three nodes behind HAProxy', { skip: unavailable ?? false }, () => {
   let cluster: ControlPlaneNodes;
@@ -63,7 +55,7 @@ void describe('three nodes behind HAProxy', { skip: unavailable ?? false }, () =
   const deploy = async (message: string) => {
     const deployed = await fx.deploy('hello', {
       ...CUSTOM_SCRIPT,
-      typeHandlerVersion: customScriptVersion(),
+      typeHandlerVersion: customScriptHandlerVersion(),
       settings: { commandToExecute: `echo ${message}` },
     });
     assert.ok(deployed.ok, `${JSON.stringify(deployed.error)}\n${cluster.plane.logs()}`);

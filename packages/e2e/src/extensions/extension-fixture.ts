@@ -25,6 +25,20 @@ export const MONITOR_AGENT = {
   type: 'AzureMonitorLinuxAgent',
 };
 
+/** The published CustomScript's version (x.y.z). */
+export function customScriptVersion(): string {
+  const found = firstPartyPackages().find(
+    (p) => p.publisher === CUSTOM_SCRIPT.publisher && p.type === CUSTOM_SCRIPT.type,
+  );
+  if (found === undefined) throw new Error('CustomScript is not among the first-party packages');
+  return found.version;
+}
+
+/** The published CustomScript's `typeHandlerVersion` (x.y). */
+export function customScriptHandlerVersion(): string {
+  return customScriptVersion().split('.').slice(0, 2).join('.');
+}
+
 export interface ExtensionFixture {
   readonly plane: ControlPlane;
   readonly agent: ConnectedAgent;

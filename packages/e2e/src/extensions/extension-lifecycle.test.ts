@@ -7,10 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { firstPartyPackages } from '../harness/index.js';
 import {
   API,
   CUSTOM_SCRIPT,
+  customScriptVersion,
   propertiesOf,
   startExtensionFixture,
   statusMessageOf,
@@ -21,14 +21,6 @@ import {
 const ROOT_ONLY = process.geteuid?.() === 0 ? false : 'azcmagent connect needs root';
 /** Short enough to watch a request expire; long enough for a restart to beat it. */
 const REQUEST_TIMEOUT = '12s';
-
-const customScriptVersion = (): string => {
-  const found = firstPartyPackages().find(
-    (p) => p.publisher === CUSTOM_SCRIPT.publisher && p.type === CUSTOM_SCRIPT.type,
-  );
-  if (found === undefined) throw new Error('CustomScript is not among the first-party packages');
-  return found.version;
-};
 
 /** Every regular file under dir, recursively. */
 function filesUnder(dir: string): string[] {
