@@ -178,10 +178,12 @@ export class AgentChannelSession {
   private async heartbeat(frame: FrameRead): Promise<void> {
     const { id } = frame;
     const { deps, route, service, available } = this.context;
-    const correlationId = correlationIdOf({ headers: {} });
+    // Made only when an answer or a record needs it: most frames are acked without one.
+    let made: string | undefined;
+    const correlationId = (): string => (made ??= correlationIdOf({ headers: {} }));
     // As the router's hook: a node that cannot serve says so before it checks anything.
     if (!available()) {
-      this.answerError(id, storeUnavailable(), correlationId);
+      this.answerError(id, storeUnavailable(), correlationId());
       return;
     }
     let caller: Caller;
@@ -190,24 +192,24 @@ export class AgentChannelSession {
         deps.authenticator.known?.(this.authorization) ??
         (await deps.authenticator.authenticate(this.authorization));
     } catch (error) {
-      const answer = this.answerError(id, error, correlationId);
+      const answer = this.answerError(id, error, correlationId());
       if (answer.status === 401) this.close(AGENT_CHANNEL_CLOSE.tokenRefused, answer.message);
       return;
     }
     const action = route.access.kind === 'action' ? route.access.action : '';
-    const admission: Admission = {
-      correlationId,
+    const admission = (): Admission => ({
+      correlationId: correlationId(),
       caller,
       resourceId: this.machineId,
       operationName: route.operationName ?? action,
-    };
+    });
     if (!deps.authorizer.isAllowed(caller.principalId, action, this.machineId)) {
       const refusal = authorizationFailed(caller, action, this.machineId);
       try {
-        await logRefusal(deps, route, this.clientIp(), admission, action, this.machineId);
-        this.answerError(id, refusal, correlationId);
+        await logRefusal(deps, route, this.clientIp(), admission(), action, this.machineId);
+        this.answerError(id, refusal, correlationId());
       } catch (error) {
-        this.answerError(id, error, correlationId);
+        this.answerError(id, error, correlationId());
       }
       this.close(AGENT_CHANNEL_CLOSE.forbidden, refusal.message);
       return;
@@ -223,11 +225,11 @@ export class AgentChannelSession {
       // As the HTTP path: a failure that cannot be logged is answered as that failure.
       let failure = error;
       try {
-        await logFailure(deps, route, admission, this.clientIp(), error);
+        await logFailure(deps, route, admission(), this.clientIp(), error);
       } catch (logError) {
         failure = logError;
       }
-      this.answerError(id, failure, correlationId);
+      this.answerError(id, failure, correlationId());
     }
   }
 

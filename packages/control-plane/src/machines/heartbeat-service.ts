@@ -24,7 +24,8 @@ export interface HeartbeatCall {
   /** The parsed JSON body; undefined when none came. */
   body: unknown;
   caller: Caller | undefined;
-  correlationId: string;
+  /** Asked only when a local change is recorded. */
+  correlationId: () => string;
   /** Asked only when an activity-log event needs it. */
   clientIp: () => string;
 }
@@ -92,7 +93,7 @@ export class HeartbeatService {
             {
               machineId,
               caller,
-              correlationId: call.correlationId,
+              correlationId: call.correlationId(),
               clientIp: call.clientIp(),
               receivedAt: new Date(this.clock.now()).toISOString(),
             },

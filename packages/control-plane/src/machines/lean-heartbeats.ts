@@ -178,7 +178,7 @@ export class LeanHeartbeats {
         machineId: admission.resourceId,
         body,
         caller: admission.caller,
-        correlationId: admission.correlationId,
+        correlationId: () => admission.correlationId,
         clientIp,
       });
       const payload = JSON.stringify(answer);

@@ -53,7 +53,7 @@ export function heartbeatRoute(heartbeats: HeartbeatService): RouteSpec {
         machineId,
         body: request.body,
         caller,
-        correlationId,
+        correlationId: () => correlationId,
         clientIp: () => request.ip,
       }),
   };
