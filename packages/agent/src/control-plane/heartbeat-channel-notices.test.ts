@@ -82,7 +82,7 @@ const POSTED: HeartbeatAnswer = {
 
 function channel() {
   const log: string[] = [];
-  const notices = new GoalStateNotices();
+  const notices = new GoalStateNotices(0);
   const token = { current: 'token-1' };
   const heartbeats = new HeartbeatChannel({
     clock: { now: () => Date.now() },
@@ -97,7 +97,7 @@ function channel() {
 }
 
 async function until(what: string, condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 30_000;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));

@@ -8,7 +8,7 @@ import {
 
 void describe('the goal-state notice board', () => {
   void test('a hello after none open moves the sequence; one more channel announcing does not', () => {
-    const board = new GoalStateNotices();
+    const board = new GoalStateNotices(0);
     const a = {};
     const b = {};
     board.hello(a, ['extensions', 'guestConfiguration']);
@@ -24,7 +24,7 @@ void describe('the goal-state notice board', () => {
   });
 
   void test('notices from a channel it does not know (closed, no hello) are ignored', () => {
-    const board = new GoalStateNotices();
+    const board = new GoalStateNotices(0);
     const a = {};
     board.changed(a, 'extensions');
     assert.equal(board.state('extensions').sequence, 0);
@@ -37,7 +37,7 @@ void describe('the goal-state notice board', () => {
   });
 
   void test('an ask is answered at once unless announced and unchanged since what the asker saw', async () => {
-    const board = new GoalStateNotices();
+    const board = new GoalStateNotices(0);
     const a = {};
     assert.deepEqual(await board.wait('extensions', 0, 60_000), { announced: false, sequence: 0 });
     board.hello(a, ['extensions']);
@@ -52,7 +52,7 @@ void describe('the goal-state notice board', () => {
   });
 
   void test('a held ask ends on a change, on the announcement ending, or when its wait passes', async () => {
-    const board = new GoalStateNotices();
+    const board = new GoalStateNotices(0);
     const a = {};
     board.hello(a, ['extensions', 'guestConfiguration']);
     const changed = board.wait('extensions', 1, 60_000);
@@ -71,7 +71,7 @@ void describe('the goal-state notice board', () => {
   });
 
   void test('held asks are bounded per goal state, and an aborted one frees its place', async () => {
-    const board = new GoalStateNotices();
+    const board = new GoalStateNotices(0);
     const a = {};
     board.hello(a, ['extensions', 'guestConfiguration']);
     const controllers = Array.from(
@@ -88,4 +88,11 @@ void describe('the goal-state notice board', () => {
     await Promise.all([...held, gc]);
     assert.equal(board.held('extensions'), 0);
   });
+});
+
+void test('each board counts from its own random start', () => {
+  const starts = new Set(
+    Array.from({ length: 20 }, () => new GoalStateNotices().state('extensions').sequence),
+  );
+  assert.ok(starts.size > 15, [...starts].join(' '));
 });

@@ -4,12 +4,13 @@
 // did, since a change made in that gap was not announced. The agent's other services ask HIMDS for
 // these counters and fetch the goal state from the control plane themselves when one moves; the
 // counters carry nothing they could be misled by beyond an extra fetch.
+import { randomInt } from 'node:crypto';
 import { GOAL_STATE_NOTICES, type GoalStateNotice } from '@tether/protocol';
 
 export interface NoticeState {
   /** An open channel's hello named this goal state: its changes come as notices. */
   readonly announced: boolean;
-  /** Moves on every announced change and on every gap; starts at 0 with each HIMDS process. */
+  /** Moves on every announced change and on every gap; starts anew with each HIMDS process. */
   readonly sequence: number;
 }
 
@@ -30,14 +31,20 @@ interface Waiter {
 }
 
 export class GoalStateNotices {
-  private readonly sequences = new Map<GoalStateNotice, number>(
-    GOAL_STATE_NOTICES.map((service) => [service, 0]),
-  );
+  private readonly sequences: Map<GoalStateNotice, number>;
   /** Each open channel whose hello was read, with the goal states it announces. */
   private readonly channels = new Map<object, ReadonlySet<GoalStateNotice>>();
   private readonly waiters = new Map<GoalStateNotice, Set<Waiter>>(
     GOAL_STATE_NOTICES.map((service) => [service, new Set()]),
   );
+
+  /**
+   * Each HIMDS process counts from a random start, so a service that saw another process's
+   * sequence cannot find it again by chance after a restart and miss the changes made meanwhile.
+   */
+  constructor(firstSequence = randomInt(2 ** 40)) {
+    this.sequences = new Map(GOAL_STATE_NOTICES.map((service) => [service, firstSequence]));
+  }
 
   state(service: GoalStateNotice): NoticeState {
     let announced = false;

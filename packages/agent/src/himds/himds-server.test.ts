@@ -228,7 +228,7 @@ void test('over a real socket, the flooding account is named from the kernel soc
 void test('goal-state notices: counters only, the same header rules, bad queries refused, asks held bounded', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'himds-'));
   try {
-    const notices = new GoalStateNotices();
+    const notices = new GoalStateNotices(0);
     const d = { ...deps(dir), notices };
     const ask = (url: string, headers: Record<string, string> = {}, signal?: AbortSignal) =>
       handleHimdsRequest(

@@ -59,7 +59,7 @@ async function listen(notices: GoalStateNotices | undefined): Promise<[Server, n
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'notice-source-'));
-  board = new GoalStateNotices();
+  board = new GoalStateNotices(0);
   [server, port] = await listen(board);
   [olderServer, olderPort] = await listen(undefined);
 });
@@ -90,7 +90,7 @@ function source(atPort: number, waitSeconds = 60, refetchMs = 3_600_000) {
 }
 
 async function until(what: string, condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 30_000;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -166,7 +166,7 @@ void describe('goal states by notice through HIMDS', () => {
   });
 
   void test('HIMDS away or without the endpoint: long polls, HIMDS asked again after each', async () => {
-    const away = await listen(new GoalStateNotices());
+    const away = await listen(new GoalStateNotices(0));
     const awayPort = away[1];
     away[0].close();
     for (const [atPort, why] of [

@@ -6,6 +6,7 @@
 // plane as before and asks HIMDS again after each answer. HIMDS relays only a counter: the goal
 // state is still fetched and verified over the service's own TLS with its own credential.
 import { request } from 'node:http';
+import type { Socket } from 'node:net';
 import type { GoalStateNotice } from '@tether/protocol';
 import {
   GOAL_STATE_NOTICES_PATH,
@@ -48,6 +49,9 @@ const MIN_ASK_INTERVAL_MS = 1_000;
  * says: another local account listening on the port while HIMDS is stopped is not asked.
  */
 export class HimdsNoticeClient implements NoticeBoardClient {
+  /** Connections whose other end was checked: a kept-alive one is not looked up again. */
+  private readonly checked = new WeakSet<Socket>();
+
   constructor(
     private readonly port: number,
     private readonly himdsUid: number,
@@ -78,8 +82,14 @@ export class HimdsNoticeClient implements NoticeBoardClient {
         },
         (res) => {
           // The other end of this connection: its local port is HIMDS's, its peer ours.
-          const owner = this.socketOwner(this.port, req.socket?.localPort ?? 0);
-          if (owner !== this.himdsUid && owner !== 0) {
+          const { socket } = req;
+          const owner =
+            socket !== null && this.checked.has(socket)
+              ? this.himdsUid
+              : this.socketOwner(this.port, socket?.localPort ?? 0);
+          if (owner === this.himdsUid || owner === 0) {
+            if (socket !== null) this.checked.add(socket);
+          } else {
             res.destroy(
               new Error(
                 `port ${this.port} is held by ${owner === undefined ? 'an unknown account' : `uid ${owner}`}, not HIMDS's account (uid ${this.himdsUid})`,
