@@ -5,14 +5,13 @@
 // longer has the channel leaves the services to their long polls.
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { GoalStateNotices } from '../himds/goal-state-notices.js';
-import { DIRECT_EGRESS } from '../network/egress.js';
+import { channelTestTarget, POSTED } from '../test-support/channel-target.js';
 import { makeTestTls, type TestTls } from '../test-support/test-tls.js';
 import { HeartbeatChannel } from './heartbeat-channel.js';
-import type { HeartbeatAnswer, MachineTarget } from './machine-api.js';
+import type { MachineTarget } from './machine-api.js';
 
 let tls: TestTls;
 let server: Server;
@@ -63,22 +62,8 @@ beforeEach(() => {
   sockets.length = 0;
   upgrades.length = 0;
   events.length = 0;
-  target = {
-    endpoint: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    ca: tls.caCert,
-    egress: DIRECT_EGRESS,
-    subscriptionId: '00000000-0000-0000-0000-000000000001',
-    resourceGroup: 'rg',
-    resourceName: 'm1',
-  };
+  target = channelTestTarget(server, tls);
 });
-
-const POSTED: HeartbeatAnswer = {
-  heartbeatIntervalSeconds: 300,
-  credentialExpiresOn: undefined,
-  rotationRequested: false,
-  localChangesAcknowledged: undefined,
-};
 
 function channel() {
   const log: string[] = [];

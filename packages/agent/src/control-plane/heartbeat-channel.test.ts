@@ -5,12 +5,11 @@
 // and at the next heartbeat when the POST fails too.
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { isTetherError } from '@tether/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { retryAfterOf } from '../himds/backoff.js';
-import { DIRECT_EGRESS } from '../network/egress.js';
+import { channelTestTarget, POSTED } from '../test-support/channel-target.js';
 import { makeTestTls, type TestTls } from '../test-support/test-tls.js';
 import { HeartbeatChannel } from './heartbeat-channel.js';
 import type { HeartbeatAnswer, MachineTarget } from './machine-api.js';
@@ -62,22 +61,8 @@ beforeEach(() => {
   });
   upgrades.length = 0;
   closes.length = 0;
-  target = {
-    endpoint: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    ca: tls.caCert,
-    egress: DIRECT_EGRESS,
-    subscriptionId: '00000000-0000-0000-0000-000000000001',
-    resourceGroup: 'rg',
-    resourceName: 'm1',
-  };
+  target = channelTestTarget(server, tls);
 });
-
-const POSTED: HeartbeatAnswer = {
-  heartbeatIntervalSeconds: 300,
-  credentialExpiresOn: undefined,
-  rotationRequested: false,
-  localChangesAcknowledged: undefined,
-};
 
 function channel(post: () => Promise<HeartbeatAnswer> = () => Promise.resolve(POSTED)) {
   const log: string[] = [];
