@@ -54,6 +54,8 @@ function openOne(port: number, ca: Buffer, spec: ChannelSpec): Promise<WebSocket
     servername: 'localhost',
     headers: { authorization: `Bearer ${spec.token}` },
     perMessageDeflate: false,
+    // A handshake the server never finishes fails the benchmark instead of stalling it.
+    handshakeTimeout: ANSWER_TIMEOUT_MS,
   } as WebSocket.ClientOptions;
   const ws = new WebSocket(`wss://127.0.0.1:${port}${spec.path}`, options);
   ws.on('message', (data: Buffer) => {

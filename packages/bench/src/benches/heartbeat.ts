@@ -28,6 +28,7 @@ import {
 import { exited, listening } from '../tether-process.js';
 import { serveFloorUntilTerminated } from '../floor-server.js';
 import { report } from '../stats.js';
+import { fdLimits } from '../fleet/cluster.js';
 import {
   combine,
   cpuPerRequest,
@@ -48,7 +49,14 @@ import {
   type OpenChannel,
 } from '../channel-load.js';
 
-const MACHINES = Number(process.env['HEARTBEAT_BENCH_MACHINES'] ?? 10_000);
+const REQUESTED = Number(process.env['HEARTBEAT_BENCH_MACHINES'] ?? 10_000);
+/** Descriptors besides the channels: keep-alive connections to both servers, API, pipes, logs. */
+const FD_HEADROOM = 512;
+/**
+ * This process holds each machine's channel to Tether and to the floor at once: as many machines
+ * as twice that fits its open-file limit.
+ */
+const MACHINES = Math.max(1, Math.min(REQUESTED, Math.floor((fdLimits()[0] - FD_HEADROOM) / 2)));
 // Short rounds, many of them, alternating: the shared machine's slow spells fall on both sides.
 const SCHEDULE: Schedule = {
   connections: 64,
@@ -179,7 +187,7 @@ export async function run(): Promise<void> {
     const perFrame = cpuPerRequest(channel);
     const foldShare = fold.entries === 0 ? 0 : fold.cpuMicros / fold.entries;
     report(
-      `heartbeat: ${MACHINES} machines (each onboarded through the API in ${onboardSeconds.toFixed(0)} s, tokens by client assertion in ${tokenSeconds.toFixed(0)} s, each machine's first heartbeat in ${firstPassSeconds.toFixed(0)} s, its channel to Tether and to the floor opened in ${channelSeconds.toFixed(0)} s; setup untimed), authenticated heartbeats as frames over ${MACHINES} agent channels and as POSTs over ${SCHEDULE.connections} HTTPS keep-alive connections, ${SCHEDULE.connections} in flight, ${SCHEDULE.rounds}x${SCHEDULE.roundMs / 1000} s per server and way, ${channel.requests} frames and ${tether.requests} POSTs (${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(1) ?? '?'})`,
+      `heartbeat: ${MACHINES} machines${MACHINES < REQUESTED ? ` (LIMITED from ${REQUESTED} by this process's open-file limit, ${fdLimits()[0]}: it holds two channels per machine)` : ''} (each onboarded through the API in ${onboardSeconds.toFixed(0)} s, tokens by client assertion in ${tokenSeconds.toFixed(0)} s, each machine's first heartbeat in ${firstPassSeconds.toFixed(0)} s, its channel to Tether and to the floor opened in ${channelSeconds.toFixed(0)} s; setup untimed), authenticated heartbeats as frames over ${MACHINES} agent channels and as POSTs over ${SCHEDULE.connections} HTTPS keep-alive connections, ${SCHEDULE.connections} in flight, ${SCHEDULE.rounds}x${SCHEDULE.roundMs / 1000} s per server and way, ${channel.requests} frames and ${tether.requests} POSTs (${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(1) ?? '?'})`,
       [
         {
           metric: 'server CPU per heartbeat, agent channel',
