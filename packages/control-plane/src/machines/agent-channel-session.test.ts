@@ -16,6 +16,9 @@ import {
   type FrameRate,
 } from './agent-channel-session.js';
 import type { HeartbeatService, ReadHeartbeat } from './heartbeat-service.js';
+import { Authorizer } from '../rbac/authorizer.js';
+import { TETHER_CONNECTED_MACHINE_ROLE_ID } from '../rbac/built-in-roles.js';
+import type { AuthorizationEngine } from '../rbac/types.js';
 
 const MACHINE = '/subscriptions/s/resourcegroups/rg/providers/microsoft.hybridcompute/machines/m';
 const CALLER: Caller = {
@@ -26,7 +29,12 @@ const CALLER: Caller = {
 };
 
 function world(
-  options: { allowed?: boolean; answer?: () => Promise<unknown>; rate?: FrameRate } = {},
+  options: {
+    allowed?: boolean;
+    answer?: () => Promise<unknown>;
+    rate?: FrameRate;
+    authorizer?: Pick<AuthorizationEngine, 'isAllowed' | 'version'>;
+  } = {},
 ) {
   const clock = new ManualClock();
   const sent: Record<string, unknown>[] = [];
@@ -34,12 +42,16 @@ function world(
   const route = {
     method: 'POST',
     url: '/x',
-    access: { kind: 'action', action: 'heartbeat/action', scope: () => MACHINE },
+    access: {
+      kind: 'action',
+      action: 'Microsoft.HybridCompute/machines/heartbeat/action',
+      scope: () => MACHINE,
+    },
     handler: () => undefined,
   } as unknown as RouteSpec;
   const deps = {
     authenticator: { authenticate: () => Promise.resolve(CALLER), known: () => CALLER },
-    authorizer: { isAllowed: () => options.allowed ?? true },
+    authorizer: options.authorizer ?? { isAllowed: () => options.allowed ?? true },
     activityLog: { record: () => Promise.resolve(), recordWith: () => Promise.resolve() },
   } as unknown as RouteDependencies;
   /** Every body the service was asked to read. */
@@ -212,6 +224,49 @@ void describe('agent channel frames', () => {
     assert.equal(sent[0]?.['status'], 403);
     assert.equal(closes[0]?.code, 4403);
     assert.ok(Buffer.byteLength(closes[0]?.reason ?? '') <= 123);
+  });
+
+  void it('asks the authorizer again only once its version moved, and closes when it then refuses', async () => {
+    const engine = new Authorizer();
+    const put = (): void =>
+      engine.putRoleAssignment({
+        name: 'a1',
+        principalId: CALLER.principalId,
+        principalType: 'ServicePrincipal',
+        roleDefinitionName: TETHER_CONNECTED_MACHINE_ROLE_ID,
+        scope: MACHINE,
+      });
+    put();
+    let asked = 0;
+    const counting = {
+      get version() {
+        return engine.version;
+      },
+      isAllowed: (principalId: string, action: string, scope: string) => {
+        asked++;
+        return engine.isAllowed(principalId, action, scope);
+      },
+    };
+    const { session, sent, closes } = world({
+      authorizer: counting,
+      rate: { burst: 9, perSecond: 1 },
+    });
+    await session.receive(beat(1));
+    await session.receive(beat(2));
+    assert.equal(asked, 1);
+    // Any change at all moves the version: asked again, still allowed.
+    engine.putPrincipal('someone-else', 'User');
+    await session.receive(beat(3));
+    assert.equal(asked, 2);
+    assert.deepEqual(
+      sent.map((frame) => frame['status']),
+      [200, 200, 200],
+    );
+    engine.removeRoleAssignment('a1');
+    await session.receive(beat(4));
+    assert.equal(asked, 3);
+    assert.equal(sent[3]?.['status'], 403);
+    assert.equal(closes[0]?.code, 4403);
   });
 
   void it("says a 503's Retry-After in the error frame, as the POST says it in its header", async () => {

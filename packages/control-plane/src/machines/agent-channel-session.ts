@@ -67,6 +67,11 @@ export class AgentChannelSession {
    * whose report did not change) is not read again. Bodies with local changes are not kept.
    */
   private last: { text: string; read: ReadHeartbeat } | undefined;
+  /**
+   * The authorization engine's version when it last allowed this channel's heartbeats: the
+   * caller, action and machine never change on a channel, so the answer holds until it moves.
+   */
+  private allowedAt: number | undefined;
 
   constructor(
     private readonly context: AgentChannelContext,
@@ -203,7 +208,7 @@ export class AgentChannelSession {
       resourceId: this.machineId,
       operationName: route.operationName ?? action,
     });
-    if (!deps.authorizer.isAllowed(caller.principalId, action, this.machineId)) {
+    if (!this.allowed(caller, action)) {
       const refusal = authorizationFailed(caller, action, this.machineId);
       try {
         await logRefusal(deps, route, this.clientIp(), admission(), action, this.machineId);
@@ -231,6 +236,16 @@ export class AgentChannelSession {
       }
       this.answerError(id, failure, correlationId());
     }
+  }
+
+  private allowed(caller: Caller, action: string): boolean {
+    const { authorizer } = this.context.deps;
+    const version = authorizer.version;
+    if (version !== undefined && version === this.allowedAt) return true;
+    this.allowedAt = undefined;
+    if (!authorizer.isAllowed(caller.principalId, action, this.machineId)) return false;
+    this.allowedAt = version;
+    return true;
   }
 
   /** Reads a body not read before; one without local changes is kept for the next frame. */

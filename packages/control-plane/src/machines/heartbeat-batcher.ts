@@ -89,7 +89,8 @@ export class HeartbeatBatcher {
 
   submit(write: HeartbeatWrite): Promise<HeartbeatRecord | undefined> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ ...write, resolve, reject });
+      const { machineId, report, reportHash } = write;
+      this.pending.push({ machineId, report, reportHash, resolve, reject });
       if (this.pending.length >= this.maxBatch) this.flushSoon(0);
       else this.flushSoon(this.windowMs);
     });

@@ -379,3 +379,34 @@ void describe('permissionsAt', () => {
     assert.deepEqual(engine.permissionsAt('alice', SUB)[0]?.actions, ['*/read']);
   });
 });
+
+void describe('version', () => {
+  void it('moves on with every change, so an answer kept since is asked again', () => {
+    const engine = new Authorizer();
+    const changes: [string, () => void][] = [
+      ['putRoleDefinition', () => engine.putRoleDefinition(customRole('r1'))],
+      ['putRoleAssignment', () => assign(engine, 'a1', 'alice', 'r1', SUB)],
+      ['setGroupMembers', () => engine.setGroupMembers('g1', ['alice'])],
+      ['putPrincipal', () => engine.putPrincipal('bob', 'User')],
+      ['removeRoleAssignment', () => engine.removeRoleAssignment('a1')],
+      ['removeRoleDefinition', () => engine.removeRoleDefinition('r1')],
+      ['removePrincipal', () => engine.removePrincipal('alice')],
+      ['replaceState', () => engine.replaceState(new Authorizer())],
+    ];
+    for (const [name, change] of changes) {
+      const before = engine.version;
+      change();
+      assert.ok(engine.version > before, `${name} moves the version on`);
+    }
+  });
+
+  void it('stays put while nothing changes, whatever is asked', () => {
+    const engine = new Authorizer();
+    assign(engine, 'a1', 'alice', READER_ROLE_ID, SUB);
+    const before = engine.version;
+    engine.isAllowed('alice', READ, MACHINE);
+    engine.permissionsAt('alice', MACHINE);
+    engine.accessAt(MACHINE);
+    assert.equal(engine.version, before);
+  });
+});

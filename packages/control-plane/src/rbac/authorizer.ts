@@ -45,6 +45,7 @@ export class Authorizer implements AuthorizationEngine {
   private groups = new GroupIndex();
   private principalTypes = new Map<string, PrincipalType>();
   private scopes = new ScopeChainCache();
+  #version = 0;
 
   constructor() {
     for (const role of BUILT_IN_ROLES) this.roles.set(CompiledRole.compile(role));
@@ -54,7 +55,13 @@ export class Authorizer implements AuthorizationEngine {
    * Takes over everything `loaded` holds, at once: another process sharing the database changed
    * it, and `loaded` was read back from there. `loaded` must not be used afterwards.
    */
+  /** See AuthorizationEngine.version. */
+  get version(): number {
+    return this.#version;
+  }
+
   replaceState(loaded: Authorizer): void {
+    this.#version++;
     this.roles = loaded.roles;
     this.assignments = loaded.assignments;
     this.groups = loaded.groups;
@@ -64,6 +71,7 @@ export class Authorizer implements AuthorizationEngine {
 
   /** Built-in roles come from code: putting one is accepted only if it is unchanged. */
   putRoleDefinition(definition: RoleDefinition): void {
+    this.#version++;
     const role = CompiledRole.compile(definition);
     const key = idKey(role.definition.name);
     if (BUILT_IN_KEYS.has(key)) {
@@ -86,6 +94,7 @@ export class Authorizer implements AuthorizationEngine {
   }
 
   removeRoleDefinition(name: string): void {
+    this.#version++;
     const key = idKey(checkId(name, 'roleDefinitionName', 'ERR_INVALID_ROLE_DEFINITION'));
     if (BUILT_IN_KEYS.has(key)) {
       throw new RbacError(
@@ -104,15 +113,18 @@ export class Authorizer implements AuthorizationEngine {
   }
 
   putRoleAssignment(input: RoleAssignment): void {
+    this.#version++;
     const assignment = validateRoleAssignment(input);
     this.assignments.put(assignment, this.roles.slotOf(assignment.roleDefinitionName));
   }
 
   removeRoleAssignment(name: string): void {
+    this.#version++;
     this.assignments.remove(checkId(name, 'name', 'ERR_INVALID_ROLE_ASSIGNMENT'));
   }
 
   setGroupMembers(groupId: string, memberIds: readonly string[]): void {
+    this.#version++;
     const group = checkId(groupId, 'groupId', 'ERR_INVALID_PRINCIPAL');
     if (!Array.isArray(memberIds)) {
       throw new RbacError('ERR_INVALID_PRINCIPAL', 'memberIds must be an array of principal ids', {
@@ -128,6 +140,7 @@ export class Authorizer implements AuthorizationEngine {
   }
 
   removePrincipal(principalId: string): void {
+    this.#version++;
     const key = idKey(checkId(principalId, 'principalId', 'ERR_INVALID_PRINCIPAL'));
     for (const { assignment } of [...this.assignments.of(key)]) {
       this.assignments.remove(assignment.name);
@@ -137,6 +150,7 @@ export class Authorizer implements AuthorizationEngine {
   }
 
   putPrincipal(principalId: string, principalType: PrincipalType): void {
+    this.#version++;
     const key = idKey(checkId(principalId, 'principalId', 'ERR_INVALID_PRINCIPAL'));
     this.principalTypes.set(key, checkPrincipalType(principalType, 'ERR_INVALID_PRINCIPAL'));
   }

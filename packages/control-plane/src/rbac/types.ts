@@ -75,4 +75,10 @@ export interface AuthorizationEngine {
   accessAt(scope: string): AccessEntry[];
   /** Whether the role (built in or custom) grants `action`; false for an unknown role. */
   roleAllows(roleDefinitionName: string, action: string): boolean;
+  /**
+   * Moves on with every change of what the engine holds (roles, assignments, groups,
+   * principals, a reload): an answer of isAllowed holds for as long as this has not moved.
+   * Engines without it are asked every time.
+   */
+  readonly version?: number;
 }
