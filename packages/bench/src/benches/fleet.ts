@@ -468,7 +468,17 @@ export async function run(argv: readonly string[]): Promise<void> {
 
     if (postgres !== undefined && args.nodes > 1) {
       const nodes: TetherNode[] = [];
-      for (let i = 0; i < args.nodes; i++) nodes.push(await startNode(nodeOptions, children));
+      // Each with the loop-delay probe the one node ran (never read here): its timer's wake-ups
+      // are part of what every node's CPU per heartbeat is compared with.
+      for (let i = 0; i < args.nodes; i++) {
+        const probe = loopDelayOptions(join(root, `loop-delay-${i}.json`));
+        nodes.push(
+          await startNode(
+            { ...nodeOptions, ...probe, nodeFlags: [...nodeFlags, ...probe.nodeFlags!] },
+            children,
+          ),
+        );
+      }
       const spread = await SimulatedFleet.start({
         nodes: nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
         ca: deployment.ca,
