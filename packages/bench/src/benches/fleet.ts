@@ -325,6 +325,9 @@ function cpuPerHeartbeat(w: HeartbeatWindow, part: 'nodeCpuMs' | 'postgresCpuMs'
 
 const round2 = (n: number): number => Math.round(n * 100) / 100;
 
+/** The cores each node, and PostgreSQL, has in the deployment the figures are projected to. */
+const PAPER_CORES = 8;
+
 export async function run(argv: readonly string[]): Promise<void> {
   const args = parse(argv);
   const root = await mkdtemp(join(tmpdir(), 'tether-fleet-'));
@@ -540,6 +543,19 @@ export async function run(argv: readonly string[]): Promise<void> {
           floor: cpuPerHeartbeat(single, 'postgresCpuMs'),
         },
       );
+      // On paper: what the measured costs would hold with every node and PostgreSQL on 8 cores
+      // of their own, all busy; at a 5-minute heartbeat a machine sends one every 300 s.
+      const nodeCpu = cpuPerHeartbeat(even, 'nodeCpuMs');
+      const postgresCpu = cpuPerHeartbeat(even, 'postgresCpuMs');
+      const perSecond = Math.min(
+        (args.nodes * PAPER_CORES * 1e6) / nodeCpu,
+        (PAPER_CORES * 1e6) / postgresCpu,
+      );
+      rows.push({
+        metric: `on paper, ${args.nodes} nodes of ${PAPER_CORES} cores (${PAPER_CORES} workers each) and PostgreSQL on ${PAPER_CORES} cores, by CPU alone (the lesser of the two): machines at a 5-minute heartbeat`,
+        value: Math.round((perSecond * 300) / 1000) * 1000,
+        unit: 'machines',
+      });
       rows.push(
         failureRow(`the same fleet over ${args.nodes} nodes`, many),
         failureRow(`${args.nodes} nodes each as loaded as the one`, even),
