@@ -4,8 +4,9 @@
 // (fleet/simulated-fleet.ts; --workers is its processes) against
 // the real `tether server`, side by side in one run:
 // - server CPU per heartbeat with one node and with K nodes over PostgreSQL (PostgreSQL's own
-//   CPU shown apart): first the same fleet spread over the K nodes, then beating K times as
-//   often, so that each node carries the load the one node did. The second is the measure of
+//   CPU shown apart): first the same fleet spread over the K nodes (beside the one node at a
+//   K-th of the rate, what each of them then carries), then beating K times as often, so that
+//   each node carries the load the one node did. The second is the measure of
 //   what several nodes cost: a node a third as busy pays each heartbeat's wake-ups (the frame's
 //   read, the batch's timer, its query's answer) alone where a busier one shares them;
 // - API p99 latency (GET of a machine) with the fleet's heartbeats against without them;
@@ -404,6 +405,14 @@ export async function run(argv: readonly string[]): Promise<void> {
     await loopDelay(first, delayFile);
     const loaded = await probeApi(api, admin, machines, args.seconds);
     const loadedDelay = await loopDelay(first, delayFile);
+    // The control for the same fleet spread over K nodes: this one node at a K-th of the rate,
+    // what each of those nodes carries. Per heartbeat, a node pays by how busy it is.
+    let sparse: HeartbeatWindow | undefined;
+    if (postgres !== undefined && args.nodes > 1) {
+      fleet.heartbeats(args.heartbeatSeconds * 1000 * args.nodes);
+      await sleep(args.heartbeatSeconds * 1000);
+      sparse = await heartbeatWindow(fleet, [first], postgres, args.seconds);
+    }
     await fleet.stop();
     api.destroy();
     await stopNode(first);
@@ -516,6 +525,12 @@ export async function run(argv: readonly string[]): Promise<void> {
           value: cpuPerHeartbeat(many, 'nodeCpuMs'),
           unit: 'µs',
           floor: cpuPerHeartbeat(single, 'nodeCpuMs'),
+        },
+        {
+          metric: `server CPU per heartbeat, the same fleet over ${args.nodes} nodes (sum) vs one node at 1/${args.nodes} of the rate`,
+          value: cpuPerHeartbeat(many, 'nodeCpuMs'),
+          unit: 'µs',
+          floor: sparse === undefined ? Number.NaN : cpuPerHeartbeat(sparse, 'nodeCpuMs'),
         },
         {
           metric: `PostgreSQL CPU per heartbeat, the same fleet over ${args.nodes} nodes vs one`,
