@@ -18,7 +18,7 @@ import type {
   WorkerStats,
 } from './fleet-protocol.js';
 import { machineTokenForm } from './machine-token.js';
-import { ConnectionLost, RawConnection } from './raw-connection.js';
+import { ConnectionLost, RawConnection, REQUEST_TIMEOUT_MS } from './raw-connection.js';
 import { DEFAULT_AGENT_CONFIGURATION } from '@tether/protocol';
 import WebSocket from 'ws';
 
@@ -758,6 +758,8 @@ class Worker {
       method: 'GET',
       path: `${sim.machine.path}/extensionGoalState?${V}${query}`,
       headers: { authorization: `Bearer ${sim.token}` },
+      // A held poll is answered by its wait at the latest.
+      timeoutMs: (query === '' ? 0 : this.setup.pollWaitSeconds * 1000) + REQUEST_TIMEOUT_MS,
     });
     if (sim.generation !== undefined) armed?.();
     request.then(

@@ -1,6 +1,7 @@
 // One keep-alive TLS connection speaking HTTP/1.1 written by hand, one request in flight and the
 // rest queued, answers framed by Content-Length (keep-alive-load.ts): what each simulated agent
-// holds, so that tens of thousands of them cost the simulator's processes little.
+// holds, so that tens of thousands of them cost the simulator's processes little. An answer that
+// does not come in time loses the connection (ConnectionLost), as an agent's call times out.
 import { connect, type SecureContext, type TLSSocket } from 'node:tls';
 import { ResponseFramer, type FramedResponse } from '../keep-alive-load.js';
 
@@ -14,10 +15,21 @@ export interface RawRequest {
   path: string;
   headers?: Record<string, string>;
   body?: string;
+  /**
+   * How long the answer may take from when the request is made, connecting included
+   * (REQUEST_TIMEOUT_MS by default); past it the connection is given up, as an agent gives up
+   * its own.
+   */
+  timeoutMs?: number;
 }
+
+/** An agent's own default for a call to the control plane. */
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 interface Queued {
   raw: Buffer;
+  /** Runs out from when the request is made: connecting and queueing count, as for an agent. */
+  timer: NodeJS.Timeout;
   resolve(response: FramedResponse): void;
   reject(error: Error): void;
 }
@@ -55,6 +67,7 @@ export class RawConnection {
       for (const response of this.#framer.push(chunk)) {
         const done = this.#inFlight;
         this.#inFlight = undefined;
+        clearTimeout(done?.timer);
         done?.resolve(response);
         // A server that answers and closes ("connection: close") takes no further request.
         if (/\r\nconnection:\s*close/i.test(response.head)) {
@@ -89,7 +102,12 @@ export class RawConnection {
       .join('');
     const raw = Buffer.from(`${request.method} ${request.path} HTTP/1.1\r\n${head}\r\n${body}`);
     return new Promise((resolve, reject) => {
-      this.#queue.push({ raw, resolve, reject });
+      const timeoutMs = request.timeoutMs ?? REQUEST_TIMEOUT_MS;
+      const timer = setTimeout(
+        () => this.#close(new ConnectionLost(`no answer within ${timeoutMs / 1000} s`)),
+        timeoutMs,
+      );
+      this.#queue.push({ raw, timer, resolve, reject });
       this.#next();
     });
   }
@@ -114,6 +132,9 @@ export class RawConnection {
     const pending = [...(this.#inFlight === undefined ? [] : [this.#inFlight]), ...this.#queue];
     this.#inFlight = undefined;
     this.#queue.length = 0;
-    for (const p of pending) p.reject(this.#closed);
+    for (const p of pending) {
+      clearTimeout(p.timer);
+      p.reject(this.#closed);
+    }
   }
 }
