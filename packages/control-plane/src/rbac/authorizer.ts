@@ -51,15 +51,15 @@ export class Authorizer implements AuthorizationEngine {
     for (const role of BUILT_IN_ROLES) this.roles.set(CompiledRole.compile(role));
   }
 
-  /**
-   * Takes over everything `loaded` holds, at once: another process sharing the database changed
-   * it, and `loaded` was read back from there. `loaded` must not be used afterwards.
-   */
   /** See AuthorizationEngine.version. */
   get version(): number {
     return this.#version;
   }
 
+  /**
+   * Takes over everything `loaded` holds, at once: another process sharing the database changed
+   * it, and `loaded` was read back from there. `loaded` must not be used afterwards.
+   */
   replaceState(loaded: Authorizer): void {
     this.#version++;
     this.roles = loaded.roles;
