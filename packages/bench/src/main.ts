@@ -52,8 +52,11 @@ for (const [name, bench] of benches) {
   try {
     await bench.run(flags);
   } catch (error) {
-    // A flag the benchmark does not take is said plainly, with where its flags are described.
-    if ((error as { code?: unknown }).code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw error;
+    // A flag the benchmark does not take, or a value it refuses, is said plainly, with where its
+    // flags are described.
+    const code = (error as { code?: unknown }).code;
+    if (code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && code !== 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
+      throw error;
     console.error(`${name}: ${(error as Error).message}; see npm run bench ${name} -- --help`);
     process.exit(2);
   }

@@ -108,7 +108,7 @@ function parse(argv: readonly string[]): FleetArgs {
   const positive = (name: string, text: string | undefined, min = 1): number => {
     const n = Number(text);
     if (!Number.isInteger(n) || n < min) {
-      throw new Error(
+      throw invalidFlag(
         `--${name} ${JSON.stringify(text)} is not valid: expected a whole number of at least ${min}`,
       );
     }
@@ -116,7 +116,7 @@ function parse(argv: readonly string[]): FleetArgs {
   };
   const database = values.database;
   if (database !== 'sqlite' && database !== 'postgres') {
-    throw new Error(
+    throw invalidFlag(
       `--database ${JSON.stringify(database)} is not valid: expected sqlite or postgres`,
     );
   }
@@ -133,6 +133,11 @@ function parse(argv: readonly string[]): FleetArgs {
     connectMinutes: positive('connect-minutes', values['connect-minutes'], 0),
     longPoll: values['long-poll'],
   };
+}
+
+/** A flag's value refused: said plainly by `npm run bench` (Node's own code for it). */
+function invalidFlag(message: string): Error {
+  return Object.assign(new Error(message), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
 }
 
 /** How the simulated machines wait for their goal state to change. */
@@ -362,11 +367,12 @@ export async function run(argv: readonly string[]): Promise<void> {
     // The first node measures its event loop's delay, which shows whether API latency under
     // heartbeats is the loop being held up or time spent elsewhere (the database, the CPUs).
     const delayFile = join(root, 'loop-delay.json');
-    const withDelay = (): Parameters<typeof startNode>[0] => {
-      const probe = loopDelayOptions(delayFile);
+    /** A node that also measures its event loop's delay into `file`. */
+    const probed = (file: string): Parameters<typeof startNode>[0] => {
+      const probe = loopDelayOptions(file);
       return { ...nodeOptions, ...probe, nodeFlags: [...nodeFlags, ...probe.nodeFlags!] };
     };
-    let first = await startNode(withDelay(), children);
+    let first = await startNode(probed(delayFile), children);
     let api = new TetherApi(FLEET_PUBLIC_URL, first.port, Buffer.from(deployment.ca));
     const admin = await api.adminToken(install);
     const group = `/subscriptions/${install.subscriptionId}/resourceGroups/fleet`;
@@ -387,7 +393,7 @@ export async function run(argv: readonly string[]): Promise<void> {
     // into that room would look cheaper than they are.
     api.destroy();
     await stopNode(first);
-    first = await startNode({ ...withDelay(), port: first.port }, children);
+    first = await startNode({ ...probed(delayFile), port: first.port }, children);
     api = new TetherApi(FLEET_PUBLIC_URL, first.port, Buffer.from(deployment.ca));
 
     const tetherMemory = await memoryPerMachine(first.pid, first.port, deployment, machines, args);
@@ -482,15 +488,8 @@ export async function run(argv: readonly string[]): Promise<void> {
       const nodes: TetherNode[] = [];
       // Each with the loop-delay probe the one node ran (never read here): its timer's wake-ups
       // are part of what every node's CPU per heartbeat is compared with.
-      for (let i = 0; i < args.nodes; i++) {
-        const probe = loopDelayOptions(join(root, `loop-delay-${i}.json`));
-        nodes.push(
-          await startNode(
-            { ...nodeOptions, ...probe, nodeFlags: [...nodeFlags, ...probe.nodeFlags!] },
-            children,
-          ),
-        );
-      }
+      for (let i = 0; i < args.nodes; i++)
+        nodes.push(await startNode(probed(join(root, `loop-delay-${i}.json`)), children));
       const spread = await SimulatedFleet.start({
         nodes: nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
         ca: deployment.ca,
